@@ -1,0 +1,160 @@
+// The shared state model: the one place subsystems meet. Checkers and the control channel write
+// health and weights, the switch reads them (through the pool's scheduler) and bumps counters, VRRP
+// reads pool quorum, the control channel streams the change events. Plain objects and plain fields:
+// the request path reads them without calls or allocation.
+
+import type { SchedServer } from "../sched/types.ts";
+
+export interface CheckResult {
+  ok: boolean;
+  /** Why it failed, or a short success note ("status 200"). */
+  reason: string;
+  latencyMs: number;
+  /** Epoch ms. */
+  at: number;
+}
+
+export class ServerState implements SchedServer {
+  readonly id: string;
+  readonly pool: string;
+  /** Address text as configured ("10.0.0.1:8080", "unix:/run/app.sock"). */
+  readonly address: string;
+  backup: boolean;
+  maxConnections: number;
+  /** Weight from the config. */
+  configWeight: number;
+  /** Weight set by a dynamic check (script exit code) or the control channel; undefined = config. */
+  dynamicWeight: number | undefined = undefined;
+  /** Drained by the control channel: quiescent, weight 0 until enabled again. */
+  drained = false;
+  /** Disabled by the control channel: not picked at all. */
+  disabled = false;
+  /** Health from the checkers: all of this server's checks pass. */
+  healthy: boolean;
+  /** Pool quorum lost with inhibit_on_failure keeps the server but at weight 0. */
+  inhibited = false;
+
+  // Derived, kept current by recompute() so the hot path reads plain fields.
+  up = true;
+  weight: number;
+
+  // Counters kept by the switch.
+  active = 0;
+  inflight = 0;
+  totalConnections = 0;
+  requests = 0;
+  errors = 0;
+
+  lastCheck: CheckResult | undefined = undefined;
+  /** Epoch ms of the last up/down change. */
+  since: number;
+
+  constructor(
+    pool: string,
+    id: string,
+    address: string,
+    weight: number,
+    opts: { backup?: boolean; maxConnections?: number; healthy?: boolean; now?: number } = {},
+  ) {
+    this.pool = pool;
+    this.id = id;
+    this.address = address;
+    this.configWeight = weight;
+    this.weight = weight;
+    this.backup = opts.backup ?? false;
+    this.maxConnections = opts.maxConnections ?? 0;
+    this.healthy = opts.healthy ?? true;
+    this.since = opts.now ?? Date.now();
+    this.recompute();
+  }
+
+  /** Recompute `up` and `weight` from the inputs; returns whether either changed. */
+  recompute(): boolean {
+    const up = this.healthy && !this.disabled;
+    const weight = this.drained || this.inhibited ? 0 : (this.dynamicWeight ?? this.configWeight);
+    const changed = up !== this.up || weight !== this.weight;
+    this.up = up;
+    this.weight = weight;
+    return changed;
+  }
+}
+
+export type ClusterEvent =
+  | { type: "server"; pool: string; server: string; up: boolean; weight: number; reason: string; at: number }
+  | { type: "pool"; pool: string; quorum: boolean; at: number }
+  | { type: "vrrp"; instance: string; state: string; priority: number; reason: string; at: number }
+  | { type: "reload"; ok: boolean; errors?: string[]; at: number }
+  | { type: "action"; action: string; peer: string; detail: Record<string, unknown>; at: number };
+
+export type ClusterListener = (e: ClusterEvent) => void;
+
+export class PoolState {
+  readonly name: string;
+  servers: ServerState[];
+  /** Quorum (sum of live weights) currently met; see core/check for hysteresis. */
+  quorumUp = true;
+  /** Called after any server's up/weight changed so the scheduler can rebuild what it must. */
+  onChange: (() => void) | undefined = undefined;
+
+  constructor(name: string, servers: ServerState[]) {
+    this.name = name;
+    this.servers = servers;
+  }
+
+  server(id: string): ServerState | undefined {
+    return this.servers.find((s) => s.id === id);
+  }
+}
+
+/** Everything a running tcpvs knows, plus one event stream for whoever watches. */
+export class Cluster {
+  readonly pools = new Map<string, PoolState>();
+  /** VRRP instances as last reported (the VRRP subsystem writes, control reads). */
+  readonly vrrp = new Map<
+    string,
+    { state: string; priority: number; master?: string; since: number; reason: string }
+  >();
+  /** Named counters: rejects by reason, retries, timeouts, VRRP drops ... */
+  readonly counters = new Map<string, number>();
+  private listeners = new Set<ClusterListener>();
+
+  subscribe(fn: ClusterListener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  emit(e: ClusterEvent): void {
+    for (const fn of this.listeners) {
+      try {
+        fn(e);
+      } catch {
+        // A broken watcher must not break the writer.
+      }
+    }
+  }
+
+  count(name: string, by = 1): void {
+    this.counters.set(name, (this.counters.get(name) ?? 0) + by);
+  }
+
+  /** Apply a change to a server, recompute, tell the scheduler and the watchers. */
+  updateServer(
+    pool: string,
+    id: string,
+    change: (s: ServerState) => void,
+    reason: string,
+    now = Date.now(),
+  ): boolean {
+    const p = this.pools.get(pool);
+    const s = p?.server(id);
+    if (!p || !s) return false;
+    const wasUp = s.up;
+    change(s);
+    if (s.recompute()) {
+      if (wasUp !== s.up) s.since = now;
+      p.onChange?.();
+      this.emit({ type: "server", pool, server: id, up: s.up, weight: s.weight, reason, at: now });
+    }
+    return true;
+  }
+}

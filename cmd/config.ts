@@ -1,0 +1,31 @@
+// tcpvs config check: validate a config and print it normalised, like `haproxy -c` or `nginx -t`.
+
+import { describeConfig } from "../core/config/describe.ts";
+import { findConfig, loadConfig } from "../core/config/load.ts";
+import { str, UsageError } from "../core/cli/flags.ts";
+import type { Command } from "./command.ts";
+
+export const command: Command = {
+  spec: {
+    name: "config",
+    summary: "validate a config file and print it normalised",
+    usage: "tcpvs config check [-c FILE] [--json]",
+    flags: [],
+    more: "Exit codes: 0 the file is valid, 2 it is not (every problem is listed as FILE:LINE:COLUMN: key: message).",
+    example: "tcpvs config check -c /etc/tcpvs/tcpvs.toml",
+  },
+  async run({ flags, positionals }) {
+    const [action = "check", file] = positionals;
+    if (action !== "check")
+      throw new UsageError(`unknown action "config ${action}"; did you mean "config check"?`);
+    const path = findConfig(file ?? str(flags, "config"));
+    const { config, hash } = loadConfig(path);
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify({ ok: true, file: path, sha256: hash, config }, null, 2)}\n`);
+    } else {
+      process.stdout.write(describeConfig(config));
+      process.stdout.write(`${path}: configuration is valid\n`);
+    }
+    return 0;
+  },
+};

@@ -1,4 +1,8 @@
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { configHash, startControl } from "../../core/control/startControl.ts";
 import type { ControlError } from "../../core/control/ControlError.ts";
 import { ControlHandler } from "../../core/control/ControlHandler.ts";
 import { ControlClient } from "../../core/control/ControlClient.ts";
@@ -120,5 +124,43 @@ describe("ControlServer on loopback TCP", () => {
       await server.stop();
     }
     expect(await code(ControlClient.connect(address))).toBe("refused");
+  });
+});
+
+describe("startControl", () => {
+  test("reads the token file named by the config and enforces it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tcpvs-start-"));
+    const path = join(dir, "c.sock");
+    writeFileSync(join(dir, "tok"), "start-token-0123456789\n", { mode: 0o600 });
+    const { provider } = makeProvider(makeCluster());
+    const server = await startControl(
+      {
+        control: { kind: "unix", path, text: path },
+        control_token_file: join(dir, "tok"),
+        control_allow_remote: false,
+      },
+      provider,
+    );
+    try {
+      expect(await code(ControlClient.connect(`unix:${path}`))).toBe("bad_token");
+      const c = await ControlClient.connect(`unix:${path}`, { token: "start-token-0123456789" });
+      c.close();
+      writeFileSync(join(dir, "short"), "abc");
+      await expect(
+        startControl(
+          {
+            control: { kind: "unix", path: join(dir, "d.sock"), text: "x" },
+            control_token_file: join(dir, "short"),
+            control_allow_remote: false,
+          },
+          provider,
+        ),
+      ).rejects.toThrow(/16 characters/);
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(configHash("a")).toMatch(/^[0-9a-f]{64}$/);
+    expect(configHash("a")).not.toBe(configHash("b"));
   });
 });

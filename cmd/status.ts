@@ -234,7 +234,8 @@ async function act(
   } else {
     io.out(`${method} ${Object.values(params).join(" ")}: ${JSON.stringify(r)}\n`);
   }
-  if (method === "reload" && !(r as { ok: boolean }).ok) return EXIT_FALSE;
+  // reload refused, or a check run now that failed: scripts branch on it.
+  if ((method === "reload" || method === "check") && !(r as { ok: boolean }).ok) return EXIT_FALSE;
   return EXIT_OK;
 }
 

@@ -113,3 +113,15 @@ export function list(flags: FlagValues, name: string): string[] {
   const v = flags[name];
   return Array.isArray(v) ? v : [];
 }
+
+/** Turn parsed values of `specs` back into argv words, for a command that parses its own. */
+export function toArgv(flags: FlagValues, specs: FlagSpec[]): string[] {
+  const out: string[] = [];
+  for (const f of specs) {
+    const v = flags[f.name];
+    if (v === undefined || v === false) continue;
+    if (v === true) out.push(`--${f.name}`);
+    else for (const item of Array.isArray(v) ? v : [v]) out.push(`--${f.name}`, item);
+  }
+  return out;
+}

@@ -1,0 +1,201 @@
+// The client end used by `tcpvs status` (and the tests): one WebSocket, requests matched to answers
+// by id, events handed to a listener. Connection failures become ControlErrors that say exactly why.
+
+import { connect as netConnect } from "node:net";
+import type { ClusterEvent } from "../state/cluster.ts";
+import { ControlError } from "./ControlError.ts";
+import { CONTROL_PATH, PROTOCOL_VERSION, type ServerFrame } from "./protocol.ts";
+
+export type ControlTarget = { kind: "unix"; path: string } | { kind: "tcp"; host: string; port: number };
+
+/** "unix:/run/tcpvs/control.sock", "/run/tcpvs/control.sock", "127.0.0.1:7070", "[::1]:7070". */
+export function parseControlAddress(text: string): ControlTarget {
+  if (text.startsWith("unix:")) return { kind: "unix", path: text.slice(5) };
+  if (text.startsWith("/")) return { kind: "unix", path: text };
+  const m = /^\[([0-9a-fA-F:.]+)\]:(\d+)$/.exec(text) ?? /^([\w.-]+):(\d+)$/.exec(text);
+  const port = Number(m?.[2]);
+  if (!m || !(port >= 1 && port <= 65535)) {
+    throw new ControlError(
+      "bad_config",
+      `Give the control address as unix:/path or host:port, not "${text}"`,
+    );
+  }
+  return { kind: "tcp", host: m[1]!, port };
+}
+
+function targetText(t: ControlTarget): string {
+  return t.kind === "unix" ? `unix:${t.path}` : `${t.host.includes(":") ? `[${t.host}]` : t.host}:${t.port}`;
+}
+
+function wsUrl(t: ControlTarget): string {
+  if (t.kind === "unix") return `ws+unix://${t.path}:${CONTROL_PATH}`;
+  return `ws://${t.host.includes(":") ? `[${t.host}]` : t.host}:${t.port}${CONTROL_PATH}`;
+}
+
+/** Ask the kernel directly why a connection fails; the WebSocket error alone is often vague. */
+function probe(t: ControlTarget): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const s = t.kind === "unix" ? netConnect({ path: t.path }) : netConnect({ host: t.host, port: t.port });
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve("ETIMEDOUT");
+    }, 2000);
+    s.once("connect", () => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(undefined);
+    });
+    s.once("error", (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve(e.code ?? e.message);
+    });
+  });
+}
+
+function explain(t: ControlTarget, detail: string, errno: string | undefined): ControlError {
+  const where = `"${targetText(t)}"`;
+  const status = /status code: (\d{3})/.exec(detail)?.[1];
+  if (status === "401") return new ControlError("bad_token", `Cannot use ${where}: bad or missing token`);
+  if (status === "403") return new ControlError("forbidden", `Cannot use ${where}: refused (403)`);
+  switch (errno) {
+    case "ENOENT":
+      return new ControlError(
+        "no_socket",
+        `Cannot connect to ${where}: no such file (is the daemon running?)`,
+      );
+    case "ECONNREFUSED":
+      return new ControlError("refused", `Cannot connect to ${where}: nothing is listening there`);
+    case "EACCES":
+    case "EPERM":
+      return new ControlError("permission_denied", `Cannot connect to ${where}: permission denied`);
+    case "ENOTSOCK":
+      return new ControlError("no_socket", `Cannot connect to ${where}: not a socket`);
+    case "ETIMEDOUT":
+      return new ControlError("timeout", `Cannot connect to ${where}: timed out`);
+  }
+  return new ControlError("connect_failed", `Cannot connect to ${where}: ${errno ?? (detail || "failed")}`);
+}
+
+export interface ClientOptions {
+  token?: string;
+  /** Who we are, for the daemon's action log ("user@host pid"). */
+  clientName?: string;
+  timeoutMs?: number;
+}
+
+export class ControlClient {
+  private readonly ws: WebSocket;
+  private readonly target: ControlTarget;
+  private readonly timeoutMs: number;
+  private nextId = 1;
+  private readonly pending = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: ControlError) => void; timer: Timer }
+  >();
+  private eventListener: ((e: ClusterEvent) => void) | undefined;
+  private closeListener: ((why: ControlError) => void) | undefined;
+
+  private constructor(ws: WebSocket, target: ControlTarget, timeoutMs: number) {
+    this.ws = ws;
+    this.target = target;
+    this.timeoutMs = timeoutMs;
+    ws.onmessage = (m) => this.onFrame(String(m.data));
+    ws.onclose = (e) => {
+      const why = new ControlError(
+        "closed",
+        `Lost "${targetText(target)}": closed (${e.code}${e.reason ? ` ${e.reason}` : ""})`,
+      );
+      for (const p of this.pending.values()) {
+        clearTimeout(p.timer);
+        p.reject(why);
+      }
+      this.pending.clear();
+      this.closeListener?.(why);
+    };
+  }
+
+  static async connect(address: string | ControlTarget, opts: ClientOptions = {}): Promise<ControlClient> {
+    const target = typeof address === "string" ? parseControlAddress(address) : address;
+    const timeoutMs = opts.timeoutMs ?? 5000;
+    const headers: Record<string, string> = {};
+    if (opts.token) headers["authorization"] = `Bearer ${opts.token}`;
+    if (opts.clientName) headers["x-tcpvs-client"] = opts.clientName;
+    // Bun's WebSocket takes headers in a second-argument object; the DOM typing does not know it.
+    const ws = new WebSocket(wsUrl(target), { headers } as unknown as string[]);
+    const failure = await new Promise<{ detail: string; errno?: string } | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve({ detail: "timed out", errno: "ETIMEDOUT" }), timeoutMs);
+      ws.onopen = () => {
+        clearTimeout(timer);
+        resolve(undefined);
+      };
+      ws.onerror = (e) => {
+        clearTimeout(timer);
+        const err = (e as ErrorEvent).error as { code?: string } | undefined;
+        resolve({ detail: (e as ErrorEvent).message ?? "", errno: err?.code });
+      };
+    });
+    if (failure) {
+      ws.onclose = null;
+      ws.close();
+      const errno = failure.errno ?? (/status code/.test(failure.detail) ? undefined : await probe(target));
+      throw explain(target, failure.detail, errno);
+    }
+    return new ControlClient(ws, target, timeoutMs);
+  }
+
+  onEvent(fn: (e: ClusterEvent) => void): void {
+    this.eventListener = fn;
+  }
+
+  onClose(fn: (why: ControlError) => void): void {
+    this.closeListener = fn;
+  }
+
+  /** Send one request; resolves with its result or rejects with the daemon's ControlError. */
+  request(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new ControlError("timeout", `No answer to "${method}" from "${targetText(this.target)}"`));
+      }, this.timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      this.ws.send(JSON.stringify({ v: PROTOCOL_VERSION, id, method, params }));
+    });
+  }
+
+  /** Send a raw frame (tests use it for malformed input). */
+  sendRaw(data: string): void {
+    this.ws.send(data);
+  }
+
+  private onFrame(text: string): void {
+    let f: ServerFrame;
+    try {
+      f = JSON.parse(text) as ServerFrame;
+    } catch {
+      return;
+    }
+    if ("event" in f) {
+      this.eventListener?.(f.event);
+      return;
+    }
+    const p = typeof f.id === "number" ? this.pending.get(f.id) : undefined;
+    if (!p) return;
+    this.pending.delete(f.id as number);
+    clearTimeout(p.timer);
+    if (f.ok) p.resolve(f.result);
+    else {
+      const e = new ControlError(f.error.code as ControlError["code"], f.error.message);
+      e.id = f.id;
+      p.reject(e);
+    }
+  }
+
+  close(): void {
+    this.ws.onclose = null;
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+    this.pending.clear();
+    this.ws.close();
+  }
+}

@@ -1,0 +1,32 @@
+// Errors of the control channel, with stable codes both the wire protocol and `tcpvs status` use.
+
+export type ControlErrorCode =
+  | "bad_request"
+  | "bad_version"
+  | "unknown_method"
+  | "not_found"
+  | "rate_limited"
+  | "action_failed"
+  | "unavailable"
+  // Client side: why a daemon could not be reached.
+  | "no_socket"
+  | "refused"
+  | "permission_denied"
+  | "bad_token"
+  | "forbidden"
+  | "connect_failed"
+  | "timeout"
+  | "closed"
+  | "bad_config";
+
+export class ControlError extends Error {
+  readonly code: ControlErrorCode;
+  /** Request id the error answers, when known. */
+  id: number | string | null = null;
+
+  constructor(code: ControlErrorCode, message: string) {
+    super(message);
+    this.name = "ControlError";
+    this.code = code;
+  }
+}

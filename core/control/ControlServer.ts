@@ -1,0 +1,277 @@
+// The socket edge of the control channel: a WebSocket on a unix socket (0600) or a loopback TCP port.
+// Authentication happens on the upgrade (Authorization: Bearer), browsers are refused by their Origin
+// header, frames are size- and rate-limited per connection. Everything else is ControlHandler.
+
+import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from "node:fs";
+import { connect } from "node:net";
+import { dirname } from "node:path";
+import type { Server, ServerWebSocket } from "bun";
+import type { Endpoint } from "../config/types.ts";
+import { log as defaultLog, type Logger } from "../log/logger.ts";
+import { ControlError } from "./ControlError.ts";
+import { ControlHandler, type ControlProvider } from "./ControlHandler.ts";
+import {
+  CONTROL_PATH,
+  MAX_MESSAGE_BYTES,
+  PROTOCOL_VERSION,
+  parseRequest,
+  type ServerFrame,
+} from "./protocol.ts";
+import { RateLimiter } from "./RateLimiter.ts";
+import { bearerToken, tokensEqual } from "./token.ts";
+
+export interface ControlServerOptions {
+  endpoint: Endpoint;
+  provider: ControlProvider;
+  /** Required for a TCP endpoint that is not loopback; checked on every connection when set. */
+  token?: string;
+  allowRemote?: boolean;
+  maxMessageBytes?: number;
+  rate?: { perSecond: number; burst: number };
+  logger?: Logger;
+}
+
+interface Conn {
+  peer: string;
+  bucket: RateLimiter;
+  strikes: number;
+  unsubscribe: (() => void) | undefined;
+}
+
+/** A watcher this far behind is cut off rather than buffered without bound. */
+const MAX_BUFFERED = 1 << 20;
+const MAX_STRIKES = 50;
+
+export function isLoopbackHost(host: string): boolean {
+  return host === "::1" || host === "localhost" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** Refuse an endpoint the config may not use; the daemon calls this before binding. */
+export function checkControlEndpoint(ep: Endpoint, token: string | undefined, allowRemote: boolean): void {
+  if (ep.kind === "unix" || isLoopbackHost(ep.host)) return;
+  if (!allowRemote) {
+    throw new ControlError(
+      "bad_config",
+      `Use a unix socket or loopback address for control, not "${ep.text}" (or set global.control_allow_remote)`,
+    );
+  }
+  if (!token) {
+    throw new ControlError("bad_config", `Set global.control_token_file: control on "${ep.text}" is remote`);
+  }
+}
+
+/** Is something accepting connections on this unix socket? */
+function socketAlive(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ path });
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(true);
+    }, 1000);
+    s.once("connect", () => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+}
+
+async function prepareUnixPath(path: string): Promise<void> {
+  const dir = dirname(path);
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!existsSync(path)) return;
+  if (!lstatSync(path).isSocket()) {
+    throw new ControlError(
+      "bad_config",
+      `Remove "${path}" or choose another control path: it is not a socket`,
+    );
+  }
+  if (await socketAlive(path)) {
+    throw new ControlError("bad_config", `Stop the daemon already serving "${path}" first`);
+  }
+  unlinkSync(path);
+}
+
+export class ControlServer {
+  private server: Server<Conn> | undefined;
+  private readonly handler: ControlHandler;
+  private readonly opts: ControlServerOptions;
+  private readonly logger: Logger;
+  private readonly conns = new Set<ServerWebSocket<Conn>>();
+  private seq = 0;
+
+  private constructor(opts: ControlServerOptions) {
+    this.opts = opts;
+    this.logger = (opts.logger ?? opts.provider.logger ?? defaultLog).child({ subsystem: "control" });
+    this.handler = new ControlHandler({ ...opts.provider, logger: opts.provider.logger ?? opts.logger });
+  }
+
+  static async start(opts: ControlServerOptions): Promise<ControlServer> {
+    checkControlEndpoint(opts.endpoint, opts.token, opts.allowRemote ?? false);
+    const cs = new ControlServer(opts);
+    await cs.listen();
+    return cs;
+  }
+
+  /** Where clients connect, as endpoint text. */
+  get address(): string {
+    const ep = this.opts.endpoint;
+    if (ep.kind === "unix") return `unix:${ep.path}`;
+    const host = ep.family === 6 ? `[${ep.host}]` : ep.host;
+    return `${host}:${this.server?.port ?? ep.port}`;
+  }
+
+  get connections(): number {
+    return this.conns.size;
+  }
+
+  private async listen(): Promise<void> {
+    const ep = this.opts.endpoint;
+    const maxBytes = this.opts.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+    const websocket = {
+      maxPayloadLength: maxBytes,
+      open: (ws: ServerWebSocket<Conn>) => {
+        this.conns.add(ws);
+        this.logger.debug("control client connected", { peer: ws.data.peer });
+      },
+      message: (ws: ServerWebSocket<Conn>, msg: string | Buffer) => {
+        void this.onMessage(ws, msg);
+      },
+      close: (ws: ServerWebSocket<Conn>, code: number, reason: string) => {
+        this.conns.delete(ws);
+        ws.data.unsubscribe?.();
+        ws.data.unsubscribe = undefined;
+        if (code === 1009)
+          this.logger.warn("control frame too large", { peer: ws.data.peer, limit: maxBytes });
+        this.logger.debug("control client left", { peer: ws.data.peer, code, reason });
+      },
+    };
+    const fetch = (req: Request, server: Server<Conn>) => this.upgrade(req, server);
+    if (ep.kind === "unix") {
+      await prepareUnixPath(ep.path);
+      // Bind with a tight umask so the socket is never, even briefly, open to others.
+      const old = process.umask(0o177);
+      try {
+        this.server = Bun.serve<Conn>({ unix: ep.path, fetch, websocket });
+      } finally {
+        process.umask(old);
+      }
+      chmodSync(ep.path, 0o600);
+    } else {
+      this.server = Bun.serve<Conn>({ hostname: ep.host, port: ep.port, fetch, websocket });
+    }
+    if (ep.kind === "inet" && !this.opts.token) {
+      this.logger.warn("control channel on TCP without a token: any local user can steer", {
+        address: ep.text,
+      });
+    }
+    this.logger.info("control channel listening", { address: this.address });
+  }
+
+  private upgrade(req: Request, server: Server<Conn>): Response | undefined {
+    const url = new URL(req.url);
+    if (url.pathname !== CONTROL_PATH) return new Response("not found\n", { status: 404 });
+    // A browser always sends Origin on a WebSocket upgrade; our own client never does.
+    if (req.headers.has("origin")) {
+      this.logger.warn("control connection with an Origin header refused", {
+        origin: req.headers.get("origin"),
+      });
+      return new Response("browsers may not use the control channel\n", { status: 403 });
+    }
+    const ip = server.requestIP(req);
+    const who = (req.headers.get("x-tcpvs-client") ?? "").replace(/[^\w.@:-]/g, "").slice(0, 64);
+    const peer = ip ? `${ip.address}:${ip.port}` : `unix#${++this.seq}${who ? `(${who})` : ""}`;
+    if (this.opts.token) {
+      const given = bearerToken(req.headers.get("authorization"));
+      if (!given || !tokensEqual(given, this.opts.token)) {
+        this.logger.warn("control connection with a bad token refused", { peer });
+        return new Response("bad token\n", { status: 401 });
+      }
+    }
+    const rate = this.opts.rate ?? { perSecond: 50, burst: 100 };
+    const data: Conn = {
+      peer,
+      bucket: new RateLimiter(rate.perSecond, rate.burst, Date.now()),
+      strikes: 0,
+      unsubscribe: undefined,
+    };
+    if (server.upgrade(req, { data })) return undefined;
+    return new Response("upgrade to WebSocket\n", { status: 426 });
+  }
+
+  private send(ws: ServerWebSocket<Conn>, frame: ServerFrame): void {
+    if (ws.getBufferedAmount() > MAX_BUFFERED) {
+      ws.close(1008, "too slow");
+      return;
+    }
+    ws.send(JSON.stringify(frame));
+  }
+
+  private async onMessage(ws: ServerWebSocket<Conn>, msg: string | Buffer): Promise<void> {
+    const c = ws.data;
+    if (!c.bucket.take(Date.now())) {
+      if (++c.strikes >= MAX_STRIKES) {
+        this.logger.warn("control client flooding: disconnected", { peer: c.peer });
+        ws.close(1008, "rate limit");
+        return;
+      }
+      this.send(ws, error(peekId(msg), new ControlError("rate_limited", "Slow down: too many requests")));
+      return;
+    }
+    let id: number | string | null = null;
+    try {
+      if (typeof msg !== "string") throw new ControlError("bad_request", "Send text frames, not binary");
+      const parsed = parseRequest(msg);
+      id = parsed.id;
+      const req = parsed.request;
+      if (req.method === "subscribe" && !c.unsubscribe) {
+        c.unsubscribe = this.opts.provider.cluster.subscribe((event) => {
+          this.send(ws, { v: PROTOCOL_VERSION, event });
+        });
+      } else if (req.method === "unsubscribe") {
+        c.unsubscribe?.();
+        c.unsubscribe = undefined;
+      }
+      const result = await this.handler.handle(req, c.peer);
+      this.send(ws, { v: PROTOCOL_VERSION, id, ok: true, result });
+    } catch (e) {
+      this.send(ws, error(id, e));
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const ws of this.conns) ws.close(1001, "shutting down");
+    await this.server?.stop(true);
+    this.server = undefined;
+    const ep = this.opts.endpoint;
+    if (ep.kind === "unix" && existsSync(ep.path)) {
+      try {
+        unlinkSync(ep.path);
+      } catch {
+        // Already gone: nothing to clean.
+      }
+    }
+  }
+}
+
+/** The id of a refused frame, so the client can match the refusal to its request. */
+function peekId(msg: string | Buffer): number | string | null {
+  try {
+    const id = (JSON.parse(String(msg)) as { id?: unknown }).id;
+    return typeof id === "number" || typeof id === "string" ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+function error(id: number | string | null, e: unknown): ServerFrame {
+  if (e instanceof ControlError) {
+    return { v: PROTOCOL_VERSION, id: e.id ?? id, ok: false, error: { code: e.code, message: e.message } };
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return { v: PROTOCOL_VERSION, id, ok: false, error: { code: "action_failed", message } };
+}

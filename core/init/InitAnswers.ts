@@ -1,0 +1,186 @@
+// What `tcpvs init` needs to know, how each answer is checked (the same checks for prompts and flags),
+// and the flag parser for the non-interactive mode.
+
+export type Role = "master" | "backup";
+export type InitCheck = { type: "tcp" } | { type: "http"; path: string };
+
+export interface InitAnswers {
+  role: Role;
+  /** "10.0.0.100/24" */
+  vip: string;
+  interface: string;
+  vrid: number;
+  /** "10.0.0.1:8080": the app on this node and on its peer. */
+  backends: string[];
+  check: InitCheck;
+  listen: string;
+  out: string;
+  peerOut: string;
+  force: boolean;
+}
+
+export class InitError extends Error {
+  readonly code: "usage" | "exists" | "write_failed";
+  constructor(code: InitError["code"], message: string) {
+    super(message);
+    this.name = "InitError";
+    this.code = code;
+  }
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** Each returns an error message, or undefined when the value is fine (clack's validate contract). */
+export const check = {
+  role(v: string): string | undefined {
+    return v === "master" || v === "backup" ? undefined : `Use role master or backup, not "${v}"`;
+  },
+  vip(v: string): string | undefined {
+    const m = /^([\d.]+)\/(\d{1,2})$/.exec(v.trim());
+    if (!m || !IPV4.test(m[1]!) || Number(m[2]) > 32) {
+      return `Give the VIP as an IPv4 address with prefix, like 10.0.0.100/24, not "${v}"`;
+    }
+    return undefined;
+  },
+  iface(v: string): string | undefined {
+    return /^[A-Za-z0-9_.:-]{1,15}$/.test(v.trim())
+      ? undefined
+      : `Give an interface name like eth0, not "${v}"`;
+  },
+  vrid(v: string): string | undefined {
+    const n = Number(v);
+    return /^\d+$/.test(v.trim()) && n >= 1 && n <= 255
+      ? undefined
+      : `Give the virtual router id as a number from 1 to 255, not "${v}"`;
+  },
+  backend(v: string): string | undefined {
+    const m = /^(.+):(\d{1,5})$/.exec(v.trim());
+    const port = Number(m?.[2]);
+    const host = m?.[1] ?? "";
+    const hostOk = IPV4.test(host) || HOSTNAME.test(host) || /^\[[0-9a-fA-F:.]+\]$/.test(host);
+    if (!m || !hostOk || port < 1 || port > 65535)
+      return `Give a backend as host:port, like 10.0.0.1:8080, not "${v}"`;
+    return undefined;
+  },
+  backends(v: string): string | undefined {
+    const list = splitList(v);
+    if (list.length === 0) return "Give at least one backend host:port";
+    for (const b of list) {
+      const e = check.backend(b);
+      if (e) return e;
+    }
+    return undefined;
+  },
+  check(v: string): string | undefined {
+    return parseCheck(v) ? undefined : `Use check tcp, http or http:/path, not "${v}"`;
+  },
+  path(v: string): string | undefined {
+    return /^\/[\x21-\x7e]*$/.test(v) ? undefined : `Give an HTTP path starting with /, not "${v}"`;
+  },
+};
+
+export function splitList(v: string): string[] {
+  return v
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export function parseCheck(v: string): InitCheck | undefined {
+  if (v === "tcp") return { type: "tcp" };
+  if (v === "http") return { type: "http", path: "/" };
+  const m = /^http:(\/[\x21-\x7e]*)$/.exec(v);
+  return m ? { type: "http", path: m[1]! } : undefined;
+}
+
+export const INIT_USAGE = `usage: tcpvs init                       (interactive, on a terminal)
+       tcpvs init --role master|backup --vip 10.0.0.100/24 --interface eth0 --vrid 51
+                  --backend 10.0.0.1:8080 --backend 10.0.0.2:8080 --check http:/health
+                  --out tcpvs.toml --peer-out tcpvs-peer.toml [--listen 0.0.0.0:80] [--force]`;
+
+/** Flags as given; absent ones stay undefined so the prompts can ask for them. */
+export type InitFlags = Partial<
+  Record<"role" | "vip" | "interface" | "vrid" | "check" | "listen" | "out" | "peerOut", string>
+> & {
+  backends: string[];
+  force: boolean;
+};
+
+const VALUE_FLAGS: Record<string, keyof InitFlags> = {
+  "--role": "role",
+  "--vip": "vip",
+  "--interface": "interface",
+  "--vrid": "vrid",
+  "--check": "check",
+  "--listen": "listen",
+  "--out": "out",
+  "--peer-out": "peerOut",
+};
+
+export function parseInitFlags(argv: string[]): InitFlags {
+  const f: InitFlags = { backends: [], force: false };
+  for (let i = 0; i < argv.length; i++) {
+    let a = argv[i]!;
+    let value: string | undefined;
+    const eq = a.indexOf("=");
+    if (a.startsWith("--") && eq > 0) {
+      value = a.slice(eq + 1);
+      a = a.slice(0, eq);
+    }
+    if (a === "--force") {
+      f.force = true;
+      continue;
+    }
+    const key = a === "--backend" ? "backends" : VALUE_FLAGS[a];
+    if (!key) throw new InitError("usage", `Remove the unknown argument "${a}"`);
+    value ??= argv[++i];
+    if (value === undefined || value === "") throw new InitError("usage", `Give ${a} a value`);
+    if (key === "backends") f.backends.push(...splitList(value));
+    else (f as Record<string, unknown>)[key] = value;
+  }
+  return f;
+}
+
+/** Turn complete flags into answers, or one usage error naming every missing or bad flag. */
+export function answersFromFlags(f: InitFlags): InitAnswers {
+  const problems: string[] = [];
+  const need = (name: string, v: string | undefined, ok: (v: string) => string | undefined) => {
+    if (v === undefined) problems.push(`Give ${name} (missing)`);
+    else {
+      const e = ok(v);
+      if (e) problems.push(e);
+    }
+  };
+  need("--role", f.role, check.role);
+  need("--vip", f.vip, check.vip);
+  need("--interface", f.interface, check.iface);
+  need("--vrid", f.vrid, check.vrid);
+  need("--check", f.check, check.check);
+  need("--out", f.out, () => undefined);
+  need("--peer-out", f.peerOut, () => undefined);
+  if (f.backends.length === 0) problems.push("Give --backend (missing)");
+  for (const b of f.backends) {
+    const e = check.backend(b);
+    if (e) problems.push(e);
+  }
+  if (f.listen !== undefined) {
+    const e = check.backend(f.listen);
+    if (e) problems.push(e.replace("a backend", "--listen"));
+  }
+  if (f.out !== undefined && f.out === f.peerOut) problems.push("Give --out and --peer-out different files");
+  if (problems.length > 0) throw new InitError("usage", problems.join("\n"));
+  return {
+    role: f.role as Role,
+    vip: f.vip!.trim(),
+    interface: f.interface!.trim(),
+    vrid: Number(f.vrid),
+    backends: f.backends,
+    check: parseCheck(f.check!)!,
+    listen: f.listen ?? "0.0.0.0:80",
+    out: f.out!,
+    peerOut: f.peerOut!,
+    force: f.force,
+  };
+}

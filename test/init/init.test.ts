@@ -1,0 +1,231 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import toml from "toml";
+import { parseConfig } from "../../core/config/load.ts";
+import { answersFromFlags, check, parseInitFlags } from "../../core/init/InitAnswers.ts";
+
+const WRAPPER = join(import.meta.dir, "init-wrapper.ts");
+let dir: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "tcpvs-init-"));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Parsed {
+  global: { control: string };
+  virtual_server: Array<{ name: string; listen: string[]; mode: string; pool: string }>;
+  pool: Record<
+    string,
+    {
+      scheduler: string;
+      server: Array<{ address: string; weight: number }>;
+      check: Array<Record<string, unknown>>;
+    }
+  >;
+  vrrp: Record<
+    string,
+    {
+      interface: string;
+      virtual_router_id: number;
+      priority: number;
+      advert_int: string;
+      version: number;
+      preempt: boolean;
+      virtual_ipaddress: string[];
+    }
+  >;
+}
+
+function load(file: string): Parsed {
+  const text = readFileSync(file, "utf8");
+  // What init writes must pass the same validator as `tcpvs config check`; this throws on any problem.
+  parseConfig(text, file);
+  return toml.parse(text) as Parsed;
+}
+
+function runNoTty(args: string[]) {
+  const p = Bun.spawnSync([process.execPath, WRAPPER, ...args], {
+    cwd: dir,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
+}
+
+const FULL = [
+  "--role",
+  "backup",
+  "--vip",
+  "192.0.2.10/24",
+  "--interface",
+  "ens3",
+  "--vrid",
+  "42",
+  "--backend",
+  "192.0.2.1:8080,192.0.2.2:8080",
+  "--check",
+  "tcp",
+];
+
+describe("answers", () => {
+  test("validators accept good values and name the bad one", () => {
+    expect(check.vip("10.0.0.100/24")).toBeUndefined();
+    expect(check.vip("10.0.0.300/24")).toContain('"10.0.0.300/24"');
+    expect(check.vrid("0")).toBeDefined();
+    expect(check.vrid("255")).toBeUndefined();
+    expect(check.backend("[2001:db8::1]:80")).toBeUndefined();
+    expect(check.backend("app.local:99999")).toBeDefined();
+    expect(check.check("http:/x")).toBeUndefined();
+    expect(check.check("icmp")).toBeDefined();
+  });
+  test("flags: --x=value, repeated and comma lists; every problem reported at once", () => {
+    const a = answersFromFlags(
+      parseInitFlags([...FULL, "--backend=192.0.2.3:80", "--out", "a", "--peer-out=b"]),
+    );
+    expect(a.backends).toEqual(["192.0.2.1:8080", "192.0.2.2:8080", "192.0.2.3:80"]);
+    expect(a.vrid).toBe(42);
+    let msg = "";
+    try {
+      answersFromFlags(parseInitFlags(["--vrid", "999"]));
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    for (const f of [
+      "--role",
+      "--vip",
+      "--interface",
+      "--check",
+      "--out",
+      "--peer-out",
+      "--backend",
+      '"999"',
+    ]) {
+      expect(msg).toContain(f);
+    }
+  });
+});
+
+describe("tcpvs init without a terminal", () => {
+  test("writes both files from flags; they parse as TOML with the expected keys", () => {
+    const r = runNoTty([...FULL, "--out", "node.toml", "--peer-out", "peer/peer.toml"]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    const self = load(join(dir, "node.toml"));
+    const peer = load(join(dir, "peer/peer.toml"));
+    expect(self.global.control).toBe("unix:/run/tcpvs/control.sock");
+    expect(self.virtual_server[0]).toEqual({ name: "web", listen: ["0.0.0.0:80"], mode: "tcp", pool: "app" });
+    expect(self.pool["app"]!.server.map((s) => s.address)).toEqual(["192.0.2.1:8080", "192.0.2.2:8080"]);
+    expect(self.pool["app"]!.check[0]).toEqual({ type: "tcp", interval: "2s" });
+    expect(self.vrrp["VI_1"]).toEqual({
+      interface: "ens3",
+      virtual_router_id: 42,
+      priority: 100,
+      advert_int: "1s",
+      version: 3,
+      preempt: true,
+      virtual_ipaddress: ["192.0.2.10/24"],
+    });
+    expect(peer.vrrp["VI_1"]!.priority).toBe(150);
+    expect({ ...peer, vrrp: {} }).toEqual({ ...self, vrrp: {} });
+  });
+
+  test("missing flags: usage error, exit 2, nothing written", () => {
+    const r = runNoTty(["--role", "master"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("no terminal");
+    expect(r.err).toContain("--vip");
+    expect(existsSync(join(dir, "tcpvs.toml"))).toBe(false);
+  });
+
+  test("an existing file is kept unless --force", () => {
+    writeFileSync(join(dir, "node.toml"), "keep me");
+    const r = runNoTty([...FULL, "--out", "node.toml", "--peer-out", "peer.toml"]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("--force");
+    expect(readFileSync(join(dir, "node.toml"), "utf8")).toBe("keep me");
+    expect(runNoTty([...FULL, "--out", "node.toml", "--peer-out", "peer.toml", "--force"]).code).toBe(0);
+    expect(load(join(dir, "node.toml")).vrrp["VI_1"]!.priority).toBe(100);
+  });
+});
+
+describe("tcpvs init on a real terminal (tmux)", () => {
+  const tmux = Bun.which("tmux");
+  const session = `tcpvs-init-test-${process.pid}`;
+
+  function sh(args: string[]): string {
+    return Bun.spawnSync([tmux!, ...args]).stdout.toString();
+  }
+  async function waitFor(text: string): Promise<string> {
+    let screen = "";
+    for (let i = 0; i < 100; i++) {
+      screen = sh(["capture-pane", "-p", "-t", session]);
+      if (screen.includes(text)) return screen;
+      await Bun.sleep(50);
+    }
+    throw new Error(`Timed out waiting for "${text}" on the terminal:\n${screen}`);
+  }
+  const keys = (...k: string[]) => sh(["send-keys", "-t", session, ...k]);
+  const type = (s: string) => sh(["send-keys", "-t", session, "-l", s]);
+
+  test("answers typed at the prompts end up in the files", async () => {
+    if (!tmux) {
+      console.log("skip: tmux not installed");
+      return;
+    }
+    const cmd = `cd ${dir} && ${process.execPath} ${WRAPPER}; echo EXIT=$?; sleep 5`;
+    Bun.spawnSync([tmux, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", cmd]);
+    try {
+      await waitFor("Role of this node");
+      keys("Enter"); // master, the first option
+      await waitFor("Virtual IP");
+      type("10.0.0.300/24");
+      keys("Enter");
+      await waitFor("Give the VIP as an IPv4 address"); // refused, stays on the question
+      for (let i = 0; i < 13; i++) keys("BSpace");
+      type("10.0.0.100/24");
+      keys("Enter");
+      await waitFor("Interface for the VIP");
+      for (let i = 0; i < 20; i++) keys("BSpace");
+      type("eth7");
+      keys("Enter");
+      await waitFor("Virtual router id");
+      type("77");
+      keys("Enter");
+      await waitFor("Backends");
+      type("10.0.0.1:8080, 10.0.0.2:8080");
+      keys("Enter");
+      await waitFor("Health check");
+      keys("Enter"); // HTTP
+      await waitFor("Health check path");
+      keys("Enter"); // default /health
+      await waitFor("this node's config");
+      keys("Enter");
+      await waitFor("peer's config");
+      keys("Enter");
+      await waitFor("EXIT=0");
+    } finally {
+      sh(["kill-session", "-t", session]);
+    }
+    const self = load(join(dir, "tcpvs.toml"));
+    const peer = load(join(dir, "tcpvs-peer.toml"));
+    expect(self.vrrp["VI_1"]).toMatchObject({
+      interface: "eth7",
+      virtual_router_id: 77,
+      priority: 150,
+      virtual_ipaddress: ["10.0.0.100/24"],
+    });
+    expect(peer.vrrp["VI_1"]!.priority).toBe(100);
+    expect(self.pool["app"]!.check[0]).toEqual({ type: "http", path: "/health", interval: "2s" });
+    expect(self.virtual_server[0]!.mode).toBe("http");
+    expect(self.pool["app"]!.server).toEqual([
+      { address: "10.0.0.1:8080", weight: 1 },
+      { address: "10.0.0.2:8080", weight: 1 },
+    ]);
+  });
+});

@@ -23,6 +23,7 @@ export class TcpConn {
   private size = 0;
   private eof = false;
   private failure: Error | undefined;
+  private handshaken = false;
   private wake: (() => void) | undefined;
   private timer: ReturnType<typeof setTimeout>;
 
@@ -41,6 +42,8 @@ export class TcpConn {
       connectError: (_s: Socket<undefined>, err: Error) => c.fail(err),
       handshake: (_s: Socket<undefined>, ok: boolean, err: Error | null) => {
         if (tls?.verify && !ok) c.fail(new CheckFailure(`TLS: ${err?.message ?? "certificate rejected"}`));
+        c.handshaken = true;
+        c.notify();
       },
     };
     const tlsOpt = tls ? { serverName: tls.serverName, rejectUnauthorized: tls.verify } : undefined;
@@ -61,6 +64,12 @@ export class TcpConn {
       await opened;
       c.throwIfFailed();
     }
+    // Bun drops writes made before the TLS handshake ends, so wait for it.
+    while (tls && !c.handshaken) {
+      await c.waitChange();
+      c.throwIfFailed();
+      if (c.eof) throw new CheckFailure("TLS: closed during handshake");
+    }
     return c;
   }
 
@@ -74,7 +83,8 @@ export class TcpConn {
   async read<T>(reader: Reader<T>): Promise<T> {
     for (;;) {
       const buf = this.bytes();
-      const got = reader(buf, this.eof);
+      // After a failure (timeout, reset) the stream did not end cleanly: do not report it as an end.
+      const got = reader(buf, this.eof && !this.failure);
       if (got !== undefined) return got;
       this.throwIfFailed();
       if (this.eof) throw new CheckFailure("closed by server");

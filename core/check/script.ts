@@ -37,17 +37,26 @@ export async function runScript(check: CheckConfig, target: CheckTarget) {
     env: scriptEnv(target),
   });
   let timedOut = false;
+  let giveUp: () => void = () => {};
+  // Should the process survive SIGKILL of its group (it cannot, short of a kernel bug or a
+  // setsid in the child), stop waiting a moment later so the checker never hangs.
+  const abandoned = new Promise<number>((resolve) => {
+    giveUp = () => resolve(-1);
+  });
+  let grace: ReturnType<typeof setTimeout> | undefined;
   const timer = setTimeout(() => {
     timedOut = true;
     killGroup(proc.pid);
+    grace = setTimeout(giveUp, 1000);
   }, check.timeout);
   try {
-    const code = await proc.exited;
+    const code = await Promise.race([proc.exited, abandoned]);
     if (timedOut) throw new CheckFailure(`timed out after ${check.timeout} ms`);
     if (proc.signalCode) return { ok: false, reason: `killed by ${proc.signalCode}` };
     return scriptVerdict(code, check.dynamic);
   } finally {
     clearTimeout(timer);
+    clearTimeout(grace);
   }
 }
 

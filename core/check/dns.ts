@@ -31,7 +31,10 @@ export const dnsCheck: CheckFn = (check, target) =>
       const got = reply.answers.filter((a) => a.type === type).map((a) => a.data);
       if (!got.some((d) => d.replace(/\.$/, "").toLowerCase() === want)) {
         const seen = got.length ? got.join(", ") : "no answer";
-        return { ok: false, reason: `answer ${JSON.stringify(seen)} is not ${JSON.stringify(check.expect_answer)}` };
+        return {
+          ok: false,
+          reason: `answer ${JSON.stringify(seen)} is not ${JSON.stringify(check.expect_answer)}`,
+        };
       }
     }
     return { ok: true, reason: `NOERROR, ${reply.answers.length} answer(s)` };

@@ -13,7 +13,9 @@ export function dialogueSteps(check: CheckConfig): Array<{ send?: string; expect
       try {
         expect = new RegExp(s.expect);
       } catch {
-        throw new CheckFailure(`bad expect in step ${i + 1} ${JSON.stringify(s.expect)}: not a regular expression`);
+        throw new CheckFailure(
+          `bad expect in step ${i + 1} ${JSON.stringify(s.expect)}: not a regular expression`,
+        );
       }
     }
     return s.send !== undefined ? { send: s.send, expect } : { expect };
@@ -38,12 +40,17 @@ export const expectCheck: CheckFn = (check, target) =>
             lastSeen = text;
             const m = re.exec(text);
             if (m) return m.index + m[0].length;
-            if (eof) throw new CheckFailure(`step ${i + 1}: got ${JSON.stringify(text.slice(0, 60))}, want /${re.source}/`);
+            if (eof)
+              throw new CheckFailure(
+                `step ${i + 1}: got ${JSON.stringify(text.slice(0, 60))}, want /${re.source}/`,
+              );
             return undefined;
           });
         } catch (e) {
           if (e instanceof CheckFailure && e.reason.startsWith("timed out")) {
-            throw new CheckFailure(`step ${i + 1}: ${e.reason} waiting for /${re.source}/, got ${JSON.stringify(lastSeen.slice(0, 60))}`);
+            throw new CheckFailure(
+              `step ${i + 1}: ${e.reason} waiting for /${re.source}/, got ${JSON.stringify(lastSeen.slice(0, 60))}`,
+            );
           }
           throw e;
         }

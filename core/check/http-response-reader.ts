@@ -47,7 +47,13 @@ export function parseHead(buf: Uint8Array): { res: HttpResponse; bodyStart: numb
     const prev = headers.get(name);
     headers.set(name, prev === undefined ? value : `${prev}, ${value}`);
   }
-  const res = { version: m[1]!, status: Number(m[2]), statusText: m[3] ?? "", headers, body: new Uint8Array() };
+  const res = {
+    version: m[1]!,
+    status: Number(m[2]),
+    statusText: m[3] ?? "",
+    headers,
+    body: new Uint8Array(),
+  };
   return { res, bodyStart: end + 4 };
 }
 

@@ -55,9 +55,11 @@ export const icmpCheck: CheckFn = (check, target) =>
       sock.sendTo(echoRequest(id, seq, new TextEncoder().encode("tcpvs-check")), target.host);
       for (;;) {
         for (let got = sock.tryRecv(), n = 0; got && n < 256; got = sock.tryRecv(), n++) {
-          if (got.from === target.host && isEchoReply(got.data, id, seq)) return { ok: true, reason: "echo reply" };
+          if (got.from === target.host && isEchoReply(got.data, id, seq))
+            return { ok: true, reason: "echo reply" };
         }
-        if (performance.now() - start >= check.timeout) return { ok: false, reason: `no reply within ${check.timeout} ms` };
+        if (performance.now() - start >= check.timeout)
+          return { ok: false, reason: `no reply within ${check.timeout} ms` };
         await Bun.sleep(POLL_MS);
       }
     } finally {

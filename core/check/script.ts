@@ -6,14 +6,20 @@ import type { CheckConfig } from "../config/types.ts";
 import { CheckFailure, type CheckFn, type CheckTarget, measure } from "./types.ts";
 
 /** Interpret an exit code; exported for tests of the rule itself. */
-export function scriptVerdict(code: number, dynamic: boolean): { ok: boolean; reason: string; weight?: number } {
+export function scriptVerdict(
+  code: number,
+  dynamic: boolean,
+): { ok: boolean; reason: string; weight?: number } {
   if (code === 0) return { ok: true, reason: "exit 0" };
   if (dynamic && code >= 2 && code <= 255) return { ok: true, reason: `exit ${code}`, weight: code - 2 };
   return { ok: false, reason: `exit ${code}` };
 }
 
 export function scriptEnv(target: CheckTarget): Record<string, string> {
-  const env: Record<string, string> = { ...(process.env as Record<string, string>), TCPVS_ADDRESS: target.text };
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    TCPVS_ADDRESS: target.text,
+  };
   if (target.kind === "inet") {
     env.TCPVS_HOST = target.host;
     env.TCPVS_PORT = String(target.port);

@@ -117,7 +117,10 @@ export class TcpConn {
   }
 
   private push(d: Uint8Array): void {
-    if (this.size + d.length > MAX_BUFFER) return this.fail(new CheckFailure("reply too large"));
+    if (this.size + d.length > MAX_BUFFER) {
+      this.fail(new CheckFailure("reply too large"));
+      return;
+    }
     this.chunks.push(d);
     this.size += d.length;
     this.notify();

@@ -15,7 +15,10 @@ export const udpCheck: CheckFn = (check, target) =>
     const payload = new TextEncoder().encode(check.send ?? "");
     const reply = await udpExchange(target, payload, check.timeout, (b) => new TextDecoder().decode(b));
     if (re && !re.test(reply)) {
-      return { ok: false, reason: `reply ${JSON.stringify(reply.slice(0, 60))} does not match /${re.source}/` };
+      return {
+        ok: false,
+        reason: `reply ${JSON.stringify(reply.slice(0, 60))} does not match /${re.source}/`,
+      };
     }
     return { ok: true, reason: `reply of ${reply.length} bytes` };
   });

@@ -50,15 +50,26 @@ describe("dns check against a real dnsmasq", () => {
     port = await closedUdpPort();
     proc = Bun.spawn(
       [
-        "/usr/sbin/dnsmasq", "--no-daemon", "--conf-file=/dev/null", `--port=${port}`,
-        "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
-        "--address=/example.test/192.0.2.7", "--address=/nx.test/", `--pid-file=/tmp/tcpvs-dnsmasq-${process.pid}.pid`,
+        "/usr/sbin/dnsmasq",
+        "--no-daemon",
+        "--conf-file=/dev/null",
+        `--port=${port}`,
+        "--listen-address=127.0.0.1",
+        "--bind-interfaces",
+        "--no-resolv",
+        "--no-hosts",
+        "--address=/example.test/192.0.2.7",
+        "--address=/nx.test/",
+        `--pid-file=/tmp/tcpvs-dnsmasq-${process.pid}.pid`,
       ],
       { stdio: ["ignore", "ignore", "ignore"] },
     );
     // Wait until it answers (bounded).
     for (let i = 0; i < 50; i++) {
-      const r = await runOneCheck(checkDefaults({ type: "dns", name: "example.test", record_type: "A", timeout: 100 }), inet(port));
+      const r = await runOneCheck(
+        checkDefaults({ type: "dns", name: "example.test", record_type: "A", timeout: 100 }),
+        inet(port),
+      );
       if (r.ok) break;
       await Bun.sleep(20);
     }
@@ -70,15 +81,28 @@ describe("dns check against a real dnsmasq", () => {
 
   test("passes on NOERROR with the expected answer", async () => {
     if (!proc) return console.log("skip: /usr/sbin/dnsmasq not installed");
-    const check = checkDefaults({ type: "dns", name: "www.example.test", record_type: "A", expect_answer: "192.0.2.7" });
+    const check = checkDefaults({
+      type: "dns",
+      name: "www.example.test",
+      record_type: "A",
+      expect_answer: "192.0.2.7",
+    });
     const r = await runOneCheck(check, inet(port));
     expect(r).toMatchObject({ ok: true, reason: "NOERROR, 1 answer(s)" });
   });
 
   test("fails when the answer differs", async () => {
     if (!proc) return console.log("skip: /usr/sbin/dnsmasq not installed");
-    const check = checkDefaults({ type: "dns", name: "example.test", record_type: "A", expect_answer: "192.0.2.8" });
-    expect(await runOneCheck(check, inet(port))).toMatchObject({ ok: false, reason: 'answer "192.0.2.7" is not "192.0.2.8"' });
+    const check = checkDefaults({
+      type: "dns",
+      name: "example.test",
+      record_type: "A",
+      expect_answer: "192.0.2.8",
+    });
+    expect(await runOneCheck(check, inet(port))).toMatchObject({
+      ok: false,
+      reason: 'answer "192.0.2.7" is not "192.0.2.8"',
+    });
   });
 
   test("fails with NXDOMAIN", async () => {
@@ -121,7 +145,10 @@ describe("dns check against test servers", () => {
 describe("udp check", () => {
   test("passes when the reply matches", async () => {
     const port = await udpServer((d) => `echo:${new TextDecoder().decode(d)}`);
-    const r = await runOneCheck(checkDefaults({ type: "udp", send: "ping", expect: "^echo:ping$" }), inet(port));
+    const r = await runOneCheck(
+      checkDefaults({ type: "udp", send: "ping", expect: "^echo:ping$" }),
+      inet(port),
+    );
     expect(r).toMatchObject({ ok: true, reason: "reply of 9 bytes" });
   });
 

@@ -86,7 +86,8 @@ describe("icmp check in a network namespace", () => {
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     const out = await new Response(p.stdout).text();
-    if ((await p.exited) !== 0) return console.log(`skip: setpriv failed: ${await new Response(p.stderr).text()}`);
+    if ((await p.exited) !== 0)
+      return console.log(`skip: setpriv failed: ${await new Response(p.stderr).text()}`);
     const r = JSON.parse(out);
     expect(r.ok).toBe(false);
     expect(r.reason).toContain("CAP_NET_RAW");

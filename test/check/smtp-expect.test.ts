@@ -46,7 +46,10 @@ describe("smtp check", () => {
     const port = closedTcpPort();
     const dir = mkdtempSync("/tmp/tcpvs-smtpd-");
     const conf = `${dir}/smtpd.conf`;
-    writeFileSync(conf, `listen on 127.0.0.1 port ${port} hostname mx.test\naction "l" mbox\nmatch from local for local action "l"\n`);
+    writeFileSync(
+      conf,
+      `listen on 127.0.0.1 port ${port} hostname mx.test\naction "l" mbox\nmatch from local for local action "l"\n`,
+    );
     chmodSync(conf, 0o600);
     const mta = Bun.spawn(["/usr/sbin/smtpd", "-d", "-f", conf], { stdio: ["ignore", "ignore", "ignore"] });
     try {
@@ -87,7 +90,9 @@ describe("smtp check", () => {
   });
 
   test("refused and silent servers fail", async () => {
-    expect((await runOneCheck(checkDefaults({ type: "smtp" }), inet(closedTcpPort()))).reason).toBe("refused");
+    expect((await runOneCheck(checkDefaults({ type: "smtp" }), inet(closedTcpPort()))).reason).toBe(
+      "refused",
+    );
     const silent = tcpServer(() => {});
     open.push(silent);
     const r = await runOneCheck(checkDefaults({ type: "smtp", timeout: 100 }), inet(silent.port));
@@ -116,7 +121,10 @@ describe("expect check", () => {
         { send: "INFO\r\n", expect: "role:master" },
       ],
     });
-    expect(await runOneCheck(check, inet(redisLike()))).toMatchObject({ ok: true, reason: "2 step(s) passed" });
+    expect(await runOneCheck(check, inet(redisLike()))).toMatchObject({
+      ok: true,
+      reason: "2 step(s) passed",
+    });
   });
 
   test("a step whose reply never matches times out with what it got", async () => {
@@ -130,7 +138,9 @@ describe("expect check", () => {
     });
     const r = await runOneCheck(check, inet(redisLike()));
     expect(r.ok).toBe(false);
-    expect(r.reason).toBe('step 2: timed out after 150 ms waiting for /role:replica/, got "\\r\\nrole:master\\r\\n"');
+    expect(r.reason).toBe(
+      'step 2: timed out after 150 ms waiting for /role:replica/, got "\\r\\nrole:master\\r\\n"',
+    );
   });
 
   test("send/expect keys work without steps; a closed connection fails the step", async () => {

@@ -40,7 +40,13 @@ describe("http check", () => {
   test("sends the exact method, path, Host and version", async () => {
     const h = rawHttpServer(ok200("hi"));
     open.push(h.server);
-    const check = checkDefaults({ type: "http", method: "HEAD", path: "/health?x=1", host: "app.test", http_version: "1.0" });
+    const check = checkDefaults({
+      type: "http",
+      method: "HEAD",
+      path: "/health?x=1",
+      host: "app.test",
+      http_version: "1.0",
+    });
     const r = await runOneCheck(check, inet(h.port));
     expect(r).toMatchObject({ ok: true, reason: "status 200" });
     const lines = h.heads[0]!.split("\r\n");
@@ -59,13 +65,23 @@ describe("http check", () => {
   test("a status outside the accepted ranges fails with the status", async () => {
     const h = rawHttpServer("HTTP/1.1 503 Unavailable\r\nContent-Length: 0\r\n\r\n");
     open.push(h.server);
-    expect(await runOneCheck(checkDefaults({ type: "http" }), inet(h.port))).toMatchObject({ ok: false, reason: "status 503" });
-    const accept = checkDefaults({ type: "http", status: [[200, 200], [500, 503]] });
+    expect(await runOneCheck(checkDefaults({ type: "http" }), inet(h.port))).toMatchObject({
+      ok: false,
+      reason: "status 503",
+    });
+    const accept = checkDefaults({
+      type: "http",
+      status: [
+        [200, 200],
+        [500, 503],
+      ],
+    });
     expect((await runOneCheck(accept, inet(h.port))).ok).toBe(true);
   });
 
   test("body regex passes and fails, on a chunked body", async () => {
-    const chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+    const chunked =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
     const h = rawHttpServer(chunked);
     open.push(h.server);
     const good = await runOneCheck(checkDefaults({ type: "http", body_regex: "hello w" }), inet(h.port));
@@ -111,7 +127,7 @@ describe("http check", () => {
       console.log("skip https: openssl not available");
       return;
     }
-    let sni: string | false = "";
+    let sni: string | false | null = "";
     const srv = tls.createServer({ cert: tlsFiles.cert, key: tlsFiles.key }, (sock) => {
       sni = sock.servername;
       sock.on("data", () => sock.end("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecure"));
@@ -119,7 +135,12 @@ describe("http check", () => {
     await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
     open.push({ stop: () => srv.close() });
     const port = (srv.address() as { port: number }).port;
-    const insecure = checkDefaults({ type: "https", host: "app.test", tls_verify: false, body_regex: "secure" });
+    const insecure = checkDefaults({
+      type: "https",
+      host: "app.test",
+      tls_verify: false,
+      body_regex: "secure",
+    });
     expect(await runOneCheck(insecure, inet(port))).toMatchObject({ ok: true, reason: "status 200" });
     expect(sni).toBe("app.test");
     const strict = await runOneCheck(checkDefaults({ type: "https", host: "app.test" }), inet(port));
@@ -131,8 +152,22 @@ describe("http check", () => {
 async function selfSigned(): Promise<{ cert: string; key: string } | undefined> {
   const dir = `/tmp/tcpvs-check-tls-${process.pid}`;
   const p = Bun.spawn(
-    ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=app.test",
-      "-keyout", `${dir}.key`, "-out", `${dir}.crt`],
+    [
+      "openssl",
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=app.test",
+      "-keyout",
+      `${dir}.key`,
+      "-out",
+      `${dir}.crt`,
+    ],
     { stdio: ["ignore", "ignore", "ignore"] },
   );
   if ((await p.exited) !== 0) return undefined;

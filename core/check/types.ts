@@ -85,7 +85,7 @@ export function timedOut(ms: number): CheckFailure {
 /** A fully defaulted check config, for the CLI and tests; `over` wins. */
 export function checkDefaults(over: Partial<CheckConfig> & { type: CheckConfig["type"] }): CheckConfig {
   return {
-    interval: 5000,
+    interval: 2000,
     timeout: 1000,
     rise: 1,
     fall: 1,
@@ -97,7 +97,7 @@ export function checkDefaults(over: Partial<CheckConfig> & { type: CheckConfig["
     status: [[200, 299]],
     tls_verify: true,
     http_version: "1.1",
-    helo_name: "tcpvs",
+    helo_name: "tcpvs.localdomain",
     name: ".",
     record_type: "SOA",
     steps: [],

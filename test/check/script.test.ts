@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { runNotify } from "../../core/check/notify.ts";
 import { runOneCheck } from "../../core/check/check-types.ts";
 import { scriptVerdict } from "../../core/check/script.ts";
 import { checkDefaults } from "../../core/check/types.ts";
@@ -60,5 +61,31 @@ describe("script check", () => {
   test("a missing script is a clear failure", async () => {
     const r = await runOneCheck(checkDefaults({ type: "script" }), server);
     expect(r).toMatchObject({ ok: false, reason: "Set `script` for a script check" });
+  });
+});
+
+describe("notify commands", () => {
+  test("run without blocking, with pool, server, address, state and reason as arguments", async () => {
+    const dir = mkdtempSync("/tmp/tcpvs-notify-");
+    const script = `${dir}/notify.sh`;
+    writeFileSync(
+      script,
+      `#!/bin/sh\nprintf '%s|' "$@" "$TCPVS_STATE" > ${dir}/out.tmp && mv ${dir}/out.tmp ${dir}/out\n`,
+    );
+    chmodSync(script, 0o755);
+    try {
+      runNotify(script, {
+        pool: "web",
+        server: "s1",
+        address: "10.0.0.1:80",
+        state: "DOWN",
+        reason: "tcp: refused",
+      });
+      // The call returned before the command ran to its end; wait for its output (bounded).
+      for (let i = 0; i < 100 && !existsSync(`${dir}/out`); i++) await Bun.sleep(10);
+      expect(readFileSync(`${dir}/out`, "utf8")).toBe("web|s1|10.0.0.1:80|DOWN|tcp: refused|DOWN|");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -79,7 +79,12 @@ export class HealthMonitor {
     this.flap = new FlapLog(this.env.flapLimit, this.env.flapWindowMs);
   }
 
+  /**
+   * Check the pools' servers from now on. Calling it again (a reload) with the same cluster keeps the
+   * state of every check whose server address and check settings did not change.
+   */
   start(cluster: Cluster, pools: Record<string, PoolConfig>): void {
+    const previous = this.cluster === cluster ? this.pools : new Map<string, PoolWatch>();
     this.stop();
     this.cluster = cluster;
     const now = this.env.now();
@@ -93,12 +98,14 @@ export class HealthMonitor {
       this.pools.set(cfg.name, pw);
       for (const scfg of cfg.server) {
         if (!state.server(scfg.name)) continue;
-        const checks = cfg.check.map((c) => ({
-          cfg: c,
-          state: new CheckState(c),
-          timer: undefined,
-          weight: undefined,
-        }));
+        const old = previous.get(cfg.name)?.servers.get(scfg.name);
+        const same = old?.cfg.address.text === scfg.address.text;
+        const checks = cfg.check.map((c, i): CheckWatch => {
+          const kept = same ? old?.checks[i] : undefined;
+          if (kept && JSON.stringify(kept.cfg) === JSON.stringify(c))
+            return { ...kept, cfg: c, timer: undefined };
+          return { cfg: c, state: new CheckState(c), timer: undefined, weight: undefined };
+        });
         const sw: ServerWatch = { pool: cfg.name, cfg: scfg, checks };
         pw.servers.set(scfg.name, sw);
         const healthy = checks.every((c) => c.state.up);
@@ -108,8 +115,9 @@ export class HealthMonitor {
           (s) => {
             s.healthy = healthy;
             s.inhibited = !healthy && cfg.inhibit_on_failure;
+            s.dynamicWeight = dynamicWeightOf(checks);
           },
-          healthy ? "start" : "alpha: down until a check passes",
+          healthy ? "start" : "down until a check passes",
           now,
         );
         for (const c of checks) this.schedule(sw, c, firstDelay(c.cfg, this.env.random()));
@@ -125,7 +133,7 @@ export class HealthMonitor {
     }
     for (const t of this.flushTimers.values()) this.env.clearTimer(t);
     this.flushTimers.clear();
-    this.pools.clear();
+    this.pools = new Map();
   }
 
   /** Run all checks of one server now and apply the results; the regular schedule goes on. */
@@ -169,8 +177,7 @@ export class HealthMonitor {
     if (out.ok && out.weight !== undefined && c.cfg.dynamic) c.weight = out.weight;
     if (!pw || !cluster) return verdict.next;
     const healthy = sw.checks.every((x) => x.state.up);
-    const dynamic = sw.checks.map((x) => x.weight).filter((w): w is number => w !== undefined);
-    const dynamicWeight = dynamic.length > 0 ? Math.min(...dynamic) : undefined;
+    const dynamicWeight = dynamicWeightOf(sw.checks);
     const failing = sw.checks.find((x) => !x.state.up);
     const reason = healthy
       ? `${c.cfg.type}: ${out.reason}`
@@ -276,6 +283,12 @@ export class HealthMonitor {
       : `Pool ${pw.cfg.name} lost quorum (live weight ${live})${sorry}`;
     this.limitedLog(`pool:${pw.cfg.name}`, next ? "info" : "warn", line, fields, now);
   }
+}
+
+/** The weight dynamic scripts set (the lowest, if several); undefined leaves the config weight. */
+function dynamicWeightOf(checks: CheckWatch[]): number | undefined {
+  const ws = checks.map((c) => c.weight).filter((w): w is number => w !== undefined);
+  return ws.length > 0 ? Math.min(...ws) : undefined;
 }
 
 /** "pool:web" -> "Pool web", "web/s1" -> "Server web/s1". */

@@ -187,6 +187,26 @@ describe("health monitor timing", () => {
   });
 });
 
+describe("reload", () => {
+  test("start again keeps unchanged checks' state and resets changed ones", async () => {
+    const cfg = pool([server("s1"), server("s2")], [{ interval: 3_600_000 }]);
+    const h = setup(cfg, () => false);
+    await h.monitor.checkNow("web", "s1");
+    await h.monitor.checkNow("web", "s2");
+    expect(h.state.servers.map((s) => s.up)).toEqual([false, false]);
+    const events = h.events.length;
+    h.monitor.start(h.cluster, { web: cfg });
+    expect(h.state.servers.map((s) => s.up)).toEqual([false, false]);
+    expect(h.events.length).toBe(events + 0);
+    // s2 moves: its checks start afresh (up, as there is no alpha).
+    const moved = { ...cfg, server: [cfg.server[0]!, { ...cfg.server[1]!, address: inet(9000) }] };
+    h.monitor.start(h.cluster, { web: moved });
+    expect(h.state.servers.map((s) => s.up)).toEqual([false, true]);
+    h.monitor.stop();
+    expect(h.clock.pending).toBe(0);
+  });
+});
+
 describe("pool quorum", () => {
   test("hysteresis and the sorry server, driven by checkNow", async () => {
     const names = ["s1", "s2", "s3", "s4"];

@@ -41,6 +41,7 @@ const VALUE_FLAGS = new Set([
   "script",
   "pool",
 ]);
+const GLOBAL_WITH_VALUE = new Set(["-c", "--config", "--log-level", "--log-format"]);
 const BOOL_FLAGS = new Set(["insecure", "dynamic", "quiet", "json", "help"]);
 
 /** "2s", "500ms", "1m", "1.5s"; a bare number is seconds, as in Nagios plugins. */
@@ -98,6 +99,12 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   const steps: Array<{ send?: string; expect?: string }> = [];
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i]!;
+    // Global flags the caller already handled (the config is passed in already parsed).
+    if (GLOBAL_WITH_VALUE.has(word)) {
+      i++;
+      continue;
+    }
+    if (/^--(config|log-level|log-format)=/.test(word)) continue;
     if (!word.startsWith("--")) {
       if (word === "-h") out.help = true;
       else positionals.push(word);

@@ -164,7 +164,7 @@ describe("tcpvs check, a whole config", () => {
       "TCPVS CHECK CRITICAL - pool web: 2/2 up, pool api: 1/2 up, pool db: 0/1 up",
     );
     expect(all.text).toContain(`api2    127.0.0.1:${dead}`);
-    const api = await run(["--pool", "api"], cfg);
+    const api = await run(["-c", "test.toml", "--pool", "api", "--log-level", "warn"], cfg);
     expect(api.code).toBe(1);
     expect(api.text).toStartWith("TCPVS CHECK WARNING - pool api: 1/2 up\n");
     const web = JSON.parse((await run(["--pool", "web", "--json"], cfg)).text);

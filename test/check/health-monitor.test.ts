@@ -272,3 +272,30 @@ describe("flapping", () => {
     h.monitor.stop();
   });
 });
+
+describe("health monitor with the real probes", () => {
+  test("checkNow runs the configured tcp check against the server's address", async () => {
+    const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const cfg = pool([{ ...server("s1"), address: inet(l.port) }], [{ interval: 3_600_000 }]);
+    const cluster = new Cluster();
+    const state = new PoolState("web", [new ServerState("web", "s1", `127.0.0.1:${l.port}`, 1)]);
+    cluster.pools.set("web", state);
+    const { logger, lines } = memoryLogger("info");
+    const monitor = new HealthMonitor({ logger });
+    try {
+      monitor.start(cluster, { web: cfg });
+      expect((await monitor.checkNow("web", "s1"))[0]).toMatchObject({ ok: true, reason: "connected" });
+      expect(state.server("s1")!.lastCheck).toMatchObject({ ok: true, reason: "connected" });
+      l.stop(true);
+      expect((await monitor.checkNow("web", "s1"))[0]).toMatchObject({ ok: false, reason: "refused" });
+      expect(state.server("s1")!.up).toBe(false);
+      expect(lines.map((x) => JSON.parse(x).msg)).toEqual([
+        `Server web/s1 (127.0.0.1:${l.port}) is DOWN: tcp: refused`,
+        "Pool web lost quorum (live weight 0)",
+      ]);
+    } finally {
+      monitor.stop();
+      l.stop(true);
+    }
+  });
+});

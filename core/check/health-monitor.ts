@@ -155,7 +155,17 @@ export class HealthMonitor {
     c.timer = this.env.setTimer(async () => {
       const out = await this.probe(c.cfg, sw.cfg);
       if (gen !== this.generation) return;
-      const next = this.apply(sw, c, out);
+      let next = c.cfg.interval;
+      try {
+        next = this.apply(sw, c, out);
+      } catch (e) {
+        // A throwing watcher or logger must not stop this server's checks for good.
+        this.env.logger.error("Cannot apply a check result", {
+          pool: sw.pool,
+          server: sw.cfg.name,
+          error: e,
+        });
+      }
       this.schedule(sw, c, next);
     }, ms);
   }

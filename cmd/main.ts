@@ -101,7 +101,7 @@ async function main(argv: string[]): Promise<number> {
 function fail(err: unknown): number {
   if (err instanceof UsageError) {
     process.stderr.write(`tcpvs: ${err.message}\nRun "tcpvs --help" for usage.\n`);
-    return 2;
+    return err.exitCode;
   }
   if (err instanceof ConfigError) {
     process.stderr.write(`tcpvs: ${err.message}\n`);

@@ -20,6 +20,8 @@ export interface CommandSpec {
   example: string;
   /** Extra text after the flags (exit codes, subcommands). */
   more?: string;
+  /** Exit code for a usage error, when the command's convention is not 2 (Nagios: 3). */
+  usageExitCode?: number;
 }
 
 export type FlagValues = Record<string, string | boolean | string[] | undefined>;
@@ -27,9 +29,11 @@ export type FlagValues = Record<string, string | boolean | string[] | undefined>
 /** Wrong words on the command line: exit 2 with this message. */
 export class UsageError extends Error {
   readonly code = "USAGE";
-  constructor(message: string) {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 2) {
     super(message);
     this.name = "UsageError";
+    this.exitCode = exitCode;
   }
 }
 
@@ -73,16 +77,17 @@ export function parseFlags(argv: string[], spec: CommandSpec): { flags: FlagValu
       );
       throw new UsageError(
         `unknown flag "${key}" for "tcpvs ${spec.name}"${hint ? `; did you mean "--${hint}"?` : ""}`,
+        spec.usageExitCode,
       );
     }
     if (flag.type === "bool") {
-      if (eq > 0) throw new UsageError(`flag --${flag.name} takes no value`);
+      if (eq > 0) throw new UsageError(`flag --${flag.name} takes no value`, spec.usageExitCode);
       flags[flag.name] = true;
       continue;
     }
     const value = eq > 0 ? word.slice(eq + 1) : argv[++i];
     if (value === undefined)
-      throw new UsageError(`flag --${flag.name} needs a value (${flag.arg ?? "VALUE"})`);
+      throw new UsageError(`flag --${flag.name} needs a value (${flag.arg ?? "VALUE"})`, spec.usageExitCode);
     if (flag.type === "list")
       flags[flag.name] = [...((flags[flag.name] as string[] | undefined) ?? []), value];
     else flags[flag.name] = value;

@@ -18,6 +18,7 @@ export class PeakEwma implements Scheduler {
   private readonly cost = new Map<SchedServer, { ewma: number; at: number }>();
   /** Parallel to tier.list, so a pick reads arrays, not the map. */
   private states: Array<{ ewma: number; at: number }> = [];
+  private readonly servers: readonly SchedServer[];
 
   constructor(
     servers: readonly SchedServer[],
@@ -26,6 +27,7 @@ export class PeakEwma implements Scheduler {
     initial: number,
     penalty: number,
   ) {
+    this.servers = servers;
     this.tier = new Tier(servers);
     this.env = env;
     this.decay = decay;
@@ -78,6 +80,8 @@ export class PeakEwma implements Scheduler {
       if (!this.cost.has(s)) this.cost.set(s, { ewma: this.initial, at: now });
     }
     this.states = this.tier.list.map((s) => this.cost.get(s)!);
+    // Forget servers that left the pool (backups out of service keep theirs).
+    for (const s of [...this.cost.keys()]) if (!this.servers.includes(s)) this.cost.delete(s);
   }
 }
 

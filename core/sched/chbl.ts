@@ -127,6 +127,6 @@ export const chbl: SchedulerDef = {
       servers,
       keyOption(options, "uri"),
       numberOption(options, "load_factor", 1.25),
-      numberOption(options, "replicas", 40),
+      numberOption(options, "replicas", 100),
     ),
 };

@@ -15,7 +15,9 @@ export class WeightedFailover implements Scheduler {
 
   pick(_ctx: PickContext): SchedServer | undefined {
     let best: SchedServer | undefined;
-    for (const s of this.tier.list) {
+    const list = this.tier.list;
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i]!;
       if (available(s) && (best === undefined || s.weight > best.weight)) best = s;
     }
     return best;

@@ -15,7 +15,9 @@ export class LeastConnection implements Scheduler {
 
   pick(_ctx: PickContext): SchedServer | undefined {
     let least: SchedServer | undefined;
-    for (const s of this.tier.list) {
+    const list = this.tier.list;
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i]!;
       if (available(s) && (least === undefined || s.active < least.active)) least = s;
     }
     return least;

@@ -15,7 +15,9 @@ export class NeverQueue implements Scheduler {
 
   pick(_ctx: PickContext): SchedServer | undefined {
     let least: SchedServer | undefined;
-    for (const s of this.tier.list) {
+    const list = this.tier.list;
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i]!;
       if (!available(s)) continue;
       if (s.active === 0) return s;
       if (least === undefined || (least.active + 1) * s.weight > (s.active + 1) * least.weight) least = s;

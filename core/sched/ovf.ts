@@ -16,7 +16,9 @@ export class Overflow implements Scheduler {
 
   pick(_ctx: PickContext): SchedServer | undefined {
     let best: SchedServer | undefined;
-    for (const s of this.tier.list) {
+    const list = this.tier.list;
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i]!;
       if (!available(s) || s.active > s.weight) continue;
       if (best === undefined || s.weight > best.weight) best = s;
     }

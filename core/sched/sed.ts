@@ -8,7 +8,8 @@ import type { PickContext, SchedServer, Scheduler } from "./types.ts";
 /** The available server of `list` with the least (active + 1)/weight; ties to the earlier one. */
 export function shortestExpectedDelay(list: readonly SchedServer[]): SchedServer | undefined {
   let least: SchedServer | undefined;
-  for (const s of list) {
+  for (let i = 0; i < list.length; i++) {
+    const s = list[i]!;
     if (!available(s)) continue;
     if (least === undefined || (least.active + 1) * s.weight > (s.active + 1) * least.weight) least = s;
   }

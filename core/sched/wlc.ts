@@ -8,7 +8,8 @@ import type { PickContext, SchedServer, Scheduler } from "./types.ts";
 /** The available server of `list` with the least active/weight, or undefined. */
 export function leastWeighted(list: readonly SchedServer[]): SchedServer | undefined {
   let least: SchedServer | undefined;
-  for (const s of list) {
+  for (let i = 0; i < list.length; i++) {
+    const s = list[i]!;
     if (!available(s)) continue;
     if (least === undefined || least.active * s.weight > s.active * least.weight) least = s;
   }

@@ -86,7 +86,12 @@ describe("sh and dh", () => {
     const plain = createScheduler("sh", list, {}, testEnv());
     const ported = createScheduler("sh", list, { port: true }, testEnv());
     const ids = (s: typeof plain) =>
-      new Set(Array.from({ length: 100 }, (_, p) => s.pick(ctx({ sourceIp: "10.9.9.9", sourcePort: 2000 + p }))!.id));
+      new Set(
+        Array.from(
+          { length: 100 },
+          (_, p) => s.pick(ctx({ sourceIp: "10.9.9.9", sourcePort: 2000 + p }))!.id,
+        ),
+      );
     expect(ids(plain).size).toBe(1);
     expect(ids(ported).size).toBe(4);
   });
@@ -117,7 +122,9 @@ describe("sh and dh", () => {
     const list = servers([1, 1, 1, 1, 1, 1]);
     const sched = createScheduler("dh", list, {}, testEnv());
     const paths = Array.from({ length: 200 }, (_, i) => `/img/${i}.png`);
-    const a = paths.map((p) => sched.pick(ctx({ sourceIp: "10.0.0.1", host: "cdn.test", uri: `${p}?v=1` }))!.id);
+    const a = paths.map(
+      (p) => sched.pick(ctx({ sourceIp: "10.0.0.1", host: "cdn.test", uri: `${p}?v=1` }))!.id,
+    );
     const b = paths.map((p) => sched.pick(ctx({ sourceIp: "10.0.0.2", host: "CDN.test", uri: p }))!.id);
     expect(b).toEqual(a);
     expect(new Set(a).size).toBe(6);

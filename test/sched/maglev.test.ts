@@ -114,7 +114,12 @@ describe("mh (Maglev)", () => {
     const plain = createScheduler("mh", list, {}, testEnv());
     const ported = createScheduler("mh", list, { port: true }, testEnv());
     const ids = (s: typeof plain) =>
-      new Set(Array.from({ length: 200 }, (_, p) => s.pick(ctx({ sourceIp: "10.1.1.1", sourcePort: 1000 + p }))!.id));
+      new Set(
+        Array.from(
+          { length: 200 },
+          (_, p) => s.pick(ctx({ sourceIp: "10.1.1.1", sourcePort: 1000 + p }))!.id,
+        ),
+      );
     expect(ids(plain).size).toBe(1);
     expect(ids(ported).size).toBe(4);
   });

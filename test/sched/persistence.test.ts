@@ -129,9 +129,9 @@ describe("source-address persistence", () => {
   });
 
   test("bad granularity is a SchedulerError with a clear message", () => {
-    expect(() => createPoolScheduling(pool({ persistence_granularity: "255.0.255.0" }), [], testEnv())).toThrow(
-      SchedulerError,
-    );
+    expect(() =>
+      createPoolScheduling(pool({ persistence_granularity: "255.0.255.0" }), [], testEnv()),
+    ).toThrow(SchedulerError);
     let caught: unknown;
     try {
       createPoolScheduling(pool({ persistence_granularity: "/200" }), [], testEnv());
@@ -166,8 +166,16 @@ describe("cookie persistence", () => {
 
   test("values are stable across instances and honour down and quiescent", () => {
     const list = servers([1, 1]);
-    const a = createPoolScheduling(pool({ persistence_timeout: 0, scheduler_options: { cookie: "S" } }), list, testEnv());
-    const b = createPoolScheduling(pool({ persistence_timeout: 0, scheduler_options: { cookie: "S" } }), list, testEnv());
+    const a = createPoolScheduling(
+      pool({ persistence_timeout: 0, scheduler_options: { cookie: "S" } }),
+      list,
+      testEnv(),
+    );
+    const b = createPoolScheduling(
+      pool({ persistence_timeout: 0, scheduler_options: { cookie: "S" } }),
+      list,
+      testEnv(),
+    );
     const v = a.cookie!.value(list[1]!);
     expect(b.cookie!.value(list[1]!)).toBe(v);
     list[1]!.weight = 0;
@@ -179,6 +187,8 @@ describe("cookie persistence", () => {
   });
 
   test("no cookie wrapper and no cookie field when the option is absent", () => {
-    expect(createPoolScheduling(pool({ persistence_timeout: 0 }), servers([1]), testEnv()).cookie).toBeUndefined();
+    expect(
+      createPoolScheduling(pool({ persistence_timeout: 0 }), servers([1]), testEnv()).cookie,
+    ).toBeUndefined();
   });
 });

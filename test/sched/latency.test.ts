@@ -39,7 +39,9 @@ describe("twos", () => {
     const n = 30000;
     const counts = [0, 0, 0];
     for (let i = 0; i < n; i++) counts[Number(sched.pick(ctx())!.id.slice(1))]!++;
-    [0.6, 0.3, 0.1].forEach((want, i) => expect(Math.abs(counts[i]! / n - want)).toBeLessThan(0.02));
+    [0.6, 0.3, 0.1].forEach((want, i) => {
+      expect(Math.abs(counts[i]! / n - want)).toBeLessThan(0.02);
+    });
   });
 });
 

@@ -18,6 +18,10 @@ export class PeakEwma implements Scheduler {
   private readonly cost = new Map<SchedServer, { ewma: number; at: number }>();
   /** Parallel to tier.list, so a pick reads arrays, not the map. */
   private states: Array<{ ewma: number; at: number }> = [];
+  /** Estimates decayed to the millisecond `decayedAt`: one exp() per server per ms, not per pick. */
+  private decayed = new Float64Array(0);
+  private decayedAt = Number.NaN;
+  private position = new Map<SchedServer, number>();
   private readonly servers: readonly SchedServer[];
 
   constructor(
@@ -45,12 +49,17 @@ export class PeakEwma implements Scheduler {
   pick(_ctx: PickContext): SchedServer | undefined {
     const now = this.env.now();
     const list = this.tier.list;
+    const tick = Math.floor(now);
+    if (tick !== this.decayedAt) {
+      for (let i = 0; i < list.length; i++) this.decayed[i] = this.estimate(this.states[i]!, now);
+      this.decayedAt = tick;
+    }
     let best: SchedServer | undefined;
     let bestCost = 0;
     for (let i = 0; i < list.length; i++) {
       const s = list[i]!;
       if (!available(s)) continue;
-      const c = ((this.estimate(this.states[i]!, now) + 1e-3) * (s.inflight + 1)) / s.weight;
+      const c = ((this.decayed[i]! + 1e-3) * (s.inflight + 1)) / s.weight;
       if (best === undefined || c < bestCost || (c === bestCost && s.inflight < best.inflight)) {
         best = s;
         bestCost = c;
@@ -71,6 +80,8 @@ export class PeakEwma implements Scheduler {
       st.ewma = prev * w + sample * (1 - w);
     }
     st.at = now;
+    const i = this.position.get(server);
+    if (i !== undefined) this.decayed[i] = st.ewma;
   }
 
   update(): void {
@@ -80,6 +91,9 @@ export class PeakEwma implements Scheduler {
       if (!this.cost.has(s)) this.cost.set(s, { ewma: this.initial, at: now });
     }
     this.states = this.tier.list.map((s) => this.cost.get(s)!);
+    this.position = new Map(this.tier.list.map((s, i) => [s, i]));
+    this.decayed = new Float64Array(this.states.length);
+    this.decayedAt = Number.NaN;
     // Forget servers that left the pool (backups out of service keep theirs).
     for (const s of [...this.cost.keys()]) if (!this.servers.includes(s)) this.cost.delete(s);
   }

@@ -87,16 +87,23 @@ export class BoundedLoadHash implements Scheduler {
     let want = 0;
     for (const w of this.weights) want += w * this.replicas;
     const scale = want > MAX_POINTS ? MAX_POINTS / want : 1;
-    const entries: Array<[number, number]> = [];
+    const counts = this.weights.map((w) => Math.max(1, Math.floor(w * this.replicas * scale)));
+    // Pack (position, owner) into one double (2^32 x 2^16 < 2^53; pools stay far below 65536
+    // servers) so a native typed-array sort orders the ring.
+    const packed = new Float64Array(counts.reduce((a, b) => a + b, 0));
+    let at = 0;
     this.members.forEach((s, i) => {
-      const count = Math.max(1, Math.floor(this.weights[i]! * this.replicas * scale));
       const base = fnvString(fnvStart(0x27d4eb2f), s.id);
       // Point k of a server depends only on its id and k: weight changes add or drop its own points.
-      for (let k = 0; k < count; k++) entries.push([fmix32(fnvInt(base, k)), i]);
+      for (let k = 0; k < counts[i]!; k++) packed[at++] = fmix32(fnvInt(base, k)) * 65536 + i;
     });
-    entries.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    this.points = Uint32Array.from(entries, (e) => e[0]);
-    this.owners = Int32Array.from(entries, (e) => e[1]);
+    packed.sort();
+    this.points = new Uint32Array(packed.length);
+    this.owners = new Int32Array(packed.length);
+    for (let j = 0; j < packed.length; j++) {
+      this.points[j] = Math.floor(packed[j]! / 65536);
+      this.owners[j] = packed[j]! % 65536;
+    }
     const buckets = 1 << INDEX_BITS;
     let p = 0;
     for (let b = 0; b <= buckets; b++) {

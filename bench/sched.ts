@@ -59,12 +59,7 @@ interface Row {
   picksPerSec: number;
 }
 
-function measure(
-  name: string,
-  scheduler: string,
-  options: Record<string, unknown>,
-  persistence = 0,
-): Row {
+function measure(name: string, scheduler: string, options: Record<string, unknown>, persistence = 0): Row {
   const servers = pool();
   let t = 0;
   const env = { now: () => t, random: rand32(3) };

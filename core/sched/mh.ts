@@ -1,7 +1,7 @@
 // mh: Maglev consistent hashing (IPVS mh). O(1) lookup in a prime-sized table (65537 by default);
-// a server leaving or joining moves little more than its own share of keys. Servers are ordered by
-// id so every node builds the same table whatever the config order. A quiescent (weight 0) server
-// keeps its slots and is skipped by fallback, so draining one moves nothing else.
+// a server added or removed moves little more than its own share of keys (the Maglev bound). Servers
+// are ordered by id so every node builds the same table whatever the config order. With fallback (the
+// default) a down or quiescent server keeps its slots and is probed past, so only its keys move.
 
 import { gcd, rehash } from "./hash.ts";
 import { keyHash, type KeySpec, keyOption, keyOptionSpec } from "./key.ts";
@@ -51,7 +51,9 @@ export class MaglevHash implements Scheduler {
   update(): void {
     this.tier.refresh();
     const members: SchedServer[] = [];
-    for (const s of this.tier.list) if (s.up) members.push(s);
+    // With fallback a down server keeps its slots and is probed past, so going down and coming back
+    // move only its own keys; without fallback its keys would get no server, so it leaves the table.
+    for (const s of this.tier.list) if (s.up || this.fallback) members.push(s);
     members.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const weights = members.map((s) => {
       if (s.weight > 0) this.lastWeight.set(s, s.weight);

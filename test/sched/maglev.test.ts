@@ -60,26 +60,42 @@ describe("mh (Maglev)", () => {
     }
   });
 
-  test("a server leaving moves at most 1/N + 1% of keys; coming back restores the mapping", () => {
+  test("a server removed from the list moves at most 1/N + 1% of keys; re-adding restores the mapping", () => {
     for (const n of [5, 10, 20]) {
       const list = servers(new Array(n).fill(1));
       const before = mapping(list);
-      list[3]!.up = false;
+      const [gone] = list.splice(3, 1);
       const after = mapping(list);
       const moved = keys.filter((_, i) => before[i] !== after[i]).length / keys.length;
       expect(moved).toBeLessThanOrEqual(1 / n + 0.01);
-      // Every key of the leaving server moved; it gets none.
-      expect(after.includes("s3")).toBe(false);
-      list[3]!.up = true;
+      expect(moved).toBeGreaterThan(0);
+      list.splice(3, 0, gone!);
       expect(mapping(list)).toEqual(before);
     }
   });
 
-  test("a server removed from the list likewise moves at most 1/N + 1%", () => {
+  test("a server going down moves only its own keys (fallback), and coming back restores them", () => {
     const list = servers(new Array(10).fill(1));
     const before = mapping(list);
-    list.splice(7, 1);
+    list[3]!.up = false;
     const after = mapping(list);
+    keys.forEach((_, i) => {
+      if (before[i] !== "s3") expect(after[i]).toBe(before[i]);
+      else expect(after[i]).not.toBe("s3");
+    });
+    // Its keys are spread over the others, not dumped on one neighbour.
+    expect(new Set(after.filter((_, i) => before[i] === "s3")).size).toBeGreaterThan(5);
+    list[3]!.up = true;
+    expect(mapping(list)).toEqual(before);
+  });
+
+  test("without fallback a down server leaves the table: at most 1/N + 1% of keys move", () => {
+    const list = servers(new Array(10).fill(1));
+    const before = mapping(list, { fallback: false });
+    list[3]!.up = false;
+    const after = mapping(list, { fallback: false });
+    expect(after.includes(undefined)).toBe(false);
+    expect(after.includes("s3")).toBe(false);
     expect(keys.filter((_, i) => before[i] !== after[i]).length / keys.length).toBeLessThanOrEqual(0.11);
   });
 

@@ -7,7 +7,9 @@ import {
   validatePersistence,
   validateSchedulerOptions,
 } from "../../core/sched/registry.ts";
-import { servers, testEnv } from "./helpers.ts";
+import { ServerState } from "../../core/state/cluster.ts";
+import { createPoolScheduling } from "../../core/sched/registry.ts";
+import { ctx, servers, testEnv } from "./helpers.ts";
 
 describe("registry", () => {
   test("knows the LVS set and the layer-7 schedulers; wlc is the default", () => {
@@ -77,5 +79,21 @@ describe("registry", () => {
       }
     }
     expect(codes).toEqual(["SCHED_UNKNOWN", "SCHED_OPTIONS"]);
+  });
+});
+
+describe("with the cluster model's ServerState", () => {
+  test("a drained server gets no new clients and a disabled one none at all", () => {
+    const list = [0, 1, 2].map((i) => new ServerState("web", `w${i}`, `10.0.0.${i}:80`, 1, { now: 0 }));
+    const { scheduler } = createPoolScheduling(
+      { scheduler: "wrr", scheduler_options: {}, persistence_timeout: 0, persistence_granularity: "" },
+      list,
+      testEnv(),
+    );
+    list[0]!.drained = true;
+    list[1]!.disabled = true;
+    for (const s of list) s.recompute();
+    scheduler.update();
+    for (let i = 0; i < 10; i++) expect(scheduler.pick(ctx())!.id).toBe("w2");
   });
 });

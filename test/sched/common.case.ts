@@ -2,7 +2,7 @@
 // new scheduler gets the same checks by adding its traits there.
 
 import { describe, expect, test } from "bun:test";
-import { createScheduler } from "../../core/sched/registry.ts";
+import { createPoolScheduling, createScheduler } from "../../core/sched/registry.ts";
 import type { PickContext, SchedServer, Scheduler } from "../../core/sched/types.ts";
 import { prng, randomCtx, servers, shares, testEnv } from "./helpers.ts";
 
@@ -14,6 +14,8 @@ export interface Traits {
    */
   distribution: { mode: "static" | "load"; expect: "weights" | "equal"; tolerance: number } | null;
   options?: Record<string, unknown>;
+  /** Run wrapped in source-address persistence (expire_quiescent on, so weight 0 takes no one). */
+  persistence?: boolean;
 }
 
 const WEIGHTS = [5, 3, 2, 1, 1];
@@ -26,7 +28,17 @@ function eligible(s: SchedServer, list: readonly SchedServer[]): boolean {
 }
 
 function make(name: string, list: SchedServer[], traits: Traits, seed = 7): Scheduler {
-  return createScheduler(name, list, traits.options ?? {}, testEnv(seed));
+  if (!traits.persistence) return createScheduler(name, list, traits.options ?? {}, testEnv(seed));
+  return createPoolScheduling(
+    {
+      scheduler: name,
+      scheduler_options: { ...traits.options, expire_quiescent: true },
+      persistence_timeout: 60000,
+      persistence_granularity: "",
+    },
+    list,
+    testEnv(seed),
+  ).scheduler;
 }
 
 function contexts(n: number, seed = 3): PickContext[] {
@@ -59,7 +71,7 @@ function run(sched: Scheduler, ctxs: PickContext[], load: boolean): Map<SchedSer
 }
 
 export function runSchedulerConformance(name: string, traits: Traits): void {
-  describe(`scheduler ${name} (conformance)`, () => {
+  describe(`scheduler ${name}${traits.persistence ? " + persistence" : ""} (conformance)`, () => {
     test("picks only up servers, and one whenever any is eligible", () => {
       const list = servers(WEIGHTS);
       const sched = make(name, list, traits);

@@ -18,6 +18,7 @@ export function isTable(v: unknown): v is Raw {
 
 export function join(path: string, key: string | number): string {
   if (typeof key === "number") return `${path}[${key}]`;
+  if (key === "") return path;
   return path ? `${path}.${key}` : key;
 }
 

@@ -15,29 +15,9 @@ import type {
 } from "./types.ts";
 import { parseCidr, parseEndpoint } from "./values.ts";
 import { readVrrp } from "./vrrp-schema.ts";
+import { schedulerNames, validatePersistence, validateSchedulerOptions } from "../sched/registry.ts";
 
-export const SCHEDULERS = [
-  "rr",
-  "wrr",
-  "lc",
-  "wlc",
-  "sed",
-  "nq",
-  "fo",
-  "ovf",
-  "sh",
-  "dh",
-  "lblc",
-  "lblcr",
-  "mh",
-  "twos",
-  "uri",
-  "hdr",
-  "cookie",
-  "capture",
-  "chash",
-  "peak_ewma",
-];
+export const SCHEDULERS: readonly string[] = schedulerNames;
 const CHECK_TYPES: CheckType[] = ["tcp", "http", "https", "smtp", "dns", "icmp", "udp", "script", "expect"];
 const TOP = ["global", "virtual_server", "pool", "vrrp"];
 
@@ -353,11 +333,23 @@ function readPool(f: Fields, name: string, raw: unknown, path: string): PoolConf
     else seen.set(s.name, i);
   });
   const granularity = f.string(t, "persistence_granularity", path, { def: "255.255.255.255" });
+  const scheduler = f.string(t, "scheduler", path, { def: "wlc", oneOf: SCHEDULERS });
+  const schedOptions = isTable(opts) ? opts : {};
+  if (t.scheduler === undefined || (typeof t.scheduler === "string" && SCHEDULERS.includes(t.scheduler))) {
+    for (const msg of validateSchedulerOptions(scheduler, schedOptions)) {
+      // Point at the option's own line when the message names it.
+      const key = /option "([^"]+)"/.exec(msg)?.[1];
+      f.error(join(join(path, "scheduler_options"), key && key in schedOptions ? key : ""), msg);
+    }
+  }
+  const persistence = f.duration(t, "persistence_timeout", path, 0);
+  for (const msg of validatePersistence(persistence, granularity))
+    f.error(join(path, "persistence_granularity"), msg);
   return {
     name,
-    scheduler: f.string(t, "scheduler", path, { def: "wlc", oneOf: SCHEDULERS }),
-    scheduler_options: isTable(opts) ? opts : {},
-    persistence_timeout: f.duration(t, "persistence_timeout", path, 0),
+    scheduler,
+    scheduler_options: schedOptions,
+    persistence_timeout: persistence,
     persistence_granularity: granularity,
     sorry_server: f.endpoint(t, "sorry_server", path),
     quorum: f.int(t, "quorum", path, { def: 1, min: 0 }),

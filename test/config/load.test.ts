@@ -176,6 +176,18 @@ pool = "app"
     );
   });
 
+  test("scheduler options and persistence are checked by the scheduler registry, at the option's line", () => {
+    const text = BASE.replace(
+      "[pool.app]\n",
+      '[pool.app]\nscheduler = "mh"\npersistence_granularity = "255.0.255.0"\n',
+    );
+    const got = problems(`${text}[pool.app.scheduler_options]\ntable_size = 100\n`);
+    expect(
+      got.some((g) => g.startsWith("12:1 pool.app.scheduler_options.table_size:") && g.includes("251")),
+    ).toBe(true);
+    expect(got.some((g) => g.startsWith("8:1 pool.app.persistence_granularity:"))).toBe(true);
+  });
+
   test("a missing file names it and why", () => {
     expect(() => loadConfig("/nonexistent/tcpvs.toml")).toThrow(
       'Cannot read config "/nonexistent/tcpvs.toml": no such file',

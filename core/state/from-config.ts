@@ -65,10 +65,12 @@ export function reconcileCluster(cluster: Cluster, config: TcpvsConfig, now = Da
       old.recompute();
       return old;
     });
+    // Schedulers hold the servers array itself: replace it only when the set really changed.
     const same = next.length === existing.servers.length && next.every((s, i) => s === existing.servers[i]);
-    existing.servers = next;
-    if (!same) changed.add(pool.name);
-    existing.onChange?.();
+    if (!same) {
+      existing.servers = next;
+      changed.add(pool.name);
+    } else existing.onChange?.();
   }
   return changed;
 }

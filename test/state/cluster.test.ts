@@ -70,8 +70,11 @@ test("a reload keeps surviving servers' state and rebuilds only changed pools", 
   const kept = c.pools.get("app")!.server("127.0.0.1:9001")!;
   kept.requests = 42;
   kept.drained = true;
+  const before = c.pools.get("app")!.servers;
   const same = reconcileCluster(c, parseConfig(CFG(TWO), "t.toml"));
   expect(same.size).toBe(0);
+  // schedulers keep a reference to this array: an unchanged pool keeps the very same one
+  expect(c.pools.get("app")!.servers).toBe(before);
   const changed = reconcileCluster(
     c,
     parseConfig(

@@ -22,11 +22,13 @@ import { sh } from "./sh.ts";
 import { twos } from "./twos.ts";
 import type { SchedServer, Scheduler, SchedulerEnv } from "./types.ts";
 import { wlc } from "./wlc.ts";
+import { swrr } from "./swrr.ts";
 import { wrr } from "./wrr.ts";
 
 const DEFS: readonly SchedulerDef[] = [
   rr,
   wrr,
+  swrr,
   lc,
   wlc,
   sed,

@@ -7,6 +7,7 @@ import { runSchedulerConformance, type Traits } from "./common.case.ts";
 const TRAITS: Record<string, Traits> = {
   rr: { distribution: { mode: "static", expect: "equal", tolerance: 0.001 } },
   wrr: { distribution: { mode: "static", expect: "weights", tolerance: 0.001 } },
+  swrr: { distribution: { mode: "static", expect: "weights", tolerance: 0.001 } },
   lc: { distribution: { mode: "load", expect: "equal", tolerance: 0.05 } },
   wlc: { distribution: { mode: "load", expect: "weights", tolerance: 0.05 } },
   sed: { distribution: { mode: "load", expect: "weights", tolerance: 0.1 } },

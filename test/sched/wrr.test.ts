@@ -42,8 +42,8 @@ function ipvsReference(weights: number[], picks: number): number[] {
   return out;
 }
 
-function sequence(weights: number[], picks: number): string {
-  const sched = createScheduler("wrr", servers(weights), {}, testEnv());
+function sequence(weights: number[], picks: number, name = "wrr"): string {
+  const sched = createScheduler(name, servers(weights), {}, testEnv());
   let out = "";
   for (let i = 0; i < picks; i++) out += String.fromCharCode(65 + Number(sched.pick(ctx())!.id.slice(1)));
   return out;
@@ -93,5 +93,33 @@ describe("wrr", () => {
     expect([0, 1, 2].map(() => sched.pick(ctx())!.id)).toEqual(["s1", "s1", "s1"]);
     list[0]!.active = 0;
     expect(sched.pick(ctx())!.id).toBe("s0");
+  });
+});
+
+describe("swrr", () => {
+  test("5/1/1 is spread evenly, no burst: A A B A C A A", () => {
+    expect(sequence([5, 1, 1], 14, "swrr")).toBe("AABACAAAABACAA");
+  });
+
+  test("never sends more than ceil(w/total * k) + 1 picks in any window of k to one server", () => {
+    const seq = sequence([5, 3, 1, 1], 200, "swrr");
+    const k = 10;
+    for (let i = 0; i + k <= seq.length; i++) {
+      const a = [...seq.slice(i, i + k)].filter((c) => c === "A").length;
+      expect(a).toBeLessThanOrEqual(Math.ceil((5 / 10) * k) + 1);
+    }
+  });
+
+  test("a down server's slots go to the others, in the same smooth order", () => {
+    const list = servers([5, 1, 1]);
+    const sched = createScheduler("swrr", list, {}, testEnv());
+    list[1]!.up = false;
+    sched.update();
+    let out = "";
+    for (let i = 0; i < 12; i++) out += String.fromCharCode(65 + Number(sched.pick(ctx())!.id.slice(1)));
+    expect([...out].filter((c) => c === "B").length).toBe(0);
+    expect([...out].filter((c) => c === "C").length).toBe(2);
+    expect(out.indexOf("C")).toBeGreaterThan(0);
+    expect(out.lastIndexOf("C") - out.indexOf("C")).toBe(6);
   });
 });

@@ -117,7 +117,7 @@ export function encodeAdvert(a: Advert, o: EncodeOptions): Uint8Array {
     }
     dv.setUint16(4, cs);
   }
-  a.addresses.forEach((ip, i) => dv.setUint32(8 + 4 * i, ipToU32(ip)));
+  for (const [i, ip] of a.addresses.entries()) dv.setUint32(8 + 4 * i, ipToU32(ip));
   if (a.version === 2 && o.authPass !== undefined) {
     msg.set(passBytes(o.authPass), 8 + 4 * a.addresses.length);
   }

@@ -1,0 +1,83 @@
+// One pair of VRRP sockets per interface and source address, shared by every instance on it: the
+// receiver is drained on a short timer and each packet goes to the instance owning its VRID.
+
+import { type Received, VrrpSocket } from "../sys/vrrpsocket.ts";
+
+/** Short enough for 100 ms v3 adverts, long enough to cost well under 1% CPU idle. */
+const DRAIN_MS = 10;
+/** Bound one drain so a flood cannot starve the timers. */
+const MAX_PER_DRAIN = 256;
+
+export type PacketHandler = (r: Received) => void;
+
+export class VrrpChannel {
+  readonly key: string;
+  private readonly socket: VrrpSocket;
+  private readonly handlers = new Map<number, PacketHandler>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  /** Packets for a VRID nobody here runs, or too short to carry one. */
+  unknownVrid = 0;
+  onError: ((e: unknown) => void) | undefined;
+
+  constructor(key: string, socket: VrrpSocket) {
+    this.key = key;
+    this.socket = socket;
+  }
+
+  attach(vrid: number, h: PacketHandler): void {
+    this.handlers.set(vrid, h);
+    this.timer ??= setInterval(() => this.drain(), DRAIN_MS);
+  }
+
+  /** Returns true when nobody is left and the sockets were closed. */
+  detach(vrid: number): boolean {
+    this.handlers.delete(vrid);
+    if (this.handlers.size > 0) return false;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.socket.close();
+    return true;
+  }
+
+  send(dst: string, payload: Uint8Array): void {
+    this.socket.send(dst, payload);
+  }
+
+  drain(): void {
+    for (let i = 0; i < MAX_PER_DRAIN; i++) {
+      let r: Received | undefined;
+      try {
+        r = this.socket.recv();
+      } catch (e) {
+        this.onError?.(e);
+        return;
+      }
+      if (!r) return;
+      const ihl = ((r.packet[0] ?? 0) & 15) * 4;
+      const h = this.handlers.get(r.packet[ihl + 1] ?? -1);
+      if (h) h(r);
+      else this.unknownVrid++;
+    }
+  }
+}
+
+const channels = new Map<string, VrrpChannel>();
+
+export function openChannel(o: {
+  ifname: string;
+  ifindex: number;
+  src: string;
+  multicast: boolean;
+}): VrrpChannel {
+  const key = `${o.ifname}/${o.src}/${o.multicast ? "multicast" : "unicast"}`;
+  let ch = channels.get(key);
+  if (!ch) {
+    ch = new VrrpChannel(key, new VrrpSocket(o));
+    channels.set(key, ch);
+  }
+  return ch;
+}
+
+export function releaseChannel(ch: VrrpChannel, vrid: number): void {
+  if (ch.detach(vrid)) channels.delete(ch.key);
+}

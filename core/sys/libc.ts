@@ -71,6 +71,15 @@ export function check(r: number | bigint, action: string): number {
   return n;
 }
 
+/**
+ * Memory whose address may be stored inside another struct. A plain `new Uint8Array(n)` can live in
+ * the GC heap and move the first time its `.buffer` is touched, leaving a stale pointer behind; an
+ * explicit ArrayBuffer never moves.
+ */
+export function pinned(n: number): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(new ArrayBuffer(n));
+}
+
 export function cstr(s: string): Uint8Array {
   return new TextEncoder().encode(`${s}\0`);
 }

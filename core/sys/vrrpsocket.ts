@@ -11,6 +11,7 @@ import {
   errno,
   inetAton,
   libc,
+  pinned,
   ptr,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
@@ -40,6 +41,8 @@ export interface VrrpSocketOptions {
   src: string;
   /** Join 224.0.0.18 on this interface (false for unicast-only instances). */
   multicast: boolean;
+  /** Multicast TTL; 255 is what VRRP requires (tests send others on purpose). */
+  ttl?: number;
 }
 
 export interface Received {
@@ -61,11 +64,11 @@ function mreqn(group: number, local: number, ifindex: number): Uint8Array {
 export class VrrpSocket {
   private tx: number;
   private rx: number;
-  private readonly buf = new Uint8Array(2048);
-  private readonly ctrl = new Uint8Array(64);
-  private readonly name = new Uint8Array(16);
-  private readonly iov = new Uint8Array(16);
-  private readonly msg = new Uint8Array(56);
+  private readonly buf = pinned(2048);
+  private readonly ctrl = pinned(64);
+  private readonly name = pinned(16);
+  private readonly iov = pinned(16);
+  private readonly msg = pinned(56);
   private readonly msgView = new DataView(this.msg.buffer);
 
   constructor(private readonly o: VrrpSocketOptions) {
@@ -86,7 +89,7 @@ export class VrrpSocket {
       );
       const sin = sockaddrIn(src);
       check(c.bind(this.tx, sin, 16), `Cannot bind the VRRP socket to "${o.src}"`);
-      setIntOpt(this.tx, SOL_IP, IP_MULTICAST_TTL, 255, "Cannot set the multicast TTL");
+      setIntOpt(this.tx, SOL_IP, IP_MULTICAST_TTL, o.ttl ?? 255, "Cannot set the multicast TTL");
       setIntOpt(this.tx, SOL_IP, IP_MULTICAST_LOOP, 0, "Cannot turn off multicast loop");
       setIntOpt(this.tx, SOL_IP, IP_TOS, 0xc0, "Cannot set the IP TOS");
       const mif = mreqn(0, src, o.ifindex);

@@ -93,7 +93,7 @@ describe.skipIf(!ROOT)("tcpvs against tcpvs", () => {
       await stop(again, 15);
     }
     expect(lab.hasAddr(1, VIP)).toBe(false);
-  });
+  }, 30_000);
 
   test("preempt: a higher priority returning takes MASTER back; nopreempt: it stays BACKUP", async () => {
     const b = start(2, { priority: 100 });
@@ -119,7 +119,7 @@ describe.skipIf(!ROOT)("tcpvs against tcpvs", () => {
     } finally {
       await stop(b, 15);
     }
-  });
+  }, 30_000);
 
   test("clean shutdown hands over after about the skew time, not the master down interval", async () => {
     // 500 ms adverts: skew of priority 100 is 304 ms, master down 1804 ms.
@@ -143,7 +143,7 @@ describe.skipIf(!ROOT)("tcpvs against tcpvs", () => {
       await stop(a, 9);
       await stop(b, 15);
     }
-  });
+  }, 30_000);
 
   test("forged adverts with wrong TTL, checksum and password are dropped and counted", async () => {
     const v = start(1, {
@@ -179,5 +179,5 @@ describe.skipIf(!ROOT)("tcpvs against tcpvs", () => {
     expect(line).toBeDefined();
     const drops = JSON.parse(line!).drops.VI;
     expect(drops).toEqual({ ttl: 3, checksum: 4, auth: 5 });
-  });
+  }, 30_000);
 });

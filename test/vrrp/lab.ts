@@ -16,6 +16,13 @@ export interface Proc {
   done: Promise<number>;
 }
 
+/** Write one command line to a process started with stdin "pipe". */
+export function tell(p: Proc, line: string): void {
+  const sink = p.proc.stdin as import("bun").FileSink;
+  sink.write(`${line}\n`);
+  sink.flush();
+}
+
 export class Lab {
   readonly sfx = `${process.pid % 1000}${Math.floor(Math.random() * 1e5)}`;
   readonly nodes: string[] = [];
@@ -85,8 +92,12 @@ export class Lab {
   }
 
   /** Start a long-running process in node i, collecting its output lines. */
-  spawn(i: number, argv: string[]): Proc {
-    const proc = Bun.spawn(["ip", "netns", "exec", this.ns(i), ...argv], { stdout: "pipe", stderr: "pipe" });
+  spawn(i: number, argv: string[], stdin: "ignore" | "pipe" = "ignore"): Proc {
+    const proc = Bun.spawn(["ip", "netns", "exec", this.ns(i), ...argv], {
+      stdin,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const lines: string[] = [];
     const pump = async (s: ReadableStream<Uint8Array>) => {
       let rest = "";

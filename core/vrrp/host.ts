@@ -149,6 +149,12 @@ function reemit(log: Logger, line: string): void {
   }
 }
 
-function workerUrl(): URL {
+/**
+ * In a compiled binary every module is bundled into the executable and import.meta.url names the
+ * binary, but each extra entrypoint keeps its path relative to the entrypoints' common root (the
+ * project directory for `cmd/main.ts core/vrrp/worker.ts`), so the worker is found by that path.
+ */
+export function workerUrl(): string | URL {
+  if (import.meta.url.startsWith("file:///$bunfs/")) return "/$bunfs/root/core/vrrp/worker.ts";
   return new URL("./worker.ts", import.meta.url);
 }

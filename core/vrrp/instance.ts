@@ -134,8 +134,9 @@ export class VrrpInstance {
     const eff = effectivePriority(c.priority, this.tracks.values());
     this.fsm.priority = eff.priority;
     this.ownFault = eff.fault;
-    if (eff.fault) this.apply(this.fsm.setFault(this.now(), true, eff.reason));
-    else this.apply(this.fsm.start(this.now()));
+    if (eff.fault || this.syncFault) {
+      this.apply(this.fsm.setFault(this.now(), true, eff.fault ? eff.reason : "sync group member in FAULT"));
+    } else this.apply(this.fsm.start(this.now()));
   }
 
   /** Clean stop: resign with priority 0 if MASTER, remove VIPs, run notify_stop, close sockets. */

@@ -54,6 +54,10 @@ export class VrrpManager {
       for (const i of started) void i.stop();
       throw e;
     }
+    // Members that started before a sibling faulted did not see it: settle each group once.
+    for (const members of this.groups.values()) {
+      for (const m of members) m.setSyncFault(members.some((o) => o !== m && o.ownFault));
+    }
   }
 
   async stop(): Promise<void> {

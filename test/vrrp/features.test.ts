@@ -110,7 +110,8 @@ describe.skipIf(!ROOT)("VRRP features in namespaces", () => {
 
   test("track_interface down puts an instance in FAULT and its sync group follows", async () => {
     // A veth pair inside node 1 (the dummy driver is not always available): trk0 has carrier while up.
-    lab.sh(1, "ip link add trk0 type veth peer name trk1 && ip link set trk1 up && ip link set trk0 up");
+    // It starts down, so the sync group must be in FAULT from the start.
+    lab.sh(1, "ip link add trk0 type veth peer name trk1 && ip link set trk1 up");
     const two = (prio: number, extra: Partial<VrrpConfig> = {}) => [
       { name: "VI", priority: prio, ...extra },
       {
@@ -128,6 +129,17 @@ describe.skipIf(!ROOT)("VRRP features in namespaces", () => {
     );
     const b = start(2, "sync-b", two(100));
     try {
+      await waitFor(
+        () => state(a, "VI") === "FAULT" && state(a, "VJ") === "FAULT",
+        3000,
+        "both in FAULT at start",
+      );
+      await waitFor(
+        () => state(b, "VI") === "MASTER" && state(b, "VJ") === "MASTER",
+        3000,
+        "node 2 master of both",
+      );
+      lab.sh(1, "ip link set trk0 up");
       await waitFor(
         () => state(a, "VI") === "MASTER" && state(a, "VJ") === "MASTER",
         5000,

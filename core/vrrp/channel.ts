@@ -3,8 +3,14 @@
 
 import { type Received, VrrpSocket } from "../sys/vrrpsocket.ts";
 
-/** Short enough for 100 ms v3 adverts, long enough to cost well under 1% CPU idle. */
-const DRAIN_MS = 10;
+/**
+ * How often the receiver is drained: a tenth of the shortest advert interval on the channel, within
+ * 10-50 ms. Received adverts wait at most that long, small against the 3-interval master-down timer;
+ * idle cost measured at about 1% CPU at 10 ms.
+ */
+export function drainMs(intervalMs: number): number {
+  return Math.min(50, Math.max(10, Math.floor(intervalMs / 10)));
+}
 /** Bound one drain so a flood cannot starve the timers. */
 const MAX_PER_DRAIN = 256;
 
@@ -15,6 +21,7 @@ export class VrrpChannel {
   private readonly socket: VrrpSocket;
   private readonly handlers = new Map<number, PacketHandler>();
   private timer: ReturnType<typeof setInterval> | undefined;
+  private everyMs = Number.POSITIVE_INFINITY;
   /** Packets for a VRID nobody here runs, or too short to carry one. */
   unknownVrid = 0;
   onError: ((e: unknown) => void) | undefined;
@@ -24,9 +31,13 @@ export class VrrpChannel {
     this.socket = socket;
   }
 
-  attach(vrid: number, h: PacketHandler): void {
+  attach(vrid: number, h: PacketHandler, intervalMs: number): void {
     this.handlers.set(vrid, h);
-    this.timer ??= setInterval(() => this.drain(), DRAIN_MS);
+    const ms = drainMs(intervalMs);
+    if (this.timer && ms >= this.everyMs) return;
+    clearInterval(this.timer);
+    this.everyMs = ms;
+    this.timer = setInterval(() => this.drain(), ms);
   }
 
   /** Returns true when nobody is left and the sockets were closed. */

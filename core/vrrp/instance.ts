@@ -114,7 +114,7 @@ export class VrrpInstance {
       src: this.src,
       multicast: c.unicast_peer.length === 0,
     });
-    this.ch.attach(c.virtual_router_id, (r) => this.receive(r));
+    this.ch.attach(c.virtual_router_id, (r) => this.receive(r), c.advert_int);
     this.running = true;
 
     this.tracks.set(`interface:${c.interface}`, { id: `interface:${c.interface}`, weight: 0, ok: true });

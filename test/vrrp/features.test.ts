@@ -165,6 +165,26 @@ describe.skipIf(!ROOT)("VRRP features in namespaces", () => {
     }
   }, 30_000);
 
+  test("gratuitous ARP: repeat per burst, a second burst after garp_master_delay, then refresh", async () => {
+    const dump = lab.spawn(2, ["tcpdump", "-l", "-n", "-i", "eth0", "arp"]);
+    await Bun.sleep(300);
+    const a = start(1, "garp", [
+      { garp_master_repeat: 2, garp_master_delay: 300, garp_master_refresh: 1000 },
+    ]);
+    try {
+      await waitFor(() => state(a) === "MASTER", 5000, "MASTER");
+      // Bursts due at 0, 300 ms (delay) and 1000 ms (refresh); the next refresh (2000 ms) is outside.
+      await Bun.sleep(1500);
+    } finally {
+      await stopAll(a);
+      await Bun.sleep(200);
+      dump.proc.kill(15);
+      await dump.done;
+    }
+    const garps = dump.lines.filter((l) => /Request who-has 10\.77\.0\.100 .*tell 10\.77\.0\.100/.test(l));
+    expect(garps.length).toBe(6);
+  }, 30_000);
+
   test("netlink address changes report precise errno codes", () => {
     const r = lab.sh(2, `${process.execPath} ${import.meta.dir}/netlink-probe.ts`);
     const steps = JSON.parse(r.out.trim().split("\n").pop()!) as Array<{

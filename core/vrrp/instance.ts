@@ -3,9 +3,7 @@
 
 import type { VrrpConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
-import { GarpSender } from "../sys/garp.ts";
-import { ifIndex, ifLinkUp, ifMac, ifPrimaryAddress } from "../sys/iface.ts";
-import { type AddressSpec, dropAddress, ensureAddress } from "../sys/netlink.ts";
+import { ifIndex, ifLinkUp, ifPrimaryAddress } from "../sys/iface.ts";
 import type { Received } from "../sys/vrrpsocket.ts";
 import { openChannel, releaseChannel, type VrrpChannel } from "./channel.ts";
 import { type FsmAction, type VrrpState, VrrpFsm } from "./fsm.ts";
@@ -14,6 +12,7 @@ import { type DropReason, encodeAdvert, VRRP_GROUP, validateAdvert } from "./pac
 import { ScriptTracker } from "./script.ts";
 import { effectivePriority, type TrackItem } from "./track.ts";
 import { validateVrrpConfig } from "./validate.ts";
+import { VipSet } from "./vip.ts";
 
 const LINK_POLL_MS = 200;
 
@@ -54,14 +53,11 @@ export class VrrpInstance {
   private readonly tracks = new Map<string, TrackItem>();
   private readonly scripts: ScriptTracker[] = [];
   private ch: VrrpChannel | undefined;
-  private garp: GarpSender | undefined;
   private ifindex = 0;
-  private mac: Uint8Array = new Uint8Array(6);
   readonly src: string;
-  private vips: AddressSpec[] = [];
+  private vips: VipSet | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private linkTimer: ReturnType<typeof setInterval> | undefined;
-  private garpTimers = new Set<ReturnType<typeof setTimeout>>();
   private running = false;
 
   constructor(cfg: VrrpConfig, deps: InstanceDeps) {
@@ -97,17 +93,8 @@ export class VrrpInstance {
   start(): void {
     if (this.running) return;
     const c = this.cfg;
-    this.mac = ifMac(c.interface);
-    this.vips = c.virtual_ipaddress.map((v) => ({
-      ifindex: v.dev ? ifIndex(v.dev) : this.ifindex,
-      address: v.address,
-      prefix: v.prefix,
-      label: v.label,
-    }));
-    // A crashed run may have left our VIPs behind: nobody should own them until we are MASTER.
-    for (const v of this.vips)
-      if (dropAddress(v)) this.log.warn("removed a VIP left behind", { vip: v.address });
-    this.garp = new GarpSender();
+    this.vips = new VipSet(c, this.log);
+    this.vips.removeLeftovers();
     this.ch = openChannel({
       ifname: c.interface,
       ifindex: this.ifindex,
@@ -146,10 +133,9 @@ export class VrrpInstance {
     this.running = false;
     clearTimeout(this.timer);
     clearInterval(this.linkTimer);
-    for (const t of this.garpTimers) clearTimeout(t);
     for (const s of this.scripts) s.stop();
     if (this.ch) releaseChannel(this.ch, this.cfg.virtual_router_id);
-    this.garp?.close();
+    this.vips?.close();
     await this.notify.idle();
   }
 
@@ -253,15 +239,13 @@ export class VrrpInstance {
         this.sendAdvert(a.priority);
         return;
       case "add_vips":
-        for (const v of this.vips) ensureAddress(v);
+        this.vips?.add();
         return;
       case "remove_vips":
-        for (const v of this.vips) dropAddress(v);
-        for (const t of this.garpTimers) clearTimeout(t);
-        this.garpTimers.clear();
+        this.vips?.remove();
         return;
       case "garp":
-        this.startGarp();
+        this.vips?.announce();
         return;
       case "set_timer":
         this.schedule(a.at);
@@ -329,53 +313,6 @@ export class VrrpInstance {
     // A timer can wake a hair early: re-arm for the same deadline instead of losing it.
     if (acts.length === 0) this.schedule(this.fsm.timerAt);
     else this.apply(acts);
-  }
-
-  private garpBurst(): void {
-    if (this.fsm.state !== "MASTER" || !this.garp) return;
-    for (let i = 0; i < Math.max(1, this.cfg.garp_master_repeat); i++) {
-      for (const v of this.vips) {
-        try {
-          this.garp.send(
-            v.ifindex,
-            v.ifindex === this.ifindex ? this.mac : ifMac(this.devName(v)),
-            v.address,
-          );
-        } catch (e) {
-          this.log.warn("gratuitous ARP failed", {
-            vip: v.address,
-            error: e instanceof Error ? e.message : String(e),
-          });
-        }
-      }
-    }
-  }
-
-  private devName(v: AddressSpec): string {
-    return this.cfg.virtual_ipaddress.find((x) => x.address === v.address)?.dev ?? this.cfg.interface;
-  }
-
-  private startGarp(): void {
-    for (const t of this.garpTimers) clearTimeout(t);
-    this.garpTimers.clear();
-    this.garpBurst();
-    const later = (ms: number, fn: () => void) => {
-      const t = setTimeout(() => {
-        this.garpTimers.delete(t);
-        fn();
-      }, ms);
-      this.garpTimers.add(t);
-    };
-    if (this.cfg.garp_master_delay > 0) later(this.cfg.garp_master_delay, () => this.garpBurst());
-    const refresh = this.cfg.garp_master_refresh;
-    if (refresh > 0) {
-      const tick = () => {
-        if (this.fsm.state !== "MASTER") return;
-        this.garpBurst();
-        later(refresh, tick);
-      };
-      later(refresh, tick);
-    }
   }
 
   private runNotify(state: "MASTER" | "BACKUP" | "FAULT" | "STOP"): void {

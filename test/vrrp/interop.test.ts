@@ -48,7 +48,11 @@ interface Side {
   vrid: number;
   intervalMs: number;
   pass?: string;
+  /** Unicast adverts between the two nodes instead of 224.0.0.18. */
+  unicast?: boolean;
 }
+
+const other = (node: number) => (node === 1 ? 2 : 1);
 
 function startTcpvs(node: number, s: Side, priority: number): Proc {
   const cfg: VrrpConfig = vrrpDefaults({
@@ -58,6 +62,8 @@ function startTcpvs(node: number, s: Side, priority: number): Proc {
     advert_int: s.intervalMs,
     priority,
     auth_pass: s.pass,
+    unicast_src_ip: s.unicast ? lab.ip(node) : undefined,
+    unicast_peer: s.unicast ? [lab.ip(other(node))] : [],
     virtual_ipaddress: [{ address: VIP, prefix: 24 }],
     garp_master_delay: 0,
   });
@@ -71,11 +77,14 @@ function startKeepalived(node: number, s: Side, priority: number): { p: Proc; vr
   const tag = `${s.version}-${priority}-${Date.now()}`;
   const conf = join(dir, `ka-${tag}.conf`);
   const auth = s.pass ? `authentication {\n    auth_type PASS\n    auth_pass ${s.pass}\n  }` : "";
+  const uni = s.unicast
+    ? `unicast_src_ip ${lab.ip(node)}\n  unicast_peer {\n    ${lab.ip(other(node))}\n  }`
+    : "";
   writeFileSync(
     conf,
     `global_defs {\n  router_id ka${node}\n}\nvrrp_instance VI {\n  state BACKUP\n  interface eth0\n` +
       `  virtual_router_id ${s.vrid}\n  priority ${priority}\n  advert_int ${s.intervalMs / 1000}\n` +
-      `  version ${s.version}\n  ${auth}\n  virtual_ipaddress {\n    ${VIP}/24\n  }\n}\n`,
+      `  version ${s.version}\n  ${auth}\n  ${uni}\n  virtual_ipaddress {\n    ${VIP}/24\n  }\n}\n`,
   );
   const pid = (n: string) => join(dir, `${n}-${tag}.pid`);
   const vrrpPid = pid("vrrp");
@@ -181,6 +190,9 @@ async function scenario(s: Side): Promise<void> {
 describe.skipIf(!ROOT || !HAVE)("interop with keepalived", () => {
   test("VRRPv3, 200 ms adverts", async () => {
     await scenario({ version: 3, vrid: 61, intervalMs: 200 });
+  }, 30_000);
+  test("VRRPv3 unicast peers, 200 ms adverts", async () => {
+    await scenario({ version: 3, vrid: 63, intervalMs: 200, unicast: true });
   }, 30_000);
   test("VRRPv2, 1 s adverts, PASS authentication", async () => {
     await scenario({ version: 2, vrid: 62, intervalMs: 1000, pass: "s3cret" });

@@ -117,12 +117,17 @@ export function sockaddrIn(ipU32: number, port = 0): Uint8Array {
   return b;
 }
 
+export class AddressFormatError extends Error {
+  readonly code = "BAD_ADDRESS";
+  constructor(ip: string) {
+    super(`Use a dotted IPv4 address instead of "${ip}"`);
+  }
+}
+
 /** Dotted IPv4 to a host-order number; throws a clear error on anything else. */
 export function inetAton(ip: string): number {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
   const parts = m ? m.slice(1).map(Number) : [];
-  if (parts.length !== 4 || parts.some((x) => x > 255)) {
-    throw new SysError(`Use a dotted IPv4 address instead of "${ip}"`, 22);
-  }
+  if (parts.length !== 4 || parts.some((x) => x > 255)) throw new AddressFormatError(ip);
   return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
 }

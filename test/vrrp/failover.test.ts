@@ -2,6 +2,9 @@
 // preempt and nopreempt, clean handover, and drops of forged adverts. Root only.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { VrrpConfig } from "../../core/config/types.ts";
 import { encodeAdvert } from "../../core/vrrp/packet.ts";
 import { isRoot, Lab, type Proc, waitFor, waitLine } from "./lab.ts";
@@ -14,10 +17,16 @@ const VIP = "10.77.0.100";
 const RUNNER = `${import.meta.dir}/run-instance.ts`;
 
 let lab: Lab;
+let dir: string;
 beforeAll(() => {
-  if (ROOT) lab = new Lab(3);
+  if (!ROOT) return;
+  lab = new Lab(3);
+  dir = mkdtempSync(join(tmpdir(), "tcpvs-vrrp-"));
 });
-afterAll(() => lab?.destroy());
+afterAll(() => {
+  lab?.destroy();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
 function start(node: number, v: Partial<VrrpConfig>): Proc {
   const cfg = vrrpDefaults({
@@ -27,10 +36,8 @@ function start(node: number, v: Partial<VrrpConfig>): Proc {
     garp_master_delay: 0,
     ...v,
   });
-  const file = `/tmp/tcpvs-vrrp-${lab.sfx}-${node}-${Math.random().toString(36).slice(2)}.json`;
-  Bun.spawnSync(["sh", "-c", `cat > ${file}`], {
-    stdin: new TextEncoder().encode(JSON.stringify(tcpvsConfig([cfg]))),
-  });
+  const file = join(dir, `${node}-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify(tcpvsConfig([cfg])));
   return lab.spawn(node, [process.execPath, RUNNER, file]);
 }
 

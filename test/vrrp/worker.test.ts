@@ -2,7 +2,9 @@
 // and operator actions reach the instances, and a blocked main thread does not stop the adverts.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { isRoot, Lab, type Proc, tell, waitFor, waitLine } from "./lab.ts";
 import { tcpvsConfig, vrrpDefaults } from "./run-instance.ts";
 
@@ -11,10 +13,16 @@ if (!ROOT) console.log("skipping VRRP worker tests: they need root (ip netns, ra
 
 const VIP = "10.77.0.100";
 let lab: Lab;
+let dir: string;
 beforeAll(() => {
-  if (ROOT) lab = new Lab(2);
+  if (!ROOT) return;
+  lab = new Lab(2);
+  dir = mkdtempSync(join(tmpdir(), "tcpvs-vrrp-"));
 });
-afterAll(() => lab?.destroy());
+afterAll(() => {
+  lab?.destroy();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
 function configFile(node: number, priority: number, extra: Record<string, unknown> = {}): string {
   const cfg = vrrpDefaults({
@@ -25,7 +33,7 @@ function configFile(node: number, priority: number, extra: Record<string, unknow
     garp_master_delay: 0,
     ...extra,
   });
-  const file = `/tmp/tcpvs-vrrp-${lab.sfx}-${node}-${priority}.json`;
+  const file = join(dir, `${node}-${priority}.json`);
   writeFileSync(file, JSON.stringify(tcpvsConfig([cfg])));
   return file;
 }

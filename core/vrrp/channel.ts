@@ -24,10 +24,13 @@ export class VrrpChannel {
   private everyMs = Number.POSITIVE_INFINITY;
   /** Packets for a VRID nobody here runs, or too short to carry one. */
   unknownVrid = 0;
+  onUnknownVrid: (() => void) | undefined;
   onError: ((e: unknown) => void) | undefined;
+  readonly ifname: string;
 
-  constructor(key: string, socket: VrrpSocket) {
+  constructor(key: string, ifname: string, socket: VrrpSocket) {
     this.key = key;
+    this.ifname = ifname;
     this.socket = socket;
   }
 
@@ -67,7 +70,10 @@ export class VrrpChannel {
       const ihl = ((r.packet[0] ?? 0) & 15) * 4;
       const h = this.handlers.get(r.packet[ihl + 1] ?? -1);
       if (h) h(r);
-      else this.unknownVrid++;
+      else {
+        this.unknownVrid++;
+        this.onUnknownVrid?.();
+      }
     }
   }
 }
@@ -83,7 +89,7 @@ export function openChannel(o: {
   const key = `${o.ifname}/${o.src}/${o.multicast ? "multicast" : "unicast"}`;
   let ch = channels.get(key);
   if (!ch) {
-    ch = new VrrpChannel(key, new VrrpSocket(o));
+    ch = new VrrpChannel(key, o.ifname, new VrrpSocket(o));
     channels.set(key, ch);
   }
   return ch;
@@ -91,4 +97,14 @@ export function openChannel(o: {
 
 export function releaseChannel(ch: VrrpChannel, vrid: number): void {
   if (ch.detach(vrid)) channels.delete(ch.key);
+}
+
+/** Adverts for VRIDs nobody here runs, per interface (keyed "interface NAME"). */
+export function channelDrops(): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const ch of channels.values()) {
+    const k = `interface ${ch.ifname}`;
+    out[k] = { vrid: (out[k]?.vrid ?? 0) + ch.unknownVrid };
+  }
+  return out;
 }

@@ -102,6 +102,10 @@ export class VrrpInstance {
       multicast: c.unicast_peer.length === 0,
     });
     this.ch.attach(c.virtual_router_id, (r) => this.receive(r), c.advert_int);
+    const where = `interface ${c.interface}`;
+    this.ch.onUnknownVrid ??= () => this.deps.onDrop?.(where, "vrid");
+    this.ch.onError ??= (e) =>
+      this.log.error("VRRP receive failed", { interface: c.interface, error: String(e) });
     this.running = true;
 
     this.tracks.set(`interface:${c.interface}`, { id: `interface:${c.interface}`, weight: 0, ok: true });

@@ -3,6 +3,7 @@
 
 import type { VrrpConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
+import { channelDrops } from "./channel.ts";
 import type { VrrpState } from "./fsm.ts";
 import { type InstanceDeps, VrrpInstance, type VrrpStateReport } from "./instance.ts";
 import { NotifyQueue } from "./notify.ts";
@@ -84,7 +85,7 @@ export class VrrpManager {
   drops(): Record<string, Record<string, number>> {
     const out: Record<string, Record<string, number>> = {};
     for (const [n, i] of this.instances) out[n] = Object.fromEntries(i.drops);
-    return out;
+    return { ...channelDrops(), ...out };
   }
 
   private sync(group: string, who: VrrpInstance, from: VrrpState, to: VrrpState): void {

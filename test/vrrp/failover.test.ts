@@ -176,6 +176,11 @@ describe.skipIf(!ROOT)("tcpvs against tcpvs", () => {
       expect(inject(1, good, 3).code).toBe(0);
       expect(inject(255, badSum, 4).code).toBe(0);
       expect(inject(255, badPass, 5).code).toBe(0);
+      const otherVrid = encodeAdvert(
+        { ...base, vrid: 8 },
+        { src: lab.ip(3), dst: "224.0.0.18", authPass: "s3cret" },
+      );
+      expect(inject(255, otherVrid, 2).code).toBe(0);
       // A valid priority-200 advert keeps it BACKUP; the forged ones must not have.
       expect(inject(255, good, 1).code).toBe(0);
       await Bun.sleep(200);
@@ -184,7 +189,7 @@ describe.skipIf(!ROOT)("tcpvs against tcpvs", () => {
     }
     const line = v.lines.find((l) => l.includes('"msg":"vrrp stopping"'));
     expect(line).toBeDefined();
-    const drops = JSON.parse(line!).drops.VI;
-    expect(drops).toEqual({ ttl: 3, checksum: 4, auth: 5 });
+    const drops = JSON.parse(line!).drops;
+    expect(drops).toEqual({ VI: { ttl: 3, checksum: 4, auth: 5 }, "interface eth0": { vrid: 2 } });
   }, 30_000);
 });

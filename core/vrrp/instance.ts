@@ -138,6 +138,8 @@ export class VrrpInstance {
     clearTimeout(this.timer);
     clearInterval(this.linkTimer);
     for (const s of this.scripts) s.stop();
+    this.scripts.length = 0;
+    this.tracks.clear();
     if (this.ch) releaseChannel(this.ch, this.cfg.virtual_router_id);
     this.vips?.close();
     await this.notify.idle();
@@ -178,7 +180,14 @@ export class VrrpInstance {
 
   private pollLinks(): void {
     for (const t of this.tracks.values()) {
-      if (t.id.startsWith("interface:")) this.setTrack(t.id, ifLinkUp(t.id.slice(10)));
+      if (!t.id.startsWith("interface:")) continue;
+      let up = false;
+      try {
+        up = ifLinkUp(t.id.slice(10));
+      } catch (e) {
+        this.log.warn("cannot read link state; treating it as down", { track: t.id, error: String(e) });
+      }
+      this.setTrack(t.id, up);
     }
   }
 

@@ -204,6 +204,28 @@ describe("FAULT", () => {
   });
 });
 
+describe("remaining transitions", () => {
+  test("BACKUP -> INIT on shutdown sends nothing and keeps VIPs untouched", () => {
+    const f = new VrrpFsm(base);
+    f.start(0);
+    const acts = f.shutdown(10);
+    expect(states(acts)).toEqual(["INIT"]);
+    expect(types(acts)).toEqual(["state", "set_timer", "notify"]);
+    expect(f.tick(99999)).toEqual([]);
+  });
+  test("FAULT -> MASTER directly for the address owner", () => {
+    const f = new VrrpFsm({ ...base, priority: 255 });
+    f.setFault(0, true, "link down");
+    expect(states(f.setFault(10, false, "link up"))).toEqual(["MASTER"]);
+  });
+  test("a held instance recovering from FAULT goes BACKUP even as owner", () => {
+    const f = new VrrpFsm({ ...base, priority: 255 });
+    f.hold(0, true);
+    f.setFault(0, true, "link down");
+    expect(states(f.setFault(10, false, "link up"))).toEqual(["BACKUP"]);
+  });
+});
+
 describe("sync group forcing", () => {
   test("force MASTER from BACKUP and BACKUP from MASTER", () => {
     const f = new VrrpFsm(base);

@@ -12,7 +12,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function buildAndRun(entries: string[], name: string): string {
   const out = join(dir, name);
-  const b = Bun.spawnSync([process.execPath, "build", "--compile", ...entries, "--outfile", out], {
+  // The flags of package.json's release build (--bytecode needs CommonJS: no top-level await).
+  const flags = ["--compile", "--bytecode", "--minify", "--sourcemap=none", "--target=bun-linux-x64"];
+  const b = Bun.spawnSync([process.execPath, "build", ...flags, ...entries, "--outfile", out], {
     cwd: root,
     stderr: "pipe",
   });

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { VrrpConfig } from "../../core/config/types.ts";
 import { encodeAdvert } from "../../core/vrrp/packet.ts";
 import { isRoot, Lab, type Proc, waitFor, waitLine } from "./lab.ts";
-import { tcpvsConfig, vrrpDefaults } from "./run-instance.ts";
+import { tcpvsConfig, vrrpDefaults } from "./config.ts";
 
 const ROOT = isRoot();
 if (!ROOT) console.log("skipping VRRP namespace tests: they need root (ip netns, raw sockets)");

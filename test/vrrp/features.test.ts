@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { VrrpConfig } from "../../core/config/types.ts";
 import { isRoot, Lab, type Proc, waitFor } from "./lab.ts";
-import { tcpvsConfig, vrrpDefaults } from "./run-instance.ts";
+import { tcpvsConfig, vrrpDefaults } from "./config.ts";
 
 const ROOT = isRoot();
 if (!ROOT) console.log("skipping VRRP feature tests: they need root (ip netns, raw sockets)");

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { VrrpConfig } from "../../core/config/types.ts";
 import { haveTool, isRoot, Lab, type Proc, waitFor, waitLine } from "./lab.ts";
-import { tcpvsConfig, vrrpDefaults } from "./run-instance.ts";
+import { tcpvsConfig, vrrpDefaults } from "./config.ts";
 
 const KEEPALIVED = "/usr/sbin/keepalived";
 const ROOT = isRoot();

@@ -6,7 +6,7 @@ import { memoryLogger } from "../../core/log/logger.ts";
 import { NotifyQueue } from "../../core/vrrp/notify.ts";
 import { effectivePriority, RiseFall } from "../../core/vrrp/track.ts";
 import { validateVrrpConfig } from "../../core/vrrp/validate.ts";
-import { vrrpDefaults } from "./run-instance.ts";
+import { vrrpDefaults } from "./config.ts";
 
 describe("effectivePriority", () => {
   test("weight 0 failure is a fault; negative weights subtract while failing; positive add while ok", () => {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isRoot, Lab, type Proc, tell, waitFor, waitLine } from "./lab.ts";
-import { tcpvsConfig, vrrpDefaults } from "./run-instance.ts";
+import { tcpvsConfig, vrrpDefaults } from "./config.ts";
 
 const ROOT = isRoot();
 if (!ROOT) console.log("skipping VRRP worker tests: they need root (ip netns, raw sockets)");

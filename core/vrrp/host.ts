@@ -150,11 +150,12 @@ function reemit(log: Logger, line: string): void {
 }
 
 /**
- * In a compiled binary every module is bundled into the executable and import.meta.url names the
- * binary, but each extra entrypoint keeps its path relative to the entrypoints' common root (the
- * project directory for `cmd/main.ts core/vrrp/worker.ts`), so the worker is found by that path.
+ * In a compiled binary each extra entrypoint lives in the embedded file system under its path relative
+ * to the entrypoints' common root (the project directory for `cmd/main.ts core/vrrp/worker.ts`).
+ * Bun.main tells a compiled binary apart; import.meta.url does not (with --bytecode it still names the
+ * source file, which would quietly load the worker from the build machine's checkout).
  */
 export function workerUrl(): string | URL {
-  if (import.meta.url.startsWith("file:///$bunfs/")) return "/$bunfs/root/core/vrrp/worker.ts";
+  if (Bun.main.startsWith("/$bunfs/")) return "/$bunfs/root/core/vrrp/worker.ts";
   return new URL("./worker.ts", import.meta.url);
 }

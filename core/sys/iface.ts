@@ -1,0 +1,72 @@
+// Interface lookups through ioctl on a throwaway datagram socket: they work in whatever network namespace
+// the process runs in (unlike /sys, which shows the namespace it was mounted in).
+
+import { AF_INET, check, closeFd, cstr, errno, libc, SOCK_CLOEXEC, SOCK_DGRAM, SysError } from "./libc.ts";
+
+const SIOCGIFFLAGS = 0x8913;
+const SIOCGIFADDR = 0x8915;
+const SIOCGIFHWADDR = 0x8927;
+const IFF_UP = 0x1;
+const IFF_RUNNING = 0x40;
+
+export class InterfaceError extends Error {
+  readonly code = "VRRP_INTERFACE";
+}
+
+function ifreq(name: string): Uint8Array {
+  if (name.length === 0 || name.length > 15)
+    throw new InterfaceError(`Use an interface name of 1-15 characters, not "${name}"`);
+  const b = new Uint8Array(40);
+  b.set(new TextEncoder().encode(name));
+  return b;
+}
+
+function withSocket<T>(fn: (fd: number) => T): T {
+  const fd = check(libc().socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), "Cannot open an ioctl socket");
+  try {
+    return fn(fd);
+  } finally {
+    closeFd(fd);
+  }
+}
+
+function ioctl(name: string, req: number, what: string): Uint8Array {
+  const b = ifreq(name);
+  withSocket((fd) => {
+    if (libc().ioctl(fd, req, b) < 0) throw new SysError(`${what} of "${name}"`, errno());
+  });
+  return b;
+}
+
+export function ifIndex(name: string): number {
+  const i = libc().if_nametoindex(cstr(name));
+  if (i === 0) throw new InterfaceError(`Check the interface name: "${name}" does not exist`);
+  return i;
+}
+
+export function ifMac(name: string): Uint8Array {
+  return ioctl(name, SIOCGIFHWADDR, "Cannot read the MAC address").slice(18, 24);
+}
+
+/** The interface's primary IPv4 address, or undefined when it has none. */
+export function ifPrimaryAddress(name: string): string | undefined {
+  try {
+    const b = ioctl(name, SIOCGIFADDR, "Cannot read the address");
+    return `${b[20]}.${b[21]}.${b[22]}.${b[23]}`;
+  } catch (e) {
+    if (e instanceof SysError && e.code === "EADDRNOTAVAIL") return undefined;
+    throw e;
+  }
+}
+
+/** Administratively up and with carrier. */
+export function ifLinkUp(name: string): boolean {
+  try {
+    const b = ioctl(name, SIOCGIFFLAGS, "Cannot read the flags");
+    const flags = b[16]! | (b[17]! << 8);
+    return (flags & IFF_UP) !== 0 && (flags & IFF_RUNNING) !== 0;
+  } catch (e) {
+    if (e instanceof SysError && e.code === "ENODEV") return false;
+    throw e;
+  }
+}

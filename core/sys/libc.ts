@@ -1,0 +1,133 @@
+// The project's one door to libc (bun:ffi). Everything else in core/sys builds structs in typed arrays
+// and calls through here; callers outside core/sys never see a pointer.
+
+import { dlopen, FFIType, ptr, read } from "bun:ffi";
+
+const { i32, u32, u64, ptr: P, i64_fast, cstring } = FFIType;
+
+let lib: ReturnType<typeof open> | undefined;
+
+function open() {
+  return dlopen("libc.so.6", {
+    socket: { args: [i32, i32, i32], returns: i32 },
+    setsockopt: { args: [i32, i32, i32, P, u32], returns: i32 },
+    bind: { args: [i32, P, u32], returns: i32 },
+    sendto: { args: [i32, P, u64, i32, P, u32], returns: i64_fast },
+    recvmsg: { args: [i32, P, i32], returns: i64_fast },
+    recv: { args: [i32, P, u64, i32], returns: i64_fast },
+    poll: { args: [P, u64, i32], returns: i32 },
+    close: { args: [i32], returns: i32 },
+    ioctl: { args: [i32, u64, P], returns: i32 },
+    if_nametoindex: { args: [P], returns: u32 },
+    __errno_location: { args: [], returns: P },
+    strerror: { args: [i32], returns: cstring },
+  });
+}
+
+/** The libc symbols; opened on first use so importing this module costs nothing. */
+export function libc() {
+  lib ??= open();
+  return lib.symbols;
+}
+
+export const errnoName: Record<number, string> = {
+  1: "EPERM",
+  2: "ENOENT",
+  11: "EAGAIN",
+  13: "EACCES",
+  17: "EEXIST",
+  19: "ENODEV",
+  22: "EINVAL",
+  93: "EPROTONOSUPPORT",
+  99: "EADDRNOTAVAIL",
+  100: "ENETDOWN",
+  101: "ENETUNREACH",
+};
+
+export function errno(): number {
+  const p = libc().__errno_location();
+  return p === null ? 0 : read.i32(p as number);
+}
+
+export function strerror(e: number): string {
+  return libc().strerror(e) ?? `errno ${e}`;
+}
+
+/** A failed system call, with the errno kept as a stable code ("EEXIST"). */
+export class SysError extends Error {
+  readonly code: string;
+  readonly errno: number;
+  constructor(action: string, e: number) {
+    super(`${action}: ${strerror(e)}`);
+    this.errno = e;
+    this.code = errnoName[e] ?? `ERRNO_${e}`;
+  }
+}
+
+/** Throw SysError when a call returned a negative value, reading errno immediately. */
+export function check(r: number | bigint, action: string): number {
+  const n = Number(r);
+  if (n < 0) throw new SysError(action, errno());
+  return n;
+}
+
+/**
+ * Memory whose address may be stored inside another struct. A plain `new Uint8Array(n)` can live in
+ * the GC heap and move the first time its `.buffer` is touched, leaving a stale pointer behind; an
+ * explicit ArrayBuffer never moves.
+ */
+export function pinned(n: number): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(new ArrayBuffer(n));
+}
+
+export function cstr(s: string): Uint8Array {
+  return new TextEncoder().encode(`${s}\0`);
+}
+
+export { ptr };
+
+export const AF_INET = 2;
+export const AF_NETLINK = 16;
+export const AF_PACKET = 17;
+export const SOCK_DGRAM = 2;
+export const SOCK_RAW = 3;
+export const SOCK_NONBLOCK = 0o4000;
+export const SOCK_CLOEXEC = 0o2000000;
+export const SOL_SOCKET = 1;
+export const SOL_IP = 0;
+export const EAGAIN = 11;
+export const MSG_DONTWAIT = 0x40;
+
+/** Set an int socket option. */
+export function setIntOpt(fd: number, level: number, name: number, value: number, what: string): void {
+  const b = new Int32Array([value]);
+  check(libc().setsockopt(fd, level, name, b, 4), what);
+}
+
+export function closeFd(fd: number): void {
+  if (fd >= 0) libc().close(fd);
+}
+
+export function sockaddrIn(ipU32: number, port = 0): Uint8Array {
+  const b = new Uint8Array(16);
+  const dv = new DataView(b.buffer);
+  dv.setUint16(0, AF_INET, true);
+  dv.setUint16(2, port);
+  dv.setUint32(4, ipU32);
+  return b;
+}
+
+export class AddressFormatError extends Error {
+  readonly code = "BAD_ADDRESS";
+  constructor(ip: string) {
+    super(`Use a dotted IPv4 address instead of "${ip}"`);
+  }
+}
+
+/** Dotted IPv4 to a host-order number; throws a clear error on anything else. */
+export function inetAton(ip: string): number {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+  const parts = m ? m.slice(1).map(Number) : [];
+  if (parts.length !== 4 || parts.some((x) => x > 255)) throw new AddressFormatError(ip);
+  return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
+}

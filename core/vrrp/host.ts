@@ -1,0 +1,161 @@
+// Main-thread side of the VRRP Worker: start it with the config's instances, forward pool quorum and
+// operator actions, receive state changes, drops and log lines. `tcpvs serve` uses this; `tcpvs vrrp`
+// runs the instances on its main thread instead (cmd/vrrp.ts).
+//
+// Packaging: the worker is a separate module, so the compiled binary must name it as an extra
+// entrypoint: `bun build --compile cmd/main.ts core/vrrp/worker.ts --outfile dist/tcpvs`.
+
+import type { VrrpConfig } from "../config/types.ts";
+import type { Logger, LogLevel } from "../log/logger.ts";
+import type { VrrpStateReport } from "./instance.ts";
+import type { DropReason } from "./packet.ts";
+
+export type HostToWorker =
+  | { type: "start"; vrrp: Record<string, VrrpConfig>; level: LogLevel }
+  | { type: "pool_quorum"; pool: string; ok: boolean }
+  | { type: "hold"; instance: string; on: boolean }
+  | { type: "adjust_priority"; instance: string; delta: number }
+  | { type: "stop" };
+
+export type WorkerToHost =
+  | { type: "started" }
+  | { type: "error"; message: string; code?: string }
+  | { type: "state"; report: VrrpStateReport }
+  | { type: "drop"; instance: string; reason: DropReason }
+  | { type: "log"; line: string }
+  | { type: "stopped"; drops: Record<string, Record<string, number>> };
+
+export class VrrpWorkerError extends Error {
+  readonly code: string;
+  constructor(message: string, code = "VRRP_WORKER") {
+    super(message);
+    this.code = code;
+  }
+}
+
+export interface VrrpHostOptions {
+  log: Logger;
+  onState?: (r: VrrpStateReport) => void;
+  onDrop?: (instance: string, reason: DropReason) => void;
+  /** Override where the worker module lives (tests). */
+  workerUrl?: string | URL;
+  /** How long start() and stop() may take. */
+  timeoutMs?: number;
+}
+
+export class VrrpHost {
+  private readonly worker: Worker;
+  private readonly o: VrrpHostOptions;
+  private waiters: Array<(m: WorkerToHost) => boolean> = [];
+
+  private constructor(o: VrrpHostOptions) {
+    this.o = o;
+    this.worker = new Worker(o.workerUrl ?? workerUrl());
+    this.worker.onmessage = (ev: MessageEvent<WorkerToHost>) => this.onMessage(ev.data);
+    this.worker.onerror = (ev) => {
+      const msg = `VRRP worker failed: ${ev.message}`;
+      o.log.error(msg);
+      this.resolveWaiters({ type: "error", message: msg, code: "VRRP_WORKER" });
+    };
+  }
+
+  /** Start the worker and its instances; rejects with the instance's error (bad interface ...). */
+  static async start(vrrp: Record<string, VrrpConfig>, o: VrrpHostOptions): Promise<VrrpHost> {
+    const h = new VrrpHost(o);
+    const reply = h.expect((m) => m.type === "started" || m.type === "error");
+    h.send({ type: "start", vrrp, level: o.log.level });
+    const m = await reply;
+    if (m.type === "error") {
+      h.worker.terminate();
+      throw new VrrpWorkerError(m.message, m.code);
+    }
+    return h;
+  }
+
+  setPoolQuorum(pool: string, ok: boolean): void {
+    this.send({ type: "pool_quorum", pool, ok });
+  }
+
+  /** Operator "force backup" (on) and its release. */
+  hold(instance: string, on: boolean): void {
+    this.send({ type: "hold", instance, on });
+  }
+
+  /** Operator "lower priority" (negative delta); 0 removes the adjustment. */
+  adjustPriority(instance: string, delta: number): void {
+    this.send({ type: "adjust_priority", instance, delta });
+  }
+
+  /** Resign (priority 0 from masters, VIPs removed), then end the worker. Returns drops by reason. */
+  async stop(): Promise<Record<string, Record<string, number>>> {
+    const reply = this.expect((m) => m.type === "stopped" || m.type === "error");
+    this.send({ type: "stop" });
+    const m = await reply.catch((e: unknown) => ({ type: "error", message: String(e) }) as WorkerToHost);
+    this.worker.terminate();
+    return m.type === "stopped" ? m.drops : {};
+  }
+
+  private send(m: HostToWorker): void {
+    this.worker.postMessage(m);
+  }
+
+  private expect(pred: (m: WorkerToHost) => boolean): Promise<WorkerToHost> {
+    const ms = this.o.timeoutMs ?? 10_000;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== check);
+        reject(
+          new VrrpWorkerError(`Check the VRRP worker: no answer within ${ms} ms`, "VRRP_WORKER_TIMEOUT"),
+        );
+      }, ms);
+      const check = (m: WorkerToHost) => {
+        if (!pred(m)) return false;
+        clearTimeout(timer);
+        resolve(m);
+        return true;
+      };
+      this.waiters.push(check);
+    });
+  }
+
+  private resolveWaiters(m: WorkerToHost): void {
+    this.waiters = this.waiters.filter((w) => !w(m));
+  }
+
+  private onMessage(m: WorkerToHost): void {
+    switch (m.type) {
+      case "log":
+        reemit(this.o.log, m.line);
+        break;
+      case "state":
+        this.o.onState?.(m.report);
+        break;
+      case "drop":
+        this.o.onDrop?.(m.instance, m.reason);
+        break;
+      default:
+        break;
+    }
+    this.resolveWaiters(m);
+  }
+}
+
+function reemit(log: Logger, line: string): void {
+  try {
+    const { level, msg, time: _time, ...fields } = JSON.parse(line) as Record<string, unknown>;
+    log.log((level as LogLevel) ?? "info", String(msg), fields);
+  } catch {
+    log.info(line.trim());
+  }
+}
+
+/**
+ * In a compiled binary each extra entrypoint lives in the embedded file system under its path relative
+ * to the entrypoints' common root (the project directory for `cmd/main.ts core/vrrp/worker.ts`).
+ * Bun.main tells a compiled binary apart; import.meta.url does not (with --bytecode it still names the
+ * source file, which would quietly load the worker from the build machine's checkout).
+ */
+export function workerUrl(): string | URL {
+  if (Bun.main.startsWith("/$bunfs/")) return "/$bunfs/root/core/vrrp/worker.ts";
+  return new URL("./worker.ts", import.meta.url);
+}

@@ -1,0 +1,342 @@
+// One VRRP instance: wires the pure state machine to the shared socket channel, the VIPs (netlink),
+// gratuitous ARP, tracking and notify scripts. Every action the FSM asks for is carried out here.
+
+import type { VrrpConfig } from "../config/types.ts";
+import type { Logger } from "../log/logger.ts";
+import { ifIndex, ifLinkUp, ifPrimaryAddress } from "../sys/iface.ts";
+import type { Received } from "../sys/vrrpsocket.ts";
+import { openChannel, releaseChannel, type VrrpChannel } from "./channel.ts";
+import { type FsmAction, type VrrpState, VrrpFsm } from "./fsm.ts";
+import { NotifyQueue } from "./notify.ts";
+import { type DropReason, encodeAdvert, VRRP_GROUP, validateAdvert } from "./packet.ts";
+import { ScriptTracker } from "./script.ts";
+import { effectivePriority, type TrackItem } from "./track.ts";
+import { validateVrrpConfig } from "./validate.ts";
+import { VipSet } from "./vip.ts";
+
+const LINK_POLL_MS = 200;
+
+export interface VrrpStateReport {
+  instance: string;
+  state: VrrpState;
+  priority: number;
+  /** The master's address as far as we know (ours when MASTER). */
+  master?: string;
+  reason: string;
+  /** Epoch ms. */
+  at: number;
+}
+
+export interface InstanceDeps {
+  log: Logger;
+  onState?: (r: VrrpStateReport) => void;
+  onDrop?: (instance: string, reason: DropReason) => void;
+  notify?: NotifyQueue;
+  /** Monotonic ms. */
+  now?: () => number;
+}
+
+export class VrrpInstance {
+  readonly name: string;
+  readonly cfg: VrrpConfig;
+  readonly fsm: VrrpFsm;
+  readonly drops = new Map<DropReason, number>();
+  /** Sync-group hook: called after each transition has been carried out. */
+  onTransition: ((inst: VrrpInstance, from: VrrpState, to: VrrpState) => void) | undefined;
+  /** FAULT because a member of our sync group is in FAULT. */
+  private syncFault = false;
+  ownFault = false;
+  private readonly log: Logger;
+  private readonly deps: InstanceDeps;
+  private readonly notify: NotifyQueue;
+  private readonly now: () => number;
+  private readonly tracks = new Map<string, TrackItem>();
+  private readonly scripts: ScriptTracker[] = [];
+  private ch: VrrpChannel | undefined;
+  private ifindex = 0;
+  readonly src: string;
+  private vips: VipSet | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private linkTimer: ReturnType<typeof setInterval> | undefined;
+  private running = false;
+
+  constructor(cfg: VrrpConfig, deps: InstanceDeps) {
+    validateVrrpConfig(cfg);
+    this.name = cfg.name;
+    this.cfg = cfg;
+    this.deps = deps;
+    this.log = deps.log.child({ vrrp: cfg.name });
+    this.notify = deps.notify ?? new NotifyQueue(this.log);
+    this.now = deps.now ?? (() => performance.now());
+    this.ifindex = ifIndex(cfg.interface);
+    const src = cfg.unicast_src_ip ?? ifPrimaryAddress(cfg.interface);
+    if (!src) {
+      throw new Error(
+        `Give interface "${cfg.interface}" an IPv4 address or set unicast_src_ip for "${cfg.name}"`,
+      );
+    }
+    this.src = src;
+    this.fsm = new VrrpFsm({
+      version: cfg.version,
+      priority: cfg.priority,
+      advertIntMs: cfg.advert_int,
+      preempt: cfg.preempt,
+      preemptDelayMs: cfg.preempt_delay,
+      primary: src,
+    });
+  }
+
+  get state(): VrrpState {
+    return this.fsm.state;
+  }
+
+  start(): void {
+    if (this.running) return;
+    const c = this.cfg;
+    this.vips = new VipSet(c, this.log);
+    this.vips.removeLeftovers();
+    this.ch = openChannel({
+      ifname: c.interface,
+      ifindex: this.ifindex,
+      src: this.src,
+      multicast: c.unicast_peer.length === 0,
+    });
+    this.ch.attach(c.virtual_router_id, (r) => this.receive(r), c.advert_int);
+    const where = `interface ${c.interface}`;
+    this.ch.onUnknownVrid ??= () => this.deps.onDrop?.(where, "vrid");
+    this.ch.onError ??= (e) =>
+      this.log.error("VRRP receive failed", { interface: c.interface, error: String(e) });
+    this.running = true;
+
+    this.tracks.set(`interface:${c.interface}`, { id: `interface:${c.interface}`, weight: 0, ok: true });
+    for (const t of c.track_interface)
+      this.tracks.set(`interface:${t.name}`, { id: `interface:${t.name}`, weight: t.weight, ok: true });
+    for (const t of c.track_pool)
+      this.tracks.set(`pool:${t.name}`, { id: `pool:${t.name}`, weight: t.weight, ok: true });
+    for (const s of c.track_script) {
+      const id = `script:${s.name}`;
+      this.tracks.set(id, { id, weight: s.weight, ok: true });
+      const tr = new ScriptTracker(s, (ok) => this.setTrack(id, ok), this.log);
+      this.scripts.push(tr);
+      tr.start();
+    }
+    this.pollLinks();
+    this.linkTimer = setInterval(() => this.pollLinks(), LINK_POLL_MS);
+    const eff = effectivePriority(c.priority, this.tracks.values());
+    this.fsm.priority = eff.priority;
+    this.ownFault = eff.fault;
+    if (eff.fault || this.syncFault) {
+      this.apply(this.fsm.setFault(this.now(), true, eff.fault ? eff.reason : "sync group member in FAULT"));
+    } else this.apply(this.fsm.start(this.now()));
+  }
+
+  /** Clean stop: resign with priority 0 if MASTER, remove VIPs, run notify_stop, close sockets. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.apply(this.fsm.shutdown(this.now()));
+    this.running = false;
+    clearTimeout(this.timer);
+    clearInterval(this.linkTimer);
+    for (const s of this.scripts) s.stop();
+    this.scripts.length = 0;
+    this.tracks.clear();
+    if (this.ch) releaseChannel(this.ch, this.cfg.virtual_router_id);
+    this.vips?.close();
+    await this.notify.idle();
+  }
+
+  setPoolQuorum(pool: string, ok: boolean): void {
+    if (this.tracks.has(`pool:${pool}`)) this.setTrack(`pool:${pool}`, ok);
+  }
+
+  /** Operator adjustment: lower (negative) or raise the priority by `delta`; 0 removes it. */
+  adjustPriority(delta: number): void {
+    if (delta === 0) this.tracks.delete("control:priority");
+    else this.tracks.set("control:priority", { id: "control:priority", weight: delta, ok: delta > 0 });
+    this.recompute();
+  }
+
+  hold(on: boolean): void {
+    this.apply(this.fsm.hold(this.now(), on));
+  }
+
+  force(to: "MASTER" | "BACKUP", reason: string): void {
+    if (this.running) this.apply(this.fsm.force(this.now(), to, reason));
+  }
+
+  setSyncFault(on: boolean): void {
+    if (this.syncFault === on) return;
+    this.syncFault = on;
+    this.recompute();
+  }
+
+  private setTrack(id: string, ok: boolean): void {
+    const t = this.tracks.get(id);
+    if (!t || t.ok === ok) return;
+    t.ok = ok;
+    this.log.info(ok ? "tracked item up" : "tracked item down", { track: id });
+    this.recompute();
+  }
+
+  private pollLinks(): void {
+    for (const t of this.tracks.values()) {
+      if (!t.id.startsWith("interface:")) continue;
+      let up = false;
+      try {
+        up = ifLinkUp(t.id.slice(10));
+      } catch (e) {
+        this.log.warn("cannot read link state; treating it as down", { track: t.id, error: String(e) });
+      }
+      this.setTrack(t.id, up);
+    }
+  }
+
+  private recompute(): void {
+    if (!this.running) return;
+    const eff = effectivePriority(this.cfg.priority, this.tracks.values());
+    this.ownFault = eff.fault;
+    const now = this.now();
+    const fault = eff.fault || this.syncFault;
+    const reason = eff.fault ? eff.reason : this.syncFault ? "sync group member in FAULT" : eff.reason;
+    this.apply(this.fsm.setPriority(now, eff.priority));
+    if (fault !== (this.fsm.state === "FAULT")) this.apply(this.fsm.setFault(now, fault, reason));
+  }
+
+  private receive(r: Received): void {
+    const c = this.cfg;
+    const ihl = ((r.packet[0] ?? 0) & 15) * 4;
+    const dstFirst = r.packet[16] ?? 0;
+    const v = validateAdvert(r.packet, {
+      version: c.version,
+      vrid: c.virtual_router_id,
+      intervalMs: c.advert_int,
+      addresses: c.virtual_ipaddress.map((x) => x.address),
+      authPass: c.version === 2 ? c.auth_pass : undefined,
+      noPseudoHeader: c.v3_checksum_no_pseudo_header,
+      own: [this.src],
+      multicast: dstFirst >= 224 && dstFirst <= 239,
+      ifindex: r.ifindex,
+      expectIfindex: this.ifindex,
+    });
+    if (!v.ok) {
+      this.drops.set(v.reason, (this.drops.get(v.reason) ?? 0) + 1);
+      this.deps.onDrop?.(this.name, v.reason);
+      if (this.log.enabled("debug"))
+        this.log.debug("dropped advert", { reason: v.reason, len: r.packet.length - ihl });
+      return;
+    }
+    this.apply(
+      this.fsm.advert(this.now(), {
+        priority: v.advert.priority,
+        intervalMs: v.advert.intervalMs,
+        src: v.src,
+      }),
+    );
+  }
+
+  private apply(acts: FsmAction[]): void {
+    const transitions: Array<[VrrpState, VrrpState]> = [];
+    for (const a of acts) {
+      try {
+        this.perform(a, transitions);
+      } catch (e) {
+        this.log.error(`VRRP action ${a.type} failed`, { error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    for (const [from, to] of transitions) this.onTransition?.(this, from, to);
+  }
+
+  private perform(a: FsmAction, transitions: Array<[VrrpState, VrrpState]>): void {
+    switch (a.type) {
+      case "send_advert":
+        this.sendAdvert(a.priority);
+        return;
+      case "add_vips":
+        this.vips?.add();
+        return;
+      case "remove_vips":
+        this.vips?.remove();
+        return;
+      case "garp":
+        this.vips?.announce();
+        return;
+      case "set_timer":
+        this.schedule(a.at);
+        return;
+      case "notify":
+        this.runNotify(a.state);
+        return;
+      case "state": {
+        transitions.push([a.from, a.to]);
+        const report: VrrpStateReport = {
+          instance: this.name,
+          state: a.to,
+          priority: this.fsm.priority,
+          master: a.to === "MASTER" ? this.src : this.fsm.masterAddr,
+          reason: a.reason,
+          at: Date.now(),
+        };
+        this.log.info(`entering ${a.to} state`, {
+          from: a.from,
+          reason: a.reason,
+          priority: this.fsm.priority,
+        });
+        this.deps.onState?.(report);
+        return;
+      }
+    }
+  }
+
+  private sendAdvert(priority: number): void {
+    if (!this.ch) return;
+    const c = this.cfg;
+    const advert = {
+      version: c.version,
+      vrid: c.virtual_router_id,
+      priority,
+      intervalMs: c.advert_int,
+      addresses: c.virtual_ipaddress.map((x) => x.address),
+    };
+    const dsts = c.unicast_peer.length ? c.unicast_peer : [VRRP_GROUP];
+    for (const dst of dsts) {
+      const msg = encodeAdvert(advert, {
+        src: this.src,
+        dst,
+        noPseudoHeader: c.v3_checksum_no_pseudo_header,
+        authPass: c.version === 2 ? c.auth_pass : undefined,
+      });
+      try {
+        this.ch.send(dst, msg);
+      } catch (e) {
+        // The link may be going down; the next advert or a FAULT follows shortly.
+        this.log.debug("advert not sent", { dst, error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+  }
+
+  private schedule(at: number | null): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (at === null || !this.running) return;
+    this.timer = setTimeout(() => this.fire(), Math.max(0, at - this.now()));
+  }
+
+  private fire(): void {
+    const acts = this.fsm.tick(this.now());
+    // A timer can wake a hair early: re-arm for the same deadline instead of losing it.
+    if (acts.length === 0) this.schedule(this.fsm.timerAt);
+    else this.apply(acts);
+  }
+
+  private runNotify(state: "MASTER" | "BACKUP" | "FAULT" | "STOP"): void {
+    const c = this.cfg;
+    const specific = {
+      MASTER: c.notify_master,
+      BACKUP: c.notify_backup,
+      FAULT: c.notify_fault,
+      STOP: c.notify_stop,
+    }[state];
+    if (specific) this.notify.run(specific);
+    if (c.notify) this.notify.run(c.notify, ["INSTANCE", this.name, state, String(this.fsm.priority)]);
+  }
+}

@@ -1,0 +1,245 @@
+// VRRP advertisement codec (RFC 3768 v2, RFC 5798 v3, IPv4 only) and the receive-side checks that
+// decide whether an incoming packet may reach the state machine. Pure: bytes in, values out.
+
+export const VRRP_PROTO = 112;
+export const VRRP_GROUP = "224.0.0.18";
+export const VRRP_TTL = 255;
+
+export type DropReason =
+  | "short"
+  | "ttl"
+  | "version"
+  | "type"
+  | "vrid"
+  | "checksum"
+  | "length"
+  | "interval"
+  | "auth"
+  | "own"
+  | "interface"
+  | "addresses";
+
+export interface Advert {
+  version: 2 | 3;
+  vrid: number;
+  priority: number;
+  /** Advertisement interval in ms (v2: whole seconds on the wire, v3: centiseconds). */
+  intervalMs: number;
+  addresses: string[];
+  /** v2 only: 0 none, 1 simple password, 2 IP AH (refused). */
+  authType?: number;
+  /** v2 only: the 8 auth bytes as sent. */
+  authData?: Uint8Array;
+}
+
+export class VrrpPacketError extends Error {
+  readonly code = "VRRP_PACKET";
+}
+
+export function ipToU32(ip: string): number {
+  const parts = ip.split(".");
+  if (parts.length !== 4) throw new VrrpPacketError(`Use a dotted IPv4 address instead of "${ip}"`);
+  let n = 0;
+  for (const p of parts) {
+    const v = Number(p);
+    if (!/^\d{1,3}$/.test(p) || v > 255)
+      throw new VrrpPacketError(`Use a dotted IPv4 address instead of "${ip}"`);
+    n = n * 256 + v;
+  }
+  return n >>> 0;
+}
+
+export function u32ToIp(n: number): string {
+  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+/** One's-complement sum of 16-bit words, not yet folded or inverted. */
+function sum16(b: Uint8Array, acc = 0): number {
+  let s = acc;
+  for (let i = 0; i + 1 < b.length; i += 2) s += (b[i]! << 8) | b[i + 1]!;
+  if (b.length & 1) s += b[b.length - 1]! << 8;
+  return s;
+}
+
+function fold(s: number): number {
+  let x = s;
+  while (x > 0xffff) x = (x & 0xffff) + Math.floor(x / 0x10000);
+  return ~x & 0xffff;
+}
+
+/** Checksum of a VRRP message whose checksum field is taken as is (zero it to compute, keep it to verify). */
+export function vrrpChecksum(msg: Uint8Array, pseudo?: { src: string; dst: string }): number {
+  let s = 0;
+  if (pseudo) {
+    const ph = new Uint8Array(12);
+    const dv = new DataView(ph.buffer);
+    dv.setUint32(0, ipToU32(pseudo.src));
+    dv.setUint32(4, ipToU32(pseudo.dst));
+    ph[9] = VRRP_PROTO;
+    dv.setUint16(10, msg.length);
+    s = sum16(ph);
+  }
+  return fold(sum16(msg, s));
+}
+
+export interface EncodeOptions {
+  /** Source and destination of the IP packet: v3 checksums include them unless noPseudoHeader. */
+  src: string;
+  dst: string;
+  noPseudoHeader?: boolean;
+  /** v2 simple password (up to 8 bytes); absent = no authentication. */
+  authPass?: string;
+}
+
+export function encodeAdvert(a: Advert, o: EncodeOptions): Uint8Array {
+  if (a.addresses.length > 255)
+    throw new VrrpPacketError(`Use at most 255 addresses, not ${a.addresses.length}`);
+  const tail = a.version === 2 ? 8 : 0;
+  const msg = new Uint8Array(8 + 4 * a.addresses.length + tail);
+  const dv = new DataView(msg.buffer);
+  msg[0] = (a.version << 4) | 1;
+  msg[1] = a.vrid;
+  msg[2] = a.priority;
+  msg[3] = a.addresses.length;
+  if (a.version === 2) {
+    const secs = Math.round(a.intervalMs / 1000);
+    if (secs < 1 || secs > 255 || secs * 1000 !== a.intervalMs) {
+      throw new VrrpPacketError(
+        `Use whole seconds (1-255) for a VRRPv2 advert interval, not ${a.intervalMs} ms`,
+      );
+    }
+    msg[4] = o.authPass !== undefined ? 1 : 0;
+    msg[5] = secs;
+  } else {
+    const cs = Math.round(a.intervalMs / 10);
+    if (cs < 1 || cs > 0xfff) {
+      throw new VrrpPacketError(`Use 10-40950 ms for a VRRPv3 advert interval, not ${a.intervalMs} ms`);
+    }
+    dv.setUint16(4, cs);
+  }
+  for (const [i, ip] of a.addresses.entries()) dv.setUint32(8 + 4 * i, ipToU32(ip));
+  if (a.version === 2 && o.authPass !== undefined) {
+    msg.set(passBytes(o.authPass), 8 + 4 * a.addresses.length);
+  }
+  const pseudo = a.version === 3 && !o.noPseudoHeader ? { src: o.src, dst: o.dst } : undefined;
+  dv.setUint16(6, vrrpChecksum(msg, pseudo));
+  return msg;
+}
+
+export function passBytes(pass: string): Uint8Array {
+  const out = new Uint8Array(8);
+  out.set(new TextEncoder().encode(pass).subarray(0, 8));
+  return out;
+}
+
+export interface IpHeader {
+  ttl: number;
+  protocol: number;
+  src: string;
+  dst: string;
+  /** The IP payload, cut to the header's total length. */
+  payload: Uint8Array;
+}
+
+/** Split an IPv4 packet as a raw socket delivers it. */
+export function parseIpv4(pkt: Uint8Array): IpHeader | undefined {
+  if (pkt.length < 20 || pkt[0]! >> 4 !== 4) return undefined;
+  const ihl = (pkt[0]! & 15) * 4;
+  const dv = new DataView(pkt.buffer, pkt.byteOffset, pkt.byteLength);
+  const total = dv.getUint16(2);
+  if (ihl < 20 || total < ihl || total > pkt.length) return undefined;
+  return {
+    ttl: pkt[8]!,
+    protocol: pkt[9]!,
+    src: u32ToIp(dv.getUint32(12)),
+    dst: u32ToIp(dv.getUint32(16)),
+    payload: pkt.subarray(ihl, total),
+  };
+}
+
+/** Decode a VRRP message without judging it (see validateAdvert). */
+export function decodeAdvert(msg: Uint8Array): Advert | undefined {
+  if (msg.length < 8) return undefined;
+  const dv = new DataView(msg.buffer, msg.byteOffset, msg.byteLength);
+  const version = msg[0]! >> 4;
+  if (version !== 2 && version !== 3) return undefined;
+  const count = msg[3]!;
+  const need = 8 + 4 * count + (version === 2 ? 8 : 0);
+  if (msg.length < need) return undefined;
+  const addresses: string[] = [];
+  for (let i = 0; i < count; i++) addresses.push(u32ToIp(dv.getUint32(8 + 4 * i)));
+  if (version === 2) {
+    return {
+      version,
+      vrid: msg[1]!,
+      priority: msg[2]!,
+      intervalMs: msg[5]! * 1000,
+      addresses,
+      authType: msg[4]!,
+      authData: msg.slice(8 + 4 * count, 16 + 4 * count),
+    };
+  }
+  return { version, vrid: msg[1]!, priority: msg[2]!, intervalMs: (dv.getUint16(4) & 0xfff) * 10, addresses };
+}
+
+export interface Expect {
+  version: 2 | 3;
+  vrid: number;
+  intervalMs: number;
+  addresses: string[];
+  authPass?: string;
+  noPseudoHeader?: boolean;
+  /** Our own source addresses: adverts from them are our own echoes. */
+  own: string[];
+  /** True when the packet came through the multicast group (unicast peers keep any TTL). */
+  multicast: boolean;
+  /** Interface index the packet arrived on, and ours; unequal = another interface's traffic. */
+  ifindex?: number;
+  expectIfindex?: number;
+}
+
+export type Verdict = { ok: true; advert: Advert; src: string } | { ok: false; reason: DropReason };
+
+/** Decide whether an IPv4 packet carrying VRRP is a valid advert for this instance, and why not. */
+export function validateAdvert(pkt: Uint8Array, e: Expect): Verdict {
+  const ip = parseIpv4(pkt);
+  if (!ip || ip.payload.length < 8) return { ok: false, reason: "short" };
+  if (e.ifindex !== undefined && e.expectIfindex !== undefined && e.ifindex !== e.expectIfindex) {
+    return { ok: false, reason: "interface" };
+  }
+  if (e.own.includes(ip.src)) return { ok: false, reason: "own" };
+  if (e.multicast && ip.ttl !== VRRP_TTL) return { ok: false, reason: "ttl" };
+  const msg = ip.payload;
+  const version = msg[0]! >> 4;
+  if (version !== e.version) return { ok: false, reason: "version" };
+  if ((msg[0]! & 15) !== 1) return { ok: false, reason: "type" };
+  if (msg[1] !== e.vrid) return { ok: false, reason: "vrid" };
+  const count = msg[3]!;
+  if (msg.length < 8 + 4 * count + (version === 2 ? 8 : 0)) return { ok: false, reason: "length" };
+  const pseudo = version === 3 && !e.noPseudoHeader ? { src: ip.src, dst: ip.dst } : undefined;
+  if (vrrpChecksum(msg, pseudo) !== 0) return { ok: false, reason: "checksum" };
+  const advert = decodeAdvert(msg);
+  if (!advert) return { ok: false, reason: "length" };
+  if (version === 2) {
+    if (advert.intervalMs !== e.intervalMs) return { ok: false, reason: "interval" };
+    const want = e.authPass !== undefined ? 1 : 0;
+    if (advert.authType !== want) return { ok: false, reason: "auth" };
+    if (want === 1 && !sameBytes(advert.authData!, passBytes(e.authPass!)))
+      return { ok: false, reason: "auth" };
+  }
+  // keepalived refuses an advert whose address list differs from its own; a priority-0 resignation is
+  // still honoured so a peer's shutdown is never missed.
+  if (advert.priority !== 0 && !sameSet(advert.addresses, e.addresses))
+    return { ok: false, reason: "addresses" };
+  return { ok: true, advert, src: ip.src };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  const s = new Set(b);
+  return a.every((x) => s.has(x));
+}

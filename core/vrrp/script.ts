@@ -1,0 +1,58 @@
+// track_script: run a command every `interval`, judge it by exit code (0 = pass) within `timeout`, and
+// report flips after rise/fall consecutive results. Runs never overlap.
+
+import type { VrrpTrackScript } from "../config/types.ts";
+import type { Logger } from "../log/logger.ts";
+import { RiseFall } from "./track.ts";
+
+export class ScriptTracker {
+  private readonly rf: RiseFall;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly s: VrrpTrackScript,
+    private readonly onChange: (ok: boolean) => void,
+    private readonly log: Logger,
+  ) {
+    this.rf = new RiseFall(s.rise, s.fall, true);
+  }
+
+  start(): void {
+    this.stopped = false;
+    void this.loop();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  private async loop(): Promise<void> {
+    if (this.stopped) return;
+    const pass = await this.runOnce();
+    if (this.stopped) return;
+    if (this.rf.feed(pass)) this.onChange(this.rf.ok);
+    this.timer = setTimeout(() => void this.loop(), Math.max(10, this.s.interval));
+  }
+
+  private async runOnce(): Promise<boolean> {
+    try {
+      const p = Bun.spawn(["/bin/sh", "-c", this.s.script], {
+        stdin: "ignore",
+        stdout: "ignore",
+        stderr: "ignore",
+      });
+      const timer = setTimeout(() => p.kill(9), Math.max(10, this.s.timeout));
+      const code = await p.exited;
+      clearTimeout(timer);
+      return code === 0;
+    } catch (e) {
+      this.log.warn("track script could not start", {
+        script: this.s.name,
+        error: e instanceof Error ? e.message : String(e),
+      });
+      return false;
+    }
+  }
+}

@@ -1,0 +1,67 @@
+// The VRRP Worker: hosts the instances on their own thread so a busy data path on the main thread can
+// never delay an advert. Speaks the messages in host.ts. Must be an extra entrypoint of
+// `bun build --compile` (see host.ts).
+
+import type { VrrpConfig } from "../config/types.ts";
+import { Logger, type LogLevel } from "../log/logger.ts";
+import type { HostToWorker, WorkerToHost } from "./host.ts";
+import { VrrpManager } from "./manager.ts";
+
+declare const self: Worker;
+
+let mgr: VrrpManager | undefined;
+
+function post(m: WorkerToHost): void {
+  self.postMessage(m);
+}
+
+function start(vrrp: Record<string, VrrpConfig>, level: LogLevel): void {
+  // Lines go to the host as JSON; it re-emits them through the process logger.
+  const log = new Logger({
+    level,
+    format: "json",
+    journald: false,
+    sink: { write: (line) => post({ type: "log", line }) },
+  });
+  try {
+    mgr = new VrrpManager(vrrp, {
+      log,
+      onState: (report) => post({ type: "state", report }),
+      onDrop: (instance, reason) => post({ type: "drop", instance, reason }),
+    });
+    mgr.start();
+    post({ type: "started" });
+  } catch (e) {
+    mgr = undefined;
+    post({
+      type: "error",
+      message: e instanceof Error ? e.message : String(e),
+      code: (e as { code?: string }).code,
+    });
+  }
+}
+
+self.onmessage = async (ev: MessageEvent<HostToWorker>) => {
+  const m = ev.data;
+  switch (m.type) {
+    case "start":
+      start(m.vrrp, m.level);
+      return;
+    case "pool_quorum":
+      mgr?.setPoolQuorum(m.pool, m.ok);
+      return;
+    case "hold":
+      mgr?.hold(m.instance, m.on);
+      return;
+    case "adjust_priority":
+      mgr?.adjustPriority(m.instance, m.delta);
+      return;
+    case "stop": {
+      const drops = mgr?.drops() ?? {};
+      await mgr?.stop();
+      mgr = undefined;
+      post({ type: "stopped", drops });
+      return;
+    }
+  }
+};

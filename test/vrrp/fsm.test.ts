@@ -1,0 +1,237 @@
+import { describe, expect, test } from "bun:test";
+import { type FsmAction, type FsmOptions, VrrpFsm } from "../../core/vrrp/fsm.ts";
+
+const base: FsmOptions = {
+  version: 3,
+  priority: 100,
+  advertIntMs: 1000,
+  preempt: true,
+  preemptDelayMs: 0,
+  primary: "10.0.0.2",
+};
+const types = (acts: FsmAction[]) => acts.map((a) => a.type);
+const states = (acts: FsmAction[]) => acts.filter((a) => a.type === "state").map((a) => a.to);
+const sent = (acts: FsmAction[]) => acts.flatMap((a) => (a.type === "send_advert" ? [a.priority] : []));
+
+/** Start a machine and drive it to MASTER via the master-down timer. */
+function master(o: Partial<FsmOptions> = {}): VrrpFsm {
+  const f = new VrrpFsm({ ...base, ...o });
+  f.start(0);
+  f.tick(f.timerAt!);
+  expect(f.state).toBe("MASTER");
+  return f;
+}
+
+describe("timers", () => {
+  test("skew and master down interval: v3 scales with the interval, v2 with one second", () => {
+    const v3 = new VrrpFsm({ ...base, advertIntMs: 200 });
+    expect(v3.skewMs()).toBe(Math.floor((156 * 200) / 256));
+    expect(v3.masterDownMs()).toBe(600 + 121);
+    const v2 = new VrrpFsm({ ...base, version: 2, advertIntMs: 1000 });
+    expect(v2.masterDownMs()).toBe(3000 + 609);
+  });
+});
+
+describe("INIT", () => {
+  test("start -> BACKUP with master-down timer", () => {
+    const f = new VrrpFsm(base);
+    const acts = f.start(5000);
+    expect(states(acts)).toEqual(["BACKUP"]);
+    expect(acts).toContainEqual({ type: "set_timer", at: 5000 + 3609 });
+    expect(acts).toContainEqual({ type: "notify", state: "BACKUP" });
+  });
+  test("priority 255 owner goes MASTER at once", () => {
+    const f = new VrrpFsm({ ...base, priority: 255 });
+    const acts = f.start(0);
+    expect(states(acts)).toEqual(["MASTER"]);
+    expect(types(acts)).toEqual(["state", "send_advert", "add_vips", "garp", "set_timer", "notify"]);
+  });
+});
+
+describe("BACKUP", () => {
+  test("timer not yet due does nothing, then promotes with advert, VIPs, GARP", () => {
+    const f = new VrrpFsm(base);
+    f.start(0);
+    expect(f.tick(3608)).toEqual([]);
+    const acts = f.tick(3609);
+    expect(states(acts)).toEqual(["MASTER"]);
+    expect(sent(acts)).toEqual([100]);
+    expect(types(acts)).toContain("add_vips");
+    expect(types(acts)).toContain("garp");
+    expect(f.timerAt).toBe(3609 + 1000);
+  });
+  test("an equal or higher master resets the master-down timer", () => {
+    const f = new VrrpFsm(base);
+    f.start(0);
+    expect(f.advert(3000, { priority: 100, intervalMs: 1000, src: "10.0.0.9" })).toEqual([
+      { type: "set_timer", at: 6609 },
+    ]);
+    expect(f.tick(3609)).toEqual([]);
+    expect(f.masterAddr).toBe("10.0.0.9");
+  });
+  test("v3 backup adopts the master's interval", () => {
+    const f = new VrrpFsm(base);
+    f.start(0);
+    f.advert(100, { priority: 200, intervalMs: 300, src: "10.0.0.9" });
+    expect(f.masterAdverIntervalMs).toBe(300);
+    expect(f.timerAt).toBe(100 + 900 + Math.floor((156 * 300) / 256));
+  });
+  test("v2 backup keeps its own interval", () => {
+    const f = new VrrpFsm({ ...base, version: 2 });
+    f.start(0);
+    f.advert(100, { priority: 200, intervalMs: 2000, src: "10.0.0.9" });
+    expect(f.masterAdverIntervalMs).toBe(1000);
+  });
+  test("priority 0 from the master: wait only skew", () => {
+    const f = new VrrpFsm(base);
+    f.start(0);
+    f.advert(1000, { priority: 0, intervalMs: 1000, src: "10.0.0.9" });
+    expect(f.timerAt).toBe(1000 + 609);
+    expect(states(f.tick(1609))).toEqual(["MASTER"]);
+  });
+  test("preempt: a lower-priority master is ignored, so the timer runs out", () => {
+    const f = new VrrpFsm(base);
+    f.start(0);
+    expect(f.advert(1000, { priority: 50, intervalMs: 1000, src: "10.0.0.9" })).toEqual([]);
+    expect(f.timerAt).toBe(3609);
+    expect(states(f.tick(3609))).toEqual(["MASTER"]);
+  });
+  test("nopreempt: a lower-priority master is accepted", () => {
+    const f = new VrrpFsm({ ...base, preempt: false });
+    f.start(0);
+    f.advert(1000, { priority: 50, intervalMs: 1000, src: "10.0.0.9" });
+    expect(f.timerAt).toBe(4609);
+  });
+  test("preempt_delay: accept a lower master until the delay has passed", () => {
+    const f = new VrrpFsm({ ...base, preemptDelayMs: 5000 });
+    f.start(0);
+    f.advert(1000, { priority: 50, intervalMs: 1000, src: "10.0.0.9" });
+    expect(f.timerAt).toBe(4609);
+    f.advert(5999, { priority: 50, intervalMs: 1000, src: "10.0.0.9" });
+    expect(f.timerAt).toBe(9608);
+    expect(f.advert(6000, { priority: 50, intervalMs: 1000, src: "10.0.0.9" })).toEqual([]);
+    expect(states(f.tick(9608))).toEqual(["MASTER"]);
+  });
+  test("held backup never promotes", () => {
+    const f = new VrrpFsm(base);
+    f.start(0);
+    f.hold(0, true);
+    expect(f.tick(3609)).toEqual([{ type: "set_timer", at: 3609 + 3609 }]);
+    expect(f.state).toBe("BACKUP");
+  });
+});
+
+describe("MASTER", () => {
+  test("advert timer re-sends", () => {
+    const f = master();
+    const t = f.timerAt!;
+    expect(f.tick(t)).toEqual([
+      { type: "send_advert", priority: 100 },
+      { type: "set_timer", at: t + 1000 },
+    ]);
+  });
+  test("higher priority: step down, remove VIPs", () => {
+    const f = master();
+    const acts = f.advert(5000, { priority: 150, intervalMs: 1000, src: "10.0.0.1" });
+    expect(states(acts)).toEqual(["BACKUP"]);
+    expect(types(acts)).toContain("remove_vips");
+    expect(acts).toContainEqual({ type: "notify", state: "BACKUP" });
+    expect(f.timerAt).toBe(5000 + 3609);
+  });
+  test("equal priority: the higher primary address wins", () => {
+    const lower = master();
+    expect(states(lower.advert(5000, { priority: 100, intervalMs: 1000, src: "10.0.0.3" }))).toEqual([
+      "BACKUP",
+    ]);
+    const higher = master();
+    const acts = higher.advert(5000, { priority: 100, intervalMs: 1000, src: "10.0.0.1" });
+    expect(higher.state).toBe("MASTER");
+    expect(sent(acts)).toEqual([100]);
+  });
+  test("lower priority: hold and re-advertise at once", () => {
+    const f = master();
+    const acts = f.advert(5000, { priority: 50, intervalMs: 1000, src: "10.0.0.9" });
+    expect(f.state).toBe("MASTER");
+    expect(acts).toEqual([
+      { type: "send_advert", priority: 100 },
+      { type: "set_timer", at: 6000 },
+    ]);
+  });
+  test("priority 0 from another master: answer with an advert", () => {
+    const f = master();
+    expect(sent(f.advert(5000, { priority: 0, intervalMs: 1000, src: "10.0.0.9" }))).toEqual([100]);
+    expect(f.state).toBe("MASTER");
+  });
+  test("shutdown resigns with priority 0 and removes VIPs", () => {
+    const f = master();
+    const acts = f.shutdown(9000);
+    expect(states(acts)).toEqual(["INIT"]);
+    expect(sent(acts)).toEqual([0]);
+    expect(types(acts)).toEqual(["state", "send_advert", "remove_vips", "set_timer", "notify"]);
+    expect(f.timerAt).toBeNull();
+  });
+  test("tracking lowers priority: advertise it at once", () => {
+    const f = master();
+    expect(sent(f.setPriority(100, 60))).toEqual([60]);
+    expect(f.setPriority(100, 60)).toEqual([]);
+    expect(f.skewMs()).toBe(Math.floor((196 * 1000) / 256));
+  });
+  test("hold steps down", () => {
+    const f = master();
+    expect(states(f.hold(10, true))).toEqual(["BACKUP"]);
+  });
+});
+
+describe("FAULT", () => {
+  test("MASTER -> FAULT resigns, removes VIPs; recovery -> BACKUP", () => {
+    const f = master();
+    const acts = f.setFault(100, true, "link down");
+    expect(states(acts)).toEqual(["FAULT"]);
+    expect(sent(acts)).toEqual([0]);
+    expect(types(acts)).toContain("remove_vips");
+    expect(f.advert(200, { priority: 1, intervalMs: 1000, src: "10.0.0.9" })).toEqual([]);
+    expect(f.tick(99999)).toEqual([]);
+    expect(states(f.setFault(300, false, "link up"))).toEqual(["BACKUP"]);
+    expect(f.timerAt).toBe(300 + 3609);
+  });
+  test("BACKUP -> FAULT cancels the timer; INIT -> FAULT; repeat fault is a no-op", () => {
+    const f = new VrrpFsm(base);
+    expect(states(f.setFault(0, true, "link down"))).toEqual(["FAULT"]);
+    expect(f.setFault(1, true, "again")).toEqual([]);
+    const g = new VrrpFsm(base);
+    g.start(0);
+    expect(g.setFault(5, true, "x")).toContainEqual({ type: "set_timer", at: null });
+  });
+});
+
+describe("remaining transitions", () => {
+  test("BACKUP -> INIT on shutdown sends nothing and keeps VIPs untouched", () => {
+    const f = new VrrpFsm(base);
+    f.start(0);
+    const acts = f.shutdown(10);
+    expect(states(acts)).toEqual(["INIT"]);
+    expect(types(acts)).toEqual(["state", "set_timer", "notify"]);
+    expect(f.tick(99999)).toEqual([]);
+  });
+  test("FAULT -> MASTER directly for the address owner", () => {
+    const f = new VrrpFsm({ ...base, priority: 255 });
+    f.setFault(0, true, "link down");
+    expect(states(f.setFault(10, false, "link up"))).toEqual(["MASTER"]);
+  });
+  test("a held instance recovering from FAULT goes BACKUP even as owner", () => {
+    const f = new VrrpFsm({ ...base, priority: 255 });
+    f.hold(0, true);
+    f.setFault(0, true, "link down");
+    expect(states(f.setFault(10, false, "link up"))).toEqual(["BACKUP"]);
+  });
+});
+
+describe("sync group forcing", () => {
+  test("force MASTER from BACKUP and BACKUP from MASTER", () => {
+    const f = new VrrpFsm(base);
+    f.start(0);
+    expect(states(f.force(10, "MASTER", "sync group"))).toEqual(["MASTER"]);
+    expect(states(f.force(20, "BACKUP", "sync group"))).toEqual(["BACKUP"]);
+    expect(f.force(30, "BACKUP", "sync group")).toEqual([]);
+  });
+});

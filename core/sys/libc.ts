@@ -86,6 +86,7 @@ export function cstr(s: string): Uint8Array {
 
 export { ptr };
 
+export const AF_UNIX = 1;
 export const AF_INET = 2;
 export const AF_NETLINK = 16;
 export const AF_PACKET = 17;

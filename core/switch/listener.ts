@@ -88,10 +88,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
       rt.parserOpts,
     );
     this.out.onBlocked = () => this.up?.pauseRead(true);
-    this.out.onUnblocked = () => {
-      this.up?.pauseRead(false);
-      if (this.closing) this.sock.end();
-    };
+    this.out.onUnblocked = () => this.up?.pauseRead(false);
     const self = this;
     this.pick = {
       sourceIp: this.ip,
@@ -142,14 +139,13 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     this.inData = true;
     const err = this.parser.execute(buf);
     this.inData = false;
+    // Refuse before uncorking: a request found bad in this read must not leave a byte for the server.
+    if (err) this.refuse(err);
     if (this.corkedUp) {
       this.corkedUp.uncork();
       this.corkedUp = undefined;
     }
-    if (err) {
-      this.refuse(err);
-      return;
-    }
+    if (err) return;
     if (this.parser.paused && this.parser.buffered > this.rt.cfg.max_header_size * 2) {
       this.setPaused(PAUSE_PIPELINE, true);
     }
@@ -526,7 +522,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     this.closing = true;
     this.setDeadline(D_IDLE, this.rt.cfg.idle_timeout);
     this.setPaused(PAUSE_PIPELINE, true);
-    if (!this.out.blocked) this.sock.end();
+    this.out.end();
   }
 
   destroy(): void {

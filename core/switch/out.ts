@@ -39,6 +39,8 @@ export class Out {
   queued = 0;
   /** The socket refused writes (closed). */
   dead = false;
+  /** end() was asked: send FIN once everything before it is out. */
+  private ending = false;
   /** Called when the kernel stops taking bytes, and when the queue has drained. */
   onBlocked: () => void = () => {};
   onUnblocked: () => void = () => {};
@@ -58,6 +60,20 @@ export class Out {
     if (p.length === 0) return;
     this.parts = [];
     this.send(p.length === 1 ? p[0]! : concatChunks(p));
+    if (this.ending && this.queue.length === 0) this.finish();
+  }
+
+  /** Close the write side (FIN) after everything written so far has gone out. */
+  end(): void {
+    this.ending = true;
+    if (this.corked > 0 && this.parts.length > 0) return;
+    if (this.queue.length === 0) this.finish();
+  }
+
+  private finish(): void {
+    this.ending = false;
+    if (!this.dead) this.sock?.end();
+    this.dead = true;
   }
 
   write(c: Chunk): void {
@@ -108,6 +124,7 @@ export class Out {
       this.queue.shift();
     }
     this.onUnblocked();
+    if (this.ending) this.finish();
   }
 
   /** Drop whatever was not sent (the peer went away). */

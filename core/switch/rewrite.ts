@@ -30,7 +30,8 @@ function forwardedNode(ip: string): string {
 
 /** The request head sent to a server; a string of latin1 characters. */
 export function requestHead(req: RequestHead, o: ForwardOptions, upgrade: boolean): string {
-  let s = `${req.method} ${req.target} HTTP/1.1\r\n`;
+  // The client's version is kept: an HTTP/1.0 request may lack Host and its answer must not be chunked.
+  let s = `${req.method} ${req.target} HTTP/1.${req.versionMinor === 0 ? 0 : 1}\r\n`;
   const names = req.names;
   const values = req.values;
   const conn = req.connection;
@@ -50,8 +51,6 @@ export function requestHead(req: RequestHead, o: ForwardOptions, upgrade: boolea
     }
     s += `${n}: ${values[i]}\r\n`;
   }
-  if (req.versionMinor === 0 && req.names.indexOf("host") < 0 && req.host !== "")
-    s += `host: ${req.host}\r\n`;
   if (o.xForwardedFor)
     s += `x-forwarded-for: ${xff === undefined ? o.clientIp : `${xff}, ${o.clientIp}`}\r\n`;
   if (o.xForwardedProto) s += `x-forwarded-proto: ${o.proto}\r\n`;
@@ -63,6 +62,7 @@ export function requestHead(req: RequestHead, o: ForwardOptions, upgrade: boolea
   }
   if (upgrade && req.upgrade !== undefined)
     s += `connection: upgrade\r\nupgrade: ${headerValue(req, "upgrade")}\r\n`;
+  else if (req.versionMinor === 0) s += "connection: keep-alive\r\n";
   return `${s}\r\n`;
 }
 

@@ -44,15 +44,9 @@ export class TcpConn implements LiveConn {
     this.out.sock = sock;
     // Backpressure: a full side stops reading from the other one.
     this.out.onBlocked = () => this.upSock?.pause();
-    this.out.onUnblocked = () => {
-      this.upSock?.resume();
-      if (this.serverEof) this.sock.end();
-    };
+    this.out.onUnblocked = () => this.upSock?.resume();
     this.upOut.onBlocked = () => this.sock.pause();
-    this.upOut.onUnblocked = () => {
-      this.sock.resume();
-      if (this.clientEof) this.upSock?.end();
-    };
+    this.upOut.onUnblocked = () => this.sock.resume();
     this.touch();
     this.connect();
   }
@@ -121,7 +115,7 @@ export class TcpConn implements LiveConn {
     this.upOut.sock = s;
     s.setNoDelay(true);
     this.upOut.flush();
-    if (this.clientEof && !this.upOut.blocked) s.end();
+    if (this.clientEof) this.upOut.end();
     this.touch();
   }
 
@@ -138,7 +132,7 @@ export class TcpConn implements LiveConn {
   onUpEof(attempt: number): void {
     if (attempt !== this.attempt) return;
     this.serverEof = true;
-    if (!this.out.blocked) this.sock.end();
+    this.out.end();
     if (this.clientEof) this.finish();
   }
 
@@ -161,7 +155,7 @@ export class TcpConn implements LiveConn {
       return;
     }
     this.serverEof = true;
-    if (!this.out.blocked) this.sock.end();
+    this.out.end();
     this.finish();
   }
 
@@ -177,7 +171,7 @@ export class TcpConn implements LiveConn {
 
   onEof(): void {
     this.clientEof = true;
-    if (this.connected && !this.upOut.blocked) this.upSock?.end();
+    if (this.connected) this.upOut.end();
     if (this.serverEof) this.finish();
   }
 

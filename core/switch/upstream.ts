@@ -92,6 +92,9 @@ export class ServerConn {
 
   /** Hard close: a broken or abandoned exchange. */
   abort(): void {
+    // Whatever is still corked or queued must not reach the server (a refused request's head).
+    this.out.reset();
+    this.out.dead = true;
     if (this.state === CLOSED) return;
     this.state = CLOSED;
     this.owner = undefined;

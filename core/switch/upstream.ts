@@ -197,10 +197,12 @@ export class Upstream {
   acquire(): ServerConn {
     while (this.idle.length > 0) {
       const c = this.idle.pop()!;
-      if (c.open) {
+      // Bytes left after the last response (a server sending a body to HEAD) make it unusable.
+      if (c.open && c.parser.buffered === 0) {
         c.reused = true;
         return c;
       }
+      c.abort();
     }
     return this.connect();
   }

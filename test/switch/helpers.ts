@@ -123,7 +123,7 @@ export class TestBackend {
       const bb = typeof b === "string" ? Buffer.from(b) : b;
       let head = `HTTP/1.1 ${r.status ?? 200} OK\r\ncontent-length: ${bb.length}\r\n`;
       for (const [k, v] of Object.entries(r.headers ?? {})) head += `${k}: ${v}\r\n`;
-      s.write(Buffer.concat([Buffer.from(`${head}\r\n`), bb]));
+      s.write(Buffer.concat([Buffer.from(`${head}\r\n`), h.method === "HEAD" ? Buffer.alloc(0) : bb]));
     };
     if (r.delayMs) setTimeout(send, r.delayMs);
     else send();
@@ -319,8 +319,9 @@ export async function exchange(
   const timer = setTimeout(done, opts.timeoutMs ?? 3000);
   await finished;
   clearTimeout(timer);
+  const wasClosed = closed;
   sock.end();
-  return { responses, closed, raw };
+  return { responses, closed: wasClosed, raw };
 }
 
 export const GET = (path = "/", extra = "") => `GET ${path} HTTP/1.1\r\nHost: t.example\r\n${extra}\r\n`;

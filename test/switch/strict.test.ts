@@ -1,7 +1,7 @@
 // Every strictness rule end to end: the refused request gets its status from tcpvs and not one byte of
 // it reaches the backend; its twin goes through.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { twins } from "../http/twins.ts";
 import { exchange, type Rig, rig, TestBackend } from "./helpers.ts";
 

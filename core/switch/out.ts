@@ -41,6 +41,7 @@ export class Out {
   dead = false;
   /** end() was asked: send FIN once everything before it is out. */
   private ending = false;
+  private half = false;
   /** Called when the kernel stops taking bytes, and when the queue has drained. */
   onBlocked: () => void = () => {};
   onUnblocked: () => void = () => {};
@@ -63,8 +64,12 @@ export class Out {
     if (this.ending && this.queue.length === 0) this.finish();
   }
 
-  /** Close the write side (FIN) after everything written so far has gone out. */
-  end(): void {
+  /**
+   * Send FIN after everything written so far has gone out. halfClose keeps reading (shutdown(2) of
+   * the write side only); otherwise the socket closes once the peer is done.
+   */
+  end(halfClose = false): void {
+    this.half = halfClose;
     this.ending = true;
     if (this.corked > 0 && this.parts.length > 0) return;
     if (this.queue.length === 0) this.finish();
@@ -72,7 +77,10 @@ export class Out {
 
   private finish(): void {
     this.ending = false;
-    if (!this.dead) this.sock?.end();
+    if (!this.dead) {
+      if (this.half) this.sock?.shutdown();
+      else this.sock?.end();
+    }
     this.dead = true;
   }
 

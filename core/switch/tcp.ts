@@ -115,7 +115,7 @@ export class TcpConn implements LiveConn {
     this.upOut.sock = s;
     s.setNoDelay(true);
     this.upOut.flush();
-    if (this.clientEof) this.upOut.end();
+    if (this.clientEof) this.upOut.end(true);
     this.touch();
   }
 
@@ -132,7 +132,7 @@ export class TcpConn implements LiveConn {
   onUpEof(attempt: number): void {
     if (attempt !== this.attempt) return;
     this.serverEof = true;
-    this.out.end();
+    this.out.end(true);
     if (this.clientEof) this.finish();
   }
 
@@ -171,7 +171,7 @@ export class TcpConn implements LiveConn {
 
   onEof(): void {
     this.clientEof = true;
-    if (this.connected) this.upOut.end();
+    if (this.connected) this.upOut.end(true);
     if (this.serverEof) this.finish();
   }
 

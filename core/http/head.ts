@@ -225,20 +225,26 @@ export function scanHead(
     fs.upgradeValue !== undefined && fs.connection.includes("upgrade")
       ? fs.upgradeValue.toLowerCase()
       : undefined;
-  const base = {
-    versionMinor: minor,
-    names,
-    values,
-    contentLength: fs.contentLength,
-    chunked: chunkedTe,
-    teNotChunked: fs.te.length > 0 && !chunkedTe,
-    keepAlive,
-    connection: fs.connection,
-    upgrade,
-    ascii: fs.ascii,
-    size,
-  };
-  if (kind === "response") return { ...base, status, reason } satisfies ResponseHead;
+  const teNotChunked = fs.te.length > 0 && !chunkedTe;
+  if (kind === "response") {
+    // Literal objects with every field in one order keep the shapes monomorphic (no spread copies).
+    const r: ResponseHead = {
+      versionMinor: minor,
+      names,
+      values,
+      contentLength: fs.contentLength,
+      chunked: chunkedTe,
+      teNotChunked,
+      keepAlive,
+      connection: fs.connection,
+      upgrade,
+      ascii: fs.ascii,
+      size,
+      status,
+      reason,
+    };
+    return r;
+  }
 
   if (fs.hosts > 1) throw new HttpError("duplicate_host", "Reject the request: more than one Host field");
   if (fs.hosts === 0 && minor >= 1)
@@ -256,20 +262,39 @@ export function scanHead(
       throw new HttpError("bad_expect", `Reject Expect ${quote(fs.expect)}: only 100-continue is known`);
     expectContinue = true;
   }
-  return { ...base, method, target, host: host.toLowerCase(), expectContinue } satisfies RequestHead;
+  const r: RequestHead = {
+    versionMinor: minor,
+    names,
+    values,
+    contentLength: fs.contentLength,
+    chunked: chunkedTe,
+    teNotChunked,
+    keepAlive,
+    connection: fs.connection,
+    upgrade,
+    ascii: fs.ascii,
+    size,
+    method,
+    target,
+    host: lowerHost(host),
+    expectContinue,
+  };
+  return r;
 }
 
 function parseVersion(v: string, code: "bad_version" | "bad_status_line" = "bad_version"): number {
+  if (v.length === 8 && v.startsWith("HTTP/1.")) {
+    const d = v.charCodeAt(7) - 48;
+    if (d >= 0 && d <= 9) return d;
+  }
   const m = VERSION_RE.exec(v);
   if (!m) throw new HttpError(code, `Reject the HTTP version ${quote(v)}`);
   if (m[1] !== "1") throw new HttpError("version_not_supported", `Speak HTTP/1.x: got ${quote(v)}`);
   return Number(m[2]);
 }
 
-function fieldLine(s: string, ls: number, le: number, fs: FieldState, limits: HeadLimits): void {
-  const c0 = s.charCodeAt(ls);
-  if (c0 === 32 || c0 === 9)
-    throw new HttpError("obs_fold", `Reject folded field line ${quote(s.slice(ls, le))}`);
+/** Say what is wrong with a field line whose name did not end cleanly at a colon (always throws). */
+function nameError(s: string, ls: number, le: number): never {
   const colon = s.indexOf(":", ls);
   if (colon < 0 || colon > le) {
     for (let i = ls; i < le; i++) {
@@ -295,6 +320,103 @@ function fieldLine(s: string, ls: number, le: number, fs: FieldState, limits: He
     if (c < 32 || c === 127) throw ctlError(c, "field name", s.slice(ls, colon));
     throw new HttpError("bad_header_name", `Reject the field name ${quote(s.slice(ls, colon))}`);
   }
+  throw new HttpError("bad_header_name", `Reject the field name ${quote(s.slice(ls, le))}`);
+}
+
+// Common field names, found by a hash of their lower-cased bytes computed while the name is scanned:
+// the usual header costs no new string and no toLowerCase.
+const KNOWN = new Map<number, string>();
+function nameHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
+}
+for (const n of [
+  "host",
+  "content-length",
+  "content-type",
+  "transfer-encoding",
+  "connection",
+  "keep-alive",
+  "upgrade",
+  "expect",
+  "te",
+  "trailer",
+  "proxy-connection",
+  "date",
+  "server",
+  "user-agent",
+  "accept",
+  "accept-encoding",
+  "accept-language",
+  "accept-ranges",
+  "cache-control",
+  "pragma",
+  "cookie",
+  "set-cookie",
+  "x-forwarded-for",
+  "x-forwarded-proto",
+  "x-forwarded-host",
+  "x-real-ip",
+  "forwarded",
+  "referer",
+  "origin",
+  "authorization",
+  "last-modified",
+  "etag",
+  "vary",
+  "location",
+  "content-encoding",
+  "expires",
+  "age",
+  "via",
+  "if-modified-since",
+  "if-none-match",
+  "range",
+  "x-request-id",
+  "sec-websocket-key",
+  "sec-websocket-version",
+  "sec-websocket-accept",
+]) {
+  if (!KNOWN.has(nameHash(n))) KNOWN.set(nameHash(n), n);
+}
+
+/** The lower-cased name of s[ls, end), given the hash of its lower-cased bytes. */
+function fieldName(s: string, ls: number, end: number, h: number, upper: boolean): string {
+  const k = KNOWN.get(h);
+  if (k !== undefined && k.length === end - ls) {
+    let same = true;
+    for (let i = 0; i < k.length; i++) {
+      let c = s.charCodeAt(ls + i);
+      if (c >= 65 && c <= 90) c += 32;
+      if (c !== k.charCodeAt(i)) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return k;
+  }
+  return upper ? s.slice(ls, end).toLowerCase() : s.slice(ls, end);
+}
+
+function fieldLine(s: string, ls: number, le: number, fs: FieldState, limits: HeadLimits): void {
+  const c0 = s.charCodeAt(ls);
+  if (c0 === 32 || c0 === 9)
+    throw new HttpError("obs_fold", `Reject folded field line ${quote(s.slice(ls, le))}`);
+  // Fast path: a run of tchar ending at the colon; anything else takes the slow path below to say why.
+  let colon = ls;
+  let upper = false;
+  let h = 0;
+  for (; colon < le; colon++) {
+    let c = s.charCodeAt(colon);
+    if (c >= 128 || TCHAR[c] === 0) break;
+    if (c >= 65 && c <= 90) {
+      upper = true;
+      c += 32;
+    }
+    h = (Math.imul(h, 31) + c) | 0;
+  }
+  if (colon === ls || colon === le || s.charCodeAt(colon) !== 58) nameError(s, ls, le);
   let vs = colon + 1;
   let ve = le;
   while (vs < ve && (s.charCodeAt(vs) === 32 || s.charCodeAt(vs) === 9)) vs++;
@@ -309,7 +431,7 @@ function fieldLine(s: string, ls: number, le: number, fs: FieldState, limits: He
   }
   if (fs.names.length >= limits.maxHeaders)
     throw new HttpError("too_many_headers", `Send at most ${limits.maxHeaders} header fields`);
-  const name = s.slice(ls, colon).toLowerCase();
+  const name = fieldName(s, ls, colon, h, upper);
   const value = s.slice(vs, ve);
   fs.names.push(name);
   fs.values.push(value);
@@ -329,6 +451,10 @@ function fieldLine(s: string, ls: number, le: number, fs: FieldState, limits: He
         throw new HttpError("bad_transfer_encoding", "Reject an empty Transfer-Encoding");
       break;
     case "connection":
+      if (value === "keep-alive" || value === "close") {
+        fs.connection.push(value);
+        break;
+      }
       for (const t of value.split(",")) {
         const tok = t.trim().toLowerCase();
         if (tok !== "") fs.connection.push(tok);
@@ -348,7 +474,34 @@ function fieldLine(s: string, ls: number, le: number, fs: FieldState, limits: He
   }
 }
 
+function lowerHost(h: string): string {
+  for (let i = 0; i < h.length; i++) {
+    const c = h.charCodeAt(i);
+    if (c >= 65 && c <= 90) return h.toLowerCase();
+  }
+  return h;
+}
+
 function contentLength(value: string, fs: FieldState): void {
+  // Fast path: a plain number.
+  if (value.length > 0 && value.length <= 15) {
+    let n = 0;
+    let i = 0;
+    for (; i < value.length; i++) {
+      const c = value.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      n = n * 10 + c;
+    }
+    if (i === value.length) {
+      if (fs.contentLength >= 0 && fs.contentLength !== n)
+        throw new HttpError(
+          "conflicting_content_length",
+          `Reject differing Content-Length values ${quote(value)}`,
+        );
+      fs.contentLength = n;
+      return;
+    }
+  }
   for (const part of value.split(",")) {
     const p = part.trim();
     if (!/^[0-9]{1,15}$/.test(p))

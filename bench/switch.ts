@@ -109,8 +109,8 @@ async function wrk(name: string, port: number, pid: number | undefined): Promise
   return {
     name,
     rps: Number(/Requests\/sec:\s+([0-9.]+)/.exec(out)?.[1] ?? 0),
-    p50: ms(/50%\s+(\S+)/.exec(out)?.[1] ?? ""),
-    p99: ms(/99%\s+(\S+)/.exec(out)?.[1] ?? ""),
+    p50: ms(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? ""),
+    p99: ms(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? ""),
     cpuUs: pid && total > 0 ? (((after - before) / TICK) * 1e6) / total : Number.NaN,
   };
 }

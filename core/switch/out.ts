@@ -30,6 +30,9 @@ export function concatChunks(parts: Chunk[]): Uint8Array {
   return b;
 }
 
+// One per process: filled and sent synchronously, never held across events.
+const SCRATCH = Buffer.allocUnsafe(64 * 1024);
+
 export class Out {
   // biome-ignore lint/suspicious/noExplicitAny: the socket's data type does not matter for writing
   sock: Socket<any> | undefined = undefined;
@@ -60,7 +63,8 @@ export class Out {
     const p = this.parts;
     if (p.length === 0) return;
     this.parts = [];
-    this.send(p.length === 1 ? p[0]! : concatChunks(p));
+    if (p.length === 1) this.send(p[0]!);
+    else this.sendParts(p);
     if (this.ending && this.queue.length === 0) this.finish();
   }
 
@@ -87,6 +91,35 @@ export class Out {
   write(c: Chunk): void {
     if (this.corked > 0) this.parts.push(c);
     else this.send(c);
+  }
+
+  /** Several chunks in one send through a shared scratch buffer: no allocation when the kernel takes all. */
+  private sendParts(p: Chunk[]): void {
+    const s = this.sock;
+    let total = 0;
+    for (const c of p) total += byteLen(c);
+    if (!s || this.queue.length > 0 || this.dead || total > SCRATCH.length) {
+      this.send(concatChunks(p));
+      return;
+    }
+    let at = 0;
+    for (const c of p) {
+      if (typeof c === "string") at += SCRATCH.write(c, at, "latin1");
+      else {
+        SCRATCH.set(c, at);
+        at += c.byteLength;
+      }
+    }
+    const n = s.write(SCRATCH, 0, total);
+    if (n === total) return;
+    if (n < 0) {
+      this.dead = true;
+      return;
+    }
+    const rest = Buffer.from(SCRATCH.subarray(n, total));
+    this.queue.push(rest);
+    this.queued += rest.byteLength;
+    this.onBlocked();
   }
 
   private send(c: Chunk): void {

@@ -1,0 +1,558 @@
+// Validates and decodes a message head (start line + header fields, RFC 9112) from a latin1 string.
+// The same routine runs on a complete head and on an incomplete prefix (complete = false): it checks
+// every finished line in order and stops at the first error, so feeding a message byte by byte or in
+// one piece ends with the same verdict.
+
+import { HttpError, quote } from "./errors.ts";
+
+export interface HeadLimits {
+  /** Whole head, start line and final empty line included. */
+  maxHeaderSize: number;
+  maxHeaders: number;
+  /** Request line without its CRLF (-> 414). */
+  maxRequestLine: number;
+}
+
+export const DEFAULT_LIMITS: HeadLimits = { maxHeaderSize: 16384, maxHeaders: 100, maxRequestLine: 8192 };
+
+export interface MessageHead {
+  versionMinor: number;
+  /** Field names, lower-cased; parallel to `values`. */
+  names: string[];
+  /** Field values, surrounding whitespace removed. */
+  values: string[];
+  /** -1 when absent. */
+  contentLength: number;
+  chunked: boolean;
+  /** Transfer-Encoding present with a final coding other than chunked (a response read until close). */
+  teNotChunked: boolean;
+  keepAlive: boolean;
+  /** Lower-cased tokens of every Connection field. */
+  connection: string[];
+  /** Lower-cased Upgrade value when Connection names "upgrade". */
+  upgrade: string | undefined;
+  /** No byte above 0x7f: the head can be re-sent as a plain string. */
+  ascii: boolean;
+  /** Bytes of the head on the wire, empty line included. */
+  size: number;
+}
+
+export interface RequestHead extends MessageHead {
+  method: string;
+  target: string;
+  /** Host from an absolute-form target or the Host field; "" when empty. */
+  host: string;
+  expectContinue: boolean;
+}
+
+export interface ResponseHead extends MessageHead {
+  status: number;
+  reason: string;
+}
+
+// tchar (RFC 9110 5.6.2) as a lookup table.
+const TCHAR = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if (/[A-Za-z0-9!#$%&'*+\-.^_`|~]/.test(ch)) TCHAR[c] = 1;
+}
+
+const HOST_RE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$/;
+const VERSION_RE = /^HTTP\/([0-9])\.([0-9])$/;
+
+function ctlError(c: number, where: string, text: string): HttpError {
+  if (c === 10) return new HttpError("bare_lf", `Reject the message: bare LF in ${where} ${quote(text)}`);
+  if (c === 13) return new HttpError("bare_cr", `Reject the message: bare CR in ${where} ${quote(text)}`);
+  const code = where === "field value" ? "bad_header_value" : "bad_header_name";
+  return new HttpError(
+    code,
+    `Reject the message: control byte 0x${c.toString(16)} in ${where} ${quote(text)}`,
+  );
+}
+
+/** Mutable accumulator while the field lines are read. */
+interface FieldState {
+  names: string[];
+  values: string[];
+  contentLength: number;
+  te: string[];
+  connection: string[];
+  hosts: number;
+  host: string;
+  upgradeValue: string | undefined;
+  expect: string | undefined;
+  ascii: boolean;
+}
+
+/**
+ * Decode the head in `s`. With complete = true, `s` holds the start line and every field line, each
+ * ending in CRLF, but not the final empty line; with complete = false it is a prefix still arriving
+ * and the result is undefined when no error was found yet.
+ */
+export function scanHead(
+  s: string,
+  complete: boolean,
+  kind: "request" | "response",
+  limits: HeadLimits,
+  size: number,
+): RequestHead | ResponseHead | undefined {
+  let lf = s.indexOf("\n");
+  if (lf < 0) {
+    if (kind === "request" && s.length > limits.maxRequestLine)
+      throw new HttpError(
+        "uri_too_long",
+        `Shorten the request line: longer than ${limits.maxRequestLine} bytes`,
+      );
+    return undefined;
+  }
+  if (lf === 0 || s.charCodeAt(lf - 1) !== 13) {
+    throw new HttpError(
+      "bare_lf",
+      `Reject the message: start line ends in a bare LF ${quote(s.slice(0, lf))}`,
+    );
+  }
+  const startEnd = lf - 1;
+  const fs: FieldState = {
+    names: [],
+    values: [],
+    contentLength: -1,
+    te: [],
+    connection: [],
+    hosts: 0,
+    host: "",
+    upgradeValue: undefined,
+    expect: undefined,
+    ascii: true,
+  };
+  let method = "";
+  let target = "";
+  let status = 0;
+  let reason = "";
+  let minor: number;
+  if (kind === "request") {
+    if (startEnd > limits.maxRequestLine)
+      throw new HttpError(
+        "uri_too_long",
+        `Shorten the request line: longer than ${limits.maxRequestLine} bytes`,
+      );
+    const sp1 = s.indexOf(" ");
+    const sp2 = sp1 < 0 ? -1 : s.indexOf(" ", sp1 + 1);
+    const sp3 = sp2 < 0 ? -1 : s.indexOf(" ", sp2 + 1);
+    if (sp1 <= 0 || sp2 < 0 || sp2 >= startEnd || (sp3 >= 0 && sp3 < startEnd)) {
+      throw new HttpError("bad_request_line", `Reject the request line ${quote(s.slice(0, startEnd))}`);
+    }
+    method = s.slice(0, sp1);
+    for (let i = 0; i < sp1; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 128 || TCHAR[c] === 0) throw new HttpError("bad_method", `Reject the method ${quote(method)}`);
+    }
+    target = s.slice(sp1 + 1, sp2);
+    if (target.length === 0) throw new HttpError("bad_target", "Reject the request: empty target");
+    for (let i = sp1 + 1; i < sp2; i++) {
+      const c = s.charCodeAt(i);
+      if (c <= 32 || c >= 127)
+        throw new HttpError("bad_target", `Reject the request target ${quote(target)}`);
+    }
+    minor = parseVersion(s.slice(sp2 + 1, startEnd));
+    if (method === "CONNECT")
+      throw new HttpError("unsupported_method", "Refuse CONNECT: tcpvs is not a forward proxy");
+    const t0 = target.charCodeAt(0);
+    if (t0 !== 47 /* / */ && !(target === "*" && method === "OPTIONS") && !/^https?:\/\//i.test(target)) {
+      throw new HttpError(
+        "bad_target",
+        `Reject the request target ${quote(target)}: not origin, absolute or *`,
+      );
+    }
+  } else {
+    const sp1 = s.indexOf(" ");
+    if (sp1 < 0 || sp1 > startEnd)
+      throw new HttpError("bad_status_line", `Reject the status line ${quote(s.slice(0, startEnd))}`);
+    minor = parseVersion(s.slice(0, sp1), "bad_status_line");
+    const code = s.slice(sp1 + 1, sp1 + 4);
+    const after = sp1 + 4;
+    if (
+      !/^[1-9][0-9][0-9]$/.test(code) ||
+      (after < startEnd && s.charCodeAt(after) !== 32) ||
+      after > startEnd
+    ) {
+      throw new HttpError("bad_status_line", `Reject the status line ${quote(s.slice(0, startEnd))}`);
+    }
+    status = Number(code);
+    reason = after < startEnd ? s.slice(after + 1, startEnd) : "";
+    for (let i = 0; i < reason.length; i++) {
+      const c = reason.charCodeAt(i);
+      if ((c < 32 && c !== 9) || c === 127) throw ctlError(c, "reason phrase", reason);
+    }
+  }
+
+  // Field lines.
+  let ls = lf + 1;
+  for (;;) {
+    lf = s.indexOf("\n", ls);
+    if (lf < 0) break;
+    if (lf === ls || s.charCodeAt(lf - 1) !== 13) {
+      throw new HttpError(
+        "bare_lf",
+        `Reject the message: field line ends in a bare LF ${quote(s.slice(ls, lf))}`,
+      );
+    }
+    const le = lf - 1;
+    if (le === ls) break; // the empty line: only in a prefix, the complete head excludes it
+    fieldLine(s, ls, le, fs, limits);
+    ls = lf + 1;
+  }
+  if (!complete) return undefined;
+
+  const names = fs.names;
+  const values = fs.values;
+  const chunkedTe = fs.te.length > 0 && fs.te[fs.te.length - 1] === "chunked";
+  if (fs.te.length > 0) {
+    if (fs.contentLength >= 0)
+      throw new HttpError("cl_and_te", "Reject the message: both Content-Length and Transfer-Encoding");
+    if (minor === 0 && kind === "request")
+      throw new HttpError("te_on_http10", "Reject the request: Transfer-Encoding on HTTP/1.0");
+    if (fs.te.indexOf("chunked") !== fs.te.length - 1 && fs.te.indexOf("chunked") >= 0)
+      throw new HttpError("bad_transfer_encoding", `Reject Transfer-Encoding ${quote(fs.te.join(", "))}`);
+    if (!chunkedTe && kind === "request")
+      throw new HttpError(
+        "bad_transfer_encoding",
+        `Reject Transfer-Encoding ${quote(fs.te.join(", "))}: not chunked last`,
+      );
+  }
+  const close = fs.connection.includes("close");
+  const keepAlive = minor >= 1 ? !close : !close && fs.connection.includes("keep-alive");
+  const upgrade =
+    fs.upgradeValue !== undefined && fs.connection.includes("upgrade")
+      ? fs.upgradeValue.toLowerCase()
+      : undefined;
+  const teNotChunked = fs.te.length > 0 && !chunkedTe;
+  if (kind === "response") {
+    // Literal objects with every field in one order keep the shapes monomorphic (no spread copies).
+    const r: ResponseHead = {
+      versionMinor: minor,
+      names,
+      values,
+      contentLength: fs.contentLength,
+      chunked: chunkedTe,
+      teNotChunked,
+      keepAlive,
+      connection: fs.connection,
+      upgrade,
+      ascii: fs.ascii,
+      size,
+      status,
+      reason,
+    };
+    return r;
+  }
+
+  if (fs.hosts > 1) throw new HttpError("duplicate_host", "Reject the request: more than one Host field");
+  if (fs.hosts === 0 && minor >= 1)
+    throw new HttpError("missing_host", "Add a Host field: required in HTTP/1.1");
+  let host = fs.host;
+  if (target.charCodeAt(0) !== 47 && target !== "*") {
+    const m = /^https?:\/\/([^/?#]*)/i.exec(target);
+    host = m?.[1] ?? "";
+    if (!HOST_RE.test(host) || host.includes("@"))
+      throw new HttpError("bad_host", `Reject the authority ${quote(host)} in the request target`);
+  }
+  let expectContinue = false;
+  if (fs.expect !== undefined && minor >= 1) {
+    if (fs.expect.toLowerCase() !== "100-continue")
+      throw new HttpError("bad_expect", `Reject Expect ${quote(fs.expect)}: only 100-continue is known`);
+    expectContinue = true;
+  }
+  const r: RequestHead = {
+    versionMinor: minor,
+    names,
+    values,
+    contentLength: fs.contentLength,
+    chunked: chunkedTe,
+    teNotChunked,
+    keepAlive,
+    connection: fs.connection,
+    upgrade,
+    ascii: fs.ascii,
+    size,
+    method,
+    target,
+    host: lowerHost(host),
+    expectContinue,
+  };
+  return r;
+}
+
+function parseVersion(v: string, code: "bad_version" | "bad_status_line" = "bad_version"): number {
+  if (v.length === 8 && v.startsWith("HTTP/1.")) {
+    const d = v.charCodeAt(7) - 48;
+    if (d >= 0 && d <= 9) return d;
+  }
+  const m = VERSION_RE.exec(v);
+  if (!m) throw new HttpError(code, `Reject the HTTP version ${quote(v)}`);
+  if (m[1] !== "1") throw new HttpError("version_not_supported", `Speak HTTP/1.x: got ${quote(v)}`);
+  return Number(m[2]);
+}
+
+/** Say what is wrong with a field line whose name did not end cleanly at a colon (always throws). */
+function nameError(s: string, ls: number, le: number): never {
+  const colon = s.indexOf(":", ls);
+  if (colon < 0 || colon > le) {
+    for (let i = ls; i < le; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 32 || c === 127) throw ctlError(c, "field name", s.slice(ls, le));
+    }
+    throw new HttpError("bad_header_name", `Reject field line without colon ${quote(s.slice(ls, le))}`);
+  }
+  if (colon === ls)
+    throw new HttpError("bad_header_name", `Reject field line with empty name ${quote(s.slice(ls, le))}`);
+  for (let i = ls; i < colon; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 128 && TCHAR[c] === 1) continue;
+    if (c === 32 || c === 9) {
+      let j = i;
+      while (j < colon && (s.charCodeAt(j) === 32 || s.charCodeAt(j) === 9)) j++;
+      if (j === colon)
+        throw new HttpError(
+          "space_before_colon",
+          `Reject whitespace before colon in ${quote(s.slice(ls, colon + 1))}`,
+        );
+    }
+    if (c < 32 || c === 127) throw ctlError(c, "field name", s.slice(ls, colon));
+    throw new HttpError("bad_header_name", `Reject the field name ${quote(s.slice(ls, colon))}`);
+  }
+  throw new HttpError("bad_header_name", `Reject the field name ${quote(s.slice(ls, le))}`);
+}
+
+// Common field names, found by a hash of their lower-cased bytes computed while the name is scanned:
+// the usual header costs no new string and no toLowerCase.
+const KNOWN = new Map<number, string>();
+function nameHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
+}
+for (const n of [
+  "host",
+  "content-length",
+  "content-type",
+  "transfer-encoding",
+  "connection",
+  "keep-alive",
+  "upgrade",
+  "expect",
+  "te",
+  "trailer",
+  "proxy-connection",
+  "date",
+  "server",
+  "user-agent",
+  "accept",
+  "accept-encoding",
+  "accept-language",
+  "accept-ranges",
+  "cache-control",
+  "pragma",
+  "cookie",
+  "set-cookie",
+  "x-forwarded-for",
+  "x-forwarded-proto",
+  "x-forwarded-host",
+  "x-real-ip",
+  "forwarded",
+  "referer",
+  "origin",
+  "authorization",
+  "last-modified",
+  "etag",
+  "vary",
+  "location",
+  "content-encoding",
+  "expires",
+  "age",
+  "via",
+  "if-modified-since",
+  "if-none-match",
+  "range",
+  "x-request-id",
+  "sec-websocket-key",
+  "sec-websocket-version",
+  "sec-websocket-accept",
+]) {
+  if (!KNOWN.has(nameHash(n))) KNOWN.set(nameHash(n), n);
+}
+
+/** The lower-cased name of s[ls, end), given the hash of its lower-cased bytes. */
+function fieldName(s: string, ls: number, end: number, h: number, upper: boolean): string {
+  const k = KNOWN.get(h);
+  if (k !== undefined && k.length === end - ls) {
+    let same = true;
+    for (let i = 0; i < k.length; i++) {
+      let c = s.charCodeAt(ls + i);
+      if (c >= 65 && c <= 90) c += 32;
+      if (c !== k.charCodeAt(i)) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return k;
+  }
+  return upper ? s.slice(ls, end).toLowerCase() : s.slice(ls, end);
+}
+
+function fieldLine(s: string, ls: number, le: number, fs: FieldState, limits: HeadLimits): void {
+  const c0 = s.charCodeAt(ls);
+  if (c0 === 32 || c0 === 9)
+    throw new HttpError("obs_fold", `Reject folded field line ${quote(s.slice(ls, le))}`);
+  // Fast path: a run of tchar ending at the colon; anything else takes the slow path below to say why.
+  let colon = ls;
+  let upper = false;
+  let h = 0;
+  for (; colon < le; colon++) {
+    let c = s.charCodeAt(colon);
+    if (c >= 128 || TCHAR[c] === 0) break;
+    if (c >= 65 && c <= 90) {
+      upper = true;
+      c += 32;
+    }
+    h = (Math.imul(h, 31) + c) | 0;
+  }
+  if (colon === ls || colon === le || s.charCodeAt(colon) !== 58) nameError(s, ls, le);
+  let vs = colon + 1;
+  let ve = le;
+  while (vs < ve && (s.charCodeAt(vs) === 32 || s.charCodeAt(vs) === 9)) vs++;
+  while (ve > vs && (s.charCodeAt(ve - 1) === 32 || s.charCodeAt(ve - 1) === 9)) ve--;
+  for (let i = vs; i < ve; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 32 && c !== 127) {
+      if (c >= 128) fs.ascii = false;
+      continue;
+    }
+    if (c !== 9) throw ctlError(c, "field value", s.slice(vs, ve));
+  }
+  if (fs.names.length >= limits.maxHeaders)
+    throw new HttpError("too_many_headers", `Send at most ${limits.maxHeaders} header fields`);
+  const name = fieldName(s, ls, colon, h, upper);
+  const value = s.slice(vs, ve);
+  fs.names.push(name);
+  fs.values.push(value);
+  switch (name) {
+    case "content-length":
+      contentLength(value, fs);
+      break;
+    case "transfer-encoding":
+      for (const t of value.split(",")) {
+        const tok = t.trim().toLowerCase();
+        if (tok === "") continue;
+        if (!isToken(tok.split(";")[0]!.trim()))
+          throw new HttpError("bad_transfer_encoding", `Reject Transfer-Encoding ${quote(value)}`);
+        fs.te.push(tok);
+      }
+      if (fs.te.length === 0)
+        throw new HttpError("bad_transfer_encoding", "Reject an empty Transfer-Encoding");
+      break;
+    case "connection":
+      if (value === "keep-alive" || value === "close") {
+        fs.connection.push(value);
+        break;
+      }
+      for (const t of value.split(",")) {
+        const tok = t.trim().toLowerCase();
+        if (tok !== "") fs.connection.push(tok);
+      }
+      break;
+    case "host":
+      fs.hosts++;
+      if (!HOST_RE.test(value)) throw new HttpError("bad_host", `Reject the Host ${quote(value)}`);
+      fs.host = value;
+      break;
+    case "upgrade":
+      fs.upgradeValue = value;
+      break;
+    case "expect":
+      fs.expect = value;
+      break;
+  }
+}
+
+function lowerHost(h: string): string {
+  for (let i = 0; i < h.length; i++) {
+    const c = h.charCodeAt(i);
+    if (c >= 65 && c <= 90) return h.toLowerCase();
+  }
+  return h;
+}
+
+function contentLength(value: string, fs: FieldState): void {
+  // Fast path: a plain number.
+  if (value.length > 0 && value.length <= 15) {
+    let n = 0;
+    let i = 0;
+    for (; i < value.length; i++) {
+      const c = value.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      n = n * 10 + c;
+    }
+    if (i === value.length) {
+      if (fs.contentLength >= 0 && fs.contentLength !== n)
+        throw new HttpError(
+          "conflicting_content_length",
+          `Reject differing Content-Length values ${quote(value)}`,
+        );
+      fs.contentLength = n;
+      return;
+    }
+  }
+  for (const part of value.split(",")) {
+    const p = part.trim();
+    if (!/^[0-9]{1,15}$/.test(p))
+      throw new HttpError("bad_content_length", `Reject Content-Length ${quote(value)}`);
+    const n = Number(p);
+    if (fs.contentLength >= 0 && fs.contentLength !== n)
+      throw new HttpError(
+        "conflicting_content_length",
+        `Reject differing Content-Length values ${quote(value)}`,
+      );
+    fs.contentLength = n;
+  }
+}
+
+function isToken(t: string): boolean {
+  if (t.length === 0) return false;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c >= 128 || TCHAR[c] === 0) return false;
+  }
+  return true;
+}
+
+/** First value of a field by lower-case name. */
+export function headerValue(h: MessageHead, lowerName: string): string | undefined {
+  const i = h.names.indexOf(lowerName);
+  return i < 0 ? undefined : h.values[i];
+}
+
+/** Validate a trailer section (field lines each ending in CRLF, no final empty line). */
+export function scanTrailers(s: string, limits: HeadLimits): { names: string[]; values: string[] } {
+  const fs: FieldState = {
+    names: [],
+    values: [],
+    contentLength: -1,
+    te: [],
+    connection: [],
+    hosts: 0,
+    host: "",
+    upgradeValue: undefined,
+    expect: undefined,
+    ascii: true,
+  };
+  let ls = 0;
+  for (;;) {
+    const lf = s.indexOf("\n", ls);
+    if (lf < 0) break;
+    if (lf === ls || s.charCodeAt(lf - 1) !== 13)
+      throw new HttpError("bare_lf", "Reject a trailer line ending in a bare LF");
+    fieldLine(s, ls, lf - 1, fs, limits);
+    ls = lf + 1;
+  }
+  return { names: fs.names, values: fs.values };
+}

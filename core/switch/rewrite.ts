@@ -1,0 +1,128 @@
+// Heads as they leave tcpvs. Hop-by-hop fields (RFC 9110 7.6.1), and every field the Connection header
+// names, stay on their own hop; the framing fields never do, whatever Connection says (a client must
+// not be able to strip Content-Length from the request the server sees).
+
+import type { RequestHead, ResponseHead } from "../http/head.ts";
+
+const HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "upgrade", "trailer"]);
+const NEVER_STRIP = new Set(["content-length", "transfer-encoding", "host"]);
+
+function dropped(name: string, connection: string[]): boolean {
+  if (HOP.has(name)) return true;
+  return connection.length > 0 && connection.includes(name) && !NEVER_STRIP.has(name);
+}
+
+export interface ForwardOptions {
+  clientIp: string;
+  clientPort: number;
+  /** "http" (no TLS termination yet). */
+  proto: string;
+  xForwardedFor: boolean;
+  xForwardedProto: boolean;
+  forwarded: boolean;
+  /** Local address the client connected to, for Forwarded by=. */
+  localIp: string;
+}
+
+function forwardedNode(ip: string): string {
+  return ip.includes(":") ? `"[${ip}]"` : ip;
+}
+
+/** The request head sent to a server; a string of latin1 characters. */
+export function requestHead(req: RequestHead, o: ForwardOptions, upgrade: boolean): string {
+  // The client's version is kept: an HTTP/1.0 request may lack Host and its answer must not be chunked.
+  let s = `${req.method} ${req.target} HTTP/1.${req.versionMinor === 0 ? 0 : 1}\r\n`;
+  const names = req.names;
+  const values = req.values;
+  const conn = req.connection;
+  let xff: string | undefined;
+  let fwd: string | undefined;
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!;
+    if (dropped(n, conn)) continue;
+    if (o.xForwardedFor && n === "x-forwarded-for") {
+      xff = xff === undefined ? values[i] : `${xff}, ${values[i]}`;
+      continue;
+    }
+    if (o.xForwardedProto && n === "x-forwarded-proto") continue;
+    if (o.forwarded && n === "forwarded") {
+      fwd = fwd === undefined ? values[i] : `${fwd}, ${values[i]}`;
+      continue;
+    }
+    s += `${n}: ${values[i]}\r\n`;
+  }
+  if (o.xForwardedFor)
+    s += `x-forwarded-for: ${xff === undefined ? o.clientIp : `${xff}, ${o.clientIp}`}\r\n`;
+  if (o.xForwardedProto) s += `x-forwarded-proto: ${o.proto}\r\n`;
+  if (o.forwarded) {
+    let el = `for=${forwardedNode(o.clientIp)};proto=${o.proto}`;
+    if (req.host !== "") el += `;host="${req.host}"`;
+    if (o.localIp !== "") el += `;by=${forwardedNode(o.localIp)}`;
+    s += `forwarded: ${fwd === undefined ? el : `${fwd}, ${el}`}\r\n`;
+  }
+  if (upgrade && req.upgrade !== undefined)
+    s += `connection: upgrade\r\nupgrade: ${headerValue(req, "upgrade")}\r\n`;
+  else if (req.versionMinor === 0) s += "connection: keep-alive\r\n";
+  return `${s}\r\n`;
+}
+
+function headerValue(h: RequestHead | ResponseHead, name: string): string {
+  const i = h.names.indexOf(name);
+  return i < 0 ? "" : h.values[i]!;
+}
+
+export interface ResponseOptions {
+  /** The client connection stays open after this response. */
+  keepAlive: boolean;
+  /** The client spoke HTTP/1.0: say keep-alive explicitly. */
+  clientMinor: number;
+  /** Drop Transfer-Encoding (the body is being de-chunked for an HTTP/1.0 client). */
+  dechunk: boolean;
+  /** A Set-Cookie to add (persistence cookie), or undefined. */
+  setCookie: string | undefined;
+}
+
+/** The response head sent to the client. */
+export function responseHead(res: ResponseHead, o: ResponseOptions): string {
+  let s = `HTTP/1.1 ${res.status} ${res.reason}\r\n`;
+  const names = res.names;
+  const values = res.values;
+  const conn = res.connection;
+  const upgrade = res.status === 101;
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!;
+    if (dropped(n, conn)) continue;
+    if (o.dechunk && n === "transfer-encoding") continue;
+    s += `${n}: ${values[i]}\r\n`;
+  }
+  if (upgrade) s += `connection: upgrade\r\nupgrade: ${headerValue(res, "upgrade")}\r\n`;
+  else if (!o.keepAlive) s += "connection: close\r\n";
+  else if (o.clientMinor === 0) s += "connection: keep-alive\r\n";
+  if (o.setCookie !== undefined) s += `set-cookie: ${o.setCookie}\r\n`;
+  return `${s}\r\n`;
+}
+
+const REASONS: Record<number, string> = {
+  400: "Bad Request",
+  403: "Forbidden",
+  405: "Method Not Allowed",
+  408: "Request Timeout",
+  413: "Content Too Large",
+  414: "URI Too Long",
+  417: "Expectation Failed",
+  431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+  505: "HTTP Version Not Supported",
+};
+
+/** A complete response tcpvs answers itself; always closes the connection. */
+export function errorResponse(status: number, code: string): string {
+  const body = `${status} ${REASONS[status] ?? "Error"}: ${code}\n`;
+  return (
+    `HTTP/1.1 ${status} ${REASONS[status] ?? "Error"}\r\ncontent-type: text/plain\r\n` +
+    `content-length: ${body.length}\r\nconnection: close\r\ncache-control: no-store\r\n\r\n${body}`
+  );
+}

@@ -1,0 +1,70 @@
+// What a client connection needs from the switch around it: one object per virtual server (its config,
+// compiled rules and live connections) and one shared set of services.
+
+import type { PoolConfig, VirtualServerConfig } from "../config/types.ts";
+import type { ParserOptions } from "../http/parser.ts";
+import type { Logger } from "../log/logger.ts";
+import type { PoolState, ServerState, Cluster } from "../state/cluster.ts";
+import type { Scheduler } from "../sched/types.ts";
+import { Router } from "./rules.ts";
+import type { Upstream } from "./upstream.ts";
+
+export interface SwitchServices {
+  readonly cluster: Cluster;
+  readonly log: Logger;
+  schedulerFor(pool: string): Scheduler | undefined;
+  poolConfig(pool: string): PoolConfig | undefined;
+  /** Connections to one server of a pool. */
+  upstream(pool: string, server: ServerState): Upstream;
+  /** The pool's sorry server, when it has one. */
+  sorry(pool: string): { server: ServerState; upstream: Upstream } | undefined;
+  /** Coarse clock (ms), advanced by the sweep tick. */
+  now(): number;
+}
+
+/** Something the sweep can time out and a drain can close. */
+export interface LiveConn {
+  deadline: number;
+  onDeadline(now: number): void;
+  /** Finish the current exchange, then close; or close now when idle. */
+  drain(): void;
+  destroy(): void;
+}
+
+export class VsRuntime {
+  cfg: VirtualServerConfig;
+  router: Router;
+  parserOpts: ParserOptions;
+  readonly conns = new Set<LiveConn>();
+  draining = false;
+  readonly svc: SwitchServices;
+
+  constructor(cfg: VirtualServerConfig, svc: SwitchServices) {
+    this.svc = svc;
+    this.cfg = cfg;
+    this.router = new Router(cfg);
+    this.parserOpts = VsRuntime.parserOptions(cfg);
+  }
+
+  static parserOptions(cfg: VirtualServerConfig): ParserOptions {
+    return {
+      maxHeaderSize: cfg.max_header_size,
+      maxHeaders: cfg.max_headers,
+      maxRequestLine: Math.min(8192, cfg.max_header_size),
+      maxBodySize: cfg.max_body_size,
+      pauseAfterEnd: true,
+    };
+  }
+
+  /** Take a new config for the same listeners; rules compile before anything changes. */
+  update(cfg: VirtualServerConfig): void {
+    const router = new Router(cfg);
+    this.cfg = cfg;
+    this.router = router;
+    this.parserOpts = VsRuntime.parserOptions(cfg);
+  }
+
+  pool(name: string): PoolState | undefined {
+    return this.svc.cluster.pools.get(name);
+  }
+}

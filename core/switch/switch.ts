@@ -1,0 +1,277 @@
+// The data path of `tcpvs serve`: listeners for virtual servers (HTTP or TCP mode) on Bun.listen, server
+// connections on Bun.connect, one sweep tick for every deadline, reload that keeps established
+// connections, and a graceful stop.
+
+import type { SocketListener } from "bun";
+import type { Endpoint, PoolConfig, VirtualServerConfig } from "../config/types.ts";
+import { log as defaultLog, type Logger } from "../log/logger.ts";
+import type { Scheduler } from "../sched/types.ts";
+import { type Cluster, ServerState } from "../state/cluster.ts";
+import { ClientConn } from "./listener.ts";
+import { errorResponse } from "./rewrite.ts";
+import { type LiveConn, type SwitchServices, VsRuntime } from "./runtime.ts";
+import { TcpConn } from "./tcp.ts";
+import { Upstream } from "./upstream.ts";
+
+export class SwitchError extends Error {
+  readonly code: "listen_failed" | "bad_config";
+  constructor(code: "listen_failed" | "bad_config", message: string) {
+    super(message);
+    this.name = "SwitchError";
+    this.code = code;
+  }
+}
+
+export interface SwitchOptions {
+  cluster: Cluster;
+  /** The scheduler of a pool (built over the pool's ServerState objects). */
+  schedulerFor(pool: string): Scheduler | undefined;
+  log?: Logger;
+  /** Pool configs: server endpoints, sorry_server, scheduler_options.cookie. */
+  pools?: Record<string, PoolConfig>;
+  /** Resolution of every timeout, ms (default 100). */
+  tickMs?: number;
+  /** Idle keep-alive connections kept per server (default 128). */
+  upstreamMaxIdle?: number;
+  /** How long an idle server connection is kept, ms (default 30000). */
+  upstreamIdleTimeout?: number;
+}
+
+interface Bound {
+  rt: VsRuntime;
+  listeners: SocketListener<undefined>[];
+  ports: number[];
+  key: string;
+}
+
+function parseAddress(text: string): Endpoint {
+  if (text.startsWith("unix:")) return { kind: "unix", path: text.slice(5), text };
+  const m = /^\[?([^\]]+?)\]?:([0-9]+)$/.exec(text);
+  if (!m) throw new SwitchError("bad_config", `Give server address ${JSON.stringify(text)} as host:port`);
+  return { kind: "inet", host: m[1]!, port: Number(m[2]), family: m[1]!.includes(":") ? 6 : 4, text };
+}
+
+function listenKey(vs: VirtualServerConfig): string {
+  return `${vs.mode} ${vs.listen.map((e) => e.text).join(",")}`;
+}
+
+export class Switch implements SwitchServices {
+  readonly cluster: Cluster;
+  readonly log: Logger;
+  private readonly schedFor: (pool: string) => Scheduler | undefined;
+  private pools: Record<string, PoolConfig>;
+  private readonly bound = new Map<string, Bound>();
+  private readonly draining = new Set<Bound>();
+  private readonly upstreams = new Map<string, Upstream>();
+  private readonly sorries = new Map<string, { server: ServerState; upstream: Upstream }>();
+  private clock = Date.now();
+  private readonly timer: ReturnType<typeof setInterval>;
+  private readonly upOpts;
+
+  constructor(opts: SwitchOptions) {
+    this.cluster = opts.cluster;
+    this.log = (opts.log ?? defaultLog).child({ subsystem: "switch" });
+    this.schedFor = opts.schedulerFor;
+    this.pools = opts.pools ?? {};
+    this.upOpts = {
+      maxIdle: opts.upstreamMaxIdle ?? 128,
+      idleTimeout: opts.upstreamIdleTimeout ?? 30_000,
+      connectTimeout: 120_000, // backstop: each virtual server enforces its own
+      now: () => this.clock,
+    };
+    this.timer = setInterval(() => this.sweep(), opts.tickMs ?? 100);
+    this.timer.unref?.();
+  }
+
+  // ---- services for connections ----
+
+  now(): number {
+    return this.clock;
+  }
+
+  schedulerFor(pool: string): Scheduler | undefined {
+    return this.schedFor(pool);
+  }
+
+  poolConfig(pool: string): PoolConfig | undefined {
+    return this.pools[pool];
+  }
+
+  upstream(pool: string, server: ServerState): Upstream {
+    const key = `${pool}\u0000${server.id}`;
+    let u = this.upstreams.get(key);
+    if (!u || u.server !== server) {
+      const cfg = this.pools[pool]?.server.find((s) => s.name === server.id);
+      u = new Upstream(server, cfg?.address ?? parseAddress(server.address), this.upOpts);
+      this.upstreams.set(key, u);
+    }
+    return u;
+  }
+
+  sorry(pool: string): { server: ServerState; upstream: Upstream } | undefined {
+    const ep = this.pools[pool]?.sorry_server;
+    if (!ep) return undefined;
+    let s = this.sorries.get(pool);
+    if (!s || s.upstream.endpoint.text !== ep.text) {
+      const server = new ServerState(pool, "sorry_server", ep.text, 1);
+      s = { server, upstream: new Upstream(server, ep, this.upOpts) };
+      this.sorries.set(pool, s);
+    }
+    return s;
+  }
+
+  // ---- lifecycle ----
+
+  /** Open the listeners of one virtual server. */
+  async listen(vs: VirtualServerConfig): Promise<void> {
+    if (this.bound.has(vs.name))
+      throw new SwitchError("bad_config", `Rename virtual server "${vs.name}": already listening`);
+    const rt = new VsRuntime(vs, this);
+    const b: Bound = { rt, listeners: [], ports: [], key: listenKey(vs) };
+    try {
+      for (const ep of vs.listen) {
+        const l = this.open(rt, ep);
+        b.listeners.push(l);
+        b.ports.push((l as unknown as { port?: number }).port ?? 0);
+      }
+    } catch (e) {
+      for (const l of b.listeners) l.stop(true);
+      const where = vs.listen.map((e) => e.text).join(", ");
+      throw new SwitchError(
+        "listen_failed",
+        `Cannot listen on "${where}" for "${vs.name}": ${(e as Error).message}`,
+      );
+    }
+    this.bound.set(vs.name, b);
+    this.log.info("listening", {
+      vs: vs.name,
+      mode: vs.mode,
+      listen: vs.listen.map((e) => e.text).join(","),
+    });
+  }
+
+  private open(rt: VsRuntime, ep: Endpoint): SocketListener<undefined> {
+    const tcp = rt.cfg.mode === "tcp";
+    type Conn = ClientConn | TcpConn | undefined;
+    const handlers = {
+      open: (s: import("bun").Socket<Conn>) => {
+        const cfg = rt.cfg;
+        if (rt.draining || (cfg.max_connections > 0 && rt.conns.size >= cfg.max_connections)) {
+          this.cluster.count("reject.max_connections");
+          if (!tcp) s.write(errorResponse(503, "max_connections"));
+          s.end();
+          return;
+        }
+        s.setNoDelay(true);
+        const c = tcp
+          ? new TcpConn(rt, s as import("bun").Socket<TcpConn>)
+          : new ClientConn(rt, s as import("bun").Socket<ClientConn>);
+        s.data = c;
+        rt.conns.add(c);
+      },
+      data: (s: import("bun").Socket<Conn>, d: Buffer) => s.data?.onData(d),
+      drain: (s: import("bun").Socket<Conn>) => s.data?.onDrain(),
+      end: (s: import("bun").Socket<Conn>) => s.data?.onEof(),
+      close: (s: import("bun").Socket<Conn>) => s.data?.onClose(),
+      error: () => {},
+    };
+    const l =
+      ep.kind === "unix"
+        ? Bun.listen<Conn>({ unix: ep.path, socket: handlers, allowHalfOpen: true })
+        : Bun.listen<Conn>({ hostname: ep.host, port: ep.port, socket: handlers, allowHalfOpen: true });
+    return l as unknown as SocketListener<undefined>;
+  }
+
+  /** Actual ports of a virtual server's listeners (useful with port 0). */
+  ports(name: string): number[] {
+    return this.bound.get(name)?.ports ?? [];
+  }
+
+  /**
+   * Apply a new list of virtual servers: unchanged listeners keep running with the new settings, new
+   * ones open, removed ones stop accepting and their connections finish their current exchange.
+   */
+  async reload(list: VirtualServerConfig[], pools?: Record<string, PoolConfig>): Promise<void> {
+    if (pools) {
+      this.pools = pools;
+      for (const [key, u] of this.upstreams) {
+        const [pool, id] = key.split("\u0000") as [string, string];
+        const cfg = pools[pool]?.server.find((s) => s.name === id);
+        if (!cfg) {
+          u.closeAll();
+          this.upstreams.delete(key);
+        } else if (cfg.address.text !== u.endpoint.text) {
+          u.closeAll();
+          u.endpoint = cfg.address;
+        }
+      }
+    }
+    const wanted = new Map(list.map((v) => [v.name, v]));
+    for (const [name, b] of this.bound) {
+      const v = wanted.get(name);
+      if (v && listenKey(v) === b.key) {
+        b.rt.update(v);
+        wanted.delete(name);
+        continue;
+      }
+      this.retire(name, b);
+    }
+    for (const v of wanted.values()) await this.listen(v);
+  }
+
+  private retire(name: string, b: Bound): void {
+    this.bound.delete(name);
+    for (const l of b.listeners) l.stop(false);
+    b.rt.draining = true;
+    for (const c of b.rt.conns) c.drain();
+    if (b.rt.conns.size > 0) this.draining.add(b);
+    this.log.info("stopped listening", { vs: name });
+  }
+
+  /** Stop accepting, let exchanges in flight finish for up to graceMs, then cut the rest. */
+  async close(graceMs = 0): Promise<void> {
+    for (const [name, b] of [...this.bound]) this.retire(name, b);
+    const until = Date.now() + graceMs;
+    const live = () => {
+      let n = 0;
+      for (const b of this.draining) n += b.rt.conns.size;
+      return n;
+    };
+    while (live() > 0 && Date.now() < until) await Bun.sleep(Math.min(20, Math.max(1, until - Date.now())));
+    for (const b of this.draining) for (const c of [...b.rt.conns]) c.destroy();
+    this.draining.clear();
+    for (const u of this.upstreams.values()) u.closeAll();
+    for (const s of this.sorries.values()) s.upstream.closeAll();
+    clearInterval(this.timer);
+  }
+
+  /** Connections open on a virtual server (including a retired one still draining). */
+  connections(name: string): number {
+    const b = this.bound.get(name);
+    if (b) return b.rt.conns.size;
+    for (const d of this.draining) if (d.rt.cfg.name === name) return d.rt.conns.size;
+    return 0;
+  }
+
+  /** Connections the switch opened to servers so far, per "pool/server". */
+  serverConnectionsOpened(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const u of this.upstreams.values()) out[`${u.server.pool}/${u.server.id}`] = u.opened;
+    return out;
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    this.clock = now;
+    const check = (conns: Set<LiveConn>) => {
+      for (const c of conns) if (c.deadline !== 0 && c.deadline <= now) c.onDeadline(now);
+    };
+    for (const b of this.bound.values()) check(b.rt.conns);
+    for (const b of this.draining) {
+      check(b.rt.conns);
+      if (b.rt.conns.size === 0) this.draining.delete(b);
+    }
+    for (const u of this.upstreams.values()) u.sweep(now);
+    for (const s of this.sorries.values()) s.upstream.sweep(now);
+  }
+}

@@ -1,0 +1,212 @@
+// TCP mode: a byte relay between a client and one server, with half-close passed through (a FIN from
+// one side becomes a FIN to the other once its queued bytes are out), backpressure both ways, an idle
+// timeout and a retry on another server while the connect fails.
+
+import type { Socket } from "bun";
+import type { ServerState } from "../state/cluster.ts";
+import { Out } from "./out.ts";
+import { proxyV1, proxyV2 } from "./proxy-protocol.ts";
+import type { LiveConn, VsRuntime } from "./runtime.ts";
+
+interface UpSide {
+  conn: TcpConn;
+  attempt: number;
+}
+
+const upHandlers = {
+  open: (s: Socket<UpSide>) => s.data.conn.onUpOpen(s, s.data.attempt),
+  data: (s: Socket<UpSide>, b: Buffer) => s.data.conn.onUpData(b, s.data.attempt),
+  drain: (s: Socket<UpSide>) => s.data.conn.onUpDrain(s.data.attempt),
+  end: (s: Socket<UpSide>) => s.data.conn.onUpEof(s.data.attempt),
+  close: (s: Socket<UpSide>) => s.data.conn.onUpClose(s.data.attempt),
+  connectError: (s: Socket<UpSide>) => s.data.conn.onUpClose(s.data.attempt),
+  error: () => {},
+};
+
+export class TcpConn implements LiveConn {
+  private readonly rt: VsRuntime;
+  private readonly sock: Socket<TcpConn>;
+  readonly out = new Out();
+  private readonly upOut = new Out();
+  private upSock: Socket<UpSide> | undefined = undefined;
+  private server: ServerState | undefined = undefined;
+  private attempt = 0;
+  private tries = 0;
+  private connected = false;
+  private clientEof = false;
+  private serverEof = false;
+  private closed = false;
+  deadline = 0;
+
+  constructor(rt: VsRuntime, sock: Socket<TcpConn>) {
+    this.rt = rt;
+    this.sock = sock;
+    this.out.sock = sock;
+    // Backpressure: a full side stops reading from the other one.
+    this.out.onBlocked = () => this.upSock?.pause();
+    this.out.onUnblocked = () => this.upSock?.resume();
+    this.upOut.onBlocked = () => this.sock.pause();
+    this.upOut.onUnblocked = () => this.sock.resume();
+    this.touch();
+    this.connect();
+  }
+
+  private touch(): void {
+    this.deadline = this.rt.svc.now() + this.rt.cfg.idle_timeout;
+  }
+
+  private connect(): void {
+    const svc = this.rt.svc;
+    const poolName = this.rt.cfg.pool;
+    const pool = this.rt.pool(poolName);
+    let target: { server: ServerState; endpoint: import("../config/types.ts").Endpoint } | undefined;
+    const picked = pool
+      ? svc.schedulerFor(poolName)?.pick({ sourceIp: this.sock.remoteAddress, sourcePort: 0 })
+      : undefined;
+    const s = picked && pool?.server(picked.id);
+    if (s?.up) target = { server: s, endpoint: svc.upstream(poolName, s).endpoint };
+    else {
+      const sorry = svc.sorry(poolName);
+      if (sorry) target = { server: sorry.server, endpoint: sorry.upstream.endpoint };
+    }
+    if (!target) {
+      svc.cluster.count("reject.no_server");
+      this.destroy();
+      return;
+    }
+    this.server = target.server;
+    target.server.active++;
+    target.server.totalConnections++;
+    const attempt = ++this.attempt;
+    this.deadline = svc.now() + this.rt.cfg.server_connect_timeout;
+    const ep = target.endpoint;
+    const data: UpSide = { conn: this, attempt };
+    const p =
+      ep.kind === "unix"
+        ? Bun.connect<UpSide>({ unix: ep.path, socket: upHandlers, data, allowHalfOpen: true })
+        : Bun.connect<UpSide>({
+            hostname: ep.host,
+            port: ep.port,
+            socket: upHandlers,
+            data,
+            allowHalfOpen: true,
+          });
+    p.catch(() => {});
+    const pp = this.rt.cfg.proxy_protocol;
+    if (pp !== 0) {
+      const sk = this.sock as unknown as { localAddress?: string; localPort?: number; remotePort?: number };
+      const a = {
+        srcIp: this.sock.remoteAddress,
+        srcPort: sk.remotePort ?? 0,
+        dstIp: sk.localAddress ?? "",
+        dstPort: sk.localPort ?? 0,
+      };
+      this.upOut.write(pp === 1 ? proxyV1(a) : proxyV2(a));
+    }
+  }
+
+  onUpOpen(s: Socket<UpSide>, attempt: number): void {
+    if (attempt !== this.attempt || this.closed) {
+      s.terminate();
+      return;
+    }
+    this.connected = true;
+    this.upSock = s;
+    this.upOut.sock = s;
+    s.setNoDelay(true);
+    this.upOut.flush();
+    if (this.clientEof) this.upOut.end(true);
+    this.touch();
+  }
+
+  onUpData(b: Buffer, attempt: number): void {
+    if (attempt !== this.attempt) return;
+    this.out.write(b);
+    this.touch();
+  }
+
+  onUpDrain(attempt: number): void {
+    if (attempt === this.attempt) this.upOut.flush();
+  }
+
+  onUpEof(attempt: number): void {
+    if (attempt !== this.attempt) return;
+    this.serverEof = true;
+    this.out.end(true);
+    if (this.clientEof) this.finish();
+  }
+
+  onUpClose(attempt: number): void {
+    if (attempt !== this.attempt || this.closed) return;
+    if (!this.connected) {
+      // Refused or unreachable: nothing was relayed yet, another server may take it.
+      this.server!.errors++;
+      this.server!.active--;
+      this.server = undefined;
+      if (this.tries < this.rt.cfg.retries) {
+        this.tries++;
+        this.rt.svc.cluster.count("retry");
+        this.upOut.reset();
+        this.connect();
+        return;
+      }
+      this.rt.svc.cluster.count("reject.server_unreachable");
+      this.destroy();
+      return;
+    }
+    this.serverEof = true;
+    this.out.end();
+    this.finish();
+  }
+
+  // Client side.
+  onData(b: Buffer): void {
+    this.upOut.write(b);
+    this.touch();
+  }
+
+  onDrain(): void {
+    this.out.flush();
+  }
+
+  onEof(): void {
+    this.clientEof = true;
+    if (this.connected) this.upOut.end(true);
+    if (this.serverEof) this.finish();
+  }
+
+  onClose(): void {
+    this.rt.conns.delete(this);
+    this.finish();
+    this.upSock?.end();
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.server) {
+      this.server.active--;
+      this.server = undefined;
+    }
+  }
+
+  onDeadline(_now: number): void {
+    this.rt.svc.cluster.count(this.connected ? "timeout.idle" : "timeout.server_connect");
+    if (!this.connected && !this.closed) {
+      // Give up on this attempt; should it still open later, the attempt number no longer matches.
+      this.onUpClose(this.attempt);
+      return;
+    }
+    this.destroy();
+  }
+
+  drain(): void {
+    // A TCP stream has no request boundary: let it run until the grace period ends.
+  }
+
+  destroy(): void {
+    this.finish();
+    this.upSock?.terminate();
+    this.sock.terminate();
+  }
+}

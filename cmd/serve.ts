@@ -1,17 +1,102 @@
-// Placeholder until the serve subsystem lands: says so plainly and exits 1.
+// tcpvs serve: the director. Loads the config (or the embedded demo), starts the daemon, and maps
+// signals: SIGHUP reload, SIGTERM/SIGINT graceful stop, SIGUSR1 state dump.
 
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { str } from "../core/cli/flags.ts";
+import { findConfig, loadConfig, parseConfig } from "../core/config/load.ts";
+import { Daemon } from "../core/daemon/Daemon.ts";
+import { demoConfigText } from "../core/daemon/demo.ts";
+import { log } from "../core/log/logger.ts";
+import { startDemoBackends } from "../core/switch/demo.ts";
+import { sdNotify } from "../core/sys/sdnotify.ts";
 import type { Command } from "./command.ts";
+import { VERSION } from "./version.ts";
 
 export const command: Command = {
   spec: {
     name: "serve",
-    summary: "not built yet",
-    usage: "tcpvs serve",
-    flags: [],
-    example: "tcpvs serve --help",
+    summary: "run the director: listeners, L7 switch, health checks, VRRP, control channel",
+    usage: "tcpvs serve [-c FILE] [--demo]",
+    flags: [
+      { name: "demo", type: "bool", desc: "no file, no root: two built-in backends behind 127.0.0.1:8080" },
+      { name: "port", type: "string", arg: "PORT", desc: "with --demo: the listener's port (default 8080)" },
+    ],
+    more: `Signals: SIGHUP reloads the config (a bad file is refused and the old one keeps serving),
+SIGTERM/SIGINT stop gracefully within [global] grace, SIGUSR1 writes the state to the log.
+Exit codes: 0 stopped cleanly, 1 could not start, 2 usage or config error.`,
+    example: "tcpvs serve -c /etc/tcpvs/tcpvs.toml",
   },
-  async run() {
-    process.stderr.write("tcpvs: 'serve' is not built yet in this version\n");
-    return 1;
+  async run({ flags }) {
+    let cleanup = () => {};
+    let daemon: Daemon;
+    if (flags.demo) {
+      const backends = startDemoBackends(2);
+      const dir = mkdtempSync(join(tmpdir(), "tcpvs-demo-"));
+      const port = Number(str(flags, "port") ?? 8080);
+      const text = demoConfigText(backends.addresses, port, join(dir, "control.sock"));
+      const config = parseConfig(text, "<demo>");
+      daemon = new Daemon({
+        file: "<demo>",
+        config,
+        hash: "demo",
+        log,
+        version: VERSION,
+        reloadSource: () => ({ config, hash: "demo" }),
+      });
+      cleanup = () => {
+        backends.stop();
+        rmSync(dir, { recursive: true, force: true });
+      };
+      await startOrExplain(daemon, cleanup);
+      process.stdout.write(
+        `tcpvs demo: virtual server on http://127.0.0.1:${port}/ balancing ${backends.addresses.join(" and ")}\n` +
+          `  try:    curl -s http://127.0.0.1:${port}/   (run it twice: the backends take turns)\n` +
+          `  status: ${selfCommand()} status --control unix:${join(dir, "control.sock")}\n` +
+          "  stop:   Ctrl-C\n",
+      );
+    } else {
+      const file = findConfig(str(flags, "config"));
+      const { config, hash } = loadConfig(file);
+      daemon = new Daemon({ file, config, hash, log, version: VERSION, notify: sdNotify });
+      await startOrExplain(daemon, cleanup);
+    }
+    return waitForSignals(daemon, cleanup);
   },
 };
+
+/** How to run this same program again: the binary itself, or Bun on the source. */
+function selfCommand(): string {
+  return Bun.main.startsWith("/$bunfs/") ? process.execPath : `npx bun ${Bun.main}`;
+}
+
+async function startOrExplain(daemon: Daemon, cleanup: () => void): Promise<void> {
+  try {
+    await daemon.start();
+  } catch (e) {
+    await daemon.stop(0).catch(() => {});
+    cleanup();
+    throw e;
+  }
+}
+
+function waitForSignals(daemon: Daemon, cleanup: () => void): Promise<number> {
+  process.on("SIGHUP", () => {
+    daemon.reload().catch((e: unknown) => log.error("reload failed", { error: String(e) }));
+  });
+  process.on("SIGUSR1", () => daemon.dump());
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => async () => {
+      if (stopping) return;
+      stopping = true;
+      log.info("signal received", { signal });
+      await daemon.stop().catch((e: unknown) => log.error("stop failed", { error: String(e) }));
+      cleanup();
+      resolve(0);
+    };
+    process.on("SIGTERM", stop("SIGTERM"));
+    process.on("SIGINT", stop("SIGINT"));
+  });
+}

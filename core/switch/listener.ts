@@ -64,6 +64,8 @@ export class ClientConn implements UpstreamOwner, LiveConn {
   private dechunk = false;
   private tunnel = false;
   private started = 0;
+  /** Fine-grained start of the current request, for the latency histogram. */
+  private t0 = 0;
   private status = 0;
   private inData = false;
   private corkedUp: Out | undefined = undefined;
@@ -192,6 +194,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     this.retainedBytes = 0;
     this.retainOk = true;
     this.started = this.rt.svc.now();
+    this.t0 = performance.now();
     this.status = 0;
     this.setDeadline(D_NONE, 0);
     const t = splitTarget(req.target);
@@ -270,6 +273,11 @@ export class ClientConn implements UpstreamOwner, LiveConn {
         const s = pool.server(id);
         if (s?.up) return { server: s, upstream: svc.upstream(pool.name, s) };
       }
+    }
+    // keepalived's sorry_server: while the pool has lost quorum, traffic goes there, not to the few left.
+    if (!pool.quorumUp) {
+      const sorry = svc.sorry(pool.name);
+      if (sorry) return sorry;
     }
     const picked = svc.schedulerFor(pool.name)?.pick(this.pick);
     if (picked) {
@@ -569,7 +577,14 @@ export class ClientConn implements UpstreamOwner, LiveConn {
   }
 
   private accessLog(): void {
-    if (!this.rt.cfg.access_log || !this.req) return;
+    if (!this.req) return;
+    this.rt.svc.observe?.(
+      this.rt.cfg.name,
+      this.pool?.name,
+      this.status,
+      (performance.now() - this.t0) / 1000,
+    );
+    if (!this.rt.cfg.access_log) return;
     const r = this.req;
     this.rt.svc.log.info("access", {
       vs: this.rt.cfg.name,

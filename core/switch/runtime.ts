@@ -20,6 +20,8 @@ export interface SwitchServices {
   sorry(pool: string): { server: ServerState; upstream: Upstream } | undefined;
   /** Coarse clock (ms), advanced by the sweep tick. */
   now(): number;
+  /** Told of every finished request: for metrics (responses by code, latency per pool). */
+  observe?(vs: string, pool: string | undefined, status: number, seconds: number): void;
 }
 
 /** Something the sweep can time out and a drain can close. */

@@ -35,6 +35,8 @@ export interface SwitchOptions {
   upstreamMaxIdle?: number;
   /** How long an idle server connection is kept, ms (default 30000). */
   upstreamIdleTimeout?: number;
+  /** Told of every finished request (metrics). */
+  observe?(vs: string, pool: string | undefined, status: number, seconds: number): void;
 }
 
 interface Bound {
@@ -67,11 +69,13 @@ export class Switch implements SwitchServices {
   private clock = Date.now();
   private readonly timer: ReturnType<typeof setInterval>;
   private readonly upOpts;
+  readonly observe: SwitchServices["observe"];
 
   constructor(opts: SwitchOptions) {
     this.cluster = opts.cluster;
     this.log = (opts.log ?? defaultLog).child({ subsystem: "switch" });
     this.schedFor = opts.schedulerFor;
+    this.observe = opts.observe;
     this.pools = opts.pools ?? {};
     this.upOpts = {
       maxIdle: opts.upstreamMaxIdle ?? 128,

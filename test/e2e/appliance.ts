@@ -172,3 +172,9 @@ export function tally(all: Sample[], from: number, to: number): Window {
 export function lineIndex(p: Proc, re: RegExp, from: number): number {
   return p.lines.findIndex((l, k) => k >= from && re.test(l));
 }
+
+/** SIGKILL every process in `procs` still running (each one this test started) and wait for it. */
+export async function stopAll(procs: Proc[]): Promise<void> {
+  for (const p of procs) if (p.proc.exitCode === null) p.proc.kill(9);
+  await Promise.all(procs.map((p) => p.done));
+}

@@ -14,6 +14,7 @@ import {
   samples,
   server,
   startApp,
+  stopAll,
   startClient,
   startTcpvs,
   status,
@@ -102,39 +103,63 @@ function outage(all: Sample[], from: number): string {
 /** Failed requests that started at or after `from` (before `to`). */
 const failuresAfter = (all: Sample[], from: number, to: number) => tally(all, from, to).failed;
 
+interface Appliance {
+  ipA: string;
+  ipB: string;
+  sockA: string;
+  sockB: string;
+  fileA: string;
+  fileB: string;
+  /** Every process started for this test, killed by PID at its end. */
+  started: Proc[];
+  track: (p: Proc) => Proc;
+}
+
+/** Both nodes' configs, from examples/two-node with this lab's addresses, under `tag` in the temp dir. */
+function appliance(l: Lab, tag: string): Appliance {
+  const ipA = l.ip(1);
+  const ipB = l.ip(2);
+  const sockA = join(dir!, `${tag}-a.sock`);
+  const sockB = join(dir!, `${tag}-b.sock`);
+  const at = (sock: string) => ({ a: ipA, b: ipB, vip: VIP, controlSocket: sock });
+  const started: Proc[] = [];
+  return {
+    ipA,
+    ipB,
+    sockA,
+    sockB,
+    fileA: writeLabConfig(dir!, `${tag}-node-a.toml`, labConfig("node-a.toml", at(sockA), T)),
+    fileB: writeLabConfig(dir!, `${tag}-node-b.toml`, labConfig("node-b.toml", at(sockB), T)),
+    started,
+    track: (p) => {
+      started.push(p);
+      return p;
+    },
+  };
+}
+
 describe.skipIf(!ROOT || !TOOLS)("two-node appliance", () => {
   test("spread, SIGKILL failover, application down, preempt back, clean handover", async () => {
     const l = lab!;
-    const ipA = l.ip(1);
-    const ipB = l.ip(2);
-    const sockA = join(dir!, "a.sock");
-    const sockB = join(dir!, "b.sock");
-    const fileA = writeLabConfig(
-      dir!,
-      "node-a.toml",
-      labConfig("node-a.toml", { a: ipA, b: ipB, vip: VIP, controlSocket: sockA }, T),
-    );
-    const fileB = writeLabConfig(
-      dir!,
-      "node-b.toml",
-      labConfig("node-b.toml", { a: ipA, b: ipB, vip: VIP, controlSocket: sockB }, T),
-    );
+    const { ipA, ipB, sockA, sockB, fileA, fileB, started, track } = appliance(l, "s");
     const report: string[] = [];
     const say = (s: string) => {
       report.push(s);
     };
-
-    const appA = startApp(l, 1, "node-a", ipA);
-    let appB = startApp(l, 2, "node-b", ipB);
-    await waitLine(appA, /listening/, 10_000);
-    await waitLine(appB, /listening/, 10_000);
-
-    let tcpvsA = startTcpvs(l, 1, fileA);
-    await waitState(tcpvsA, MASTER, 15_000);
-    const tcpvsB = startTcpvs(l, 2, fileB);
-    await waitState(tcpvsB, BACKUP, 15_000);
     let client: Proc | undefined;
+    let appB: Proc;
+    let tcpvsA: Proc;
+    let tcpvsB: Proc;
     try {
+      const appA = track(startApp(l, 1, "node-a", ipA));
+      appB = track(startApp(l, 2, "node-b", ipB));
+      await waitLine(appA, /listening/, 10_000);
+      await waitLine(appB, /listening/, 10_000);
+      tcpvsA = track(startTcpvs(l, 1, fileA));
+      await waitState(tcpvsA, MASTER, 15_000);
+      tcpvsB = track(startTcpvs(l, 2, fileB));
+      await waitState(tcpvsB, BACKUP, 15_000);
+
       // `tcpvs status` on each node tells who directs; both applications are up at the director.
       const sA = await pollStatus(
         sockA,
@@ -147,7 +172,7 @@ describe.skipIf(!ROOT || !TOOLS)("two-node appliance", () => {
       expect(l.hasAddr(1, VIP)).toBe(true);
       expect(l.hasAddr(2, VIP)).toBe(false);
 
-      client = startClient(l, 3, VIP, RATE, 150, REQ_TIMEOUT);
+      client = track(startClient(l, 3, VIP, RATE, 150, REQ_TIMEOUT));
 
       // 1. Traffic to the VIP is spread over both nodes' applications.
       const t1 = Date.now();
@@ -205,13 +230,13 @@ describe.skipIf(!ROOT || !TOOLS)("two-node appliance", () => {
       expect(afterDrop.byNode["node-a"] ?? 0).toBeGreaterThan(0);
 
       // Node B's application comes back and rejoins after `rise` good checks.
-      appB = startApp(l, 2, "node-b", ipB);
+      appB = track(startApp(l, 2, "node-b", ipB));
       await waitLine(appB, /listening/, 10_000);
       await pollStatus(sockB, (s) => server(s, "app", "node-b")?.up === true, 10_000, "node-b up again");
 
       // 4. Node A's tcpvs returns: with preempt it takes the VIP back.
       const t4 = Date.now();
-      tcpvsA = startTcpvs(l, 1, fileA);
+      tcpvsA = track(startTcpvs(l, 1, fileA));
       const bFrom = tcpvsB.lines.length;
       const aBack = await waitState(tcpvsA, MASTER, 15_000);
       const bBackup = lineTime(tcpvsB, await waitLine(tcpvsB, BACKUP, 5000, bFrom));
@@ -253,6 +278,7 @@ describe.skipIf(!ROOT || !TOOLS)("two-node appliance", () => {
     } finally {
       if (client && client.proc.exitCode === null) client.proc.kill(15);
       await client?.done;
+      await stopAll(started);
       console.log(
         `\n=== two-node appliance (advert ${T.advertMs} ms, check ${T.checkIntervalMs} ms × fall ${FALL}, ` +
           `${RATE} req/s, ${REQ_TIMEOUT} ms request timeout) ===\n${report.join("\n")}\n` +
@@ -260,4 +286,93 @@ describe.skipIf(!ROOT || !TOOLS)("two-node appliance", () => {
       );
     }
   }, 180_000);
+
+  test("maintenance: SIGHUP reload, SIGUSR1 dump, drain, VIP handed over and back with `tcpvs status`", async () => {
+    const l = lab!;
+    const { ipA, ipB, sockA, sockB, fileA, fileB, started, track } = appliance(l, "m");
+    const report: string[] = [];
+    let client: Proc | undefined;
+    try {
+      const appA = track(startApp(l, 1, "node-a", ipA));
+      const appB = track(startApp(l, 2, "node-b", ipB));
+      await waitLine(appA, /listening/, 10_000);
+      await waitLine(appB, /listening/, 10_000);
+      const tcpvsA = track(startTcpvs(l, 1, fileA));
+      await waitState(tcpvsA, MASTER, 15_000);
+      const tcpvsB = track(startTcpvs(l, 2, fileB));
+      await waitState(tcpvsB, BACKUP, 15_000);
+      const bothUp = (s: Parameters<typeof vrrpState>[0]) =>
+        server(s, "app", "node-a")?.up === true && server(s, "app", "node-b")?.up === true;
+      await pollStatus(sockA, bothUp, 10_000, "both applications up at node A");
+      await pollStatus(sockB, bothUp, 10_000, "both applications up at node B");
+      client = track(startClient(l, 3, VIP, RATE, 150, REQ_TIMEOUT));
+      await Bun.sleep(1000);
+
+      // SIGHUP: the file is re-read, nothing moves, no request fails.
+      const tHup = Date.now();
+      tcpvsA.proc.kill("SIGHUP");
+      await waitLine(tcpvsA, /"msg":"config reloaded"/, 5000, 0);
+      // SIGUSR1: the state goes to the log.
+      tcpvsA.proc.kill("SIGUSR1");
+      await waitLine(tcpvsA, /"msg":"state vrrp".*"MASTER"/, 5000, 0);
+      await Bun.sleep(1000);
+      const wHup = tally(samples(client), tHup, Date.now());
+      report.push(`SIGHUP reload + SIGUSR1 dump on the director: ${fmt(wHup)}`);
+      expect(wHup.failed).toBe(0);
+      expect(vrrpState((await status(sockA)).json)).toBe("MASTER");
+
+      // Drain node A's application on both directors: new requests go to node B's only.
+      expect((await status(sockA, "drain", "app", "node-a")).code).toBe(0);
+      expect((await status(sockB, "drain", "app", "node-a")).code).toBe(0);
+      expect((await status(sockA, "server", "app", "node-a", "--is", "drained")).code).toBe(0);
+      const tDrained = Date.now();
+
+      // Hand the VIP over: node A held in BACKUP, node B takes it.
+      await Bun.sleep(1000);
+      const tHand = Date.now();
+      const bFrom = tcpvsB.lines.length;
+      const r = await status(sockA, "vrrp", "VI_1", "backup");
+      expect(r.code).toBe(0);
+      const bMaster = lineTime(tcpvsB, await waitLine(tcpvsB, MASTER, 5000, bFrom));
+      await Bun.sleep(SETTLE + 1000);
+      const all = samples(client);
+      const wDrain = tally(all, tDrained + 200, tHand);
+      const wHand = tally(all, tHand, Date.now());
+      report.push(`drained node-a on both: ${fmt(wDrain)}`);
+      report.push(
+        `\`status vrrp VI_1 backup\` on A: B MASTER after ${bMaster - tHand} ms (the command's start-up included); ${fmt(wHand)}; ${outage(all, tHand)}`,
+      );
+      expect(wDrain.failed).toBe(0);
+      expect(wDrain.byNode["node-a"] ?? 0).toBe(0);
+      expect(wDrain.byNode["node-b"] ?? 0).toBeGreaterThan(0);
+      expect(vrrpState((await status(sockA)).json)).toBe("BACKUP");
+      expect(vrrpState((await status(sockB)).json)).toBe("MASTER");
+      expect(l.hasAddr(1, VIP)).toBe(false);
+      expect(l.hasAddr(2, VIP)).toBe(true);
+      expect(failuresAfter(all, bMaster + SETTLE, Date.now())).toBe(0);
+
+      // Maintenance over: enable node-a again and release the hold; A preempts the VIP back.
+      expect((await status(sockA, "enable", "app", "node-a")).code).toBe(0);
+      expect((await status(sockB, "enable", "app", "node-a")).code).toBe(0);
+      const tBack = Date.now();
+      const aFrom = tcpvsA.lines.length;
+      expect((await status(sockA, "vrrp", "VI_1", "normal")).code).toBe(0);
+      const aMaster = lineTime(tcpvsA, await waitLine(tcpvsA, MASTER, 5000, aFrom));
+      await Bun.sleep(SETTLE + 1000);
+      const all2 = samples(client);
+      const wBack = tally(all2, tBack, Date.now());
+      report.push(
+        `\`status vrrp VI_1 normal\` on A: A MASTER after ${aMaster - tBack} ms; ${fmt(wBack)}; ${outage(all2, tBack)}`,
+      );
+      expect(l.hasAddr(1, VIP)).toBe(true);
+      expect(l.hasAddr(2, VIP)).toBe(false);
+      expect(failuresAfter(all2, aMaster + SETTLE, Date.now())).toBe(0);
+      expect(tally(all2, aMaster + SETTLE, Date.now()).byNode["node-a"] ?? 0).toBeGreaterThan(0);
+    } finally {
+      if (client && client.proc.exitCode === null) client.proc.kill(15);
+      await client?.done;
+      await stopAll(started);
+      console.log(`\n=== two-node maintenance (${RATE} req/s) ===\n${report.join("\n")}\n===`);
+    }
+  }, 120_000);
 });

@@ -331,17 +331,22 @@ describe.skipIf(!ROOT || !TOOLS)("two-node appliance", () => {
       await Bun.sleep(1000);
       const tHand = Date.now();
       const bFrom = tcpvsB.lines.length;
+      const aFromHold = tcpvsA.lines.length;
       const r = await status(sockA, "vrrp", "VI_1", "backup");
       expect(r.code).toBe(0);
       const bMaster = lineTime(tcpvsB, await waitLine(tcpvsB, MASTER, 5000, bFrom));
+      const aBackup = lineTime(tcpvsA, await waitLine(tcpvsA, BACKUP, 5000, aFromHold));
       await Bun.sleep(SETTLE + 1000);
       const all = samples(client);
       const wDrain = tally(all, tDrained + 200, tHand);
       const wHand = tally(all, tHand, Date.now());
       report.push(`drained node-a on both: ${fmt(wDrain)}`);
       report.push(
-        `\`status vrrp VI_1 backup\` on A: B MASTER after ${bMaster - tHand} ms (the command's start-up included); ${fmt(wHand)}; ${outage(all, tHand)}`,
+        `\`status vrrp VI_1 backup\` on A: B MASTER after ${bMaster - tHand} ms (the command's start-up included), ${bMaster - aBackup} ms after A left MASTER (skew ${SKEW_B.toFixed(0)} ms); ${fmt(wHand)}; ${outage(all, tHand)}`,
       );
+      // A held master resigns with priority 0: B takes over after its skew, sooner than any expiry of
+      // the master-down timer could make it (at least 3 × advert + skew − one advert after A's last).
+      expect(bMaster - aBackup).toBeLessThan(MASTER_DOWN_B - T.advertMs);
       expect(wDrain.failed).toBe(0);
       expect(wDrain.byNode["node-a"] ?? 0).toBe(0);
       expect(wDrain.byNode["node-b"] ?? 0).toBeGreaterThan(0);

@@ -41,6 +41,7 @@ const REQ_TIMEOUT = 500;
 const SETTLE = 1000;
 
 const VIP = "10.77.0.100";
+const LOAD_CLIENT = join(import.meta.dir, "load-client.ts");
 const MASTER = /"msg":"entering MASTER state"/;
 const BACKUP = /"msg":"entering BACKUP state"/;
 
@@ -305,6 +306,17 @@ describe.skipIf(!ROOT || !TOOLS)("two-node appliance", () => {
         server(s, "app", "node-a")?.up === true && server(s, "app", "node-b")?.up === true;
       await pollStatus(sockA, bothUp, 10_000, "both applications up at node A");
       await pollStatus(sockB, bothUp, 10_000, "both applications up at node B");
+      // The backup's listener (0.0.0.0:80) gets no VIP traffic, but it is a whole director: a request to
+      // node B's own address on port 80 is balanced over both applications like one to the VIP.
+      const direct = lab!.sh(3, `${process.execPath} ${LOAD_CLIENT} ${ipB} 80 20 1 ${REQ_TIMEOUT}`);
+      const viaB = direct.out
+        .split("\n")
+        .filter((x) => x.startsWith("{"))
+        .map((x) => JSON.parse(x) as Sample);
+      report.push(`backup B's own address :80 while A holds the VIP: ${fmt(tally(viaB, 0, Infinity))}`);
+      expect(viaB.length).toBeGreaterThan(5);
+      expect(viaB.every((x) => x.ok)).toBe(true);
+      expect(new Set(viaB.map((x) => x.node)).size).toBe(2);
       client = track(startClient(l, 3, VIP, RATE, 150, REQ_TIMEOUT));
       await Bun.sleep(1000);
 

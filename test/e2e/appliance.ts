@@ -3,7 +3,7 @@
 // client's results. The namespaces themselves come from test/vrrp/lab.ts.
 
 import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { StatusSnapshot } from "../../core/control/snapshot.ts";
 import type { Lab, Proc } from "../vrrp/lab.ts";
 
@@ -55,9 +55,14 @@ export function writeLabConfig(dir: string, name: string, text: string): string 
   return file;
 }
 
-/** `tcpvs serve -c FILE` from source inside node i, logging JSON lines. */
+/**
+ * `tcpvs serve -c FILE` inside node i, logging JSON lines: from source, or the compiled binary named
+ * by $TCPVS_E2E_BIN (e.g. `TCPVS_E2E_BIN=dist/tcpvs bun test test/e2e`).
+ */
 export function startTcpvs(lab: Lab, node: number, file: string): Proc {
-  return lab.spawn(node, [process.execPath, MAIN, "serve", "-c", file, "--log-format", "json"]);
+  const bin = process.env.TCPVS_E2E_BIN;
+  const argv = bin ? [resolve(bin)] : [process.execPath, MAIN];
+  return lab.spawn(node, [...argv, "serve", "-c", file, "--log-format", "json"]);
 }
 
 export function startApp(lab: Lab, node: number, name: string, host: string): Proc {

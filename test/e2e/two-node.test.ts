@@ -385,6 +385,24 @@ describe.skipIf(!ROOT || !TOOLS)("two-node appliance", () => {
       expect(l.hasAddr(2, VIP)).toBe(false);
       expect(failuresAfter(all2, aMaster + SETTLE, Date.now())).toBe(0);
       expect(tally(all2, aMaster + SETTLE, Date.now()).byNode["node-a"] ?? 0).toBeGreaterThan(0);
+
+      // keepalived's way: lower the master's priority below the peer's. B preempts after its
+      // master-down interval while A still holds the VIP, so the VIP is never unowned.
+      await Bun.sleep(500);
+      const tPrio = Date.now();
+      const bFrom2 = tcpvsB.lines.length;
+      expect((await status(sockA, "vrrp", "VI_1", "priority", "90")).code).toBe(0);
+      const bMaster2 = lineTime(tcpvsB, await waitLine(tcpvsB, MASTER, 5000, bFrom2));
+      await Bun.sleep(SETTLE + 1000);
+      const all3 = samples(client);
+      const wPrio = tally(all3, tPrio, Date.now());
+      report.push(
+        `\`status vrrp VI_1 priority 90\` on A: B MASTER after ${bMaster2 - tPrio} ms (master-down ${MASTER_DOWN_B.toFixed(0)} ms); ${fmt(wPrio)}; ${outage(all3, tPrio)}`,
+      );
+      expect(vrrpState((await status(sockA)).json)).toBe("BACKUP");
+      expect(l.hasAddr(2, VIP)).toBe(true);
+      expect(l.hasAddr(1, VIP)).toBe(false);
+      expect(failuresAfter(all3, bMaster2 + SETTLE, Date.now())).toBe(0);
     } finally {
       if (client && client.proc.exitCode === null) client.proc.kill(15);
       await client?.done;

@@ -67,8 +67,8 @@ function lineTime(p: Proc, index: number): number {
   }
 }
 
-async function waitState(p: Proc, re: RegExp, timeoutMs: number): Promise<number> {
-  const from = p.lines.length;
+/** When `p` logged a line matching `re` after index `from` (default: from now on). */
+async function waitState(p: Proc, re: RegExp, timeoutMs: number, from = p.lines.length): Promise<number> {
   return lineTime(p, await waitLine(p, re, timeoutMs, from));
 }
 
@@ -187,9 +187,10 @@ describe.skipIf(!ROOT || !TOOLS)("two-node appliance", () => {
 
       // 2. SIGKILL of the director's tcpvs: node B owns the VIP within master-down + 1 s and serves.
       const t2 = Date.now();
+      const bFrom2 = tcpvsB.lines.length;
       tcpvsA.proc.kill(9);
       await tcpvsA.done;
-      const bMaster = await waitState(tcpvsB, MASTER, MASTER_DOWN_B + 5000);
+      const bMaster = await waitState(tcpvsB, MASTER, MASTER_DOWN_B + 5000, bFrom2);
       const failover = bMaster - t2;
       expect(l.hasAddr(2, VIP)).toBe(true);
       expect(vrrpState((await status(sockB)).json)).toBe("MASTER");

@@ -12,6 +12,7 @@ import { log } from "../core/log/logger.ts";
 import { startDemoBackends } from "../core/switch/demo.ts";
 import { sdNotify } from "../core/sys/sdnotify.ts";
 import type { Command } from "./command.ts";
+import { useConfigLogging } from "./configLogging.ts";
 import { VERSION } from "./version.ts";
 
 export const command: Command = {
@@ -59,6 +60,7 @@ Exit codes: 0 stopped cleanly, 1 could not start, 2 usage or config error.`,
     } else {
       const file = findConfig(str(flags, "config"));
       const { config, hash } = loadConfig(file);
+      useConfigLogging(flags, config);
       daemon = new Daemon({ file, config, hash, log, version: VERSION, notify: sdNotify });
       await startOrExplain(daemon, cleanup);
     }

@@ -8,6 +8,7 @@ import { str } from "../core/cli/flags.ts";
 import { findConfig, loadConfig } from "../core/config/load.ts";
 import { log } from "../core/log/logger.ts";
 import type { Command } from "./command.ts";
+import { useConfigLogging } from "./configLogging.ts";
 
 export async function runVrrp(config: TcpvsConfig, ctx: { log: Logger }): Promise<number> {
   const names = Object.keys(config.vrrp);
@@ -46,6 +47,7 @@ the VIPs are removed. Exit codes: 0 stopped cleanly, 1 could not start, 2 usage 
   },
   async run({ flags }) {
     const { config } = loadConfig(findConfig(str(flags, "config")));
+    useConfigLogging(flags, config);
     return runVrrp(config, { log: log.child({ subsystem: "vrrp" }) });
   },
 };

@@ -20,11 +20,18 @@ const sw = new Switch({
   cluster,
   schedulerFor: () => sched,
   log: new Logger({ level: "warn" }),
-  pools: { web: poolConfig("web", ports.map((port, i) => ({ id: `n${i}`, port }))) },
+  pools: {
+    web: poolConfig(
+      "web",
+      ports.map((port, i) => ({ id: `n${i}`, port })),
+    ),
+  },
 });
 await sw.listen(
   vsConfig({
-    listen: [{ kind: "inet", host: "127.0.0.1", port: Number(portArg), family: 4, text: `127.0.0.1:${portArg}` }],
+    listen: [
+      { kind: "inet", host: "127.0.0.1", port: Number(portArg), family: 4, text: `127.0.0.1:${portArg}` },
+    ],
     mode: modeArg === "tcp" ? "tcp" : "http",
     // A content decision, as the HAProxy contender makes one too.
     rule: [{ path_prefix: "/never/", pool: "web" }],

@@ -11,7 +11,14 @@ const seconds = Number(process.argv[2] ?? 5);
 const conns = Number(process.argv[3] ?? 50);
 const rounds = Number(process.argv[4] ?? 1);
 const base = 20000 + Math.floor(Math.random() * 5000) * 2;
-const ports = { nginx1: base, nginx2: base + 1, haproxy: base + 2, tcpvs: base + 3, haproxyTcp: base + 4, tcpvsTcp: base + 5 };
+const ports = {
+  nginx1: base,
+  nginx2: base + 1,
+  haproxy: base + 2,
+  tcpvs: base + 3,
+  haproxyTcp: base + 4,
+  tcpvsTcp: base + 5,
+};
 const dir = mkdtempSync(join(tmpdir(), "tcpvs-bench-"));
 const procs: Array<{ name: string; proc: ReturnType<typeof Bun.spawn> }> = [];
 const TICK = 100; // USER_HZ
@@ -96,7 +103,17 @@ function ms(s: string): number {
 async function wrk(name: string, port: number, pid: number | undefined): Promise<Result> {
   const before = pid ? cpuTicks(pid) : 0;
   const p = Bun.spawn(
-    ["taskset", "-c", "0", "wrk", "-t1", `-c${conns}`, `-d${seconds}s`, "--latency", `http://127.0.0.1:${port}/`],
+    [
+      "taskset",
+      "-c",
+      "0",
+      "wrk",
+      "-t1",
+      `-c${conns}`,
+      `-d${seconds}s`,
+      "--latency",
+      `http://127.0.0.1:${port}/`,
+    ],
     { stdout: "pipe", stderr: "pipe" },
   );
   const out = await new Response(p.stdout).text();
@@ -123,8 +140,16 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, "haproxy.cfg"), haproxyConf);
   const hap = spawn("haproxy", ["haproxy", "-f", join(dir, "haproxy.cfg")], 1);
   const server = `${import.meta.dir}/switch-server.ts`;
-  const tv = spawn("tcpvs", [process.execPath, server, String(ports.tcpvs), "http", String(ports.nginx1), String(ports.nginx2)], 1);
-  const tvTcp = spawn("tcpvs-tcp", [process.execPath, server, String(ports.tcpvsTcp), "tcp", String(ports.nginx1), String(ports.nginx2)], 1);
+  const tv = spawn(
+    "tcpvs",
+    [process.execPath, server, String(ports.tcpvs), "http", String(ports.nginx1), String(ports.nginx2)],
+    1,
+  );
+  const tvTcp = spawn(
+    "tcpvs-tcp",
+    [process.execPath, server, String(ports.tcpvsTcp), "tcp", String(ports.nginx1), String(ports.nginx2)],
+    1,
+  );
   for (const p of Object.values(ports)) await waitPort(p);
   const contenders: Array<[string, number, number | undefined]> = [
     ["nginx direct", ports.nginx1, undefined],
@@ -154,22 +179,33 @@ async function main(): Promise<void> {
       cpuUs: median(rs.map((x) => x.cpuUs)),
     };
   });
-  console.log(`\n${conns} connections, ${seconds}s x ${rounds} round(s), small keep-alive GET, proxy on CPU 1\n`);
+  console.log(
+    `\n${conns} connections, ${seconds}s x ${rounds} round(s), small keep-alive GET, proxy on CPU 1\n`,
+  );
   console.log("| contender | req/s | p50 ms | p99 ms | CPU µs/req |");
   console.log("|---|---|---|---|---|");
   for (const r of rows)
-    console.log(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${Number.isNaN(r.cpuUs) ? "-" : r.cpuUs.toFixed(1)} |`);
+    console.log(
+      `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${Number.isNaN(r.cpuUs) ? "-" : r.cpuUs.toFixed(1)} |`,
+    );
   const get = (n: string) => rows.find((r) => r.name === n)!;
-  console.log(`\ntcpvs/haproxy http req/s ratio: ${(get("tcpvs http").rps / get("haproxy http").rps).toFixed(2)}`);
-  console.log(`tcpvs/haproxy http CPU/req ratio: ${(get("tcpvs http").cpuUs / get("haproxy http").cpuUs).toFixed(2)}`);
+  console.log(
+    `\ntcpvs/haproxy http req/s ratio: ${(get("tcpvs http").rps / get("haproxy http").rps).toFixed(2)}`,
+  );
+  console.log(
+    `tcpvs/haproxy http CPU/req ratio: ${(get("tcpvs http").cpuUs / get("haproxy http").cpuUs).toFixed(2)}`,
+  );
   console.log(`tcpvs/haproxy tcp req/s ratio: ${(get("tcpvs tcp").rps / get("haproxy tcp").rps).toFixed(2)}`);
 }
 
 async function wrkShort(name: string, port: number, pid: number | undefined): Promise<void> {
-  const p = Bun.spawn(["taskset", "-c", "0", "wrk", "-t1", `-c${conns}`, "-d2s", `http://127.0.0.1:${port}/`], {
-    stdout: "ignore",
-    stderr: "ignore",
-  });
+  const p = Bun.spawn(
+    ["taskset", "-c", "0", "wrk", "-t1", `-c${conns}`, "-d2s", `http://127.0.0.1:${port}/`],
+    {
+      stdout: "ignore",
+      stderr: "ignore",
+    },
+  );
   await p.exited;
   void name;
   void pid;

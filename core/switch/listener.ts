@@ -67,6 +67,8 @@ export class ClientConn implements UpstreamOwner, LiveConn {
   private status = 0;
   private inData = false;
   private corkedUp: Out | undefined = undefined;
+  /** Server of the current exchange, kept for the access log after the counters are settled. */
+  private serverId: string | undefined = undefined;
   /** The last final response said the server keeps its side open. */
   private serverKeep = true;
   private privateConn: ServerConn | undefined = undefined;
@@ -193,6 +195,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     this.retainOk = true;
     this.started = this.rt.svc.now();
     this.status = 0;
+    this.serverId = undefined;
     this.setDeadline(D_NONE, 0);
     const t = splitTarget(req.target);
     this.path = t.path;
@@ -314,6 +317,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     conn.parser.requestMethod = this.req!.method;
     this.up = conn;
     this.server = server;
+    this.serverId = server.id;
     server.active++;
     server.inflight++;
     server.requests++;
@@ -579,7 +583,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
       uri: r.target,
       status: this.status,
       pool: this.pool?.name,
-      server: this.server?.id,
+      server: this.serverId,
       ms: this.rt.svc.now() - this.started,
     });
   }

@@ -163,7 +163,8 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     this.rt.conns.delete(this);
     const up = this.up;
     if (up) {
-      this.endCounters(false);
+      // The client left: not the server's fault.
+      this.endCounters(true);
       this.up = undefined;
       up.abort();
     }

@@ -32,6 +32,8 @@ export function concatChunks(parts: Chunk[]): Uint8Array {
 
 // One per process: filled and sent synchronously, never held across events.
 const SCRATCH = Buffer.allocUnsafe(64 * 1024);
+/** Bytes queued before a socket that is not connected yet asks the writer to pause. */
+const HIGH_WATER = 256 * 1024;
 
 export class Out {
   // biome-ignore lint/suspicious/noExplicitAny: the socket's data type does not matter for writing
@@ -129,6 +131,8 @@ export class Out {
       const b = toBytes(c);
       this.queue.push(b);
       this.queued += b.byteLength;
+      // Not connected yet, or already behind: past a bound, the other side must stop feeding us.
+      if (this.queued > HIGH_WATER && this.queued - b.byteLength <= HIGH_WATER) this.onBlocked();
       return;
     }
     const n = s.write(c);

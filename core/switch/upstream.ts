@@ -83,9 +83,9 @@ export class ServerConn {
   }
 
   close(): void {
+    this.owner = undefined;
     if (this.state === CLOSED) return;
     this.state = CLOSED;
-    this.owner = undefined;
     this.upstream.forget(this);
     this.sock?.end();
   }

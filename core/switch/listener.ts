@@ -10,7 +10,14 @@ import type { PoolState, ServerState } from "../state/cluster.ts";
 import type { PickContext } from "../sched/types.ts";
 import { Out } from "./out.ts";
 import { proxyV1, proxyV2 } from "./proxy-protocol.ts";
-import { errorResponse, requestHead, responseHead } from "./rewrite.ts";
+import {
+  appendedFields,
+  errorResponse,
+  type ForwardOptions,
+  requestHead,
+  responseHead,
+  responsePassesAsIs,
+} from "./rewrite.ts";
 import { cookieValue, headerOf, splitTarget } from "./rules.ts";
 import type { LiveConn, VsRuntime } from "./runtime.ts";
 import type { ServerConn, Upstream, UpFailure, UpstreamOwner } from "./upstream.ts";
@@ -73,6 +80,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
   private serverKeep = true;
   private privateConn: ServerConn | undefined = undefined;
   private readonly pick: PickContext;
+  private readonly fwd: ForwardOptions;
 
   constructor(rt: VsRuntime, sock: Socket<ClientConn>) {
     this.rt = rt;
@@ -109,6 +117,15 @@ export class ClientConn implements UpstreamOwner, LiveConn {
         header: (n) => (self.req ? headerOf(self.req, n.toLowerCase()) : undefined),
         cookie: (n) => (self.req ? cookieValue(headerOf(self.req, "cookie"), n) : undefined),
       },
+    };
+    this.fwd = {
+      clientIp: this.ip,
+      clientPort: this.port,
+      proto: "http",
+      xForwardedFor: false,
+      xForwardedProto: false,
+      forwarded: false,
+      localIp: "",
     };
     this.setDeadline(D_HEADER, rt.cfg.client_header_timeout);
   }
@@ -207,24 +224,25 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     const pool = this.rt.pool(route.pool);
     this.pool = pool;
     const cfg = this.rt.cfg;
-    let head: string | Uint8Array = requestHead(
-      req,
-      {
-        clientIp: this.ip,
-        clientPort: this.port,
-        proto: "http",
-        xForwardedFor: cfg.x_forwarded_for,
-        xForwardedProto: cfg.x_forwarded_proto,
-        forwarded: cfg.forwarded,
-        localIp: cfg.forwarded
-          ? ((this.sock as unknown as { localAddress?: string }).localAddress ?? "")
-          : "",
-      },
-      req.upgrade !== undefined,
-    );
-    if (!req.ascii) head = Buffer.from(head, "latin1");
-    this.retained.push(head);
-    this.retainedBytes = head.length;
+    const fo = this.fwd;
+    fo.xForwardedFor = cfg.x_forwarded_for;
+    fo.xForwardedProto = cfg.x_forwarded_proto;
+    fo.forwarded = cfg.forwarded;
+    if (cfg.forwarded && fo.localIp === "")
+      fo.localIp = (this.sock as unknown as { localAddress?: string }).localAddress ?? "";
+    const p = this.parser;
+    const extra = p.headBuf ? appendedFields(req, fo) : undefined;
+    if (extra !== undefined) {
+      // The common case: the client's head unchanged, our fields appended.
+      const raw = p.headBuf!.subarray(p.headStart, p.headEnd - 2);
+      this.retained.push(raw, extra);
+      this.retainedBytes = raw.byteLength + extra.length;
+    } else {
+      let head: string | Uint8Array = requestHead(req, fo, req.upgrade !== undefined);
+      if (!req.ascii) head = Buffer.from(head, "latin1");
+      this.retained.push(head);
+      this.retainedBytes = head.length;
+    }
     this.dispatch();
   }
 
@@ -385,13 +403,13 @@ export class ClientConn implements UpstreamOwner, LiveConn {
       const want = encodeURIComponent(this.server.id);
       if (cookieValue(headerOf(req, "cookie"), cookie) !== want) setCookie = `${cookie}=${want}; Path=/`;
     }
-    const head = responseHead(h, {
-      keepAlive: this.respKeep,
-      clientMinor: req.versionMinor,
-      dechunk: this.dechunk,
-      setCookie,
-    });
-    this.out.write(h.ascii ? head : Buffer.from(head, "latin1"));
+    const ro = { keepAlive: this.respKeep, clientMinor: req.versionMinor, dechunk: this.dechunk, setCookie };
+    const p = this.up?.parser;
+    if (p?.headBuf && responsePassesAsIs(h, ro)) this.out.write(p.headBuf.subarray(p.headStart, p.headEnd));
+    else {
+      const head = responseHead(h, ro);
+      this.out.write(h.ascii ? head : Buffer.from(head, "latin1"));
+    }
     this.setDeadline(D_IDLE, this.rt.cfg.idle_timeout);
   }
 

@@ -61,7 +61,11 @@ export class ClientConn implements UpstreamOwner, LiveConn {
   private pool: PoolState | undefined = undefined;
   private server: ServerState | undefined = undefined;
   private up: ServerConn | undefined = undefined;
-  private retained: Array<string | Uint8Array> = [];
+  // Request bytes sent so far, as ranges (chunk, start, end), kept for a retry. Arrays are reused.
+  private readonly rc: Array<string | Uint8Array> = [];
+  private readonly rs: number[] = [];
+  private readonly re: number[] = [];
+  private rn = 0;
   private retainedBytes = 0;
   private retainOk = true;
   private tries = 0;
@@ -208,7 +212,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     this.respKeep = false;
     this.dechunk = false;
     this.tries = 0;
-    this.retained = [];
+    this.clearRetained();
     this.retainedBytes = 0;
     this.retainOk = true;
     this.started = this.rt.svc.now();
@@ -234,29 +238,28 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     const extra = p.headBuf ? appendedFields(req, fo) : undefined;
     if (extra !== undefined) {
       // The common case: the client's head unchanged, our fields appended.
-      const raw = p.headBuf!.subarray(p.headStart, p.headEnd - 2);
-      this.retained.push(raw, extra);
-      this.retainedBytes = raw.byteLength + extra.length;
+      this.retain(p.headBuf!, p.headStart, p.headEnd - 2);
+      this.retain(extra, 0, extra.length);
+      this.retainedBytes = p.headEnd - 2 - p.headStart + extra.length;
     } else {
       let head: string | Uint8Array = requestHead(req, fo, req.upgrade !== undefined);
       if (!req.ascii) head = Buffer.from(head, "latin1");
-      this.retained.push(head);
+      this.retain(head, 0, head.length);
       this.retainedBytes = head.length;
     }
     this.dispatch();
   }
 
   private onBody(b: Buffer, s: number, e: number): void {
-    const chunk = b.subarray(s, e);
     if (this.retainOk) {
-      this.retainedBytes += chunk.byteLength;
+      this.retainedBytes += e - s;
       if (this.retainedBytes > RETAIN_MAX) {
         this.retainOk = false;
-        this.retained = [];
-      } else this.retained.push(chunk);
+        this.clearRetained();
+      } else this.retain(b, s, e);
     }
     if (this.up) {
-      this.upWrite(chunk);
+      this.upWrite(b, s, e);
       if (this.dkind === D_RESPONSE) this.setDeadline(D_RESPONSE, this.rt.cfg.server_response_timeout);
     }
   }
@@ -265,14 +268,26 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     this.reqDone = true;
   }
 
-  private upWrite(c: string | Uint8Array): void {
+  private retain(c: string | Uint8Array, s: number, e: number): void {
+    const i = this.rn++;
+    this.rc[i] = c;
+    this.rs[i] = s;
+    this.re[i] = e;
+  }
+
+  private clearRetained(): void {
+    for (let i = 0; i < this.rn; i++) this.rc[i] = "";
+    this.rn = 0;
+  }
+
+  private upWrite(c: string | Uint8Array, s: number, e: number): void {
     const o = this.up!.out;
     if (this.inData && this.corkedUp !== o) {
       this.corkedUp?.uncork();
       o.cork();
       this.corkedUp = o;
     }
-    o.write(c);
+    o.writeRange(c, s, e);
   }
 
   // ---- choosing a server ----
@@ -340,7 +355,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     server.active++;
     server.inflight++;
     server.requests++;
-    for (const r of this.retained) this.upWrite(r);
+    for (let i = 0; i < this.rn; i++) this.upWrite(this.rc[i]!, this.rs[i]!, this.re[i]!);
     if (conn.open) this.setDeadline(D_RESPONSE, this.rt.cfg.server_response_timeout);
     else this.setDeadline(D_CONNECT, this.rt.cfg.server_connect_timeout);
   }
@@ -405,7 +420,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     }
     const ro = { keepAlive: this.respKeep, clientMinor: req.versionMinor, dechunk: this.dechunk, setCookie };
     const p = this.up?.parser;
-    if (p?.headBuf && responsePassesAsIs(h, ro)) this.out.write(p.headBuf.subarray(p.headStart, p.headEnd));
+    if (p?.headBuf && responsePassesAsIs(h, ro)) this.out.writeRange(p.headBuf, p.headStart, p.headEnd);
     else {
       const head = responseHead(h, ro);
       this.out.write(h.ascii ? head : Buffer.from(head, "latin1"));
@@ -414,12 +429,12 @@ export class ClientConn implements UpstreamOwner, LiveConn {
   }
 
   onUpBody(b: Buffer, s: number, e: number): void {
-    if (!this.dechunk) this.out.write(b.subarray(s, e));
+    if (!this.dechunk) this.out.writeRange(b, s, e);
     if (this.dkind === D_IDLE) this.setDeadline(D_IDLE, this.rt.cfg.idle_timeout);
   }
 
   onUpData(b: Buffer, s: number, e: number): void {
-    if (this.dechunk) this.out.write(b.subarray(s, e));
+    if (this.dechunk) this.out.writeRange(b, s, e);
   }
 
   onUpEnd(): void {

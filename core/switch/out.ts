@@ -11,8 +11,10 @@ function toBytes(c: Chunk): Uint8Array {
   return typeof c === "string" ? Buffer.from(c, "latin1") : c;
 }
 
+// subarray, not new Uint8Array(b.buffer, ...): reading .buffer makes JSC give a fast array an
+// ArrayBuffer of its own, which costs more than the view.
 function view(b: Uint8Array, start: number, end: number): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset + start, end - start);
+  return b.subarray(start, end);
 }
 
 export function concatChunks(parts: Chunk[]): Uint8Array {
@@ -140,7 +142,8 @@ export class Out {
       if (typeof c === "string")
         at += SCRATCH.write(st === 0 && en === c.length ? c : c.slice(st, en), at, "latin1");
       else {
-        SCRATCH.set(st === 0 && en === c.byteLength ? c : view(c, st, en), at);
+        if (Buffer.isBuffer(c)) c.copy(SCRATCH, at, st, en);
+        else SCRATCH.set(view(c, st, en), at);
         at += en - st;
       }
     }

@@ -450,7 +450,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
       } else up.upstream.release(up);
     } else up.close();
     this.req = undefined;
-    if (!this.respKeep) {
+    if (!this.respKeep || this.clientEof) {
       this.close();
       return;
     }

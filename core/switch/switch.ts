@@ -155,24 +155,40 @@ export class Switch implements SwitchServices {
     type Conn = ClientConn | TcpConn | undefined;
     const handlers = {
       open: (s: import("bun").Socket<Conn>) => {
-        const cfg = rt.cfg;
-        if (rt.draining || (cfg.max_connections > 0 && rt.conns.size >= cfg.max_connections)) {
-          this.cluster.count("reject.max_connections");
-          if (!tcp) s.write(errorResponse(503, "max_connections"));
-          s.end();
-          return;
+        try {
+          this.accept(rt, s, tcp);
+        } catch (e) {
+          this.bug(e, s);
         }
-        s.setNoDelay(true);
-        const c = tcp
-          ? new TcpConn(rt, s as import("bun").Socket<TcpConn>)
-          : new ClientConn(rt, s as import("bun").Socket<ClientConn>);
-        s.data = c;
-        rt.conns.add(c);
       },
-      data: (s: import("bun").Socket<Conn>, d: Buffer) => s.data?.onData(d),
-      drain: (s: import("bun").Socket<Conn>) => s.data?.onDrain(),
-      end: (s: import("bun").Socket<Conn>) => s.data?.onEof(),
-      close: (s: import("bun").Socket<Conn>) => s.data?.onClose(),
+      data: (s: import("bun").Socket<Conn>, d: Buffer) => {
+        try {
+          s.data?.onData(d);
+        } catch (e) {
+          this.bug(e, s);
+        }
+      },
+      drain: (s: import("bun").Socket<Conn>) => {
+        try {
+          s.data?.onDrain();
+        } catch (e) {
+          this.bug(e, s);
+        }
+      },
+      end: (s: import("bun").Socket<Conn>) => {
+        try {
+          s.data?.onEof();
+        } catch (e) {
+          this.bug(e, s);
+        }
+      },
+      close: (s: import("bun").Socket<Conn>) => {
+        try {
+          s.data?.onClose();
+        } catch (e) {
+          this.bug(e, undefined);
+        }
+      },
       error: () => {},
     };
     const l =
@@ -180,6 +196,37 @@ export class Switch implements SwitchServices {
         ? Bun.listen<Conn>({ unix: ep.path, socket: handlers, allowHalfOpen: true })
         : Bun.listen<Conn>({ hostname: ep.host, port: ep.port, socket: handlers, allowHalfOpen: true });
     return l as unknown as SocketListener<undefined>;
+  }
+
+  private accept(
+    rt: VsRuntime,
+    s: import("bun").Socket<ClientConn | TcpConn | undefined>,
+    tcp: boolean,
+  ): void {
+    const cfg = rt.cfg;
+    if (rt.draining || (cfg.max_connections > 0 && rt.conns.size >= cfg.max_connections)) {
+      this.cluster.count("reject.max_connections");
+      if (!tcp) s.write(errorResponse(503, "max_connections"));
+      s.end();
+      return;
+    }
+    s.setNoDelay(true);
+    const c = tcp
+      ? new TcpConn(rt, s as import("bun").Socket<TcpConn>)
+      : new ClientConn(rt, s as import("bun").Socket<ClientConn>);
+    s.data = c;
+    rt.conns.add(c);
+  }
+
+  /** A defect must cost one connection, not the process: log it and cut that connection. */
+  private bug(e: unknown, s: { terminate(): void } | undefined): void {
+    this.cluster.count("switch.internal_error");
+    this.log.error("Report this bug: a connection handler failed", {
+      error: e instanceof Error ? e.stack : String(e),
+    });
+    try {
+      s?.terminate();
+    } catch {}
   }
 
   /** Actual ports of a virtual server's listeners (useful with port 0). */

@@ -6,6 +6,7 @@ import type { Endpoint } from "../config/types.ts";
 import type { HttpError } from "../http/errors.ts";
 import type { ResponseHead } from "../http/head.ts";
 import { HttpParser } from "../http/parser.ts";
+import { log } from "../log/logger.ts";
 import type { ServerState } from "../state/cluster.ts";
 import { Out } from "./out.ts";
 
@@ -164,13 +165,28 @@ export interface UpstreamOptions {
   now: () => number;
 }
 
+/** A defect in a server connection's handling costs that connection, not the process. */
+function guard(s: Socket<ServerConn>, f: () => void): void {
+  try {
+    f();
+  } catch (e) {
+    log.error("Report this bug: a server connection handler failed", {
+      server: s.data?.server.id,
+      error: e instanceof Error ? e.stack : String(e),
+    });
+    try {
+      s.terminate();
+    } catch {}
+  }
+}
+
 const handlers = {
-  open: (s: Socket<ServerConn>) => s.data.onOpen(s),
-  data: (s: Socket<ServerConn>, b: Buffer) => s.data.onData(b),
-  drain: (s: Socket<ServerConn>) => s.data.out.flush(),
-  close: (s: Socket<ServerConn>) => s.data.onClose(),
+  open: (s: Socket<ServerConn>) => guard(s, () => s.data.onOpen(s)),
+  data: (s: Socket<ServerConn>, b: Buffer) => guard(s, () => s.data.onData(b)),
+  drain: (s: Socket<ServerConn>) => guard(s, () => s.data.out.flush()),
+  close: (s: Socket<ServerConn>) => guard(s, () => s.data.onClose()),
   error: (_s: Socket<ServerConn>) => {},
-  connectError: (s: Socket<ServerConn>) => s.data.onClose(),
+  connectError: (s: Socket<ServerConn>) => guard(s, () => s.data.onClose()),
 };
 
 /** All connections tcpvs holds to one server. */
@@ -214,13 +230,18 @@ export class Upstream {
     this.opened++;
     this.server.totalConnections++;
     const ep = this.endpoint;
-    const p =
-      ep.kind === "unix"
-        ? Bun.connect<ServerConn>({ unix: ep.path, socket: handlers, data: c })
-        : Bun.connect<ServerConn>({ hostname: ep.host, port: ep.port, socket: handlers, data: c });
-    p.catch(() => {
-      // connectError already reported it.
-    });
+    try {
+      const p =
+        ep.kind === "unix"
+          ? Bun.connect<ServerConn>({ unix: ep.path, socket: handlers, data: c })
+          : Bun.connect<ServerConn>({ hostname: ep.host, port: ep.port, socket: handlers, data: c });
+      p.catch(() => {
+        // connectError already reported it.
+      });
+    } catch {
+      // Refused before trying (a bad address): report it like a refusal, after the caller has set up.
+      queueMicrotask(() => c.onClose());
+    }
     return c;
   }
 

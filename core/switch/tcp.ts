@@ -95,17 +95,21 @@ export class TcpConn implements LiveConn {
     this.deadline = svc.now() + this.rt.cfg.server_connect_timeout;
     const ep = target.endpoint;
     const data: UpSide = { conn: this, attempt };
-    const p =
-      ep.kind === "unix"
-        ? Bun.connect<UpSide>({ unix: ep.path, socket: upHandlers, data, allowHalfOpen: true })
-        : Bun.connect<UpSide>({
-            hostname: ep.host,
-            port: ep.port,
-            socket: upHandlers,
-            data,
-            allowHalfOpen: true,
-          });
-    p.catch(() => {});
+    try {
+      const p =
+        ep.kind === "unix"
+          ? Bun.connect<UpSide>({ unix: ep.path, socket: upHandlers, data, allowHalfOpen: true })
+          : Bun.connect<UpSide>({
+              hostname: ep.host,
+              port: ep.port,
+              socket: upHandlers,
+              data,
+              allowHalfOpen: true,
+            });
+      p.catch(() => {});
+    } catch {
+      queueMicrotask(() => this.onUpClose(attempt));
+    }
     const pp = this.rt.cfg.proxy_protocol;
     if (pp !== 0) {
       const sk = this.sock as unknown as { localAddress?: string; localPort?: number; remotePort?: number };

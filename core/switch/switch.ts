@@ -101,6 +101,8 @@ export class Switch implements SwitchServices {
     const key = `${pool}\u0000${server.id}`;
     let u = this.upstreams.get(key);
     if (!u || u.server !== server) {
+      // The pool was rebuilt (reload): the old state's idle connections go with it.
+      u?.closeIdle();
       const cfg = this.pools[pool]?.server.find((s) => s.name === server.id);
       u = new Upstream(server, cfg?.address ?? parseAddress(server.address), this.upOpts);
       this.upstreams.set(key, u);
@@ -245,10 +247,10 @@ export class Switch implements SwitchServices {
         const [pool, id] = key.split("\u0000") as [string, string];
         const cfg = pools[pool]?.server.find((s) => s.name === id);
         if (!cfg) {
-          u.closeAll();
+          u.closeIdle();
           this.upstreams.delete(key);
         } else if (cfg.address.text !== u.endpoint.text) {
-          u.closeAll();
+          u.closeIdle();
           u.endpoint = cfg.address;
         }
       }

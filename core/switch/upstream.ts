@@ -46,6 +46,8 @@ export class ServerConn {
   tunnel = false;
   /** Epoch ms: connect deadline while connecting, idle expiry while pooled. */
   deadline = 0;
+  /** The address it was opened to (a reload may move the server). */
+  target = "";
   /** Bound to one client connection (PROXY protocol): never pooled for others. */
   privateTo: unknown = undefined;
   private readPaused = false;
@@ -225,6 +227,7 @@ export class Upstream {
 
   connect(): ServerConn {
     const c = new ServerConn(this);
+    c.target = this.endpoint.text;
     c.deadline = this.opts.now() + this.opts.connectTimeout;
     this.connecting.add(c);
     this.opened++;
@@ -249,7 +252,13 @@ export class Upstream {
   release(c: ServerConn): void {
     c.owner = undefined;
     c.pauseRead(false);
-    if (!c.open || c.tunnel || c.privateTo !== undefined || this.idle.length >= this.opts.maxIdle) {
+    if (
+      !c.open ||
+      c.tunnel ||
+      c.privateTo !== undefined ||
+      c.target !== this.endpoint.text ||
+      this.idle.length >= this.opts.maxIdle
+    ) {
       c.close();
       return;
     }
@@ -275,6 +284,11 @@ export class Upstream {
       c.abort();
       o?.onUpFail(c, "connect_timeout");
     }
+  }
+
+  /** Close the pooled connections; exchanges in flight keep theirs (they close when done). */
+  closeIdle(): void {
+    for (const c of [...this.idle]) c.close();
   }
 
   closeAll(): void {

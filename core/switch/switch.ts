@@ -105,6 +105,8 @@ export class Switch implements SwitchServices {
     const key = `${pool}\u0000${server.id}`;
     let u = this.upstreams.get(key);
     if (!u || u.server !== server) {
+      // The pool was rebuilt (reload): the old state's idle connections go with it.
+      u?.closeIdle();
       const cfg = this.pools[pool]?.server.find((s) => s.name === server.id);
       u = new Upstream(server, cfg?.address ?? parseAddress(server.address), this.upOpts);
       this.upstreams.set(key, u);
@@ -159,24 +161,40 @@ export class Switch implements SwitchServices {
     type Conn = ClientConn | TcpConn | undefined;
     const handlers = {
       open: (s: import("bun").Socket<Conn>) => {
-        const cfg = rt.cfg;
-        if (rt.draining || (cfg.max_connections > 0 && rt.conns.size >= cfg.max_connections)) {
-          this.cluster.count("reject.max_connections");
-          if (!tcp) s.write(errorResponse(503, "max_connections"));
-          s.end();
-          return;
+        try {
+          this.accept(rt, s, tcp);
+        } catch (e) {
+          this.bug(e, s);
         }
-        s.setNoDelay(true);
-        const c = tcp
-          ? new TcpConn(rt, s as import("bun").Socket<TcpConn>)
-          : new ClientConn(rt, s as import("bun").Socket<ClientConn>);
-        s.data = c;
-        rt.conns.add(c);
       },
-      data: (s: import("bun").Socket<Conn>, d: Buffer) => s.data?.onData(d),
-      drain: (s: import("bun").Socket<Conn>) => s.data?.onDrain(),
-      end: (s: import("bun").Socket<Conn>) => s.data?.onEof(),
-      close: (s: import("bun").Socket<Conn>) => s.data?.onClose(),
+      data: (s: import("bun").Socket<Conn>, d: Buffer) => {
+        try {
+          s.data?.onData(d);
+        } catch (e) {
+          this.bug(e, s);
+        }
+      },
+      drain: (s: import("bun").Socket<Conn>) => {
+        try {
+          s.data?.onDrain();
+        } catch (e) {
+          this.bug(e, s);
+        }
+      },
+      end: (s: import("bun").Socket<Conn>) => {
+        try {
+          s.data?.onEof();
+        } catch (e) {
+          this.bug(e, s);
+        }
+      },
+      close: (s: import("bun").Socket<Conn>) => {
+        try {
+          s.data?.onClose();
+        } catch (e) {
+          this.bug(e, undefined);
+        }
+      },
       error: () => {},
     };
     const l =
@@ -184,6 +202,37 @@ export class Switch implements SwitchServices {
         ? Bun.listen<Conn>({ unix: ep.path, socket: handlers, allowHalfOpen: true })
         : Bun.listen<Conn>({ hostname: ep.host, port: ep.port, socket: handlers, allowHalfOpen: true });
     return l as unknown as SocketListener<undefined>;
+  }
+
+  private accept(
+    rt: VsRuntime,
+    s: import("bun").Socket<ClientConn | TcpConn | undefined>,
+    tcp: boolean,
+  ): void {
+    const cfg = rt.cfg;
+    if (rt.draining || (cfg.max_connections > 0 && rt.conns.size >= cfg.max_connections)) {
+      this.cluster.count("reject.max_connections");
+      if (!tcp) s.write(errorResponse(503, "max_connections"));
+      s.end();
+      return;
+    }
+    s.setNoDelay(true);
+    const c = tcp
+      ? new TcpConn(rt, s as import("bun").Socket<TcpConn>)
+      : new ClientConn(rt, s as import("bun").Socket<ClientConn>);
+    s.data = c;
+    rt.conns.add(c);
+  }
+
+  /** A defect must cost one connection, not the process: log it and cut that connection. */
+  private bug(e: unknown, s: { terminate(): void } | undefined): void {
+    this.cluster.count("switch.internal_error");
+    this.log.error("Report this bug: a connection handler failed", {
+      error: e instanceof Error ? e.stack : String(e),
+    });
+    try {
+      s?.terminate();
+    } catch {}
   }
 
   /** Actual ports of a virtual server's listeners (useful with port 0). */
@@ -202,10 +251,10 @@ export class Switch implements SwitchServices {
         const [pool, id] = key.split("\u0000") as [string, string];
         const cfg = pools[pool]?.server.find((s) => s.name === id);
         if (!cfg) {
-          u.closeAll();
+          u.closeIdle();
           this.upstreams.delete(key);
         } else if (cfg.address.text !== u.endpoint.text) {
-          u.closeAll();
+          u.closeIdle();
           u.endpoint = cfg.address;
         }
       }

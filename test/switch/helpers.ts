@@ -307,12 +307,29 @@ export async function exchange(
         s.end();
         done();
       },
+      drain: () => {
+        const w = drained;
+        drained = undefined;
+        w?.();
+      },
       error: () => {},
     },
   });
+  let drained: (() => void) | undefined;
   const parts = Array.isArray(wire) ? wire : [wire];
   for (const p of parts) {
-    sock.write(p);
+    // Bun's write is unbuffered: what the kernel did not take must be written again after drain.
+    let rest = typeof p === "string" ? Buffer.from(p, "latin1") : p;
+    for (let i = 0; i < 100_000 && rest.byteLength > 0 && !closed; i++) {
+      const n = sock.write(rest);
+      if (n < 0) break;
+      rest = rest.subarray(n);
+      if (rest.byteLength > 0)
+        await new Promise<void>((res) => {
+          drained = res;
+          setTimeout(res, 200);
+        });
+    }
     if (parts.length > 1) await Bun.sleep(5);
   }
   if (opts.halfClose) sock.shutdown();

@@ -231,3 +231,34 @@ test("cookie persistence: Set-Cookie names the server and is honoured while it i
   expect(y.responses[0]?.body).toStartWith("hello from b1");
   expect(y.responses[0]?.headers["set-cookie"]).toBe("SRV=b1; Path=/");
 });
+
+test("a server sending a body to HEAD does not poison the next request on that connection", async () => {
+  const b = new TestBackend("b1", (h) =>
+    h.method === "HEAD" ? { raw: "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nextra" } : undefined,
+  );
+  r = await rig({ web: [b] });
+  const h = await exchange(r.port, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", { method: "HEAD" });
+  expect(h.responses[0]?.status).toBe(200);
+  await Bun.sleep(20);
+  const g = await exchange(r.port, GET("/next"));
+  expect(g.responses[0]?.body).toBe("hello from b1 /next");
+});
+
+test("a clean response head is passed on byte for byte; one with hop-by-hop fields is rebuilt", async () => {
+  const b = new TestBackend("b1", (h) =>
+    h.target === "/raw"
+      ? {
+          raw: "HTTP/1.1 200 Fine\r\nX-Mixed-Case: Yes\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok",
+        }
+      : {
+          raw: "HTTP/1.1 200 Fine\r\nX-Mixed-Case: Yes\r\nKeep-Alive: timeout=5\r\nContent-Length: 2\r\n\r\nok",
+        },
+  );
+  r = await rig({ web: [b] });
+  const raw = await exchange(r.port, GET("/raw"));
+  expect(raw.raw).toBe(
+    "HTTP/1.1 200 Fine\r\nX-Mixed-Case: Yes\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok",
+  );
+  const rebuilt = await exchange(r.port, GET("/rebuilt"));
+  expect(rebuilt.raw).toBe("HTTP/1.1 200 Fine\r\nx-mixed-case: Yes\r\ncontent-length: 2\r\n\r\nok");
+});

@@ -62,6 +62,7 @@ export class Daemon {
     this.switch = new Switch({
       cluster: this.cluster,
       schedulerFor: (pool) => this.scheduling.get(pool)?.scheduler,
+      cookieFor: (pool) => this.scheduling.get(pool)?.cookie,
       pools: o.config.pool,
       log: o.log,
       observe: (vs, pool, status, seconds) => this.observe(vs, pool ?? "", status, seconds),

@@ -299,18 +299,6 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     const pool = this.pool;
     if (!pool) return undefined;
     const svc = this.rt.svc;
-    const cookie = svc.poolConfig(pool.name)?.scheduler_options.cookie;
-    if (typeof cookie === "string" && this.req) {
-      const v = cookieValue(headerOf(this.req, "cookie"), cookie);
-      if (v !== undefined) {
-        let id = v;
-        try {
-          id = decodeURIComponent(v);
-        } catch {}
-        const s = pool.server(id);
-        if (s?.up) return { server: s, upstream: svc.upstream(pool.name, s) };
-      }
-    }
     // keepalived's sorry_server: while the pool has lost quorum, traffic goes there, not to the few left.
     if (!pool.quorumUp) {
       const sorry = svc.sorry(pool.name);
@@ -421,10 +409,14 @@ export class ClientConn implements UpstreamOwner, LiveConn {
       !this.clientEof;
     this.dechunk = req.versionMinor === 0 && h.chunked && !bodiless;
     let setCookie: string | undefined;
-    const cookie = this.pool ? this.rt.svc.poolConfig(this.pool.name)?.scheduler_options.cookie : undefined;
-    if (typeof cookie === "string" && this.server && this.server.pool === this.pool?.name) {
-      const want = encodeURIComponent(this.server.id);
-      if (cookieValue(headerOf(req, "cookie"), cookie) !== want) setCookie = `${cookie}=${want}; Path=/`;
+    // Cookie persistence: the scheduler honours the cookie; the switch inserts it when it is missing
+    // or names another server (HAProxy's `cookie NAME insert`). Values are opaque hashes of the id.
+    const cookie = this.pool ? this.rt.svc.cookieFor?.(this.pool.name) : undefined;
+    if (cookie && this.server && this.server.pool === this.pool?.name) {
+      const want = cookie.value(this.server);
+      if (cookieValue(headerOf(req, "cookie"), cookie.name) !== want) {
+        setCookie = `${cookie.name}=${want}; Path=/; HttpOnly`;
+      }
     }
     const ro = { keepAlive: this.respKeep, clientMinor: req.versionMinor, dechunk: this.dechunk, setCookie };
     const p = this.up?.parser;

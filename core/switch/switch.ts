@@ -5,6 +5,7 @@
 import type { SocketListener } from "bun";
 import type { Endpoint, PoolConfig, VirtualServerConfig } from "../config/types.ts";
 import { log as defaultLog, type Logger } from "../log/logger.ts";
+import type { CookieInsert } from "../sched/CookiePersistence.ts";
 import type { Scheduler } from "../sched/types.ts";
 import { type Cluster, ServerState } from "../state/cluster.ts";
 import { ClientConn } from "./listener.ts";
@@ -35,6 +36,8 @@ export interface SwitchOptions {
   upstreamMaxIdle?: number;
   /** How long an idle server connection is kept, ms (default 30000). */
   upstreamIdleTimeout?: number;
+  /** Cookie-insert persistence of a pool (from createPoolScheduling). */
+  cookieFor?(pool: string): CookieInsert | undefined;
   /** Told of every finished request (metrics). */
   observe?(vs: string, pool: string | undefined, status: number, seconds: number): void;
 }
@@ -70,12 +73,14 @@ export class Switch implements SwitchServices {
   private readonly timer: ReturnType<typeof setInterval>;
   private readonly upOpts;
   readonly observe: SwitchServices["observe"];
+  readonly cookieFor: SwitchServices["cookieFor"];
 
   constructor(opts: SwitchOptions) {
     this.cluster = opts.cluster;
     this.log = (opts.log ?? defaultLog).child({ subsystem: "switch" });
     this.schedFor = opts.schedulerFor;
     this.observe = opts.observe;
+    this.cookieFor = opts.cookieFor;
     this.pools = opts.pools ?? {};
     this.upOpts = {
       maxIdle: opts.upstreamMaxIdle ?? 128,

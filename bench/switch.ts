@@ -1,15 +1,23 @@
 // Benchmark of the L7 switch against HAProxy and the backends direct (see
-// /work/shared/notes/performance-baseline.md for the method): two nginx backends and wrk on CPU 0,
-// the proxy under test alone on CPU 1, small keep-alive requests, CPU per request from /proc.
-// Usage: bun bench/switch.ts [seconds=5] [connections=50] [rounds=1]
+// ../shared/notes/performance-baseline.md for the method): two nginx backends and wrk on CPU 0, the
+// proxy under test alone on CPU 1, keep-alive requests, CPU per request from /proc. tcpvs runs as
+// the real `tcpvs serve` (config, schedulers, metrics hook and all), not a stripped harness.
+// Scenarios: small responses at 10, 50 and 200 connections, 64 KiB and 1 MiB bodies at 10.
+// Usage: bun bench/switch.ts [seconds=5] [rounds=1]
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const seconds = Number(process.argv[2] ?? 5);
-const conns = Number(process.argv[3] ?? 50);
-const rounds = Number(process.argv[4] ?? 1);
+const rounds = Number(process.argv[3] ?? 1);
+const SCENARIOS = [
+  { label: "small, 10 conns", path: "/", conns: 10 },
+  { label: "small, 50 conns", path: "/", conns: 50 },
+  { label: "small, 200 conns", path: "/", conns: 200 },
+  { label: "64 KiB, 10 conns", path: "/64k", conns: 10 },
+  { label: "1 MiB, 10 conns", path: "/1m", conns: 10 },
+];
 const base = 20000 + Math.floor(Math.random() * 5000) * 2;
 const ports = {
   nginx1: base,
@@ -54,7 +62,9 @@ error_log ${dir}/nginx${port}.err warn;
 events { worker_connections 4096; }
 http { access_log off; keepalive_requests 1000000; keepalive_timeout 60s;
   client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};
-  server { listen 127.0.0.1:${port} reuseport; location / { return 200 "hello\\n"; } } }`;
+  server { listen 127.0.0.1:${port} reuseport; root ${dir};
+    location = / { return 200 "hello\\n"; }
+    location /64k { try_files /64k =404; } location /1m { try_files /1m =404; } } }`;
 }
 
 const haproxyConf = `global
@@ -85,9 +95,36 @@ listen tcp
   server n2 127.0.0.1:${ports.nginx2}
 `;
 
+function tcpvsConf(): string {
+  const servers = [ports.nginx1, ports.nginx2]
+    .map((p, i) => `  [[pool.web.server]]\n  name = "n${i + 1}"\n  address = "127.0.0.1:${p}"\n`)
+    .join("");
+  return `[global]
+control = "unix:${dir}/control.sock"
+log_level = "warn"
+[[virtual_server]]
+name = "http"
+listen = ["127.0.0.1:${ports.tcpvs}"]
+mode = "http"
+pool = "web"
+max_connections = 8000
+  [[virtual_server.rule]]
+  path_prefix = "/never/"
+  pool = "web"
+[[virtual_server]]
+name = "tcp"
+listen = ["127.0.0.1:${ports.tcpvsTcp}"]
+mode = "tcp"
+pool = "web"
+[pool.web]
+scheduler = "rr"
+${servers}`;
+}
+
 interface Result {
   name: string;
   rps: number;
+  mbps: number;
   p50: number;
   p99: number;
   cpuUs: number;
@@ -100,7 +137,19 @@ function ms(s: string): number {
   return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
 }
 
-async function wrk(name: string, port: number, pid: number | undefined): Promise<Result> {
+function mb(s: string): number {
+  const m = /([0-9.]+)(B|KB|MB|GB)/.exec(s);
+  if (!m) return Number.NaN;
+  return Number(m[1]) * ({ B: 1e-6, KB: 1 / 1024, MB: 1, GB: 1024 }[m[2]!] ?? 1);
+}
+
+async function wrk(
+  name: string,
+  port: number,
+  pid: number | undefined,
+  path: string,
+  conns: number,
+): Promise<Result> {
   const before = pid ? cpuTicks(pid) : 0;
   const p = Bun.spawn(
     [
@@ -112,7 +161,7 @@ async function wrk(name: string, port: number, pid: number | undefined): Promise
       `-c${conns}`,
       `-d${seconds}s`,
       "--latency",
-      `http://127.0.0.1:${port}/`,
+      `http://127.0.0.1:${port}${path}`,
     ],
     { stdout: "pipe", stderr: "pipe" },
   );
@@ -126,6 +175,7 @@ async function wrk(name: string, port: number, pid: number | undefined): Promise
   return {
     name,
     rps: Number(/Requests\/sec:\s+([0-9.]+)/.exec(out)?.[1] ?? 0),
+    mbps: mb(/Transfer\/sec:\s+(\S+)/.exec(out)?.[1] ?? ""),
     p50: ms(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? ""),
     p99: ms(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? ""),
     cpuUs: pid && total > 0 ? (((after - before) / TICK) * 1e6) / total : Number.NaN,
@@ -133,79 +183,76 @@ async function wrk(name: string, port: number, pid: number | undefined): Promise
 }
 
 async function main(): Promise<void> {
+  writeFileSync(join(dir, "64k"), Buffer.alloc(64 * 1024, 120));
+  writeFileSync(join(dir, "1m"), Buffer.alloc(1024 * 1024, 120));
   for (const p of [ports.nginx1, ports.nginx2]) {
     writeFileSync(join(dir, `nginx${p}.conf`), nginxConf(p));
     spawn(`nginx${p}`, ["nginx", "-c", join(dir, `nginx${p}.conf`), "-p", dir], 0);
   }
   writeFileSync(join(dir, "haproxy.cfg"), haproxyConf);
   const hap = spawn("haproxy", ["haproxy", "-f", join(dir, "haproxy.cfg")], 1);
-  const server = `${import.meta.dir}/switch-server.ts`;
-  const tv = spawn(
-    "tcpvs",
-    [process.execPath, server, String(ports.tcpvs), "http", String(ports.nginx1), String(ports.nginx2)],
-    1,
-  );
-  const tvTcp = spawn(
-    "tcpvs-tcp",
-    [process.execPath, server, String(ports.tcpvsTcp), "tcp", String(ports.nginx1), String(ports.nginx2)],
-    1,
-  );
+  writeFileSync(join(dir, "tcpvs.toml"), tcpvsConf());
+  const main = join(import.meta.dir, "../cmd/main.ts");
+  const tv = spawn("tcpvs", [process.execPath, main, "serve", "-c", join(dir, "tcpvs.toml")], 1);
   for (const p of Object.values(ports)) await waitPort(p);
   const contenders: Array<[string, number, number | undefined]> = [
     ["nginx direct", ports.nginx1, undefined],
     ["haproxy http", ports.haproxy, hap.pid],
     ["tcpvs http", ports.tcpvs, tv.pid],
     ["haproxy tcp", ports.haproxyTcp, hap.pid],
-    ["tcpvs tcp", ports.tcpvsTcp, tvTcp.pid],
+    ["tcpvs tcp", ports.tcpvsTcp, tv.pid],
   ];
   // Warm up (JIT, pools), then measure in rotating order.
   for (const [name, port, pid] of contenders) if (name.startsWith("tcpvs")) await wrkShort(name, port, pid);
-  const all = new Map<string, Result[]>();
-  for (let r = 0; r < rounds; r++) {
-    const order = [...contenders.slice(r % contenders.length), ...contenders.slice(0, r % contenders.length)];
-    for (const [name, port, pid] of order) {
-      const res = await wrk(name, port, pid);
-      all.set(name, [...(all.get(name) ?? []), res]);
-    }
-  }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const rows = contenders.map(([name]) => {
-    const rs = all.get(name)!;
-    return {
-      name,
-      rps: median(rs.map((x) => x.rps)),
-      p50: median(rs.map((x) => x.p50)),
-      p99: median(rs.map((x) => x.p99)),
-      cpuUs: median(rs.map((x) => x.cpuUs)),
-    };
-  });
-  console.log(
-    `\n${conns} connections, ${seconds}s x ${rounds} round(s), small keep-alive GET, proxy on CPU 1\n`,
-  );
-  console.log("| contender | req/s | p50 ms | p99 ms | CPU µs/req |");
-  console.log("|---|---|---|---|---|");
-  for (const r of rows)
+  for (const sc of SCENARIOS) {
+    const all = new Map<string, Result[]>();
+    for (let r = 0; r < rounds; r++) {
+      const order = [
+        ...contenders.slice(r % contenders.length),
+        ...contenders.slice(0, r % contenders.length),
+      ];
+      for (const [name, port, pid] of order) {
+        const res = await wrk(name, port, pid, sc.path, sc.conns);
+        all.set(name, [...(all.get(name) ?? []), res]);
+      }
+    }
+    const rows = contenders.map(([name]) => {
+      const rs = all.get(name)!;
+      const pick = (f: (x: Result) => number) => median(rs.map(f));
+      return {
+        name,
+        rps: pick((x) => x.rps),
+        mbps: pick((x) => x.mbps),
+        p50: pick((x) => x.p50),
+        p99: pick((x) => x.p99),
+        cpuUs: pick((x) => x.cpuUs),
+      };
+    });
+    console.log(`\n${sc.label} (GET ${sc.path}), ${seconds}s x ${rounds} round(s), proxies on CPU 1\n`);
+    console.log("| contender | req/s | MB/s | p50 ms | p99 ms | CPU µs/req |");
+    console.log("|---|---|---|---|---|---|");
+    for (const r of rows) {
+      const cpu = Number.isNaN(r.cpuUs) ? "-" : r.cpuUs.toFixed(1);
+      console.log(
+        `| ${r.name} | ${r.rps.toFixed(0)} | ${r.mbps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${cpu} |`,
+      );
+    }
+    const get = (n: string) => rows.find((r) => r.name === n)!;
+    const ratio = (a: number, b: number) => (a / b).toFixed(2);
     console.log(
-      `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${Number.isNaN(r.cpuUs) ? "-" : r.cpuUs.toFixed(1)} |`,
+      `\ntcpvs/haproxy: http req/s ${ratio(get("tcpvs http").rps, get("haproxy http").rps)}, ` +
+        `http CPU/req ${ratio(get("tcpvs http").cpuUs, get("haproxy http").cpuUs)}, ` +
+        `tcp req/s ${ratio(get("tcpvs tcp").rps, get("haproxy tcp").rps)}`,
     );
-  const get = (n: string) => rows.find((r) => r.name === n)!;
-  console.log(
-    `\ntcpvs/haproxy http req/s ratio: ${(get("tcpvs http").rps / get("haproxy http").rps).toFixed(2)}`,
-  );
-  console.log(
-    `tcpvs/haproxy http CPU/req ratio: ${(get("tcpvs http").cpuUs / get("haproxy http").cpuUs).toFixed(2)}`,
-  );
-  console.log(`tcpvs/haproxy tcp req/s ratio: ${(get("tcpvs tcp").rps / get("haproxy tcp").rps).toFixed(2)}`);
+  }
 }
 
 async function wrkShort(name: string, port: number, pid: number | undefined): Promise<void> {
-  const p = Bun.spawn(
-    ["taskset", "-c", "0", "wrk", "-t1", `-c${conns}`, "-d2s", `http://127.0.0.1:${port}/`],
-    {
-      stdout: "ignore",
-      stderr: "ignore",
-    },
-  );
+  const p = Bun.spawn(["taskset", "-c", "0", "wrk", "-t1", "-c50", "-d2s", `http://127.0.0.1:${port}/`], {
+    stdout: "ignore",
+    stderr: "ignore",
+  });
   await p.exited;
   void name;
   void pid;

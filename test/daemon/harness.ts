@@ -238,3 +238,90 @@ export async function curl(url: string, extra: string[] = []): Promise<{ code: n
   const out = await new Response(p.stdout).text();
   return { code: await p.exited, out };
 }
+
+/** One raw HTTP/1.1 keep-alive connection: send GETs one at a time, read the Content-Length body. */
+export class KeepAlive {
+  private buf = "";
+  private waiter: (() => void) | undefined;
+  closed = false;
+  private constructor(private readonly sock: import("bun").Socket<undefined>) {}
+
+  static async open(port: number): Promise<KeepAlive> {
+    let ka: KeepAlive | undefined;
+    const sock = await Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        data(_s, d) {
+          if (!ka) return;
+          ka.buf += d.toString();
+          ka.waiter?.();
+        },
+        close() {
+          if (!ka) return;
+          ka.closed = true;
+          ka.waiter?.();
+        },
+      },
+    });
+    ka = new KeepAlive(sock);
+    return ka;
+  }
+
+  async get(path: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
+    if (this.closed) throw new Error("keep-alive connection closed before the request");
+    this.sock.write(`GET ${path} HTTP/1.1\r\nHost: test\r\n\r\n`);
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const head = this.buf.indexOf("\r\n\r\n");
+      if (head >= 0) {
+        const len = Number(/content-length:\s*(\d+)/i.exec(this.buf.slice(0, head))?.[1] ?? "0");
+        if (this.buf.length >= head + 4 + len) {
+          const status = Number(this.buf.slice(9, 12));
+          const body = this.buf.slice(head + 4, head + 4 + len);
+          this.buf = this.buf.slice(head + 4 + len);
+          return { status, body };
+        }
+      }
+      if (this.closed) throw new Error(`connection closed mid-response: ${JSON.stringify(this.buf)}`);
+      if (Date.now() > end) throw new Error(`no response within ${timeoutMs} ms`);
+      await new Promise<void>((r) => {
+        this.waiter = r;
+        setTimeout(r, 50);
+      });
+    }
+  }
+
+  close(): void {
+    this.sock.end();
+  }
+}
+
+/** A steady trickle of requests until stopped; counts outcomes. */
+export function steadyLoad(url: string, everyMs = 10) {
+  const r = { ok: 0, failed: 0, errors: [] as string[], stop: async () => {} };
+  let running = true;
+  const loop = (async () => {
+    const end = Date.now() + 60_000;
+    while (running && Date.now() < end) {
+      try {
+        const res = await fetch(url, { headers: { connection: "close" } });
+        await res.text();
+        if (res.status === 200) r.ok++;
+        else {
+          r.failed++;
+          r.errors.push(`status ${res.status}`);
+        }
+      } catch (e) {
+        r.failed++;
+        r.errors.push(String(e));
+      }
+      await Bun.sleep(everyMs);
+    }
+  })();
+  r.stop = async () => {
+    running = false;
+    await loop;
+  };
+  return r;
+}

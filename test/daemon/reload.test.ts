@@ -1,0 +1,139 @@
+// Reload on a running daemon: a broken file is refused (SIGHUP logs why, `status reload` returns the
+// errors and exit 1) while traffic carries on; a good file adds a rule and a pool without dropping an
+// established keep-alive connection, opens a new listener and closes a removed one.
+
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import {
+  type Backend,
+  backend,
+  configText,
+  type ConfigOptions,
+  exitWithin,
+  freePort,
+  KeepAlive,
+  killIfRunning,
+  type Proc,
+  runTcpvs,
+  startServe,
+  statusJson,
+  steadyLoad,
+  tempDir,
+  waitLine,
+  writeConfig,
+} from "./harness.ts";
+
+let p: Proc | undefined;
+let backends: Backend[] = [];
+let extra: Backend;
+let tmp: ReturnType<typeof tempDir>;
+let file = "";
+let base: ConfigOptions;
+const BROKEN = `\n[pool.broken]\nscheduler = "no-such-scheduler"\n`;
+
+beforeAll(async () => {
+  tmp = tempDir();
+  backends = [backend("b1"), backend("b2")];
+  extra = backend("static1");
+  base = {
+    port: freePort(),
+    control: `unix:${tmp.dir}/control.sock`,
+    backends,
+    checkInterval: "5s",
+  };
+  file = writeConfig(tmp.dir, configText(base));
+  p = await startServe(file);
+});
+
+afterAll(async () => {
+  if (p) {
+    p.proc.kill("SIGTERM");
+    await exitWithin(p, 8000);
+  }
+  killIfRunning(p);
+  for (const b of [...backends, extra]) b.stop();
+  tmp.cleanup();
+});
+
+test("SIGHUP with a broken file logs its errors and traffic carries on without a failure", async () => {
+  const load = steadyLoad(`http://127.0.0.1:${base.port}/`);
+  await Bun.sleep(200);
+  writeConfig(tmp.dir, configText(base) + BROKEN);
+  const from = p!.lines.length;
+  p!.proc.kill("SIGHUP");
+  await waitLine(p!, /reload refused/, 5000, from);
+  expect(p!.lines.slice(from).join("\n")).toContain("no-such-scheduler");
+  await Bun.sleep(300);
+  await load.stop();
+  expect(load.errors).toEqual([]);
+  expect(load.ok).toBeGreaterThan(5);
+  expect(p!.proc.exitCode).toBeNull();
+}, 20_000);
+
+test("status reload with a broken file returns the errors to the caller, exit 1", async () => {
+  writeConfig(tmp.dir, configText(base) + BROKEN);
+  const r = await runTcpvs(["status", "reload", "--control", base.control]);
+  expect(r.code).toBe(1);
+  expect(r.out).toContain("reload refused");
+  expect(r.out).toContain("no-such-scheduler");
+  const ok = await fetch(`http://127.0.0.1:${base.port}/`);
+  expect(ok.status).toBe(200);
+  await ok.text();
+}, 20_000);
+
+test("a good file adds a rule and a pool, keeps keep-alive connections, opens and closes listeners", async () => {
+  const ka = await KeepAlive.open(base.port);
+  const first = await ka.get("/static/a");
+  expect(first.status).toBe(200);
+  expect(["b1\n", "b2\n"]).toContain(first.body);
+
+  // Step 1: a new rule and pool, and a second virtual server on a new port.
+  const port2 = freePort();
+  const addPool = `
+[pool.static]
+scheduler = "rr"
+  [[pool.static.server]]
+  name = "static1"
+  address = "${extra.address}"
+
+[[virtual_server]]
+name = "second"
+listen = ["127.0.0.1:${port2}"]
+mode = "http"
+pool = "static"
+`;
+  const rule = `
+  [[virtual_server.rule]]
+  path_prefix = "/static/"
+  pool = "static"
+`;
+  writeConfig(tmp.dir, configText({ ...base, vsExtra: rule, extra: addPool }));
+  const r = await runTcpvs(["status", "reload", "--control", base.control]);
+  expect(r.code).toBe(0);
+  expect(r.out).toContain("reloaded");
+
+  // The established connection still works and now follows the new rule.
+  const second = await ka.get("/static/b");
+  expect(second).toEqual({ status: 200, body: "static1\n" });
+  const other = await ka.get("/dynamic");
+  expect(["b1\n", "b2\n"]).toContain(other.body);
+  // The new listener accepts.
+  const viaNew = await fetch(`http://127.0.0.1:${port2}/`);
+  expect(await viaNew.text()).toBe("static1\n");
+  const s = await statusJson(base.control);
+  expect(s.pools.map((x) => x.name).sort()).toEqual(["app", "static"]);
+  expect(s.listeners.map((l) => l.virtual_server).sort()).toEqual(["second", "web"]);
+
+  // Step 2: remove the second virtual server: its port stops accepting, the first keeps serving.
+  writeConfig(tmp.dir, configText({ ...base, vsExtra: rule, extra: addPool.split("[[virtual_server]]")[0] }));
+  expect((await runTcpvs(["status", "reload", "--control", base.control])).code).toBe(0);
+  let refused = false;
+  try {
+    const res = await fetch(`http://127.0.0.1:${port2}/`, { headers: { connection: "close" } });
+    await res.text();
+  } catch {
+    refused = true;
+  }
+  expect(refused).toBe(true);
+  expect((await ka.get("/static/c")).body).toBe("static1\n");
+  ka.close();
+}, 30_000);

@@ -114,7 +114,7 @@ export function killIfRunning(p: Proc | undefined): void {
 /** An HTTP backend answering its name; `delay` paths (prefix /slow) answer after delayMs. */
 export interface Backend {
   name: string;
-  server: Server;
+  server: Server<undefined>;
   address: string;
   hits: number;
   slowStarted: number;
@@ -127,7 +127,7 @@ export function backend(name: string, delayMs = 1000): Backend {
     hits: 0,
     slowStarted: 0,
     address: "",
-    server: undefined as unknown as Server,
+    server: undefined as unknown as Server<undefined>,
     stop: () => b.server.stop(true),
   };
   b.server = Bun.serve({

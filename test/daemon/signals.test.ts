@@ -4,7 +4,6 @@
 
 import { afterEach, expect, test } from "bun:test";
 import {
-  type Backend,
   backend,
   configText,
   exitWithin,

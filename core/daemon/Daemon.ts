@@ -131,7 +131,8 @@ export class Daemon {
         })),
       }),
       actions: {
-        reload: () => this.reload(),
+        // The control handler emits the reload event itself: do not announce it twice.
+        reload: () => this.applyReload(),
         checkNow: async (pool, server) => {
           const outcomes = await this.monitor.checkNow(pool, server);
           const failed = outcomes.find((o) => !o.ok);
@@ -165,8 +166,18 @@ export class Daemon {
     return this.switch.ports(vs);
   }
 
-  /** Re-read the config; a bad one is refused with its errors and the old one keeps serving. */
-  reload(): Promise<{ ok: boolean; errors?: string[] }> {
+  /** Re-read the config (SIGHUP); a bad one is refused with its errors and the old one keeps serving. */
+  async reload(): Promise<{ ok: boolean; errors?: string[] }> {
+    const r = await this.applyReload();
+    const at = Date.now();
+    this.cluster.emit(
+      r.ok ? { type: "reload", ok: true, at } : { type: "reload", ok: false, errors: r.errors ?? [], at },
+    );
+    return r;
+  }
+
+  /** One reload at a time: a second request while one runs gets the same outcome. */
+  private applyReload(): Promise<{ ok: boolean; errors?: string[] }> {
     this.reloading ??= this.doReload().finally(() => {
       this.reloading = undefined;
     });
@@ -185,7 +196,6 @@ export class Daemon {
         ? (e as Error).message.split("\n").slice(1)
         : [(e as Error).message];
       this.log.error("reload refused: the running config stays", { errors });
-      this.cluster.emit({ type: "reload", ok: false, errors, at: Date.now() });
       this.o.notify?.("READY=1");
       return { ok: false, errors };
     }
@@ -200,12 +210,10 @@ export class Daemon {
     } catch (e) {
       const errors = [(e as Error).message];
       this.log.error("reload failed part-way", { errors });
-      this.cluster.emit({ type: "reload", ok: false, errors, at: Date.now() });
       this.o.notify?.("READY=1");
       return { ok: false, errors };
     }
     this.log.info("config reloaded", { config: this.o.file, sha256: this.hash.slice(0, 12) });
-    this.cluster.emit({ type: "reload", ok: true, at: Date.now() });
     this.o.notify?.("READY=1");
     return { ok: true };
   }

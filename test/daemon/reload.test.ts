@@ -14,6 +14,7 @@ import {
   killIfRunning,
   type Proc,
   runTcpvs,
+  spawnTcpvs,
   startServe,
   statusJson,
   steadyLoad,
@@ -137,3 +138,23 @@ pool = "static"
   expect((await ka.get("/static/c")).body).toBe("static1\n");
   ka.close();
 }, 30_000);
+
+test("watchers see exactly one reload event per reload, by signal or by the control channel", async () => {
+  writeConfig(tmp.dir, configText(base));
+  const w = spawnTcpvs(["status", "--watch", "--json", "--control", base.control]);
+  try {
+    await Bun.sleep(400);
+    const from = w.lines.length;
+    expect((await runTcpvs(["status", "reload", "--control", base.control])).code).toBe(0);
+    p!.proc.kill("SIGHUP");
+    await waitLine(p!, /config reloaded/, 5000, p!.lines.length - 1);
+    await Bun.sleep(300);
+    const reloads = w.lines
+      .slice(from)
+      .map((l) => JSON.parse(l) as { type: string; ok?: boolean })
+      .filter((e) => e.type === "reload");
+    expect(reloads).toEqual([expect.objectContaining({ ok: true }), expect.objectContaining({ ok: true })]);
+  } finally {
+    killIfRunning(w);
+  }
+}, 20_000);

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { str } from "../core/cli/flags.ts";
+import { str, UsageError } from "../core/cli/flags.ts";
 import { findConfig, loadConfig, parseConfig } from "../core/config/load.ts";
 import { Daemon } from "../core/daemon/Daemon.ts";
 import { demoConfigText } from "../core/daemon/demo.ts";
@@ -32,9 +32,12 @@ Exit codes: 0 stopped cleanly, 1 could not start, 2 usage or config error.`,
     let cleanup = () => {};
     let daemon: Daemon;
     if (flags.demo) {
+      const portText = str(flags, "port") ?? "8080";
+      const port = Number(portText);
+      if (!/^\d+$/.test(portText) || port < 1 || port > 65535)
+        throw new UsageError(`invalid --port "${portText}": give a port from 1 to 65535`);
       const backends = startDemoBackends(2);
       const dir = mkdtempSync(join(tmpdir(), "tcpvs-demo-"));
-      const port = Number(str(flags, "port") ?? 8080);
       const text = demoConfigText(backends.addresses, port, join(dir, "control.sock"));
       const config = parseConfig(text, "<demo>");
       daemon = new Daemon({
@@ -57,6 +60,8 @@ Exit codes: 0 stopped cleanly, 1 could not start, 2 usage or config error.`,
           "  stop:   Ctrl-C\n",
       );
     } else {
+      if (str(flags, "port") !== undefined)
+        throw new UsageError("--port applies only with --demo; set the listen address in the config");
       const file = findConfig(str(flags, "config"));
       const { config, hash } = loadConfig(file);
       daemon = new Daemon({ file, config, hash, log, version: VERSION, notify: sdNotify });

@@ -45,6 +45,7 @@ export class Daemon {
   private readonly vrrp: VrrpBridge;
   private control: ControlServer | undefined;
   private metricsServer: MetricsServer | undefined;
+  private started = false;
   private reloading: Promise<{ ok: boolean; errors?: string[] }> | undefined;
 
   constructor(o: DaemonOptions) {
@@ -149,6 +150,7 @@ export class Daemon {
     });
     if (this.config.global.metrics)
       this.metricsServer = MetricsServer.start(this.config.global.metrics, this.metrics, this.log);
+    this.started = true;
     this.o.notify?.("READY=1");
     this.log.info("tcpvs serving", {
       config: this.o.file,
@@ -241,10 +243,12 @@ export class Daemon {
   /** Stop accepting, resign VRRP, let requests in flight finish within the grace period. */
   async stop(graceMs = this.config.global.grace): Promise<void> {
     this.o.notify?.("STOPPING=1");
-    this.log.info("tcpvs stopping", { grace_ms: graceMs });
+    // A start that failed is unwound silently: "stopping" would read as if it had been running.
+    if (this.started) this.log.info("tcpvs stopping", { grace_ms: graceMs });
     this.monitor.stop();
     await Promise.all([this.vrrp.stop(), this.switch.close(graceMs)]);
-    this.control?.stop();
-    this.metricsServer?.stop();
+    // Awaited so the unix socket is gone before the process exits.
+    await this.control?.stop();
+    await this.metricsServer?.stop();
   }
 }

@@ -10,7 +10,6 @@ import {
   type Proc,
   runTcpvs,
   spawnTcpvs,
-  tempDir,
   waitLine,
 } from "./harness.ts";
 
@@ -47,15 +46,3 @@ test("serve --demo answers curl round robin, prints curl and status hints, SIGIN
   p.proc.kill("SIGINT");
   expect(await exitWithin(p, 8000)).toBe(0);
 }, 30_000);
-
-test("serve with no config found says where it looked and exits 2", async () => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const missing = `${dir}/nope.toml`;
-    const r = await runTcpvs(["serve", "-c", missing]);
-    expect(r.code).toBe(2);
-    expect(r.err).toContain(missing);
-  } finally {
-    cleanup();
-  }
-}, 15_000);

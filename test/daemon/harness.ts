@@ -64,8 +64,9 @@ export function spawnTcpvs(args: string[]): Proc {
 export async function runTcpvs(
   args: string[],
   timeoutMs = 10_000,
+  cwd?: string,
 ): Promise<{ code: number; out: string; err: string }> {
-  const p = Bun.spawn([BUN, MAIN, ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env } });
+  const p = Bun.spawn([BUN, MAIN, ...args], { stdout: "pipe", stderr: "pipe", cwd, env: { ...process.env } });
   const timer = setTimeout(() => p.kill(9), timeoutMs);
   const [out, err, code] = await Promise.all([
     new Response(p.stdout).text(),

@@ -158,3 +158,48 @@ test("watchers see exactly one reload event per reload, by signal or by the cont
     killIfRunning(w);
   }
 }, 20_000);
+
+test("a server added to a running pool takes traffic; the others keep their counters", async () => {
+  writeConfig(tmp.dir, configText(base));
+  expect((await runTcpvs(["status", "reload", "--control", base.control])).code).toBe(0);
+  for (let i = 0; i < 4; i++) await (await fetch(`http://127.0.0.1:${base.port}/`)).text();
+  const before = await statusJson(base.control);
+  const count = (s: typeof before, id: string) =>
+    s.pools.find((x) => x.name === "app")!.servers.find((x) => x.id === id)?.requests;
+  const b3 = backend("b3");
+  try {
+    writeConfig(tmp.dir, configText({ ...base, backends: [...backends, b3] }));
+    expect((await runTcpvs(["status", "reload", "--control", base.control])).code).toBe(0);
+    const mid = await statusJson(base.control);
+    expect(count(mid, "b1")).toBe(count(before, "b1")!);
+    expect(count(mid, "b2")).toBe(count(before, "b2")!);
+    expect(count(mid, "b3")).toBe(0);
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) seen.add(await (await fetch(`http://127.0.0.1:${base.port}/`)).text());
+    expect(seen.has("b3\n")).toBe(true);
+    expect(b3.hits).toBeGreaterThan(0);
+  } finally {
+    writeConfig(tmp.dir, configText(base));
+    await runTcpvs(["status", "reload", "--control", base.control]);
+    b3.stop();
+  }
+}, 20_000);
+
+test("a drained server stays drained across a reload that rebuilds its pool's scheduler", async () => {
+  const b3 = backend("b3");
+  try {
+    expect((await runTcpvs(["status", "drain", "app", "b1", "--control", base.control])).code).toBe(0);
+    writeConfig(tmp.dir, configText({ ...base, backends: [...backends, b3] }));
+    expect((await runTcpvs(["status", "reload", "--control", base.control])).code).toBe(0);
+    const s = await statusJson(base.control);
+    expect(s.pools.find((x) => x.name === "app")!.servers.find((x) => x.id === "b1")!.drained).toBe(true);
+    const hits = backends[0]!.hits;
+    for (let i = 0; i < 6; i++) await (await fetch(`http://127.0.0.1:${base.port}/`)).text();
+    expect(backends[0]!.hits).toBe(hits);
+  } finally {
+    await runTcpvs(["status", "enable", "app", "b1", "--control", base.control]);
+    writeConfig(tmp.dir, configText(base));
+    await runTcpvs(["status", "reload", "--control", base.control]);
+    b3.stop();
+  }
+}, 20_000);

@@ -8,6 +8,7 @@ import {
   configText,
   exitWithin,
   freePort,
+  KeepAlive,
   killIfRunning,
   type Proc,
   spawnTcpvs,
@@ -89,6 +90,18 @@ test("SIGTERM with a request slower than grace: the process still exits 0 soon a
   // The client is not left hanging: it gets an answer or a closed connection.
   const outcome = await Promise.race([slow, Bun.sleep(3000).then(() => "hanging")]);
   expect(outcome).not.toBe("hanging");
+}, 20_000);
+
+test("an idle keep-alive client does not hold the stop for the grace period", async () => {
+  const { p, port } = await daemon({ grace: "10s" });
+  const ka = await KeepAlive.open(port);
+  expect((await ka.get("/")).status).toBe(200);
+  const t0 = Date.now();
+  p.proc.kill("SIGTERM");
+  expect(await exitWithin(p, 12_000)).toBe(0);
+  // Well under the 10 s grace: nothing was in flight.
+  expect(Date.now() - t0).toBeLessThan(5000);
+  await waitFor(() => ka.closed, 2000, "the idle connection to be closed");
 }, 20_000);
 
 test("SIGUSR1 writes the state dump: one line per server with its counters", async () => {

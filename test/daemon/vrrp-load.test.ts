@@ -6,7 +6,17 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { haveTool, isRoot, Lab } from "../vrrp/lab.ts";
-import { BUN, MAIN, type Proc, statusJson, tempDir, waitFor, waitLine, writeConfig } from "./harness.ts";
+import {
+  BUN,
+  MAIN,
+  type Proc,
+  runTcpvs,
+  statusJson,
+  tempDir,
+  waitFor,
+  waitLine,
+  writeConfig,
+} from "./harness.ts";
 
 const ROOT = isRoot();
 const WRK = haveTool("wrk");
@@ -134,4 +144,27 @@ describe.skipIf(!ROOT || !WRK)("VRRP under full HTTP load", () => {
     },
     (SECONDS + 60) * 1000,
   );
+
+  test("serve's VRRP answers the control channel's actions and the state dump", async () => {
+    const mst = async () => (await statusJson(ctl("m"))).vrrp[0]?.state;
+    const pst = async () => (await statusJson(ctl("p"))).vrrp[0]?.state;
+    const run = (args: string[]) => runTcpvs(["status", "vrrp", "VI_1", ...args, "--control", ctl("m")]);
+    expect((await run(["backup"])).code).toBe(0);
+    await waitFor(async () => (await pst()) === "MASTER", 5000, "the peer to take over");
+    await waitFor(async () => (await mst()) === "BACKUP", 5000, "serve to be held in BACKUP");
+    expect((await run(["normal"])).code).toBe(0);
+    await waitFor(async () => (await mst()) === "MASTER", 5000, "serve to preempt back");
+    const from = master.lines.length;
+    master.proc.kill("SIGUSR1");
+    const i = await waitLine(master, /state vrrp/, 5000, from);
+    expect(master.lines[i]).toContain("VI_1");
+    expect(master.lines[i]).toContain("MASTER");
+  }, 30_000);
+
+  test("SIGTERM on serve resigns: the peer takes over at once, serve exits 0", async () => {
+    master.proc.kill("SIGTERM");
+    await waitFor(async () => (await statusJson(ctl("p"))).vrrp[0]?.state === "MASTER", 3000, "the peer");
+    expect(await Promise.race([master.done, Bun.sleep(8000).then(() => "timeout")])).toBe(0);
+    expect(lab.hasAddr(1, "10.77.0.100")).toBe(false);
+  }, 20_000);
 });

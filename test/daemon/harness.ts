@@ -208,7 +208,14 @@ export interface StatusLite {
   role: string | null;
   pools: Array<{
     name: string;
-    servers: Array<{ id: string; up: boolean; drained: boolean; requests: number; active: number }>;
+    servers: Array<{
+      id: string;
+      up: boolean;
+      drained: boolean;
+      requests: number;
+      errors: number;
+      active: number;
+    }>;
   }>;
   vrrp: Array<{ instance: string; state: string; priority: number; master: string | null }>;
   counters: Record<string, number>;

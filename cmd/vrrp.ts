@@ -29,19 +29,9 @@ export async function runVrrp(config: TcpvsConfig, ctx: VrrpRunOptions): Promise
   }
   const cluster = new Cluster();
   const startedAt = Date.now();
-  let mgr: VrrpManager;
+  let mgr: VrrpManager | undefined;
   let control: ControlServer | undefined;
-  try {
-    mgr = new VrrpManager(config.vrrp, {
-      log: ctx.log,
-      onState: (r) => recordVrrpState(cluster, r),
-      onDrop: (_instance, reason) => cluster.count(`vrrp.drop.${reason}`),
-    });
-    mgr.start();
-  } catch (e) {
-    ctx.log.error(e instanceof Error ? e.message : String(e), { code: (e as { code?: string }).code });
-    return 1;
-  }
+  // The channel first: if its socket is taken, fail before sending a single advert.
   if (ctx.control) {
     const hash = ctx.control.hash;
     try {
@@ -61,11 +51,21 @@ export async function runVrrp(config: TcpvsConfig, ctx: VrrpRunOptions): Promise
         },
       });
     } catch (e) {
-      // Resign what we just started rather than leave a master nobody can steer or stop cleanly.
       ctx.log.error(e instanceof Error ? e.message : String(e), { code: (e as { code?: string }).code });
-      await mgr.stop();
       return 1;
     }
+  }
+  try {
+    mgr = new VrrpManager(config.vrrp, {
+      log: ctx.log,
+      onState: (r) => recordVrrpState(cluster, r),
+      onDrop: (_instance, reason) => cluster.count(`vrrp.drop.${reason}`),
+    });
+    mgr.start();
+  } catch (e) {
+    ctx.log.error(e instanceof Error ? e.message : String(e), { code: (e as { code?: string }).code });
+    await control?.stop();
+    return 1;
   }
   ctx.log.info("vrrp running", { instances: names, control: control?.address });
   const signal = await new Promise<string>((resolve) => {

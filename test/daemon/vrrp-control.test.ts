@@ -118,6 +118,17 @@ describe.skipIf(!ROOT)("tcpvs vrrp with its control channel", () => {
     expect(un.err).toContain('"VI_9"');
   }, 20_000);
 
+  test("a control socket already served: vrrp exits 1 naming it, before starting its instance", async () => {
+    const file = writeConfig(tmp.dir, vrrpToml(ctl(1), 90).replace("= 61", "= 62"), "n3.toml");
+    const lp = lab.spawn(2, [BUN, MAIN, "vrrp", "-c", file]);
+    const code = await Promise.race([lp.done, Bun.sleep(10_000).then(() => "timeout")]);
+    expect(code).toBe(1);
+    expect(lp.lines.join("\n")).toContain(`${tmp.dir}/c1.sock`);
+    expect(lp.lines.join("\n")).not.toContain("entering");
+    // The first node still answers on its socket.
+    expect((await state(1))?.state).toBe("MASTER");
+  }, 20_000);
+
   test("SIGTERM resigns, exits 0 and removes the control socket", async () => {
     const n1 = nodes[0]!;
     n1.proc.kill("SIGTERM");

@@ -107,8 +107,8 @@ export class Daemon {
 
   async start(): Promise<void> {
     for (const vs of this.config.virtual_server) await this.switch.listen(vs);
-    this.monitor.start(this.cluster, this.config.pool);
-    await this.vrrp.start(this.config);
+    // Our own sockets before VRRP: a second daemon started by mistake (control socket or metrics port
+    // taken) fails here, before it sends an advert or runs a notify script.
     const global = this.o.controlPath
       ? {
           ...this.config.global,
@@ -150,6 +150,8 @@ export class Daemon {
     });
     if (this.config.global.metrics)
       this.metricsServer = MetricsServer.start(this.config.global.metrics, this.metrics, this.log);
+    this.monitor.start(this.cluster, this.config.pool);
+    await this.vrrp.start(this.config);
     this.started = true;
     this.o.notify?.("READY=1");
     this.log.info("tcpvs serving", {
@@ -180,6 +182,7 @@ export class Daemon {
 
   /** One reload at a time: a second request while one runs gets the same outcome. */
   private applyReload(): Promise<{ ok: boolean; errors?: string[] }> {
+    if (!this.started) return Promise.resolve({ ok: false, errors: ["tcpvs is still starting: try again"] });
     this.reloading ??= this.doReload().finally(() => {
       this.reloading = undefined;
     });

@@ -87,3 +87,20 @@ test("drain of an unknown server is refused with exit 1 and a clear message", as
   expect(r.code).toBe(1);
   expect(r.err).toContain('"nope"');
 }, 15_000);
+
+test("check runs the server's checks now (exit 0 up, 1 down); weight sets the dynamic weight", async () => {
+  const up = await runTcpvs(["status", "check", "app", "b1", "--json", "--control", control]);
+  expect(up.code).toBe(0);
+  expect(JSON.parse(up.out)).toMatchObject({ ok: true });
+
+  const w = await runTcpvs(["status", "weight", "app", "b1", "7", "--control", control]);
+  expect(w.code).toBe(0);
+  const s = await runTcpvs(["status", "server", "app", "b1", "--json", "--control", control]);
+  expect(JSON.parse(s.out)).toMatchObject({ dynamic_weight: 7, weight: 7 });
+
+  backends[1]!.stop();
+  const down = await runTcpvs(["status", "check", "app", "b2", "--json", "--control", control]);
+  expect(down.code).toBe(1);
+  expect(JSON.parse(down.out)).toMatchObject({ ok: false });
+  expect(JSON.parse(down.out).reason).toMatch(/refused|connect/i);
+}, 20_000);

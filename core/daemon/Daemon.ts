@@ -15,6 +15,7 @@ import { createPoolScheduling, type PoolScheduling } from "../sched/registry.ts"
 import type { Cluster } from "../state/cluster.ts";
 import { clusterFromConfig, reconcileCluster } from "../state/from-config.ts";
 import { Switch } from "../switch/switch.ts";
+import { checkNewListeners } from "./preflight.ts";
 import { VrrpBridge } from "./VrrpBridge.ts";
 
 export interface DaemonOptions {
@@ -204,23 +205,38 @@ export class Daemon {
       this.o.notify?.("READY=1");
       return { ok: false, errors };
     }
+    const unbindable = checkNewListeners(this.config.virtual_server, next.config.virtual_server);
+    if (unbindable.length) {
+      this.log.error("reload refused: the running config stays", { errors: unbindable });
+      this.o.notify?.("READY=1");
+      return { ok: false, errors: unbindable };
+    }
+    const prev = { config: this.config, hash: this.hash };
     try {
-      const changed = reconcileCluster(this.cluster, next.config);
-      this.config = next.config;
-      this.hash = next.hash;
-      this.buildSchedulers(changed);
-      await this.switch.reload(next.config.virtual_server, next.config.pool);
-      this.monitor.start(this.cluster, next.config.pool);
-      await this.vrrp.reload(next.config);
+      await this.apply(next);
     } catch (e) {
       const errors = [(e as Error).message];
-      this.log.error("reload failed part-way", { errors });
+      // Put the previous config back, so "refused" stays true: the same pools, rules and listeners.
+      this.log.error("reload failed part-way: restoring the previous config", { errors });
+      await this.apply(prev).catch((e2: unknown) =>
+        this.log.error("restoring the previous config failed", { error: String(e2) }),
+      );
       this.o.notify?.("READY=1");
       return { ok: false, errors };
     }
     this.log.info("config reloaded", { config: this.o.file, sha256: this.hash.slice(0, 12) });
     this.o.notify?.("READY=1");
     return { ok: true };
+  }
+
+  private async apply(next: { config: TcpvsConfig; hash: string }): Promise<void> {
+    const changed = reconcileCluster(this.cluster, next.config);
+    this.config = next.config;
+    this.hash = next.hash;
+    this.buildSchedulers(changed);
+    await this.switch.reload(next.config.virtual_server, next.config.pool);
+    this.monitor.start(this.cluster, next.config.pool);
+    await this.vrrp.reload(next.config);
   }
 
   /** SIGUSR1: the whole state to the log, as keepalived dumps its data. */

@@ -203,3 +203,44 @@ test("a drained server stays drained across a reload that rebuilds its pool's sc
     b3.stop();
   }
 }, 20_000);
+
+test("a new listener on a taken port refuses the reload before anything changes; existing ones keep serving", async () => {
+  const taken = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  try {
+    const extraVs = `
+[pool.other]
+scheduler = "rr"
+  [[pool.other.server]]
+  name = "o1"
+  address = "${extra.address}"
+
+[[virtual_server]]
+name = "second"
+listen = ["127.0.0.1:${taken.port}"]
+mode = "http"
+pool = "other"
+`;
+    writeConfig(tmp.dir, configText({ ...base, extra: extraVs }));
+    const r = await runTcpvs(["status", "reload", "--control", base.control]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`127.0.0.1:${taken.port}`);
+    expect(r.out).toContain("in use");
+    const s = await statusJson(base.control);
+    expect(s.pools.map((x) => x.name)).toEqual(["app"]);
+    expect(s.listeners.map((l) => l.virtual_server)).toEqual(["web"]);
+
+    // The running virtual server gaining a taken address: refused, and it keeps serving throughout.
+    const text = configText(base).replace(
+      `listen = ["127.0.0.1:${base.port}"]`,
+      `listen = ["127.0.0.1:${base.port}", "127.0.0.1:${taken.port}"]`,
+    );
+    writeConfig(tmp.dir, text);
+    expect((await runTcpvs(["status", "reload", "--control", base.control])).code).toBe(1);
+    const res = await fetch(`http://127.0.0.1:${base.port}/`, { headers: { connection: "close" } });
+    expect(res.status).toBe(200);
+    await res.text();
+  } finally {
+    taken.stop(true);
+    writeConfig(tmp.dir, configText(base));
+  }
+}, 20_000);

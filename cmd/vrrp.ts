@@ -68,6 +68,13 @@ export async function runVrrp(config: TcpvsConfig, ctx: VrrpRunOptions): Promise
     return 1;
   }
   ctx.log.info("vrrp running", { instances: names, control: control?.address });
+  // Left to their default action, SIGHUP and SIGUSR1 would end the process without resigning and
+  // leave the VIPs configured here while the peer takes them over: handle both.
+  const onHup = () =>
+    ctx.log.warn("tcpvs vrrp does not reload: VRRP settings apply at restart (backup node first)");
+  const onUsr1 = () => dumpVrrp(ctx.log, cluster, mgr);
+  process.on("SIGHUP", onHup);
+  process.on("SIGUSR1", onUsr1);
   const signal = await new Promise<string>((resolve) => {
     const on = (s: string) => () => resolve(s);
     process.once("SIGTERM", on("SIGTERM"));
@@ -76,7 +83,15 @@ export async function runVrrp(config: TcpvsConfig, ctx: VrrpRunOptions): Promise
   ctx.log.info("vrrp stopping", { signal, drops: mgr.drops() });
   await mgr.stop();
   await control?.stop();
+  process.off("SIGHUP", onHup);
+  process.off("SIGUSR1", onUsr1);
   return 0;
+}
+
+/** SIGUSR1: each instance's state as last reported, and the drop counters, to the log. */
+function dumpVrrp(log: Logger, cluster: Cluster, mgr: VrrpManager): void {
+  for (const [name, v] of cluster.vrrp) log.info("state vrrp", { instance: name, ...v });
+  log.info("state drops", { drops: mgr.drops() });
 }
 
 export const command: Command = {

@@ -24,7 +24,8 @@ export const command: Command = {
       { name: "port", type: "string", arg: "PORT", desc: "with --demo: the listener's port (default 8080)" },
     ],
     more: `Signals: SIGHUP reloads the config (a bad file is refused and the old one keeps serving),
-SIGTERM/SIGINT stop gracefully within [global] grace, SIGUSR1 writes the state to the log.
+SIGTERM/SIGINT stop gracefully within [global] grace (a second one cuts the requests still in
+flight), SIGUSR1 writes the state to the log.
 Exit codes: 0 stopped cleanly, 1 could not start, 2 usage or config error.`,
     example: "tcpvs serve -c /etc/tcpvs/tcpvs.toml",
   },
@@ -94,7 +95,11 @@ function waitForSignals(daemon: Daemon, cleanup: () => void): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false;
     const stop = (signal: string) => async () => {
-      if (stopping) return;
+      if (stopping) {
+        // The second Ctrl-C: the operator will not wait out the grace period.
+        daemon.hurry();
+        return;
+      }
       stopping = true;
       log.info("signal received", { signal });
       await daemon.stop().catch((e: unknown) => log.error("stop failed", { error: String(e) }));

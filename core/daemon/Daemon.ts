@@ -47,6 +47,7 @@ export class Daemon {
   private control: ControlServer | undefined;
   private metricsServer: MetricsServer | undefined;
   private started = false;
+  private stopping = false;
   private reloading: Promise<{ ok: boolean; errors?: string[] }> | undefined;
 
   constructor(o: DaemonOptions) {
@@ -259,8 +260,16 @@ export class Daemon {
     this.log.info("state counters", Object.fromEntries(this.cluster.counters));
   }
 
+  /** A second Ctrl-C during stop: cut the connections still in flight instead of waiting out grace. */
+  hurry(): void {
+    if (!this.stopping) return;
+    this.log.warn("closing the connections still in flight now");
+    void this.switch.close(0);
+  }
+
   /** Stop accepting, resign VRRP, let requests in flight finish within the grace period. */
   async stop(graceMs = this.config.global.grace): Promise<void> {
+    this.stopping = true;
     this.o.notify?.("STOPPING=1");
     // A start that failed is unwound silently: "stopping" would read as if it had been running.
     if (this.started) this.log.info("tcpvs stopping", { grace_ms: graceMs });

@@ -92,6 +92,24 @@ test("SIGTERM with a request slower than grace: the process still exits 0 soon a
   expect(outcome).not.toBe("hanging");
 }, 20_000);
 
+test("a second SIGINT during the stop cuts the slow request instead of waiting out grace", async () => {
+  const { p, port, backends } = await daemon({ delayMs: 8000, grace: "20s" });
+  const slow = fetch(`http://127.0.0.1:${port}/slow`).then(
+    (r) => r.status,
+    () => "cut",
+  );
+  await waitFor(() => backends.some((b) => b.slowStarted > 0), 3000, "the slow request to reach a backend");
+  p.proc.kill("SIGINT");
+  await waitLine(p, /tcpvs stopping/, 5000);
+  const t0 = Date.now();
+  p.proc.kill("SIGINT");
+  expect(await exitWithin(p, 15_000)).toBe(0);
+  // Far sooner than the 8 s the backend takes: the second signal did not wait for it.
+  expect(Date.now() - t0).toBeLessThan(5000);
+  expect(p.lines.join("\n")).toContain("in flight now");
+  expect(await Promise.race([slow, Bun.sleep(3000).then(() => "hanging")])).not.toBe("hanging");
+}, 30_000);
+
 test("an idle keep-alive client does not hold the stop for the grace period", async () => {
   const { p, port } = await daemon({ grace: "10s" });
   const ka = await KeepAlive.open(port);

@@ -7,9 +7,9 @@ import { findConfig, loadConfig } from "../core/config/load.ts";
 import type { TcpvsConfig } from "../core/config/types.ts";
 import type { ControlServer } from "../core/control/ControlServer.ts";
 import { startControl } from "../core/control/startControl.ts";
+import { applyConfigLogging } from "../core/daemon/logging.ts";
 import { recordVrrpState, steerVrrp } from "../core/daemon/vrrpControl.ts";
 import type { Logger } from "../core/log/logger.ts";
-import { log } from "../core/log/logger.ts";
 import { Cluster } from "../core/state/cluster.ts";
 import { VrrpManager } from "../core/vrrp/manager.ts";
 import type { Command } from "./command.ts";
@@ -108,6 +108,7 @@ Exit codes: 0 stopped cleanly, 1 could not start, 2 usage or config error.`,
   },
   async run({ flags }) {
     const { config, hash } = loadConfig(findConfig(str(flags, "config")));
-    return runVrrp(config, { log: log.child({ subsystem: "vrrp" }), control: { hash } });
+    const logger = applyConfigLogging(flags, config.global);
+    return runVrrp(config, { log: logger.child({ subsystem: "vrrp" }), control: { hash } });
   },
 };

@@ -15,6 +15,7 @@ import { createPoolScheduling, type PoolScheduling } from "../sched/registry.ts"
 import type { Cluster } from "../state/cluster.ts";
 import { clusterFromConfig, reconcileCluster } from "../state/from-config.ts";
 import { Switch } from "../switch/switch.ts";
+import { restartOnlyChanges } from "./logging.ts";
 import { checkNewListeners } from "./preflight.ts";
 import { VrrpBridge } from "./VrrpBridge.ts";
 
@@ -212,6 +213,9 @@ export class Daemon {
       this.o.notify?.("READY=1");
       return { ok: false, errors: unbindable };
     }
+    const restart = restartOnlyChanges(this.config.global, next.config.global);
+    if (restart.length)
+      this.log.warn("these [global] settings apply at restart, not on reload", { settings: restart });
     const prev = { config: this.config, hash: this.hash };
     try {
       await this.apply(next);

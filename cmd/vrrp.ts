@@ -10,6 +10,8 @@ import { startControl } from "../core/control/startControl.ts";
 import { applyConfigLogging } from "../core/daemon/logging.ts";
 import { recordVrrpState, steerVrrp } from "../core/daemon/vrrpControl.ts";
 import type { Logger } from "../core/log/logger.ts";
+import { MetricsRegistry } from "../core/metrics/MetricsRegistry.ts";
+import { MetricsServer } from "../core/metrics/MetricsServer.ts";
 import { Cluster } from "../core/state/cluster.ts";
 import { VrrpManager } from "../core/vrrp/manager.ts";
 import type { Command } from "./command.ts";
@@ -55,6 +57,17 @@ export async function runVrrp(config: TcpvsConfig, ctx: VrrpRunOptions): Promise
       return 1;
     }
   }
+  let metrics: MetricsServer | undefined;
+  if (config.global.metrics) {
+    try {
+      const registry = new MetricsRegistry({ cluster, version: VERSION, startedAt });
+      metrics = MetricsServer.start(config.global.metrics, registry, ctx.log);
+    } catch (e) {
+      ctx.log.error(`Cannot serve metrics on "${config.global.metrics.text}": ${(e as Error).message}`);
+      await control?.stop();
+      return 1;
+    }
+  }
   try {
     mgr = new VrrpManager(config.vrrp, {
       log: ctx.log,
@@ -65,6 +78,7 @@ export async function runVrrp(config: TcpvsConfig, ctx: VrrpRunOptions): Promise
   } catch (e) {
     ctx.log.error(e instanceof Error ? e.message : String(e), { code: (e as { code?: string }).code });
     await control?.stop();
+    await metrics?.stop();
     return 1;
   }
   ctx.log.info("vrrp running", { instances: names, control: control?.address });
@@ -83,6 +97,7 @@ export async function runVrrp(config: TcpvsConfig, ctx: VrrpRunOptions): Promise
   ctx.log.info("vrrp stopping", { signal, drops: mgr.drops() });
   await mgr.stop();
   await control?.stop();
+  await metrics?.stop();
   process.off("SIGHUP", onHup);
   process.off("SIGUSR1", onUsr1);
   return 0;
@@ -102,7 +117,7 @@ export const command: Command = {
     flags: [],
     more: `Needs CAP_NET_RAW and CAP_NET_ADMIN (root). SIGTERM/SIGINT resign cleanly: priority 0 is sent and
 the VIPs are removed. The control channel ([global] control) answers "tcpvs status" and the
-"status vrrp INSTANCE backup|normal|priority N" actions.
+"status vrrp INSTANCE backup|normal|priority N" actions; [global] metrics serves tcpvs_vrrp_* too.
 Exit codes: 0 stopped cleanly, 1 could not start, 2 usage or config error.`,
     example: "tcpvs vrrp -c /etc/tcpvs/tcpvs.toml",
   },

@@ -25,6 +25,7 @@ if (!ROOT) console.log("skipping tcpvs vrrp control tests: they need root for ne
 function vrrpToml(control: string, priority: number): string {
   return `[global]
 control = "${control}"
+metrics = "127.0.0.1:9109"
 
 [vrrp.VI_1]
 interface = "eth0"
@@ -108,6 +109,15 @@ describe.skipIf(!ROOT)("tcpvs vrrp with its control channel", () => {
       await runTcpvs(["status", "vrrp", "VI_1", "normal", "--control", ctl(1)]);
     }
   });
+
+  test("metrics from a VRRP-only node: state and transitions", async () => {
+    const m = lab.sh(1, "curl -s --max-time 5 http://127.0.0.1:9109/metrics");
+    expect(m.code).toBe(0);
+    expect(m.out).toContain('tcpvs_vrrp_state{instance="VI_1"} 2');
+    expect(m.out).toMatch(/tcpvs_events_total\{name="vrrp\.VI_1\.to_master"\} [1-9]/);
+    const b = lab.sh(2, "curl -s --max-time 5 http://127.0.0.1:9109/metrics");
+    expect(b.out).toContain('tcpvs_vrrp_state{instance="VI_1"} 1');
+  }, 20_000);
 
   test("actions vrrp cannot do are refused with exit 1; unknown instances too", async () => {
     const rl = await runTcpvs(["status", "reload", "--control", ctl(1)]);

@@ -4,7 +4,7 @@
 
 import { HealthMonitor } from "../check/health-monitor.ts";
 import { loadConfig } from "../config/load.ts";
-import type { TcpvsConfig } from "../config/types.ts";
+import type { PoolConfig, TcpvsConfig } from "../config/types.ts";
 import type { ControlServer } from "../control/ControlServer.ts";
 import { startControl } from "../control/startControl.ts";
 import type { Logger } from "../log/logger.ts";
@@ -236,6 +236,11 @@ export class Daemon {
 
   private async apply(next: { config: TcpvsConfig; hash: string }): Promise<void> {
     const changed = reconcileCluster(this.cluster, next.config);
+    // reconcileCluster only knows server sets; a new scheduler or its options need a rebuild too.
+    for (const [name, cfg] of Object.entries(next.config.pool)) {
+      const old = this.config.pool[name];
+      if (old && schedulingKey(old) !== schedulingKey(cfg)) changed.add(name);
+    }
     this.config = next.config;
     this.hash = next.hash;
     this.buildSchedulers(changed);
@@ -283,4 +288,9 @@ export class Daemon {
     await this.control?.stop();
     await this.metricsServer?.stop();
   }
+}
+
+/** What a pool's scheduler is built from: when it differs, the scheduler is rebuilt on reload. */
+function schedulingKey(p: PoolConfig): string {
+  return JSON.stringify([p.scheduler, p.scheduler_options, p.persistence_timeout, p.persistence_granularity]);
 }

@@ -244,3 +244,26 @@ pool = "other"
     writeConfig(tmp.dir, configText(base));
   }
 }, 20_000);
+
+test("a reload that changes only a pool's scheduler applies the new scheduler", async () => {
+  const bodies = async (n: number) => {
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const r = await fetch(`http://127.0.0.1:${base.port}/`, { headers: { connection: "close" } });
+      out.push(await r.text());
+    }
+    return out;
+  };
+  writeConfig(tmp.dir, configText(base));
+  expect((await runTcpvs(["status", "reload", "--control", base.control])).code).toBe(0);
+  expect(new Set(await bodies(4)).size).toBe(2);
+  // Same servers, source hashing: every request from 127.0.0.1 lands on one server.
+  writeConfig(tmp.dir, configText(base).replace('scheduler = "rr"', 'scheduler = "sh"'));
+  try {
+    expect((await runTcpvs(["status", "reload", "--control", base.control])).code).toBe(0);
+    expect(new Set(await bodies(6)).size).toBe(1);
+  } finally {
+    writeConfig(tmp.dir, configText(base));
+    await runTcpvs(["status", "reload", "--control", base.control]);
+  }
+}, 20_000);

@@ -83,7 +83,13 @@ export async function waitLine(p: Proc, re: RegExp, timeoutMs: number, from = 0)
   while (Date.now() < end) {
     const i = p.lines.findIndex((l, k) => k >= from && re.test(l));
     if (i >= 0) return i;
-    if (p.proc.exitCode !== null && p.lines.length > 0) await Bun.sleep(50);
+    if (p.proc.exitCode !== null) {
+      // Exited: give the pipes a moment to deliver the last lines, then look once more.
+      await Promise.race([p.done, Bun.sleep(500)]);
+      const j = p.lines.findIndex((l, k) => k >= from && re.test(l));
+      if (j >= 0) return j;
+      throw new Error(`exited ${p.proc.exitCode} before a line matching ${re}:\n${p.lines.join("\n")}`);
+    }
     await Bun.sleep(20);
   }
   throw new Error(`no line matching ${re} within ${timeoutMs} ms; got:\n${p.lines.slice(-30).join("\n")}`);
@@ -208,6 +214,7 @@ export interface StatusLite {
   role: string | null;
   pools: Array<{
     name: string;
+    quorum_up: boolean;
     servers: Array<{
       id: string;
       up: boolean;

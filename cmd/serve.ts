@@ -8,11 +8,11 @@ import { str, UsageError } from "../core/cli/flags.ts";
 import { findConfig, loadConfig, parseConfig } from "../core/config/load.ts";
 import { Daemon } from "../core/daemon/Daemon.ts";
 import { demoConfigText } from "../core/daemon/demo.ts";
-import { applyConfigLogging } from "../core/daemon/logging.ts";
 import { log } from "../core/log/logger.ts";
 import { startDemoBackends } from "../core/switch/demo.ts";
 import { sdNotify } from "../core/sys/sdnotify.ts";
 import type { Command } from "./command.ts";
+import { useConfigLogging } from "./configLogging.ts";
 import { VERSION } from "./version.ts";
 
 export const command: Command = {
@@ -67,8 +67,8 @@ Exit codes: 0 stopped cleanly, 1 could not start, 2 usage or config error.`,
         throw new UsageError("--port applies only with --demo; set the listen address in the config");
       const file = findConfig(str(flags, "config"));
       const { config, hash } = loadConfig(file);
-      const logger = applyConfigLogging(flags, config.global);
-      daemon = new Daemon({ file, config, hash, log: logger, version: VERSION, notify: sdNotify });
+      useConfigLogging(flags, config);
+      daemon = new Daemon({ file, config, hash, log, version: VERSION, notify: sdNotify });
     }
     return runUntilSignal(daemon, cleanup, announce);
   },

@@ -7,14 +7,14 @@ import { findConfig, loadConfig } from "../core/config/load.ts";
 import type { TcpvsConfig } from "../core/config/types.ts";
 import type { ControlServer } from "../core/control/ControlServer.ts";
 import { startControl } from "../core/control/startControl.ts";
-import { applyConfigLogging } from "../core/daemon/logging.ts";
 import { recordVrrpState, steerVrrp } from "../core/daemon/vrrpControl.ts";
-import type { Logger } from "../core/log/logger.ts";
+import { type Logger, log } from "../core/log/logger.ts";
 import { MetricsRegistry } from "../core/metrics/MetricsRegistry.ts";
 import { MetricsServer } from "../core/metrics/MetricsServer.ts";
 import { Cluster } from "../core/state/cluster.ts";
 import { VrrpManager } from "../core/vrrp/manager.ts";
 import type { Command } from "./command.ts";
+import { useConfigLogging } from "./configLogging.ts";
 import { VERSION } from "./version.ts";
 
 export interface VrrpRunOptions {
@@ -123,7 +123,7 @@ Exit codes: 0 stopped cleanly, 1 could not start, 2 usage or config error.`,
   },
   async run({ flags }) {
     const { config, hash } = loadConfig(findConfig(str(flags, "config")));
-    const logger = applyConfigLogging(flags, config.global);
-    return runVrrp(config, { log: logger.child({ subsystem: "vrrp" }), control: { hash } });
+    useConfigLogging(flags, config);
+    return runVrrp(config, { log: log.child({ subsystem: "vrrp" }), control: { hash } });
   },
 };

@@ -15,7 +15,7 @@ import { createPoolScheduling, type PoolScheduling } from "../sched/registry.ts"
 import type { Cluster } from "../state/cluster.ts";
 import { clusterFromConfig, reconcileCluster } from "../state/from-config.ts";
 import { Switch } from "../switch/switch.ts";
-import { restartOnlyChanges } from "./logging.ts";
+import { restartOnlyChanges } from "./restartOnlyChanges.ts";
 import { checkNewListeners } from "./preflight.ts";
 import { VrrpBridge } from "./VrrpBridge.ts";
 
@@ -66,6 +66,7 @@ export class Daemon {
     this.switch = new Switch({
       cluster: this.cluster,
       schedulerFor: (pool) => this.scheduling.get(pool)?.scheduler,
+      cookieFor: (pool) => this.scheduling.get(pool)?.cookie,
       pools: o.config.pool,
       log: o.log,
       observe: (vs, pool, status, seconds) => this.observe(vs, pool ?? "", status, seconds),

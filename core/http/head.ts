@@ -84,6 +84,35 @@ interface FieldState {
   ascii: boolean;
 }
 
+/** Shared empty list for heads without Connection or Transfer-Encoding tokens: read-only. */
+const NONE: string[] = [];
+const FS: FieldState = {
+  names: NONE,
+  values: NONE,
+  contentLength: -1,
+  te: NONE,
+  connection: NONE,
+  hosts: 0,
+  host: "",
+  upgradeValue: undefined,
+  expect: undefined,
+  ascii: true,
+};
+
+function resetFields(fs: FieldState): FieldState {
+  fs.names = [];
+  fs.values = [];
+  fs.contentLength = -1;
+  fs.te = NONE;
+  fs.connection = NONE;
+  fs.hosts = 0;
+  fs.host = "";
+  fs.upgradeValue = undefined;
+  fs.expect = undefined;
+  fs.ascii = true;
+  return fs;
+}
+
 /**
  * Decode the head in `s`. With complete = true, `s` holds the start line and every field line, each
  * ending in CRLF, but not the final empty line; with complete = false it is a prefix still arriving
@@ -112,18 +141,8 @@ export function scanHead(
     );
   }
   const startEnd = lf - 1;
-  const fs: FieldState = {
-    names: [],
-    values: [],
-    contentLength: -1,
-    te: [],
-    connection: [],
-    hosts: 0,
-    host: "",
-    upgradeValue: undefined,
-    expect: undefined,
-    ascii: true,
-  };
+  // One accumulator reused by every call (scanHead never re-enters); the lists a head keeps are new.
+  const fs = resetFields(FS);
   let method = "";
   let target = "";
   let status = 0;
@@ -153,7 +172,7 @@ export function scanHead(
       if (c <= 32 || c >= 127)
         throw new HttpError("bad_target", `Reject the request target ${quote(target)}`);
     }
-    minor = parseVersion(s.slice(sp2 + 1, startEnd));
+    minor = versionAt(s, sp2 + 1, startEnd);
     if (method === "CONNECT")
       throw new HttpError("unsupported_method", "Refuse CONNECT: tcpvs is not a forward proxy");
     const t0 = target.charCodeAt(0);
@@ -167,7 +186,7 @@ export function scanHead(
     const sp1 = s.indexOf(" ");
     if (sp1 < 0 || sp1 > startEnd)
       throw new HttpError("bad_status_line", `Reject the status line ${quote(s.slice(0, startEnd))}`);
-    minor = parseVersion(s.slice(0, sp1), "bad_status_line");
+    minor = versionAt(s, 0, sp1, "bad_status_line");
     const code = s.slice(sp1 + 1, sp1 + 4);
     const after = sp1 + 4;
     if (
@@ -282,11 +301,30 @@ export function scanHead(
   return r;
 }
 
-function parseVersion(v: string, code: "bad_version" | "bad_status_line" = "bad_version"): number {
-  if (v.length === 8 && v.startsWith("HTTP/1.")) {
-    const d = v.charCodeAt(7) - 48;
+/** The minor version of "HTTP/1.x" at s[a, b), checked in place; anything else throws. */
+function versionAt(
+  s: string,
+  a: number,
+  b: number,
+  code: "bad_version" | "bad_status_line" = "bad_version",
+): number {
+  if (
+    b - a === 8 &&
+    s.charCodeAt(a) === 72 && // H
+    s.charCodeAt(a + 1) === 84 && // T
+    s.charCodeAt(a + 2) === 84 && // T
+    s.charCodeAt(a + 3) === 80 && // P
+    s.charCodeAt(a + 4) === 47 && // /
+    s.charCodeAt(a + 5) === 49 && // 1
+    s.charCodeAt(a + 6) === 46 // .
+  ) {
+    const d = s.charCodeAt(a + 7) - 48;
     if (d >= 0 && d <= 9) return d;
   }
+  return parseVersion(s.slice(a, b), code);
+}
+
+function parseVersion(v: string, code: "bad_version" | "bad_status_line" = "bad_version"): number {
   const m = VERSION_RE.exec(v);
   if (!m) throw new HttpError(code, `Reject the HTTP version ${quote(v)}`);
   if (m[1] !== "1") throw new HttpError("version_not_supported", `Speak HTTP/1.x: got ${quote(v)}`);
@@ -445,6 +483,7 @@ function fieldLine(s: string, ls: number, le: number, fs: FieldState, limits: He
         if (tok === "") continue;
         if (!isToken(tok.split(";")[0]!.trim()))
           throw new HttpError("bad_transfer_encoding", `Reject Transfer-Encoding ${quote(value)}`);
+        if (fs.te === NONE) fs.te = [];
         fs.te.push(tok);
       }
       if (fs.te.length === 0)
@@ -452,12 +491,15 @@ function fieldLine(s: string, ls: number, le: number, fs: FieldState, limits: He
       break;
     case "connection":
       if (value === "keep-alive" || value === "close") {
+        if (fs.connection === NONE) fs.connection = [];
         fs.connection.push(value);
         break;
       }
       for (const t of value.split(",")) {
         const tok = t.trim().toLowerCase();
-        if (tok !== "") fs.connection.push(tok);
+        if (tok === "") continue;
+        if (fs.connection === NONE) fs.connection = [];
+        fs.connection.push(tok);
       }
       break;
     case "host":

@@ -75,6 +75,10 @@ export class HttpParser<H extends RequestHead | ResponseHead = RequestHead | Res
   paused = false;
   /** Responses: the method of the request being answered (HEAD has no body). */
   requestMethod = "GET";
+  /** During onHead: where the head's bytes are (a proxy may pass them on unchanged). */
+  headBuf: Buffer | undefined = undefined;
+  headStart = 0;
+  headEnd = 0;
   /** Messages completed so far. */
   messages = 0;
 
@@ -329,6 +333,9 @@ export class HttpParser<H extends RequestHead | ResponseHead = RequestHead | Res
         throw new HttpError("headers_too_large", `Send a head of at most ${max} bytes`);
       return -1;
     }
+    this.headBuf = buf;
+    this.headStart = p;
+    this.headEnd = e + 4;
     this.startBody(head!);
     return e + 4;
   }

@@ -20,6 +20,7 @@ export function renderConfig(a: InitAnswers, role: Role): string {
     "",
     "[global]",
     `control = ${q(CONTROL_SOCKET)}`,
+    `router_id = ${q(role === "master" ? "node-a" : "node-b")}`,
     "",
     "[[virtual_server]]",
     `name = "web"`,
@@ -36,7 +37,10 @@ export function renderConfig(a: InitAnswers, role: Role): string {
   lines.push("  [[pool.app.check]]", `  type = ${q(a.check.type)}`);
   if (a.check.type === "http") lines.push(`  path = ${q(a.check.path)}`);
   lines.push(
-    `  interval = "2s"`,
+    `  interval = "1s"`,
+    `  timeout = "500ms"`,
+    "  rise = 2",
+    "  fall = 2",
     "",
     "[vrrp.VI_1]",
     `interface = ${q(a.interface)}`,
@@ -46,6 +50,8 @@ export function renderConfig(a: InitAnswers, role: Role): string {
     "version = 3",
     "preempt = true",
     `virtual_ipaddress = [${q(a.vip)}]`,
+    "# No live application behind this director: hand the VIP to the peer.",
+    `track_pool = [{ name = "app", weight = -60 }]`,
     "",
   );
   return lines.join("\n");

@@ -1,14 +1,19 @@
 // wlc (the default): least active/weight, compared by cross-multiplying so no division is needed.
-// Ties go to the earlier server, as IPVS.
+// IPVS breaks ties by list order, but it also counts inactive connections, which spreads load; here
+// `active` counts only live exchanges, so at light load every pick would tie at zero and the first
+// server would take everything. The scan therefore starts one server further on each pick: ties
+// rotate (as HAProxy's leastconn does within a load group) and a clear winner still wins.
 
 import { available, Tier } from "./tier.ts";
 import type { SchedulerDef } from "./options.ts";
 import type { PickContext, SchedServer, Scheduler } from "./types.ts";
 
-/** The available server of `list` with the least active/weight, or undefined. */
-export function leastWeighted(list: readonly SchedServer[]): SchedServer | undefined {
+/** The available server of `list` with the least active/weight (ties: the first from `start`). */
+export function leastWeighted(list: readonly SchedServer[], start = 0): SchedServer | undefined {
   let least: SchedServer | undefined;
-  for (let i = 0; i < list.length; i++) {
+  const n = list.length;
+  for (let k = 0; k < n; k++) {
+    const i = start + k < n ? start + k : start + k - n;
     const s = list[i]!;
     if (!available(s)) continue;
     if (least === undefined || least.active * s.weight > s.active * least.weight) least = s;
@@ -19,13 +24,17 @@ export function leastWeighted(list: readonly SchedServer[]): SchedServer | undef
 export class WeightedLeastConnection implements Scheduler {
   readonly name = "wlc";
   private readonly tier: Tier;
+  private cursor = 0;
 
   constructor(servers: readonly SchedServer[]) {
     this.tier = new Tier(servers);
   }
 
   pick(_ctx: PickContext): SchedServer | undefined {
-    return leastWeighted(this.tier.list);
+    const list = this.tier.list;
+    const start = this.cursor < list.length ? this.cursor : 0;
+    this.cursor = start + 1;
+    return leastWeighted(list, start);
   }
 
   update(): void {

@@ -10,7 +10,14 @@ import type { PoolState, ServerState } from "../state/cluster.ts";
 import type { PickContext } from "../sched/types.ts";
 import { Out } from "./out.ts";
 import { proxyV1, proxyV2 } from "./proxy-protocol.ts";
-import { errorResponse, requestHead, responseHead } from "./rewrite.ts";
+import {
+  appendedFields,
+  errorResponse,
+  type ForwardOptions,
+  requestHead,
+  responseHead,
+  responsePassesAsIs,
+} from "./rewrite.ts";
 import { cookieValue, headerOf, splitTarget } from "./rules.ts";
 import type { LiveConn, VsRuntime } from "./runtime.ts";
 import type { ServerConn, Upstream, UpFailure, UpstreamOwner } from "./upstream.ts";
@@ -54,7 +61,11 @@ export class ClientConn implements UpstreamOwner, LiveConn {
   private pool: PoolState | undefined = undefined;
   private server: ServerState | undefined = undefined;
   private up: ServerConn | undefined = undefined;
-  private retained: Array<string | Uint8Array> = [];
+  // Request bytes sent so far, as ranges (chunk, start, end), kept for a retry. Arrays are reused.
+  private readonly rc: Array<string | Uint8Array> = [];
+  private readonly rs: number[] = [];
+  private readonly re: number[] = [];
+  private rn = 0;
   private retainedBytes = 0;
   private retainOk = true;
   private tries = 0;
@@ -69,10 +80,13 @@ export class ClientConn implements UpstreamOwner, LiveConn {
   private status = 0;
   private inData = false;
   private corkedUp: Out | undefined = undefined;
+  /** Server of the current exchange, kept for the access log after the counters are settled. */
+  private serverId: string | undefined = undefined;
   /** The last final response said the server keeps its side open. */
   private serverKeep = true;
   private privateConn: ServerConn | undefined = undefined;
   private readonly pick: PickContext;
+  private readonly fwd: ForwardOptions;
 
   constructor(rt: VsRuntime, sock: Socket<ClientConn>) {
     this.rt = rt;
@@ -109,6 +123,15 @@ export class ClientConn implements UpstreamOwner, LiveConn {
         header: (n) => (self.req ? headerOf(self.req, n.toLowerCase()) : undefined),
         cookie: (n) => (self.req ? cookieValue(headerOf(self.req, "cookie"), n) : undefined),
       },
+    };
+    this.fwd = {
+      clientIp: this.ip,
+      clientPort: this.port,
+      proto: "http",
+      xForwardedFor: false,
+      xForwardedProto: false,
+      forwarded: false,
+      localIp: "",
     };
     this.setDeadline(D_HEADER, rt.cfg.client_header_timeout);
   }
@@ -163,7 +186,8 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     this.rt.conns.delete(this);
     const up = this.up;
     if (up) {
-      this.endCounters(false);
+      // The client left: not the server's fault.
+      this.endCounters(true);
       this.up = undefined;
       up.abort();
     }
@@ -190,12 +214,13 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     this.respKeep = false;
     this.dechunk = false;
     this.tries = 0;
-    this.retained = [];
+    this.clearRetained();
     this.retainedBytes = 0;
     this.retainOk = true;
     this.started = this.rt.svc.now();
     this.t0 = performance.now();
     this.status = 0;
+    this.serverId = undefined;
     this.setDeadline(D_NONE, 0);
     const t = splitTarget(req.target);
     this.path = t.path;
@@ -206,38 +231,38 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     const pool = this.rt.pool(route.pool);
     this.pool = pool;
     const cfg = this.rt.cfg;
-    let head: string | Uint8Array = requestHead(
-      req,
-      {
-        clientIp: this.ip,
-        clientPort: this.port,
-        proto: "http",
-        xForwardedFor: cfg.x_forwarded_for,
-        xForwardedProto: cfg.x_forwarded_proto,
-        forwarded: cfg.forwarded,
-        localIp: cfg.forwarded
-          ? ((this.sock as unknown as { localAddress?: string }).localAddress ?? "")
-          : "",
-      },
-      req.upgrade !== undefined,
-    );
-    if (!req.ascii) head = Buffer.from(head, "latin1");
-    this.retained.push(head);
-    this.retainedBytes = head.length;
+    const fo = this.fwd;
+    fo.xForwardedFor = cfg.x_forwarded_for;
+    fo.xForwardedProto = cfg.x_forwarded_proto;
+    fo.forwarded = cfg.forwarded;
+    if (cfg.forwarded && fo.localIp === "")
+      fo.localIp = (this.sock as unknown as { localAddress?: string }).localAddress ?? "";
+    const p = this.parser;
+    const extra = p.headBuf ? appendedFields(req, fo) : undefined;
+    if (extra !== undefined) {
+      // The common case: the client's head unchanged, our fields appended.
+      this.retain(p.headBuf!, p.headStart, p.headEnd - 2);
+      this.retain(extra, 0, extra.length);
+      this.retainedBytes = p.headEnd - 2 - p.headStart + extra.length;
+    } else {
+      let head: string | Uint8Array = requestHead(req, fo, req.upgrade !== undefined);
+      if (!req.ascii) head = Buffer.from(head, "latin1");
+      this.retain(head, 0, head.length);
+      this.retainedBytes = head.length;
+    }
     this.dispatch();
   }
 
   private onBody(b: Buffer, s: number, e: number): void {
-    const chunk = b.subarray(s, e);
     if (this.retainOk) {
-      this.retainedBytes += chunk.byteLength;
+      this.retainedBytes += e - s;
       if (this.retainedBytes > RETAIN_MAX) {
         this.retainOk = false;
-        this.retained = [];
-      } else this.retained.push(chunk);
+        this.clearRetained();
+      } else this.retain(b, s, e);
     }
     if (this.up) {
-      this.upWrite(chunk);
+      this.upWrite(b, s, e);
       if (this.dkind === D_RESPONSE) this.setDeadline(D_RESPONSE, this.rt.cfg.server_response_timeout);
     }
   }
@@ -246,14 +271,26 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     this.reqDone = true;
   }
 
-  private upWrite(c: string | Uint8Array): void {
+  private retain(c: string | Uint8Array, s: number, e: number): void {
+    const i = this.rn++;
+    this.rc[i] = c;
+    this.rs[i] = s;
+    this.re[i] = e;
+  }
+
+  private clearRetained(): void {
+    for (let i = 0; i < this.rn; i++) this.rc[i] = "";
+    this.rn = 0;
+  }
+
+  private upWrite(c: string | Uint8Array, s: number, e: number): void {
     const o = this.up!.out;
     if (this.inData && this.corkedUp !== o) {
       this.corkedUp?.uncork();
       o.cork();
       this.corkedUp = o;
     }
-    o.write(c);
+    o.writeRange(c, s, e);
   }
 
   // ---- choosing a server ----
@@ -262,18 +299,6 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     const pool = this.pool;
     if (!pool) return undefined;
     const svc = this.rt.svc;
-    const cookie = svc.poolConfig(pool.name)?.scheduler_options.cookie;
-    if (typeof cookie === "string" && this.req) {
-      const v = cookieValue(headerOf(this.req, "cookie"), cookie);
-      if (v !== undefined) {
-        let id = v;
-        try {
-          id = decodeURIComponent(v);
-        } catch {}
-        const s = pool.server(id);
-        if (s?.up) return { server: s, upstream: svc.upstream(pool.name, s) };
-      }
-    }
     // keepalived's sorry_server: while the pool has lost quorum, traffic goes there, not to the few left.
     if (!pool.quorumUp) {
       const sorry = svc.sorry(pool.name);
@@ -322,10 +347,11 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     conn.parser.requestMethod = this.req!.method;
     this.up = conn;
     this.server = server;
+    this.serverId = server.id;
     server.active++;
     server.inflight++;
     server.requests++;
-    for (const r of this.retained) this.upWrite(r);
+    for (let i = 0; i < this.rn; i++) this.upWrite(this.rc[i]!, this.rs[i]!, this.re[i]!);
     if (conn.open) this.setDeadline(D_RESPONSE, this.rt.cfg.server_response_timeout);
     else this.setDeadline(D_CONNECT, this.rt.cfg.server_connect_timeout);
   }
@@ -383,28 +409,32 @@ export class ClientConn implements UpstreamOwner, LiveConn {
       !this.clientEof;
     this.dechunk = req.versionMinor === 0 && h.chunked && !bodiless;
     let setCookie: string | undefined;
-    const cookie = this.pool ? this.rt.svc.poolConfig(this.pool.name)?.scheduler_options.cookie : undefined;
-    if (typeof cookie === "string" && this.server && this.server.pool === this.pool?.name) {
-      const want = encodeURIComponent(this.server.id);
-      if (cookieValue(headerOf(req, "cookie"), cookie) !== want) setCookie = `${cookie}=${want}; Path=/`;
+    // Cookie persistence: the scheduler honours the cookie; the switch inserts it when it is missing
+    // or names another server (HAProxy's `cookie NAME insert`). Values are opaque hashes of the id.
+    const cookie = this.pool ? this.rt.svc.cookieFor?.(this.pool.name) : undefined;
+    if (cookie && this.server && this.server.pool === this.pool?.name) {
+      const want = cookie.value(this.server);
+      if (cookieValue(headerOf(req, "cookie"), cookie.name) !== want) {
+        setCookie = `${cookie.name}=${want}; Path=/; HttpOnly`;
+      }
     }
-    const head = responseHead(h, {
-      keepAlive: this.respKeep,
-      clientMinor: req.versionMinor,
-      dechunk: this.dechunk,
-      setCookie,
-    });
-    this.out.write(h.ascii ? head : Buffer.from(head, "latin1"));
+    const ro = { keepAlive: this.respKeep, clientMinor: req.versionMinor, dechunk: this.dechunk, setCookie };
+    const p = this.up?.parser;
+    if (p?.headBuf && responsePassesAsIs(h, ro)) this.out.writeRange(p.headBuf, p.headStart, p.headEnd);
+    else {
+      const head = responseHead(h, ro);
+      this.out.write(h.ascii ? head : Buffer.from(head, "latin1"));
+    }
     this.setDeadline(D_IDLE, this.rt.cfg.idle_timeout);
   }
 
   onUpBody(b: Buffer, s: number, e: number): void {
-    if (!this.dechunk) this.out.write(b.subarray(s, e));
+    if (!this.dechunk) this.out.writeRange(b, s, e);
     if (this.dkind === D_IDLE) this.setDeadline(D_IDLE, this.rt.cfg.idle_timeout);
   }
 
   onUpData(b: Buffer, s: number, e: number): void {
-    if (this.dechunk) this.out.write(b.subarray(s, e));
+    if (this.dechunk) this.out.writeRange(b, s, e);
   }
 
   onUpEnd(): void {
@@ -420,7 +450,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
       } else up.upstream.release(up);
     } else up.close();
     this.req = undefined;
-    if (!this.respKeep) {
+    if (!this.respKeep || this.clientEof) {
       this.close();
       return;
     }
@@ -594,7 +624,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
       uri: r.target,
       status: this.status,
       pool: this.pool?.name,
-      server: this.server?.id,
+      server: this.serverId,
       ms: this.rt.svc.now() - this.started,
     });
   }

@@ -1,23 +1,25 @@
 // The write side of one socket: coalesces the writes made during one event into a single send (a head
 // and the first body bytes go out in one packet), and queues what the kernel did not take so the caller
-// can stop reading the other side until `drain`.
+// can stop reading the other side until `drain`. Byte ranges are kept as (buffer, start, end) so the
+// hot path creates no views; adjacent ranges of one buffer merge.
 
 import type { Socket } from "bun";
 
 export type Chunk = string | Uint8Array;
 
-function byteLen(c: Chunk): number {
-  // Strings handed here are ASCII (non-ASCII heads are encoded by the caller), so length = bytes.
-  return typeof c === "string" ? c.length : c.byteLength;
-}
-
 function toBytes(c: Chunk): Uint8Array {
   return typeof c === "string" ? Buffer.from(c, "latin1") : c;
 }
 
+// subarray, not new Uint8Array(b.buffer, ...): reading .buffer makes JSC give a fast array an
+// ArrayBuffer of its own, which costs more than the view.
+function view(b: Uint8Array, start: number, end: number): Uint8Array {
+  return b.subarray(start, end);
+}
+
 export function concatChunks(parts: Chunk[]): Uint8Array {
   let total = 0;
-  for (const p of parts) total += byteLen(p);
+  for (const p of parts) total += typeof p === "string" ? p.length : p.byteLength;
   const b = Buffer.allocUnsafe(total);
   let at = 0;
   for (const p of parts) {
@@ -32,12 +34,18 @@ export function concatChunks(parts: Chunk[]): Uint8Array {
 
 // One per process: filled and sent synchronously, never held across events.
 const SCRATCH = Buffer.allocUnsafe(64 * 1024);
+/** Bytes queued before a socket that is not connected yet asks the writer to pause. */
+const HIGH_WATER = 256 * 1024;
 
 export class Out {
   // biome-ignore lint/suspicious/noExplicitAny: the socket's data type does not matter for writing
   sock: Socket<any> | undefined = undefined;
   private corked = 0;
-  private parts: Chunk[] = [];
+  // Pending parts while corked: chunk, start, end (strings: 0, length). Arrays are reused.
+  private readonly pc: Chunk[] = [];
+  private readonly ps: number[] = [];
+  private readonly pe: number[] = [];
+  private n = 0;
   private queue: Uint8Array[] = [];
   queued = 0;
   /** The socket refused writes (closed). */
@@ -60,11 +68,12 @@ export class Out {
   uncork(): void {
     if (--this.corked > 0) return;
     this.corked = 0;
-    const p = this.parts;
-    if (p.length === 0) return;
-    this.parts = [];
-    if (p.length === 1) this.send(p[0]!);
-    else this.sendParts(p);
+    const n = this.n;
+    if (n === 0) return;
+    this.n = 0;
+    if (n === 1) this.send(this.pc[0]!, this.ps[0]!, this.pe[0]!);
+    else this.sendParts(n);
+    for (let i = 0; i < n; i++) this.pc[i] = "";
     if (this.ending && this.queue.length === 0) this.finish();
   }
 
@@ -75,7 +84,7 @@ export class Out {
   end(halfClose = false): void {
     this.half = halfClose;
     this.ending = true;
-    if (this.corked > 0 && this.parts.length > 0) return;
+    if (this.corked > 0 && this.n > 0) return;
     if (this.queue.length === 0) this.finish();
   }
 
@@ -89,58 +98,86 @@ export class Out {
   }
 
   write(c: Chunk): void {
-    if (this.corked > 0) this.parts.push(c);
-    else this.send(c);
+    const len = typeof c === "string" ? c.length : c.byteLength;
+    this.writeRange(c, 0, len);
   }
 
-  /** Several chunks in one send through a shared scratch buffer: no allocation when the kernel takes all. */
-  private sendParts(p: Chunk[]): void {
+  /** Write bytes [start, end) of a chunk (strings are ASCII: one byte per character). */
+  writeRange(c: Chunk, start: number, end: number): void {
+    if (end <= start) return;
+    if (this.corked === 0) {
+      this.send(c, start, end);
+      return;
+    }
+    const i = this.n;
+    if (i > 0 && this.pc[i - 1] === c && this.pe[i - 1] === start) {
+      this.pe[i - 1] = end; // contiguous with the previous range of the same buffer
+      return;
+    }
+    this.pc[i] = c;
+    this.ps[i] = start;
+    this.pe[i] = end;
+    this.n = i + 1;
+  }
+
+  private enqueue(b: Uint8Array): void {
+    this.queue.push(b);
+    this.queued += b.byteLength;
+  }
+
+  /** Several ranges in one send through a shared scratch buffer: no allocation when the kernel takes all. */
+  private sendParts(n: number): void {
     const s = this.sock;
     let total = 0;
-    for (const c of p) total += byteLen(c);
+    for (let i = 0; i < n; i++) total += this.pe[i]! - this.ps[i]!;
     if (!s || this.queue.length > 0 || this.dead || total > SCRATCH.length) {
-      this.send(concatChunks(p));
+      for (let i = 0; i < n; i++) this.send(this.pc[i]!, this.ps[i]!, this.pe[i]!);
       return;
     }
     let at = 0;
-    for (const c of p) {
-      if (typeof c === "string") at += SCRATCH.write(c, at, "latin1");
+    for (let i = 0; i < n; i++) {
+      const c = this.pc[i]!;
+      const st = this.ps[i]!;
+      const en = this.pe[i]!;
+      if (typeof c === "string")
+        at += SCRATCH.write(st === 0 && en === c.length ? c : c.slice(st, en), at, "latin1");
       else {
-        SCRATCH.set(c, at);
-        at += c.byteLength;
+        if (Buffer.isBuffer(c)) c.copy(SCRATCH, at, st, en);
+        else SCRATCH.set(view(c, st, en), at);
+        at += en - st;
       }
     }
-    const n = s.write(SCRATCH, 0, total);
-    if (n === total) return;
-    if (n < 0) {
+    const w = s.write(SCRATCH, 0, total);
+    if (w === total) return;
+    if (w < 0) {
       this.dead = true;
       return;
     }
-    const rest = Buffer.from(SCRATCH.subarray(n, total));
-    this.queue.push(rest);
-    this.queued += rest.byteLength;
+    this.enqueue(Buffer.from(SCRATCH.subarray(w, total)));
     this.onBlocked();
   }
 
-  private send(c: Chunk): void {
+  private send(c: Chunk, start: number, end: number): void {
     if (this.dead) return;
     const s = this.sock;
     if (!s || this.queue.length > 0) {
-      const b = toBytes(c);
-      this.queue.push(b);
-      this.queued += b.byteLength;
+      const b = typeof c === "string" ? toBytes(c.slice(start, end)) : view(c, start, end);
+      this.enqueue(b);
+      // Not connected yet, or already behind: past a bound, the other side must stop feeding us.
+      if (this.queued > HIGH_WATER && this.queued - b.byteLength <= HIGH_WATER) this.onBlocked();
       return;
     }
-    const n = s.write(c);
-    const len = byteLen(c);
-    if (n === len) return;
-    if (n < 0) {
+    const len = end - start;
+    const w =
+      typeof c === "string"
+        ? s.write(start === 0 && end === c.length ? c : c.slice(start, end))
+        : s.write(c, start, len);
+    if (w === len) return;
+    if (w < 0) {
       this.dead = true;
       return;
     }
-    const rest = toBytes(c).subarray(n);
-    this.queue.push(rest);
-    this.queued += rest.byteLength;
+    this.enqueue(typeof c === "string" ? toBytes(c.slice(start + w, end)) : view(c, start + w, end));
     this.onBlocked();
   }
 
@@ -151,14 +188,14 @@ export class Out {
     if (this.queue.length > 1) this.queue = [concatChunks(this.queue)];
     while (this.queue.length > 0) {
       const b = this.queue[0]!;
-      const n = s.write(b);
-      if (n < 0) {
+      const w = s.write(b);
+      if (w < 0) {
         this.dead = true;
         return;
       }
-      this.queued -= Math.max(n, 0);
-      if (n < b.byteLength) {
-        this.queue[0] = b.subarray(n);
+      this.queued -= Math.max(w, 0);
+      if (w < b.byteLength) {
+        this.queue[0] = b.subarray(w);
         this.onBlocked();
         return;
       }
@@ -171,7 +208,8 @@ export class Out {
   /** Drop whatever was not sent (the peer went away). */
   reset(): void {
     this.queue = [];
-    this.parts = [];
+    for (let i = 0; i < this.n; i++) this.pc[i] = "";
+    this.n = 0;
     this.queued = 0;
     this.corked = 0;
   }

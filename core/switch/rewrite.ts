@@ -66,6 +66,32 @@ export function requestHead(req: RequestHead, o: ForwardOptions, upgrade: boolea
   return `${s}\r\n`;
 }
 
+/**
+ * The fields tcpvs adds when the client's head goes to the server byte for byte (then followed by the
+ * final CRLF), or undefined when the head must be rebuilt: a hop-by-hop field, an existing forwarding
+ * field to merge, HTTP/1.0, an upgrade, or bytes above 0x7f.
+ */
+export function appendedFields(req: RequestHead, o: ForwardOptions): string | undefined {
+  if (req.versionMinor !== 1 || req.upgrade !== undefined || !req.ascii || req.connection.length > 0)
+    return undefined;
+  const names = req.names;
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!;
+    if (HOP.has(n) || n === "x-forwarded-for" || n === "x-forwarded-proto" || n === "forwarded")
+      return undefined;
+  }
+  let s = "";
+  if (o.xForwardedFor) s += `x-forwarded-for: ${o.clientIp}\r\n`;
+  if (o.xForwardedProto) s += `x-forwarded-proto: ${o.proto}\r\n`;
+  if (o.forwarded) {
+    let el = `for=${forwardedNode(o.clientIp)};proto=${o.proto}`;
+    if (req.host !== "") el += `;host="${req.host}"`;
+    if (o.localIp !== "") el += `;by=${forwardedNode(o.localIp)}`;
+    s += `forwarded: ${el}\r\n`;
+  }
+  return `${s}\r\n`;
+}
+
 function headerValue(h: RequestHead | ResponseHead, name: string): string {
   const i = h.names.indexOf(name);
   return i < 0 ? "" : h.values[i]!;
@@ -80,6 +106,24 @@ export interface ResponseOptions {
   dechunk: boolean;
   /** A Set-Cookie to add (persistence cookie), or undefined. */
   setCookie: string | undefined;
+}
+
+/**
+ * Whether the server's head can go to the client byte for byte: an HTTP/1.1 response to a keep-alive
+ * HTTP/1.1 exchange whose only hop-by-hop field is "Connection: keep-alive" (true on this hop too).
+ */
+export function responsePassesAsIs(res: ResponseHead, o: ResponseOptions): boolean {
+  if (res.versionMinor !== 1 || !o.keepAlive || o.clientMinor !== 1 || o.dechunk || o.setCookie !== undefined)
+    return false;
+  if (res.status < 200 || !res.ascii) return false;
+  const conn = res.connection;
+  if (conn.length > 1 || (conn.length === 1 && conn[0] !== "keep-alive")) return false;
+  const names = res.names;
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!;
+    if (n !== "connection" && HOP.has(n)) return false;
+  }
+  return true;
 }
 
 /** The response head sent to the client. */

@@ -5,6 +5,7 @@ import type { PoolConfig, VirtualServerConfig } from "../config/types.ts";
 import type { ParserOptions } from "../http/parser.ts";
 import type { Logger } from "../log/logger.ts";
 import type { PoolState, ServerState, Cluster } from "../state/cluster.ts";
+import type { CookieInsert } from "../sched/CookiePersistence.ts";
 import type { Scheduler } from "../sched/types.ts";
 import { Router } from "./rules.ts";
 import type { Upstream } from "./upstream.ts";
@@ -20,6 +21,8 @@ export interface SwitchServices {
   sorry(pool: string): { server: ServerState; upstream: Upstream } | undefined;
   /** Coarse clock (ms), advanced by the sweep tick. */
   now(): number;
+  /** The pool's cookie-insert persistence (scheduler option `cookie`), when it has one. */
+  cookieFor?(pool: string): CookieInsert | undefined;
   /** Told of every finished request: for metrics (responses by code, latency per pool). */
   observe?(vs: string, pool: string | undefined, status: number, seconds: number): void;
 }

@@ -5,6 +5,7 @@
 import type { SocketListener } from "bun";
 import type { Endpoint, PoolConfig, VirtualServerConfig } from "../config/types.ts";
 import { log as defaultLog, type Logger } from "../log/logger.ts";
+import type { CookieInsert } from "../sched/CookiePersistence.ts";
 import type { Scheduler } from "../sched/types.ts";
 import { type Cluster, ServerState } from "../state/cluster.ts";
 import { ClientConn } from "./listener.ts";
@@ -35,6 +36,8 @@ export interface SwitchOptions {
   upstreamMaxIdle?: number;
   /** How long an idle server connection is kept, ms (default 30000). */
   upstreamIdleTimeout?: number;
+  /** Cookie-insert persistence of a pool (from createPoolScheduling). */
+  cookieFor?(pool: string): CookieInsert | undefined;
   /** Told of every finished request (metrics). */
   observe?(vs: string, pool: string | undefined, status: number, seconds: number): void;
 }
@@ -70,12 +73,14 @@ export class Switch implements SwitchServices {
   private readonly timer: ReturnType<typeof setInterval>;
   private readonly upOpts;
   readonly observe: SwitchServices["observe"];
+  readonly cookieFor: SwitchServices["cookieFor"];
 
   constructor(opts: SwitchOptions) {
     this.cluster = opts.cluster;
     this.log = (opts.log ?? defaultLog).child({ subsystem: "switch" });
     this.schedFor = opts.schedulerFor;
     this.observe = opts.observe;
+    this.cookieFor = opts.cookieFor;
     this.pools = opts.pools ?? {};
     this.upOpts = {
       maxIdle: opts.upstreamMaxIdle ?? 128,
@@ -105,6 +110,8 @@ export class Switch implements SwitchServices {
     const key = `${pool}\u0000${server.id}`;
     let u = this.upstreams.get(key);
     if (!u || u.server !== server) {
+      // The pool was rebuilt (reload): the old state's idle connections go with it.
+      u?.closeIdle();
       const cfg = this.pools[pool]?.server.find((s) => s.name === server.id);
       u = new Upstream(server, cfg?.address ?? parseAddress(server.address), this.upOpts);
       this.upstreams.set(key, u);
@@ -159,24 +166,40 @@ export class Switch implements SwitchServices {
     type Conn = ClientConn | TcpConn | undefined;
     const handlers = {
       open: (s: import("bun").Socket<Conn>) => {
-        const cfg = rt.cfg;
-        if (rt.draining || (cfg.max_connections > 0 && rt.conns.size >= cfg.max_connections)) {
-          this.cluster.count("reject.max_connections");
-          if (!tcp) s.write(errorResponse(503, "max_connections"));
-          s.end();
-          return;
+        try {
+          this.accept(rt, s, tcp);
+        } catch (e) {
+          this.bug(e, s);
         }
-        s.setNoDelay(true);
-        const c = tcp
-          ? new TcpConn(rt, s as import("bun").Socket<TcpConn>)
-          : new ClientConn(rt, s as import("bun").Socket<ClientConn>);
-        s.data = c;
-        rt.conns.add(c);
       },
-      data: (s: import("bun").Socket<Conn>, d: Buffer) => s.data?.onData(d),
-      drain: (s: import("bun").Socket<Conn>) => s.data?.onDrain(),
-      end: (s: import("bun").Socket<Conn>) => s.data?.onEof(),
-      close: (s: import("bun").Socket<Conn>) => s.data?.onClose(),
+      data: (s: import("bun").Socket<Conn>, d: Buffer) => {
+        try {
+          s.data?.onData(d);
+        } catch (e) {
+          this.bug(e, s);
+        }
+      },
+      drain: (s: import("bun").Socket<Conn>) => {
+        try {
+          s.data?.onDrain();
+        } catch (e) {
+          this.bug(e, s);
+        }
+      },
+      end: (s: import("bun").Socket<Conn>) => {
+        try {
+          s.data?.onEof();
+        } catch (e) {
+          this.bug(e, s);
+        }
+      },
+      close: (s: import("bun").Socket<Conn>) => {
+        try {
+          s.data?.onClose();
+        } catch (e) {
+          this.bug(e, undefined);
+        }
+      },
       error: () => {},
     };
     const l =
@@ -184,6 +207,37 @@ export class Switch implements SwitchServices {
         ? Bun.listen<Conn>({ unix: ep.path, socket: handlers, allowHalfOpen: true })
         : Bun.listen<Conn>({ hostname: ep.host, port: ep.port, socket: handlers, allowHalfOpen: true });
     return l as unknown as SocketListener<undefined>;
+  }
+
+  private accept(
+    rt: VsRuntime,
+    s: import("bun").Socket<ClientConn | TcpConn | undefined>,
+    tcp: boolean,
+  ): void {
+    const cfg = rt.cfg;
+    if (rt.draining || (cfg.max_connections > 0 && rt.conns.size >= cfg.max_connections)) {
+      this.cluster.count("reject.max_connections");
+      if (!tcp) s.write(errorResponse(503, "max_connections"));
+      s.end();
+      return;
+    }
+    s.setNoDelay(true);
+    const c = tcp
+      ? new TcpConn(rt, s as import("bun").Socket<TcpConn>)
+      : new ClientConn(rt, s as import("bun").Socket<ClientConn>);
+    s.data = c;
+    rt.conns.add(c);
+  }
+
+  /** A defect must cost one connection, not the process: log it and cut that connection. */
+  private bug(e: unknown, s: { terminate(): void } | undefined): void {
+    this.cluster.count("switch.internal_error");
+    this.log.error("Report this bug: a connection handler failed", {
+      error: e instanceof Error ? e.stack : String(e),
+    });
+    try {
+      s?.terminate();
+    } catch {}
   }
 
   /** Actual ports of a virtual server's listeners (useful with port 0). */
@@ -202,10 +256,10 @@ export class Switch implements SwitchServices {
         const [pool, id] = key.split("\u0000") as [string, string];
         const cfg = pools[pool]?.server.find((s) => s.name === id);
         if (!cfg) {
-          u.closeAll();
+          u.closeIdle();
           this.upstreams.delete(key);
         } else if (cfg.address.text !== u.endpoint.text) {
-          u.closeAll();
+          u.closeIdle();
           u.endpoint = cfg.address;
         }
       }

@@ -4,6 +4,7 @@
 
 import type { Socket } from "bun";
 import type { ServerState } from "../state/cluster.ts";
+import { log } from "../log/logger.ts";
 import { Out } from "./out.ts";
 import { proxyV1, proxyV2 } from "./proxy-protocol.ts";
 import type { LiveConn, VsRuntime } from "./runtime.ts";
@@ -13,13 +14,26 @@ interface UpSide {
   attempt: number;
 }
 
+function guard(s: Socket<UpSide>, f: () => void): void {
+  try {
+    f();
+  } catch (e) {
+    log.error("Report this bug: a TCP relay handler failed", {
+      error: e instanceof Error ? e.stack : String(e),
+    });
+    try {
+      s.terminate();
+    } catch {}
+  }
+}
+
 const upHandlers = {
-  open: (s: Socket<UpSide>) => s.data.conn.onUpOpen(s, s.data.attempt),
-  data: (s: Socket<UpSide>, b: Buffer) => s.data.conn.onUpData(b, s.data.attempt),
-  drain: (s: Socket<UpSide>) => s.data.conn.onUpDrain(s.data.attempt),
-  end: (s: Socket<UpSide>) => s.data.conn.onUpEof(s.data.attempt),
-  close: (s: Socket<UpSide>) => s.data.conn.onUpClose(s.data.attempt),
-  connectError: (s: Socket<UpSide>) => s.data.conn.onUpClose(s.data.attempt),
+  open: (s: Socket<UpSide>) => guard(s, () => s.data.conn.onUpOpen(s, s.data.attempt)),
+  data: (s: Socket<UpSide>, b: Buffer) => guard(s, () => s.data.conn.onUpData(b, s.data.attempt)),
+  drain: (s: Socket<UpSide>) => guard(s, () => s.data.conn.onUpDrain(s.data.attempt)),
+  end: (s: Socket<UpSide>) => guard(s, () => s.data.conn.onUpEof(s.data.attempt)),
+  close: (s: Socket<UpSide>) => guard(s, () => s.data.conn.onUpClose(s.data.attempt)),
+  connectError: (s: Socket<UpSide>) => guard(s, () => s.data.conn.onUpClose(s.data.attempt)),
   error: () => {},
 };
 
@@ -81,17 +95,21 @@ export class TcpConn implements LiveConn {
     this.deadline = svc.now() + this.rt.cfg.server_connect_timeout;
     const ep = target.endpoint;
     const data: UpSide = { conn: this, attempt };
-    const p =
-      ep.kind === "unix"
-        ? Bun.connect<UpSide>({ unix: ep.path, socket: upHandlers, data, allowHalfOpen: true })
-        : Bun.connect<UpSide>({
-            hostname: ep.host,
-            port: ep.port,
-            socket: upHandlers,
-            data,
-            allowHalfOpen: true,
-          });
-    p.catch(() => {});
+    try {
+      const p =
+        ep.kind === "unix"
+          ? Bun.connect<UpSide>({ unix: ep.path, socket: upHandlers, data, allowHalfOpen: true })
+          : Bun.connect<UpSide>({
+              hostname: ep.host,
+              port: ep.port,
+              socket: upHandlers,
+              data,
+              allowHalfOpen: true,
+            });
+      p.catch(() => {});
+    } catch {
+      queueMicrotask(() => this.onUpClose(attempt));
+    }
     const pp = this.rt.cfg.proxy_protocol;
     if (pp !== 0) {
       const sk = this.sock as unknown as { localAddress?: string; localPort?: number; remotePort?: number };

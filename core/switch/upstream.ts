@@ -6,6 +6,7 @@ import type { Endpoint } from "../config/types.ts";
 import type { HttpError } from "../http/errors.ts";
 import type { ResponseHead } from "../http/head.ts";
 import { HttpParser } from "../http/parser.ts";
+import { log } from "../log/logger.ts";
 import type { ServerState } from "../state/cluster.ts";
 import { Out } from "./out.ts";
 
@@ -45,6 +46,8 @@ export class ServerConn {
   tunnel = false;
   /** Epoch ms: connect deadline while connecting, idle expiry while pooled. */
   deadline = 0;
+  /** The address it was opened to (a reload may move the server). */
+  target = "";
   /** Bound to one client connection (PROXY protocol): never pooled for others. */
   privateTo: unknown = undefined;
   private readPaused = false;
@@ -83,9 +86,9 @@ export class ServerConn {
   }
 
   close(): void {
+    this.owner = undefined;
     if (this.state === CLOSED) return;
     this.state = CLOSED;
-    this.owner = undefined;
     this.upstream.forget(this);
     this.sock?.end();
   }
@@ -164,13 +167,28 @@ export interface UpstreamOptions {
   now: () => number;
 }
 
+/** A defect in a server connection's handling costs that connection, not the process. */
+function guard(s: Socket<ServerConn>, f: () => void): void {
+  try {
+    f();
+  } catch (e) {
+    log.error("Report this bug: a server connection handler failed", {
+      server: s.data?.server.id,
+      error: e instanceof Error ? e.stack : String(e),
+    });
+    try {
+      s.terminate();
+    } catch {}
+  }
+}
+
 const handlers = {
-  open: (s: Socket<ServerConn>) => s.data.onOpen(s),
-  data: (s: Socket<ServerConn>, b: Buffer) => s.data.onData(b),
-  drain: (s: Socket<ServerConn>) => s.data.out.flush(),
-  close: (s: Socket<ServerConn>) => s.data.onClose(),
+  open: (s: Socket<ServerConn>) => guard(s, () => s.data.onOpen(s)),
+  data: (s: Socket<ServerConn>, b: Buffer) => guard(s, () => s.data.onData(b)),
+  drain: (s: Socket<ServerConn>) => guard(s, () => s.data.out.flush()),
+  close: (s: Socket<ServerConn>) => guard(s, () => s.data.onClose()),
   error: (_s: Socket<ServerConn>) => {},
-  connectError: (s: Socket<ServerConn>) => s.data.onClose(),
+  connectError: (s: Socket<ServerConn>) => guard(s, () => s.data.onClose()),
 };
 
 /** All connections tcpvs holds to one server. */
@@ -209,18 +227,24 @@ export class Upstream {
 
   connect(): ServerConn {
     const c = new ServerConn(this);
+    c.target = this.endpoint.text;
     c.deadline = this.opts.now() + this.opts.connectTimeout;
     this.connecting.add(c);
     this.opened++;
     this.server.totalConnections++;
     const ep = this.endpoint;
-    const p =
-      ep.kind === "unix"
-        ? Bun.connect<ServerConn>({ unix: ep.path, socket: handlers, data: c })
-        : Bun.connect<ServerConn>({ hostname: ep.host, port: ep.port, socket: handlers, data: c });
-    p.catch(() => {
-      // connectError already reported it.
-    });
+    try {
+      const p =
+        ep.kind === "unix"
+          ? Bun.connect<ServerConn>({ unix: ep.path, socket: handlers, data: c })
+          : Bun.connect<ServerConn>({ hostname: ep.host, port: ep.port, socket: handlers, data: c });
+      p.catch(() => {
+        // connectError already reported it.
+      });
+    } catch {
+      // Refused before trying (a bad address): report it like a refusal, after the caller has set up.
+      queueMicrotask(() => c.onClose());
+    }
     return c;
   }
 
@@ -228,7 +252,13 @@ export class Upstream {
   release(c: ServerConn): void {
     c.owner = undefined;
     c.pauseRead(false);
-    if (!c.open || c.tunnel || c.privateTo !== undefined || this.idle.length >= this.opts.maxIdle) {
+    if (
+      !c.open ||
+      c.tunnel ||
+      c.privateTo !== undefined ||
+      c.target !== this.endpoint.text ||
+      this.idle.length >= this.opts.maxIdle
+    ) {
       c.close();
       return;
     }
@@ -254,6 +284,11 @@ export class Upstream {
       c.abort();
       o?.onUpFail(c, "connect_timeout");
     }
+  }
+
+  /** Close the pooled connections; exchanges in flight keep theirs (they close when done). */
+  closeIdle(): void {
+    for (const c of [...this.idle]) c.close();
   }
 
   closeAll(): void {

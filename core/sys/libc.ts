@@ -15,6 +15,7 @@ function open() {
     sendto: { args: [i32, P, u64, i32, P, u32], returns: i64_fast },
     recvmsg: { args: [i32, P, i32], returns: i64_fast },
     recv: { args: [i32, P, u64, i32], returns: i64_fast },
+    recvfrom: { args: [i32, P, u64, i32, P, P], returns: i64_fast },
     poll: { args: [P, u64, i32], returns: i32 },
     close: { args: [i32], returns: i32 },
     ioctl: { args: [i32, u64, P], returns: i32 },
@@ -42,6 +43,7 @@ export const errnoName: Record<number, string> = {
   99: "EADDRNOTAVAIL",
   100: "ENETDOWN",
   101: "ENETUNREACH",
+  113: "EHOSTUNREACH",
 };
 
 export function errno(): number {

@@ -153,11 +153,16 @@ export class VrrpFsm {
     return [];
   }
 
-  /** Operator "force backup": step down and stay BACKUP until released. */
+  /**
+   * Operator "force backup": step down and stay BACKUP until released. A held master resigns with
+   * priority 0, as on shutdown, so the peer takes over after its skew instead of a master-down interval
+   * with nobody holding the VIP.
+   */
   hold(now: number, on: boolean): FsmAction[] {
     this.held = on;
-    if (on && this.state === "MASTER") return this.becomeBackup(now, "held in backup");
-    return [];
+    if (!on || this.state !== "MASTER") return [];
+    const [state, ...rest] = this.becomeBackup(now, "held in backup");
+    return [state!, { type: "send_advert", priority: 0 }, ...rest];
   }
 
   private enterFromIdle(now: number, reason: string): FsmAction[] {

@@ -17,7 +17,7 @@ afterEach(() => {
 });
 
 interface Parsed {
-  global: { control: string };
+  global: { control: string; router_id: string };
   virtual_server: Array<{ name: string; listen: string[]; mode: string; pool: string }>;
   pool: Record<
     string,
@@ -37,6 +37,7 @@ interface Parsed {
       version: number;
       preempt: boolean;
       virtual_ipaddress: string[];
+      track_pool: Array<{ name: string; weight: number }>;
     }
   >;
 }
@@ -121,7 +122,13 @@ describe("tcpvs init without a terminal", () => {
     expect(self.global.control).toBe("unix:/run/tcpvs/control.sock");
     expect(self.virtual_server[0]).toEqual({ name: "web", listen: ["0.0.0.0:80"], mode: "tcp", pool: "app" });
     expect(self.pool["app"]!.server.map((s) => s.address)).toEqual(["192.0.2.1:8080", "192.0.2.2:8080"]);
-    expect(self.pool["app"]!.check[0]).toEqual({ type: "tcp", interval: "2s" });
+    expect(self.pool["app"]!.check[0]).toEqual({
+      type: "tcp",
+      interval: "1s",
+      timeout: "500ms",
+      rise: 2,
+      fall: 2,
+    });
     expect(self.vrrp["VI_1"]).toEqual({
       interface: "ens3",
       virtual_router_id: 42,
@@ -130,9 +137,12 @@ describe("tcpvs init without a terminal", () => {
       version: 3,
       preempt: true,
       virtual_ipaddress: ["192.0.2.10/24"],
+      track_pool: [{ name: "app", weight: -60 }],
     });
     expect(peer.vrrp["VI_1"]!.priority).toBe(150);
-    expect({ ...peer, vrrp: {} }).toEqual({ ...self, vrrp: {} });
+    expect([self.global.router_id, peer.global.router_id]).toEqual(["node-b", "node-a"]);
+    const rest = (c: Parsed) => ({ ...c, vrrp: {}, global: { ...c.global, router_id: "" } });
+    expect(rest(peer)).toEqual(rest(self));
   });
 
   test("missing flags: usage error, exit 2, nothing written", () => {
@@ -221,11 +231,62 @@ describe("tcpvs init on a real terminal (tmux)", () => {
       virtual_ipaddress: ["10.0.0.100/24"],
     });
     expect(peer.vrrp["VI_1"]!.priority).toBe(100);
-    expect(self.pool["app"]!.check[0]).toEqual({ type: "http", path: "/health", interval: "2s" });
+    expect(self.pool["app"]!.check[0]).toEqual({
+      type: "http",
+      path: "/health",
+      interval: "1s",
+      timeout: "500ms",
+      rise: 2,
+      fall: 2,
+    });
     expect(self.virtual_server[0]!.mode).toBe("http");
     expect(self.pool["app"]!.server).toEqual([
       { address: "10.0.0.1:8080", weight: 1 },
       { address: "10.0.0.2:8080", weight: 1 },
     ]);
   });
+});
+
+test("init writes the shipped two-node pair, apart from comments and server names", () => {
+  const out = mkdtempSync(join(tmpdir(), "tcpvs-init-pair-"));
+  try {
+    const p = Bun.spawnSync(
+      [
+        process.execPath,
+        WRAPPER,
+        "--role",
+        "master",
+        "--vip",
+        "10.0.0.100/24",
+        "--interface",
+        "eth0",
+        "--vrid",
+        "51",
+        "--backend",
+        "10.0.0.11:8080",
+        "--backend",
+        "10.0.0.12:8080",
+        "--check",
+        "http:/health",
+        "--listen",
+        "0.0.0.0:80",
+        "--out",
+        join(out, "a.toml"),
+        "--peer-out",
+        join(out, "b.toml"),
+      ],
+      { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
+    );
+    expect(p.exitCode).toBe(0);
+    const strip = (file: string) => {
+      const cfg = parseConfig(readFileSync(file, "utf8"), "x.toml");
+      for (const s of Object.values(cfg.pool).flatMap((pool) => pool.server)) s.name = s.address.text;
+      return { ...cfg, file: "x.toml" };
+    };
+    const examples = join(import.meta.dir, "../../examples/two-node");
+    expect(strip(join(out, "a.toml"))).toEqual(strip(join(examples, "node-a.toml")));
+    expect(strip(join(out, "b.toml"))).toEqual(strip(join(examples, "node-b.toml")));
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });

@@ -15,6 +15,23 @@ function pickId(name: string, list: SchedServer[]): string | undefined {
   return createScheduler(name, list, {}, testEnv()).pick(ctx())?.id;
 }
 
+describe("lc / wlc ties at light load", () => {
+  test("equal loads rotate instead of all going to the first server", () => {
+    for (const name of ["lc", "wlc"]) {
+      const list = withActive([1, 1, 1], [0, 0, 0]);
+      const sched = createScheduler(name, list, {}, testEnv());
+      const got = Array.from({ length: 6 }, () => sched.pick(ctx())!.id);
+      expect(got).toEqual(["s0", "s1", "s2", "s0", "s1", "s2"]);
+    }
+  });
+
+  test("a clear winner still wins whatever the rotation", () => {
+    const list = withActive([1, 1, 1], [3, 0, 3]);
+    const sched = createScheduler("wlc", list, {}, testEnv());
+    expect(Array.from({ length: 4 }, () => sched.pick(ctx())!.id)).toEqual(["s1", "s1", "s1", "s1"]);
+  });
+});
+
 describe("lc / wlc / sed / nq on crafted counts", () => {
   test("lc takes the fewest connections, the earlier server on a tie, ignoring weight", () => {
     expect(pickId("lc", withActive([1, 1, 9, 1], [3, 1, 1, 2]))).toBe("s1");

@@ -6,6 +6,8 @@ import type { Endpoint, PoolConfig, VirtualServerConfig } from "../../core/confi
 import type { RequestHead } from "../../core/http/head.ts";
 import { HttpParser } from "../../core/http/parser.ts";
 import { memoryLogger } from "../../core/log/logger.ts";
+import type { CookieInsert } from "../../core/sched/CookiePersistence.ts";
+import { createPoolScheduling } from "../../core/sched/registry.ts";
 import type { Scheduler } from "../../core/sched/types.ts";
 import { Cluster, PoolState, ServerState } from "../../core/state/cluster.ts";
 import { Switch } from "../../core/switch/switch.ts";
@@ -209,6 +211,7 @@ export async function rig(
   const cluster = new Cluster();
   const cfgs: Record<string, PoolConfig> = {};
   const scheds = new Map<string, Scheduler>();
+  const cookies = new Map<string, CookieInsert>();
   for (const [name, bs] of Object.entries(pools)) {
     const servers = bs.map((b) => new ServerState(name, b.name, `127.0.0.1:${b.port}`, 1));
     const ps = new PoolState(name, servers);
@@ -218,12 +221,18 @@ export async function rig(
       bs.map((b) => ({ id: b.name, port: b.port })),
       poolOver[name],
     );
-    scheds.set(name, roundRobin(ps));
+    // A pool that asks for a scheduler option gets the real scheduling (cookie persistence ...).
+    if (poolOver[name]?.scheduler_options || poolOver[name]?.scheduler) {
+      const ps2 = createPoolScheduling(cfgs[name]!, ps.servers);
+      scheds.set(name, ps2.scheduler);
+      if (ps2.cookie) cookies.set(name, ps2.cookie);
+    } else scheds.set(name, roundRobin(ps));
   }
   const { logger, lines } = memoryLogger("info");
   const sw = new Switch({
     cluster,
     schedulerFor: (p) => scheds.get(p),
+    cookieFor: (p) => cookies.get(p),
     log: logger,
     pools: cfgs,
     tickMs: 20,
@@ -307,12 +316,29 @@ export async function exchange(
         s.end();
         done();
       },
+      drain: () => {
+        const w = drained;
+        drained = undefined;
+        w?.();
+      },
       error: () => {},
     },
   });
+  let drained: (() => void) | undefined;
   const parts = Array.isArray(wire) ? wire : [wire];
   for (const p of parts) {
-    sock.write(p);
+    // Bun's write is unbuffered: what the kernel did not take must be written again after drain.
+    let rest = typeof p === "string" ? Buffer.from(p, "latin1") : p;
+    for (let i = 0; i < 100_000 && rest.byteLength > 0 && !closed; i++) {
+      const n = sock.write(rest);
+      if (n < 0) break;
+      rest = rest.subarray(n);
+      if (rest.byteLength > 0)
+        await new Promise<void>((res) => {
+          drained = res;
+          setTimeout(res, 200);
+        });
+    }
     if (parts.length > 1) await Bun.sleep(5);
   }
   if (opts.halfClose) sock.shutdown();

@@ -207,15 +207,26 @@ test("upgrade is tunnelled only after 101", async () => {
   expect(got).toEndWith("PING");
 });
 
-test("cookie persistence: Set-Cookie names the server and is honoured while it is up", async () => {
+test("cookie persistence through the real scheduler: an opaque Set-Cookie, honoured while its server is up", async () => {
   const b1 = new TestBackend("b1");
   const b2 = new TestBackend("b2");
   r = await rig({ web: [b1, b2] }, {}, { web: { scheduler_options: { cookie: "SRV" } } });
   const first = await exchange(r.port, GET("/"));
   const set = first.responses[0]?.headers["set-cookie"];
-  expect(set).toBe("SRV=b1; Path=/");
+  // The value is an opaque hash of the server id, not its name.
+  expect(set).toMatch(/^SRV=[0-9a-f]{8}; Path=\/; HttpOnly$/);
+  const firstServer = first.responses[0]!.body.startsWith("hello from b1") ? "b1" : "b2";
+  expect(set).not.toContain(firstServer);
+  // Learn b2's value: ask until the scheduler sends us there.
+  let b2cookie = "";
+  for (let i = 0; i < 4 && !b2cookie; i++) {
+    const x = await exchange(r.port, GET("/"));
+    if (x.responses[0]!.body.startsWith("hello from b2"))
+      b2cookie = x.responses[0]!.headers["set-cookie"]!.split(";")[0]!;
+  }
+  expect(b2cookie).toMatch(/^SRV=[0-9a-f]{8}$/);
   for (let i = 0; i < 4; i++) {
-    const x = await exchange(r.port, GET("/", "Cookie: SRV=b2\r\n"));
+    const x = await exchange(r.port, GET("/", `Cookie: ${b2cookie}\r\n`));
     expect(x.responses[0]?.body).toStartWith("hello from b2");
     expect(x.responses[0]?.headers["set-cookie"]).toBeUndefined();
   }
@@ -227,7 +238,39 @@ test("cookie persistence: Set-Cookie names the server and is honoured while it i
     },
     "test",
   );
-  const y = await exchange(r.port, GET("/", "Cookie: SRV=b2\r\n"));
+  const y = await exchange(r.port, GET("/", `Cookie: ${b2cookie}\r\n`));
   expect(y.responses[0]?.body).toStartWith("hello from b1");
-  expect(y.responses[0]?.headers["set-cookie"]).toBe("SRV=b1; Path=/");
+  expect(y.responses[0]?.headers["set-cookie"]).toMatch(/^SRV=[0-9a-f]{8}; Path=\/; HttpOnly$/);
+  expect(y.responses[0]?.headers["set-cookie"]).not.toBe(`${b2cookie}; Path=/; HttpOnly`);
+});
+
+test("a server sending a body to HEAD does not poison the next request on that connection", async () => {
+  const b = new TestBackend("b1", (h) =>
+    h.method === "HEAD" ? { raw: "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nextra" } : undefined,
+  );
+  r = await rig({ web: [b] });
+  const h = await exchange(r.port, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", { method: "HEAD" });
+  expect(h.responses[0]?.status).toBe(200);
+  await Bun.sleep(20);
+  const g = await exchange(r.port, GET("/next"));
+  expect(g.responses[0]?.body).toBe("hello from b1 /next");
+});
+
+test("a clean response head is passed on byte for byte; one with hop-by-hop fields is rebuilt", async () => {
+  const b = new TestBackend("b1", (h) =>
+    h.target === "/raw"
+      ? {
+          raw: "HTTP/1.1 200 Fine\r\nX-Mixed-Case: Yes\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok",
+        }
+      : {
+          raw: "HTTP/1.1 200 Fine\r\nX-Mixed-Case: Yes\r\nKeep-Alive: timeout=5\r\nContent-Length: 2\r\n\r\nok",
+        },
+  );
+  r = await rig({ web: [b] });
+  const raw = await exchange(r.port, GET("/raw"));
+  expect(raw.raw).toBe(
+    "HTTP/1.1 200 Fine\r\nX-Mixed-Case: Yes\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok",
+  );
+  const rebuilt = await exchange(r.port, GET("/rebuilt"));
+  expect(rebuilt.raw).toBe("HTTP/1.1 200 Fine\r\nx-mixed-case: Yes\r\ncontent-length: 2\r\n\r\nok");
 });

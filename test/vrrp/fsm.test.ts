@@ -180,6 +180,13 @@ describe("MASTER", () => {
     const f = master();
     expect(states(f.hold(10, true))).toEqual(["BACKUP"]);
   });
+  test("hold resigns with priority 0 before removing the VIPs, so the peer waits only its skew", () => {
+    const f = master();
+    const acts = f.hold(10, true);
+    expect(sent(acts)).toEqual([0]);
+    expect(types(acts).slice(0, 3)).toEqual(["state", "send_advert", "remove_vips"]);
+    expect(f.hold(20, true)).toEqual([]); // already held in BACKUP: nothing more is sent
+  });
 });
 
 describe("FAULT", () => {

@@ -4,7 +4,7 @@
 
 import { HealthMonitor } from "../check/health-monitor.ts";
 import { loadConfig } from "../config/load.ts";
-import type { TcpvsConfig } from "../config/types.ts";
+import type { PoolConfig, TcpvsConfig } from "../config/types.ts";
 import type { ControlServer } from "../control/ControlServer.ts";
 import { startControl } from "../control/startControl.ts";
 import type { Logger } from "../log/logger.ts";
@@ -15,6 +15,8 @@ import { createPoolScheduling, type PoolScheduling } from "../sched/registry.ts"
 import type { Cluster } from "../state/cluster.ts";
 import { clusterFromConfig, reconcileCluster } from "../state/from-config.ts";
 import { Switch } from "../switch/switch.ts";
+import { restartOnlyChanges } from "./restartOnlyChanges.ts";
+import { checkNewListeners } from "./preflight.ts";
 import { VrrpBridge } from "./VrrpBridge.ts";
 
 export interface DaemonOptions {
@@ -45,6 +47,8 @@ export class Daemon {
   private readonly vrrp: VrrpBridge;
   private control: ControlServer | undefined;
   private metricsServer: MetricsServer | undefined;
+  private started = false;
+  private stopping = false;
   private reloading: Promise<{ ok: boolean; errors?: string[] }> | undefined;
 
   constructor(o: DaemonOptions) {
@@ -107,8 +111,8 @@ export class Daemon {
 
   async start(): Promise<void> {
     for (const vs of this.config.virtual_server) await this.switch.listen(vs);
-    this.monitor.start(this.cluster, this.config.pool);
-    await this.vrrp.start(this.config);
+    // Our own sockets before VRRP: a second daemon started by mistake (control socket or metrics port
+    // taken) fails here, before it sends an advert or runs a notify script.
     const global = this.o.controlPath
       ? {
           ...this.config.global,
@@ -132,7 +136,8 @@ export class Daemon {
         })),
       }),
       actions: {
-        reload: () => this.reload(),
+        // The control handler emits the reload event itself: do not announce it twice.
+        reload: () => this.applyReload(),
         checkNow: async (pool, server) => {
           const outcomes = await this.monitor.checkNow(pool, server);
           const failed = outcomes.find((o) => !o.ok);
@@ -149,6 +154,9 @@ export class Daemon {
     });
     if (this.config.global.metrics)
       this.metricsServer = MetricsServer.start(this.config.global.metrics, this.metrics, this.log);
+    this.monitor.start(this.cluster, this.config.pool);
+    await this.vrrp.start(this.config);
+    this.started = true;
     this.o.notify?.("READY=1");
     this.log.info("tcpvs serving", {
       config: this.o.file,
@@ -166,8 +174,19 @@ export class Daemon {
     return this.switch.ports(vs);
   }
 
-  /** Re-read the config; a bad one is refused with its errors and the old one keeps serving. */
-  reload(): Promise<{ ok: boolean; errors?: string[] }> {
+  /** Re-read the config (SIGHUP); a bad one is refused with its errors and the old one keeps serving. */
+  async reload(): Promise<{ ok: boolean; errors?: string[] }> {
+    const r = await this.applyReload();
+    const at = Date.now();
+    this.cluster.emit(
+      r.ok ? { type: "reload", ok: true, at } : { type: "reload", ok: false, errors: r.errors ?? [], at },
+    );
+    return r;
+  }
+
+  /** One reload at a time: a second request while one runs gets the same outcome. */
+  private applyReload(): Promise<{ ok: boolean; errors?: string[] }> {
+    if (!this.started) return Promise.resolve({ ok: false, errors: ["tcpvs is still starting: try again"] });
     this.reloading ??= this.doReload().finally(() => {
       this.reloading = undefined;
     });
@@ -186,29 +205,49 @@ export class Daemon {
         ? (e as Error).message.split("\n").slice(1)
         : [(e as Error).message];
       this.log.error("reload refused: the running config stays", { errors });
-      this.cluster.emit({ type: "reload", ok: false, errors, at: Date.now() });
       this.o.notify?.("READY=1");
       return { ok: false, errors };
     }
+    const unbindable = checkNewListeners(this.config.virtual_server, next.config.virtual_server);
+    if (unbindable.length) {
+      this.log.error("reload refused: the running config stays", { errors: unbindable });
+      this.o.notify?.("READY=1");
+      return { ok: false, errors: unbindable };
+    }
+    const restart = restartOnlyChanges(this.config.global, next.config.global);
+    if (restart.length)
+      this.log.warn("these [global] settings apply at restart, not on reload", { settings: restart });
+    const prev = { config: this.config, hash: this.hash };
     try {
-      const changed = reconcileCluster(this.cluster, next.config);
-      this.config = next.config;
-      this.hash = next.hash;
-      this.buildSchedulers(changed);
-      await this.switch.reload(next.config.virtual_server, next.config.pool);
-      this.monitor.start(this.cluster, next.config.pool);
-      await this.vrrp.reload(next.config);
+      await this.apply(next);
     } catch (e) {
       const errors = [(e as Error).message];
-      this.log.error("reload failed part-way", { errors });
-      this.cluster.emit({ type: "reload", ok: false, errors, at: Date.now() });
+      // Put the previous config back, so "refused" stays true: the same pools, rules and listeners.
+      this.log.error("reload failed part-way: restoring the previous config", { errors });
+      await this.apply(prev).catch((e2: unknown) =>
+        this.log.error("restoring the previous config failed", { error: String(e2) }),
+      );
       this.o.notify?.("READY=1");
       return { ok: false, errors };
     }
     this.log.info("config reloaded", { config: this.o.file, sha256: this.hash.slice(0, 12) });
-    this.cluster.emit({ type: "reload", ok: true, at: Date.now() });
     this.o.notify?.("READY=1");
     return { ok: true };
+  }
+
+  private async apply(next: { config: TcpvsConfig; hash: string }): Promise<void> {
+    const changed = reconcileCluster(this.cluster, next.config);
+    // reconcileCluster only knows server sets; a new scheduler or its options need a rebuild too.
+    for (const [name, cfg] of Object.entries(next.config.pool)) {
+      const old = this.config.pool[name];
+      if (old && schedulingKey(old) !== schedulingKey(cfg)) changed.add(name);
+    }
+    this.config = next.config;
+    this.hash = next.hash;
+    this.buildSchedulers(changed);
+    await this.switch.reload(next.config.virtual_server, next.config.pool);
+    this.monitor.start(this.cluster, next.config.pool);
+    await this.vrrp.reload(next.config);
   }
 
   /** SIGUSR1: the whole state to the log, as keepalived dumps its data. */
@@ -231,13 +270,28 @@ export class Daemon {
     this.log.info("state counters", Object.fromEntries(this.cluster.counters));
   }
 
+  /** A second Ctrl-C during stop: cut the connections still in flight instead of waiting out grace. */
+  hurry(): void {
+    if (!this.stopping) return;
+    this.log.warn("closing the connections still in flight now");
+    void this.switch.close(0);
+  }
+
   /** Stop accepting, resign VRRP, let requests in flight finish within the grace period. */
   async stop(graceMs = this.config.global.grace): Promise<void> {
+    this.stopping = true;
     this.o.notify?.("STOPPING=1");
-    this.log.info("tcpvs stopping", { grace_ms: graceMs });
+    // A start that failed is unwound silently: "stopping" would read as if it had been running.
+    if (this.started) this.log.info("tcpvs stopping", { grace_ms: graceMs });
     this.monitor.stop();
     await Promise.all([this.vrrp.stop(), this.switch.close(graceMs)]);
-    this.control?.stop();
-    this.metricsServer?.stop();
+    // Awaited so the unix socket is gone before the process exits.
+    await this.control?.stop();
+    await this.metricsServer?.stop();
   }
+}
+
+/** What a pool's scheduler is built from: when it differs, the scheduler is rebuilt on reload. */
+function schedulingKey(p: PoolConfig): string {
+  return JSON.stringify([p.scheduler, p.scheduler_options, p.persistence_timeout, p.persistence_granularity]);
 }

@@ -6,6 +6,7 @@ import type { TcpvsConfig, VrrpConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Cluster } from "../state/cluster.ts";
 import { VrrpHost } from "../vrrp/host.ts";
+import { recordVrrpState, steerVrrp } from "./vrrpControl.ts";
 
 export class VrrpBridge {
   private host: VrrpHost | undefined;
@@ -24,23 +25,7 @@ export class VrrpBridge {
     if (Object.keys(config.vrrp).length === 0) return;
     this.host = await VrrpHost.start(config.vrrp, {
       log: this.log,
-      onState: (r) => {
-        this.cluster.vrrp.set(r.instance, {
-          state: r.state,
-          priority: r.priority,
-          master: r.master,
-          since: r.at,
-          reason: r.reason,
-        });
-        this.cluster.emit({
-          type: "vrrp",
-          instance: r.instance,
-          state: r.state,
-          priority: r.priority,
-          reason: r.reason,
-          at: r.at,
-        });
-      },
+      onState: (r) => recordVrrpState(this.cluster, r),
       onDrop: (_instance, reason) => this.cluster.count(`vrrp.drop.${reason}`),
     });
     // Tell the worker every tracked pool's quorum now and whenever it changes.
@@ -62,22 +47,7 @@ export class VrrpBridge {
     action: "backup" | "normal" | "priority",
     priority?: number,
   ): Promise<{ ok: boolean; message?: string }> {
-    const cfg = this.instances[instance];
-    if (!this.host || !cfg) return { ok: false, message: `no VRRP instance "${instance}"` };
-    if (action === "backup") {
-      this.host.hold(instance, true);
-      return { ok: true, message: `${instance} held in BACKUP` };
-    }
-    if (action === "normal") {
-      this.host.hold(instance, false);
-      this.host.adjustPriority(instance, 0);
-      return { ok: true, message: `${instance} back to normal` };
-    }
-    if (priority === undefined || !Number.isInteger(priority) || priority < 1 || priority > 254) {
-      return { ok: false, message: "priority must be 1-254" };
-    }
-    this.host.adjustPriority(instance, priority - cfg.priority);
-    return { ok: true, message: `${instance} priority ${priority}` };
+    return steerVrrp(this.host, this.instances, instance, action, priority);
   }
 
   async stop(): Promise<void> {

@@ -13,6 +13,7 @@ import { MetricsRegistry, type ResponseCounter } from "../metrics/MetricsRegistr
 import { MetricsServer } from "../metrics/MetricsServer.ts";
 import { createPoolScheduling, type PoolScheduling } from "../sched/registry.ts";
 import type { Cluster } from "../state/cluster.ts";
+import { monotonicUsec } from "../sys/libc.ts";
 import { clusterFromConfig, reconcileCluster } from "../state/from-config.ts";
 import { Switch } from "../switch/switch.ts";
 import { restartOnlyChanges } from "./restartOnlyChanges.ts";
@@ -194,9 +195,7 @@ export class Daemon {
   }
 
   private async doReload(): Promise<{ ok: boolean; errors?: string[] }> {
-    this.o.notify?.(
-      `RELOADING=1\nMONOTONIC_USEC=${Math.round(performance.timeOrigin * 1000 + performance.now() * 1000)}`,
-    );
+    this.o.notify?.(`RELOADING=1\nMONOTONIC_USEC=${monotonicUsec()}`);
     let next: { config: TcpvsConfig; hash: string };
     try {
       next = this.o.reloadSource ? this.o.reloadSource() : loadConfig(this.o.file);

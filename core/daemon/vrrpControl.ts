@@ -14,12 +14,15 @@ export interface VrrpSteering {
 
 /** Also counts transitions by target state ("vrrp.VI_1.to_master"): flapping shows in status and metrics. */
 export function recordVrrpState(cluster: Cluster, r: VrrpStateReport): void {
-  cluster.count(`vrrp.${r.instance}.to_${r.state.toLowerCase()}`);
+  // A report may only tell a new priority in the same state: that is no transition.
+  const prev = cluster.vrrp.get(r.instance);
+  const transition = prev?.state !== r.state;
+  if (transition) cluster.count(`vrrp.${r.instance}.to_${r.state.toLowerCase()}`);
   cluster.vrrp.set(r.instance, {
     state: r.state,
     priority: r.priority,
     master: r.master,
-    since: r.at,
+    since: transition || !prev ? r.at : prev.since,
     reason: r.reason,
   });
   cluster.emit({

@@ -14,6 +14,18 @@ import { type LiveConn, type SwitchServices, VsRuntime } from "./runtime.ts";
 import { TcpConn } from "./tcp.ts";
 import { Upstream } from "./upstream.ts";
 
+/** Bun's bind error says only "Failed to listen at HOST"; the errno code is the reason an operator needs. */
+function listenReason(e: unknown): string {
+  const code = (e as { code?: unknown }).code;
+  const why: Record<string, string> = {
+    EADDRINUSE: "address already in use (EADDRINUSE)",
+    EACCES: "permission denied (EACCES): ports below 1024 need root or CAP_NET_BIND_SERVICE",
+    EADDRNOTAVAIL: "no such local address (EADDRNOTAVAIL)",
+  };
+  const msg = (e as Error).message ?? String(e);
+  return typeof code === "string" ? (why[code] ?? `${msg} (${code})`) : msg;
+}
+
 export class SwitchError extends Error {
   readonly code: "listen_failed" | "bad_config";
   constructor(code: "listen_failed" | "bad_config", message: string) {
@@ -150,7 +162,7 @@ export class Switch implements SwitchServices {
       const where = vs.listen.map((e) => e.text).join(", ");
       throw new SwitchError(
         "listen_failed",
-        `Cannot listen on "${where}" for "${vs.name}": ${(e as Error).message}`,
+        `Cannot listen on "${where}" for "${vs.name}": ${listenReason(e)}`,
       );
     }
     this.bound.set(vs.name, b);

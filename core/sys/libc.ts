@@ -22,6 +22,7 @@ function open() {
     if_nametoindex: { args: [P], returns: u32 },
     __errno_location: { args: [], returns: P },
     strerror: { args: [i32], returns: cstring },
+    clock_gettime: { args: [i32, P], returns: i32 },
   });
 }
 
@@ -133,4 +134,13 @@ export function inetAton(ip: string): number {
   const parts = m ? m.slice(1).map(Number) : [];
   if (parts.length !== 4 || parts.some((x) => x > 255)) throw new AddressFormatError(ip);
   return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
+}
+
+const CLOCK_MONOTONIC = 1;
+
+/** CLOCK_MONOTONIC in microseconds, the clock systemd's MONOTONIC_USEC is read against. */
+export function monotonicUsec(): bigint {
+  const ts = new BigInt64Array(2); // struct timespec: tv_sec, tv_nsec (64-bit each on x86-64)
+  check(libc().clock_gettime(CLOCK_MONOTONIC, ts), "clock_gettime(CLOCK_MONOTONIC)");
+  return ts[0]! * 1_000_000n + ts[1]! / 1000n;
 }

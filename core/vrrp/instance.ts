@@ -59,6 +59,8 @@ export class VrrpInstance {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private linkTimer: ReturnType<typeof setInterval> | undefined;
   private running = false;
+  /** The priority last told through onState, so a change without a transition is told too. */
+  private reportedPriority = -1;
 
   constructor(cfg: VrrpConfig, deps: InstanceDeps) {
     validateVrrpConfig(cfg);
@@ -200,6 +202,19 @@ export class VrrpInstance {
     const reason = eff.fault ? eff.reason : this.syncFault ? "sync group member in FAULT" : eff.reason;
     this.apply(this.fsm.setPriority(now, eff.priority));
     if (fault !== (this.fsm.state === "FAULT")) this.apply(this.fsm.setFault(now, fault, reason));
+    // A priority change that keeps the state (an operator's "priority N", a tracked item weighing on a
+    // master that stays master) has no transition to report, yet status and metrics must show it.
+    if (this.fsm.priority !== this.reportedPriority && this.fsm.state !== "INIT") {
+      this.reportedPriority = this.fsm.priority;
+      this.deps.onState?.({
+        instance: this.name,
+        state: this.fsm.state,
+        priority: this.fsm.priority,
+        master: this.fsm.state === "MASTER" ? this.src : this.fsm.masterAddr,
+        reason: `priority ${this.fsm.priority}${eff.reason ? ` (${eff.reason})` : ""}`,
+        at: Date.now(),
+      });
+    }
   }
 
   private receive(r: Received): void {
@@ -268,6 +283,7 @@ export class VrrpInstance {
         return;
       case "state": {
         transitions.push([a.from, a.to]);
+        this.reportedPriority = this.fsm.priority;
         const report: VrrpStateReport = {
           instance: this.name,
           state: a.to,

@@ -79,11 +79,9 @@ test.skipIf(!python)(
   30_000,
 );
 
-// Daemon bug, not fixable inside core/daemon: MONOTONIC_USEC must be CLOCK_MONOTONIC (systemd compares
-// it with the time it sent SIGHUP), but Daemon sends epoch microseconds (performance.timeOrigin +
-// now()): Bun exposes no absolute monotonic clock. Needs clock_gettime(CLOCK_MONOTONIC) added to
-// core/sys/libc.ts (the project's one door to libc). Enable once Daemon uses it.
-test.todo("MONOTONIC_USEC is on the monotonic clock (near /proc/uptime on a machine that never slept)", async () => {
+// systemd compares MONOTONIC_USEC with the CLOCK_MONOTONIC time it sent SIGHUP; Bun has no absolute
+// monotonic clock, so the daemon reads clock_gettime through core/sys.
+test("MONOTONIC_USEC is on the monotonic clock (near /proc/uptime on a machine that never slept)", async () => {
   const { p, rx } = await notifyingDaemon();
   await waitLine(rx, /^READY=1$/, 15_000);
   await waitLine(p, /tcpvs serving/, 5000);

@@ -110,10 +110,8 @@ test("the control socket served by another daemon: exit 1 naming the socket, lis
   expect((await runTcpvs(["status", "--control", control])).code).toBe(0);
 }, 30_000);
 
-// Switch bug (core/switch/switch.ts listen(), owned by the switch branch): the SwitchError built on a
-// failed bind keeps Bun's message ("Failed to listen at 127.0.0.1") but drops its code (EADDRINUSE /
-// EACCES), so the operator is not told the address is taken. Enable once the message carries the reason.
-test.todo("a listen address already in use is named as in use", async () => {
+// Bun's bind error says only "Failed to listen at 127.0.0.1"; the operator must be told why.
+test("a listen address already in use is named as in use", async () => {
   const taken = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   const dir = scratch();
   const b = backend("b1");

@@ -95,11 +95,9 @@ describe.skipIf(!ROOT)("tcpvs vrrp with its control channel", () => {
     await waitFor(async () => (await state(1))?.state === "MASTER", 5000, "node 1 MASTER after release");
   }, 40_000);
 
-  // VRRP core bug (core/vrrp/instance.ts, not owned here): a state report is sent only on a transition,
-  // so a priority change that does not change the state (operator "priority N", a tracked item going
-  // down on a MASTER that stays MASTER) never reaches cluster.vrrp: status and tcpvs_vrrp_priority keep
-  // the old number. Enable once recompute() reports a priority change.
-  test.todo("status shows an operator priority that does not change the state", async () => {
+  // A priority change with no transition (operator "priority N" on a master that stays master) must
+  // still reach status and tcpvs_vrrp_priority.
+  test("status shows an operator priority that does not change the state", async () => {
     await waitFor(async () => (await state(1))?.state === "MASTER", 5000, "node 1 MASTER");
     expect((await runTcpvs(["status", "vrrp", "VI_1", "priority", "120", "--control", ctl(1)])).code).toBe(0);
     try {

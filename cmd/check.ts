@@ -6,7 +6,7 @@
 
 import { lookup } from "node:dns/promises";
 import { runOneCheck } from "../core/check/check-types.ts";
-import { CheckUsageError, parseCheckArgs } from "../core/check/cli-args.ts";
+import { CheckUsageError, parseCheckArgs, VALUE_FLAGS } from "../core/check/cli-args.ts";
 import type { CheckOutcome } from "../core/check/types.ts";
 import type { Endpoint, TcpvsConfig } from "../core/config/types.ts";
 import type { Command } from "./command.ts";
@@ -179,24 +179,8 @@ function table(rows: Row[]): string {
 }
 
 // The CLI's view of this command: flags for parsing and --help, mapped back to runCheck's argv.
-const VALUE = [
-  "timeout",
-  "port",
-  "method",
-  "path",
-  "host",
-  "status",
-  "body-regex",
-  "digest",
-  "sni",
-  "http-version",
-  "helo-name",
-  "name",
-  "type",
-  "expect-answer",
-  "script",
-  "pool",
-];
+// send/expect repeat and pair up in order, so they are list flags; the rest take one value.
+const VALUE = [...VALUE_FLAGS].filter((f) => f !== "send" && f !== "expect");
 export const command: Command = {
   spec: {
     name: "check",

@@ -21,7 +21,7 @@ export interface CheckArgs {
   help: boolean;
 }
 
-const VALUE_FLAGS = new Set([
+export const VALUE_FLAGS: ReadonlySet<string> = new Set([
   "timeout",
   "port",
   "method",

@@ -2,6 +2,7 @@
 // connections on Bun.connect, one sweep tick for every deadline, reload that keeps established
 // connections, and a graceful stop.
 
+import { parseEndpoint } from "../config/values.ts";
 import type { SocketListener } from "bun";
 import type { Endpoint, PoolConfig, VirtualServerConfig } from "../config/types.ts";
 import { log as defaultLog, type Logger } from "../log/logger.ts";
@@ -61,11 +62,11 @@ interface Bound {
   key: string;
 }
 
+/** A server known only by its address text (no pool config given): the config's own address parser. */
 function parseAddress(text: string): Endpoint {
-  if (text.startsWith("unix:")) return { kind: "unix", path: text.slice(5), text };
-  const m = /^\[?([^\]]+?)\]?:([0-9]+)$/.exec(text);
-  if (!m) throw new SwitchError("bad_config", `Give server address ${JSON.stringify(text)} as host:port`);
-  return { kind: "inet", host: m[1]!, port: Number(m[2]), family: m[1]!.includes(":") ? 6 : 4, text };
+  const r = parseEndpoint(text);
+  if (!r.ok) throw new SwitchError("bad_config", `Cannot use server address: ${r.error}`);
+  return r.value;
 }
 
 function listenKey(vs: VirtualServerConfig): string {

@@ -1,6 +1,7 @@
 // VRRP must not starve under data-path load: `tcpvs serve` with a VRRP instance (v3, 150 ms adverts)
 // and an HTTP listener, saturated by wrk from inside its namespace for 30 s, keeps mastership with no
-// transition, and a lower-priority `tcpvs vrrp` peer never sees a reason to become MASTER. Root only;
+// transition, and a lower-priority `tcpvs vrrp` peer never sees a reason to become MASTER; track_pool
+// carries the pool's quorum from serve's checks to the VRRP Worker. Root only;
 // the namespaces are created here and always removed. TCPVS_LOAD_SECONDS shortens the run.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -54,6 +55,7 @@ priority = 150
 advert_int = "150ms"
 version = 3
 virtual_ipaddress = ["10.77.0.100/24"]
+track_pool = [{ name = "app", weight = -100 }]
 `;
 }
 
@@ -76,13 +78,14 @@ describe.skipIf(!ROOT || !WRK)("VRRP under full HTTP load", () => {
   let tmp: ReturnType<typeof tempDir>;
   let master: Proc;
   let peer: Proc;
+  let backendProc: Proc;
   const ctl = (n: string) => `unix:${tmp.dir}/${n}.sock`;
 
   beforeAll(async () => {
     lab = new Lab(2);
     tmp = tempDir();
-    const b = lab.spawn(1, [BUN, BACKEND, "9001", "b1"]);
-    await waitLine(b, /listening/, 10_000);
+    backendProc = lab.spawn(1, [BUN, BACKEND, "9001", "b1"]);
+    await waitLine(backendProc, /listening/, 10_000);
     master = lab.spawn(1, [BUN, MAIN, "serve", "-c", writeConfig(tmp.dir, serveToml(ctl("m")), "m.toml")]);
     await waitLine(master, /tcpvs serving/, 15_000);
     await waitFor(
@@ -165,6 +168,22 @@ describe.skipIf(!ROOT || !WRK)("VRRP under full HTTP load", () => {
     expect(master.lines[i]).toContain("VI_1");
     expect(master.lines[i]).toContain("MASTER");
   }, 30_000);
+
+  test("track_pool: the pool losing quorum in serve's checks hands the VIP over, and back", async () => {
+    const mst = async () => (await statusJson(ctl("m"))).vrrp[0];
+    const pst = async () => (await statusJson(ctl("p"))).vrrp[0]?.state;
+    // checker -> cluster pool event -> bridge -> Worker: priority 150 - 100 = 50 < the peer's 100.
+    backendProc.proc.kill("SIGKILL");
+    await backendProc.done;
+    await waitFor(async () => (await pst()) === "MASTER", 8000, "the peer to take over on quorum loss");
+    await waitFor(async () => (await mst())?.state === "BACKUP", 3000, "serve to step down");
+    expect((await mst())?.priority).toBe(50);
+    backendProc = lab.spawn(1, [BUN, BACKEND, "9001", "b1"]);
+    await waitLine(backendProc, /listening/, 10_000);
+    await waitFor(async () => (await mst())?.state === "MASTER", 8000, "serve to preempt back with quorum");
+    expect((await mst())?.priority).toBe(150);
+    expect(await pst()).toBe("BACKUP");
+  }, 40_000);
 
   test("SIGTERM on serve resigns: the peer takes over at once, serve exits 0", async () => {
     master.proc.kill("SIGTERM");

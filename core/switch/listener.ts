@@ -6,7 +6,7 @@ import type { Socket } from "bun";
 import type { HttpError } from "../http/errors.ts";
 import type { RequestHead, ResponseHead } from "../http/head.ts";
 import { HttpParser } from "../http/parser.ts";
-import type { PoolState, ServerState } from "../state/cluster.ts";
+import { type PoolState, ServerState } from "../state/cluster.ts";
 import type { PickContext } from "../sched/types.ts";
 import { Out } from "./out.ts";
 import { proxyV1, proxyV2 } from "./proxy-protocol.ts";
@@ -306,7 +306,8 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     }
     const picked = svc.schedulerFor(pool.name)?.pick(this.pick);
     if (picked) {
-      const s = pool.server(picked.id);
+      // Schedulers are built over the pool's own ServerState objects: no lookup by id per request.
+      const s = picked instanceof ServerState ? picked : pool.server(picked.id);
       if (s?.up) return { server: s, upstream: svc.upstream(pool.name, s) };
     }
     return svc.sorry(pool.name);

@@ -81,6 +81,8 @@ export class Switch implements SwitchServices {
   private readonly bound = new Map<string, Bound>();
   private readonly draining = new Set<Bound>();
   private readonly upstreams = new Map<string, Upstream>();
+  /** The request path's lookup: by the server object, no key string built per request. */
+  private readonly byServer = new WeakMap<ServerState, Upstream>();
   private readonly sorries = new Map<string, { server: ServerState; upstream: Upstream }>();
   private clock = Date.now();
   private readonly timer: ReturnType<typeof setInterval>;
@@ -120,15 +122,19 @@ export class Switch implements SwitchServices {
   }
 
   upstream(pool: string, server: ServerState): Upstream {
+    const hit = this.byServer.get(server);
+    if (hit !== undefined) return hit;
     const key = `${pool}\u0000${server.id}`;
     let u = this.upstreams.get(key);
     if (!u || u.server !== server) {
       // The pool was rebuilt (reload): the old state's idle connections go with it.
+      if (u) this.byServer.delete(u.server);
       u?.closeIdle();
       const cfg = this.pools[pool]?.server.find((s) => s.name === server.id);
       u = new Upstream(server, cfg?.address ?? parseAddress(server.address), this.upOpts);
       this.upstreams.set(key, u);
     }
+    this.byServer.set(server, u);
     return u;
   }
 
@@ -271,6 +277,7 @@ export class Switch implements SwitchServices {
         if (!cfg) {
           u.closeIdle();
           this.upstreams.delete(key);
+          this.byServer.delete(u.server);
         } else if (cfg.address.text !== u.endpoint.text) {
           u.closeIdle();
           u.endpoint = cfg.address;

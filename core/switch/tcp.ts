@@ -3,7 +3,7 @@
 // timeout and a retry on another server while the connect fails.
 
 import type { Socket } from "bun";
-import type { ServerState } from "../state/cluster.ts";
+import { ServerState } from "../state/cluster.ts";
 import { log } from "../log/logger.ts";
 import { Out } from "./out.ts";
 import { proxyV1, proxyV2 } from "./proxy-protocol.ts";
@@ -77,7 +77,7 @@ export class TcpConn implements LiveConn {
     const picked = pool
       ? svc.schedulerFor(poolName)?.pick({ sourceIp: this.sock.remoteAddress, sourcePort: 0 })
       : undefined;
-    const s = picked && pool?.server(picked.id);
+    const s = picked instanceof ServerState ? picked : picked && pool?.server(picked.id);
     if (s?.up) target = { server: s, endpoint: svc.upstream(poolName, s).endpoint };
     else {
       const sorry = svc.sorry(poolName);

@@ -57,7 +57,55 @@ for (let c = 0; c < 128; c++) {
   if (/[A-Za-z0-9!#$%&'*+\-.^_`|~]/.test(ch)) TCHAR[c] = 1;
 }
 
-const HOST_RE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$/;
+// reg-name characters of RFC 3986 (unreserved, sub-delims, pct-encoded's "%") as a lookup table.
+const REGNAME = new Uint8Array(128);
+for (const ch of "-._~!$&'()*+,;=%") REGNAME[ch.charCodeAt(0)] = 1;
+for (let c = 48; c <= 57; c++) REGNAME[c] = 1;
+for (let c = 65; c <= 90; c++) REGNAME[c] = 2; // upper case: the host needs lower-casing
+for (let c = 97; c <= 122; c++) REGNAME[c] = 1;
+
+const HOST_BAD = 0;
+const HOST_LOWER = 1;
+const HOST_UPPER = 2;
+
+/**
+ * Check s[a, b) as uri-host [":" port] (a reg-name or an IP literal in brackets, port digits only),
+ * without a regex or a substring: HOST_BAD, or whether an upper-case letter needs lower-casing.
+ */
+function hostKind(s: string, a: number, b: number): number {
+  let i = a;
+  let upper = false;
+  if (i < b && s.charCodeAt(i) === 91 /* [ */) {
+    i++;
+    const start = i;
+    for (; i < b; i++) {
+      const c = s.charCodeAt(i);
+      if ((c >= 48 && c <= 58) || c === 46 || (c >= 97 && c <= 102)) continue;
+      if (c >= 65 && c <= 70) {
+        upper = true;
+        continue;
+      }
+      break;
+    }
+    if (i === start || i >= b || s.charCodeAt(i) !== 93 /* ] */) return HOST_BAD;
+    i++;
+  } else {
+    for (; i < b; i++) {
+      const c = s.charCodeAt(i);
+      const k = c < 128 ? REGNAME[c]! : 0;
+      if (k === 0) break;
+      if (k === 2) upper = true;
+    }
+  }
+  if (i < b) {
+    if (s.charCodeAt(i) !== 58 /* : */) return HOST_BAD;
+    for (i++; i < b; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 48 || c > 57) return HOST_BAD;
+    }
+  }
+  return upper ? HOST_UPPER : HOST_LOWER;
+}
 const VERSION_RE = /^HTTP\/([0-9])\.([0-9])$/;
 
 function ctlError(c: number, where: string, text: string): HttpError {
@@ -79,10 +127,19 @@ interface FieldState {
   connection: string[];
   hosts: number;
   host: string;
+  /** The Host field has an upper-case letter (lower-cased once, at the end). */
+  hostUpper: boolean;
+  /** Connection tokens seen (the list keeps them all for hop-by-hop removal). */
+  connClose: boolean;
+  connKeepAlive: boolean;
+  connUpgrade: boolean;
   upgradeValue: string | undefined;
   expect: string | undefined;
   ascii: boolean;
 }
+
+const SCRATCH_NAMES: string[] = [];
+const SCRATCH_VALUES: string[] = [];
 
 /** Shared empty list for heads without Connection or Transfer-Encoding tokens: read-only. */
 const NONE: string[] = [];
@@ -94,19 +151,30 @@ const FS: FieldState = {
   connection: NONE,
   hosts: 0,
   host: "",
+  hostUpper: false,
+  connClose: false,
+  connKeepAlive: false,
+  connUpgrade: false,
   upgradeValue: undefined,
   expect: undefined,
   ascii: true,
 };
 
 function resetFields(fs: FieldState): FieldState {
-  fs.names = [];
-  fs.values = [];
+  // The shared lists keep their capacity across heads; each head gets exact-size copies at the end.
+  fs.names = SCRATCH_NAMES;
+  fs.values = SCRATCH_VALUES;
+  SCRATCH_NAMES.length = 0;
+  SCRATCH_VALUES.length = 0;
   fs.contentLength = -1;
   fs.te = NONE;
   fs.connection = NONE;
   fs.hosts = 0;
   fs.host = "";
+  fs.hostUpper = false;
+  fs.connClose = false;
+  fs.connKeepAlive = false;
+  fs.connUpgrade = false;
   fs.upgradeValue = undefined;
   fs.expect = undefined;
   fs.ascii = true;
@@ -156,8 +224,14 @@ export function scanHead(
       );
     const sp1 = s.indexOf(" ");
     const sp2 = sp1 < 0 ? -1 : s.indexOf(" ", sp1 + 1);
-    const sp3 = sp2 < 0 ? -1 : s.indexOf(" ", sp2 + 1);
-    if (sp1 <= 0 || sp2 < 0 || sp2 >= startEnd || (sp3 >= 0 && sp3 < startEnd)) {
+    let sp3 = -1;
+    for (let i = sp2 + 1; sp2 >= 0 && i < startEnd; i++) {
+      if (s.charCodeAt(i) === 32) {
+        sp3 = i;
+        break;
+      }
+    }
+    if (sp1 <= 0 || sp2 < 0 || sp2 >= startEnd || sp3 >= 0) {
       throw new HttpError("bad_request_line", `Reject the request line ${quote(s.slice(0, startEnd))}`);
     }
     method = s.slice(0, sp1);
@@ -187,16 +261,18 @@ export function scanHead(
     if (sp1 < 0 || sp1 > startEnd)
       throw new HttpError("bad_status_line", `Reject the status line ${quote(s.slice(0, startEnd))}`);
     minor = versionAt(s, 0, sp1, "bad_status_line");
-    const code = s.slice(sp1 + 1, sp1 + 4);
+    const d1 = s.charCodeAt(sp1 + 1) - 48;
+    const d2 = s.charCodeAt(sp1 + 2) - 48;
+    const d3 = s.charCodeAt(sp1 + 3) - 48;
     const after = sp1 + 4;
     if (
-      !/^[1-9][0-9][0-9]$/.test(code) ||
+      !(d1 >= 1 && d1 <= 9 && d2 >= 0 && d2 <= 9 && d3 >= 0 && d3 <= 9) ||
       (after < startEnd && s.charCodeAt(after) !== 32) ||
       after > startEnd
     ) {
       throw new HttpError("bad_status_line", `Reject the status line ${quote(s.slice(0, startEnd))}`);
     }
-    status = Number(code);
+    status = d1 * 100 + d2 * 10 + d3;
     reason = after < startEnd ? s.slice(after + 1, startEnd) : "";
     for (let i = 0; i < reason.length; i++) {
       const c = reason.charCodeAt(i);
@@ -222,8 +298,8 @@ export function scanHead(
   }
   if (!complete) return undefined;
 
-  const names = fs.names;
-  const values = fs.values;
+  const names = fs.names.slice();
+  const values = fs.values.slice();
   const chunkedTe = fs.te.length > 0 && fs.te[fs.te.length - 1] === "chunked";
   if (fs.te.length > 0) {
     if (fs.contentLength >= 0)
@@ -238,12 +314,9 @@ export function scanHead(
         `Reject Transfer-Encoding ${quote(fs.te.join(", "))}: not chunked last`,
       );
   }
-  const close = fs.connection.includes("close");
-  const keepAlive = minor >= 1 ? !close : !close && fs.connection.includes("keep-alive");
-  const upgrade =
-    fs.upgradeValue !== undefined && fs.connection.includes("upgrade")
-      ? fs.upgradeValue.toLowerCase()
-      : undefined;
+  const close = fs.connClose;
+  const keepAlive = minor >= 1 ? !close : !close && fs.connKeepAlive;
+  const upgrade = fs.upgradeValue !== undefined && fs.connUpgrade ? fs.upgradeValue.toLowerCase() : undefined;
   const teNotChunked = fs.te.length > 0 && !chunkedTe;
   if (kind === "response") {
     // Literal objects with every field in one order keep the shapes monomorphic (no spread copies).
@@ -268,12 +341,14 @@ export function scanHead(
   if (fs.hosts > 1) throw new HttpError("duplicate_host", "Reject the request: more than one Host field");
   if (fs.hosts === 0 && minor >= 1)
     throw new HttpError("missing_host", "Add a Host field: required in HTTP/1.1");
-  let host = fs.host;
+  let host = fs.hostUpper ? fs.host.toLowerCase() : fs.host;
   if (target.charCodeAt(0) !== 47 && target !== "*") {
     const m = /^https?:\/\/([^/?#]*)/i.exec(target);
     host = m?.[1] ?? "";
-    if (!HOST_RE.test(host) || host.includes("@"))
+    const k = hostKind(host, 0, host.length);
+    if (k === HOST_BAD)
       throw new HttpError("bad_host", `Reject the authority ${quote(host)} in the request target`);
+    if (k === HOST_UPPER) host = host.toLowerCase();
   }
   let expectContinue = false;
   if (fs.expect !== undefined && minor >= 1) {
@@ -295,7 +370,7 @@ export function scanHead(
     size,
     method,
     target,
-    host: lowerHost(host),
+    host,
     expectContinue,
   };
   return r;
@@ -490,9 +565,17 @@ function fieldLine(s: string, ls: number, le: number, fs: FieldState, limits: He
         throw new HttpError("bad_transfer_encoding", "Reject an empty Transfer-Encoding");
       break;
     case "connection":
-      if (value === "keep-alive" || value === "close") {
+      // The usual single token, compared in place (no substring is materialised).
+      if (ve - vs === 10 && sameAt(s, vs, "keep-alive")) {
         if (fs.connection === NONE) fs.connection = [];
-        fs.connection.push(value);
+        fs.connection.push("keep-alive");
+        fs.connKeepAlive = true;
+        break;
+      }
+      if (ve - vs === 5 && sameAt(s, vs, "close")) {
+        if (fs.connection === NONE) fs.connection = [];
+        fs.connection.push("close");
+        fs.connClose = true;
         break;
       }
       for (const t of value.split(",")) {
@@ -500,13 +583,19 @@ function fieldLine(s: string, ls: number, le: number, fs: FieldState, limits: He
         if (tok === "") continue;
         if (fs.connection === NONE) fs.connection = [];
         fs.connection.push(tok);
+        if (tok === "close") fs.connClose = true;
+        else if (tok === "keep-alive") fs.connKeepAlive = true;
+        else if (tok === "upgrade") fs.connUpgrade = true;
       }
       break;
-    case "host":
+    case "host": {
       fs.hosts++;
-      if (!HOST_RE.test(value)) throw new HttpError("bad_host", `Reject the Host ${quote(value)}`);
+      const k = hostKind(s, vs, ve);
+      if (k === HOST_BAD) throw new HttpError("bad_host", `Reject the Host ${quote(value)}`);
       fs.host = value;
+      fs.hostUpper = k === HOST_UPPER;
       break;
+    }
     case "upgrade":
       fs.upgradeValue = value;
       break;
@@ -516,12 +605,10 @@ function fieldLine(s: string, ls: number, le: number, fs: FieldState, limits: He
   }
 }
 
-function lowerHost(h: string): string {
-  for (let i = 0; i < h.length; i++) {
-    const c = h.charCodeAt(i);
-    if (c >= 65 && c <= 90) return h.toLowerCase();
-  }
-  return h;
+/** s has `lit` at `at` (exact bytes): compared in place, where startsWith with a position is slow. */
+function sameAt(s: string, at: number, lit: string): boolean {
+  for (let i = 0; i < lit.length; i++) if (s.charCodeAt(at + i) !== lit.charCodeAt(i)) return false;
+  return true;
 }
 
 function contentLength(value: string, fs: FieldState): void {
@@ -583,6 +670,10 @@ export function scanTrailers(s: string, limits: HeadLimits): { names: string[]; 
     connection: [],
     hosts: 0,
     host: "",
+    hostUpper: false,
+    connClose: false,
+    connKeepAlive: false,
+    connUpgrade: false,
     upgradeValue: undefined,
     expect: undefined,
     ascii: true,

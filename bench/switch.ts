@@ -3,7 +3,7 @@
 // proxy under test alone on CPU 1, keep-alive requests, CPU per request from /proc. tcpvs runs as
 // the real `tcpvs serve` (config, schedulers, metrics hook and all), not a stripped harness.
 // Scenarios: small responses at 10, 50 and 200 connections, 64 KiB and 1 MiB bodies at 10.
-// Usage: bun bench/switch.ts [seconds=5] [rounds=1]
+// Usage: bun bench/switch.ts [seconds=5] [rounds=1] [scenario filter, e.g. "small, 50"]
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,13 +11,19 @@ import { join } from "node:path";
 
 const seconds = Number(process.argv[2] ?? 5);
 const rounds = Number(process.argv[3] ?? 1);
-const SCENARIOS = [
+const ALL_SCENARIOS = [
   { label: "small, 10 conns", path: "/", conns: 10 },
   { label: "small, 50 conns", path: "/", conns: 50 },
   { label: "small, 200 conns", path: "/", conns: 200 },
   { label: "64 KiB, 10 conns", path: "/64k", conns: 10 },
   { label: "1 MiB, 10 conns", path: "/1m", conns: 10 },
 ];
+const only = process.argv[4];
+const SCENARIOS = only ? ALL_SCENARIOS.filter((s) => s.label.includes(only)) : ALL_SCENARIOS;
+if (SCENARIOS.length === 0) {
+  console.error(`No scenario matches "${only}": ${ALL_SCENARIOS.map((s) => s.label).join("; ")}`);
+  process.exit(2);
+}
 const base = 20000 + Math.floor(Math.random() * 5000) * 2;
 const ports = {
   nginx1: base,
@@ -37,10 +43,11 @@ function spawn(name: string, cmd: string[], cpu: number): ReturnType<typeof Bun.
   return proc;
 }
 
-function cpuTicks(pid: number): number {
+/** utime and stime of a process, in clock ticks. */
+function cpuTicks(pid: number): [number, number] {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(f[11]) + Number(f[12]); // utime + stime
+  return [Number(f[11]), Number(f[12])];
 }
 
 async function waitPort(port: number): Promise<void> {
@@ -128,6 +135,8 @@ interface Result {
   p50: number;
   p99: number;
   cpuUs: number;
+  /** The part of cpuUs spent in user space (the rest is the kernel's: TCP on loopback, wakeups). */
+  userUs: number;
 }
 
 function ms(s: string): number {
@@ -150,7 +159,7 @@ async function wrk(
   path: string,
   conns: number,
 ): Promise<Result> {
-  const before = pid ? cpuTicks(pid) : 0;
+  const before = pid ? cpuTicks(pid) : [0, 0];
   const p = Bun.spawn(
     [
       "taskset",
@@ -167,7 +176,7 @@ async function wrk(
   );
   const out = await new Response(p.stdout).text();
   await p.exited;
-  const after = pid ? cpuTicks(pid) : 0;
+  const after = pid ? cpuTicks(pid) : [0, 0];
   const total = Number(/([0-9]+) requests in/.exec(out)?.[1] ?? 0);
   const non2xx = Number(/Non-2xx or 3xx responses: ([0-9]+)/.exec(out)?.[1] ?? 0);
   const errors = /Socket errors: (.*)/.exec(out)?.[1];
@@ -178,7 +187,11 @@ async function wrk(
     mbps: mb(/Transfer\/sec:\s+(\S+)/.exec(out)?.[1] ?? ""),
     p50: ms(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? ""),
     p99: ms(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? ""),
-    cpuUs: pid && total > 0 ? (((after - before) / TICK) * 1e6) / total : Number.NaN,
+    cpuUs:
+      pid && total > 0
+        ? (((after[0]! + after[1]! - before[0]! - before[1]!) / TICK) * 1e6) / total
+        : Number.NaN,
+    userUs: pid && total > 0 ? (((after[0]! - before[0]!) / TICK) * 1e6) / total : Number.NaN,
   };
 }
 
@@ -227,15 +240,17 @@ async function main(): Promise<void> {
         p50: pick((x) => x.p50),
         p99: pick((x) => x.p99),
         cpuUs: pick((x) => x.cpuUs),
+        userUs: pick((x) => x.userUs),
       };
     });
     console.log(`\n${sc.label} (GET ${sc.path}), ${seconds}s x ${rounds} round(s), proxies on CPU 1\n`);
-    console.log("| contender | req/s | MB/s | p50 ms | p99 ms | CPU µs/req |");
-    console.log("|---|---|---|---|---|---|");
+    console.log("| contender | req/s | MB/s | p50 ms | p99 ms | CPU µs/req | of which user |");
+    console.log("|---|---|---|---|---|---|---|");
     for (const r of rows) {
       const cpu = Number.isNaN(r.cpuUs) ? "-" : r.cpuUs.toFixed(1);
+      const user = Number.isNaN(r.userUs) ? "-" : r.userUs.toFixed(1);
       console.log(
-        `| ${r.name} | ${r.rps.toFixed(0)} | ${r.mbps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${cpu} |`,
+        `| ${r.name} | ${r.rps.toFixed(0)} | ${r.mbps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${cpu} | ${user} |`,
       );
     }
     const get = (n: string) => rows.find((r) => r.name === n)!;

@@ -22,6 +22,12 @@ export interface ForwardOptions {
   forwarded: boolean;
   /** Local address the client connected to, for Forwarded by=. */
   localIp: string;
+  /**
+   * The appended fields as bytes, kept per connection: without Forwarded (whose host= varies) they
+   * depend only on the client and the two flags, so requests after the first cost no string work.
+   */
+  appendCache?: Uint8Array;
+  appendKey?: number;
 }
 
 function forwardedNode(ip: string): string {
@@ -71,7 +77,7 @@ export function requestHead(req: RequestHead, o: ForwardOptions, upgrade: boolea
  * final CRLF), or undefined when the head must be rebuilt: a hop-by-hop field, an existing forwarding
  * field to merge, HTTP/1.0, an upgrade, or bytes above 0x7f.
  */
-export function appendedFields(req: RequestHead, o: ForwardOptions): string | undefined {
+export function appendedFields(req: RequestHead, o: ForwardOptions): string | Uint8Array | undefined {
   if (req.versionMinor !== 1 || req.upgrade !== undefined || !req.ascii || req.connection.length > 0)
     return undefined;
   const names = req.names;
@@ -80,6 +86,8 @@ export function appendedFields(req: RequestHead, o: ForwardOptions): string | un
     if (HOP.has(n) || n === "x-forwarded-for" || n === "x-forwarded-proto" || n === "forwarded")
       return undefined;
   }
+  const key = (o.xForwardedFor ? 1 : 0) | (o.xForwardedProto ? 2 : 0);
+  if (!o.forwarded && o.appendKey === key && o.appendCache !== undefined) return o.appendCache;
   let s = "";
   if (o.xForwardedFor) s += `x-forwarded-for: ${o.clientIp}\r\n`;
   if (o.xForwardedProto) s += `x-forwarded-proto: ${o.proto}\r\n`;
@@ -88,8 +96,11 @@ export function appendedFields(req: RequestHead, o: ForwardOptions): string | un
     if (req.host !== "") el += `;host="${req.host}"`;
     if (o.localIp !== "") el += `;by=${forwardedNode(o.localIp)}`;
     s += `forwarded: ${el}\r\n`;
+    return `${s}\r\n`;
   }
-  return `${s}\r\n`;
+  o.appendCache = Buffer.from(`${s}\r\n`, "latin1");
+  o.appendKey = key;
+  return o.appendCache;
 }
 
 function headerValue(h: RequestHead | ResponseHead, name: string): string {

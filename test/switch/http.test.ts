@@ -2,7 +2,7 @@
 // header rewriting, framing variants, 100-continue, upgrade and cookie persistence.
 
 import { afterEach, expect, test } from "bun:test";
-import { exchange, GET, type Rig, rig, TestBackend } from "./helpers.ts";
+import { exchange, GET, type Rig, rig, TestBackend, vsConfig } from "./helpers.ts";
 
 let r: Rig | undefined;
 afterEach(async () => {
@@ -273,4 +273,41 @@ test("a clean response head is passed on byte for byte; one with hop-by-hop fiel
   );
   const rebuilt = await exchange(r.port, GET("/rebuilt"));
   expect(rebuilt.raw).toBe("HTTP/1.1 200 Fine\r\nx-mixed-case: Yes\r\ncontent-length: 2\r\n\r\nok");
+});
+
+test("X-Forwarded-* go on every request of a keep-alive connection, and stop when a reload turns them off", async () => {
+  const b = new TestBackend("b1");
+  r = await rig({ web: [b] });
+  let got = "";
+  const sock = await Bun.connect({
+    hostname: "127.0.0.1",
+    port: r.port,
+    socket: {
+      data: (_s, d) => {
+        got += d.toString("latin1");
+      },
+    },
+  });
+  const answered = async (n: number) => {
+    for (let i = 0; i < 200 && got.split("HTTP/1.1 200").length - 1 < n; i++) await Bun.sleep(5);
+  };
+  try {
+    sock.write(GET("/1"));
+    await answered(1);
+    sock.write(GET("/2"));
+    await answered(2);
+    await r.sw.reload([vsConfig({ x_forwarded_for: false, x_forwarded_proto: true })]);
+    sock.write(GET("/3"));
+    await answered(3);
+  } finally {
+    sock.end();
+  }
+  expect(b.accepts).toBe(1);
+  expect(b.requests.map((h) => h.target)).toEqual(["/1", "/2", "/3"]);
+  const field = (i: number, n: string) => b.requests[i]!.values[b.requests[i]!.names.indexOf(n)];
+  expect(field(0, "x-forwarded-for")).toBe("127.0.0.1");
+  expect(field(1, "x-forwarded-for")).toBe("127.0.0.1");
+  expect(field(1, "x-forwarded-proto")).toBe("http");
+  expect(b.requests[2]!.names).not.toContain("x-forwarded-for");
+  expect(field(2, "x-forwarded-proto")).toBe("http");
 });

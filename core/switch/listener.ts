@@ -3,6 +3,12 @@
 // coordinator; the parts with a policy of their own live beside it: the bytes kept for a retry
 // (retained.ts), the retry decision (retry.ts), the waits and their timeouts (deadlines.ts), the
 // server choice (request-pick.ts) and the access record (access-log.ts).
+//
+// A chunked request is held (nginx's proxy_request_buffering, bounded): no server is chosen until its
+// body has been parsed to the end, so a malformed chunk in any later read is still answered with its
+// 4xx before a server sees a byte. Only a body past RETAIN_MAX (64 KiB, the bytes kept for a retry
+// anyway) goes out before it is checked; an error after that aborts the server's connection mid-body
+// (it never gets a complete message) and is counted as reject.<code> like any other.
 
 import type { Socket } from "bun";
 import type { HttpError } from "../http/errors.ts";
@@ -64,6 +70,8 @@ export class ClientConn implements UpstreamOwner, LiveConn {
   /** The request's bytes as sent to the server, for a retry. */
   private readonly kept = new Retained();
   private tries = 0;
+  /** A chunked request held back until its body is checked (or outgrows `kept`). */
+  private holding = false;
   private reqDone = false;
   private tunnel = false;
   private started = 0;
@@ -164,7 +172,8 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     // The client finished sending: a request in flight still gets its answer, then we close.
     this.clientEof = true;
     if (this.req === undefined && this.parser.buffered === 0) this.close();
-    else if (this.req === undefined) {
+    else if (this.req === undefined || this.holding) {
+      // A partial head, or a held body, that can no longer be completed: refused, no server involved.
       const err = this.parser.finish();
       if (err) this.refuse(err);
     }
@@ -182,13 +191,25 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     this.t0 = performance.now();
     this.status = 0;
     this.serverId = undefined;
-    this.setDeadline(D_NONE);
     const t = splitTarget(req.target);
     const route = this.rt.router.route({ req, path: t.path, query: t.query, sourceIp: this.ip });
     this.pick.hashKey = route.hashKey;
     this.pool = this.rt.pool(route.pool);
     this.kept.reset();
-    this.fwd.keepHead(this.kept, req, this.parser, this.rt.cfg);
+    const p = this.parser;
+    this.fwd.keepHead(this.kept, req, p, this.rt.cfg);
+    if (req.chunked) {
+      // Held: no server sees a byte until the body has been checked to its end or outgrows what we
+      // keep (onBody, onEnd). The client header deadline keeps running meanwhile: a body held here
+      // must arrive as promptly as the head.
+      this.holding = true;
+      if (this.dkind !== D_HEADER) this.setDeadline(D_HEADER);
+      // A client waiting for 100 Continue sent no body byte with its head; one that did is not waiting.
+      if (req.expectContinue && req.versionMinor >= 1 && p.headEnd >= p.headBuf!.length)
+        this.relay.sendContinue();
+      return;
+    }
+    this.setDeadline(D_NONE);
     this.dispatch();
   }
 
@@ -196,7 +217,12 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     const kept = this.kept;
     if (kept.whole) {
       if (kept.fits(e - s)) kept.add(b, s, e);
-      else kept.drop();
+      else {
+        // Too big to hold: a held request goes to a server now, what follows streams (a bad chunk
+        // from here on can only cut the server's connection) and no retry is possible.
+        if (this.holding) this.release();
+        kept.drop();
+      }
     }
     if (this.up) {
       this.upWrite(b, s, e);
@@ -206,6 +232,13 @@ export class ClientConn implements UpstreamOwner, LiveConn {
 
   private onEnd(): void {
     this.reqDone = true;
+    if (this.holding) this.release();
+  }
+
+  /** A held request is checked (or too big to hold): send it. */
+  private release(): void {
+    this.holding = false;
+    this.dispatch();
   }
 
   /** Cork the server's writer for the rest of this read: the bytes of one read go out in one send. */
@@ -423,6 +456,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
   /** Answer from tcpvs itself and close. */
   private answer(status: number, code: string): void {
     this.status = status;
+    this.holding = false;
     this.rt.svc.log.debug("refused request", { vs: this.rt.cfg.name, client: this.ip, status, code });
     this.logRequest();
     this.out.write(errorResponse(status, code));

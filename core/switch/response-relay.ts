@@ -19,6 +19,8 @@ export const R_BAD_UPGRADE = 3;
 // Interim and 101 heads are sent as an HTTP/1.1 server would, whatever the client's keep-alive.
 const AS_IS: ResponseOptions = { keepAlive: true, clientMinor: 1, dechunk: false, setCookie: undefined };
 
+const CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n";
+
 export class ResponseRelay {
   private readonly out: Out;
   /** A final (or 101) head went to the client: tcpvs can no longer answer in its place. */
@@ -29,6 +31,8 @@ export class ResponseRelay {
   dechunk = false;
   /** The last final response said the server keeps its side open. */
   serverKeep = true;
+  /** tcpvs sent the client its own 100 Continue: the server's is not relayed (a second would confuse). */
+  continued = false;
   // Reused for every head: building the client's head allocates no options object.
   private readonly ro: ResponseOptions = {
     keepAlive: false,
@@ -45,6 +49,13 @@ export class ResponseRelay {
     this.started = false;
     this.keepClient = false;
     this.dechunk = false;
+    this.continued = false;
+  }
+
+  /** Tell the client to send its body now (Expect: 100-continue on a body tcpvs reads first). */
+  sendContinue(): void {
+    this.out.write(CONTINUE);
+    this.continued = true;
   }
 
   /**
@@ -62,7 +73,8 @@ export class ResponseRelay {
     const status = h.status;
     if (status < 200 && status !== 101) {
       // An HTTP/1.0 client knows no interim responses.
-      if (req.versionMinor >= 1) this.out.write(responseHead(h, AS_IS));
+      if (req.versionMinor >= 1 && !(status === 100 && this.continued))
+        this.out.write(responseHead(h, AS_IS));
       return R_INFORMATIONAL;
     }
     if (status === 101) {

@@ -266,7 +266,7 @@ export interface RawResponse {
 export async function exchange(
   port: number,
   wire: string | Uint8Array | Array<string | Uint8Array>,
-  opts: { count?: number; method?: string; timeoutMs?: number; halfClose?: boolean } = {},
+  opts: { count?: number; method?: string; timeoutMs?: number; halfClose?: boolean; gapMs?: number } = {},
 ): Promise<{ responses: RawResponse[]; closed: boolean; raw: string }> {
   const count = opts.count ?? 1;
   const responses: RawResponse[] = [];
@@ -339,7 +339,8 @@ export async function exchange(
           setTimeout(res, 200);
         });
     }
-    if (parts.length > 1) await Bun.sleep(5);
+    // Parts arrive as separate reads: the pause lets tcpvs act on each before the next.
+    if (parts.length > 1) await Bun.sleep(opts.gapMs ?? 5);
   }
   if (opts.halfClose) sock.shutdown();
   const timer = setTimeout(done, opts.timeoutMs ?? 3000);

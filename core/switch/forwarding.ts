@@ -1,6 +1,7 @@
 // What a server learns about the client of a forwarded request: the head as it leaves tcpvs (the
 // client's bytes with X-Forwarded-For/-Proto and Forwarded appended, or rebuilt when fields must go)
-// and the PROXY protocol header. One object per client connection.
+// and, with the PROXY protocol, the header that opens a server connection, which is then bound to
+// this client for good. One object per client connection.
 
 import type { Socket } from "bun";
 import type { VirtualServerConfig } from "../config/types.ts";
@@ -9,6 +10,8 @@ import type { HttpParser } from "../http/parser.ts";
 import { proxyV1, proxyV2 } from "./proxy-protocol.ts";
 import type { Retained } from "./retained.ts";
 import { appendedFields, type ForwardOptions, requestHead } from "./rewrite.ts";
+import type { ServerChoice } from "./server-choice.ts";
+import type { ServerConn, Upstream } from "./upstream.ts";
 
 interface SocketAddresses {
   localAddress?: string;
@@ -19,6 +22,8 @@ export class Forwarding {
   // biome-ignore lint/suspicious/noExplicitAny: only the socket's addresses are read
   private readonly sock: Socket<any>;
   private readonly fo: ForwardOptions;
+  /** PROXY protocol: the idle connection bound to this client, kept for its next request. */
+  private mine: ServerConn | undefined = undefined;
 
   // biome-ignore lint/suspicious/noExplicitAny: only the socket's addresses are read
   constructor(sock: Socket<any>, clientIp: string, clientPort: number) {
@@ -67,5 +72,40 @@ export class Forwarding {
       dstPort: this.local.localPort ?? 0,
     };
     return version === 1 ? proxyV1(addrs) : proxyV2(addrs);
+  }
+
+  /**
+   * A connection to `choice.server` for the next attempt: a pooled one, or with the PROXY protocol
+   * (version `pp`) this client's own (a new one opened with the header when the server changed).
+   */
+  serverConn(choice: ServerChoice, upstream: Upstream, pp: number): ServerConn {
+    if (pp === 0) return upstream.acquire();
+    const mine = this.mine;
+    this.mine = undefined;
+    if (mine?.open && mine.server === choice.server) {
+      mine.reused = true;
+      return mine;
+    }
+    mine?.close();
+    const conn = upstream.connect();
+    conn.privateTo = this;
+    conn.out.write(this.proxyHeader(pp));
+    return conn;
+  }
+
+  /** The exchange on `c` ended cleanly: pool it, or keep it for this client when it is bound here. */
+  release(c: ServerConn): void {
+    if (c.privateTo === undefined) {
+      c.upstream.release(c);
+      return;
+    }
+    c.owner = undefined;
+    this.mine = c;
+  }
+
+  /** The client left. */
+  close(): void {
+    this.mine?.close();
+    this.mine = undefined;
   }
 }

@@ -1,8 +1,10 @@
 // One client connection in HTTP mode: parse a request, route it, pick a server, forward, relay the
 // response, then the next request (pipelined ones wait their turn in the parser). ClientConn is the
-// coordinator; the parts with a policy of their own live beside it: the bytes kept for a retry
-// (retained.ts), the retry decision (retry.ts), the waits and their timeouts (deadlines.ts), the
-// server choice (request-pick.ts) and the access record (access-log.ts).
+// coordinator of one exchange at a time; the parts with a policy of their own live beside it: the
+// request bytes kept for a retry or a held body (retained.ts), the retry decision (retry.ts), the
+// waits and their timeouts (deadlines.ts), the server choice and its counters (server-choice.ts), the
+// head and PROXY header a server gets (forwarding.ts), the response to the client
+// (response-relay.ts) and the access record (access-log.ts).
 //
 // A chunked request is held (nginx's proxy_request_buffering, bounded): no server is chosen until its
 // body has been parsed to the end, so a malformed chunk in any later read is still answered with its
@@ -14,7 +16,6 @@ import type { Socket } from "bun";
 import type { HttpError } from "../http/errors.ts";
 import type { RequestHead, ResponseHead } from "../http/head.ts";
 import { HttpParser } from "../http/parser.ts";
-import type { PoolState, ServerState } from "../state/cluster.ts";
 import { accessLog } from "./access-log.ts";
 import {
   D_CONNECT,
@@ -33,7 +34,7 @@ import {
 } from "./deadlines.ts";
 import { Forwarding } from "./forwarding.ts";
 import { Out } from "./out.ts";
-import { RequestPick } from "./request-pick.ts";
+import { ServerChoice } from "./server-choice.ts";
 import { R_BAD_UPGRADE, R_FINAL, R_UPGRADE, ResponseRelay } from "./response-relay.ts";
 import { Retained } from "./retained.ts";
 import { GIVE_UP, RETRY_FREE, retryDecision } from "./retry.ts";
@@ -64,8 +65,6 @@ export class ClientConn implements UpstreamOwner, LiveConn {
 
   // The exchange in progress.
   private req: RequestHead | undefined = undefined;
-  private pool: PoolState | undefined = undefined;
-  private server: ServerState | undefined = undefined;
   private up: ServerConn | undefined = undefined;
   /** The request's bytes as sent to the server, for a retry. */
   private readonly kept = new Retained();
@@ -74,16 +73,12 @@ export class ClientConn implements UpstreamOwner, LiveConn {
   private holding = false;
   private reqDone = false;
   private tunnel = false;
-  private started = 0;
   /** Fine-grained start of the current request, for the latency histogram. */
   private t0 = 0;
   private status = 0;
   private inData = false;
   private corkedUp: Out | undefined = undefined;
-  /** Server of the current exchange, kept for the access log after the counters are settled. */
-  private serverId: string | undefined = undefined;
-  private privateConn: ServerConn | undefined = undefined;
-  private readonly pick: RequestPick;
+  private readonly choice: ServerChoice;
   private readonly fwd: Forwarding;
 
   constructor(rt: VsRuntime, sock: Socket<ClientConn>) {
@@ -103,7 +98,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     );
     this.out.onBlocked = () => this.up?.pauseRead(true);
     this.out.onUnblocked = () => this.up?.pauseRead(false);
-    this.pick = new RequestPick(this.ip, this.port);
+    this.choice = new ServerChoice(rt.svc, this.ip, this.port);
     this.fwd = new Forwarding(sock, this.ip, this.port);
     this.setDeadline(D_HEADER);
   }
@@ -160,12 +155,11 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     const up = this.up;
     if (up) {
       // The client left: not the server's fault.
-      this.endCounters(true);
+      this.choice.end(true);
       this.up = undefined;
       up.abort();
     }
-    this.privateConn?.close();
-    this.privateConn = undefined;
+    this.fwd.close();
   }
 
   onEof(): void {
@@ -183,18 +177,14 @@ export class ClientConn implements UpstreamOwner, LiveConn {
 
   private onHead(req: RequestHead): void {
     this.req = req;
-    this.pick.req = req;
     this.reqDone = false;
     this.relay.reset();
     this.tries = 0;
-    this.started = this.rt.svc.now();
     this.t0 = performance.now();
     this.status = 0;
-    this.serverId = undefined;
     const t = splitTarget(req.target);
     const route = this.rt.router.route({ req, path: t.path, query: t.query, sourceIp: this.ip });
-    this.pick.hashKey = route.hashKey;
-    this.pool = this.rt.pool(route.pool);
+    this.choice.start(req, this.rt.pool(route.pool), route.hashKey);
     this.kept.reset();
     const p = this.parser;
     this.fwd.keepHead(this.kept, req, p, this.rt.cfg);
@@ -259,53 +249,24 @@ export class ClientConn implements UpstreamOwner, LiveConn {
   // ---- the server ----
 
   private dispatch(): void {
-    const pool = this.pool;
-    const c = pool ? this.pick.choose(this.rt.svc, pool) : undefined;
+    const choice = this.choice;
+    const c = choice.choose();
     if (!c) {
+      const pool = choice.pool !== undefined;
       this.rt.svc.cluster.count(pool ? "reject.no_server" : "reject.no_pool");
       this.answer(503, pool ? "no_server" : "no_pool");
       return;
     }
-    const { server, upstream } = c;
-    let conn: ServerConn;
-    const pp = this.rt.cfg.proxy_protocol;
-    if (pp !== 0) {
-      const mine = this.privateConn;
-      this.privateConn = undefined;
-      if (mine?.open && mine.server === server) {
-        conn = mine;
-        conn.reused = true;
-      } else {
-        mine?.close();
-        conn = upstream.connect();
-        conn.privateTo = this;
-        conn.out.write(this.fwd.proxyHeader(pp));
-      }
-    } else conn = upstream.acquire();
+    const conn = this.fwd.serverConn(choice, c.upstream, this.rt.cfg.proxy_protocol);
+    choice.begin(c.server);
     conn.owner = this;
     conn.gotBytes = false;
     conn.parser.resume();
     conn.parser.requestMethod = this.req!.method;
     this.up = conn;
-    this.server = server;
-    this.serverId = server.id;
-    server.active++;
-    server.inflight++;
-    server.requests++;
     this.corkUp(conn.out);
     this.kept.writeTo(conn.out);
     this.setDeadline(conn.open ? D_RESPONSE : D_CONNECT);
-  }
-
-  private endCounters(ok: boolean): void {
-    const s = this.server;
-    if (!s) return;
-    s.active--;
-    s.inflight--;
-    if (!ok) s.errors++;
-    const sched = this.pool ? this.rt.svc.schedulerFor(this.pool.name) : undefined;
-    sched?.done?.(s, this.rt.svc.now() - this.started, ok);
-    this.server = undefined;
   }
 
   onUpOpen(_c: ServerConn): void {
@@ -313,12 +274,8 @@ export class ClientConn implements UpstreamOwner, LiveConn {
   }
 
   onUpHead(h: ResponseHead): void {
-    const req = this.req!;
-    const pool = this.pool;
-    const server = this.server;
     const mayKeep = this.reqDone && !this.draining && !this.rt.draining && !this.clientEof;
-    const cookie = pool && server ? this.pick.setCookie(this.rt.svc, pool, server) : undefined;
-    switch (this.relay.head(h, this.up!.parser, req, mayKeep, cookie)) {
+    switch (this.relay.head(h, this.up!.parser, this.req!, mayKeep, this.choice.setCookie())) {
       case R_FINAL:
         this.status = h.status;
         this.setDeadline(D_IDLE);
@@ -346,16 +303,12 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     const up = this.up!;
     const keepServer = this.reqDone && this.relay.serverKeep && up.parser.buffered === 0;
     this.up = undefined;
-    this.endCounters(true);
+    this.choice.end(true);
     this.logRequest();
-    if (keepServer && !up.tunnel) {
-      if (up.privateTo !== undefined) {
-        up.owner = undefined;
-        this.privateConn = up;
-      } else up.upstream.release(up);
-    } else up.close();
+    if (keepServer && !up.tunnel) this.fwd.release(up);
+    else up.close();
     this.req = undefined;
-    this.pick.req = undefined;
+    this.choice.req = undefined;
     if (!this.relay.keepClient || this.clientEof) {
       this.close();
       return;
@@ -371,7 +324,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     if (c !== this.up) return;
     if (this.tunnel) {
       this.up = undefined;
-      this.endCounters(true);
+      this.choice.end(true);
       this.close();
       return;
     }
@@ -393,7 +346,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
       count.count(free ? "retry.reused_closed" : "retry");
       this.up = undefined;
       c.abort();
-      this.endCounters(free);
+      this.choice.end(free);
       this.dispatch();
       return;
     }
@@ -406,7 +359,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     const up = this.up;
     this.up = undefined;
     up?.abort();
-    this.endCounters(false);
+    this.choice.end(false);
     if (this.relay.started) {
       this.logRequest();
       this.destroy();
@@ -444,7 +397,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     if (up) {
       this.up = undefined;
       up.abort();
-      this.endCounters(false);
+      this.choice.end(false);
     }
     if (this.relay.started) {
       this.destroy();
@@ -507,6 +460,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
   private logRequest(): void {
     const req = this.req;
     if (!req) return;
-    accessLog(this.rt, req, this.ip, this.pool?.name, this.serverId, this.status, this.started, this.t0);
+    const c = this.choice;
+    accessLog(this.rt, req, this.ip, c.pool?.name, c.serverId, this.status, c.started, this.t0);
   }
 }

@@ -1,23 +1,9 @@
 // The bytes kept for a retry or a held body: ranges replayed in order, the bound, and reuse.
 
 import { describe, expect, test } from "bun:test";
-import { Out } from "../../core/switch/out.ts";
 import { RETAIN_MAX, Retained } from "../../core/switch/retained.ts";
-
-/** An Out whose "socket" records what is written. */
-function recorder(): { out: Out; text: () => string } {
-  const out = new Out();
-  let got = "";
-  out.sock = {
-    write: (b: string | Uint8Array, off = 0, len?: number) => {
-      const bytes = typeof b === "string" ? Buffer.from(b, "latin1") : Buffer.from(b);
-      const end = len === undefined ? bytes.length : off + len;
-      got += bytes.toString("latin1", off, end);
-      return end - off;
-    },
-  } as unknown as Out["sock"];
-  return { out, text: () => got };
-}
+import { Out } from "../../core/switch/out.ts";
+import { recordingOut } from "./helpers.ts";
 
 describe("Retained", () => {
   test("replays its ranges in order, strings and buffers alike", () => {
@@ -26,7 +12,7 @@ describe("Retained", () => {
     k.add("HEAD\r\n", 0, 6);
     k.add(b, 2, 6);
     expect(k.bytes).toBe(10);
-    const r = recorder();
+    const r = recordingOut(new Out());
     k.writeTo(r.out);
     expect(r.text()).toBe("HEAD\r\nBODY");
   });
@@ -39,7 +25,7 @@ describe("Retained", () => {
     k.drop();
     expect(k.whole).toBe(false);
     expect(k.count).toBe(0);
-    const r = recorder();
+    const r = recordingOut(new Out());
     k.writeTo(r.out);
     expect(r.text()).toBe("");
   });
@@ -51,7 +37,7 @@ describe("Retained", () => {
     k.reset();
     expect([k.whole, k.bytes, k.count]).toEqual([true, 0, 0]);
     k.add("ab", 0, 2);
-    const r = recorder();
+    const r = recordingOut(new Out());
     k.writeTo(r.out);
     expect(r.text()).toBe("ab");
   });

@@ -66,7 +66,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
   // The exchange in progress.
   private req: RequestHead | undefined = undefined;
   private up: ServerConn | undefined = undefined;
-  /** The request's bytes as sent to the server, for a retry. */
+  /** The request's bytes for the server: replayed on a retry, or held until a chunked body is checked. */
   private readonly kept = new Retained();
   private tries = 0;
   /** A chunked request held back until its body is checked (or outgrows `kept`). */

@@ -10,6 +10,7 @@ import type { CookieInsert } from "../../core/sched/CookiePersistence.ts";
 import { createPoolScheduling } from "../../core/sched/registry.ts";
 import type { Scheduler } from "../../core/sched/types.ts";
 import { Cluster, PoolState, ServerState } from "../../core/state/cluster.ts";
+import type { Out } from "../../core/switch/out.ts";
 import { Switch } from "../../core/switch/switch.ts";
 
 export function inet(port: number, host = "127.0.0.1"): Endpoint {
@@ -266,7 +267,7 @@ export interface RawResponse {
 export async function exchange(
   port: number,
   wire: string | Uint8Array | Array<string | Uint8Array>,
-  opts: { count?: number; method?: string; timeoutMs?: number; halfClose?: boolean } = {},
+  opts: { count?: number; method?: string; timeoutMs?: number; halfClose?: boolean; gapMs?: number } = {},
 ): Promise<{ responses: RawResponse[]; closed: boolean; raw: string }> {
   const count = opts.count ?? 1;
   const responses: RawResponse[] = [];
@@ -339,7 +340,8 @@ export async function exchange(
           setTimeout(res, 200);
         });
     }
-    if (parts.length > 1) await Bun.sleep(5);
+    // Parts arrive as separate reads: the pause lets tcpvs act on each before the next.
+    if (parts.length > 1) await Bun.sleep(opts.gapMs ?? 5);
   }
   if (opts.halfClose) sock.shutdown();
   const timer = setTimeout(done, opts.timeoutMs ?? 3000);
@@ -351,3 +353,17 @@ export async function exchange(
 }
 
 export const GET = (path = "/", extra = "") => `GET ${path} HTTP/1.1\r\nHost: t.example\r\n${extra}\r\n`;
+
+/** An Out whose "socket" takes every byte and records it. */
+export function recordingOut(out: Out): { out: Out; text: () => string } {
+  let got = "";
+  out.sock = {
+    write: (b: string | Uint8Array, off = 0, len?: number) => {
+      const bytes = typeof b === "string" ? Buffer.from(b, "latin1") : Buffer.from(b);
+      const end = len === undefined ? bytes.length : off + len;
+      got += bytes.toString("latin1", off, end);
+      return end - off;
+    },
+  } as unknown as Out["sock"];
+  return { out, text: () => got };
+}

@@ -2,7 +2,7 @@
 // a list of actions for the instance to perform. One timer (advert timer as MASTER, master-down timer as
 // BACKUP) is kept as an absolute deadline; the instance calls tick() when it passes.
 
-import { ipToU32 } from "./packet.ts";
+import { canonicalIp, compareIp } from "./ipaddr.ts";
 
 export type VrrpState = "INIT" | "BACKUP" | "MASTER" | "FAULT";
 export type NotifyState = "MASTER" | "BACKUP" | "FAULT" | "STOP";
@@ -45,7 +45,8 @@ export class VrrpFsm {
   /** Held in BACKUP by the operator (force backup): the master-down timer never promotes. */
   held = false;
   private readonly o: FsmOptions;
-  private readonly primaryU32: number;
+  /** Our primary address, canonical (IPv4 or IPv6; the peer's is the same family). */
+  private readonly primary: string;
   /** First time a lower-priority master was heard while preempt_delay runs. */
   private lowerSince: number | undefined;
 
@@ -53,7 +54,7 @@ export class VrrpFsm {
     this.o = o;
     this.priority = o.priority;
     this.masterAdverIntervalMs = o.advertIntMs;
-    this.primaryU32 = ipToU32(o.primary);
+    this.primary = canonicalIp(o.primary);
   }
 
   skewMs(): number {
@@ -85,7 +86,10 @@ export class VrrpFsm {
     if (this.state === "MASTER") {
       if (a.priority === 0)
         return [{ type: "send_advert", priority: this.priority }, this.arm(now + this.o.advertIntMs)];
-      if (a.priority > this.priority || (a.priority === this.priority && ipToU32(a.src) > this.primaryU32)) {
+      if (
+        a.priority > this.priority ||
+        (a.priority === this.priority && compareIp(a.src, this.primary) > 0)
+      ) {
         this.masterAddr = a.src;
         if (this.o.version === 3) this.masterAdverIntervalMs = a.intervalMs;
         return this.becomeBackup(now, `higher priority ${a.priority} from ${a.src}`);

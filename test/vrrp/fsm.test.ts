@@ -148,6 +148,20 @@ describe("MASTER", () => {
     expect(higher.state).toBe("MASTER");
     expect(sent(acts)).toEqual([100]);
   });
+  test("equal priority over IPv6: the higher link-local address wins, compared as 128-bit numbers", () => {
+    // As text "fe80::9" > "fe80::10"; as 128-bit numbers 0x10 > 0x9 decides.
+    const lower = master({ primary: "fe80::9" });
+    expect(states(lower.advert(5000, { priority: 100, intervalMs: 1000, src: "fe80::10" }))).toEqual([
+      "BACKUP",
+    ]);
+    const higher = master({ primary: "fe80::d01a:5cff:fee5:1f9e" });
+    higher.advert(5000, { priority: 100, intervalMs: 1000, src: "fe80::d01a:5cff:fee5:1f9d" });
+    expect(higher.state).toBe("MASTER");
+    // Another spelling of a higher address still counts as higher.
+    const spelled = master({ primary: "FE80:0:0:0:0:0:0:0001" });
+    spelled.advert(5000, { priority: 100, intervalMs: 1000, src: "fe80::2" });
+    expect(spelled.state).toBe("BACKUP");
+  });
   test("lower priority: hold and re-advertise at once", () => {
     const f = master();
     const acts = f.advert(5000, { priority: 50, intervalMs: 1000, src: "10.0.0.9" });

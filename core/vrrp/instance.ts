@@ -3,15 +3,23 @@
 
 import type { VrrpConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
-import { ifIndex, ifLinkUp, ifPrimaryAddress } from "../sys/iface.ts";
+import { ifIndex, ifLinkLocal6, ifLinkUp, ifPrimaryAddress } from "../sys/iface.ts";
 import type { Received } from "../sys/vrrpsocket.ts";
 import { openChannel, releaseChannel, type VrrpChannel } from "./channel.ts";
 import { type FsmAction, type VrrpState, VrrpFsm } from "./fsm.ts";
 import { NotifyQueue } from "./notify.ts";
-import { type DropReason, encodeAdvert, VRRP_GROUP, validateAdvert } from "./packet.ts";
+import { canonicalIp } from "./ipaddr.ts";
+import {
+  type DropReason,
+  encodeAdvert,
+  VRRP_GROUP,
+  VRRP_GROUP6,
+  validateAdvert,
+  validateVrrp,
+} from "./packet.ts";
 import { ScriptTracker } from "./script.ts";
 import { effectivePriority, type TrackItem } from "./track.ts";
-import { validateVrrpConfig } from "./validate.ts";
+import { vrrpFamily, validateVrrpConfig } from "./validate.ts";
 import { VipSet } from "./vip.ts";
 
 const LINK_POLL_MS = 200;
@@ -55,6 +63,8 @@ export class VrrpInstance {
   private ch: VrrpChannel | undefined;
   private ifindex = 0;
   readonly src: string;
+  /** Address family of the instance, decided by its VIPs. */
+  readonly family: 4 | 6;
   private vips: VipSet | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private linkTimer: ReturnType<typeof setInterval> | undefined;
@@ -71,13 +81,15 @@ export class VrrpInstance {
     this.notify = deps.notify ?? new NotifyQueue(this.log);
     this.now = deps.now ?? (() => performance.now());
     this.ifindex = ifIndex(cfg.interface);
-    const src = cfg.unicast_src_ip ?? ifPrimaryAddress(cfg.interface);
+    this.family = vrrpFamily(cfg);
+    const src =
+      cfg.unicast_src_ip ??
+      (this.family === 6 ? ifLinkLocal6(cfg.interface) : ifPrimaryAddress(cfg.interface));
     if (!src) {
-      throw new Error(
-        `Give interface "${cfg.interface}" an IPv4 address or set unicast_src_ip for "${cfg.name}"`,
-      );
+      const what = this.family === 6 ? "an IPv6 link-local address" : "an IPv4 address";
+      throw new Error(`Give interface "${cfg.interface}" ${what} or set unicast_src_ip for "${cfg.name}"`);
     }
-    this.src = src;
+    this.src = canonicalIp(src);
     this.fsm = new VrrpFsm({
       version: cfg.version,
       priority: cfg.priority,
@@ -219,9 +231,9 @@ export class VrrpInstance {
 
   private receive(r: Received): void {
     const c = this.cfg;
-    const ihl = ((r.packet[0] ?? 0) & 15) * 4;
+    const ihl = r.v6 ? 0 : ((r.packet[0] ?? 0) & 15) * 4;
     const dstFirst = r.packet[16] ?? 0;
-    const v = validateAdvert(r.packet, {
+    const expect = {
       version: c.version,
       vrid: c.virtual_router_id,
       intervalMs: c.advert_int,
@@ -229,10 +241,16 @@ export class VrrpInstance {
       authPass: c.version === 2 ? c.auth_pass : undefined,
       noPseudoHeader: c.v3_checksum_no_pseudo_header,
       own: [this.src],
-      multicast: dstFirst >= 224 && dstFirst <= 239,
+      multicast: r.v6 ? r.v6.dst.startsWith("ff") : dstFirst >= 224 && dstFirst <= 239,
       ifindex: r.ifindex,
       expectIfindex: this.ifindex,
-    });
+    };
+    const v = r.v6
+      ? validateVrrp(
+          { ttl: r.v6.hopLimit, protocol: 112, src: r.v6.src, dst: r.v6.dst, payload: r.packet },
+          expect,
+        )
+      : validateAdvert(r.packet, expect);
     if (!v.ok) {
       this.drops.set(v.reason, (this.drops.get(v.reason) ?? 0) + 1);
       this.deps.onDrop?.(this.name, v.reason);
@@ -313,7 +331,7 @@ export class VrrpInstance {
       intervalMs: c.advert_int,
       addresses: c.virtual_ipaddress.map((x) => x.address),
     };
-    const dsts = c.unicast_peer.length ? c.unicast_peer : [VRRP_GROUP];
+    const dsts = c.unicast_peer.length ? c.unicast_peer : [this.family === 6 ? VRRP_GROUP6 : VRRP_GROUP];
     for (const dst of dsts) {
       const msg = encodeAdvert(advert, {
         src: this.src,

@@ -47,7 +47,11 @@ export class VrrpFsm {
   private readonly o: FsmOptions;
   /** Our primary address, canonical (IPv4 or IPv6; the peer's is the same family). */
   private readonly primary: string;
-  /** First time a lower-priority master was heard while preempt_delay runs. */
+  /**
+   * Start of the preempt_delay window: start-up (or leaving FAULT), else the first lower-priority advert
+   * after an equal or higher one, as keepalived counts it ("after startup or seeing a lower priority
+   * master"). Undefined = no window open; the next lower-priority advert opens one.
+   */
   private lowerSince: number | undefined;
 
   constructor(o: FsmOptions) {
@@ -170,6 +174,7 @@ export class VrrpFsm {
   }
 
   private enterFromIdle(now: number, reason: string): FsmAction[] {
+    this.lowerSince = this.o.preemptDelayMs > 0 ? now : undefined;
     if (this.priority === 255 && !this.held) return this.becomeMaster(now, `${reason}: address owner`);
     this.masterAdverIntervalMs = this.o.advertIntMs;
     return this.transition("BACKUP", reason, [
@@ -190,6 +195,8 @@ export class VrrpFsm {
   }
 
   private becomeBackup(now: number, reason: string): FsmAction[] {
+    // Stepping down for a better master: should it weaken later, the delay counts from that moment.
+    this.lowerSince = undefined;
     return this.transition("BACKUP", reason, [
       { type: "remove_vips" },
       this.arm(now + this.masterDownMs()),

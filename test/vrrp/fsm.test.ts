@@ -102,15 +102,46 @@ describe("BACKUP", () => {
     f.advert(1000, { priority: 50, intervalMs: 1000, src: "10.0.0.9" });
     expect(f.timerAt).toBe(4609);
   });
-  test("preempt_delay: accept a lower master until the delay has passed", () => {
+  test("preempt_delay counts from start-up: a lower master is accepted until start + delay", () => {
     const f = new VrrpFsm({ ...base, preemptDelayMs: 5000 });
     f.start(0);
     f.advert(1000, { priority: 50, intervalMs: 1000, src: "10.0.0.9" });
     expect(f.timerAt).toBe(4609);
-    f.advert(5999, { priority: 50, intervalMs: 1000, src: "10.0.0.9" });
-    expect(f.timerAt).toBe(9608);
-    expect(f.advert(6000, { priority: 50, intervalMs: 1000, src: "10.0.0.9" })).toEqual([]);
-    expect(states(f.tick(9608))).toEqual(["MASTER"]);
+    f.advert(4999, { priority: 50, intervalMs: 1000, src: "10.0.0.9" });
+    expect(f.timerAt).toBe(8608);
+    // Counted from the first sighting (1000) it would still hold until 6000.
+    expect(f.advert(5000, { priority: 50, intervalMs: 1000, src: "10.0.0.9" })).toEqual([]);
+    expect(states(f.tick(8608))).toEqual(["MASTER"]);
+  });
+  test("preempt_delay counts from seeing a lower master after an equal or higher one", () => {
+    const f = new VrrpFsm({ ...base, preemptDelayMs: 5000 });
+    f.start(0);
+    for (const t of [1000, 4000, 7000]) f.advert(t, { priority: 150, intervalMs: 1000, src: "10.0.0.9" });
+    // The master weakens at 8000 (tracking): the window opens then, not at start-up.
+    f.advert(8000, { priority: 50, intervalMs: 1000, src: "10.0.0.9" });
+    expect(f.timerAt).toBe(8000 + 3609);
+    f.advert(12_999, { priority: 50, intervalMs: 1000, src: "10.0.0.9" });
+    expect(f.timerAt).toBe(12_999 + 3609);
+    expect(f.advert(13_000, { priority: 50, intervalMs: 1000, src: "10.0.0.9" })).toEqual([]);
+    expect(states(f.tick(12_999 + 3609))).toEqual(["MASTER"]);
+  });
+  test("preempt_delay restarts when leaving FAULT and after stepping down as master", () => {
+    const f = new VrrpFsm({ ...base, preemptDelayMs: 5000 });
+    f.start(0);
+    f.setFault(100, true, "link down");
+    f.setFault(20_000, false, "link up");
+    f.advert(24_999, { priority: 50, intervalMs: 1000, src: "10.0.0.9" });
+    expect(f.timerAt).toBe(24_999 + 3609);
+    expect(f.advert(25_000, { priority: 50, intervalMs: 1000, src: "10.0.0.9" })).toEqual([]);
+
+    const m = master({ preemptDelayMs: 5000 });
+    m.advert(40_000, { priority: 150, intervalMs: 1000, src: "10.0.0.9" });
+    expect(m.state).toBe("BACKUP");
+    m.advert(41_000, { priority: 50, intervalMs: 1000, src: "10.0.0.9" });
+    expect(m.timerAt).toBe(41_000 + 3609);
+    m.advert(45_999, { priority: 50, intervalMs: 1000, src: "10.0.0.9" });
+    expect(m.timerAt).toBe(45_999 + 3609);
+    expect(m.advert(46_000, { priority: 50, intervalMs: 1000, src: "10.0.0.9" })).toEqual([]);
   });
   test("held backup never promotes", () => {
     const f = new VrrpFsm(base);

@@ -241,6 +241,7 @@ export class VrrpInstance {
       authPass: c.version === 2 ? c.auth_pass : undefined,
       noPseudoHeader: c.v3_checksum_no_pseudo_header,
       own: [this.src],
+      peers: c.check_unicast_src && c.unicast_peer.length > 0 ? c.unicast_peer : undefined,
       multicast: r.v6 ? r.v6.dst.startsWith("ff") : dstFirst >= 224 && dstFirst <= 239,
       ifindex: r.ifindex,
       expectIfindex: this.ifindex,

@@ -20,7 +20,9 @@ export type DropReason =
   | "auth"
   | "own"
   | "interface"
-  | "addresses";
+  | "addresses"
+  /** check_unicast_src: the source is not one of the configured unicast peers. */
+  | "peer";
 
 export interface Advert {
   version: 2 | 3;
@@ -244,6 +246,8 @@ export interface Expect {
   noPseudoHeader?: boolean;
   /** Our own source addresses: adverts from them are our own echoes. */
   own: string[];
+  /** check_unicast_src: only these sources may advertise (absent = anyone). */
+  peers?: string[];
   /** True when the packet came through the multicast group (unicast peers keep any TTL). */
   multicast: boolean;
   /** Interface index the packet arrived on, and ours; unequal = another interface's traffic. */
@@ -272,6 +276,7 @@ export function validateVrrp(ip: IpHeader, e: Expect): Verdict {
     return { ok: false, reason: "interface" };
   }
   if (e.own.some((o) => canon(o) === ip.src)) return { ok: false, reason: "own" };
+  if (e.peers && !e.peers.some((p) => canon(p) === ip.src)) return { ok: false, reason: "peer" };
   if (e.multicast && ip.ttl !== VRRP_TTL) return { ok: false, reason: "ttl" };
   const msg = ip.payload;
   const version = msg[0]! >> 4;

@@ -34,6 +34,16 @@ virtual_ipaddress = ["FD00::100/64 dev eth0", "2001:db8::1"]
     expect(v.unicast_peer).toEqual(["fd00::2"]);
   });
 
+  test("check_unicast_src is read, off by default", () => {
+    const text = (extra: string) =>
+      `[vrrp.U]\ninterface = "eth0"\nvirtual_router_id = 7\nunicast_peer = ["fd00::2"]\n${extra}virtual_ipaddress = ["fd00::100/64"]\n`;
+    expect(load(text("")).vrrp!.U!.check_unicast_src).toBe(false);
+    expect(load(text("check_unicast_src = true\n")).vrrp!.U!.check_unicast_src).toBe(true);
+    expect(load(text('check_unicast_src = "yes"\n')).problems).toEqual([
+      '5:1 vrrp.U.check_unicast_src: expected true or false, got the string "yes"',
+    ]);
+  });
+
   test("mixing families is an error at the offending entry", () => {
     const r = load(`[vrrp.M]
 interface = "eth0"

@@ -131,4 +131,31 @@ describe.skipIf(!ROOT)("tcpvs against tcpvs over IPv6", () => {
     expect(line).toBeDefined();
     expect(JSON.parse(line!).drops.VI).toEqual({ ttl: 3, checksum: 4 });
   }, 20_000);
+
+  test("check_unicast_src: unicast adverts from a source that is not a peer are dropped and counted", async () => {
+    const peer = { unicast_src_ip: lab.ip6(1), unicast_peer: [lab.ip6(2)], virtual_router_id: 11 };
+    const v = start(1, { priority: 100, advert_int: 1000, check_unicast_src: true, ...peer });
+    try {
+      await waitLine(v, BACKUP, 5000);
+      const base = { version: 3 as const, vrid: 11, priority: 200, intervalMs: 1000, addresses: [VIP] };
+      const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+      const send = (node: number, n: number) => {
+        const src = lab.ip6(node);
+        const msg = encodeAdvert(base, { src, dst: lab.ip6(1) });
+        const cmd = `${process.execPath} ${import.meta.dir}/inject.ts eth0 ${src} ${lab.ip6(1)} 255 ${hex(msg)} ${n}`;
+        return lab.sh(node, cmd).code;
+      };
+      expect(send(3, 3)).toBe(0);
+      // The configured peer is heard: priority 200 keeps node 1 BACKUP past its master-down interval.
+      for (let i = 0; i < 4; i++) {
+        expect(send(2, 1)).toBe(0);
+        await Bun.sleep(900);
+      }
+      expect(v.lines.some((l) => MASTER.test(l))).toBe(false);
+    } finally {
+      await stop(v, 15);
+    }
+    const line = v.lines.find((l) => l.includes('"msg":"vrrp stopping"'));
+    expect(JSON.parse(line!).drops.VI).toEqual({ peer: 3 });
+  }, 20_000);
 });

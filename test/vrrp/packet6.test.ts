@@ -133,6 +133,16 @@ describe("IPv6 receive checks", () => {
     // Another spelling of the same VIPs still matches.
     expect(validateVrrp(ip(), { ...v3, addresses: ["fd00:99:0::101", "FD00:99::100"] }).ok).toBe(true);
   });
+  test("check_unicast_src: a source outside the peer list is a peer drop, any spelling of a peer passes", () => {
+    expect(validateVrrp(ip(), { ...v3, multicast: false, peers: ["fe80::1"] })).toEqual({
+      ok: false,
+      reason: "peer",
+    });
+    expect(
+      validateVrrp(ip(), { ...v3, multicast: false, peers: ["fe80::1", "FE80::D01A:5CFF:FEE5:1F9E"] }).ok,
+    ).toBe(true);
+    expect(validateVrrp(ip(), { ...v3, multicast: false, peers: undefined }).ok).toBe(true);
+  });
   test("a truncated address list is a length drop, a v2 header over IPv6 a version drop", () => {
     const p = ip();
     expect(validateVrrp({ ...p, payload: p.payload.subarray(0, 30) }, v3)).toEqual({

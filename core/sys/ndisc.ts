@@ -4,6 +4,7 @@
 // Ethernet frame and sent on a packet socket, like the GARP, so it leaves with the VIP as source even
 // while the kernel still prefers another address.
 
+import { readFileSync } from "node:fs";
 import { IpAddressError, ipBytes } from "../vrrp/ipaddr.ts";
 import { AF_PACKET, check, closeFd, libc, SOCK_CLOEXEC, SOCK_RAW } from "./libc.ts";
 
@@ -12,6 +13,7 @@ const ICMPV6 = 58;
 const ALL_NODES = ipBytes("ff02::1");
 /** 33:33 + the group's low 32 bits: the Ethernet address of ff02::1. */
 const ALL_NODES_MAC = Uint8Array.of(0x33, 0x33, 0, 0, 0, 1);
+const NA_ROUTER = 0x80;
 const NA_OVERRIDE = 0x20;
 
 function checksum(parts: Uint8Array[]): number {
@@ -24,8 +26,12 @@ function checksum(parts: Uint8Array[]): number {
   return ~s & 0xffff;
 }
 
-/** The 86-byte frame: Ethernet (14), IPv6 (40), NA (24), target link-layer address option (8). */
-export function naFrame(mac: Uint8Array, ip: string): Uint8Array {
+/**
+ * The 86-byte frame: Ethernet (14), IPv6 (40), NA (24), target link-layer address option (8). `router`
+ * sets the R flag: a VIP that hosts use as their default gateway must keep its router status in their
+ * caches, so a forwarding host says so (keepalived does the same).
+ */
+export function naFrame(mac: Uint8Array, ip: string, router = false): Uint8Array {
   const target = ipBytes(ip);
   if (target.length !== 16)
     throw new IpAddressError(`Give an IPv6 address for a neighbour advert, not "${ip}"`);
@@ -43,7 +49,7 @@ export function naFrame(mac: Uint8Array, ip: string): Uint8Array {
   f.set(ALL_NODES, ip6 + 24);
   const na = ip6 + 40;
   f[na] = 136;
-  f[na + 4] = NA_OVERRIDE;
+  f[na + 4] = NA_OVERRIDE | (router ? NA_ROUTER : 0);
   f.set(target, na + 8);
   f[na + 24] = 2; // target link-layer address
   f[na + 25] = 1; // length in units of 8 bytes
@@ -68,7 +74,7 @@ export class NaSender {
     );
   }
 
-  send(ifindex: number, mac: Uint8Array, ip: string): void {
+  send(ifindex: number, mac: Uint8Array, ip: string, router = false): void {
     const sll = new Uint8Array(20);
     const dv = new DataView(sll.buffer);
     dv.setUint16(0, AF_PACKET, true);
@@ -76,7 +82,7 @@ export class NaSender {
     dv.setInt32(4, ifindex, true);
     sll[11] = 6;
     sll.set(ALL_NODES_MAC, 12);
-    const frame = naFrame(mac, ip);
+    const frame = naFrame(mac, ip, router);
     check(
       libc().sendto(this.fd, frame, frame.length, 0, sll, 20),
       `Cannot send a neighbour advertisement for "${ip}"`,
@@ -86,5 +92,14 @@ export class NaSender {
   close(): void {
     closeFd(this.fd);
     this.fd = -1;
+  }
+}
+
+/** Whether the interface forwards IPv6 (read per network namespace from /proc/sys). */
+export function ipv6Forwarding(ifname: string): boolean {
+  try {
+    return readFileSync(`/proc/sys/net/ipv6/conf/${ifname}/forwarding`, "utf8").trim() === "1";
+  } catch {
+    return false;
   }
 }

@@ -88,7 +88,11 @@ export class VrrpSocket6 {
       );
       setIntOpt(this.rx, SOL_IPV6, IPV6_RECVPKTINFO, 1, "Cannot enable IPV6_RECVPKTINFO");
       setIntOpt(this.rx, SOL_IPV6, IPV6_RECVHOPLIMIT, 1, "Cannot enable IPV6_RECVHOPLIMIT");
-      setIntOpt(this.rx, SOL_IPV6, IPV6_MULTICAST_ALL, 0, "Cannot turn off IPV6_MULTICAST_ALL");
+      try {
+        setIntOpt(this.rx, SOL_IPV6, IPV6_MULTICAST_ALL, 0, "Cannot turn off IPV6_MULTICAST_ALL");
+      } catch {
+        // Kernels before 4.20 lack it; SO_BINDTODEVICE already keeps other interfaces' adverts out.
+      }
       setIntOpt(this.rx, SOL_SOCKET, SO_RCVBUF, 1 << 20, "Cannot raise the receive buffer");
       if (o.multicast) {
         // struct ipv6_mreq: group (16 bytes), ifindex (int).

@@ -6,11 +6,12 @@ import type { VrrpConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { GarpSender } from "../sys/garp.ts";
 import { ifIndex, ifMac } from "../sys/iface.ts";
-import { NaSender } from "../sys/ndisc.ts";
+import { ipv6Forwarding, NaSender } from "../sys/ndisc.ts";
 import { type AddressSpec, dropAddress, ensureAddress } from "../sys/netlink.ts";
 
 interface Vip extends AddressSpec {
   mac: Uint8Array;
+  dev: string;
 }
 
 export class VipSet {
@@ -28,7 +29,14 @@ export class VipSet {
     const macOf = (dev: string) => macs.get(dev) ?? macs.set(dev, ifMac(dev)).get(dev)!;
     this.vips = cfg.virtual_ipaddress.map((v) => {
       const dev = v.dev ?? cfg.interface;
-      return { ifindex: ifIndex(dev), address: v.address, prefix: v.prefix, label: v.label, mac: macOf(dev) };
+      return {
+        ifindex: ifIndex(dev),
+        address: v.address,
+        prefix: v.prefix,
+        label: v.label,
+        mac: macOf(dev),
+        dev,
+      };
     });
     // Opened up front so a missing CAP_NET_RAW shows at start, not at the first failover.
     if (this.vips.some((v) => !v.address.includes(":"))) this.garp = new GarpSender();
@@ -94,7 +102,7 @@ export class VipSet {
         try {
           if (v.address.includes(":")) {
             this.na ??= new NaSender();
-            this.na.send(v.ifindex, v.mac, v.address);
+            this.na.send(v.ifindex, v.mac, v.address, ipv6Forwarding(v.dev));
           } else {
             this.garp ??= new GarpSender();
             this.garp.send(v.ifindex, v.mac, v.address);

@@ -11,9 +11,33 @@ const KA_NA =
 const MAC = Uint8Array.of(0xd2, 0x1a, 0x5c, 0xe5, 0x1f, 0x9e);
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
+/** Verify the ICMPv6 checksum as a receiver does: pseudo-header plus message sums to 0xffff. */
+function icmpSumOk(f: Uint8Array): boolean {
+  const pseudo = new Uint8Array(40);
+  pseudo.set(f.subarray(22, 54));
+  pseudo[35] = 32;
+  pseudo[39] = 58;
+  let s = 0;
+  for (const b of [pseudo, f.subarray(54)])
+    for (let i = 0; i < b.length; i += 2) s += (b[i]! << 8) | b[i + 1]!;
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return s === 0xffff;
+}
+
 describe("unsolicited neighbour advertisement", () => {
   test("byte for byte what keepalived sends: Override, hop limit 255, target link-layer option", () => {
     expect(hex(naFrame(MAC, "fd00:99::100"))).toBe(KA_NA);
+    expect(icmpSumOk(naFrame(MAC, "fd00:99::100"))).toBe(true);
+    const bad = naFrame(MAC, "fd00:99::100");
+    bad[57]! ^= 1;
+    expect(icmpSumOk(bad)).toBe(false);
+  });
+  test("a forwarding host sets the Router flag", () => {
+    const f = naFrame(MAC, "fd00:99::100", true);
+    expect(f[58]).toBe(0xa0);
+    expect(icmpSumOk(f)).toBe(true);
+    expect(hex(f.subarray(56, 58))).not.toBe("0ace");
+    expect(hex(naFrame(MAC, "fd00:99::100", false))).toBe(KA_NA);
   });
   test("another VIP changes the checksum and target; IPv4 is refused", () => {
     const f = naFrame(MAC, "fd00:99::101");

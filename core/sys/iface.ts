@@ -103,17 +103,30 @@ export function linkLocalFrom(text: string, name: string): { address?: string; t
 
 /** The interface's usable IPv6 link-local address (the source of multicast VRRPv3 adverts). */
 export function ifLinkLocal6(name: string): string | undefined {
-  let text: string;
+  return readLinkLocal(name).address;
+}
+
+function readLinkLocal(name: string): { address?: string; tentative: boolean } {
   try {
-    text = readFileSync("/proc/net/if_inet6", "utf8");
+    return linkLocalFrom(readFileSync("/proc/net/if_inet6", "utf8"), name);
   } catch {
-    return undefined; // IPv6 disabled
+    return { tentative: false }; // IPv6 disabled
   }
-  const r = linkLocalFrom(text, name);
-  if (!r.address && r.tentative) {
-    throw new InterfaceError(
-      `Wait for duplicate address detection on "${name}": its link-local address is not usable yet`,
-    );
+}
+
+/**
+ * Like ifLinkLocal6, but while the address is still in duplicate address detection (an interface that
+ * just came up: one to two seconds by default) wait for it, polling, at most `maxMs`.
+ */
+export function waitLinkLocal6(name: string, maxMs = 5000, stepMs = 50): string | undefined {
+  const end = performance.now() + maxMs;
+  for (let i = 0; i < Math.ceil(maxMs / stepMs) + 1; i++) {
+    const r = readLinkLocal(name);
+    if (r.address || !r.tentative) return r.address;
+    if (performance.now() >= end) break;
+    Bun.sleepSync(stepMs);
   }
-  return r.address;
+  throw new InterfaceError(
+    `Wait for duplicate address detection on "${name}": its link-local address was still tentative after ${maxMs} ms`,
+  );
 }

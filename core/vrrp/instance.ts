@@ -3,7 +3,7 @@
 
 import type { VrrpConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
-import { ifIndex, ifLinkLocal6, ifLinkUp, ifPrimaryAddress } from "../sys/iface.ts";
+import { ifIndex, ifLinkUp, ifPrimaryAddress, waitLinkLocal6 } from "../sys/iface.ts";
 import type { Received } from "../sys/vrrpsocket.ts";
 import { openChannel, releaseChannel, type VrrpChannel } from "./channel.ts";
 import { type FsmAction, type VrrpState, VrrpFsm } from "./fsm.ts";
@@ -84,7 +84,7 @@ export class VrrpInstance {
     this.family = vrrpFamily(cfg);
     const src =
       cfg.unicast_src_ip ??
-      (this.family === 6 ? ifLinkLocal6(cfg.interface) : ifPrimaryAddress(cfg.interface));
+      (this.family === 6 ? waitLinkLocal6(cfg.interface) : ifPrimaryAddress(cfg.interface));
     if (!src) {
       const what = this.family === 6 ? "an IPv6 link-local address" : "an IPv4 address";
       throw new Error(`Give interface "${cfg.interface}" ${what} or set unicast_src_ip for "${cfg.name}"`);

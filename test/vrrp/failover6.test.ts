@@ -158,4 +158,36 @@ describe.skipIf(!ROOT)("tcpvs against tcpvs over IPv6", () => {
     const line = v.lines.find((l) => l.includes('"msg":"vrrp stopping"'));
     expect(JSON.parse(line!).drops.VI).toEqual({ peer: 3 });
   }, 20_000);
+
+  test("starts on an interface whose link-local address is still in duplicate address detection", async () => {
+    const setup = [
+      "ip link add vd0 type veth peer name vd1",
+      "sysctl -qw net.ipv6.conf.vd0.accept_dad=1 net.ipv6.conf.vd1.accept_dad=1",
+      "ip link set vd1 up",
+      "ip link set vd0 up",
+      "ip -6 -o addr show dev vd0",
+    ].join(" && ");
+    try {
+      const r = lab.sh(1, setup);
+      expect(r.code).toBe(0);
+      // Otherwise this test would prove nothing: the address must not be usable yet.
+      if (!/fe80::\S+ scope link tentative/.test(r.out)) {
+        const now = lab.sh(1, "ip -6 -o addr show dev vd0").out;
+        expect(now).toMatch(/fe80::\S+ scope link tentative/);
+      }
+      const p = start(1, {
+        interface: "vd0",
+        virtual_router_id: 13,
+        virtual_ipaddress: [{ address: "fd00:78::1", prefix: 64 }],
+      });
+      try {
+        await waitLine(p, MASTER, 8000);
+        expect(lab.sh(1, "ip -6 -o addr show dev vd0").out).not.toContain("tentative");
+      } finally {
+        await stop(p, 15);
+      }
+    } finally {
+      lab.sh(1, "ip link del vd0");
+    }
+  }, 20_000);
 });

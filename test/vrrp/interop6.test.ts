@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { VrrpConfig } from "../../core/config/types.ts";
+import { compareIp } from "../../core/vrrp/ipaddr.ts";
 import { tcpvsConfig, vrrpDefaults } from "./config.ts";
 import { haveTool, isRoot, Lab, type Proc, waitFor, waitLine } from "./lab.ts";
 
@@ -178,4 +179,40 @@ describe.skipIf(!ROOT || !HAVE)("interop with keepalived over IPv6", () => {
   test("VRRPv3 unicast peers, 200 ms adverts", async () => {
     await scenario({ vrid: 73, unicast: true });
   }, 30_000);
+
+  test("equal priorities, both MASTER: they agree the higher link-local address keeps it", async () => {
+    // Only two masters meeting compare addresses (a backup defers to any equal master), so cut node 1's
+    // bridge port first: both become MASTER alone, then the segment heals.
+    const s: Side = { vrid: 75 };
+    lab.run(["ip", "-n", lab.bridge, "link", "set", "p1", "nomaster"]);
+    const ka = startKeepalived(2, s, 100);
+    const tv = startTcpvs(1, s, 100);
+    try {
+      await waitLine(tv, TCPVS_MASTER, 5000);
+      await waitLine(ka.p, KA_MASTER, 5000);
+      const tcpvsHigher = compareIp(lab.linkLocal(1), lab.linkLocal(2)) > 0;
+      const tvFrom = tv.lines.length;
+      const kaFrom = ka.p.lines.length;
+      lab.run(["ip", "-n", lab.bridge, "link", "set", "p1", "master", "br0"]);
+      if (tcpvsHigher) await waitLine(ka.p, KA_BACKUP, 3000, kaFrom);
+      else await waitLine(tv, TCPVS_BACKUP, 3000, tvFrom);
+      // Settled: no flapping afterwards.
+      await Bun.sleep(4 * INTERVAL);
+      expect(lastMatch(tv.lines, [TCPVS_MASTER, TCPVS_BACKUP])).toBe(
+        tcpvsHigher ? TCPVS_MASTER : TCPVS_BACKUP,
+      );
+      expect(lastMatch(ka.p.lines, [KA_MASTER, KA_BACKUP])).toBe(tcpvsHigher ? KA_BACKUP : KA_MASTER);
+      expect(lab.hasAddr(1, VIP)).toBe(tcpvsHigher);
+      expect(lab.hasAddr(2, VIP)).toBe(!tcpvsHigher);
+      console.log(
+        `equal priority, two masters: ${tcpvsHigher ? "keepalived" : "tcpvs"} (lower link-local) stepped down`,
+      );
+    } finally {
+      lab.run(["ip", "-n", lab.bridge, "link", "set", "p1", "master", "br0"]);
+      const child = readPid(ka.vrrpPid);
+      await stopProc(tv, 15);
+      await stopProc(ka.p, 9);
+      kill(child);
+    }
+  }, 20_000);
 });

@@ -101,7 +101,10 @@ export function linkLocalFrom(text: string, name: string): { address?: string; t
   return { tentative };
 }
 
-/** The interface's usable IPv6 link-local address (the source of multicast VRRPv3 adverts). */
+/**
+ * The interface's usable IPv6 link-local address (the source of multicast VRRPv3 adverts); undefined
+ * while there is none: no carrier yet, or still in duplicate address detection.
+ */
 export function ifLinkLocal6(name: string): string | undefined {
   return readLinkLocal(name).address;
 }
@@ -112,21 +115,4 @@ function readLinkLocal(name: string): { address?: string; tentative: boolean } {
   } catch {
     return { tentative: false }; // IPv6 disabled
   }
-}
-
-/**
- * Like ifLinkLocal6, but while the address is still in duplicate address detection (an interface that
- * just came up: one to two seconds by default) wait for it, polling, at most `maxMs`.
- */
-export function waitLinkLocal6(name: string, maxMs = 5000, stepMs = 50): string | undefined {
-  const end = performance.now() + maxMs;
-  for (let i = 0; i < Math.ceil(maxMs / stepMs) + 1; i++) {
-    const r = readLinkLocal(name);
-    if (r.address || !r.tentative) return r.address;
-    if (performance.now() >= end) break;
-    Bun.sleepSync(stepMs);
-  }
-  throw new InterfaceError(
-    `Wait for duplicate address detection on "${name}": its link-local address was still tentative after ${maxMs} ms`,
-  );
 }

@@ -46,7 +46,7 @@ export class VrrpFsm {
   held = false;
   private readonly o: FsmOptions;
   /** Our primary address, canonical (IPv4 or IPv6; the peer's is the same family). */
-  private readonly primary: string;
+  private primary: string;
   /**
    * Start of the preempt_delay window: start-up (or leaving FAULT), else the first lower-priority advert
    * after an equal or higher one, as keepalived counts it ("after startup or seeing a lower priority
@@ -59,6 +59,11 @@ export class VrrpFsm {
     this.priority = o.priority;
     this.masterAdverIntervalMs = o.advertIntMs;
     this.primary = canonicalIp(o.primary);
+  }
+
+  /** The source address became known late (an IPv6 link-local address that was not ready at start). */
+  setPrimary(addr: string): void {
+    this.primary = canonicalIp(addr);
   }
 
   skewMs(): number {

@@ -3,7 +3,7 @@
 
 import type { VrrpConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
-import { ifIndex, ifLinkUp, ifPrimaryAddress, waitLinkLocal6 } from "../sys/iface.ts";
+import { ifIndex, ifLinkLocal6, ifLinkUp, ifPrimaryAddress } from "../sys/iface.ts";
 import type { Received } from "../sys/vrrpsocket.ts";
 import { openChannel, releaseChannel, type VrrpChannel } from "./channel.ts";
 import { type FsmAction, type VrrpState, VrrpFsm } from "./fsm.ts";
@@ -23,6 +23,8 @@ import { vrrpFamily, validateVrrpConfig } from "./validate.ts";
 import { VipSet } from "./vip.ts";
 
 const LINK_POLL_MS = 200;
+/** Tracked while an IPv6 instance waits for its interface's link-local address (FAULT meanwhile). */
+const LINK_LOCAL_TRACK = "address:link-local";
 
 export interface VrrpStateReport {
   instance: string;
@@ -62,7 +64,8 @@ export class VrrpInstance {
   private readonly scripts: ScriptTracker[] = [];
   private ch: VrrpChannel | undefined;
   private ifindex = 0;
-  readonly src: string;
+  /** Source of our adverts; undefined while an IPv6 link-local address is not usable yet. */
+  private srcAddr: string | undefined;
   /** Address family of the instance, decided by its VIPs. */
   readonly family: 4 | 6;
   private vips: VipSet | undefined;
@@ -82,22 +85,30 @@ export class VrrpInstance {
     this.now = deps.now ?? (() => performance.now());
     this.ifindex = ifIndex(cfg.interface);
     this.family = vrrpFamily(cfg);
+    // An IPv6 link-local address appears only once the link has carrier and has passed duplicate
+    // address detection: until then the instance waits in FAULT instead of failing to start.
     const src =
       cfg.unicast_src_ip ??
-      (this.family === 6 ? waitLinkLocal6(cfg.interface) : ifPrimaryAddress(cfg.interface));
-    if (!src) {
-      const what = this.family === 6 ? "an IPv6 link-local address" : "an IPv4 address";
-      throw new Error(`Give interface "${cfg.interface}" ${what} or set unicast_src_ip for "${cfg.name}"`);
+      (this.family === 6 ? ifLinkLocal6(cfg.interface) : ifPrimaryAddress(cfg.interface));
+    if (!src && this.family === 4) {
+      throw new Error(
+        `Give interface "${cfg.interface}" an IPv4 address or set unicast_src_ip for "${cfg.name}"`,
+      );
     }
-    this.src = canonicalIp(src);
+    this.srcAddr = src ? canonicalIp(src) : undefined;
     this.fsm = new VrrpFsm({
       version: cfg.version,
       priority: cfg.priority,
       advertIntMs: cfg.advert_int,
       preempt: cfg.preempt,
       preemptDelayMs: cfg.preempt_delay,
-      primary: src,
+      primary: this.srcAddr ?? "::",
     });
+  }
+
+  /** Source address of our adverts ("" while an IPv6 instance waits for its link-local address). */
+  get src(): string {
+    return this.srcAddr ?? "";
   }
 
   get state(): VrrpState {
@@ -109,17 +120,11 @@ export class VrrpInstance {
     const c = this.cfg;
     this.vips = new VipSet(c, this.log);
     this.vips.removeLeftovers();
-    this.ch = openChannel({
-      ifname: c.interface,
-      ifindex: this.ifindex,
-      src: this.src,
-      multicast: c.unicast_peer.length === 0,
-    });
-    this.ch.attach(c.virtual_router_id, (r) => this.receive(r), c.advert_int);
-    const where = `interface ${c.interface}`;
-    this.ch.onUnknownVrid ??= () => this.deps.onDrop?.(where, "vrid");
-    this.ch.onError ??= (e) =>
-      this.log.error("VRRP receive failed", { interface: c.interface, error: String(e) });
+    if (this.srcAddr) this.openSocket(this.srcAddr);
+    else {
+      this.tracks.set(LINK_LOCAL_TRACK, { id: LINK_LOCAL_TRACK, weight: 0, ok: false });
+      this.log.warn("waiting for the interface's IPv6 link-local address", { interface: c.interface });
+    }
     this.running = true;
 
     this.tracks.set(`interface:${c.interface}`, { id: `interface:${c.interface}`, weight: 0, ok: true });
@@ -142,6 +147,44 @@ export class VrrpInstance {
     if (eff.fault || this.syncFault) {
       this.apply(this.fsm.setFault(this.now(), true, eff.fault ? eff.reason : "sync group member in FAULT"));
     } else this.apply(this.fsm.start(this.now()));
+  }
+
+  private openSocket(src: string): void {
+    const c = this.cfg;
+    this.ch = openChannel({
+      ifname: c.interface,
+      ifindex: this.ifindex,
+      src,
+      multicast: c.unicast_peer.length === 0,
+    });
+    this.ch.attach(c.virtual_router_id, (r) => this.receive(r), c.advert_int);
+    const where = `interface ${c.interface}`;
+    this.ch.onUnknownVrid ??= () => this.deps.onDrop?.(where, "vrid");
+    this.ch.onError ??= (e) =>
+      this.log.error("VRRP receive failed", { interface: c.interface, error: String(e) });
+  }
+
+  /** Once the link-local address is usable: adopt it, open the sockets, leave the FAULT it caused. */
+  private pollLinkLocal(): void {
+    if (this.srcAddr || !this.running) return;
+    let src: string | undefined;
+    try {
+      src = ifLinkLocal6(this.cfg.interface);
+    } catch (e) {
+      this.log.warn("cannot read IPv6 addresses", { error: String(e) });
+    }
+    if (!src) return;
+    try {
+      this.openSocket(canonicalIp(src));
+    } catch (e) {
+      this.log.error("cannot open the VRRP sockets", { error: e instanceof Error ? e.message : String(e) });
+      return;
+    }
+    this.srcAddr = canonicalIp(src);
+    this.fsm.setPrimary(this.srcAddr);
+    this.log.info("IPv6 link-local address ready", { interface: this.cfg.interface, src: this.srcAddr });
+    this.setTrack(LINK_LOCAL_TRACK, true);
+    this.tracks.delete(LINK_LOCAL_TRACK);
   }
 
   /** Clean stop: resign with priority 0 if MASTER, remove VIPs, run notify_stop, close sockets. */
@@ -193,6 +236,7 @@ export class VrrpInstance {
   }
 
   private pollLinks(): void {
+    this.pollLinkLocal();
     for (const t of this.tracks.values()) {
       if (!t.id.startsWith("interface:")) continue;
       let up = false;

@@ -159,30 +159,32 @@ describe.skipIf(!ROOT)("tcpvs against tcpvs over IPv6", () => {
     expect(JSON.parse(line!).drops.VI).toEqual({ peer: 3 });
   }, 20_000);
 
-  test("starts on an interface whose link-local address is still in duplicate address detection", async () => {
+  test("waits in FAULT for a link-local address: no carrier, then duplicate address detection", async () => {
     const setup = [
       "ip link add vd0 type veth peer name vd1",
       "sysctl -qw net.ipv6.conf.vd0.accept_dad=1 net.ipv6.conf.vd1.accept_dad=1",
-      "ip link set vd1 up",
       "ip link set vd0 up",
-      "ip -6 -o addr show dev vd0",
     ].join(" && ");
     try {
-      const r = lab.sh(1, setup);
-      expect(r.code).toBe(0);
-      // Otherwise this test would prove nothing: the address must not be usable yet.
-      if (!/fe80::\S+ scope link tentative/.test(r.out)) {
-        const now = lab.sh(1, "ip -6 -o addr show dev vd0").out;
-        expect(now).toMatch(/fe80::\S+ scope link tentative/);
-      }
+      expect(lab.sh(1, setup).code).toBe(0);
+      // No carrier (the peer end is down): no link-local address at all.
+      expect(lab.sh(1, "ip -6 -o addr show dev vd0").out).not.toContain("fe80::");
+      const vip = "fd00:78::1";
       const p = start(1, {
         interface: "vd0",
         virtual_router_id: 13,
-        virtual_ipaddress: [{ address: "fd00:78::1", prefix: 64 }],
+        virtual_ipaddress: [{ address: vip, prefix: 64 }],
       });
       try {
-        await waitLine(p, MASTER, 8000);
+        await waitLine(p, /waiting for the interface's IPv6 link-local address/, 5000);
+        await waitLine(p, /"msg":"entering FAULT state"/, 5000);
+        const up = lab.sh(1, "ip link set vd1 up && sleep 0.1 && ip -6 -o addr show dev vd0");
+        // Otherwise the rest proves nothing: the new address must not be usable yet.
+        expect(up.out).toMatch(/fe80::\S+ scope link tentative/);
+        await waitLine(p, /"msg":"IPv6 link-local address ready"/, 5000);
+        await waitLine(p, MASTER, 5000);
         expect(lab.sh(1, "ip -6 -o addr show dev vd0").out).not.toContain("tentative");
+        expect(lab.sh(1, "ip -6 -o addr show dev vd0").out).toContain(` ${vip}/64`);
       } finally {
         await stop(p, 15);
       }

@@ -41,23 +41,6 @@ export class VrrpPacketError extends Error {
   readonly code = "VRRP_PACKET";
 }
 
-export function ipToU32(ip: string): number {
-  const parts = ip.split(".");
-  if (parts.length !== 4) throw new VrrpPacketError(`Use a dotted IPv4 address instead of "${ip}"`);
-  let n = 0;
-  for (const p of parts) {
-    const v = Number(p);
-    if (!/^\d{1,3}$/.test(p) || v > 255)
-      throw new VrrpPacketError(`Use a dotted IPv4 address instead of "${ip}"`);
-    n = n * 256 + v;
-  }
-  return n >>> 0;
-}
-
-export function u32ToIp(n: number): string {
-  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-}
-
 /** One's-complement sum of 16-bit words, not yet folded or inverted. */
 function sum16(b: Uint8Array, acc = 0): number {
   let s = acc;
@@ -187,8 +170,8 @@ export function parseIpv4(pkt: Uint8Array): IpHeader | undefined {
   return {
     ttl: pkt[8]!,
     protocol: pkt[9]!,
-    src: u32ToIp(dv.getUint32(12)),
-    dst: u32ToIp(dv.getUint32(16)),
+    src: formatIp(pkt.subarray(12, 16)),
+    dst: formatIp(pkt.subarray(16, 20)),
     payload: pkt.subarray(ihl, total),
   };
 }

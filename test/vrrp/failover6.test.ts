@@ -192,4 +192,33 @@ describe.skipIf(!ROOT)("tcpvs against tcpvs over IPv6", () => {
       lab.sh(1, "ip link del vd0");
     }
   }, 20_000);
+  test("neighbour adverts follow garp_master_repeat, garp_master_delay and garp_master_refresh", async () => {
+    const dump = lab.spawn(2, ["tcpdump", "-l", "-n", "-v", "-i", "eth0", "icmp6 and ip6[40] == 136"]);
+    await Bun.sleep(300);
+    const a = start(1, {
+      virtual_router_id: 15,
+      garp_master_repeat: 2,
+      garp_master_delay: 300,
+      garp_master_refresh: 1000,
+    });
+    try {
+      await waitLine(a, MASTER, 5000);
+      // Bursts due at 0, 300 ms (delay) and 1000 ms (refresh); the next refresh (2000 ms) is outside.
+      await Bun.sleep(1500);
+    } finally {
+      await stop(a, 15);
+      await Bun.sleep(200);
+      dump.proc.kill(15);
+      await dump.done;
+    }
+    const text = dump.lines.join("\n");
+    const nas = text.match(
+      /fd00:77::100 > ff02::1: .*neighbor advertisement.*tgt is fd00:77::100, Flags \[override\]/g,
+    );
+    expect(nas?.length).toBe(6);
+    // Every one carries hop limit 255, a checksum tcpdump accepts and node 1's MAC as target link-layer address.
+    expect(text.match(/hlim 255/g)?.length).toBe(6);
+    expect(text.match(/icmp6 sum ok/g)?.length).toBe(6);
+    expect(text.split(lab.mac(1)).length - 1).toBe(6);
+  }, 20_000);
 });

@@ -162,7 +162,8 @@ describe.skipIf(!ROOT)("tcpvs against tcpvs over IPv6", () => {
   test("waits in FAULT for a link-local address: no carrier, then duplicate address detection", async () => {
     const setup = [
       "ip link add vd0 type veth peer name vd1",
-      "sysctl -qw net.ipv6.conf.vd0.accept_dad=1 net.ipv6.conf.vd1.accept_dad=1",
+      "echo 1 > /proc/sys/net/ipv6/conf/vd0/accept_dad",
+      "echo 1 > /proc/sys/net/ipv6/conf/vd1/accept_dad",
       "ip link set vd0 up",
     ].join(" && ");
     try {

@@ -172,6 +172,8 @@ export interface VrrpConfig {
   virtual_ipaddress: Array<{ address: string; prefix: number; dev?: string; label?: string }>;
   unicast_src_ip?: string;
   unicast_peer: string[];
+  /** keepalived's check_unicast_src: with unicast_peer set, drop adverts from any other source. */
+  check_unicast_src?: boolean;
   auth_pass?: string;
   /** v3 checksum without the IPv4 pseudo-header (for routers that leave it out). */
   v3_checksum_no_pseudo_header: boolean;

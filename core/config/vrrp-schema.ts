@@ -1,6 +1,7 @@
-// The [vrrp.NAME] tables: keepalived's vrrp_instance vocabulary.
+// The [vrrp.NAME] tables: keepalived's vrrp_instance vocabulary. An instance speaks one address family,
+// the one of its first VIP; everything else address-like in it must match.
 
-import { isIPv4 } from "node:net";
+import { canonicalIp, ipFamily } from "../vrrp/ipaddr.ts";
 import { type Fields, join, type Raw } from "./fields.ts";
 import type { VrrpConfig, VrrpTrackScript } from "./types.ts";
 import { parseCidr } from "./values.ts";
@@ -17,6 +18,7 @@ const VRRP_KEYS = [
   "virtual_ipaddress",
   "unicast_src_ip",
   "unicast_peer",
+  "check_unicast_src",
   "auth_pass",
   "v3_checksum_no_pseudo_header",
   "garp_master_delay",
@@ -37,13 +39,14 @@ const VRRP_KEYS = [
 function readVip(f: Fields, text: string, path: string): VrrpConfig["virtual_ipaddress"][number] | undefined {
   const words = text.trim().split(/\s+/);
   const cidr = parseCidr(words[0]);
-  if (!cidr.ok || cidr.value.family !== 4) {
-    f.error(path, cidr.ok ? `invalid VIP "${text}": only IPv4 addresses are supported so far` : cidr.error);
+  if (!cidr.ok || !ipFamily(cidr.value.address)) {
+    f.error(path, cidr.ok ? `invalid VIP "${text}": expected a plain address, without a zone` : cidr.error);
     return undefined;
   }
   const vip: VrrpConfig["virtual_ipaddress"][number] = {
-    address: cidr.value.address,
-    prefix: words[0]!.includes("/") ? cidr.value.prefix : 32,
+    // Canonical, so it compares equal to the addresses decoded from a peer's advert.
+    address: canonicalIp(cidr.value.address),
+    prefix: cidr.value.prefix,
   };
   for (let i = 1; i < words.length; i += 2) {
     const [k, v] = [words[i], words[i + 1]];
@@ -93,19 +96,45 @@ function readInstance(f: Fields, name: string, raw: unknown, path: string): Vrrp
   }
   if (version === 3 && advert > 40_950)
     f.error(join(path, "advert_int"), "VRRPv3 advert_int must be at most 40.95s");
-  const vips = f
-    .strings(t, "virtual_ipaddress", path)
-    .flatMap((text, i) => readVip(f, text, join(join(path, "virtual_ipaddress"), i)) ?? []);
-  if (t.virtual_ipaddress === undefined)
-    f.error(join(path, "virtual_ipaddress"), 'missing required key "virtual_ipaddress"');
+  const vipPath = join(path, "virtual_ipaddress");
+  const vips = f.strings(t, "virtual_ipaddress", path).flatMap((text, i) => {
+    const v = readVip(f, text, join(vipPath, i));
+    return v ? [{ v, i }] : [];
+  });
+  if (t.virtual_ipaddress === undefined) f.error(vipPath, 'missing required key "virtual_ipaddress"');
+  const family = vips[0] ? ipFamily(vips[0].v.address) : 4;
+  const fam = family === 6 ? "IPv6" : "IPv4";
+  for (const { v, i } of vips.slice(1)) {
+    if (ipFamily(v.address) !== family) {
+      f.error(
+        join(vipPath, i),
+        `VIP "${v.address}" is not ${fam} like the first VIP "${vips[0]!.v.address}": an instance is one ` +
+          "address family; put the other family's VIPs in a second [vrrp.NAME]",
+      );
+    }
+  }
+  if (family === 6 && version === 2) {
+    f.error(
+      join(path, "version"),
+      "version = 2 cannot carry IPv6 VIPs: VRRPv2 is IPv4 only; set version = 3 or remove the key",
+    );
+  }
   const peers = f.strings(t, "unicast_peer", path);
   peers.forEach((p, i) => {
-    if (!isIPv4(p))
-      f.error(join(join(path, "unicast_peer"), i), `invalid unicast peer "${p}": expected an IPv4 address`);
+    if (ipFamily(p) !== family) {
+      f.error(
+        join(join(path, "unicast_peer"), i),
+        `invalid unicast peer "${p}": expected an ${fam} address, the family of this instance's VIPs`,
+      );
+    }
   });
   const src = f.optString(t, "unicast_src_ip", path);
-  if (src !== undefined && !isIPv4(src))
-    f.error(join(path, "unicast_src_ip"), `invalid address "${src}": expected an IPv4 address`);
+  if (src !== undefined && ipFamily(src) !== family) {
+    f.error(
+      join(path, "unicast_src_ip"),
+      `invalid address "${src}": expected an ${fam} address, the family of this instance's VIPs`,
+    );
+  }
   const auth = f.optString(t, "auth_pass", path);
   if (auth !== undefined && (version !== 2 || auth.length > 8)) {
     f.error(
@@ -126,9 +155,10 @@ function readInstance(f: Fields, name: string, raw: unknown, path: string): Vrrp
     version,
     preempt,
     preempt_delay: f.duration(t, "preempt_delay", path, 0),
-    virtual_ipaddress: vips,
-    unicast_src_ip: src,
-    unicast_peer: peers,
+    virtual_ipaddress: vips.map((x) => x.v),
+    unicast_src_ip: src !== undefined && ipFamily(src) ? canonicalIp(src) : src,
+    check_unicast_src: f.bool(t, "check_unicast_src", path, false),
+    unicast_peer: peers.map((p) => (ipFamily(p) ? canonicalIp(p) : p)),
     auth_pass: auth,
     v3_checksum_no_pseudo_header: f.bool(t, "v3_checksum_no_pseudo_header", path, false),
     garp_master_delay: f.duration(t, "garp_master_delay", path, 5000),

@@ -1,6 +1,9 @@
 // Interface lookups through ioctl on a throwaway datagram socket: they work in whatever network namespace
-// the process runs in (unlike /sys, which shows the namespace it was mounted in).
+// the process runs in (unlike /sys, which shows the namespace it was mounted in). IPv6 link-local addresses come from
+// /proc/net/if_inet6, which is per network namespace too.
 
+import { readFileSync } from "node:fs";
+import { formatIp } from "../vrrp/ipaddr.ts";
 import { AF_INET, check, closeFd, cstr, errno, libc, SOCK_CLOEXEC, SOCK_DGRAM, SysError } from "./libc.ts";
 
 const SIOCGIFFLAGS = 0x8913;
@@ -68,5 +71,48 @@ export function ifLinkUp(name: string): boolean {
   } catch (e) {
     if (e instanceof SysError && e.code === "ENODEV") return false;
     throw e;
+  }
+}
+
+const IFA_F_TENTATIVE = 0x40;
+const IFA_F_DADFAILED = 0x08;
+const SCOPE_LINK = 0x20;
+
+/**
+ * The link-local address of `name` from /proc/net/if_inet6 text (one address a line: 32 hex digits,
+ * ifindex, prefix length, scope, flags, name), skipping addresses still in or failed at duplicate
+ * address detection, which cannot be bound. Pure, for tests.
+ */
+export function linkLocalFrom(text: string, name: string): { address?: string; tentative: boolean } {
+  let tentative = false;
+  for (const line of text.split("\n")) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 6 || f[5] !== name || Number.parseInt(f[3]!, 16) !== SCOPE_LINK) continue;
+    const flags = Number.parseInt(f[4]!, 16);
+    if (flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)) {
+      tentative = true;
+      continue;
+    }
+    const hex = f[0]!;
+    if (!/^[0-9a-f]{32}$/i.test(hex)) continue;
+    const bytes = Uint8Array.from(hex.match(/../g)!.map((b) => Number.parseInt(b, 16)));
+    return { address: formatIp(bytes), tentative: false };
+  }
+  return { tentative };
+}
+
+/**
+ * The interface's usable IPv6 link-local address (the source of multicast VRRPv3 adverts); undefined
+ * while there is none: no carrier yet, or still in duplicate address detection.
+ */
+export function ifLinkLocal6(name: string): string | undefined {
+  return readLinkLocal(name).address;
+}
+
+function readLinkLocal(name: string): { address?: string; tentative: boolean } {
+  try {
+    return linkLocalFrom(readFileSync("/proc/net/if_inet6", "utf8"), name);
+  } catch {
+    return { tentative: false }; // IPv6 disabled
   }
 }

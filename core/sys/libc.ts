@@ -91,6 +91,7 @@ export { ptr };
 
 export const AF_UNIX = 1;
 export const AF_INET = 2;
+export const AF_INET6 = 10;
 export const AF_NETLINK = 16;
 export const AF_PACKET = 17;
 export const SOCK_DGRAM = 2;
@@ -99,6 +100,7 @@ export const SOCK_NONBLOCK = 0o4000;
 export const SOCK_CLOEXEC = 0o2000000;
 export const SOL_SOCKET = 1;
 export const SOL_IP = 0;
+export const SOL_IPV6 = 41;
 export const EAGAIN = 11;
 export const MSG_DONTWAIT = 0x40;
 
@@ -121,10 +123,22 @@ export function sockaddrIn(ipU32: number, port = 0): Uint8Array {
   return b;
 }
 
+/** struct sockaddr_in6 (28 bytes); the scope id names the interface of a link-local address. */
+export function sockaddrIn6(addr: Uint8Array, scopeId = 0, port = 0): Uint8Array {
+  if (addr.length !== 16) throw new AddressFormatError(`${addr.length} address bytes`, 6);
+  const b = new Uint8Array(28);
+  const dv = new DataView(b.buffer);
+  dv.setUint16(0, AF_INET6, true);
+  dv.setUint16(2, port);
+  b.set(addr, 8);
+  dv.setUint32(24, scopeId, true);
+  return b;
+}
+
 export class AddressFormatError extends Error {
   readonly code = "BAD_ADDRESS";
-  constructor(ip: string) {
-    super(`Use a dotted IPv4 address instead of "${ip}"`);
+  constructor(ip: string, family: 4 | 6 = 4) {
+    super(`Use ${family === 4 ? "a dotted IPv4" : "an IPv6"} address instead of "${ip}"`);
   }
 }
 

@@ -1,8 +1,10 @@
-// Add and remove IPv4 addresses through rtnetlink: one request, one ack carrying -errno, so the caller
+// Add and remove IPv4 and IPv6 addresses through rtnetlink: one request, one ack carrying -errno, so the caller
 // learns exactly why ("EEXIST", "EADDRNOTAVAIL") without parsing `ip` output.
 
+import { ipBytes } from "../vrrp/ipaddr.ts";
 import {
   AF_INET,
+  AF_INET6,
   AF_NETLINK,
   check,
   closeFd,
@@ -12,7 +14,6 @@ import {
   SOCK_RAW,
   strerror,
   errnoName,
-  inetAton,
 } from "./libc.ts";
 
 const NETLINK_ROUTE = 0;
@@ -26,6 +27,8 @@ const NLM_F_CREATE = 0x400;
 const IFA_ADDRESS = 1;
 const IFA_LOCAL = 2;
 const IFA_LABEL = 3;
+/** Skip duplicate address detection: a VIP must answer at once after a failover, as with keepalived. */
+const IFA_F_NODAD = 0x02;
 const POLLIN = 1;
 
 export class AddressError extends Error {
@@ -59,10 +62,11 @@ function attr(type: number, data: Uint8Array): Uint8Array {
 }
 
 function request(type: number, flags: number, a: AddressSpec): Uint8Array {
-  const ip = new Uint8Array(4);
-  new DataView(ip.buffer).setUint32(0, inetAton(a.address));
+  const ip = ipBytes(a.address);
+  const v6 = ip.length === 16;
   const attrs = [attr(IFA_LOCAL, ip), attr(IFA_ADDRESS, ip)];
-  if (a.label) attrs.push(attr(IFA_LABEL, new TextEncoder().encode(`${a.label}\0`)));
+  // Labels are an IPv4 notion; the kernel has nowhere to keep one on an IPv6 address.
+  if (a.label && !v6) attrs.push(attr(IFA_LABEL, new TextEncoder().encode(`${a.label}\0`)));
   const len = 16 + 8 + attrs.reduce((n, x) => n + x.length, 0);
   const msg = new Uint8Array(len);
   const dv = new DataView(msg.buffer);
@@ -70,8 +74,9 @@ function request(type: number, flags: number, a: AddressSpec): Uint8Array {
   dv.setUint16(4, type, true);
   dv.setUint16(6, NLM_F_REQUEST | NLM_F_ACK | flags, true);
   dv.setUint32(8, seq++, true);
-  msg[16] = AF_INET;
+  msg[16] = v6 ? AF_INET6 : AF_INET;
   msg[17] = a.prefix;
+  if (v6) msg[18] = IFA_F_NODAD;
   dv.setUint32(20, a.ifindex, true);
   let off = 24;
   for (const x of attrs) {

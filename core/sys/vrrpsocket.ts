@@ -39,17 +39,19 @@ export interface VrrpSocketOptions {
   ifindex: number;
   /** Source address of our adverts (primary address or unicast_src_ip). */
   src: string;
-  /** Join 224.0.0.18 on this interface (false for unicast-only instances). */
+  /** Join 224.0.0.18 (ff02::12) on this interface (false for unicast-only instances). */
   multicast: boolean;
-  /** Multicast TTL; 255 is what VRRP requires (tests send others on purpose). */
+  /** Multicast TTL or hop limit; 255 is what VRRP requires (tests send others on purpose). */
   ttl?: number;
 }
 
 export interface Received {
-  /** The whole IPv4 packet. */
+  /** The whole IPv4 packet; over IPv6 the VRRP message alone (raw IPv6 sockets strip the header). */
   packet: Uint8Array;
-  /** Ingress interface from IP_PKTINFO. */
+  /** Ingress interface from IP_PKTINFO / IPV6_PKTINFO. */
   ifindex: number;
+  /** IPv6 only: the header fields, from the peer address and control messages. */
+  v6?: { src: string; dst: string; hopLimit: number };
 }
 
 function mreqn(group: number, local: number, ifindex: number): Uint8Array {

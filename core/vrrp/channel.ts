@@ -2,6 +2,7 @@
 // receiver is drained on a short timer and each packet goes to the instance owning its VRID.
 
 import { type Received, VrrpSocket } from "../sys/vrrpsocket.ts";
+import { VrrpSocket6 } from "../sys/vrrpsocket6.ts";
 
 /**
  * How often the receiver is drained: a tenth of the shortest advert interval on the channel, within
@@ -18,7 +19,7 @@ export type PacketHandler = (r: Received) => void;
 
 export class VrrpChannel {
   readonly key: string;
-  private readonly socket: VrrpSocket;
+  private readonly socket: VrrpSocket | VrrpSocket6;
   private readonly handlers = new Map<number, PacketHandler>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private everyMs = Number.POSITIVE_INFINITY;
@@ -28,7 +29,7 @@ export class VrrpChannel {
   onError: ((e: unknown) => void) | undefined;
   readonly ifname: string;
 
-  constructor(key: string, ifname: string, socket: VrrpSocket) {
+  constructor(key: string, ifname: string, socket: VrrpSocket | VrrpSocket6) {
     this.key = key;
     this.ifname = ifname;
     this.socket = socket;
@@ -67,8 +68,9 @@ export class VrrpChannel {
         return;
       }
       if (!r) return;
-      const ihl = ((r.packet[0] ?? 0) & 15) * 4;
-      const h = this.handlers.get(r.packet[ihl + 1] ?? -1);
+      // IPv4 packets start with their header; IPv6 ones are the bare VRRP message.
+      const at = r.v6 ? 0 : ((r.packet[0] ?? 0) & 15) * 4;
+      const h = this.handlers.get(r.packet[at + 1] ?? -1);
       if (h) h(r);
       else {
         this.unknownVrid++;
@@ -89,7 +91,8 @@ export function openChannel(o: {
   const key = `${o.ifname}/${o.src}/${o.multicast ? "multicast" : "unicast"}`;
   let ch = channels.get(key);
   if (!ch) {
-    ch = new VrrpChannel(key, o.ifname, new VrrpSocket(o));
+    const socket = o.src.includes(":") ? new VrrpSocket6(o) : new VrrpSocket(o);
+    ch = new VrrpChannel(key, o.ifname, socket);
     channels.set(key, ch);
   }
   return ch;

@@ -2,7 +2,7 @@
 // a list of actions for the instance to perform. One timer (advert timer as MASTER, master-down timer as
 // BACKUP) is kept as an absolute deadline; the instance calls tick() when it passes.
 
-import { ipToU32 } from "./packet.ts";
+import { canonicalIp, compareIp } from "./ipaddr.ts";
 
 export type VrrpState = "INIT" | "BACKUP" | "MASTER" | "FAULT";
 export type NotifyState = "MASTER" | "BACKUP" | "FAULT" | "STOP";
@@ -45,15 +45,25 @@ export class VrrpFsm {
   /** Held in BACKUP by the operator (force backup): the master-down timer never promotes. */
   held = false;
   private readonly o: FsmOptions;
-  private readonly primaryU32: number;
-  /** First time a lower-priority master was heard while preempt_delay runs. */
+  /** Our primary address, canonical (IPv4 or IPv6; the peer's is the same family). */
+  private primary: string;
+  /**
+   * Start of the preempt_delay window: start-up (or leaving FAULT), else the first lower-priority advert
+   * after an equal or higher one, as keepalived counts it ("after startup or seeing a lower priority
+   * master"). Undefined = no window open; the next lower-priority advert opens one.
+   */
   private lowerSince: number | undefined;
 
   constructor(o: FsmOptions) {
     this.o = o;
     this.priority = o.priority;
     this.masterAdverIntervalMs = o.advertIntMs;
-    this.primaryU32 = ipToU32(o.primary);
+    this.primary = canonicalIp(o.primary);
+  }
+
+  /** The source address became known late (an IPv6 link-local address that was not ready at start). */
+  setPrimary(addr: string): void {
+    this.primary = canonicalIp(addr);
   }
 
   skewMs(): number {
@@ -85,7 +95,10 @@ export class VrrpFsm {
     if (this.state === "MASTER") {
       if (a.priority === 0)
         return [{ type: "send_advert", priority: this.priority }, this.arm(now + this.o.advertIntMs)];
-      if (a.priority > this.priority || (a.priority === this.priority && ipToU32(a.src) > this.primaryU32)) {
+      if (
+        a.priority > this.priority ||
+        (a.priority === this.priority && compareIp(a.src, this.primary) > 0)
+      ) {
         this.masterAddr = a.src;
         if (this.o.version === 3) this.masterAdverIntervalMs = a.intervalMs;
         return this.becomeBackup(now, `higher priority ${a.priority} from ${a.src}`);
@@ -166,6 +179,7 @@ export class VrrpFsm {
   }
 
   private enterFromIdle(now: number, reason: string): FsmAction[] {
+    this.lowerSince = this.o.preemptDelayMs > 0 ? now : undefined;
     if (this.priority === 255 && !this.held) return this.becomeMaster(now, `${reason}: address owner`);
     this.masterAdverIntervalMs = this.o.advertIntMs;
     return this.transition("BACKUP", reason, [
@@ -186,6 +200,8 @@ export class VrrpFsm {
   }
 
   private becomeBackup(now: number, reason: string): FsmAction[] {
+    // Stepping down for a better master: should it weaken later, the delay counts from that moment.
+    this.lowerSince = undefined;
     return this.transition("BACKUP", reason, [
       { type: "remove_vips" },
       this.arm(now + this.masterDownMs()),

@@ -3,18 +3,28 @@
 
 import type { VrrpConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
-import { ifIndex, ifLinkUp, ifPrimaryAddress } from "../sys/iface.ts";
+import { ifIndex, ifLinkLocal6, ifLinkUp, ifPrimaryAddress } from "../sys/iface.ts";
 import type { Received } from "../sys/vrrpsocket.ts";
 import { openChannel, releaseChannel, type VrrpChannel } from "./channel.ts";
 import { type FsmAction, type VrrpState, VrrpFsm } from "./fsm.ts";
 import { NotifyQueue } from "./notify.ts";
-import { type DropReason, encodeAdvert, VRRP_GROUP, validateAdvert } from "./packet.ts";
+import { canonicalIp } from "./ipaddr.ts";
+import {
+  type DropReason,
+  encodeAdvert,
+  VRRP_GROUP,
+  VRRP_GROUP6,
+  validateAdvert,
+  validateVrrp,
+} from "./packet.ts";
 import { ScriptTracker } from "./script.ts";
 import { effectivePriority, type TrackItem } from "./track.ts";
-import { validateVrrpConfig } from "./validate.ts";
+import { vrrpFamily, validateVrrpConfig } from "./validate.ts";
 import { VipSet } from "./vip.ts";
 
 const LINK_POLL_MS = 200;
+/** Tracked while an IPv6 instance waits for its interface's link-local address (FAULT meanwhile). */
+const LINK_LOCAL_TRACK = "address:link-local";
 
 export interface VrrpStateReport {
   instance: string;
@@ -54,7 +64,10 @@ export class VrrpInstance {
   private readonly scripts: ScriptTracker[] = [];
   private ch: VrrpChannel | undefined;
   private ifindex = 0;
-  readonly src: string;
+  /** Source of our adverts; undefined while an IPv6 link-local address is not usable yet. */
+  private srcAddr: string | undefined;
+  /** Address family of the instance, decided by its VIPs. */
+  readonly family: 4 | 6;
   private vips: VipSet | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private linkTimer: ReturnType<typeof setInterval> | undefined;
@@ -71,21 +84,31 @@ export class VrrpInstance {
     this.notify = deps.notify ?? new NotifyQueue(this.log);
     this.now = deps.now ?? (() => performance.now());
     this.ifindex = ifIndex(cfg.interface);
-    const src = cfg.unicast_src_ip ?? ifPrimaryAddress(cfg.interface);
-    if (!src) {
+    this.family = vrrpFamily(cfg);
+    // An IPv6 link-local address appears only once the link has carrier and has passed duplicate
+    // address detection: until then the instance waits in FAULT instead of failing to start.
+    const src =
+      cfg.unicast_src_ip ??
+      (this.family === 6 ? ifLinkLocal6(cfg.interface) : ifPrimaryAddress(cfg.interface));
+    if (!src && this.family === 4) {
       throw new Error(
         `Give interface "${cfg.interface}" an IPv4 address or set unicast_src_ip for "${cfg.name}"`,
       );
     }
-    this.src = src;
+    this.srcAddr = src ? canonicalIp(src) : undefined;
     this.fsm = new VrrpFsm({
       version: cfg.version,
       priority: cfg.priority,
       advertIntMs: cfg.advert_int,
       preempt: cfg.preempt,
       preemptDelayMs: cfg.preempt_delay,
-      primary: src,
+      primary: this.srcAddr ?? "::",
     });
+  }
+
+  /** Source address of our adverts ("" while an IPv6 instance waits for its link-local address). */
+  get src(): string {
+    return this.srcAddr ?? "";
   }
 
   get state(): VrrpState {
@@ -97,17 +120,11 @@ export class VrrpInstance {
     const c = this.cfg;
     this.vips = new VipSet(c, this.log);
     this.vips.removeLeftovers();
-    this.ch = openChannel({
-      ifname: c.interface,
-      ifindex: this.ifindex,
-      src: this.src,
-      multicast: c.unicast_peer.length === 0,
-    });
-    this.ch.attach(c.virtual_router_id, (r) => this.receive(r), c.advert_int);
-    const where = `interface ${c.interface}`;
-    this.ch.onUnknownVrid ??= () => this.deps.onDrop?.(where, "vrid");
-    this.ch.onError ??= (e) =>
-      this.log.error("VRRP receive failed", { interface: c.interface, error: String(e) });
+    if (this.srcAddr) this.openSocket(this.srcAddr);
+    else {
+      this.tracks.set(LINK_LOCAL_TRACK, { id: LINK_LOCAL_TRACK, weight: 0, ok: false });
+      this.log.warn("waiting for the interface's IPv6 link-local address", { interface: c.interface });
+    }
     this.running = true;
 
     this.tracks.set(`interface:${c.interface}`, { id: `interface:${c.interface}`, weight: 0, ok: true });
@@ -130,6 +147,44 @@ export class VrrpInstance {
     if (eff.fault || this.syncFault) {
       this.apply(this.fsm.setFault(this.now(), true, eff.fault ? eff.reason : "sync group member in FAULT"));
     } else this.apply(this.fsm.start(this.now()));
+  }
+
+  private openSocket(src: string): void {
+    const c = this.cfg;
+    this.ch = openChannel({
+      ifname: c.interface,
+      ifindex: this.ifindex,
+      src,
+      multicast: c.unicast_peer.length === 0,
+    });
+    this.ch.attach(c.virtual_router_id, (r) => this.receive(r), c.advert_int);
+    const where = `interface ${c.interface}`;
+    this.ch.onUnknownVrid ??= () => this.deps.onDrop?.(where, "vrid");
+    this.ch.onError ??= (e) =>
+      this.log.error("VRRP receive failed", { interface: c.interface, error: String(e) });
+  }
+
+  /** Once the link-local address is usable: adopt it, open the sockets, leave the FAULT it caused. */
+  private pollLinkLocal(): void {
+    if (this.srcAddr || !this.running) return;
+    let src: string | undefined;
+    try {
+      src = ifLinkLocal6(this.cfg.interface);
+    } catch (e) {
+      this.log.warn("cannot read IPv6 addresses", { error: String(e) });
+    }
+    if (!src) return;
+    try {
+      this.openSocket(canonicalIp(src));
+    } catch (e) {
+      this.log.error("cannot open the VRRP sockets", { error: e instanceof Error ? e.message : String(e) });
+      return;
+    }
+    this.srcAddr = canonicalIp(src);
+    this.fsm.setPrimary(this.srcAddr);
+    this.log.info("IPv6 link-local address ready", { interface: this.cfg.interface, src: this.srcAddr });
+    this.setTrack(LINK_LOCAL_TRACK, true);
+    this.tracks.delete(LINK_LOCAL_TRACK);
   }
 
   /** Clean stop: resign with priority 0 if MASTER, remove VIPs, run notify_stop, close sockets. */
@@ -181,6 +236,7 @@ export class VrrpInstance {
   }
 
   private pollLinks(): void {
+    this.pollLinkLocal();
     for (const t of this.tracks.values()) {
       if (!t.id.startsWith("interface:")) continue;
       let up = false;
@@ -219,9 +275,9 @@ export class VrrpInstance {
 
   private receive(r: Received): void {
     const c = this.cfg;
-    const ihl = ((r.packet[0] ?? 0) & 15) * 4;
+    const ihl = r.v6 ? 0 : ((r.packet[0] ?? 0) & 15) * 4;
     const dstFirst = r.packet[16] ?? 0;
-    const v = validateAdvert(r.packet, {
+    const expect = {
       version: c.version,
       vrid: c.virtual_router_id,
       intervalMs: c.advert_int,
@@ -229,10 +285,17 @@ export class VrrpInstance {
       authPass: c.version === 2 ? c.auth_pass : undefined,
       noPseudoHeader: c.v3_checksum_no_pseudo_header,
       own: [this.src],
-      multicast: dstFirst >= 224 && dstFirst <= 239,
+      peers: c.check_unicast_src && c.unicast_peer.length > 0 ? c.unicast_peer : undefined,
+      multicast: r.v6 ? r.v6.dst.startsWith("ff") : dstFirst >= 224 && dstFirst <= 239,
       ifindex: r.ifindex,
       expectIfindex: this.ifindex,
-    });
+    };
+    const v = r.v6
+      ? validateVrrp(
+          { ttl: r.v6.hopLimit, protocol: 112, src: r.v6.src, dst: r.v6.dst, payload: r.packet },
+          expect,
+        )
+      : validateAdvert(r.packet, expect);
     if (!v.ok) {
       this.drops.set(v.reason, (this.drops.get(v.reason) ?? 0) + 1);
       this.deps.onDrop?.(this.name, v.reason);
@@ -313,7 +376,7 @@ export class VrrpInstance {
       intervalMs: c.advert_int,
       addresses: c.virtual_ipaddress.map((x) => x.address),
     };
-    const dsts = c.unicast_peer.length ? c.unicast_peer : [VRRP_GROUP];
+    const dsts = c.unicast_peer.length ? c.unicast_peer : [this.family === 6 ? VRRP_GROUP6 : VRRP_GROUP];
     for (const dst of dsts) {
       const msg = encodeAdvert(advert, {
         src: this.src,

@@ -2,17 +2,18 @@
 // checks types and fills defaults, this catches values a peer would refuse.
 
 import type { VrrpConfig } from "../config/types.ts";
+import { ipFamily } from "./ipaddr.ts";
 
 export class VrrpConfigError extends Error {
   readonly code = "VRRP_CONFIG";
 }
 
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
-function isIpv4(s: string): boolean {
-  const m = IPV4.exec(s);
-  return !!m && m.slice(1).every((x) => Number(x) <= 255);
+/** An instance is one address family, the one of its (first) VIP. */
+export function vrrpFamily(c: VrrpConfig): 4 | 6 {
+  return ipFamily(c.virtual_ipaddress[0]?.address ?? "") ?? 4;
 }
+
+const FAMILY_NAME = { 4: "IPv4", 6: "IPv6" } as const;
 
 export function validateVrrpConfig(c: VrrpConfig): void {
   const where = `vrrp "${c.name}"`;
@@ -34,15 +35,23 @@ export function validateVrrpConfig(c: VrrpConfig): void {
   }
   if (c.virtual_ipaddress.length === 0) fail("Add at least one virtual_ipaddress");
   if (c.virtual_ipaddress.length > 255) fail("Use at most 255 virtual_ipaddress entries");
+  const family = vrrpFamily(c);
+  const fam = FAMILY_NAME[family];
+  const max = family === 4 ? 32 : 128;
   for (const v of c.virtual_ipaddress) {
-    if (!isIpv4(v.address))
-      fail(`Use an IPv4 virtual_ipaddress (IPv6 VRRP is not supported yet), not "${v.address}"`);
-    if (!Number.isInteger(v.prefix) || v.prefix < 0 || v.prefix > 32)
-      fail(`Use a prefix of 0-32 for "${v.address}", not "${v.prefix}"`);
+    const f = ipFamily(v.address);
+    if (f === undefined) fail(`Use an IPv4 or IPv6 virtual_ipaddress, not "${v.address}"`);
+    if (f !== family)
+      fail(`Use ${fam} for every virtual_ipaddress (one family per instance), not "${v.address}"`);
+    if (!Number.isInteger(v.prefix) || v.prefix < 0 || v.prefix > max)
+      fail(`Use a prefix of 0-${max} for "${v.address}", not "${v.prefix}"`);
   }
-  for (const p of c.unicast_peer) if (!isIpv4(p)) fail(`Use an IPv4 unicast_peer, not "${p}"`);
-  if (c.unicast_src_ip !== undefined && !isIpv4(c.unicast_src_ip))
-    fail(`Use an IPv4 unicast_src_ip, not "${c.unicast_src_ip}"`);
+  if (family === 6 && c.version !== 3)
+    fail("Set version = 3 for IPv6 virtual addresses: VRRPv2 is IPv4 only");
+  for (const p of c.unicast_peer)
+    if (ipFamily(p) !== family) fail(`Use an ${fam} unicast_peer like the VIPs, not "${p}"`);
+  if (c.unicast_src_ip !== undefined && ipFamily(c.unicast_src_ip) !== family)
+    fail(`Use an ${fam} unicast_src_ip like the VIPs, not "${c.unicast_src_ip}"`);
   if (c.auth_pass !== undefined && c.version === 3) fail("Remove auth_pass: VRRPv3 has no authentication");
   if (c.auth_pass !== undefined && new TextEncoder().encode(c.auth_pass).length > 8) {
     fail(`Shorten auth_pass to 8 bytes (keepalived truncates), not "${c.auth_pass}"`);

@@ -1,20 +1,23 @@
-// An instance's virtual addresses: added and removed through netlink, announced by gratuitous ARP in
-// bursts of garp_master_repeat, once more after garp_master_delay and every garp_master_refresh while
-// they are held.
+// An instance's virtual addresses: added and removed through netlink, announced by gratuitous ARP
+// (IPv4) or unsolicited neighbour advertisements (IPv6) in bursts of garp_master_repeat, once more after
+// garp_master_delay and every garp_master_refresh while they are held.
 
 import type { VrrpConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { GarpSender } from "../sys/garp.ts";
 import { ifIndex, ifMac } from "../sys/iface.ts";
+import { ipv6Forwarding, NaSender } from "../sys/ndisc.ts";
 import { type AddressSpec, dropAddress, ensureAddress } from "../sys/netlink.ts";
 
 interface Vip extends AddressSpec {
   mac: Uint8Array;
+  dev: string;
 }
 
 export class VipSet {
   private readonly vips: Vip[];
-  private readonly garp = new GarpSender();
+  private garp: GarpSender | undefined;
+  private na: NaSender | undefined;
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private held = false;
 
@@ -26,8 +29,18 @@ export class VipSet {
     const macOf = (dev: string) => macs.get(dev) ?? macs.set(dev, ifMac(dev)).get(dev)!;
     this.vips = cfg.virtual_ipaddress.map((v) => {
       const dev = v.dev ?? cfg.interface;
-      return { ifindex: ifIndex(dev), address: v.address, prefix: v.prefix, label: v.label, mac: macOf(dev) };
+      return {
+        ifindex: ifIndex(dev),
+        address: v.address,
+        prefix: v.prefix,
+        label: v.label,
+        mac: macOf(dev),
+        dev,
+      };
     });
+    // Opened up front so a missing CAP_NET_RAW shows at start, not at the first failover.
+    if (this.vips.some((v) => !v.address.includes(":"))) this.garp = new GarpSender();
+    if (this.vips.some((v) => v.address.includes(":"))) this.na = new NaSender();
   }
 
   /** A crashed run may have left our VIPs behind: nobody should hold them until we are MASTER. */
@@ -64,7 +77,10 @@ export class VipSet {
 
   close(): void {
     this.stopAnnouncing();
-    this.garp.close();
+    this.garp?.close();
+    this.na?.close();
+    this.garp = undefined;
+    this.na = undefined;
   }
 
   private stopAnnouncing(): void {
@@ -84,12 +100,21 @@ export class VipSet {
     for (let i = 0; i < Math.max(1, this.cfg.garp_master_repeat); i++) {
       for (const v of this.vips) {
         try {
-          this.garp.send(v.ifindex, v.mac, v.address);
+          if (v.address.includes(":")) {
+            this.na ??= new NaSender();
+            this.na.send(v.ifindex, v.mac, v.address, ipv6Forwarding(v.dev));
+          } else {
+            this.garp ??= new GarpSender();
+            this.garp.send(v.ifindex, v.mac, v.address);
+          }
         } catch (e) {
-          this.log.warn("gratuitous ARP failed", {
-            vip: v.address,
-            error: e instanceof Error ? e.message : String(e),
-          });
+          this.log.warn(
+            v.address.includes(":") ? "neighbour advertisement failed" : "gratuitous ARP failed",
+            {
+              vip: v.address,
+              error: e instanceof Error ? e.message : String(e),
+            },
+          );
         }
       }
     }

@@ -102,15 +102,46 @@ describe("BACKUP", () => {
     f.advert(1000, { priority: 50, intervalMs: 1000, src: "10.0.0.9" });
     expect(f.timerAt).toBe(4609);
   });
-  test("preempt_delay: accept a lower master until the delay has passed", () => {
+  test("preempt_delay counts from start-up: a lower master is accepted until start + delay", () => {
     const f = new VrrpFsm({ ...base, preemptDelayMs: 5000 });
     f.start(0);
     f.advert(1000, { priority: 50, intervalMs: 1000, src: "10.0.0.9" });
     expect(f.timerAt).toBe(4609);
-    f.advert(5999, { priority: 50, intervalMs: 1000, src: "10.0.0.9" });
-    expect(f.timerAt).toBe(9608);
-    expect(f.advert(6000, { priority: 50, intervalMs: 1000, src: "10.0.0.9" })).toEqual([]);
-    expect(states(f.tick(9608))).toEqual(["MASTER"]);
+    f.advert(4999, { priority: 50, intervalMs: 1000, src: "10.0.0.9" });
+    expect(f.timerAt).toBe(8608);
+    // Counted from the first sighting (1000) it would still hold until 6000.
+    expect(f.advert(5000, { priority: 50, intervalMs: 1000, src: "10.0.0.9" })).toEqual([]);
+    expect(states(f.tick(8608))).toEqual(["MASTER"]);
+  });
+  test("preempt_delay counts from seeing a lower master after an equal or higher one", () => {
+    const f = new VrrpFsm({ ...base, preemptDelayMs: 5000 });
+    f.start(0);
+    for (const t of [1000, 4000, 7000]) f.advert(t, { priority: 150, intervalMs: 1000, src: "10.0.0.9" });
+    // The master weakens at 8000 (tracking): the window opens then, not at start-up.
+    f.advert(8000, { priority: 50, intervalMs: 1000, src: "10.0.0.9" });
+    expect(f.timerAt).toBe(8000 + 3609);
+    f.advert(12_999, { priority: 50, intervalMs: 1000, src: "10.0.0.9" });
+    expect(f.timerAt).toBe(12_999 + 3609);
+    expect(f.advert(13_000, { priority: 50, intervalMs: 1000, src: "10.0.0.9" })).toEqual([]);
+    expect(states(f.tick(12_999 + 3609))).toEqual(["MASTER"]);
+  });
+  test("preempt_delay restarts when leaving FAULT and after stepping down as master", () => {
+    const f = new VrrpFsm({ ...base, preemptDelayMs: 5000 });
+    f.start(0);
+    f.setFault(100, true, "link down");
+    f.setFault(20_000, false, "link up");
+    f.advert(24_999, { priority: 50, intervalMs: 1000, src: "10.0.0.9" });
+    expect(f.timerAt).toBe(24_999 + 3609);
+    expect(f.advert(25_000, { priority: 50, intervalMs: 1000, src: "10.0.0.9" })).toEqual([]);
+
+    const m = master({ preemptDelayMs: 5000 });
+    m.advert(40_000, { priority: 150, intervalMs: 1000, src: "10.0.0.9" });
+    expect(m.state).toBe("BACKUP");
+    m.advert(41_000, { priority: 50, intervalMs: 1000, src: "10.0.0.9" });
+    expect(m.timerAt).toBe(41_000 + 3609);
+    m.advert(45_999, { priority: 50, intervalMs: 1000, src: "10.0.0.9" });
+    expect(m.timerAt).toBe(45_999 + 3609);
+    expect(m.advert(46_000, { priority: 50, intervalMs: 1000, src: "10.0.0.9" })).toEqual([]);
   });
   test("held backup never promotes", () => {
     const f = new VrrpFsm(base);
@@ -147,6 +178,20 @@ describe("MASTER", () => {
     const acts = higher.advert(5000, { priority: 100, intervalMs: 1000, src: "10.0.0.1" });
     expect(higher.state).toBe("MASTER");
     expect(sent(acts)).toEqual([100]);
+  });
+  test("equal priority over IPv6: the higher link-local address wins, compared as 128-bit numbers", () => {
+    // As text "fe80::9" > "fe80::10"; as 128-bit numbers 0x10 > 0x9 decides.
+    const lower = master({ primary: "fe80::9" });
+    expect(states(lower.advert(5000, { priority: 100, intervalMs: 1000, src: "fe80::10" }))).toEqual([
+      "BACKUP",
+    ]);
+    const higher = master({ primary: "fe80::d01a:5cff:fee5:1f9e" });
+    higher.advert(5000, { priority: 100, intervalMs: 1000, src: "fe80::d01a:5cff:fee5:1f9d" });
+    expect(higher.state).toBe("MASTER");
+    // Another spelling of a higher address still counts as higher.
+    const spelled = master({ primary: "FE80:0:0:0:0:0:0:0001" });
+    spelled.advert(5000, { priority: 100, intervalMs: 1000, src: "fe80::2" });
+    expect(spelled.state).toBe("BACKUP");
   });
   test("lower priority: hold and re-advertise at once", () => {
     const f = master();

@@ -29,7 +29,12 @@ export class Lab {
   readonly bridge = `vrb${this.sfx}`;
   private procs: Proc[] = [];
 
-  constructor(n: number) {
+  /** `ipv6`: also give node i fd00:77::i/64, with duplicate address detection off in every node so
+   * link-local and VIP addresses are usable at once (as on a host that has been up for a while). */
+  constructor(
+    n: number,
+    readonly opts: { ipv6?: boolean } = {},
+  ) {
     this.run(["ip", "netns", "add", this.bridge]);
     this.run(["ip", "-n", this.bridge, "link", "add", "br0", "type", "bridge"]);
     this.run(["ip", "-n", this.bridge, "link", "set", "br0", "up"]);
@@ -37,6 +42,13 @@ export class Lab {
       const ns = `vrn${i}-${this.sfx}`;
       this.run(["ip", "netns", "add", ns]);
       this.nodes.push(ns);
+      if (opts.ipv6) {
+        // Written through /proc (per network namespace) so the tests need no procps.
+        for (const k of ["all", "default"]) {
+          const f = `/proc/sys/net/ipv6/conf/${k}/accept_dad`;
+          this.run(["ip", "netns", "exec", ns, "sh", "-c", `echo 0 > ${f}`]);
+        }
+      }
       this.run([
         "ip",
         "-n",
@@ -54,6 +66,7 @@ export class Lab {
       ]);
       this.run(["ip", "-n", this.bridge, "link", "set", `p${i}`, "master", "br0", "up"]);
       this.run(["ip", "-n", ns, "addr", "add", this.ip(i, 24), "dev", "eth0"]);
+      if (opts.ipv6) this.run(["ip", "-n", ns, "addr", "add", this.ip6(i, 64), "dev", "eth0", "nodad"]);
       this.run(["ip", "-n", ns, "link", "set", "eth0", "up"]);
       this.run(["ip", "-n", ns, "link", "set", "lo", "up"]);
     }
@@ -62,6 +75,18 @@ export class Lab {
   /** Node i's own address (i from 1). */
   ip(i: number, prefix?: number): string {
     return `10.77.0.${i}${prefix ? `/${prefix}` : ""}`;
+  }
+
+  /** Node i's own IPv6 address (with `ipv6`). */
+  ip6(i: number, prefix?: number): string {
+    return `fd00:77::${i}${prefix ? `/${prefix}` : ""}`;
+  }
+
+  /** Node i's IPv6 link-local address on eth0. */
+  linkLocal(i: number): string {
+    const m = /inet6 (fe80::[0-9a-f:]+)\//.exec(this.sh(i, "ip -6 -o addr show dev eth0 scope link").out);
+    if (!m) throw new Error(`node ${i} has no link-local address`);
+    return m[1]!;
   }
 
   ns(i: number): string {
@@ -88,7 +113,8 @@ export class Lab {
   }
 
   hasAddr(i: number, ip: string): boolean {
-    return this.sh(i, "ip -4 -o addr show dev eth0").out.includes(` ${ip}/`);
+    const fam = ip.includes(":") ? "-6" : "-4";
+    return this.sh(i, `ip ${fam} -o addr show dev eth0`).out.includes(` ${ip}/`);
   }
 
   /** Start a long-running process in node i, collecting its output lines. */

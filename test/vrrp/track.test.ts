@@ -42,8 +42,15 @@ describe("RiseFall", () => {
 
 describe("validateVrrpConfig", () => {
   const ok = vrrpDefaults({ name: "v", virtual_ipaddress: [{ address: "10.0.0.1", prefix: 24 }] });
-  test("accepts a sane config", () => {
+  test("accepts a sane config, IPv4 or IPv6", () => {
     expect(() => validateVrrpConfig(ok)).not.toThrow();
+    const v6 = {
+      ...ok,
+      virtual_ipaddress: [{ address: "fd00::100", prefix: 64 }],
+      unicast_peer: ["fe80::2"],
+      unicast_src_ip: "fe80::1",
+    };
+    expect(() => validateVrrpConfig(v6)).not.toThrow();
   });
   test.each([
     [{ virtual_router_id: 0 }, /virtual_router_id to 1-255, not "0"/],
@@ -51,10 +58,29 @@ describe("validateVrrpConfig", () => {
     [{ version: 2 as const, advert_int: 1500 }, /whole seconds.*"1500 ms"/],
     [{ version: 3 as const, advert_int: 5 }, /multiple of 10 ms/],
     [{ virtual_ipaddress: [] }, /at least one virtual_ipaddress/],
-    [{ virtual_ipaddress: [{ address: "fe80::1", prefix: 64 }] }, /IPv6 VRRP is not supported yet/],
+    [
+      { version: 2 as const, virtual_ipaddress: [{ address: "fd00::1", prefix: 64 }] },
+      /version = 3 for IPv6/,
+    ],
+    [
+      {
+        virtual_ipaddress: [
+          { address: "fd00::1", prefix: 64 },
+          { address: "10.0.0.1", prefix: 24 },
+        ],
+      },
+      /Use IPv6 for every virtual_ipaddress.*"10.0.0.1"/,
+    ],
+    [{ virtual_ipaddress: [{ address: "fd00::1", prefix: 129 }] }, /prefix of 0-128 for "fd00::1"/],
+    [{ virtual_ipaddress: [{ address: "10.0.0.1", prefix: 33 }] }, /prefix of 0-32/],
+    [
+      { virtual_ipaddress: [{ address: "fd00::1", prefix: 64 }], unicast_peer: ["10.0.0.2"] },
+      /IPv6 unicast_peer like the VIPs, not "10.0.0.2"/,
+    ],
+    [{ unicast_src_ip: "fd00::2" }, /IPv4 unicast_src_ip like the VIPs, not "fd00::2"/],
     [{ auth_pass: "x" }, /VRRPv3 has no authentication/],
     [{ version: 2 as const, auth_pass: "123456789" }, /Shorten auth_pass/],
-    [{ unicast_peer: ["10.0.0.300"] }, /IPv4 unicast_peer, not "10.0.0.300"/],
+    [{ unicast_peer: ["10.0.0.300"] }, /IPv4 unicast_peer like the VIPs, not "10.0.0.300"/],
   ])("refuses %j", (patch, re) => {
     expect(() => validateVrrpConfig({ ...ok, ...patch })).toThrow(re);
   });

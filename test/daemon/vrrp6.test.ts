@@ -141,4 +141,21 @@ describe.skipIf(!ROOT)("IPv6 VRRP in tcpvs serve", () => {
         `node 3 reached node 2's serve through it ${moved} ms later`,
     );
   }, 15_000);
+
+  test("a restarted serve clears the VIP its crash left and preempts; SIGTERM resigns at once", async () => {
+    expect(lab.hasAddr(1, VIP)).toBe(true);
+    serve[1] = lab.spawn(1, [BUN, MAIN, "serve", "-c", join(tmp.dir, "n1.toml")]);
+    await waitLine(serve[1], /removed a VIP left behind/, 10_000);
+    await waitLine(serve[1], /tcpvs serving/, 10_000);
+    await waitFor(async () => (await vi6(1))?.state === "MASTER", 5000, "node 1 to preempt");
+    await waitFor(async () => (await vi6(2))?.state === "BACKUP", 2000, "node 2 to step down");
+    expect(lab.hasAddr(2, VIP)).toBe(false);
+    // Resigning sends priority 0: node 2 waits only its skew time, not a whole master-down interval.
+    serve[1].proc.kill("SIGTERM");
+    const took = await waitFor(async () => (await vi6(2))?.state === "MASTER", 3000, "node 2 to take over");
+    expect(await Promise.race([serve[1].done, Bun.sleep(8000).then(() => "timeout")])).toBe(0);
+    expect(lab.hasAddr(1, VIP)).toBe(false);
+    expect(lab.hasAddr(2, VIP)).toBe(true);
+    console.log(`IPv6 VRRP through serve: node 2 MASTER ${took} ms after SIGTERM on node 1`);
+  }, 20_000);
 });

@@ -1,7 +1,8 @@
 // IPv6 VRRPv3 through `tcpvs serve`'s Worker: two serve processes in network namespaces elect one master
 // for an IPv6 VIP that a third node reaches over HTTP; SIGKILL on the master's serve moves the VIP to the
-// backup within its master-down interval plus a second, and status tells both states. Root only; the
-// namespaces are created here and always removed.
+// backup within its master-down interval plus a second, and status tells both states; the restarted
+// serve clears the VIP the crash left, preempts, and resigns on SIGTERM. Root only; the namespaces are
+// created here and always removed.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";

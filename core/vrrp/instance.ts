@@ -74,6 +74,8 @@ export class VrrpInstance {
   private running = false;
   /** The priority last told through onState, so a change without a transition is told too. */
   private reportedPriority = -1;
+  /** The master address last told through onState: a backup learns it from adverts, after its transition. */
+  private reportedMaster: string | undefined = undefined;
 
   constructor(cfg: VrrpConfig, deps: InstanceDeps) {
     validateVrrpConfig(cfg);
@@ -266,11 +268,16 @@ export class VrrpInstance {
         instance: this.name,
         state: this.fsm.state,
         priority: this.fsm.priority,
-        master: this.fsm.state === "MASTER" ? this.src : this.fsm.masterAddr,
+        master: this.reportMaster(),
         reason: `priority ${this.fsm.priority}${eff.reason ? ` (${eff.reason})` : ""}`,
         at: Date.now(),
       });
     }
+  }
+
+  private reportMaster(): string | undefined {
+    this.reportedMaster = this.fsm.state === "MASTER" ? this.src : this.fsm.masterAddr;
+    return this.reportedMaster;
   }
 
   private receive(r: Received): void {
@@ -310,6 +317,19 @@ export class VrrpInstance {
         src: v.src,
       }),
     );
+    // A backup learns (or sees a change of) the master from adverts, with no transition to report it.
+    const f = this.fsm;
+    if (f.state === "BACKUP" && f.masterAddr !== this.reportedMaster) {
+      this.reportedMaster = f.masterAddr;
+      this.deps.onState?.({
+        instance: this.name,
+        state: f.state,
+        priority: f.priority,
+        master: f.masterAddr,
+        reason: `master ${f.masterAddr ?? "unknown"}`,
+        at: Date.now(),
+      });
+    }
   }
 
   private apply(acts: FsmAction[]): void {
@@ -347,11 +367,13 @@ export class VrrpInstance {
       case "state": {
         transitions.push([a.from, a.to]);
         this.reportedPriority = this.fsm.priority;
+        const master = a.to === "MASTER" ? this.src : this.fsm.masterAddr;
+        this.reportedMaster = master;
         const report: VrrpStateReport = {
           instance: this.name,
           state: a.to,
           priority: this.fsm.priority,
-          master: a.to === "MASTER" ? this.src : this.fsm.masterAddr,
+          master,
           reason: a.reason,
           at: Date.now(),
         };

@@ -85,6 +85,9 @@ defaults
 frontend fe
   mode http
   bind 127.0.0.1:${ports.haproxy}
+  # The same work as tcpvs's defaults (x_forwarded_for, x_forwarded_proto): both add the two fields.
+  option forwardfor
+  http-request set-header X-Forwarded-Proto http
   acl never path_beg /never/
   use_backend be if never
   default_backend be

@@ -5,18 +5,12 @@ import type { VrrpConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { ifIndex, ifLinkLocal6, ifLinkUp, ifPrimaryAddress } from "../sys/iface.ts";
 import type { Received } from "../sys/vrrpsocket.ts";
+import { AdvertCheck } from "./advertCheck.ts";
 import { openChannel, releaseChannel, type VrrpChannel } from "./channel.ts";
 import { type FsmAction, type VrrpState, VrrpFsm } from "./fsm.ts";
 import { NotifyQueue } from "./notify.ts";
 import { canonicalIp } from "./ipaddr.ts";
-import {
-  type DropReason,
-  encodeAdvert,
-  VRRP_GROUP,
-  VRRP_GROUP6,
-  validateAdvert,
-  validateVrrp,
-} from "./packet.ts";
+import { type DropReason, encodeAdvert, VRRP_GROUP, VRRP_GROUP6 } from "./packet.ts";
 import { ScriptTracker } from "./script.ts";
 import { effectivePriority, type TrackItem } from "./track.ts";
 import { vrrpFamily, validateVrrpConfig } from "./validate.ts";
@@ -50,7 +44,8 @@ export class VrrpInstance {
   readonly name: string;
   readonly cfg: VrrpConfig;
   readonly fsm: VrrpFsm;
-  readonly drops = new Map<DropReason, number>();
+  /** Dropped adverts per reason (the manager reports them); counted by `check`. */
+  readonly drops: Map<DropReason, number>;
   /** Sync-group hook: called after each transition has been carried out. */
   onTransition: ((inst: VrrpInstance, from: VrrpState, to: VrrpState) => void) | undefined;
   /** FAULT because a member of our sync group is in FAULT. */
@@ -62,6 +57,7 @@ export class VrrpInstance {
   private readonly now: () => number;
   private readonly tracks = new Map<string, TrackItem>();
   private readonly scripts: ScriptTracker[] = [];
+  private readonly check: AdvertCheck;
   private ch: VrrpChannel | undefined;
   private ifindex = 0;
   /** Source of our adverts; undefined while an IPv6 link-local address is not usable yet. */
@@ -98,6 +94,8 @@ export class VrrpInstance {
       );
     }
     this.srcAddr = src ? canonicalIp(src) : undefined;
+    this.check = new AdvertCheck(cfg, this.ifindex, (i, reason) => this.deps.onDrop?.(i, reason), this.log);
+    this.drops = this.check.drops;
     this.fsm = new VrrpFsm({
       version: cfg.version,
       priority: cfg.priority,
@@ -281,35 +279,8 @@ export class VrrpInstance {
   }
 
   private receive(r: Received): void {
-    const c = this.cfg;
-    const ihl = r.v6 ? 0 : ((r.packet[0] ?? 0) & 15) * 4;
-    const dstFirst = r.packet[16] ?? 0;
-    const expect = {
-      version: c.version,
-      vrid: c.virtual_router_id,
-      intervalMs: c.advert_int,
-      addresses: c.virtual_ipaddress.map((x) => x.address),
-      authPass: c.version === 2 ? c.auth_pass : undefined,
-      noPseudoHeader: c.v3_checksum_no_pseudo_header,
-      own: [this.src],
-      peers: c.check_unicast_src && c.unicast_peer.length > 0 ? c.unicast_peer : undefined,
-      multicast: r.v6 ? r.v6.dst.startsWith("ff") : dstFirst >= 224 && dstFirst <= 239,
-      ifindex: r.ifindex,
-      expectIfindex: this.ifindex,
-    };
-    const v = r.v6
-      ? validateVrrp(
-          { ttl: r.v6.hopLimit, protocol: 112, src: r.v6.src, dst: r.v6.dst, payload: r.packet },
-          expect,
-        )
-      : validateAdvert(r.packet, expect);
-    if (!v.ok) {
-      this.drops.set(v.reason, (this.drops.get(v.reason) ?? 0) + 1);
-      this.deps.onDrop?.(this.name, v.reason);
-      if (this.log.enabled("debug"))
-        this.log.debug("dropped advert", { reason: v.reason, len: r.packet.length - ihl });
-      return;
-    }
+    const v = this.check.accept(r, this.src);
+    if (!v) return;
     this.apply(
       this.fsm.advert(this.now(), {
         priority: v.advert.priority,

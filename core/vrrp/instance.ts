@@ -14,22 +14,15 @@ import { type DropReason, encodeAdvert, VRRP_GROUP, VRRP_GROUP6 } from "./packet
 import { ScriptTracker } from "./script.ts";
 import { effectivePriority, type TrackItem } from "./track.ts";
 import { vrrpFamily, validateVrrpConfig } from "./validate.ts";
+import { StateReporter, type VrrpStateReport } from "./stateReporter.ts";
 import { VipSet } from "./vip.ts";
+
+// Importers of the instance have always found the report type here.
+export type { VrrpStateReport } from "./stateReporter.ts";
 
 const LINK_POLL_MS = 200;
 /** Tracked while an IPv6 instance waits for its interface's link-local address (FAULT meanwhile). */
 const LINK_LOCAL_TRACK = "address:link-local";
-
-export interface VrrpStateReport {
-  instance: string;
-  state: VrrpState;
-  priority: number;
-  /** The master's address as far as we know (ours when MASTER). */
-  master?: string;
-  reason: string;
-  /** Epoch ms. */
-  at: number;
-}
 
 export interface InstanceDeps {
   log: Logger;
@@ -68,10 +61,7 @@ export class VrrpInstance {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private linkTimer: ReturnType<typeof setInterval> | undefined;
   private running = false;
-  /** The priority last told through onState, so a change without a transition is told too. */
-  private reportedPriority = -1;
-  /** The master address last told through onState: a backup learns it from adverts, after its transition. */
-  private reportedMaster: string | undefined = undefined;
+  private readonly reporter: StateReporter;
 
   constructor(cfg: VrrpConfig, deps: InstanceDeps) {
     validateVrrpConfig(cfg);
@@ -104,6 +94,13 @@ export class VrrpInstance {
       preemptDelayMs: cfg.preempt_delay,
       primary: this.srcAddr ?? "::",
     });
+    this.reporter = new StateReporter(
+      cfg.name,
+      this.fsm,
+      () => this.src,
+      (r) => this.deps.onState?.(r),
+      this.log,
+    );
   }
 
   /** Source address of our adverts ("" while an IPv6 instance waits for its link-local address). */
@@ -258,24 +255,7 @@ export class VrrpInstance {
     const reason = eff.fault ? eff.reason : this.syncFault ? "sync group member in FAULT" : eff.reason;
     this.apply(this.fsm.setPriority(now, eff.priority));
     if (fault !== (this.fsm.state === "FAULT")) this.apply(this.fsm.setFault(now, fault, reason));
-    // A priority change that keeps the state (an operator's "priority N", a tracked item weighing on a
-    // master that stays master) has no transition to report, yet status and metrics must show it.
-    if (this.fsm.priority !== this.reportedPriority && this.fsm.state !== "INIT") {
-      this.reportedPriority = this.fsm.priority;
-      this.deps.onState?.({
-        instance: this.name,
-        state: this.fsm.state,
-        priority: this.fsm.priority,
-        master: this.reportMaster(),
-        reason: `priority ${this.fsm.priority}${eff.reason ? ` (${eff.reason})` : ""}`,
-        at: Date.now(),
-      });
-    }
-  }
-
-  private reportMaster(): string | undefined {
-    this.reportedMaster = this.fsm.state === "MASTER" ? this.src : this.fsm.masterAddr;
-    return this.reportedMaster;
+    this.reporter.priorityChecked(eff.reason);
   }
 
   private receive(r: Received): void {
@@ -288,19 +268,7 @@ export class VrrpInstance {
         src: v.src,
       }),
     );
-    // A backup learns (or sees a change of) the master from adverts, with no transition to report it.
-    const f = this.fsm;
-    if (f.state === "BACKUP" && f.masterAddr !== this.reportedMaster) {
-      this.reportedMaster = f.masterAddr;
-      this.deps.onState?.({
-        instance: this.name,
-        state: f.state,
-        priority: f.priority,
-        master: f.masterAddr,
-        reason: `master ${f.masterAddr ?? "unknown"}`,
-        at: Date.now(),
-      });
-    }
+    this.reporter.advertSeen();
   }
 
   private apply(acts: FsmAction[]): void {
@@ -337,23 +305,7 @@ export class VrrpInstance {
         return;
       case "state": {
         transitions.push([a.from, a.to]);
-        this.reportedPriority = this.fsm.priority;
-        const master = a.to === "MASTER" ? this.src : this.fsm.masterAddr;
-        this.reportedMaster = master;
-        const report: VrrpStateReport = {
-          instance: this.name,
-          state: a.to,
-          priority: this.fsm.priority,
-          master,
-          reason: a.reason,
-          at: Date.now(),
-        };
-        this.log.info(`entering ${a.to} state`, {
-          from: a.from,
-          reason: a.reason,
-          priority: this.fsm.priority,
-        });
-        this.deps.onState?.(report);
+        this.reporter.transition(a.from, a.to, a.reason);
         return;
       }
     }

@@ -1,19 +1,20 @@
-// One VRRP instance: wires the pure state machine to the shared socket channel, the VIPs (netlink),
-// gratuitous ARP, tracking and notify scripts. Every action the FSM asks for is carried out here.
+// One VRRP instance: wires the pure state machine to its end of the wire (endpoint.ts: sockets,
+// source address, adverts sent), the checks on adverts received (advertCheck.ts), the VIPs (netlink),
+// gratuitous ARP, tracking, notify scripts and the state reports (stateReporter.ts). Every action the
+// FSM asks for is carried out here; the instance decides when, the parts know how.
 
 import type { VrrpConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
-import { ifIndex, ifLinkLocal6, ifLinkUp, ifPrimaryAddress } from "../sys/iface.ts";
+import { ifLinkUp } from "../sys/iface.ts";
 import type { Received } from "../sys/vrrpsocket.ts";
 import { AdvertCheck } from "./advertCheck.ts";
-import { openChannel, releaseChannel, type VrrpChannel } from "./channel.ts";
+import { VrrpEndpoint } from "./endpoint.ts";
 import { type FsmAction, type VrrpState, VrrpFsm } from "./fsm.ts";
 import { NotifyQueue } from "./notify.ts";
-import { canonicalIp } from "./ipaddr.ts";
-import { type DropReason, encodeAdvert, VRRP_GROUP, VRRP_GROUP6 } from "./packet.ts";
+import type { DropReason } from "./packet.ts";
 import { ScriptTracker } from "./script.ts";
 import { effectivePriority, type TrackItem } from "./track.ts";
-import { vrrpFamily, validateVrrpConfig } from "./validate.ts";
+import { validateVrrpConfig } from "./validate.ts";
 import { StateReporter, type VrrpStateReport } from "./stateReporter.ts";
 import { VipSet } from "./vip.ts";
 
@@ -51,10 +52,7 @@ export class VrrpInstance {
   private readonly tracks = new Map<string, TrackItem>();
   private readonly scripts: ScriptTracker[] = [];
   private readonly check: AdvertCheck;
-  private ch: VrrpChannel | undefined;
-  private ifindex = 0;
-  /** Source of our adverts; undefined while an IPv6 link-local address is not usable yet. */
-  private srcAddr: string | undefined;
+  private readonly endpoint: VrrpEndpoint;
   /** Address family of the instance, decided by its VIPs. */
   readonly family: 4 | 6;
   private vips: VipSet | undefined;
@@ -71,20 +69,10 @@ export class VrrpInstance {
     this.log = deps.log.child({ vrrp: cfg.name });
     this.notify = deps.notify ?? new NotifyQueue(this.log);
     this.now = deps.now ?? (() => performance.now());
-    this.ifindex = ifIndex(cfg.interface);
-    this.family = vrrpFamily(cfg);
-    // An IPv6 link-local address appears only once the link has carrier and has passed duplicate
-    // address detection: until then the instance waits in FAULT instead of failing to start.
-    const src =
-      cfg.unicast_src_ip ??
-      (this.family === 6 ? ifLinkLocal6(cfg.interface) : ifPrimaryAddress(cfg.interface));
-    if (!src && this.family === 4) {
-      throw new Error(
-        `Give interface "${cfg.interface}" an IPv4 address or set unicast_src_ip for "${cfg.name}"`,
-      );
-    }
-    this.srcAddr = src ? canonicalIp(src) : undefined;
-    this.check = new AdvertCheck(cfg, this.ifindex, (i, reason) => this.deps.onDrop?.(i, reason), this.log);
+    const onDrop = (i: string, reason: DropReason) => this.deps.onDrop?.(i, reason);
+    this.endpoint = new VrrpEndpoint(cfg, this.log, (r) => this.receive(r), onDrop);
+    this.family = this.endpoint.family;
+    this.check = new AdvertCheck(cfg, this.endpoint.ifindex, onDrop, this.log);
     this.drops = this.check.drops;
     this.fsm = new VrrpFsm({
       version: cfg.version,
@@ -92,7 +80,7 @@ export class VrrpInstance {
       advertIntMs: cfg.advert_int,
       preempt: cfg.preempt,
       preemptDelayMs: cfg.preempt_delay,
-      primary: this.srcAddr ?? "::",
+      primary: this.endpoint.src ?? "::",
     });
     this.reporter = new StateReporter(
       cfg.name,
@@ -105,7 +93,7 @@ export class VrrpInstance {
 
   /** Source address of our adverts ("" while an IPv6 instance waits for its link-local address). */
   get src(): string {
-    return this.srcAddr ?? "";
+    return this.endpoint.src ?? "";
   }
 
   get state(): VrrpState {
@@ -117,10 +105,8 @@ export class VrrpInstance {
     const c = this.cfg;
     this.vips = new VipSet(c, this.log);
     this.vips.removeLeftovers();
-    if (this.srcAddr) this.openSocket(this.srcAddr);
-    else {
+    if (!this.endpoint.open()) {
       this.tracks.set(LINK_LOCAL_TRACK, { id: LINK_LOCAL_TRACK, weight: 0, ok: false });
-      this.log.warn("waiting for the interface's IPv6 link-local address", { interface: c.interface });
     }
     this.running = true;
 
@@ -146,40 +132,12 @@ export class VrrpInstance {
     } else this.apply(this.fsm.start(this.now()));
   }
 
-  private openSocket(src: string): void {
-    const c = this.cfg;
-    this.ch = openChannel({
-      ifname: c.interface,
-      ifindex: this.ifindex,
-      src,
-      multicast: c.unicast_peer.length === 0,
-    });
-    this.ch.attach(c.virtual_router_id, (r) => this.receive(r), c.advert_int);
-    const where = `interface ${c.interface}`;
-    this.ch.onUnknownVrid ??= () => this.deps.onDrop?.(where, "vrid");
-    this.ch.onError ??= (e) =>
-      this.log.error("VRRP receive failed", { interface: c.interface, error: String(e) });
-  }
-
-  /** Once the link-local address is usable: adopt it, open the sockets, leave the FAULT it caused. */
+  /** Once the link-local address is usable: adopt it as our primary and leave the FAULT it caused. */
   private pollLinkLocal(): void {
-    if (this.srcAddr || !this.running) return;
-    let src: string | undefined;
-    try {
-      src = ifLinkLocal6(this.cfg.interface);
-    } catch (e) {
-      this.log.warn("cannot read IPv6 addresses", { error: String(e) });
-    }
+    if (!this.running) return;
+    const src = this.endpoint.adoptLinkLocal();
     if (!src) return;
-    try {
-      this.openSocket(canonicalIp(src));
-    } catch (e) {
-      this.log.error("cannot open the VRRP sockets", { error: e instanceof Error ? e.message : String(e) });
-      return;
-    }
-    this.srcAddr = canonicalIp(src);
-    this.fsm.setPrimary(this.srcAddr);
-    this.log.info("IPv6 link-local address ready", { interface: this.cfg.interface, src: this.srcAddr });
+    this.fsm.setPrimary(src);
     this.setTrack(LINK_LOCAL_TRACK, true);
     this.tracks.delete(LINK_LOCAL_TRACK);
   }
@@ -194,7 +152,7 @@ export class VrrpInstance {
     for (const s of this.scripts) s.stop();
     this.scripts.length = 0;
     this.tracks.clear();
-    if (this.ch) releaseChannel(this.ch, this.cfg.virtual_router_id);
+    this.endpoint.close();
     this.vips?.close();
     await this.notify.idle();
   }
@@ -286,7 +244,7 @@ export class VrrpInstance {
   private perform(a: FsmAction, transitions: Array<[VrrpState, VrrpState]>): void {
     switch (a.type) {
       case "send_advert":
-        this.sendAdvert(a.priority);
+        this.endpoint.sendAdvert(a.priority);
         return;
       case "add_vips":
         this.vips?.add();
@@ -307,33 +265,6 @@ export class VrrpInstance {
         transitions.push([a.from, a.to]);
         this.reporter.transition(a.from, a.to, a.reason);
         return;
-      }
-    }
-  }
-
-  private sendAdvert(priority: number): void {
-    if (!this.ch) return;
-    const c = this.cfg;
-    const advert = {
-      version: c.version,
-      vrid: c.virtual_router_id,
-      priority,
-      intervalMs: c.advert_int,
-      addresses: c.virtual_ipaddress.map((x) => x.address),
-    };
-    const dsts = c.unicast_peer.length ? c.unicast_peer : [this.family === 6 ? VRRP_GROUP6 : VRRP_GROUP];
-    for (const dst of dsts) {
-      const msg = encodeAdvert(advert, {
-        src: this.src,
-        dst,
-        noPseudoHeader: c.v3_checksum_no_pseudo_header,
-        authPass: c.version === 2 ? c.auth_pass : undefined,
-      });
-      try {
-        this.ch.send(dst, msg);
-      } catch (e) {
-        // The link may be going down; the next advert or a FAULT follows shortly.
-        this.log.debug("advert not sent", { dst, error: e instanceof Error ? e.message : String(e) });
       }
     }
   }

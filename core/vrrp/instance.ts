@@ -1,41 +1,29 @@
-// One VRRP instance: wires the pure state machine to the shared socket channel, the VIPs (netlink),
-// gratuitous ARP, tracking and notify scripts. Every action the FSM asks for is carried out here.
+// One VRRP instance: wires the pure state machine to its end of the wire (endpoint.ts: sockets,
+// source address, adverts sent), the checks on adverts received (advertCheck.ts), the VIPs (netlink),
+// gratuitous ARP, tracking, notify scripts and the state reports (stateReporter.ts). Every action the
+// FSM asks for is carried out here; the instance decides when, the parts know how.
 
 import type { VrrpConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
-import { ifIndex, ifLinkLocal6, ifLinkUp, ifPrimaryAddress } from "../sys/iface.ts";
+import { ifLinkUp } from "../sys/iface.ts";
 import type { Received } from "../sys/vrrpsocket.ts";
-import { openChannel, releaseChannel, type VrrpChannel } from "./channel.ts";
+import { AdvertCheck } from "./advertCheck.ts";
+import { VrrpEndpoint } from "./endpoint.ts";
 import { type FsmAction, type VrrpState, VrrpFsm } from "./fsm.ts";
 import { NotifyQueue } from "./notify.ts";
-import { canonicalIp } from "./ipaddr.ts";
-import {
-  type DropReason,
-  encodeAdvert,
-  VRRP_GROUP,
-  VRRP_GROUP6,
-  validateAdvert,
-  validateVrrp,
-} from "./packet.ts";
+import type { DropReason } from "./packet.ts";
 import { ScriptTracker } from "./script.ts";
 import { effectivePriority, type TrackItem } from "./track.ts";
-import { vrrpFamily, validateVrrpConfig } from "./validate.ts";
+import { validateVrrpConfig } from "./validate.ts";
+import { StateReporter, type VrrpStateReport } from "./stateReporter.ts";
 import { VipSet } from "./vip.ts";
+
+// Importers of the instance have always found the report type here.
+export type { VrrpStateReport } from "./stateReporter.ts";
 
 const LINK_POLL_MS = 200;
 /** Tracked while an IPv6 instance waits for its interface's link-local address (FAULT meanwhile). */
 const LINK_LOCAL_TRACK = "address:link-local";
-
-export interface VrrpStateReport {
-  instance: string;
-  state: VrrpState;
-  priority: number;
-  /** The master's address as far as we know (ours when MASTER). */
-  master?: string;
-  reason: string;
-  /** Epoch ms. */
-  at: number;
-}
 
 export interface InstanceDeps {
   log: Logger;
@@ -50,7 +38,8 @@ export class VrrpInstance {
   readonly name: string;
   readonly cfg: VrrpConfig;
   readonly fsm: VrrpFsm;
-  readonly drops = new Map<DropReason, number>();
+  /** Dropped adverts per reason (the manager reports them); counted by `check`. */
+  readonly drops: Map<DropReason, number>;
   /** Sync-group hook: called after each transition has been carried out. */
   onTransition: ((inst: VrrpInstance, from: VrrpState, to: VrrpState) => void) | undefined;
   /** FAULT because a member of our sync group is in FAULT. */
@@ -62,20 +51,15 @@ export class VrrpInstance {
   private readonly now: () => number;
   private readonly tracks = new Map<string, TrackItem>();
   private readonly scripts: ScriptTracker[] = [];
-  private ch: VrrpChannel | undefined;
-  private ifindex = 0;
-  /** Source of our adverts; undefined while an IPv6 link-local address is not usable yet. */
-  private srcAddr: string | undefined;
+  private readonly check: AdvertCheck;
+  private readonly endpoint: VrrpEndpoint;
   /** Address family of the instance, decided by its VIPs. */
   readonly family: 4 | 6;
   private vips: VipSet | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private linkTimer: ReturnType<typeof setInterval> | undefined;
   private running = false;
-  /** The priority last told through onState, so a change without a transition is told too. */
-  private reportedPriority = -1;
-  /** The master address last told through onState: a backup learns it from adverts, after its transition. */
-  private reportedMaster: string | undefined = undefined;
+  private readonly reporter: StateReporter;
 
   constructor(cfg: VrrpConfig, deps: InstanceDeps) {
     validateVrrpConfig(cfg);
@@ -85,32 +69,31 @@ export class VrrpInstance {
     this.log = deps.log.child({ vrrp: cfg.name });
     this.notify = deps.notify ?? new NotifyQueue(this.log);
     this.now = deps.now ?? (() => performance.now());
-    this.ifindex = ifIndex(cfg.interface);
-    this.family = vrrpFamily(cfg);
-    // An IPv6 link-local address appears only once the link has carrier and has passed duplicate
-    // address detection: until then the instance waits in FAULT instead of failing to start.
-    const src =
-      cfg.unicast_src_ip ??
-      (this.family === 6 ? ifLinkLocal6(cfg.interface) : ifPrimaryAddress(cfg.interface));
-    if (!src && this.family === 4) {
-      throw new Error(
-        `Give interface "${cfg.interface}" an IPv4 address or set unicast_src_ip for "${cfg.name}"`,
-      );
-    }
-    this.srcAddr = src ? canonicalIp(src) : undefined;
+    const onDrop = (i: string, reason: DropReason) => this.deps.onDrop?.(i, reason);
+    this.endpoint = new VrrpEndpoint(cfg, this.log, (r) => this.receive(r), onDrop);
+    this.family = this.endpoint.family;
+    this.check = new AdvertCheck(cfg, this.endpoint.ifindex, onDrop, this.log);
+    this.drops = this.check.drops;
     this.fsm = new VrrpFsm({
       version: cfg.version,
       priority: cfg.priority,
       advertIntMs: cfg.advert_int,
       preempt: cfg.preempt,
       preemptDelayMs: cfg.preempt_delay,
-      primary: this.srcAddr ?? "::",
+      primary: this.endpoint.src ?? "::",
     });
+    this.reporter = new StateReporter(
+      cfg.name,
+      this.fsm,
+      () => this.src,
+      (r) => this.deps.onState?.(r),
+      this.log,
+    );
   }
 
   /** Source address of our adverts ("" while an IPv6 instance waits for its link-local address). */
   get src(): string {
-    return this.srcAddr ?? "";
+    return this.endpoint.src ?? "";
   }
 
   get state(): VrrpState {
@@ -122,10 +105,8 @@ export class VrrpInstance {
     const c = this.cfg;
     this.vips = new VipSet(c, this.log);
     this.vips.removeLeftovers();
-    if (this.srcAddr) this.openSocket(this.srcAddr);
-    else {
+    if (!this.endpoint.open()) {
       this.tracks.set(LINK_LOCAL_TRACK, { id: LINK_LOCAL_TRACK, weight: 0, ok: false });
-      this.log.warn("waiting for the interface's IPv6 link-local address", { interface: c.interface });
     }
     this.running = true;
 
@@ -151,40 +132,12 @@ export class VrrpInstance {
     } else this.apply(this.fsm.start(this.now()));
   }
 
-  private openSocket(src: string): void {
-    const c = this.cfg;
-    this.ch = openChannel({
-      ifname: c.interface,
-      ifindex: this.ifindex,
-      src,
-      multicast: c.unicast_peer.length === 0,
-    });
-    this.ch.attach(c.virtual_router_id, (r) => this.receive(r), c.advert_int);
-    const where = `interface ${c.interface}`;
-    this.ch.onUnknownVrid ??= () => this.deps.onDrop?.(where, "vrid");
-    this.ch.onError ??= (e) =>
-      this.log.error("VRRP receive failed", { interface: c.interface, error: String(e) });
-  }
-
-  /** Once the link-local address is usable: adopt it, open the sockets, leave the FAULT it caused. */
+  /** Once the link-local address is usable: adopt it as our primary and leave the FAULT it caused. */
   private pollLinkLocal(): void {
-    if (this.srcAddr || !this.running) return;
-    let src: string | undefined;
-    try {
-      src = ifLinkLocal6(this.cfg.interface);
-    } catch (e) {
-      this.log.warn("cannot read IPv6 addresses", { error: String(e) });
-    }
+    if (!this.running) return;
+    const src = this.endpoint.adoptLinkLocal();
     if (!src) return;
-    try {
-      this.openSocket(canonicalIp(src));
-    } catch (e) {
-      this.log.error("cannot open the VRRP sockets", { error: e instanceof Error ? e.message : String(e) });
-      return;
-    }
-    this.srcAddr = canonicalIp(src);
-    this.fsm.setPrimary(this.srcAddr);
-    this.log.info("IPv6 link-local address ready", { interface: this.cfg.interface, src: this.srcAddr });
+    this.fsm.setPrimary(src);
     this.setTrack(LINK_LOCAL_TRACK, true);
     this.tracks.delete(LINK_LOCAL_TRACK);
   }
@@ -199,7 +152,7 @@ export class VrrpInstance {
     for (const s of this.scripts) s.stop();
     this.scripts.length = 0;
     this.tracks.clear();
-    if (this.ch) releaseChannel(this.ch, this.cfg.virtual_router_id);
+    this.endpoint.close();
     this.vips?.close();
     await this.notify.idle();
   }
@@ -260,56 +213,12 @@ export class VrrpInstance {
     const reason = eff.fault ? eff.reason : this.syncFault ? "sync group member in FAULT" : eff.reason;
     this.apply(this.fsm.setPriority(now, eff.priority));
     if (fault !== (this.fsm.state === "FAULT")) this.apply(this.fsm.setFault(now, fault, reason));
-    // A priority change that keeps the state (an operator's "priority N", a tracked item weighing on a
-    // master that stays master) has no transition to report, yet status and metrics must show it.
-    if (this.fsm.priority !== this.reportedPriority && this.fsm.state !== "INIT") {
-      this.reportedPriority = this.fsm.priority;
-      this.deps.onState?.({
-        instance: this.name,
-        state: this.fsm.state,
-        priority: this.fsm.priority,
-        master: this.reportMaster(),
-        reason: `priority ${this.fsm.priority}${eff.reason ? ` (${eff.reason})` : ""}`,
-        at: Date.now(),
-      });
-    }
-  }
-
-  private reportMaster(): string | undefined {
-    this.reportedMaster = this.fsm.state === "MASTER" ? this.src : this.fsm.masterAddr;
-    return this.reportedMaster;
+    this.reporter.priorityChecked(eff.reason);
   }
 
   private receive(r: Received): void {
-    const c = this.cfg;
-    const ihl = r.v6 ? 0 : ((r.packet[0] ?? 0) & 15) * 4;
-    const dstFirst = r.packet[16] ?? 0;
-    const expect = {
-      version: c.version,
-      vrid: c.virtual_router_id,
-      intervalMs: c.advert_int,
-      addresses: c.virtual_ipaddress.map((x) => x.address),
-      authPass: c.version === 2 ? c.auth_pass : undefined,
-      noPseudoHeader: c.v3_checksum_no_pseudo_header,
-      own: [this.src],
-      peers: c.check_unicast_src && c.unicast_peer.length > 0 ? c.unicast_peer : undefined,
-      multicast: r.v6 ? r.v6.dst.startsWith("ff") : dstFirst >= 224 && dstFirst <= 239,
-      ifindex: r.ifindex,
-      expectIfindex: this.ifindex,
-    };
-    const v = r.v6
-      ? validateVrrp(
-          { ttl: r.v6.hopLimit, protocol: 112, src: r.v6.src, dst: r.v6.dst, payload: r.packet },
-          expect,
-        )
-      : validateAdvert(r.packet, expect);
-    if (!v.ok) {
-      this.drops.set(v.reason, (this.drops.get(v.reason) ?? 0) + 1);
-      this.deps.onDrop?.(this.name, v.reason);
-      if (this.log.enabled("debug"))
-        this.log.debug("dropped advert", { reason: v.reason, len: r.packet.length - ihl });
-      return;
-    }
+    const v = this.check.accept(r, this.src);
+    if (!v) return;
     this.apply(
       this.fsm.advert(this.now(), {
         priority: v.advert.priority,
@@ -317,19 +226,7 @@ export class VrrpInstance {
         src: v.src,
       }),
     );
-    // A backup learns (or sees a change of) the master from adverts, with no transition to report it.
-    const f = this.fsm;
-    if (f.state === "BACKUP" && f.masterAddr !== this.reportedMaster) {
-      this.reportedMaster = f.masterAddr;
-      this.deps.onState?.({
-        instance: this.name,
-        state: f.state,
-        priority: f.priority,
-        master: f.masterAddr,
-        reason: `master ${f.masterAddr ?? "unknown"}`,
-        at: Date.now(),
-      });
-    }
+    this.reporter.advertSeen();
   }
 
   private apply(acts: FsmAction[]): void {
@@ -347,7 +244,7 @@ export class VrrpInstance {
   private perform(a: FsmAction, transitions: Array<[VrrpState, VrrpState]>): void {
     switch (a.type) {
       case "send_advert":
-        this.sendAdvert(a.priority);
+        this.endpoint.sendAdvert(a.priority);
         return;
       case "add_vips":
         this.vips?.add();
@@ -366,51 +263,8 @@ export class VrrpInstance {
         return;
       case "state": {
         transitions.push([a.from, a.to]);
-        this.reportedPriority = this.fsm.priority;
-        const master = a.to === "MASTER" ? this.src : this.fsm.masterAddr;
-        this.reportedMaster = master;
-        const report: VrrpStateReport = {
-          instance: this.name,
-          state: a.to,
-          priority: this.fsm.priority,
-          master,
-          reason: a.reason,
-          at: Date.now(),
-        };
-        this.log.info(`entering ${a.to} state`, {
-          from: a.from,
-          reason: a.reason,
-          priority: this.fsm.priority,
-        });
-        this.deps.onState?.(report);
+        this.reporter.transition(a.from, a.to, a.reason);
         return;
-      }
-    }
-  }
-
-  private sendAdvert(priority: number): void {
-    if (!this.ch) return;
-    const c = this.cfg;
-    const advert = {
-      version: c.version,
-      vrid: c.virtual_router_id,
-      priority,
-      intervalMs: c.advert_int,
-      addresses: c.virtual_ipaddress.map((x) => x.address),
-    };
-    const dsts = c.unicast_peer.length ? c.unicast_peer : [this.family === 6 ? VRRP_GROUP6 : VRRP_GROUP];
-    for (const dst of dsts) {
-      const msg = encodeAdvert(advert, {
-        src: this.src,
-        dst,
-        noPseudoHeader: c.v3_checksum_no_pseudo_header,
-        authPass: c.version === 2 ? c.auth_pass : undefined,
-      });
-      try {
-        this.ch.send(dst, msg);
-      } catch (e) {
-        // The link may be going down; the next advert or a FAULT follows shortly.
-        this.log.debug("advert not sent", { dst, error: e instanceof Error ? e.message : String(e) });
       }
     }
   }

@@ -5,25 +5,19 @@
 
 import {
   AF_INET,
-  EAGAIN,
   check,
   closeFd,
   errno,
   inetAton,
   libc,
-  pinned,
-  ptr,
-  SOCK_CLOEXEC,
-  SOCK_NONBLOCK,
-  SOCK_RAW,
   SOL_IP,
   SOL_SOCKET,
   SysError,
   setIntOpt,
   sockaddrIn,
 } from "./libc.ts";
+import { MsgReader, openVrrpRaw } from "./rawmsg.ts";
 
-const IPPROTO_VRRP = 112;
 const IP_TOS = 1;
 const IP_PKTINFO = 8;
 const IP_MULTICAST_IF = 32;
@@ -32,7 +26,6 @@ const IP_MULTICAST_LOOP = 34;
 const IP_ADD_MEMBERSHIP = 35;
 const IP_MULTICAST_ALL = 49;
 const SO_RCVBUF = 8;
-const SO_BINDTODEVICE = 25;
 
 export interface VrrpSocketOptions {
   ifname: string;
@@ -66,29 +59,16 @@ function mreqn(group: number, local: number, ifindex: number): Uint8Array {
 export class VrrpSocket {
   private tx: number;
   private rx: number;
-  private readonly buf = pinned(2048);
-  private readonly ctrl = pinned(64);
-  private readonly name = pinned(16);
-  private readonly iov = pinned(16);
-  private readonly msg = pinned(56);
-  private readonly msgView = new DataView(this.msg.buffer);
+  private readonly reader = new MsgReader(16, 64);
 
   constructor(private readonly o: VrrpSocketOptions) {
     const c = libc();
-    const dev = new TextEncoder().encode(`${o.ifname}\0`);
     const group = inetAton("224.0.0.18");
     const src = inetAton(o.src);
     this.tx = -1;
     this.rx = -1;
     try {
-      this.tx = check(
-        c.socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_VRRP),
-        "Cannot open a VRRP raw socket (needs CAP_NET_RAW)",
-      );
-      check(
-        c.setsockopt(this.tx, SOL_SOCKET, SO_BINDTODEVICE, dev, dev.length),
-        `Cannot bind the VRRP socket to "${o.ifname}"`,
-      );
+      this.tx = openVrrpRaw(AF_INET, o.ifname, "Cannot open a VRRP raw socket (needs CAP_NET_RAW)");
       const sin = sockaddrIn(src);
       check(c.bind(this.tx, sin, 16), `Cannot bind the VRRP socket to "${o.src}"`);
       setIntOpt(this.tx, SOL_IP, IP_MULTICAST_TTL, o.ttl ?? 255, "Cannot set the multicast TTL");
@@ -99,14 +79,7 @@ export class VrrpSocket {
       // The sender never reads; a tiny buffer keeps unicast echoes from piling up.
       setIntOpt(this.tx, SOL_SOCKET, SO_RCVBUF, 1, "Cannot shrink the send socket's buffer");
 
-      this.rx = check(
-        c.socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_VRRP),
-        "Cannot open a VRRP raw socket (needs CAP_NET_RAW)",
-      );
-      check(
-        c.setsockopt(this.rx, SOL_SOCKET, SO_BINDTODEVICE, dev, dev.length),
-        `Cannot bind the VRRP socket to "${o.ifname}"`,
-      );
+      this.rx = openVrrpRaw(AF_INET, o.ifname, "Cannot open a VRRP raw socket (needs CAP_NET_RAW)");
       setIntOpt(this.rx, SOL_IP, IP_PKTINFO, 1, "Cannot enable IP_PKTINFO");
       setIntOpt(this.rx, SOL_IP, IP_MULTICAST_ALL, 0, "Cannot turn off IP_MULTICAST_ALL");
       setIntOpt(this.rx, SOL_SOCKET, SO_RCVBUF, 1 << 20, "Cannot raise the receive buffer");
@@ -121,14 +94,6 @@ export class VrrpSocket {
       this.close();
       throw e;
     }
-    const dv = this.msgView;
-    dv.setBigUint64(0, BigInt(ptr(this.name)), true);
-    dv.setBigUint64(16, BigInt(ptr(this.iov)), true);
-    dv.setBigUint64(24, 1n, true);
-    dv.setBigUint64(32, BigInt(ptr(this.ctrl)), true);
-    const iv = new DataView(this.iov.buffer);
-    iv.setBigUint64(0, BigInt(ptr(this.buf)), true);
-    iv.setBigUint64(8, BigInt(this.buf.length), true);
   }
 
   send(dst: string, payload: Uint8Array): void {
@@ -140,28 +105,14 @@ export class VrrpSocket {
   /** One queued packet, or undefined when the queue is empty. */
   recv(): Received | undefined {
     if (this.rx < 0) return undefined;
-    const dv = this.msgView;
-    dv.setUint32(8, 16, true);
-    dv.setBigUint64(40, BigInt(this.ctrl.length), true);
-    dv.setInt32(48, 0, true);
-    const n = Number(libc().recvmsg(this.rx, this.msg, 0));
-    if (n < 0) {
-      const e = errno();
-      if (e === EAGAIN) return undefined;
-      throw new SysError(`Cannot receive on the VRRP socket of "${this.o.ifname}"`, e);
-    }
+    const r = this.reader;
+    const n = r.read(this.rx, this.o.ifname);
+    if (n < 0) return undefined;
     let ifindex = this.o.ifindex;
-    const clen = Number(dv.getBigUint64(40, true));
-    const cv = new DataView(this.ctrl.buffer);
-    for (let off = 0; off + 16 <= clen; ) {
-      const len = Number(cv.getBigUint64(off, true));
-      if (len < 16) break;
-      if (cv.getInt32(off + 8, true) === SOL_IP && cv.getInt32(off + 12, true) === IP_PKTINFO) {
-        ifindex = cv.getInt32(off + 16, true);
-      }
-      off += (len + 7) & ~7;
-    }
-    return { packet: this.buf.slice(0, n), ifindex };
+    r.eachCmsg((level, type, data) => {
+      if (level === SOL_IP && type === IP_PKTINFO) ifindex = r.int32(data);
+    });
+    return { packet: r.buf.slice(0, n), ifindex };
   }
 
   close(): void {

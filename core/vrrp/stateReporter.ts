@@ -45,19 +45,8 @@ export class StateReporter {
 
   /** The FSM entered `to`: log it and tell it, with the priority and master as they are now. */
   transition(from: VrrpState, to: VrrpState, reason: string): void {
-    this.priority = this.fsm.priority;
-    const master = to === "MASTER" ? this.ownAddr() : this.fsm.masterAddr;
-    this.master = master;
-    const report: VrrpStateReport = {
-      instance: this.instance,
-      state: to,
-      priority: this.fsm.priority,
-      master,
-      reason,
-      at: Date.now(),
-    };
     this.log.info(`entering ${to} state`, { from, reason, priority: this.fsm.priority });
-    this.onState(report);
+    this.tell(to, reason);
   }
 
   /**
@@ -68,29 +57,27 @@ export class StateReporter {
   priorityChecked(why: string): void {
     const f = this.fsm;
     if (f.priority === this.priority || f.state === "INIT") return;
-    this.priority = f.priority;
-    this.master = f.state === "MASTER" ? this.ownAddr() : f.masterAddr;
-    this.onState({
-      instance: this.instance,
-      state: f.state,
-      priority: f.priority,
-      master: this.master,
-      reason: `priority ${f.priority}${why ? ` (${why})` : ""}`,
-      at: Date.now(),
-    });
+    this.tell(f.state, `priority ${f.priority}${why ? ` (${why})` : ""}`);
   }
 
   /** After an accepted advert: a backup learns (or sees a change of) the master with no transition. */
   advertSeen(): void {
     const f = this.fsm;
     if (f.state !== "BACKUP" || f.masterAddr === this.master) return;
-    this.master = f.masterAddr;
+    this.tell(f.state, `master ${f.masterAddr ?? "unknown"}`);
+  }
+
+  /** Report `state` with the FSM's priority and master, and remember what was told. */
+  private tell(state: VrrpState, reason: string): void {
+    const f = this.fsm;
+    this.priority = f.priority;
+    this.master = state === "MASTER" ? this.ownAddr() : f.masterAddr;
     this.onState({
       instance: this.instance,
-      state: f.state,
+      state,
       priority: f.priority,
-      master: f.masterAddr,
-      reason: `master ${f.masterAddr ?? "unknown"}`,
+      master: this.master,
+      reason,
       at: Date.now(),
     });
   }

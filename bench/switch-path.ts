@@ -15,7 +15,6 @@ import { Switch } from "../core/switch/switch.ts";
 import { ServerConn } from "../core/switch/upstream.ts";
 
 const perRound = Number(process.argv[2] ?? 200_000);
-let sent = 0;
 
 function standInSocket(): unknown {
   return {
@@ -25,9 +24,7 @@ function standInSocket(): unknown {
     localPort: 8080,
     data: undefined,
     write(b: Uint8Array | string, _off?: number, len?: number) {
-      const n = typeof b === "string" ? b.length : (len ?? b.byteLength);
-      sent += n;
-      return n;
+      return typeof b === "string" ? b.length : (len ?? b.byteLength);
     },
     setNoDelay() {},
     pause() {},
@@ -97,7 +94,6 @@ for (const xff of [false, true]) {
   }
   if (answered() !== perRound * 8) throw new Error(`Expected ${perRound * 8} answers, got ${answered()}`);
   console.log(
-    `switch JS path${xff ? " + X-Forwarded-For" : ""}: ${best.toFixed(0)} ns per request (best of 7 rounds of ${perRound})`,
+    `switch JS path, ${xff ? "X-Forwarded-For and -Proto added (the defaults)" : "X-Forwarded-Proto only"}: ${best.toFixed(0)} ns per request (best of 7 rounds of ${perRound})`,
   );
 }
-void sent;

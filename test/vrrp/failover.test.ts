@@ -2,19 +2,18 @@
 // preempt and nopreempt, clean handover, and drops of forged adverts. Root only.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { VrrpConfig } from "../../core/config/types.ts";
 import { encodeAdvert } from "../../core/vrrp/packet.ts";
 import { isRoot, Lab, type Proc, waitFor, waitLine } from "./lab.ts";
-import { tcpvsConfig, vrrpDefaults } from "./config.ts";
+import { stopProc as stop, startTcpvs, TCPVS_BACKUP as BACKUP, TCPVS_MASTER as MASTER } from "./peers.ts";
 
 const ROOT = isRoot();
 if (!ROOT) console.log("skipping VRRP namespace tests: they need root (ip netns, raw sockets)");
 
 const VIP = "10.77.0.100";
-const RUNNER = `${import.meta.dir}/run-instance.ts`;
 
 let lab: Lab;
 let dir: string;
@@ -29,31 +28,19 @@ afterAll(() => {
 });
 
 function start(node: number, v: Partial<VrrpConfig>): Proc {
-  const cfg = vrrpDefaults({
-    name: "VI",
+  return startTcpvs(lab, dir, node, {
     advert_int: 200,
     virtual_ipaddress: [{ address: VIP, prefix: 24 }],
-    garp_master_delay: 0,
     ...v,
   });
-  const file = join(dir, `${node}-${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(file, JSON.stringify(tcpvsConfig([cfg])));
-  return lab.spawn(node, [process.execPath, RUNNER, file]);
 }
 
-const MASTER = /"msg":"entering MASTER state"/;
-const BACKUP = /"msg":"entering BACKUP state"/;
 const lastState = (p: Proc) => {
   const l = [...p.lines].reverse().find((x) => /entering (MASTER|BACKUP|FAULT|INIT) state/.test(x));
   return l ? /entering (\w+) state/.exec(l)![1] : undefined;
 };
 // v3, 200 ms adverts, priority 100: master down = 600 + 121 ms.
 const DOWN_100 = 721;
-
-async function stop(p: Proc, sig: 9 | 15): Promise<void> {
-  p.proc.kill(sig);
-  await p.done;
-}
 
 describe.skipIf(!ROOT)("tcpvs against tcpvs", () => {
   test("two instances elect exactly one master; SIGKILL moves the VIP and the new master answers ARP", async () => {

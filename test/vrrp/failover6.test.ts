@@ -3,19 +3,18 @@
 // dropped and counted. Root only.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { VrrpConfig } from "../../core/config/types.ts";
 import { encodeAdvert } from "../../core/vrrp/packet.ts";
-import { tcpvsConfig, vrrpDefaults } from "./config.ts";
 import { isRoot, Lab, type Proc, waitFor, waitLine } from "./lab.ts";
+import { stopProc as stop, startTcpvs, TCPVS_BACKUP as BACKUP, TCPVS_MASTER as MASTER } from "./peers.ts";
 
 const ROOT = isRoot();
 if (!ROOT) console.log("skipping IPv6 VRRP namespace tests: they need root (ip netns, raw sockets)");
 
 const VIP = "fd00:77::100";
-const RUNNER = `${import.meta.dir}/run-instance.ts`;
 
 let lab: Lab;
 let dir: string;
@@ -30,27 +29,15 @@ afterAll(() => {
 });
 
 function start(node: number, v: Partial<VrrpConfig>): Proc {
-  const cfg = vrrpDefaults({
-    name: "VI",
+  return startTcpvs(lab, dir, node, {
     advert_int: 200,
     virtual_ipaddress: [{ address: VIP, prefix: 64 }],
-    garp_master_delay: 0,
     ...v,
   });
-  const file = join(dir, `${node}-${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(file, JSON.stringify(tcpvsConfig([cfg])));
-  return lab.spawn(node, [process.execPath, RUNNER, file]);
 }
 
-const MASTER = /"msg":"entering MASTER state"/;
-const BACKUP = /"msg":"entering BACKUP state"/;
 // v3, 200 ms adverts, priority 100: master down = 600 + 121 ms.
 const DOWN_100 = 721;
-
-async function stop(p: Proc, sig: 9 | 15): Promise<void> {
-  if (p.proc.exitCode === null) p.proc.kill(sig);
-  await p.done;
-}
 
 describe.skipIf(!ROOT)("tcpvs against tcpvs over IPv6", () => {
   test("one master; SIGKILL moves the VIP; the neighbour advert repoints a third node's cache", async () => {

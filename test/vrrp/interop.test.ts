@@ -3,21 +3,31 @@
 // that it accepts our adverts (no TTL, checksum, interval or address complaints). Root only.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { VrrpConfig } from "../../core/config/types.ts";
 import { haveTool, isRoot, Lab, type Proc, waitFor, waitLine } from "./lab.ts";
-import { tcpvsConfig, vrrpDefaults } from "./config.ts";
+import {
+  KA_BACKUP,
+  KA_COMPLAINTS,
+  KA_MASTER,
+  KEEPALIVED,
+  killPid,
+  lastMatch,
+  readPid,
+  startKeepalived as startKa,
+  startTcpvs as startTv,
+  stopProc,
+  TCPVS_BACKUP,
+  TCPVS_MASTER,
+} from "./peers.ts";
 
-const KEEPALIVED = "/usr/sbin/keepalived";
 const ROOT = isRoot();
 const HAVE = haveTool(KEEPALIVED);
 if (!ROOT) console.log("skipping keepalived interop tests: they need root (ip netns, raw sockets)");
 else if (!HAVE) console.log("skipping keepalived interop tests: /usr/sbin/keepalived is not installed");
 
 const VIP = "10.77.0.100";
-const RUNNER = `${import.meta.dir}/run-instance.ts`;
 let lab: Lab;
 let dir: string;
 /** keepalived's forked VRRP processes: killed by PID in afterAll even when a test timed out. */
@@ -29,16 +39,7 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "tcpvs-ka-"));
 });
 afterAll(() => {
-  for (const f of children) {
-    const pid = readPid(f);
-    if (pid) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  }
+  for (const f of children) killPid(readPid(f));
   lab?.destroy();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -55,8 +56,7 @@ interface Side {
 const other = (node: number) => (node === 1 ? 2 : 1);
 
 function startTcpvs(node: number, s: Side, priority: number): Proc {
-  const cfg: VrrpConfig = vrrpDefaults({
-    name: "VI",
+  return startTv(lab, dir, node, {
     version: s.version,
     virtual_router_id: s.vrid,
     advert_int: s.intervalMs,
@@ -65,72 +65,12 @@ function startTcpvs(node: number, s: Side, priority: number): Proc {
     unicast_src_ip: s.unicast ? lab.ip(node) : undefined,
     unicast_peer: s.unicast ? [lab.ip(other(node))] : [],
     virtual_ipaddress: [{ address: VIP, prefix: 24 }],
-    garp_master_delay: 0,
   });
-  const file = join(dir, `tcpvs-${s.version}-${priority}.json`);
-  writeFileSync(file, JSON.stringify(tcpvsConfig([cfg])));
-  return lab.spawn(node, [process.execPath, RUNNER, file]);
 }
 
-/** Start keepalived (VRRP only, console log) with fresh pid files; returns the process and its VRRP child pid file. */
 function startKeepalived(node: number, s: Side, priority: number): { p: Proc; vrrpPid: string } {
-  const tag = `${s.version}-${priority}-${Date.now()}`;
-  const conf = join(dir, `ka-${tag}.conf`);
-  const auth = s.pass ? `authentication {\n    auth_type PASS\n    auth_pass ${s.pass}\n  }` : "";
-  const uni = s.unicast
-    ? `unicast_src_ip ${lab.ip(node)}\n  unicast_peer {\n    ${lab.ip(other(node))}\n  }`
-    : "";
-  writeFileSync(
-    conf,
-    `global_defs {\n  router_id ka${node}\n}\nvrrp_instance VI {\n  state BACKUP\n  interface eth0\n` +
-      `  virtual_router_id ${s.vrid}\n  priority ${priority}\n  advert_int ${s.intervalMs / 1000}\n` +
-      `  version ${s.version}\n  ${auth}\n  ${uni}\n  virtual_ipaddress {\n    ${VIP}/24\n  }\n}\n`,
-  );
-  const pid = (n: string) => join(dir, `${n}-${tag}.pid`);
-  const vrrpPid = pid("vrrp");
-  children.push(vrrpPid);
-  const p = lab.spawn(node, [
-    KEEPALIVED,
-    "-n",
-    "-l",
-    "-D",
-    "-G",
-    "-P",
-    "-f",
-    conf,
-    "-p",
-    pid("main"),
-    "-r",
-    vrrpPid,
-    "-c",
-    pid("check"),
-  ]);
-  return { p, vrrpPid };
-}
-
-function readPid(file: string): number | undefined {
-  try {
-    const n = Number(readFileSync(file, "utf8").trim());
-    return n > 0 ? n : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const TCPVS_MASTER = /"msg":"entering MASTER state"/;
-const TCPVS_BACKUP = /"msg":"entering BACKUP state"/;
-const KA_MASTER = /\(VI\) Entering MASTER STATE/;
-const KA_BACKUP = /\(VI\) Entering BACKUP STATE/;
-const KA_COMPLAINTS = /invalid|mismatch|not present|checksum|bad|error/i;
-
-async function stopProc(p: Proc, sig: 9 | 15): Promise<void> {
-  if (p.proc.exitCode === null) p.proc.kill(sig);
-  await p.done;
-}
-
-function lastMatch(lines: string[], res: RegExp[]): RegExp | undefined {
-  for (let i = lines.length - 1; i >= 0; i--) for (const r of res) if (r.test(lines[i]!)) return r;
-  return undefined;
+  const unicast = s.unicast ? { src: lab.ip(node), peer: lab.ip(other(node)) } : undefined;
+  return startKa(lab, dir, node, { ...s, priority, vip: `${VIP}/24`, unicast }, children);
 }
 
 async function scenario(s: Side): Promise<void> {
@@ -173,13 +113,7 @@ async function scenario(s: Side): Promise<void> {
     const child = readPid(ka.vrrpPid);
     await stopProc(tv, 15);
     await stopProc(ka.p, 9);
-    if (child) {
-      try {
-        process.kill(child, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
+    killPid(child);
   }
   const evidence = ka.p.lines.filter((l) => /\(VI\)/.test(l));
   console.log(`keepalived v${s.version} log:\n  ${evidence.join("\n  ")}`);

@@ -4,22 +4,32 @@
 // staying BACKUP under our adverts is the evidence that it accepts them. Root only.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { VrrpConfig } from "../../core/config/types.ts";
 import { compareIp } from "../../core/vrrp/ipaddr.ts";
-import { tcpvsConfig, vrrpDefaults } from "./config.ts";
 import { haveTool, isRoot, Lab, type Proc, waitFor, waitLine } from "./lab.ts";
+import {
+  KA_BACKUP,
+  KA_COMPLAINTS,
+  KA_MASTER,
+  KEEPALIVED,
+  killPid as kill,
+  lastMatch,
+  readPid,
+  startKeepalived as startKa,
+  startTcpvs as startTv,
+  stopProc,
+  TCPVS_BACKUP,
+  TCPVS_MASTER,
+} from "./peers.ts";
 
-const KEEPALIVED = "/usr/sbin/keepalived";
 const ROOT = isRoot();
 const HAVE = haveTool(KEEPALIVED);
 if (!ROOT) console.log("skipping keepalived IPv6 interop tests: they need root (ip netns, raw sockets)");
 else if (!HAVE) console.log("skipping keepalived IPv6 interop tests: /usr/sbin/keepalived is not installed");
 
 const VIP = "fd00:77::100";
-const RUNNER = `${import.meta.dir}/run-instance.ts`;
 const INTERVAL = 200;
 let lab: Lab;
 let dir: string;
@@ -45,18 +55,8 @@ interface Side {
 
 const other = (node: number) => (node === 1 ? 2 : 1);
 
-function kill(pid: number | undefined): void {
-  if (!pid) return;
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
-}
-
 function startTcpvs(node: number, s: Side, priority: number): Proc {
-  const cfg: VrrpConfig = vrrpDefaults({
-    name: "VI",
+  return startTv(lab, dir, node, {
     version: 3,
     virtual_router_id: s.vrid,
     advert_int: INTERVAL,
@@ -64,57 +64,20 @@ function startTcpvs(node: number, s: Side, priority: number): Proc {
     unicast_src_ip: s.unicast ? lab.ip6(node) : undefined,
     unicast_peer: s.unicast ? [lab.ip6(other(node))] : [],
     virtual_ipaddress: [{ address: VIP, prefix: 64 }],
-    garp_master_delay: 0,
   });
-  const file = join(dir, `tcpvs-${s.vrid}-${priority}.json`);
-  writeFileSync(file, JSON.stringify(tcpvsConfig([cfg])));
-  return lab.spawn(node, [process.execPath, RUNNER, file]);
 }
 
-/** keepalived (VRRP only, console log) with fresh pid files; returns it and its VRRP child's pid file. */
 function startKeepalived(node: number, s: Side, priority: number): { p: Proc; vrrpPid: string } {
-  const tag = `${s.vrid}-${priority}-${Date.now()}`;
-  const conf = join(dir, `ka-${tag}.conf`);
-  const uni = s.unicast
-    ? `unicast_src_ip ${lab.ip6(node)}\n  unicast_peer {\n    ${lab.ip6(other(node))}\n  }`
-    : "";
-  writeFileSync(
-    conf,
-    `global_defs {\n  router_id ka${node}\n}\nvrrp_instance VI {\n  state BACKUP\n  interface eth0\n` +
-      `  virtual_router_id ${s.vrid}\n  priority ${priority}\n  advert_int ${INTERVAL / 1000}\n` +
-      `  version 3\n  ${uni}\n  virtual_ipaddress {\n    ${VIP}/64\n  }\n}\n`,
-  );
-  const pid = (n: string) => join(dir, `${n}-${tag}.pid`);
-  const vrrpPid = pid("vrrp");
-  children.push(vrrpPid);
-  const argv = [KEEPALIVED, "-n", "-l", "-D", "-G", "-P", "-f", conf, "-p", pid("main"), "-r", vrrpPid];
-  const p = lab.spawn(node, [...argv, "-c", pid("check")]);
-  return { p, vrrpPid };
-}
-
-function readPid(file: string): number | undefined {
-  try {
-    const n = Number(readFileSync(file, "utf8").trim());
-    return n > 0 ? n : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const TCPVS_MASTER = /"msg":"entering MASTER state"/;
-const TCPVS_BACKUP = /"msg":"entering BACKUP state"/;
-const KA_MASTER = /\(VI\) Entering MASTER STATE/;
-const KA_BACKUP = /\(VI\) Entering BACKUP STATE/;
-const KA_COMPLAINTS = /invalid|mismatch|not present|checksum|bad|error/i;
-
-async function stopProc(p: Proc, sig: 9 | 15): Promise<void> {
-  if (p.proc.exitCode === null) p.proc.kill(sig);
-  await p.done;
-}
-
-function lastMatch(lines: string[], res: RegExp[]): RegExp | undefined {
-  for (let i = lines.length - 1; i >= 0; i--) for (const r of res) if (r.test(lines[i]!)) return r;
-  return undefined;
+  const unicast = s.unicast ? { src: lab.ip6(node), peer: lab.ip6(other(node)) } : undefined;
+  const side = {
+    version: 3 as const,
+    vrid: s.vrid,
+    intervalMs: INTERVAL,
+    priority,
+    vip: `${VIP}/64`,
+    unicast,
+  };
+  return startKa(lab, dir, node, side, children);
 }
 
 async function scenario(s: Side): Promise<void> {

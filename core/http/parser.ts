@@ -336,7 +336,13 @@ export class HttpParser<H extends RequestHead | ResponseHead = RequestHead | Res
     this.headBuf = buf;
     this.headStart = p;
     this.headEnd = e + 4;
-    this.startBody(head!);
+    try {
+      this.startBody(head!);
+    } finally {
+      // The head's buffer is often a whole read of a large body (512 KiB): holding it until the next
+      // message keeps it alive past young collections, and the heap then grows on fresh pages.
+      this.headBuf = undefined;
+    }
     return e + 4;
   }
 

@@ -112,3 +112,30 @@ describe("responses", () => {
     expect(h.keepAlive).toBe(true);
   });
 });
+
+describe("memory", () => {
+  // A server's response head usually sits at the start of a large read; a parser that kept that read
+  // after the head was handled would pin it for a whole keep-alive cycle.
+  test("the buffer holding a head is not kept once the head was handled", () => {
+    const seen: (Buffer | undefined)[] = [];
+    let ref: WeakRef<Buffer> | undefined;
+    const p = new HttpParser<ResponseHead>("response", {
+      onHead: () => seen.push(p.headBuf),
+      onBody: () => {},
+      onEnd: () => {},
+    });
+    (() => {
+      const head = Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 524288\r\n\r\n", "latin1");
+      const chunk = Buffer.alloc(512 * 1024);
+      head.copy(chunk);
+      ref = new WeakRef(chunk);
+      expect(p.execute(chunk)).toBeUndefined();
+    })();
+    expect(seen.length).toBe(1);
+    expect(seen[0]).toBeDefined(); // the head's bytes were there for the handler to pass on
+    seen.length = 0;
+    expect(p.headBuf).toBeUndefined();
+    Bun.gc(true);
+    expect(ref!.deref()).toBeUndefined();
+  });
+});

@@ -2,7 +2,8 @@
 // ../shared/notes/performance-baseline.md for the method): two nginx backends and wrk on CPU 0, the
 // proxy under test alone on CPU 1, keep-alive requests, CPU per request from /proc. tcpvs runs as
 // the real `tcpvs serve` (config, schedulers, metrics hook and all), not a stripped harness.
-// Scenarios: small responses at 10, 50 and 200 connections, 64 KiB and 1 MiB bodies at 10.
+// Scenarios: small responses at 10, 50 and 200 connections, 64 KiB and 1 MiB bodies at 10. Each
+// proxy runs next to its HAProxy twin; the ratios are taken per round, then their median and range.
 // Usage: bun bench/switch.ts [seconds=5] [rounds=1] [scenario filter, e.g. "small, 50"]
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -211,23 +212,29 @@ async function main(): Promise<void> {
   const main = join(import.meta.dir, "../cmd/main.ts");
   const tv = spawn("tcpvs", [process.execPath, main, "serve", "-c", join(dir, "tcpvs.toml")], 1);
   for (const p of Object.values(ports)) await waitPort(p);
-  const contenders: Array<[string, number, number | undefined]> = [
-    ["nginx direct", ports.nginx1, undefined],
-    ["haproxy http", ports.haproxy, hap.pid],
-    ["tcpvs http", ports.tcpvs, tv.pid],
-    ["haproxy tcp", ports.haproxyTcp, hap.pid],
-    ["tcpvs tcp", ports.tcpvsTcp, tv.pid],
+  type Contender = [string, number, number | undefined];
+  // Each proxy runs right next to its HAProxy twin, first on alternate rounds: this machine's speed
+  // drifts by tens of percent over minutes, so a ratio is taken within a round and then summarised.
+  const groups: Contender[][] = [
+    [["nginx direct", ports.nginx1, undefined]],
+    [
+      ["haproxy http", ports.haproxy, hap.pid],
+      ["tcpvs http", ports.tcpvs, tv.pid],
+    ],
+    [
+      ["haproxy tcp", ports.haproxyTcp, hap.pid],
+      ["tcpvs tcp", ports.tcpvsTcp, tv.pid],
+    ],
   ];
+  const contenders = groups.flat();
   // Warm up (JIT, pools), then measure in rotating order.
   for (const [name, port, pid] of contenders) if (name.startsWith("tcpvs")) await wrkShort(name, port, pid);
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   for (const sc of SCENARIOS) {
     const all = new Map<string, Result[]>();
     for (let r = 0; r < rounds; r++) {
-      const order = [
-        ...contenders.slice(r % contenders.length),
-        ...contenders.slice(0, r % contenders.length),
-      ];
+      const rotated = [...groups.slice(r % groups.length), ...groups.slice(0, r % groups.length)];
+      const order = rotated.flatMap((g) => (r % 2 === 1 ? [...g].reverse() : g));
       for (const [name, port, pid] of order) {
         const res = await wrk(name, port, pid, sc.path, sc.conns);
         all.set(name, [...(all.get(name) ?? []), res]);
@@ -256,12 +263,18 @@ async function main(): Promise<void> {
         `| ${r.name} | ${r.rps.toFixed(0)} | ${r.mbps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${cpu} | ${user} |`,
       );
     }
-    const get = (n: string) => rows.find((r) => r.name === n)!;
-    const ratio = (a: number, b: number) => (a / b).toFixed(2);
+    // Per round, tcpvs over HAProxy; then the median and the range of those ratios.
+    const perRound = (a: string, b: string, f: (x: Result) => number) => {
+      const xs = all.get(a)!.map((x, i) => f(x) / f(all.get(b)![i]!));
+      const sorted = [...xs].sort((p, q) => p - q);
+      const range = xs.length > 1 ? ` (${sorted[0]!.toFixed(2)}–${sorted.at(-1)!.toFixed(2)})` : "";
+      return `${median(xs).toFixed(2)}${range}`;
+    };
     console.log(
-      `\ntcpvs/haproxy: http req/s ${ratio(get("tcpvs http").rps, get("haproxy http").rps)}, ` +
-        `http CPU/req ${ratio(get("tcpvs http").cpuUs, get("haproxy http").cpuUs)}, ` +
-        `tcp req/s ${ratio(get("tcpvs tcp").rps, get("haproxy tcp").rps)}`,
+      `\ntcpvs/haproxy, median of ${rounds} paired round(s): ` +
+        `http req/s ${perRound("tcpvs http", "haproxy http", (x) => x.rps)}, ` +
+        `http CPU/req ${perRound("tcpvs http", "haproxy http", (x) => x.cpuUs)}, ` +
+        `tcp req/s ${perRound("tcpvs tcp", "haproxy tcp", (x) => x.rps)}`,
     );
   }
 }

@@ -2,39 +2,20 @@ import { describe, expect, test } from "bun:test";
 import {
   decodeAdvert,
   encodeAdvert,
-  type Expect,
   parseIpv4,
   validateAdvert,
   vrrpChecksum,
 } from "../../core/vrrp/packet.ts";
-
-// Ethernet frames captured with `tcpdump -xx` from keepalived 2.2.7 in a test namespace
-// (10.99.0.1 master, VIPs 10.99.0.100 and .101); full dumps in fixtures/keepalived-v*.tcpdump.txt.
-const KA_V2_PRIO150 =
-  "01005e0000126e2a237ccfc1080045c0002c00010000ff70d02a0a630001e000" +
-  "0012213496020101c4ba0a6300640a6300657365637265743132";
-const KA_V2_PRIO0 =
-  "01005e0000126e2a237ccfc1080045c0002c00030000ff70d0280a630001e000" +
-  "00122134000201015abb0a6300640a6300657365637265743132";
-const KA_V3_PRIO150 =
-  "01005e0000126e2a237ccfc1080045c0002400010000ff70d0320a630001e000" + "001231359602006437de0a6300640a630065";
-const KA_V3_PRIO0 =
-  "01005e0000126e2a237ccfc1080045c0002400030000ff70d0300a630001e000" + "0012313500020064cdde0a6300640a630065";
-
-const hex = (h: string) => Uint8Array.from(h.match(/../g)!.map((b) => Number.parseInt(b, 16)));
-const ipOf = (frame: string) => hex(frame).subarray(14);
-const VIPS = ["10.99.0.100", "10.99.0.101"];
-
-const v2: Expect = {
-  version: 2,
-  vrid: 52,
-  intervalMs: 1000,
-  addresses: VIPS,
-  authPass: "secret12",
-  own: [],
-  multicast: true,
-};
-const v3: Expect = { version: 3, vrid: 53, intervalMs: 1000, addresses: VIPS, own: [], multicast: true };
+import {
+  E_V2 as v2,
+  E_V3 as v3,
+  ipBytes as ipOf,
+  KA_V2_PRIO0,
+  KA_V2_PRIO150,
+  KA_V3_PRIO0,
+  KA_V3_PRIO150,
+  VIPS4 as VIPS,
+} from "./captures.ts";
 
 describe("keepalived fixtures decode", () => {
   test("v2 advert with PASS auth", () => {

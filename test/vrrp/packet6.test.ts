@@ -3,30 +3,14 @@ import { canonicalIp, compareIp, formatIp, isLinkLocal6, parseIp } from "../../c
 import {
   decodeAdvert,
   encodeAdvert,
-  type Expect,
   parseIpv6,
   pseudoHeader,
   validateVrrp,
   vrrpChecksum,
 } from "../../core/vrrp/packet.ts";
+import { E_V6 as v3, ipBytes, KA6_PRIO0, KA6_PRIO150, SRC6 as SRC, VIPS6 as VIPS } from "./captures.ts";
 
-// Ethernet frames captured with `tcpdump -xx` from keepalived 2.2.7 in a test namespace (VRRPv3 over
-// IPv6, source fe80::d01a:5cff:fee5:1f9e, VIPs fd00:99::100 and ::101); see
-// fixtures/keepalived-v3-ipv6.tcpdump.txt.
-const KA6_PRIO150 =
-  "333300000012d21a5ce51f9e86dd6c008b58002870fffe80000000000000d01a" +
-  "5cfffee51f9eff020000000000000000000000000012313696020064f161fd00" +
-  "0099000000000000000000000100fd000099000000000000000000000101";
-const KA6_PRIO0 =
-  "333300000012d21a5ce51f9e86dd6c008b58002870fffe80000000000000d01a" +
-  "5cfffee51f9eff0200000000000000000000000000123136000200648762fd00" +
-  "0099000000000000000000000100fd000099000000000000000000000101";
-
-const hex = (h: string) => Uint8Array.from(h.match(/../g)!.map((b) => Number.parseInt(b, 16)));
-const ipOf = (frame: string) => parseIpv6(hex(frame).subarray(14))!;
-const SRC = "fe80::d01a:5cff:fee5:1f9e";
-const VIPS = ["fd00:99::100", "fd00:99::101"];
-const v3: Expect = { version: 3, vrid: 54, intervalMs: 1000, addresses: VIPS, own: [], multicast: true };
+const ipOf = (frame: string) => parseIpv6(ipBytes(frame))!;
 
 describe("IPv6 addresses", () => {
   test("parse and format canonically (RFC 5952)", () => {

@@ -5,6 +5,7 @@
 
 import { expect, test } from "bun:test";
 import { HttpError } from "../../core/http/errors.ts";
+import { mutateText, seeded } from "../fuzz.ts";
 import { parse } from "./parse-helper.ts";
 
 const REQUESTS = [
@@ -26,39 +27,9 @@ const RESPONSES = [
 // The bytes HTTP framing turns on, and a few that must never pass.
 const INTERESTING = '\r\n\0 \t:;,0123456789aAfF/-\x7f\x80\xff="';
 
-let seed = 20261125;
-function rnd(n: number): number {
-  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-  return (seed >>> 8) % n;
-}
-
-function mutate(s: string): string {
-  let out = s;
-  const edits = 1 + rnd(3);
-  for (let k = 0; k < edits && out.length > 0; k++) {
-    const at = rnd(out.length);
-    const c = INTERESTING[rnd(INTERESTING.length)]!;
-    switch (rnd(5)) {
-      case 0:
-        out = out.slice(0, at) + c + out.slice(at + 1);
-        break;
-      case 1:
-        out = out.slice(0, at) + c + out.slice(at);
-        break;
-      case 2:
-        out = out.slice(0, at) + out.slice(at + 1);
-        break;
-      case 3: {
-        const len = 1 + rnd(8);
-        out = out.slice(0, at) + out.slice(at, at + len) + out.slice(at);
-        break;
-      }
-      default:
-        out = out.slice(0, at);
-    }
-  }
-  return out;
-}
+const rnd = seeded(20261125);
+const mutate = (s: string) =>
+  mutateText(s, rnd, { alphabet: INTERESTING, maxEdits: 3, maxRepeat: 8, cut: true });
 
 function check(kind: "request" | "response", wire: string): "ok" | "refused" {
   try {

@@ -6,6 +6,7 @@
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { HttpParser } from "../../core/http/parser.ts";
+import { mutateText, seeded } from "../fuzz.ts";
 import { exchange, type Rig, rig, TestBackend } from "./helpers.ts";
 
 const SEEDS = [
@@ -16,25 +17,9 @@ const SEEDS = [
 ];
 const INTERESTING = "\r\n\0 \t:;,0123456789aAfF/-\x7f\x80=";
 
-let seed = 9112;
-function rnd(n: number): number {
-  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-  return (seed >>> 8) % n;
-}
-
-function mutate(s: string): string {
-  let out = s;
-  for (let k = 1 + rnd(2); k > 0 && out.length > 0; k--) {
-    const at = rnd(out.length);
-    const c = INTERESTING[rnd(INTERESTING.length)]!;
-    const op = rnd(4);
-    if (op === 0) out = out.slice(0, at) + c + out.slice(at + 1);
-    else if (op === 1) out = out.slice(0, at) + c + out.slice(at);
-    else if (op === 2) out = out.slice(0, at) + out.slice(at + 1);
-    else out = out.slice(0, at) + out.slice(at, at + 1 + rnd(6)) + out.slice(at);
-  }
-  return out;
-}
+const rnd = seeded(9112);
+const mutate = (s: string) =>
+  mutateText(s, rnd, { alphabet: INTERESTING, maxEdits: 2, maxRepeat: 6, cut: false });
 
 /** The parser's verdict offline on the first request: where it was refused, if it was. */
 function offline(wire: string): { ended: boolean; refused: "" | "head" | "body"; chunked: boolean } {

@@ -6,13 +6,10 @@
 import { expect, test } from "bun:test";
 import { type Expect, parseIpv4, parseIpv6, validateAdvert, validateVrrp } from "../../core/vrrp/packet.ts";
 
+import { seeded } from "../fuzz.ts";
 import { E_V2, E_V3, E_V6, ipBytes, KA_V2_PRIO150, KA_V3_PRIO150, KA6_PRIO150 } from "./captures.ts";
 
-let seed = 112;
-function rnd(n: number): number {
-  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-  return (seed >>> 8) % n;
-}
+const rnd = seeded(112);
 
 function mutate(p: Uint8Array): Uint8Array {
   let b = Uint8Array.from(p);

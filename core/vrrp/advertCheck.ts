@@ -16,9 +16,14 @@ export class AdvertCheck {
   private readonly ifindex: number;
   private readonly onDrop: DropHandler;
   private readonly log: Logger;
+  // Fixed for the instance's life (a reload does not change VRRP): worked out once, not per packet.
+  private readonly addresses: string[];
+  private readonly peers: string[] | undefined;
 
   constructor(cfg: VrrpConfig, ifindex: number, onDrop: DropHandler, log: Logger) {
     this.cfg = cfg;
+    this.addresses = cfg.virtual_ipaddress.map((x) => x.address);
+    this.peers = cfg.check_unicast_src && cfg.unicast_peer.length > 0 ? cfg.unicast_peer : undefined;
     this.ifindex = ifindex;
     this.onDrop = onDrop;
     this.log = log;
@@ -55,11 +60,11 @@ export class AdvertCheck {
       version: c.version,
       vrid: c.virtual_router_id,
       intervalMs: c.advert_int,
-      addresses: c.virtual_ipaddress.map((x) => x.address),
+      addresses: this.addresses,
       authPass: c.version === 2 ? c.auth_pass : undefined,
       noPseudoHeader: c.v3_checksum_no_pseudo_header,
       own: [own],
-      peers: c.check_unicast_src && c.unicast_peer.length > 0 ? c.unicast_peer : undefined,
+      peers: this.peers,
       multicast: r.v6 ? r.v6.dst.startsWith("ff") : dstFirst >= 224 && dstFirst <= 239,
       ifindex: r.ifindex,
       expectIfindex: this.ifindex,

@@ -23,6 +23,8 @@ export class VrrpEndpoint {
   /** Source of our adverts; undefined while an IPv6 link-local address is not usable yet. */
   private srcAddr: string | undefined;
   private ch: VrrpChannel | undefined;
+  /** The VIPs as adverts list them (fixed for the instance's life). */
+  private readonly addresses: string[];
 
   /** Throws when the interface is missing, or an IPv4 instance has no address to send from. */
   constructor(cfg: VrrpConfig, log: Logger, receive: PacketHandler, onDrop: DropHandler) {
@@ -31,6 +33,7 @@ export class VrrpEndpoint {
     this.receive = receive;
     this.onDrop = onDrop;
     this.ifindex = ifIndex(cfg.interface);
+    this.addresses = cfg.virtual_ipaddress.map((x) => x.address);
     this.family = vrrpFamily(cfg);
     // An IPv6 link-local address appears only once the link has carrier and has passed duplicate
     // address detection: until then the instance waits in FAULT instead of failing to start.
@@ -99,7 +102,7 @@ export class VrrpEndpoint {
       vrid: c.virtual_router_id,
       priority,
       intervalMs: c.advert_int,
-      addresses: c.virtual_ipaddress.map((x) => x.address),
+      addresses: this.addresses,
     };
     const dsts = c.unicast_peer.length ? c.unicast_peer : [this.family === 6 ? VRRP_GROUP6 : VRRP_GROUP];
     for (const dst of dsts) {

@@ -53,8 +53,6 @@ export class VrrpInstance {
   private readonly scripts: ScriptTracker[] = [];
   private readonly check: AdvertCheck;
   private readonly endpoint: VrrpEndpoint;
-  /** Address family of the instance, decided by its VIPs. */
-  readonly family: 4 | 6;
   private vips: VipSet | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private linkTimer: ReturnType<typeof setInterval> | undefined;
@@ -71,7 +69,6 @@ export class VrrpInstance {
     this.now = deps.now ?? (() => performance.now());
     const onDrop = (i: string, reason: DropReason) => this.deps.onDrop?.(i, reason);
     this.endpoint = new VrrpEndpoint(cfg, this.log, (r) => this.receive(r), onDrop);
-    this.family = this.endpoint.family;
     this.check = new AdvertCheck(cfg, this.endpoint.ifindex, onDrop, this.log);
     this.drops = this.check.drops;
     this.fsm = new VrrpFsm({
@@ -89,6 +86,11 @@ export class VrrpInstance {
       (r) => this.deps.onState?.(r),
       this.log,
     );
+  }
+
+  /** Address family of the instance, decided by its VIPs. */
+  get family(): 4 | 6 {
+    return this.endpoint.family;
   }
 
   /** Source address of our adverts ("" while an IPv6 instance waits for its link-local address). */

@@ -8,12 +8,12 @@ import { AdvertCheck } from "../../core/vrrp/advertCheck.ts";
 import type { VrrpFsm, VrrpState } from "../../core/vrrp/fsm.ts";
 import type { DropReason } from "../../core/vrrp/packet.ts";
 import { StateReporter, type VrrpStateReport } from "../../core/vrrp/stateReporter.ts";
+import { ipBytes, KA_V3_PRIO150, VIPS4 } from "./captures.ts";
 import { vrrpDefaults } from "./config.ts";
 
-// keepalived 2.2.7's v3 advert, VRID 53, priority 150, from 10.99.0.1 to 224.0.0.18 (see packet.test.ts).
-const KA_V3_PRIO150 = "45c0002400010000ff70d0320a630001e000" + "001231359602006437de0a6300640a630065";
-const packet = () => Uint8Array.from(KA_V3_PRIO150.match(/../g)!.map((b) => Number.parseInt(b, 16)));
-const VIPS = ["10.99.0.100", "10.99.0.101"].map((address) => ({ address, prefix: 24 }));
+// keepalived's v3 advert, VRID 53, priority 150, from 10.99.0.1 to 224.0.0.18.
+const packet = () => ipBytes(KA_V3_PRIO150);
+const VIPS = VIPS4.map((address) => ({ address, prefix: 24 }));
 
 function checker(extra: Parameters<typeof vrrpDefaults>[0], ifindex = 2) {
   const cfg = vrrpDefaults({ virtual_router_id: 53, virtual_ipaddress: VIPS, ...extra });

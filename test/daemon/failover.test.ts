@@ -27,6 +27,10 @@ test("a backend killed under load: no failed request, marked down, retries count
   try {
     const load = steadyLoad(`http://127.0.0.1:${port}/`, 5);
     await waitFor(() => b2.hits > 5, 3000, "traffic on b2");
+    // Stop b2 just after a health check, so the traffic (a request every 5 ms) meets the dead server
+    // well before the next check (300 ms on) can take it out: the retries are then sure to happen.
+    const checks = b2.checks;
+    await waitFor(() => b2.checks > checks, 3000, "a health check on b2");
     b2.stop();
     await waitFor(
       async () => (await statusJson(control)).pools[0]!.servers.find((s) => s.id === "b2")!.up === false,

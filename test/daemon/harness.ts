@@ -124,6 +124,8 @@ export interface Backend {
   server: Server<undefined>;
   address: string;
   hits: number;
+  /** Health checks answered (not counted in hits). */
+  checks: number;
   slowStarted: number;
   stop(): void;
 }
@@ -132,6 +134,7 @@ export function backend(name: string, delayMs = 1000): Backend {
   const b: Backend = {
     name,
     hits: 0,
+    checks: 0,
     slowStarted: 0,
     address: "",
     server: undefined as unknown as Server<undefined>,
@@ -142,7 +145,10 @@ export function backend(name: string, delayMs = 1000): Backend {
     port: 0,
     async fetch(req) {
       const path = new URL(req.url).pathname;
-      if (path === "/health") return new Response("ok");
+      if (path === "/health") {
+        b.checks++;
+        return new Response("ok");
+      }
       b.hits++;
       if (path === "/missing") return new Response("no\n", { status: 404 });
       if (path.startsWith("/slow")) {

@@ -184,10 +184,14 @@ export class HealthMonitor {
     const pw = this.pools.get(sw.pool);
     const cluster = this.cluster;
     const verdict = c.state.record(out.ok);
+    const weightBefore = dynamicWeightOf(sw.checks);
     if (out.ok && out.weight !== undefined && c.cfg.dynamic) c.weight = out.weight;
     if (!pw || !cluster) return verdict.next;
     const healthy = sw.checks.every((x) => x.state.up);
+    // The checks set the weight only when what they say changes: a weight the operator set through the
+    // control channel stands until a dynamic check reports a different one (the last word wins).
     const dynamicWeight = dynamicWeightOf(sw.checks);
+    const weightChanged = dynamicWeight !== weightBefore;
     const failing = sw.checks.find((x) => !x.state.up);
     const reason = healthy
       ? `${c.cfg.type}: ${out.reason}`
@@ -200,7 +204,7 @@ export class HealthMonitor {
       sw.cfg.name,
       (st) => {
         st.healthy = healthy;
-        st.dynamicWeight = dynamicWeight;
+        if (weightChanged) st.dynamicWeight = dynamicWeight;
         st.inhibited = !healthy && pw.cfg.inhibit_on_failure;
         st.lastCheck = { ok: out.ok, reason: out.reason, latencyMs: out.latencyMs, at: now };
       },

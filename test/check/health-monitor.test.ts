@@ -187,6 +187,41 @@ describe("health monitor timing", () => {
   });
 });
 
+describe("weight set by the operator", () => {
+  const byOperator = (h: ReturnType<typeof setup>, w: number) =>
+    h.cluster.updateServer("web", "s1", (s) => (s.dynamicWeight = w), "weight by test", h.clock.now());
+
+  test("stands through check results when no dynamic check is configured", async () => {
+    const h = setup(pool([server("s1", 10)], [{}]), () => true);
+    await h.clock.advance(1500);
+    byOperator(h, 7);
+    await h.clock.advance(5000);
+    expect(h.probes.length).toBeGreaterThan(4);
+    expect(h.state.server("s1")!.weight).toBe(7);
+    h.monitor.stop();
+  });
+
+  test("stands until a dynamic check reports a different weight: the last word wins", async () => {
+    const cfg = pool([server("s1", 10)], [{ type: "script", dynamic: true }]);
+    const h = setup(cfg, (_s, _c, t) =>
+      t === 1000 || t === 2000
+        ? { ok: true, reason: "exit 7", latencyMs: 1, weight: 5 }
+        : t === 4000
+          ? { ok: true, reason: "exit 5", latencyMs: 1, weight: 3 }
+          : { ok: true, reason: "exit 0", latencyMs: 1 },
+    );
+    await h.clock.advance(1500);
+    expect(h.state.server("s1")!.weight).toBe(5);
+    byOperator(h, 7);
+    // 2000 repeats the script's 5 and 3000 says nothing new: the operator's 7 stays.
+    await h.clock.advance(2000);
+    expect(h.state.server("s1")!.weight).toBe(7);
+    await h.clock.advance(1000);
+    expect(h.state.server("s1")!.weight).toBe(3);
+    h.monitor.stop();
+  });
+});
+
 describe("reload", () => {
   test("start again keeps unchanged checks' state and resets changed ones", async () => {
     const cfg = pool([server("s1"), server("s2")], [{ interval: 3_600_000 }]);

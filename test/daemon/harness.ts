@@ -253,13 +253,6 @@ export async function startServe(file: string, extra: string[] = []): Promise<Pr
   return p;
 }
 
-/** curl through /usr/bin/curl (what an operator runs). */
-export async function curl(url: string, extra: string[] = []): Promise<{ code: number; out: string }> {
-  const p = Bun.spawn(["/usr/bin/curl", "-s", "--max-time", "5", ...extra, url], { stdout: "pipe" });
-  const out = await new Response(p.stdout).text();
-  return { code: await p.exited, out };
-}
-
 /** One raw HTTP/1.1 keep-alive connection: send GETs one at a time, read the Content-Length body. */
 export class KeepAlive {
   private buf = "";

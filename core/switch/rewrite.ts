@@ -75,10 +75,16 @@ export function requestHead(req: RequestHead, o: ForwardOptions, upgrade: boolea
 /**
  * The fields tcpvs adds when the client's head goes to the server byte for byte (then followed by the
  * final CRLF), or undefined when the head must be rebuilt: a hop-by-hop field, an existing forwarding
- * field to merge, HTTP/1.0, an upgrade, or bytes above 0x7f.
+ * field to merge, HTTP/1.0, an upgrade, bytes above 0x7f, or fields the parser or the switch changed.
  */
 export function appendedFields(req: RequestHead, o: ForwardOptions): string | Uint8Array | undefined {
-  if (req.versionMinor !== 1 || req.upgrade !== undefined || !req.ascii || req.connection.length > 0)
+  if (
+    req.versionMinor !== 1 ||
+    req.upgrade !== undefined ||
+    !req.ascii ||
+    req.normalised ||
+    req.connection.length > 0
+  )
     return undefined;
   const names = req.names;
   for (let i = 0; i < names.length; i++) {
@@ -126,7 +132,7 @@ export interface ResponseOptions {
 export function responsePassesAsIs(res: ResponseHead, o: ResponseOptions): boolean {
   if (res.versionMinor !== 1 || !o.keepAlive || o.clientMinor !== 1 || o.dechunk || o.setCookie !== undefined)
     return false;
-  if (res.status < 200 || !res.ascii) return false;
+  if (res.status < 200 || !res.ascii || res.normalised) return false;
   const conn = res.connection;
   if (conn.length > 1 || (conn.length === 1 && conn[0] !== "keep-alive")) return false;
   const names = res.names;

@@ -34,8 +34,8 @@ export interface MessageHead {
   /** No byte above 0x7f: the head can be re-sent as a plain string. */
   ascii: boolean;
   /**
-   * `names`/`values` no longer match the head's bytes (a repeated Content-Length folded into one):
-   * whoever passes the message on must rebuild the head from them instead of copying its bytes.
+   * `names`/`values` no longer match the head's bytes (a repeated Content-Length folded into one here,
+   * or the switch's own rewrite): whoever passes the message on must rebuild the head from them.
    */
   normalised: boolean;
   /** Bytes of the head on the wire, empty line included. */

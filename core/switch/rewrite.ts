@@ -66,9 +66,15 @@ export function requestHead(req: RequestHead, o: ForwardOptions, upgrade: boolea
     if (o.localIp !== "") el += `;by=${forwardedNode(o.localIp)}`;
     s += `forwarded: ${fwd === undefined ? el : `${fwd}, ${el}`}\r\n`;
   }
-  if (upgrade && req.upgrade !== undefined)
-    s += `connection: upgrade\r\nupgrade: ${headerValue(req, "upgrade")}\r\n`;
-  else if (req.versionMinor === 0) s += "connection: keep-alive\r\n";
+  if (upgrade && req.upgrade !== undefined) {
+    // An allowed h2c upgrade needs HTTP2-Settings (RFC 7540 3.2.1), which Connection names and so
+    // was left behind above: it goes on, named again, for this one hop.
+    const settings = req.connection.includes("http2-settings") ? names.indexOf("http2-settings") : -1;
+    if (settings >= 0 && /(^|[ ,])h2c($|[ ,/])/.test(req.upgrade))
+      s += `connection: upgrade, http2-settings\r\nhttp2-settings: ${values[settings]}\r\n`;
+    else s += "connection: upgrade\r\n";
+    s += `upgrade: ${headerValue(req, "upgrade")}\r\n`;
+  } else if (req.versionMinor === 0) s += "connection: keep-alive\r\n";
   return `${s}\r\n`;
 }
 

@@ -254,6 +254,17 @@ describe("Upgrade only to the protocols upgrade_protocols allows", () => {
     expect(a.fields("upgrade")).toEqual(["upgrade: websocket"]);
   });
 
+  test("h2c, when allowed, reaches the server with its HTTP2-Settings and is tunnelled after 101", async () => {
+    const a = new RawBackend("a", () => SWITCH("h2c"));
+    r = await rig({ web: [asTest(a)] }, { upgrade_protocols: ["websocket", "h2c"] });
+    const x = await exchange(r.port, [H2C, PREFACE], { timeoutMs: 300 });
+    expect(x.raw).toStartWith("HTTP/1.1 101 ");
+    expect(a.fields("upgrade")).toEqual(["upgrade: h2c"]);
+    expect(a.fields("connection")).toEqual(["connection: upgrade, http2-settings"]);
+    expect(a.fields("http2-settings")).toEqual(["http2-settings: AAMAAABkAARAAAAAAAIAAAAA"]);
+    expect(a.raw).toEndWith(`\r\n\r\n${PREFACE}`);
+  });
+
   test("a 101 to a protocol the request did not offer is 502", async () => {
     const a = new RawBackend("a", () => SWITCH("h2c"));
     r = await rig({ web: [asTest(a)] });

@@ -13,7 +13,7 @@ import type {
   TcpvsConfig,
   VirtualServerConfig,
 } from "./types.ts";
-import { parseCidr, parseEndpoint } from "./values.ts";
+import { describe, parseCidr, parseEndpoint } from "./values.ts";
 import { readVrrp } from "./vrrp-schema.ts";
 import { schedulerNames, validatePersistence, validateSchedulerOptions } from "../sched/registry.ts";
 
@@ -151,6 +151,7 @@ function readVirtualServer(f: Fields, raw: unknown, path: string): VirtualServer
     "x_forwarded_proto",
     "forwarded",
     "proxy_protocol",
+    "upgrade_protocols",
     "access_log",
   ]);
   const listen = f.strings(t, "listen", path).flatMap((text, i) => {
@@ -180,8 +181,31 @@ function readVirtualServer(f: Fields, raw: unknown, path: string): VirtualServer
     x_forwarded_proto: f.bool(t, "x_forwarded_proto", path, true),
     forwarded: f.bool(t, "forwarded", path, false),
     proxy_protocol: f.int(t, "proxy_protocol", path, { def: 0, min: 0, max: 2 }) as 0 | 1 | 2,
+    upgrade_protocols: readUpgradeProtocols(f, t, path),
     access_log: f.bool(t, "access_log", path, false),
   };
+}
+
+const PROTOCOL_NAME = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
+
+/** The protocol names a request may Upgrade to (RFC 9110 7.8 tokens), lower-cased. */
+function readUpgradeProtocols(f: Fields, t: Raw, path: string): string[] {
+  const v = t.upgrade_protocols;
+  const p = join(path, "upgrade_protocols");
+  if (v === undefined) return ["websocket"];
+  if (!Array.isArray(v)) {
+    f.error(p, `expected an array of protocol names such as ["websocket"], got ${describe(v)}`);
+    return ["websocket"];
+  }
+  const out: string[] = [];
+  v.forEach((item, i) => {
+    if (typeof item !== "string")
+      f.error(join(p, i), `expected a protocol name string, got ${describe(item)}`);
+    else if (!PROTOCOL_NAME.test(item))
+      f.error(join(p, i), `invalid protocol name "${item}": use a token without a version, e.g. "websocket"`);
+    else out.push(item.toLowerCase());
+  });
+  return out;
 }
 
 function readServer(f: Fields, raw: unknown, path: string): ServerConfig {

@@ -79,6 +79,8 @@ export interface VirtualServerConfig {
   forwarded: boolean;
   /** PROXY protocol towards servers: 0 = off, 1 or 2. */
   proxy_protocol: 0 | 1 | 2;
+  /** Protocols a request may Upgrade to (lower case); any other is dropped from the request. */
+  upgrade_protocols: string[];
   access_log: boolean;
 }
 

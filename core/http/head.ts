@@ -29,10 +29,15 @@ export interface MessageHead {
   keepAlive: boolean;
   /** Lower-cased tokens of every Connection field. */
   connection: string[];
-  /** Lower-cased Upgrade value when Connection names "upgrade". */
+  /** Lower-cased Upgrade value (every Upgrade field, joined) when Connection names "upgrade". */
   upgrade: string | undefined;
   /** No byte above 0x7f: the head can be re-sent as a plain string. */
   ascii: boolean;
+  /**
+   * `names`/`values` no longer match the head's bytes (a repeated Content-Length folded into one here,
+   * or the switch's own rewrite): whoever passes the message on must rebuild the head from them.
+   */
+  normalised: boolean;
   /** Bytes of the head on the wire, empty line included. */
   size: number;
 }
@@ -136,6 +141,8 @@ interface FieldState {
   upgradeValue: string | undefined;
   expect: string | undefined;
   ascii: boolean;
+  /** Content-Length came as more than one field or as a list (all one value, else it threw). */
+  clRepeat: boolean;
 }
 
 const SCRATCH_NAMES: string[] = [];
@@ -158,6 +165,7 @@ const FS: FieldState = {
   upgradeValue: undefined,
   expect: undefined,
   ascii: true,
+  clRepeat: false,
 };
 
 function resetFields(fs: FieldState): FieldState {
@@ -178,6 +186,7 @@ function resetFields(fs: FieldState): FieldState {
   fs.upgradeValue = undefined;
   fs.expect = undefined;
   fs.ascii = true;
+  fs.clRepeat = false;
   return fs;
 }
 
@@ -300,6 +309,9 @@ export function scanHead(
 
   const names = fs.names.slice();
   const values = fs.values.slice();
+  // RFC 9110 8.6: one value sent repeatedly may be replaced by a single field, which is what a
+  // server further on gets (a strict one would answer 400 to two, or read them differently).
+  if (fs.clRepeat) oneContentLength(names, values);
   const chunkedTe = fs.te.length > 0 && fs.te[fs.te.length - 1] === "chunked";
   if (fs.te.length > 0) {
     if (fs.contentLength >= 0)
@@ -331,6 +343,7 @@ export function scanHead(
       connection: fs.connection,
       upgrade,
       ascii: fs.ascii,
+      normalised: fs.clRepeat,
       size,
       status,
       reason,
@@ -346,7 +359,8 @@ export function scanHead(
     const m = /^https?:\/\/([^/?#]*)/i.exec(target);
     host = m?.[1] ?? "";
     const k = hostKind(host, 0, host.length);
-    if (k === HOST_BAD)
+    // RFC 9110 4.2.1: an http(s) URI with an empty host is invalid and must be rejected.
+    if (k === HOST_BAD || host.length === 0 || host.charCodeAt(0) === 58 /* : */)
       throw new HttpError("bad_host", `Reject the authority ${quote(host)} in the request target`);
     if (k === HOST_UPPER) host = host.toLowerCase();
   }
@@ -367,6 +381,7 @@ export function scanHead(
     connection: fs.connection,
     upgrade,
     ascii: fs.ascii,
+    normalised: fs.clRepeat,
     size,
     method,
     target,
@@ -597,7 +612,8 @@ function fieldLine(s: string, ls: number, le: number, fs: FieldState, limits: He
       break;
     }
     case "upgrade":
-      fs.upgradeValue = value;
+      // Repeated fields are one list (RFC 9110 5.3): a second must not hide behind the first.
+      fs.upgradeValue = fs.upgradeValue === undefined ? value : `${fs.upgradeValue}, ${value}`;
       break;
     case "expect":
       fs.expect = value;
@@ -622,15 +638,20 @@ function contentLength(value: string, fs: FieldState): void {
       n = n * 10 + c;
     }
     if (i === value.length) {
-      if (fs.contentLength >= 0 && fs.contentLength !== n)
-        throw new HttpError(
-          "conflicting_content_length",
-          `Reject differing Content-Length values ${quote(value)}`,
-        );
+      if (fs.contentLength >= 0) {
+        if (fs.contentLength !== n)
+          throw new HttpError(
+            "conflicting_content_length",
+            `Reject differing Content-Length values ${quote(value)}`,
+          );
+        fs.clRepeat = true;
+      }
       fs.contentLength = n;
       return;
     }
   }
+  // Not a plain number: a list of equal numbers is accepted (and folded into one), anything else not.
+  fs.clRepeat = true;
   for (const part of value.split(",")) {
     const p = part.trim();
     if (!/^[0-9]{1,15}$/.test(p))
@@ -643,6 +664,26 @@ function contentLength(value: string, fs: FieldState): void {
       );
     fs.contentLength = n;
   }
+}
+
+/** Keep the first Content-Length field, holding the one value, and drop the others. */
+function oneContentLength(names: string[], values: string[]): void {
+  let w = 0;
+  let seen = false;
+  for (let i = 0; i < names.length; i++) {
+    if (names[i] === "content-length") {
+      if (seen) continue;
+      seen = true;
+      const v = values[i]!;
+      const comma = v.indexOf(",");
+      values[i] = comma < 0 ? v : v.slice(0, comma).trim();
+    }
+    names[w] = names[i]!;
+    values[w] = values[i]!;
+    w++;
+  }
+  names.length = w;
+  values.length = w;
 }
 
 function isToken(t: string): boolean {
@@ -677,6 +718,7 @@ export function scanTrailers(s: string, limits: HeadLimits): { names: string[]; 
     upgradeValue: undefined,
     expect: undefined,
     ascii: true,
+    clRepeat: false,
   };
   let ls = 0;
   for (;;) {

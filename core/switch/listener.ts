@@ -33,6 +33,7 @@ import {
   X_SERVER_FAILED,
 } from "./deadlines.ts";
 import { Forwarding } from "./forwarding.ts";
+import { normaliseRequest } from "./normalise-request.ts";
 import { Out } from "./out.ts";
 import { ServerChoice } from "./server-choice.ts";
 import { R_BAD_UPGRADE, R_FINAL, R_UPGRADE, ResponseRelay } from "./response-relay.ts";
@@ -182,6 +183,9 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     this.tries = 0;
     this.t0 = performance.now();
     this.status = 0;
+    // An absolute-form target or an Upgrade is settled before anything reads the head.
+    if (req.upgrade !== undefined || req.target.charCodeAt(0) !== 47)
+      normaliseRequest(req, this.rt.upgradeProtocols);
     const t = splitTarget(req.target);
     const route = this.rt.router.route({ req, path: t.path, query: t.query, sourceIp: this.ip });
     this.choice.start(req, this.rt.pool(route.pool), route.hashKey);

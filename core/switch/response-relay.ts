@@ -4,6 +4,7 @@
 
 import type { RequestHead, ResponseHead } from "../http/head.ts";
 import type { HttpParser } from "../http/parser.ts";
+import { upgradeAccepted } from "./normalise-request.ts";
 import type { Out } from "./out.ts";
 import { type ResponseOptions, responseHead, responsePassesAsIs } from "./rewrite.ts";
 
@@ -13,7 +14,7 @@ export const R_INFORMATIONAL = 0;
 export const R_FINAL = 1;
 /** 101 went to the client: the connection becomes a tunnel. */
 export const R_UPGRADE = 2;
-/** 101 to a request that asked for no upgrade: a broken server. */
+/** 101 to a request that asked for no upgrade (or for another protocol): a broken server. */
 export const R_BAD_UPGRADE = 3;
 
 // Interim and 101 heads are sent as an HTTP/1.1 server would, whatever the client's keep-alive.
@@ -78,7 +79,7 @@ export class ResponseRelay {
       return R_INFORMATIONAL;
     }
     if (status === 101) {
-      if (req.upgrade === undefined) return R_BAD_UPGRADE;
+      if (!upgradeAccepted(h, req)) return R_BAD_UPGRADE;
       this.started = true;
       this.out.write(responseHead(h, AS_IS));
       return R_UPGRADE;

@@ -66,19 +66,31 @@ export function requestHead(req: RequestHead, o: ForwardOptions, upgrade: boolea
     if (o.localIp !== "") el += `;by=${forwardedNode(o.localIp)}`;
     s += `forwarded: ${fwd === undefined ? el : `${fwd}, ${el}`}\r\n`;
   }
-  if (upgrade && req.upgrade !== undefined)
-    s += `connection: upgrade\r\nupgrade: ${headerValue(req, "upgrade")}\r\n`;
-  else if (req.versionMinor === 0) s += "connection: keep-alive\r\n";
+  if (upgrade && req.upgrade !== undefined) {
+    // An allowed h2c upgrade needs HTTP2-Settings (RFC 7540 3.2.1), which Connection names and so
+    // was left behind above: it goes on, named again, for this one hop.
+    const settings = req.connection.includes("http2-settings") ? names.indexOf("http2-settings") : -1;
+    if (settings >= 0 && /(^|[ ,])h2c($|[ ,/])/.test(req.upgrade))
+      s += `connection: upgrade, http2-settings\r\nhttp2-settings: ${values[settings]}\r\n`;
+    else s += "connection: upgrade\r\n";
+    s += `upgrade: ${headerValue(req, "upgrade")}\r\n`;
+  } else if (req.versionMinor === 0) s += "connection: keep-alive\r\n";
   return `${s}\r\n`;
 }
 
 /**
  * The fields tcpvs adds when the client's head goes to the server byte for byte (then followed by the
  * final CRLF), or undefined when the head must be rebuilt: a hop-by-hop field, an existing forwarding
- * field to merge, HTTP/1.0, an upgrade, or bytes above 0x7f.
+ * field to merge, HTTP/1.0, an upgrade, bytes above 0x7f, or fields the parser or the switch changed.
  */
 export function appendedFields(req: RequestHead, o: ForwardOptions): string | Uint8Array | undefined {
-  if (req.versionMinor !== 1 || req.upgrade !== undefined || !req.ascii || req.connection.length > 0)
+  if (
+    req.versionMinor !== 1 ||
+    req.upgrade !== undefined ||
+    !req.ascii ||
+    req.normalised ||
+    req.connection.length > 0
+  )
     return undefined;
   const names = req.names;
   for (let i = 0; i < names.length; i++) {
@@ -126,7 +138,7 @@ export interface ResponseOptions {
 export function responsePassesAsIs(res: ResponseHead, o: ResponseOptions): boolean {
   if (res.versionMinor !== 1 || !o.keepAlive || o.clientMinor !== 1 || o.dechunk || o.setCookie !== undefined)
     return false;
-  if (res.status < 200 || !res.ascii) return false;
+  if (res.status < 200 || !res.ascii || res.normalised) return false;
   const conn = res.connection;
   if (conn.length > 1 || (conn.length === 1 && conn[0] !== "keep-alive")) return false;
   const names = res.names;

@@ -40,6 +40,8 @@ export class VsRuntime {
   cfg: VirtualServerConfig;
   router: Router;
   parserOpts: ParserOptions;
+  /** upgrade_protocols, lower-cased. */
+  upgradeProtocols: string[];
   readonly conns = new Set<LiveConn>();
   draining = false;
   readonly svc: SwitchServices;
@@ -49,6 +51,7 @@ export class VsRuntime {
     this.cfg = cfg;
     this.router = new Router(cfg);
     this.parserOpts = VsRuntime.parserOptions(cfg);
+    this.upgradeProtocols = cfg.upgrade_protocols.map((p) => p.toLowerCase());
   }
 
   static parserOptions(cfg: VirtualServerConfig): ParserOptions {
@@ -67,6 +70,7 @@ export class VsRuntime {
     this.cfg = cfg;
     this.router = router;
     this.parserOpts = VsRuntime.parserOptions(cfg);
+    this.upgradeProtocols = cfg.upgrade_protocols.map((p) => p.toLowerCase());
   }
 
   pool(name: string): PoolState | undefined {

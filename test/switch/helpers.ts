@@ -163,6 +163,7 @@ export function vsConfig(over: Partial<VirtualServerConfig> = {}): VirtualServer
     x_forwarded_proto: true,
     forwarded: false,
     proxy_protocol: 0,
+    upgrade_protocols: ["websocket"],
     access_log: false,
     ...over,
   };

@@ -178,7 +178,8 @@ test("upgrade is tunnelled only after 101", async () => {
     },
   });
   const b = new TestBackend("b1");
-  r = await rig({ web: [b] });
+  // "echo" is no protocol tcpvs allows by default (upgrade_protocols = ["websocket"]).
+  r = await rig({ web: [b] }, { upgrade_protocols: ["echo"] });
   // Point the pool's only server at the echo listener.
   r.cluster.pools.get("web")!.servers[0]!;
   (

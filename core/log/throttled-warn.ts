@@ -1,6 +1,6 @@
 // A WARN line per key per interval, however often the event happens: the first occurrence is logged at
 // once; later ones in the same interval are counted and reported in one line when the interval ends
-// ("… 37 more times in 10 s, last: <reason>"). While the event keeps happening, that summary is the
+// ("<message>: 37 more times in 10 s, last: <reason>"). While the event keeps happening, that summary is the
 // only line per interval; an interval without one lets the key log at once again. Keys are capped, so
 // a flood of distinct keys cannot grow memory: the least recently seen key is summarised and dropped.
 // The counting lives in FlapLog (also used for health-check flapping); this adds the logger and timer.
@@ -53,15 +53,16 @@ export class ThrottledWarn {
   }
 
   /**
-   * `key` happened: log `message` with `fields` (and `reason` as a field) now, or count it for the
-   * interval's summary. Returns whether a line was written now.
+   * `key` happened: log "`message`: `reason`" with `fields` (and `reason` as a field) now, or count it
+   * for the interval's summary. Returns whether a line was written now.
    */
   warn(key: string, message: string, fields: LogFields = {}, reason?: string): boolean {
     const now = this.now();
     const { decision, closed } = this.counts.decide(key, now, { message, fields, reason });
     if (closed) this.summarise(closed.suppressed, closed.last);
     if (decision === "log") {
-      this.logger.warn(message, reason === undefined ? fields : { ...fields, reason });
+      if (reason === undefined) this.logger.warn(message, fields);
+      else this.logger.warn(`${message}: ${reason}`, { ...fields, reason });
       return true;
     }
     if (decision === "suppress-first") this.schedule(this.counts.windowEnd(key) ?? now);
@@ -102,9 +103,7 @@ export class ThrottledWarn {
     const why = last.reason === undefined ? "" : `, last: ${last.reason}`;
     const fields: LogFields = { ...last.fields, repeated: count, interval_s: seconds };
     if (last.reason !== undefined) fields.reason = last.reason;
-    this.logger.warn(
-      `${last.message} (${count} more ${count === 1 ? "time" : "times"} in ${seconds} s${why})`,
-      fields,
-    );
+    const times = count === 1 ? "time" : "times";
+    this.logger.warn(`${last.message}: ${count} more ${times} in ${seconds} s${why}`, fields);
   }
 }

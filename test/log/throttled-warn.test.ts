@@ -25,7 +25,7 @@ test("the first occurrence is logged at once with its reason", () => {
   expect(parsed()).toEqual([
     expect.objectContaining({
       level: "warn",
-      msg: "Server app/a failed",
+      msg: "Server app/a failed: connection refused",
       pool: "app",
       server: "a",
       reason: "connection refused",
@@ -51,7 +51,7 @@ test("repeats within the interval become one summary line with the count and the
     interval_s: 10,
     reason: "reset",
   });
-  expect(lines[1]!.msg).toBe("Server failed (37 more times in 10 s, last: reset)");
+  expect(lines[1]!.msg).toBe("Server failed: 37 more times in 10 s, last: reset");
 });
 
 test("an event that never stops costs one line per interval; a quiet interval lets the key log at once again", async () => {
@@ -72,12 +72,13 @@ test("an event that never stops costs one line per interval; a quiet interval le
   // Quiet for longer than an interval: the next one is logged at once.
   await clock.advance(30_000);
   expect(tw.warn("k", "Server failed", {}, "again")).toBe(true);
-  expect(parsed().at(-1)).toMatchObject({ msg: "Server failed", reason: "again" });
+  expect(parsed().at(-1)).toMatchObject({ msg: "Server failed: again", reason: "again" });
 });
 
-test("a single occurrence gets no summary and arms no timer", async () => {
+test("a single occurrence gets no summary and arms no timer; no reason, no colon", async () => {
   const { clock, tw, parsed } = setup();
-  tw.warn("k", "once", {}, "x");
+  tw.warn("k", "once");
+  expect(parsed()[0]!.msg).toBe("once");
   expect(clock.pending).toBe(0);
   await clock.advance(60_000);
   expect(parsed()).toHaveLength(1);

@@ -48,7 +48,7 @@ test("repeats within the interval become one summary line with the count and the
     level: "warn",
     server: "a",
     repeated: 37,
-    interval_s: 10,
+    seconds: 10,
     reason: "reset",
   });
   expect(lines[1]!.msg).toBe("Server failed: 37 more times in 10 s, last: reset");

@@ -229,7 +229,9 @@ export class ControlServer {
 
   private send(ws: ServerWebSocket<Conn>, frame: ServerFrame): void {
     if (ws.getBufferedAmount() > MAX_BUFFERED) {
-      this.refusals.refuse("too_slow", ws.data.peer, `over ${MAX_BUFFERED} bytes waiting to be read`);
+      // Once per connection: sends go on failing while it closes.
+      if (ws.readyState === 1)
+        this.refusals.refuse("too_slow", ws.data.peer, `over ${MAX_BUFFERED} bytes waiting to be read`);
       ws.close(1008, "too slow");
       return;
     }

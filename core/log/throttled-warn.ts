@@ -24,6 +24,14 @@ interface Occurrence {
   reason: string | undefined;
 }
 
+const MAX_REASON = 200;
+
+/** A reason may quote what a peer sent: it goes into the line's text on one line, bounded. */
+function oneLine(s: string): string {
+  const cut = s.length > MAX_REASON ? `${s.slice(0, MAX_REASON)}...` : s;
+  return cut.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+
 function unrefTimer(fn: () => void, ms: number): unknown {
   const t = setTimeout(fn, ms);
   (t as { unref?: () => void }).unref?.();
@@ -56,7 +64,8 @@ export class ThrottledWarn {
    * `key` happened: log "`message`: `reason`" with `fields` (and `reason` as a field) now, or count it
    * for the interval's summary. Returns whether a line was written now.
    */
-  warn(key: string, message: string, fields: LogFields = {}, reason?: string): boolean {
+  warn(key: string, message: string, fields: LogFields = {}, why?: string): boolean {
+    const reason = why === undefined ? undefined : oneLine(why);
     const now = this.now();
     const { decision, closed } = this.counts.decide(key, now, { message, fields, reason });
     if (closed) this.summarise(closed);

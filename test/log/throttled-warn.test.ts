@@ -123,3 +123,12 @@ test("close() logs pending summaries at once and cancels the timer", () => {
   expect(parsed().at(-1)).toMatchObject({ repeated: 2, reason: "c" });
   expect(tw.size).toBe(0);
 });
+
+test("a reason quoting what a peer sent stays on one line and bounded", () => {
+  const { tw, parsed } = setup();
+  tw.warn("k", "Refused", {}, `evil\nFAKE LINE ${"x".repeat(500)}`);
+  const line = parsed()[0]!;
+  expect(line.msg).not.toContain("\n");
+  expect(line.msg).toStartWith("Refused: evil\\x0aFAKE LINE xxx");
+  expect((line.msg as string).length).toBeLessThan(260);
+});

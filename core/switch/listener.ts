@@ -37,6 +37,7 @@ import { normaliseRequest } from "./normalise-request.ts";
 import { Out } from "./out.ts";
 import { ServerChoice } from "./server-choice.ts";
 import { R_BAD_UPGRADE, R_FINAL, R_UPGRADE, ResponseRelay } from "./response-relay.ts";
+import { faultReason } from "./server-fault.ts";
 import { Retained } from "./retained.ts";
 import { GIVE_UP, RETRY_FREE, retryDecision } from "./retry.ts";
 import { errorResponse } from "./rewrite.ts";
@@ -99,7 +100,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     );
     this.out.onBlocked = () => this.up?.pauseRead(true);
     this.out.onUnblocked = () => this.up?.pauseRead(false);
-    this.choice = new ServerChoice(rt.svc, this.ip, this.port);
+    this.choice = new ServerChoice(rt.svc, this.ip, this.port, rt.cfg.name);
     this.fwd = new Forwarding(sock, this.ip, this.port);
     this.setDeadline(D_HEADER);
   }
@@ -334,6 +335,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     }
     const count = this.rt.svc.cluster;
     if (why === "connect_timeout") count.count("timeout.server_connect");
+    const reason = faultReason(why, c.errno, err?.message);
     const nothingBack = !c.gotBytes && !this.relay.started;
     const d = retryDecision(
       why,
@@ -350,20 +352,20 @@ export class ClientConn implements UpstreamOwner, LiveConn {
       count.count(free ? "retry.reused_closed" : "retry");
       this.up = undefined;
       c.abort();
-      this.choice.end(free);
+      this.choice.end(free, reason);
       this.dispatch();
       return;
     }
     if (why === "bad_response") count.count("reject.bad_response");
-    this.upFailed(why === "connect_timeout" ? 504 : 502, err?.code ?? why);
+    this.upFailed(why === "connect_timeout" ? 504 : 502, err?.code ?? why, reason);
   }
 
   /** Give up on the server: answer the client, or cut it when the response had started. */
-  private upFailed(status: number, code: string): void {
+  private upFailed(status: number, code: string, reason = faultReason(code)): void {
     const up = this.up;
     this.up = undefined;
     up?.abort();
-    this.choice.end(false);
+    this.choice.end(false, reason);
     if (this.relay.started) {
       this.logRequest();
       this.destroy();

@@ -25,6 +25,8 @@ export interface SwitchServices {
   cookieFor?(pool: string): CookieInsert | undefined;
   /** Told of every finished request: for metrics (responses by code, latency per pool). */
   observe?(vs: string, pool: string | undefined, status: number, seconds: number): void;
+  /** A server failed an attempt through virtual server `vs` (logged, rate-limited per server). */
+  serverFault?(vs: string, server: ServerState, reason: string): void;
 }
 
 /** Something the sweep can time out and a drain can close. */

@@ -32,9 +32,12 @@ export class ServerChoice implements PickContext {
   serverId: string | undefined = undefined;
   /** Coarse clock (ms) when the request's head arrived. */
   started = 0;
+  /** The virtual server's name, for the server-fault log line. */
+  private readonly vs: string;
 
-  constructor(svc: SwitchServices, sourceIp: string, sourcePort: number) {
+  constructor(svc: SwitchServices, sourceIp: string, sourcePort: number, vs = "") {
     this.svc = svc;
+    this.vs = vs;
     this.sourceIp = sourceIp;
     this.sourcePort = sourcePort;
     this.http = this;
@@ -97,13 +100,19 @@ export class ServerChoice implements PickContext {
     s.requests++;
   }
 
-  /** The attempt ends (ok = false counts an error against the server); tells the scheduler. */
-  end(ok: boolean): void {
+  /**
+   * The attempt ends (ok = false counts an error against the server); tells the scheduler. A `fault`
+   * (the reason, from faultReason) says the server is to blame, not the client: it is logged too.
+   */
+  end(ok: boolean, fault?: string): void {
     const s = this.server;
     if (!s) return;
     s.active--;
     s.inflight--;
-    if (!ok) s.errors++;
+    if (!ok) {
+      s.errors++;
+      if (fault !== undefined) this.svc.serverFault?.(this.vs, s, fault);
+    }
     const sched = this.pool ? this.svc.schedulerFor(this.pool.name) : undefined;
     sched?.done?.(s, this.svc.now() - this.started, ok);
     this.server = undefined;

@@ -12,6 +12,7 @@ import { type Cluster, ServerState } from "../state/cluster.ts";
 import { ClientConn } from "./listener.ts";
 import { errorResponse } from "./rewrite.ts";
 import { type LiveConn, type SwitchServices, VsRuntime } from "./runtime.ts";
+import { ServerFaults } from "./server-fault.ts";
 import { TcpConn } from "./tcp.ts";
 import { Upstream } from "./upstream.ts";
 
@@ -53,6 +54,8 @@ export interface SwitchOptions {
   cookieFor?(pool: string): CookieInsert | undefined;
   /** Told of every finished request (metrics). */
   observe?(vs: string, pool: string | undefined, status: number, seconds: number): void;
+  /** Interval of the server-fault WARN lines: one per server per interval (default 10000 ms). */
+  faultLogIntervalMs?: number;
 }
 
 interface Bound {
@@ -89,6 +92,7 @@ export class Switch implements SwitchServices {
   private readonly upOpts;
   readonly observe: SwitchServices["observe"];
   readonly cookieFor: SwitchServices["cookieFor"];
+  private readonly faults: ServerFaults;
 
   constructor(opts: SwitchOptions) {
     this.cluster = opts.cluster;
@@ -97,6 +101,7 @@ export class Switch implements SwitchServices {
     this.observe = opts.observe;
     this.cookieFor = opts.cookieFor;
     this.pools = opts.pools ?? {};
+    this.faults = new ServerFaults(this.log, { intervalMs: opts.faultLogIntervalMs ?? 10_000 });
     this.upOpts = {
       maxIdle: opts.upstreamMaxIdle ?? 128,
       idleTimeout: opts.upstreamIdleTimeout ?? 30_000,
@@ -136,6 +141,10 @@ export class Switch implements SwitchServices {
     }
     this.byServer.set(server, u);
     return u;
+  }
+
+  serverFault(vs: string, server: ServerState, reason: string): void {
+    this.faults.report(vs, server, reason);
   }
 
   sorry(pool: string): { server: ServerState; upstream: Upstream } | undefined {
@@ -321,6 +330,7 @@ export class Switch implements SwitchServices {
     for (const u of this.upstreams.values()) u.closeAll();
     for (const s of this.sorries.values()) s.upstream.closeAll();
     clearInterval(this.timer);
+    this.faults.close();
   }
 
   /** Connections open on a virtual server (including a retired one still draining). */

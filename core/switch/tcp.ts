@@ -8,6 +8,7 @@ import { log } from "../log/logger.ts";
 import { Out } from "./out.ts";
 import { proxyV1, proxyV2 } from "./proxy-protocol.ts";
 import type { LiveConn, VsRuntime } from "./runtime.ts";
+import { faultReason } from "./server-fault.ts";
 
 interface UpSide {
   conn: TcpConn;
@@ -33,7 +34,8 @@ const upHandlers = {
   drain: (s: Socket<UpSide>) => guard(s, () => s.data.conn.onUpDrain(s.data.attempt)),
   end: (s: Socket<UpSide>) => guard(s, () => s.data.conn.onUpEof(s.data.attempt)),
   close: (s: Socket<UpSide>) => guard(s, () => s.data.conn.onUpClose(s.data.attempt)),
-  connectError: (s: Socket<UpSide>) => guard(s, () => s.data.conn.onUpClose(s.data.attempt)),
+  connectError: (s: Socket<UpSide>, e?: Error) =>
+    guard(s, () => s.data.conn.onUpClose(s.data.attempt, (e as { code?: string } | undefined)?.code)),
   error: () => {},
 };
 
@@ -154,11 +156,14 @@ export class TcpConn implements LiveConn {
     if (this.clientEof) this.finish();
   }
 
-  onUpClose(attempt: number): void {
+  /** `errno`: the connect's error code; "timeout" when the connect deadline ran out. */
+  onUpClose(attempt: number, errno?: string): void {
     if (attempt !== this.attempt || this.closed) return;
     if (!this.connected) {
       // Refused or unreachable: nothing was relayed yet, another server may take it.
       this.server!.errors++;
+      const reason = errno === "timeout" ? faultReason("connect_timeout") : faultReason("refused", errno);
+      this.rt.svc.serverFault?.(this.rt.cfg.name, this.server!, reason);
       this.server!.active--;
       this.server = undefined;
       if (this.tries < this.rt.cfg.retries) {
@@ -212,7 +217,7 @@ export class TcpConn implements LiveConn {
     this.rt.svc.cluster.count(this.connected ? "timeout.idle" : "timeout.server_connect");
     if (!this.connected && !this.closed) {
       // Give up on this attempt; should it still open later, the attempt number no longer matches.
-      this.onUpClose(this.attempt);
+      this.onUpClose(this.attempt, "timeout");
       return;
     }
     this.destroy();

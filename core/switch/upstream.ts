@@ -50,6 +50,8 @@ export class ServerConn {
   target = "";
   /** Bound to one client connection (PROXY protocol): never pooled for others. */
   privateTo: unknown = undefined;
+  /** The socket's error code when it closed on one (ECONNREFUSED, ECONNRESET): the fault's reason. */
+  errno: string | undefined = undefined;
   private readPaused = false;
 
   constructor(upstream: Upstream) {
@@ -138,7 +140,9 @@ export class ServerConn {
     if (err && this.owner === o) o.onUpFail(this, "bad_response", err);
   }
 
-  onClose(): void {
+  onClose(sockErr?: Error): void {
+    const code = (sockErr as { code?: unknown } | undefined)?.code;
+    if (typeof code === "string") this.errno = code;
     const was = this.state;
     this.state = CLOSED;
     this.upstream.forget(this);
@@ -186,9 +190,9 @@ const handlers = {
   open: (s: Socket<ServerConn>) => guard(s, () => s.data.onOpen(s)),
   data: (s: Socket<ServerConn>, b: Buffer) => guard(s, () => s.data.onData(b)),
   drain: (s: Socket<ServerConn>) => guard(s, () => s.data.out.flush()),
-  close: (s: Socket<ServerConn>) => guard(s, () => s.data.onClose()),
+  close: (s: Socket<ServerConn>, e?: Error) => guard(s, () => s.data.onClose(e)),
   error: (_s: Socket<ServerConn>) => {},
-  connectError: (s: Socket<ServerConn>) => guard(s, () => s.data.onClose()),
+  connectError: (s: Socket<ServerConn>, e?: Error) => guard(s, () => s.data.onClose(e)),
 };
 
 /** All connections tcpvs holds to one server. */

@@ -4,9 +4,14 @@
 import type { CheckConfig, CheckType, Endpoint } from "../config/types.ts";
 import { isCheckType } from "./check-types.ts";
 import { checkDefaults } from "./types.ts";
+import { TcpvsError } from "../errors/tcpvs-error.ts";
 
-export class CheckUsageError extends Error {
-  readonly code = "CHECK_USAGE";
+export class CheckUsageError extends TcpvsError {
+  declare readonly code: "usage";
+  constructor(message: string) {
+    super("usage", message);
+    this.name = "CheckUsageError";
+  }
 }
 
 export interface CheckArgs {

@@ -2,6 +2,7 @@
 // the same --help layout and the same "did you mean" on a mistyped flag.
 
 import { nearest } from "../config/values.ts";
+import { TcpvsError } from "../errors/tcpvs-error.ts";
 
 export interface FlagSpec {
   name: string;
@@ -27,11 +28,11 @@ export interface CommandSpec {
 export type FlagValues = Record<string, string | boolean | string[] | undefined>;
 
 /** Wrong words on the command line: exit 2 with this message. */
-export class UsageError extends Error {
-  readonly code = "USAGE";
+export class UsageError extends TcpvsError {
+  declare readonly code: "usage";
   readonly exitCode: number;
   constructor(message: string, exitCode = 2) {
-    super(message);
+    super("usage", message);
     this.name = "UsageError";
     this.exitCode = exitCode;
   }

@@ -1,6 +1,8 @@
 // What `tcpvs init` needs to know, how each answer is checked (the same checks for prompts and flags),
 // and the flag parser for the non-interactive mode.
 
+import { TcpvsError } from "../errors/tcpvs-error.ts";
+
 export type Role = "master" | "backup";
 export type InitCheck = { type: "tcp" } | { type: "http"; path: string };
 
@@ -19,12 +21,11 @@ export interface InitAnswers {
   force: boolean;
 }
 
-export class InitError extends Error {
-  readonly code: "usage" | "exists" | "write_failed";
+export class InitError extends TcpvsError {
+  declare readonly code: "usage" | "file_exists" | "write_failed";
   constructor(code: InitError["code"], message: string) {
-    super(message);
+    super(code, message);
     this.name = "InitError";
-    this.code = code;
   }
 }
 

@@ -9,7 +9,7 @@ export async function writeConfigs(a: InitAnswers): Promise<{ self: string; peer
   const files = { self: resolve(a.out), peer: resolve(a.peerOut) };
   if (!a.force) {
     for (const f of [files.self, files.peer]) {
-      if (existsSync(f)) throw new InitError("exists", `Remove "${f}" or pass --force: it exists`);
+      if (existsSync(f)) throw new InitError("file_exists", `Remove "${f}" or pass --force: it exists`);
     }
   }
   const text = renderPair(a);

@@ -5,11 +5,12 @@
 import type { RuleConfig, VirtualServerConfig } from "../config/types.ts";
 import type { RequestHead } from "../http/head.ts";
 import { type Cidr, matchCidr, parseCidr } from "./cidr.ts";
+import { TcpvsError } from "../errors/tcpvs-error.ts";
 
-export class RuleError extends Error {
-  readonly code = "bad_rule";
+export class RuleError extends TcpvsError {
+  declare readonly code: "bad_rule";
   constructor(message: string) {
-    super(message);
+    super("bad_rule", message);
     this.name = "RuleError";
   }
 }

@@ -2,6 +2,7 @@
 // and calls through here; callers outside core/sys never see a pointer.
 
 import { dlopen, FFIType, ptr, read } from "bun:ffi";
+import { TcpvsError } from "../errors/tcpvs-error.ts";
 
 const { i32, u32, u64, ptr: P, i64_fast, cstring } = FFIType;
 
@@ -57,13 +58,16 @@ export function strerror(e: number): string {
 }
 
 /** A failed system call, with the errno kept as a stable code ("EEXIST"). */
-export class SysError extends Error {
-  readonly code: string;
+export class SysError extends TcpvsError {
+  declare readonly code: "sys_call_failed";
   readonly errno: number;
+  /** The errno's symbolic name ("EEXIST"), what callers branch on. */
+  readonly errnoName: string;
   constructor(action: string, e: number) {
-    super(`${action}: ${strerror(e)}`);
+    super("sys_call_failed", `${action}: ${strerror(e)}`);
+    this.name = "SysError";
     this.errno = e;
-    this.code = errnoName[e] ?? `ERRNO_${e}`;
+    this.errnoName = errnoName[e] ?? `ERRNO_${e}`;
   }
 }
 
@@ -135,10 +139,11 @@ export function sockaddrIn6(addr: Uint8Array, scopeId = 0, port = 0): Uint8Array
   return b;
 }
 
-export class AddressFormatError extends Error {
-  readonly code = "BAD_ADDRESS";
+export class AddressFormatError extends TcpvsError {
+  declare readonly code: "bad_address";
   constructor(ip: string, family: 4 | 6 = 4) {
-    super(`Use ${family === 4 ? "a dotted IPv4" : "an IPv6"} address instead of "${ip}"`);
+    super("bad_address", `Use ${family === 4 ? "a dotted IPv4" : "an IPv6"} address instead of "${ip}"`);
+    this.name = "AddressFormatError";
   }
 }
 

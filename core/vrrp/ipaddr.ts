@@ -2,8 +2,14 @@
 // Pure. Text out is canonical (RFC 5952 for IPv6: lower case, no leading zeros, the longest run of two or
 // more zero groups shortened to "::"), so two spellings of one address compare equal as strings.
 
-export class IpAddressError extends Error {
-  readonly code = "BAD_ADDRESS";
+import { TcpvsError } from "../errors/tcpvs-error.ts";
+
+export class IpAddressError extends TcpvsError {
+  declare readonly code: "bad_address";
+  constructor(message: string) {
+    super("bad_address", message);
+    this.name = "IpAddressError";
+  }
 }
 
 function parse4(s: string): Uint8Array | undefined {

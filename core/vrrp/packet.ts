@@ -2,6 +2,7 @@
 // that decide whether an incoming packet may reach the state machine. Pure: bytes in, values out.
 
 import { canonicalIp, formatIp, ipBytes } from "./ipaddr.ts";
+import { TcpvsError } from "../errors/tcpvs-error.ts";
 
 export const VRRP_PROTO = 112;
 export const VRRP_GROUP = "224.0.0.18";
@@ -37,8 +38,12 @@ export interface Advert {
   authData?: Uint8Array;
 }
 
-export class VrrpPacketError extends Error {
-  readonly code = "VRRP_PACKET";
+export class VrrpPacketError extends TcpvsError {
+  declare readonly code: "bad_vrrp_packet";
+  constructor(message: string) {
+    super("bad_vrrp_packet", message);
+    this.name = "VrrpPacketError";
+  }
 }
 
 /** One's-complement sum of 16-bit words, not yet folded or inverted. */

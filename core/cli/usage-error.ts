@@ -1,7 +1,10 @@
-// Wrong words on the command line. The code says which rule was broken, so callers and tests branch on
-// it instead of on the message; the exit code follows the command's convention (2, or 3 for Nagios).
+// Wrong words on the command line. `code` is always "usage" (core/errors' table); `reason` says which
+// rule was broken, so callers and tests branch on it instead of on the message. The exit code follows
+// the command's convention (2, or 3 for Nagios).
 
-export type UsageErrorCode =
+import { TcpvsError } from "../errors/tcpvs-error.ts";
+
+export type UsageReason =
   | "unknown_command"
   | "unknown_option"
   | "missing_value"
@@ -9,13 +12,14 @@ export type UsageErrorCode =
   | "invalid_value"
   | "bad_arguments";
 
-export class UsageError extends Error {
-  readonly code: UsageErrorCode;
+export class UsageError extends TcpvsError {
+  declare readonly code: "usage";
+  readonly reason: UsageReason;
   readonly exitCode: number;
-  constructor(code: UsageErrorCode, message: string, exitCode = 2) {
-    super(message);
+  constructor(reason: UsageReason, message: string, exitCode = 2) {
+    super("usage", message);
     this.name = "UsageError";
-    this.code = code;
+    this.reason = reason;
     this.exitCode = exitCode;
   }
 }

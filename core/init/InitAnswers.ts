@@ -1,6 +1,8 @@
 // What `tcpvs init` needs to know, how each answer is checked (the same checks for prompts and flags),
-// and the flag parser for the non-interactive mode.
+// and the flags of the non-interactive mode.
 
+import { type AnyOptionValues, list, type OptionSpec, parseArgv, str } from "../cli/parse-argv.ts";
+import { UsageError } from "../cli/usage-error.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
 
 export type Role = "master" | "backup";
@@ -22,7 +24,7 @@ export interface InitAnswers {
 }
 
 export class InitError extends TcpvsError {
-  declare readonly code: "usage" | "file_exists" | "write_failed";
+  declare readonly code: "usage" | "file_exists" | "write_failed" | "config_invalid";
   constructor(code: InitError["code"], message: string) {
     super(code, message);
     this.name = "InitError";
@@ -109,39 +111,53 @@ export type InitFlags = Partial<
   force: boolean;
 };
 
-const VALUE_FLAGS: Record<string, keyof InitFlags> = {
-  "--role": "role",
-  "--vip": "vip",
-  "--interface": "interface",
-  "--vrid": "vrid",
-  "--check": "check",
-  "--listen": "listen",
-  "--out": "out",
-  "--peer-out": "peerOut",
-};
+export const INIT_OPTIONS = [
+  { name: "role", type: "string", arg: "ROLE", description: "master (owns the VIP) or backup" },
+  { name: "vip", type: "string", arg: "CIDR", description: "the virtual IP, e.g. 10.0.0.100/24" },
+  { name: "interface", type: "string", arg: "IFACE", description: "interface for VRRP and the VIP" },
+  { name: "vrid", type: "string", arg: "N", description: "virtual router id 1-255" },
+  {
+    name: "backend",
+    type: "string",
+    multiple: true,
+    arg: "ADDR",
+    description: "an application server (repeat, or comma-separate)",
+  },
+  { name: "check", type: "string", arg: "CHECK", description: 'health check: "tcp" or "http:/path"' },
+  { name: "listen", type: "string", arg: "ADDR", description: "listener (default 0.0.0.0:80)" },
+  { name: "out", type: "string", arg: "PATH", description: "this node's config file" },
+  { name: "peer-out", type: "string", arg: "PATH", description: "the peer node's config file" },
+  { name: "force", type: "boolean", description: "overwrite existing files" },
+] as const satisfies readonly OptionSpec[];
 
+/** The answers given as flags (parsed by parseArgv with INIT_OPTIONS); an empty value counts as none. */
+export function initFlagsFrom(values: AnyOptionValues): InitFlags {
+  const one = (flag: string): string | undefined => {
+    const v = str(values, flag);
+    if (v === "") throw new UsageError("missing_value", `Give --${flag} a value`);
+    return v;
+  };
+  const backends = list(values, "backend").flatMap((b) => {
+    if (b === "") throw new UsageError("missing_value", "Give --backend a value");
+    return splitList(b);
+  });
+  return {
+    role: one("role"),
+    vip: one("vip"),
+    interface: one("interface"),
+    vrid: one("vrid"),
+    check: one("check"),
+    listen: one("listen"),
+    out: one("out"),
+    peerOut: one("peer-out"),
+    backends,
+    force: values.force === true,
+  };
+}
+
+/** Flags from argv, through the one parser (tests and callers without cmd/main.ts). */
 export function parseInitFlags(argv: string[]): InitFlags {
-  const f: InitFlags = { backends: [], force: false };
-  for (let i = 0; i < argv.length; i++) {
-    let a = argv[i]!;
-    let value: string | undefined;
-    const eq = a.indexOf("=");
-    if (a.startsWith("--") && eq > 0) {
-      value = a.slice(eq + 1);
-      a = a.slice(0, eq);
-    }
-    if (a === "--force") {
-      f.force = true;
-      continue;
-    }
-    const key = a === "--backend" ? "backends" : VALUE_FLAGS[a];
-    if (!key) throw new InitError("usage", `Remove the unknown argument "${a}"`);
-    value ??= argv[++i];
-    if (value === undefined || value === "") throw new InitError("usage", `Give ${a} a value`);
-    if (key === "backends") f.backends.push(...splitList(value));
-    else (f as Record<string, unknown>)[key] = value;
-  }
-  return f;
+  return initFlagsFrom(parseArgv(argv, INIT_OPTIONS, { command: "init" }).values);
 }
 
 /** Turn complete flags into answers, or one usage error naming every missing or bad flag. */

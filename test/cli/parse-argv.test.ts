@@ -35,16 +35,17 @@ describe("parseArgv", () => {
 
   test("an unknown flag names the nearest known one", () => {
     const e = usage(["--confg", "x"]);
-    expect(e.code).toBe("unknown_option");
+    expect(e.code).toBe("usage");
+    expect(e.reason).toBe("unknown_option");
     expect(e.message).toBe('unknown flag "--confg" for "tcpvs status"; did you mean "--config"?');
     expect(e.exitCode).toBe(2);
     expect(usage(["-q"]).message).toBe('unknown flag "-q" for "tcpvs status"');
   });
 
   test("a value missing, or given to a boolean, is refused with its own code", () => {
-    expect(usage(["--config"]).code).toBe("missing_value");
+    expect(usage(["--config"]).reason).toBe("missing_value");
     expect(usage(["--config"]).message).toBe("flag --config needs a value (PATH)");
-    expect(usage(["--watch=yes"]).code).toBe("unexpected_value");
+    expect(usage(["--watch=yes"]).reason).toBe("unexpected_value");
   });
 
   test("the command's exit code travels with the error (Nagios: 3)", () => {

@@ -159,7 +159,7 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
     throw new CheckUsageError(`Give a target: tcpvs check ${type} HOST:PORT`);
   }
   const v = (k: string) => values.get(k);
-  if (v("timeout")) check.timeout = parseCliDuration(v("timeout")!);
+  if (v("timeout") !== undefined) check.timeout = parseCliDuration(v("timeout")!);
   if (v("port")) {
     const port = Number(v("port"));
     if (!Number.isInteger(port) || port < 1 || port > 65535)

@@ -35,7 +35,7 @@ function spellings(b: Uint8Array): string[] {
       .toUpperCase(),
   ];
   // "::" over any run of zero groups, not only the longest.
-  const zero = groups.findIndex((g) => g === "0");
+  const zero = groups.indexOf("0");
   if (zero >= 0) {
     let end = zero;
     while (end < 8 && groups[end] === "0") end++;

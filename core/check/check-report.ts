@@ -19,7 +19,7 @@ Types and targets:
   udp HOST:PORT            expect HOST:PORT           script [HOST:PORT]
 
 Flags (same names as the config keys):
-  --timeout DUR   2s, 500ms (a bare number is seconds)      --port N
+  --timeout DUR   2s, 500ms (the unit is required)          --port N
   --method M  --path P  --host NAME  --status 200,301-302  --body-regex RE  --digest MD5HEX
   --insecure (no certificate check)  --sni NAME  --http-version 1.0|1.1
   --helo-name NAME                   (smtp)

@@ -5,24 +5,19 @@
 
 import WebSocket from "ws";
 import type { ClusterEvent } from "../state/cluster.ts";
+import { readEndpoint } from "../net/endpoint.ts";
 import { ControlError } from "./ControlError.ts";
 import { CONTROL_PATH, PROTOCOL_VERSION, type ServerFrame } from "./protocol.ts";
 
 export type ControlTarget = { kind: "unix"; path: string } | { kind: "tcp"; host: string; port: number };
 
-/** "unix:/run/tcpvs/control.sock", "/run/tcpvs/control.sock", "127.0.0.1:7070", "[::1]:7070". */
+/** "unix:/run/tcpvs/control.sock", "/run/tcpvs/control.sock", "127.0.0.1:7070", "[::1]:7070" (core/net/endpoint.ts). */
 export function parseControlAddress(text: string): ControlTarget {
-  if (text.startsWith("unix:")) return { kind: "unix", path: text.slice(5) };
-  if (text.startsWith("/")) return { kind: "unix", path: text };
-  const m = /^\[([0-9a-fA-F:.]+)\]:(\d+)$/.exec(text) ?? /^([\w.-]+):(\d+)$/.exec(text);
-  const port = Number(m?.[2]);
-  if (!m || !(port >= 1 && port <= 65535)) {
-    throw new ControlError(
-      "bad_config",
-      `Give the control address as unix:/path or host:port, not "${text}"`,
-    );
-  }
-  return { kind: "tcp", host: m[1]!, port };
+  const r = readEndpoint(text);
+  if (!r.ok)
+    throw new ControlError("bad_config", `Give the control address as unix:/path or host:port: ${r.error}`);
+  const e = r.value;
+  return e.kind === "unix" ? { kind: "unix", path: e.path } : { kind: "tcp", host: e.host, port: e.port };
 }
 
 function targetText(t: ControlTarget): string {

@@ -116,3 +116,6 @@ export function renderCodeTable(): string {
   const rows = Object.entries(ERROR_CODES).map(([code, meaning]) => `| \`${code}\` | ${meaning} |`);
   return ["| code | meaning |", "| --- | --- |", ...rows].join("\n");
 }
+
+/** A value, or the message saying why the text was not one: validators collect these and report all. */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };

@@ -4,6 +4,8 @@
 import { type AnyOptionValues, list, type OptionSpec, parseArgv, str } from "../cli/parse-argv.ts";
 import { UsageError } from "../cli/usage-error.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
+import { readCidr } from "../net/cidr.ts";
+import { readEndpoint } from "../net/endpoint.ts";
 
 export type Role = "master" | "backup";
 export type InitCheck = { type: "tcp" } | { type: "http"; path: string };
@@ -31,18 +33,14 @@ export class InitError extends TcpvsError {
   }
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const HOSTNAME =
-  /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-
 /** Each returns an error message, or undefined when the value is fine (clack's validate contract). */
 export const check = {
   role(v: string): string | undefined {
     return v === "master" || v === "backup" ? undefined : `Use role master or backup, not "${v}"`;
   },
   vip(v: string): string | undefined {
-    const m = /^([\d.]+)\/(\d{1,2})$/.exec(v.trim());
-    if (!m || !IPV4.test(m[1]!) || Number(m[2]) > 32) {
+    const c = readCidr(v.trim());
+    if (!c.ok || c.value.address.family !== 4 || !v.includes("/")) {
       return `Give the VIP as an IPv4 address with prefix, like 10.0.0.100/24, not "${v}"`;
     }
     return undefined;
@@ -58,18 +56,14 @@ export const check = {
       ? undefined
       : `Give the virtual router id as a number from 1 to 255, not "${v}"`;
   },
+  /** The config's endpoint rule (core/net/endpoint.ts): an address and a port, never a host name. */
   backend(v: string): string | undefined {
-    const m = /^(.+):(\d{1,5})$/.exec(v.trim());
-    const port = Number(m?.[2]);
-    const host = m?.[1] ?? "";
-    const hostOk = IPV4.test(host) || HOSTNAME.test(host) || /^\[[0-9a-fA-F:.]+\]$/.test(host);
-    if (!m || !hostOk || port < 1 || port > 65535)
-      return `Give a backend as host:port, like 10.0.0.1:8080, not "${v}"`;
-    return undefined;
+    const r = readEndpoint(v.trim());
+    return r.ok ? undefined : `Give a backend as address:port, like 10.0.0.1:8080: ${r.error}`;
   },
   backends(v: string): string | undefined {
     const list = splitList(v);
-    if (list.length === 0) return "Give at least one backend host:port";
+    if (list.length === 0) return "Give at least one backend address:port";
     for (const b of list) {
       const e = check.backend(b);
       if (e) return e;

@@ -3,7 +3,7 @@
 // /proc/net/if_inet6, which is per network namespace too.
 
 import { readFileSync } from "node:fs";
-import { formatIp } from "../vrrp/ipaddr.ts";
+import { formatIp } from "../net/ip.ts";
 import { AF_INET, check, closeFd, cstr, errno, libc, SOCK_CLOEXEC, SOCK_DGRAM, SysError } from "./libc.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
 

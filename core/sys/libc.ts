@@ -3,6 +3,7 @@
 
 import { dlopen, FFIType, ptr, read } from "bun:ffi";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
+import { IpAddressError, ipAddress, ipv4Number } from "../net/ip.ts";
 
 const { i32, u32, u64, ptr: P, i64_fast, cstring } = FFIType;
 
@@ -129,7 +130,7 @@ export function sockaddrIn(ipU32: number, port = 0): Uint8Array {
 
 /** struct sockaddr_in6 (28 bytes); the scope id names the interface of a link-local address. */
 export function sockaddrIn6(addr: Uint8Array, scopeId = 0, port = 0): Uint8Array {
-  if (addr.length !== 16) throw new AddressFormatError(`${addr.length} address bytes`, 6);
+  if (addr.length !== 16) throw new IpAddressError(`Give 16 address bytes for IPv6, not ${addr.length}`);
   const b = new Uint8Array(28);
   const dv = new DataView(b.buffer);
   dv.setUint16(0, AF_INET6, true);
@@ -139,20 +140,11 @@ export function sockaddrIn6(addr: Uint8Array, scopeId = 0, port = 0): Uint8Array
   return b;
 }
 
-export class AddressFormatError extends TcpvsError {
-  declare readonly code: "bad_address";
-  constructor(ip: string, family: 4 | 6 = 4) {
-    super("bad_address", `Use ${family === 4 ? "a dotted IPv4" : "an IPv6"} address instead of "${ip}"`);
-    this.name = "AddressFormatError";
-  }
-}
-
-/** Dotted IPv4 to a host-order number; throws a clear error on anything else. */
+/** An IPv4 address to a host-order number (core/net parses it); throws bad_address on anything else. */
 export function inetAton(ip: string): number {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
-  const parts = m ? m.slice(1).map(Number) : [];
-  if (parts.length !== 4 || parts.some((x) => x > 255)) throw new AddressFormatError(ip);
-  return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
+  const a = ipAddress(ip);
+  if (a.family !== 4) throw new IpAddressError(`Use a dotted IPv4 address instead of "${ip}"`);
+  return ipv4Number(a);
 }
 
 const CLOCK_MONOTONIC = 1;

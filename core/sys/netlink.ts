@@ -1,7 +1,7 @@
 // Add and remove IPv4 and IPv6 addresses through rtnetlink: one request, one ack carrying -errno, so the caller
 // learns exactly why ("EEXIST", "EADDRNOTAVAIL") without parsing `ip` output.
 
-import { ipBytes } from "../vrrp/ipaddr.ts";
+import { ipBytes } from "../net/ip.ts";
 import {
   AF_INET,
   AF_INET6,

@@ -1,7 +1,7 @@
 // VRRP advertisement codec (RFC 3768 v2, RFC 5798 v3 over IPv4 and IPv6) and the receive-side checks
 // that decide whether an incoming packet may reach the state machine. Pure: bytes in, values out.
 
-import { canonicalIp, formatIp, ipBytes } from "./ipaddr.ts";
+import { canonicalIp, formatIp, ipBytes } from "../net/ip.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
 
 export const VRRP_PROTO = 112;

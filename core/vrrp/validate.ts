@@ -2,7 +2,7 @@
 // checks types and fills defaults, this catches values a peer would refuse.
 
 import type { VrrpConfig } from "../config/types.ts";
-import { ipFamily } from "./ipaddr.ts";
+import { ipFamily } from "../net/ip.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
 
 export class VrrpConfigError extends TcpvsError {

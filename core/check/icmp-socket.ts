@@ -16,7 +16,7 @@ import {
   SOCK_RAW,
   sockaddrIn,
   strerror,
-} from "./libc.ts";
+} from "../sys/libc.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
 
 const IPPROTO_ICMP = 1;

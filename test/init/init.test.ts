@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import toml from "toml";
 import { parseConfig } from "../../core/config/load.ts";
-import { answersFromFlags, check, parseInitFlags } from "../../core/init/InitAnswers.ts";
+import { answersFromFlags, check, InitError, parseInitFlags } from "../../core/init/InitAnswers.ts";
+import { writeConfigs } from "../../core/init/writeConfigs.ts";
 
 // `tcpvs init` run as its own process, so the tests can give it a real terminal (tmux) or none.
 const MAIN = join(import.meta.dir, "../../cmd/main.ts");
@@ -110,6 +111,25 @@ describe("answers", () => {
     ]) {
       expect(msg).toContain(f);
     }
+  });
+});
+
+describe("writing", () => {
+  test("answers that slipped past the prompts' checks meet serve's validator before any file is written", async () => {
+    const a = answersFromFlags(
+      parseInitFlags([...FULL, "--out", join(dir, "a.toml"), "--peer-out", join(dir, "b.toml")]),
+    );
+    // What the validator refuses however it got here: a host name where serve wants an address.
+    const bad = { ...a, backends: ["app.internal:8080"] };
+    const err = await writeConfigs(bad).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(InitError);
+    expect((err as InitError).code).toBe("config_invalid");
+    expect((err as InitError).message).toContain("pool.app.server[0].address");
+    expect(existsSync(join(dir, "a.toml"))).toBe(false);
+    expect(existsSync(join(dir, "b.toml"))).toBe(false);
   });
 });
 

@@ -47,7 +47,8 @@ export class Daemon {
   private r: DaemonRole = { services: [], ready: () => ["started", {}] };
   private readonly started: Service[] = [];
   private running = false;
-  private stopping: Service | undefined;
+  private stopped: Promise<void> | undefined;
+  private draining: Service | undefined;
   private hurried = false;
   private reloading: Promise<ReloadOutcome> | undefined;
 
@@ -170,24 +171,29 @@ export class Daemon {
 
   /** A second Ctrl-C during stop: cut what is still draining instead of waiting out grace. */
   hurry(): void {
-    if (!this.stopping || this.hurried) return;
+    if (!this.stopped || this.hurried) return;
     this.hurried = true;
     this.log.warn("closing the connections still in flight now");
-    void this.stopping.stop(0);
+    if (this.draining) void this.draining.stop(0);
   }
 
   /** Stop the services in reverse order of start; requests in flight get the grace period. */
-  async stop(graceMs = this.current.config.global.grace): Promise<void> {
-    if (this.stopping) return;
+  stop(graceMs = this.current.config.global.grace): Promise<void> {
+    this.stopped ??= this.stopAll(graceMs);
+    return this.stopped;
+  }
+
+  private async stopAll(graceMs: number): Promise<void> {
     this.o.notify?.("STOPPING=1");
     // A start that failed is unwound silently: "stopping" would read as if it had been running.
     if (this.running) this.log.info("tcpvs stopping", { grace_ms: graceMs });
     for (const s of this.started.splice(0).reverse()) {
-      this.stopping = s;
+      this.draining = s;
       await s
         .stop(this.hurried ? 0 : graceMs)
         .catch((e: unknown) => this.log.error(`Cannot stop ${s.name} cleanly`, { error: String(e) }));
     }
+    this.draining = undefined;
     this.running = false;
   }
 }

@@ -115,6 +115,11 @@ describe("tcpvs status", () => {
     expect(r.err).toContain('"heavy"');
     expect((await run(["frobnicate"])).code).toBe(2);
     expect((await run(["--bogus"])).code).toBe(2);
+    // --is only with a query, and only a state it knows; found before connecting.
+    const nowhere = { controlAddress: "unix:/nonexistent/x.sock" };
+    const odd = await run(["server", "app", "a1", "--is", "sideways"], io(), nowhere);
+    expect([odd.code, odd.err.includes('"sideways"')]).toEqual([2, true]);
+    expect((await run(["reload", "--is", "up"], io(), nowhere)).code).toBe(2);
   });
 
   test("unreachable daemon and bad token exit 3 and say why", async () => {

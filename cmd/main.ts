@@ -2,11 +2,12 @@
 // tcpvs entry point: dispatch to one subcommand, and the one place where errors become a message and an
 // exit code. Nothing below prints a stack of minified source to an operator.
 
+import { failureReport } from "../core/cli/failure-report.ts";
 import { type CommandSpec, GLOBAL_OPTIONS, helpText } from "../core/cli/help-text.ts";
 import { parseArgv, str } from "../core/cli/parse-argv.ts";
 import { UsageError } from "../core/cli/usage-error.ts";
 import { nearest } from "../core/config/values.ts";
-import { codeOf, TcpvsError } from "../core/errors/tcpvs-error.ts";
+import { codeOf } from "../core/errors/tcpvs-error.ts";
 import { isLogLevel, Logger, log, setLogger } from "../core/log/logger.ts";
 import type { Command } from "./command.ts";
 
@@ -106,29 +107,11 @@ async function main(argv: string[]): Promise<number> {
   return cmd.run({ values, positionals });
 }
 
-/** The one place an error becomes a message and an exit code: 2 for usage and config, else 1. */
+/** The one place an error becomes a message and an exit code. */
 function fail(err: unknown): number {
-  if (!(err instanceof TcpvsError)) {
-    const e = err instanceof Error ? err : new Error(String(err));
-    process.stderr.write(`tcpvs: ${e.message}\n`);
-    if (process.env.TCPVS_DEBUG) process.stderr.write(`${e.stack}\n`);
-    return 1;
-  }
-  if (err instanceof UsageError) {
-    process.stderr.write(`tcpvs: ${err.message}\nRun "tcpvs --help" for usage.\n`);
-    return err.exitCode;
-  }
-  switch (err.code) {
-    case "usage":
-    case "config_not_found":
-    case "config_syntax":
-    case "config_invalid":
-      process.stderr.write(`tcpvs: ${err.message}\n`);
-      return 2;
-  }
-  process.stderr.write(`tcpvs: ${err.message} (${err.code})\n`);
-  if (process.env.TCPVS_DEBUG) process.stderr.write(`${err.stack}\n`);
-  return 1;
+  const r = failureReport(err, Boolean(process.env.TCPVS_DEBUG));
+  process.stderr.write(r.text);
+  return r.exitCode;
 }
 
 // A stray error in a socket callback must not take the director down: log it and carry on.

@@ -15,8 +15,6 @@ export const ERROR_CODES = {
   config_syntax: "the config file is not valid TOML",
   config_invalid: "the config file parses but breaks the schema; `problems` lists each at file:line:column",
   bad_address: "text that is not an IP address, CIDR prefix or endpoint of the kind asked for",
-  bad_duration: "text that is not a duration such as 10s, 1500ms, 2m",
-  bad_size: "text that is not a size such as 64k, 1m",
   file_exists: "a file that would be overwritten already exists",
   write_failed: "a file could not be written",
   // Processes

@@ -4,9 +4,16 @@
 import type { CheckConfig, CheckType, Endpoint } from "../config/types.ts";
 import { isCheckType } from "./check-types.ts";
 import { checkDefaults } from "./types.ts";
+import { TcpvsError } from "../errors/tcpvs-error.ts";
+import { readEndpoint } from "../net/endpoint.ts";
+import { readDuration } from "../units/duration.ts";
 
-export class CheckUsageError extends Error {
-  readonly code = "CHECK_USAGE";
+export class CheckUsageError extends TcpvsError {
+  declare readonly code: "usage";
+  constructor(message: string) {
+    super("usage", message);
+    this.name = "CheckUsageError";
+  }
 }
 
 export interface CheckArgs {
@@ -44,15 +51,13 @@ export const VALUE_FLAGS: ReadonlySet<string> = new Set([
 const GLOBAL_WITH_VALUE = new Set(["-c", "--config", "--log-level", "--log-format"]);
 const BOOL_FLAGS = new Set(["insecure", "dynamic", "quiet", "json", "help"]);
 
-/** "2s", "500ms", "1m", "1.5s"; a bare number is seconds, as in Nagios plugins. */
+/** "2s", "500ms", "1m", "1.5s"; a bare number is refused, as in the file (core/units/duration.ts). */
 export function parseCliDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (!m)
-    throw new CheckUsageError(`Give --timeout as a duration like "2s" or "500ms": "${text}" is not one`);
-  const n = Number(m[1]) * (m[2] === "ms" ? 1 : m[2] === "m" ? 60_000 : 1000);
-  if (n < 1 || n > 3_600_000)
+  const r = readDuration(text);
+  if (!r.ok) throw new CheckUsageError(`Cannot use --timeout: ${r.error}`);
+  if (r.value < 1 || r.value > 3_600_000)
     throw new CheckUsageError(`Give --timeout between 1ms and 1h: "${text}" is out of range`);
-  return Math.round(n);
+  return r.value;
 }
 
 /** "200", "200-299", "200,301-302". */
@@ -76,18 +81,11 @@ export function unescapeSend(text: string): string {
   });
 }
 
-/** "host:port", "[v6]:port", a bare host with `defaultPort`. */
+/** "host:port", "[v6]:port", a bare address with `defaultPort` (core/net/endpoint.ts). */
 export function parseHostPort(text: string, defaultPort?: number): Endpoint {
-  const m = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(text) ?? /^([^:[\]\s/]+)(?::(\d+))?$/.exec(text);
-  const bareV6 = !m && /^[0-9a-fA-F:]+$/.test(text) && text.includes("::") ? text : undefined;
-  const host = bareV6 ?? m?.[1];
-  const port = m?.[2] !== undefined ? Number(m[2]) : defaultPort;
-  if (!host || port === undefined || !Number.isInteger(port) || port < 0 || port > 65535) {
-    const want = defaultPort === undefined ? "HOST:PORT" : "HOST[:PORT]";
-    throw new CheckUsageError(`Give the target as ${want}: "${text}" is not one`);
-  }
-  const family: 4 | 6 = host.includes(":") ? 6 : 4;
-  return { kind: "inet", host, port, family, text: family === 6 ? `[${host}]:${port}` : `${host}:${port}` };
+  const r = readEndpoint(text, defaultPort);
+  if (!r.ok) throw new CheckUsageError(`Cannot use the target: ${r.error}`);
+  return r.value;
 }
 
 const DEFAULT_PORT: Partial<Record<CheckType, number>> = { smtp: 25, dns: 53, icmp: 0, http: 80, https: 443 };
@@ -161,7 +159,7 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
     throw new CheckUsageError(`Give a target: tcpvs check ${type} HOST:PORT`);
   }
   const v = (k: string) => values.get(k);
-  if (v("timeout")) check.timeout = parseCliDuration(v("timeout")!);
+  if (v("timeout") !== undefined) check.timeout = parseCliDuration(v("timeout")!);
   if (v("port")) {
     const port = Number(v("port"));
     if (!Number.isInteger(port) || port < 1 || port > 65535)

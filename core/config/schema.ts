@@ -16,6 +16,7 @@ import type {
 import { describe, parseCidr, parseEndpoint } from "./values.ts";
 import { readVrrp } from "./vrrp-schema.ts";
 import { schedulerNames, validatePersistence, validateSchedulerOptions } from "../sched/registry.ts";
+import { isLoopback as isLoopbackIp, parseIp } from "../net/ip.ts";
 
 export const SCHEDULERS: readonly string[] = schedulerNames;
 const CHECK_TYPES: CheckType[] = ["tcp", "http", "https", "smtp", "dns", "icmp", "udp", "script", "expect"];
@@ -65,7 +66,8 @@ function readGlobal(f: Fields, raw: unknown): GlobalConfig {
 }
 
 function isLoopback(host: string): boolean {
-  return host === "::1" || host.startsWith("127.");
+  const ip = parseIp(host);
+  return ip !== undefined && isLoopbackIp(ip);
 }
 
 function readMatcher(

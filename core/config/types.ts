@@ -3,9 +3,9 @@
 // parsed into an Endpoint. Defaults are filled in by the validator, so nothing here is optional unless
 // "absent" means something.
 
-export type Endpoint =
-  | { kind: "inet"; host: string; port: number; family: 4 | 6; text: string }
-  | { kind: "unix"; path: string; text: string };
+import type { Endpoint } from "../net/endpoint.ts";
+
+export type { Endpoint };
 
 export interface GlobalConfig {
   /** Control channel: a unix socket or a loopback TCP address. */

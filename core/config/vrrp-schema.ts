@@ -1,7 +1,7 @@
 // The [vrrp.NAME] tables: keepalived's vrrp_instance vocabulary. An instance speaks one address family,
 // the one of its first VIP; everything else address-like in it must match.
 
-import { canonicalIp, ipFamily } from "../vrrp/ipaddr.ts";
+import { canonicalIp, ipFamily, parseIp } from "../net/ip.ts";
 import { type Fields, join, type Raw } from "./fields.ts";
 import type { VrrpConfig, VrrpTrackScript } from "./types.ts";
 import { parseCidr } from "./values.ts";
@@ -35,12 +35,22 @@ const VRRP_KEYS = [
   "notify",
 ];
 
+/** The zone rule (core/net/ip.ts) for VRRP: every address of an instance is on its `interface`. */
+function zoneRefused(text: string): string {
+  const zone = text.slice(text.indexOf("%"));
+  return `invalid address "${text}": a VRRP address is on the instance's interface; remove "${zone}"`;
+}
+
 /** "10.0.0.100/24 dev eth1 label eth1:vip" as keepalived writes it. */
 function readVip(f: Fields, text: string, path: string): VrrpConfig["virtual_ipaddress"][number] | undefined {
   const words = text.trim().split(/\s+/);
   const cidr = parseCidr(words[0]);
-  if (!cidr.ok || !ipFamily(cidr.value.address)) {
-    f.error(path, cidr.ok ? `invalid VIP "${text}": expected a plain address, without a zone` : cidr.error);
+  if (words[0]?.includes("%")) {
+    f.error(path, zoneRefused(words[0].split("/")[0]!));
+    return undefined;
+  }
+  if (!cidr.ok) {
+    f.error(path, cidr.error);
     return undefined;
   }
   const vip: VrrpConfig["virtual_ipaddress"][number] = {
@@ -121,7 +131,8 @@ function readInstance(f: Fields, name: string, raw: unknown, path: string): Vrrp
   }
   const peers = f.strings(t, "unicast_peer", path);
   peers.forEach((p, i) => {
-    if (ipFamily(p) !== family) {
+    if (parseIp(p)?.zone !== undefined) f.error(join(join(path, "unicast_peer"), i), zoneRefused(p));
+    else if (ipFamily(p) !== family) {
       f.error(
         join(join(path, "unicast_peer"), i),
         `invalid unicast peer "${p}": expected an ${fam} address, the family of this instance's VIPs`,
@@ -129,7 +140,9 @@ function readInstance(f: Fields, name: string, raw: unknown, path: string): Vrrp
     }
   });
   const src = f.optString(t, "unicast_src_ip", path);
-  if (src !== undefined && ipFamily(src) !== family) {
+  if (src !== undefined && parseIp(src)?.zone !== undefined)
+    f.error(join(path, "unicast_src_ip"), zoneRefused(src));
+  else if (src !== undefined && ipFamily(src) !== family) {
     f.error(
       join(path, "unicast_src_ip"),
       `invalid address "${src}": expected an ${fam} address, the family of this instance's VIPs`,

@@ -21,6 +21,7 @@ import {
 } from "./protocol.ts";
 import { RateLimiter } from "./RateLimiter.ts";
 import { bearerToken, tokensEqual } from "./token.ts";
+import { isLoopback, parseIp } from "../net/ip.ts";
 
 export interface ControlServerOptions {
   endpoint: Endpoint;
@@ -55,7 +56,8 @@ const TOO_BIG = "Received too big message";
 const BAD_MESSAGE = new Set(["bad_request", "bad_version", "unknown_method"]);
 
 export function isLoopbackHost(host: string): boolean {
-  return host === "::1" || host === "localhost" || /^127\.\d+\.\d+\.\d+$/.test(host);
+  const ip = parseIp(host);
+  return ip !== undefined && isLoopback(ip);
 }
 
 /** Refuse an endpoint the config may not use; the daemon calls this before binding. */

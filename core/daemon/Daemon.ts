@@ -138,7 +138,7 @@ export class Daemon {
       const problems =
         e instanceof ConfigError && e.problems.length > 0 ? e.problems.map(formatProblem) : undefined;
       this.log.error(`reload refused, the running config stays: ${lines[0]}`, {
-        detail: problems ?? lines.slice(1),
+        detail: lines.slice(1),
       });
       this.o.notify?.("READY=1");
       return { ok: false, errors: problems ?? lines };

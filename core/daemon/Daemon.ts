@@ -1,6 +1,6 @@
 // A daemon is an ordered list of services for one role (`serve`, `vrrp`): started in order (a failure
 // stops the ones started, in reverse), reloaded in order (a failure puts the previous config back on
-// every one), stopped in reverse, dumped in order. The roles only choose the list (serve-role.ts,
+// every one), stopped in reverse (observers such as the control channel last), dumped in order. The roles only choose the list (serve-role.ts,
 // vrrp-role.ts); the signal loop that drives this is run-daemon.ts.
 
 import { ConfigError, formatProblem, loadConfig } from "../config/load.ts";
@@ -195,7 +195,9 @@ export class Daemon {
     this.o.notify?.("STOPPING=1");
     // A start that failed is unwound silently: "stopping" would read as if it had been running.
     if (this.running) this.log.info("tcpvs stopping", { grace_ms: graceMs });
-    for (const s of this.started.splice(0).reverse()) {
+    const reversed = this.started.splice(0).reverse();
+    const order = [...reversed.filter((s) => !s.stopsLast), ...reversed.filter((s) => s.stopsLast)];
+    for (const s of order) {
       this.draining = s;
       await s
         .stop(this.hurried ? 0 : graceMs)

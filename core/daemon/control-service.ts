@@ -8,6 +8,7 @@ import type { Service } from "./service.ts";
 
 export class ControlService implements Service {
   readonly name = "control";
+  readonly stopsLast = true;
   private server: ControlServer | undefined;
   private stopping: Promise<void> | undefined;
   private readonly global: GlobalConfig;

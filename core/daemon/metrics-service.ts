@@ -8,6 +8,7 @@ import type { Service } from "./service.ts";
 
 export class MetricsService implements Service {
   readonly name = "metrics";
+  readonly stopsLast = true;
   private server: MetricsServer | undefined;
   private stopping: Promise<void> | undefined;
   private readonly endpoint: Endpoint | undefined;

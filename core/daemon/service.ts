@@ -27,4 +27,9 @@ export interface Service {
   stop(graceMs: number): Promise<void>;
   /** SIGUSR1: the service's state to the log, one line per item. */
   dump(): void;
+  /**
+   * An observer (control channel, metrics): stopped after every other service, so `tcpvs status` and a
+   * scrape can still watch VRRP resign and the switch drain.
+   */
+  readonly stopsLast?: boolean;
 }

@@ -16,6 +16,7 @@ class Fake implements Service {
     readonly name: string,
     private readonly calls: string[],
     private readonly fail: { start?: boolean; reload?: string } = {},
+    readonly stopsLast = false,
   ) {}
   async start(): Promise<void> {
     if (this.fail.start) throw new Error(`${this.name} cannot start`);
@@ -66,6 +67,23 @@ describe("Daemon: an ordered list of services", () => {
       "stop c 3000",
       "stop b 3000",
       "stop a 3000",
+    ]);
+  });
+
+  test("observers (control, metrics) stop after the rest, so status can watch a drain", async () => {
+    const { d, calls } = daemon((c) => [
+      new Fake("switch", c),
+      new Fake("control", c, {}, true),
+      new Fake("metrics", c, {}, true),
+      new Fake("vrrp", c),
+    ]);
+    await d.start();
+    await d.stop(0);
+    expect(calls.filter((x) => x.startsWith("stop"))).toEqual([
+      "stop vrrp 0",
+      "stop switch 0",
+      "stop metrics 0",
+      "stop control 0",
     ]);
   });
 

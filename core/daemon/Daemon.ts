@@ -1,7 +1,7 @@
 // A daemon is an ordered list of services for one role (`serve`, `vrrp`): started in order (a failure
 // stops the ones started, in reverse), reloaded in order (a failure puts the previous config back on
-// every one), stopped in reverse (observers such as the control channel last), dumped in order. The roles only choose the list (serve-role.ts,
-// vrrp-role.ts); the signal loop that drives this is run-daemon.ts.
+// every one), stopped in reverse (observers such as the control channel last), dumped in order. The
+// roles only choose the list (serve-role.ts, vrrp-role.ts); the signal loop is run-daemon.ts.
 
 import { ConfigError, formatProblem, loadConfig } from "../config/load.ts";
 import type { TcpvsConfig } from "../config/types.ts";

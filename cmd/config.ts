@@ -3,7 +3,7 @@
 import { str } from "../core/cli/parse-argv.ts";
 import { UsageError } from "../core/cli/usage-error.ts";
 import { describeConfig } from "../core/config/describe.ts";
-import { findConfig, loadConfig } from "../core/config/load.ts";
+import { findConfig, formatProblem, loadConfig } from "../core/config/load.ts";
 import type { Command } from "./command.ts";
 
 export const command: Command = {
@@ -23,9 +23,11 @@ export const command: Command = {
         `unknown action "config ${action}"; did you mean "config check"?`,
       );
     const path = findConfig(file ?? str(values, "config"));
-    const { config, hash } = loadConfig(path);
+    const { config, hash, warnings } = loadConfig(path);
+    for (const w of warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ ok: true, file: path, sha256: hash, config }, null, 2)}\n`);
+      const out = { ok: true, file: path, sha256: hash, warnings: warnings.map(formatProblem), config };
+      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     } else {
       process.stdout.write(describeConfig(config));
       process.stdout.write(`${path}: configuration is valid\n`);

@@ -17,6 +17,7 @@ import { describe, parseCidr, parseEndpoint } from "./values.ts";
 import { readVrrp } from "./vrrp-schema.ts";
 import { schedulerNames, validatePersistence, validateSchedulerOptions } from "../sched/registry.ts";
 import { isLoopback as isLoopbackIp, parseIp } from "../net/ip.ts";
+import { checkTcpRules, readListenerTls, readPoolTls, readSniMatcher } from "./tls-schema.ts";
 
 export const SCHEDULERS: readonly string[] = schedulerNames;
 const CHECK_TYPES: CheckType[] = ["tcp", "http", "https", "smtp", "dns", "icmp", "udp", "script", "expect"];
@@ -104,6 +105,7 @@ function readRule(f: Fields, raw: unknown, path: string): RuleConfig {
     "query",
     "source",
     "hash_capture",
+    "sni",
     "pool",
   ]);
   const rule: RuleConfig = {
@@ -116,6 +118,7 @@ function readRule(f: Fields, raw: unknown, path: string): RuleConfig {
     cookie: readMatcher(f, t, "cookie", path),
     query: readMatcher(f, t, "query", path),
     source: t.source === undefined ? undefined : f.strings(t, "source", path),
+    sni: readSniMatcher(f, t, path),
     pool: f.string(t, "pool", path, { required: true }),
   };
   rule.source?.forEach((c, i) => {
@@ -155,6 +158,7 @@ function readVirtualServer(f: Fields, raw: unknown, path: string): VirtualServer
     "proxy_protocol",
     "upgrade_protocols",
     "access_log",
+    "tls",
   ]);
   const listen = f.strings(t, "listen", path).flatMap((text, i) => {
     const r = parseEndpoint(text);
@@ -185,6 +189,7 @@ function readVirtualServer(f: Fields, raw: unknown, path: string): VirtualServer
     proxy_protocol: f.int(t, "proxy_protocol", path, { def: 0, min: 0, max: 2 }) as 0 | 1 | 2,
     upgrade_protocols: readUpgradeProtocols(f, t, path),
     access_log: f.bool(t, "access_log", path, false),
+    tls: readListenerTls(f, t.tls, join(path, "tls")),
   };
 }
 
@@ -345,6 +350,7 @@ function readPool(f: Fields, name: string, raw: unknown, path: string): PoolConf
     "notify_down",
     "server",
     "check",
+    "tls",
   ]);
   const opts = t.scheduler_options;
   if (opts !== undefined && !isTable(opts)) f.error(join(path, "scheduler_options"), "expected a table");
@@ -385,6 +391,7 @@ function readPool(f: Fields, name: string, raw: unknown, path: string): PoolConf
     notify_down: f.optString(t, "notify_down", path),
     server: servers,
     check: f.tables(t.check, join(path, "check")).map((c) => readCheck(f, c.value, c.path)),
+    tls: readPoolTls(f, t.tls, join(path, "tls")),
   };
 }
 
@@ -427,6 +434,7 @@ export function readConfig(f: Fields, raw: Raw, file: string): TcpvsConfig {
       if (pool && !pools[pool]) f.error(p, `pool "${pool}" is not defined${hintPool(pools)}`);
     }
   });
+  checkTcpRules(f, cfg);
   const listens = new Map<string, string>();
   vsList.forEach((vs, i) => {
     vs.listen.forEach((l, j) => {

@@ -33,7 +33,8 @@ export type MatchKind =
   | "header"
   | "cookie"
   | "query"
-  | "source";
+  | "source"
+  | "sni";
 
 export interface RuleConfig {
   /** Every present matcher must match (AND). */
@@ -49,6 +50,8 @@ export interface RuleConfig {
   query?: { name: string; regex?: string };
   /** CIDRs. */
   source?: string[];
+  /** TLS server names (SNI), exact or "*.example.com", lower case. */
+  sni?: string[];
   /** Name or number of a capture group of path_regex used as the hash key (KTCPVS hhttp). */
   hash_capture?: string | number;
   pool: string;
@@ -82,6 +85,30 @@ export interface VirtualServerConfig {
   /** Protocols a request may Upgrade to (lower case); any other is dropped from the request. */
   upgrade_protocols: string[];
   access_log: boolean;
+  /** Terminate TLS on this virtual server's listeners. */
+  tls?: ListenerTlsConfig;
+}
+
+/** [virtual_server.tls]: certificates picked by SNI, the first the default. */
+export interface ListenerTlsConfig {
+  /** PEM files (chain and key) or directories of *.pem, as written. */
+  certificates: string[];
+  min_version: "1.2" | "1.3";
+  alpn: string[];
+  /** The certificates read by the loader (runtime only; printed without keys). */
+  loaded?: import("../tls/certificates.ts").LoadedCertificate[];
+}
+
+/** [pool.NAME.tls]: speak TLS to the pool's servers. */
+export interface PoolTlsConfig {
+  verify: boolean;
+  /** CA bundle file; absent: the system store. */
+  ca?: string;
+  sni?: string;
+  /** PEM file with a client certificate and its key (mutual TLS). */
+  certificate?: string;
+  /** Files read by the loader (runtime only; never printed). */
+  loaded?: { ca?: string; certificate?: import("../tls/certificates.ts").LoadedCertificate };
 }
 
 export interface ServerConfig {
@@ -149,6 +176,7 @@ export interface PoolConfig {
   notify_down?: string;
   server: ServerConfig[];
   check: CheckConfig[];
+  tls?: PoolTlsConfig;
 }
 
 export interface VrrpTrackScript {

@@ -48,6 +48,7 @@ export class Forwarding {
     const fo = this.fo;
     fo.xForwardedFor = cfg.x_forwarded_for;
     fo.xForwardedProto = cfg.x_forwarded_proto;
+    fo.proto = cfg.tls ? "https" : "http";
     fo.forwarded = cfg.forwarded;
     if (cfg.forwarded && fo.localIp === "") fo.localIp = this.local.localAddress ?? "";
     const extra = p.headBuf ? appendedFields(req, fo) : undefined;

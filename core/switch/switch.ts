@@ -14,6 +14,8 @@ import { errorResponse } from "./rewrite.ts";
 import { type LiveConn, type SwitchServices, VsRuntime } from "./runtime.ts";
 import { ServerFaults } from "./server-fault.ts";
 import { TcpConn } from "./tcp.ts";
+import { SniConn } from "./sni-conn.ts";
+import { tlsListen } from "../tls/tls-listen.ts";
 import { Upstream } from "./upstream.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
 
@@ -73,7 +75,7 @@ function parseAddress(text: string): Endpoint {
 }
 
 function listenKey(vs: VirtualServerConfig): string {
-  return `${vs.mode} ${vs.listen.map((e) => e.text).join(",")}`;
+  return `${vs.mode}${vs.tls ? "+tls" : ""} ${vs.listen.map((e) => e.text).join(",")}`;
 }
 
 export class Switch implements SwitchServices {
@@ -191,7 +193,7 @@ export class Switch implements SwitchServices {
 
   private open(rt: VsRuntime, ep: Endpoint): SocketListener<undefined> {
     const tcp = rt.cfg.mode === "tcp";
-    type Conn = ClientConn | TcpConn | undefined;
+    type Conn = ClientConn | TcpConn | SniConn | undefined;
     const handlers = {
       open: (s: import("bun").Socket<Conn>) => {
         try {
@@ -230,16 +232,24 @@ export class Switch implements SwitchServices {
       },
       error: () => {},
     };
+    const tls = rt.tls ? tlsListen(rt, this.cluster) : undefined;
+    if (tls) Object.assign(handlers, tls.handlers);
     const l =
       ep.kind === "unix"
-        ? Bun.listen<Conn>({ unix: ep.path, socket: handlers, allowHalfOpen: true })
-        : Bun.listen<Conn>({ hostname: ep.host, port: ep.port, socket: handlers, allowHalfOpen: true });
+        ? Bun.listen<Conn>({ unix: ep.path, socket: handlers, allowHalfOpen: true, tls: tls?.options })
+        : Bun.listen<Conn>({
+            hostname: ep.host,
+            port: ep.port,
+            socket: handlers,
+            allowHalfOpen: true,
+            tls: tls?.options,
+          });
     return l as unknown as SocketListener<undefined>;
   }
 
   private accept(
     rt: VsRuntime,
-    s: import("bun").Socket<ClientConn | TcpConn | undefined>,
+    s: import("bun").Socket<ClientConn | TcpConn | SniConn | undefined>,
     tcp: boolean,
   ): void {
     const cfg = rt.cfg;
@@ -250,9 +260,11 @@ export class Switch implements SwitchServices {
       return;
     }
     s.setNoDelay(true);
-    const c = tcp
-      ? new TcpConn(rt, s as import("bun").Socket<TcpConn>)
-      : new ClientConn(rt, s as import("bun").Socket<ClientConn>);
+    const c = rt.sni
+      ? new SniConn(rt, s as import("bun").Socket<SniConn | TcpConn>)
+      : tcp
+        ? new TcpConn(rt, s as import("bun").Socket<TcpConn>)
+        : new ClientConn(rt, s as import("bun").Socket<ClientConn>);
     s.data = c;
     rt.conns.add(c);
   }
@@ -297,13 +309,25 @@ export class Switch implements SwitchServices {
     for (const [name, b] of this.bound) {
       const v = wanted.get(name);
       if (v && listenKey(v) === b.key) {
+        const tlsBefore = b.rt.tls;
         b.rt.update(v);
         wanted.delete(name);
+        // Bun.listen keeps its first certificate (the one for clients without SNI): a new one
+        // means new listeners; the connections of the old ones go on.
+        if (tlsBefore && b.rt.tls && !tlsBefore.sameListener(b.rt.tls)) this.reopen(b);
         continue;
       }
       this.retire(name, b);
     }
     for (const v of wanted.values()) await this.listen(v);
+  }
+
+  private reopen(b: Bound): void {
+    for (const l of b.listeners) l.stop(false);
+    // Port 0 (tests) reopens the port the first listener got.
+    b.listeners = b.rt.cfg.listen.map((ep, i) =>
+      this.open(b.rt, ep.kind === "inet" && ep.port === 0 ? { ...ep, port: b.ports[i] ?? 0 } : ep),
+    );
   }
 
   private retire(name: string, b: Bound): void {

@@ -53,10 +53,13 @@ export class TcpConn implements LiveConn {
   private serverEof = false;
   private closed = false;
   deadline = 0;
+  /** The pool: the virtual server's, or the one an SNI rule chose. */
+  private readonly poolName: string;
 
-  constructor(rt: VsRuntime, sock: Socket<TcpConn>) {
+  constructor(rt: VsRuntime, sock: Socket<TcpConn>, pool = rt.cfg.pool) {
     this.rt = rt;
     this.sock = sock;
+    this.poolName = pool;
     this.out.sock = sock;
     // Backpressure: a full side stops reading from the other one.
     this.out.onBlocked = () => this.upSock?.pause();
@@ -73,7 +76,7 @@ export class TcpConn implements LiveConn {
 
   private connect(): void {
     const svc = this.rt.svc;
-    const poolName = this.rt.cfg.pool;
+    const poolName = this.poolName;
     const pool = this.rt.pool(poolName);
     let target: { server: ServerState; endpoint: import("../config/types.ts").Endpoint } | undefined;
     const picked = pool

@@ -13,6 +13,7 @@ import {
   readCertificateFile,
 } from "../tls/certificates.ts";
 import { readFileSync } from "node:fs";
+import { checksOverTls } from "../tls/pool-tls.ts";
 
 const SERVER_NAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const ALPN_NAME = /^[\x21-\x7e]{1,255}$/;
@@ -146,6 +147,7 @@ export function readTlsFiles(f: Fields, cfg: TcpvsConfig, now = Date.now()): Iss
         certificateProblem(f, join(path, "certificate"), e);
       }
     }
+    checksOverTls(pool);
     // The files' text is for the switch, not for printing the config.
     Object.defineProperty(tls, "loaded", { value: loaded, enumerable: false, writable: true });
   }

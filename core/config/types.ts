@@ -144,6 +144,9 @@ export interface CheckConfig {
   digest?: string;
   tls_verify: boolean;
   sni?: string;
+  /** Set for the checks of a TLS pool ([pool.NAME.tls]): its CA file and client certificate file. */
+  tls_ca?: string;
+  tls_certificate?: string;
   http_version: "1.0" | "1.1";
   // smtp
   helo_name: string;

@@ -3,7 +3,8 @@
 // connections, and a graceful stop.
 
 import { parseEndpoint } from "../config/values.ts";
-import type { SocketListener } from "bun";
+import type { SocketListener, TLSOptions } from "bun";
+import { poolTlsOptions } from "../tls/pool-tls.ts";
 import type { Endpoint, PoolConfig, VirtualServerConfig } from "../config/types.ts";
 import { log as defaultLog, type Logger } from "../log/logger.ts";
 import type { CookieInsert } from "../sched/CookiePersistence.ts";
@@ -89,6 +90,7 @@ export class Switch implements SwitchServices {
   /** The request path's lookup: by the server object, no key string built per request. */
   private readonly byServer = new WeakMap<ServerState, Upstream>();
   private readonly sorries = new Map<string, { server: ServerState; upstream: Upstream }>();
+  private readonly poolTls = new Map<string, TLSOptions | undefined>();
   private clock = Date.now();
   private readonly timer: ReturnType<typeof setInterval>;
   private readonly upOpts;
@@ -139,10 +141,20 @@ export class Switch implements SwitchServices {
       u?.closeIdle();
       const cfg = this.pools[pool]?.server.find((s) => s.name === server.id);
       u = new Upstream(server, cfg?.address ?? parseAddress(server.address), this.upOpts);
+      u.tls = this.tlsTo(pool);
       this.upstreams.set(key, u);
     }
     this.byServer.set(server, u);
     return u;
+  }
+
+  /** The pool's TLS options for Bun.connect, built once per config. */
+  private tlsTo(pool: string): TLSOptions | undefined {
+    if (!this.poolTls.has(pool)) {
+      const t = this.pools[pool]?.tls;
+      this.poolTls.set(pool, t ? poolTlsOptions(t) : undefined);
+    }
+    return this.poolTls.get(pool);
   }
 
   serverFault(vs: string, server: ServerState, reason: string): void {
@@ -292,6 +304,7 @@ export class Switch implements SwitchServices {
   async reload(list: VirtualServerConfig[], pools?: Record<string, PoolConfig>): Promise<void> {
     if (pools) {
       this.pools = pools;
+      this.poolTls.clear();
       for (const [key, u] of this.upstreams) {
         const [pool, id] = key.split("\u0000") as [string, string];
         const cfg = pools[pool]?.server.find((s) => s.name === id);
@@ -302,6 +315,14 @@ export class Switch implements SwitchServices {
         } else if (cfg.address.text !== u.endpoint.text) {
           u.closeIdle();
           u.endpoint = cfg.address;
+        }
+        if (cfg) {
+          // New TLS settings (a renewed client certificate, another CA) serve new connections only.
+          const tls = this.tlsTo(pool);
+          if (JSON.stringify(tls) !== JSON.stringify(u.tls)) {
+            u.closeIdle();
+            u.tls = tls;
+          }
         }
       }
     }

@@ -15,6 +15,8 @@ export class TlsClient {
   /** The server certificate's subject CN and SAN text, after the handshake. */
   peerCN = "";
   peerSAN = "";
+  /** The server certificate's end of validity (tells two certificates for the same name apart). */
+  peerValidTo = "";
   alpn: string | false | null = null;
   handshakeError: string | undefined;
 
@@ -66,6 +68,7 @@ export class TlsClient {
           const c = s.getPeerCertificate();
           this.peerCN = String(c?.subject?.CN ?? "");
           this.peerSAN = String(c?.subjectaltname ?? "");
+          this.peerValidTo = String(c?.valid_to ?? "");
           this.alpn = s.alpnProtocol;
           if (!ok && opts.ca !== undefined) this.handshakeError = err?.message ?? "failed";
           ready();

@@ -123,6 +123,11 @@ export function readTlsFiles(f: Fields, cfg: TcpvsConfig, now = Date.now()): Iss
     const tls = pool.tls;
     if (!tls) continue;
     const path = join(join("pool", name), "tls");
+    if (!tls.verify)
+      warnings.push({
+        path: join(path, "verify"),
+        message: `TLS to the servers of pool "${name}" is not verified (verify = false)`,
+      });
     const loaded: NonNullable<PoolTlsConfig["loaded"]> = {};
     if (tls.ca !== undefined) {
       try {

@@ -63,8 +63,15 @@ export function formatStatus(s: StatusSnapshot, color: boolean): string {
     `${p(BOLD, `tcpvs ${s.version}`)}${s.role ? ` ${s.role}` : ""}  up ${ago(s.uptime_seconds * 1000)}  ` +
       `config ${s.config.file} ${p(DIM, `(${s.config.hash.slice(0, 12)})`)}`,
   );
-  for (const l of s.listeners)
-    out.push(`listen  ${l.virtual_server}  ${l.mode}  ${l.listen.join(",")} -> ${l.pool}`);
+  for (const l of s.listeners) {
+    out.push(
+      `listen  ${l.virtual_server}  ${l.mode}${l.tls ? "+tls" : ""}  ${l.listen.join(",")} -> ${l.pool}`,
+    );
+    for (const c of l.tls ?? [])
+      out.push(
+        `  certificate  ${c.names.join(",")}  ${c.days_left} days left (${c.not_after.slice(0, 10)})  ${c.file}`,
+      );
+  }
   if (s.vrrp.length > 0) {
     const rows = [["VRRP", "STATE", "PRIO", "MASTER", "SINCE", "WHY"]];
     for (const v of s.vrrp) {

@@ -21,7 +21,13 @@ export interface ServeOptions extends Omit<DaemonOptions, "role" | "cluster"> {
 export function serveDaemon(o: ServeOptions): Daemon {
   const cluster = clusterFromConfig(o.config);
   const d = new Daemon({ ...o, role: "serve", cluster });
-  const metrics = new MetricsRegistry({ cluster, version: o.version, startedAt: d.startedAt });
+  const metrics = new MetricsRegistry({
+    cluster,
+    version: o.version,
+    startedAt: d.startedAt,
+    tlsCertificates: () =>
+      d.config.virtual_server.map((vs) => ({ virtual_server: vs.name, certificates: vs.tls?.loaded ?? [] })),
+  });
   const sw = new SwitchService(o.config, cluster, metrics, o.log);
   const monitor = new MonitorService(cluster, o.config.pool);
   const vrrp = new VrrpBridge(o.config, cluster, o.log);
@@ -45,6 +51,7 @@ export function serveDaemon(o: ServeOptions): Daemon {
         listen: vs.listen.map((l) => l.text),
         mode: vs.mode,
         pool: vs.pool,
+        tls: vs.tls?.loaded?.map((c) => c.toJSON()),
       })),
     }),
     actions: {

@@ -5,6 +5,7 @@
 
 import type { Cluster } from "../state/cluster.ts";
 import { Histogram, LATENCY_BUCKETS } from "./Histogram.ts";
+import { renderTlsMetrics, type TlsCertificates } from "../tls/tls-metrics.ts";
 
 const CODE_CLASSES = ["other", "1xx", "2xx", "3xx", "4xx", "5xx"] as const;
 
@@ -25,6 +26,8 @@ export interface MetricsSource {
   version?: string;
   /** Epoch ms the process started. */
   startedAt?: number;
+  /** The certificates of the TLS listeners (read at scrape time: a reload changes them). */
+  tlsCertificates?(): TlsCertificates[];
 }
 
 function esc(v: string): string {
@@ -106,6 +109,7 @@ export class MetricsRegistry {
       "Named event counters (rejects by reason, retries, timeouts ...).",
     );
     for (const [name, v] of cluster.counters) o.sample("tcpvs_events_total", { name }, v);
+    renderTlsMetrics(o, cluster.counters, this.src.tlsCertificates?.() ?? []);
     return `${o.lines.join("\n")}\n`;
   }
 

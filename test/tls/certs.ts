@@ -7,8 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { missingTools } from "../tools.ts";
 
-export function opensslMissing(suite: string): string | undefined {
-  return missingTools(suite, "openssl");
+/** Why the TLS suites skip here (openssl missing), printed once; undefined when it is installed. */
+export function opensslMissing(): string | undefined {
+  return missingTools("the TLS tests (certificates are made by openssl)", "openssl");
 }
 
 function run(args: string[], cwd: string): void {

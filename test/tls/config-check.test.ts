@@ -7,10 +7,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { ConfigError, type ConfigProblem, parseConfig } from "../../core/config/load.ts";
 import { httpCheck } from "../../core/check/http.ts";
-import { CertDir, opensslMissing } from "./certs.ts";
+import { missingTools } from "../tools.ts";
+import { CertDir } from "./certs.ts";
 import { TlsBackend } from "./tls-backend.ts";
 
-const skip = opensslMissing("TLS config check tests");
+const skip = missingTools("TLS config check tests", "openssl");
 
 function problems(text: string): string[] {
   try {

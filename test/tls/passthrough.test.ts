@@ -7,12 +7,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import type { TCPSocketListener } from "bun";
 import { rig, TestBackend } from "../switch/helpers.ts";
-import { CertDir, opensslMissing } from "./certs.ts";
+import { missingTools } from "../tools.ts";
+import { CertDir } from "./certs.ts";
 import { clientHello } from "./hello.ts";
 import { TlsBackend } from "./tls-backend.ts";
 import { req, TlsClient } from "./tls-client.ts";
 
-const skip = opensslMissing("TLS passthrough tests");
+const skip = missingTools("TLS passthrough tests", "openssl");
 
 /** A TCP server that records every byte it receives, per connection. */
 class Recorder {

@@ -12,14 +12,16 @@ import {
   freePort,
   killIfRunning,
   type Proc,
+  runTcpvs,
   startServe,
   waitLine,
   writeConfig,
 } from "../daemon/harness.ts";
-import { CertDir, opensslMissing } from "./certs.ts";
+import { missingTools } from "../tools.ts";
+import { CertDir } from "./certs.ts";
 import { req, TlsClient } from "./tls-client.ts";
 
-const skip = opensslMissing("TLS reload tests");
+const skip = missingTools("TLS reload tests", "openssl");
 
 describe.skipIf(skip !== undefined)("SIGHUP reload of certificates", () => {
   let certs: CertDir;
@@ -27,6 +29,7 @@ describe.skipIf(skip !== undefined)("SIGHUP reload of certificates", () => {
   let p: Proc | undefined;
   let backends: Backend[] = [];
   let port = 0;
+  let metricsPort = 0;
 
   beforeAll(async () => {
     certs = new CertDir();
@@ -36,8 +39,10 @@ describe.skipIf(skip !== undefined)("SIGHUP reload of certificates", () => {
     copyFileSync(certs.path("old.pem"), certs.path("site.pem"));
     backends = [backend("b1")];
     port = freePort();
+    metricsPort = freePort();
     const text = configText({
       port,
+      metricsPort,
       control: `unix:${certs.dir}/control.sock`,
       backends,
       checkInterval: "5s",
@@ -54,6 +59,26 @@ describe.skipIf(skip !== undefined)("SIGHUP reload of certificates", () => {
     killIfRunning(p);
     for (const b of backends) b.stop();
     certs?.remove();
+  });
+
+  test("status lists the listener's certificates with names and days left; metrics count handshakes and give expiry", async () => {
+    const c = await new TlsClient().connect(port, { serverName: "site.test", ca });
+    c.close();
+    await new TlsClient().connect(port, { serverName: "site.test", alpn: ["h2"] });
+    const st = await runTcpvs(["status", "--control", `unix:${certs.dir}/control.sock`]);
+    expect(st.code).toBe(0);
+    expect(st.out).toMatch(/listen {2}web {2}http\+tls/);
+    expect(st.out).toMatch(
+      /certificate {2}site\.test {2}(29|30) days left \(\d{4}-\d\d-\d\d\) {2}.*site\.pem/,
+    );
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(text).toContain('tcpvs_tls_handshakes_total{result="ok",reason=""}');
+    expect(text).toContain('tcpvs_tls_handshakes_total{result="failed",reason="alpn"} 1');
+    const expiry =
+      /tcpvs_tls_certificate_expiry_timestamp_seconds\{virtual_server="web",file="[^"]+site\.pem",names="site\.test"\} (\d+)/.exec(
+        text,
+      );
+    expect(Number(expiry?.[1]) * 1000 - Date.now()).toBeGreaterThan(29 * 86_400_000);
   });
 
   test("the certificate replaced by SIGHUP while a keep-alive connection stays up", async () => {

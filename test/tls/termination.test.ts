@@ -4,10 +4,11 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type Rig, rig, TestBackend } from "../switch/helpers.ts";
-import { CertDir, opensslMissing } from "./certs.ts";
+import { missingTools } from "../tools.ts";
+import { CertDir } from "./certs.ts";
 import { req, TlsClient } from "./tls-client.ts";
 
-const skip = opensslMissing("TLS termination tests");
+const skip = missingTools("TLS termination tests", "openssl");
 
 describe.skipIf(skip !== undefined)("HTTPS termination", () => {
   let certs: CertDir;

@@ -6,10 +6,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { exchange, GET, rig, TestBackend } from "../switch/helpers.ts";
 import type { Rig } from "../switch/helpers.ts";
-import { CertDir, opensslMissing } from "./certs.ts";
+import { missingTools } from "../tools.ts";
+import { CertDir } from "./certs.ts";
 import { TlsBackend } from "./tls-backend.ts";
 
-const skip = opensslMissing("TLS to servers tests");
+const skip = missingTools("TLS to servers tests", "openssl");
 
 /** A rig whose pool "app" is one TLS backend (named like the TestBackend it stands in for). */
 async function tlsRig(

@@ -1,16 +1,11 @@
 // Certificates for the TLS tests, made by openssl in a temporary directory: a test CA, and ECDSA
 // P-256 leaf certificates signed by it, each written as one PEM file holding chain and key (the
-// `certificates` convention). Suites skip, with the reason printed, when openssl is missing.
+// `certificates` convention). Each suite using it skips, with the reason printed, when openssl is
+// missing (missingTools in the suite).
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { missingTools } from "../tools.ts";
-
-/** Why the TLS suites skip here (openssl missing), printed once; undefined when it is installed. */
-export function opensslMissing(): string | undefined {
-  return missingTools("the TLS tests (certificates are made by openssl)", "openssl");
-}
 
 function run(args: string[], cwd: string): void {
   const r = Bun.spawnSync(["openssl", ...args], { cwd, stdout: "pipe", stderr: "pipe" });

@@ -6,6 +6,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { missingTools } from "../tools.ts";
 
 function run(args: string[], cwd: string): void {
   const r = Bun.spawnSync(["openssl", ...args], { cwd, stdout: "pipe", stderr: "pipe" });
@@ -16,6 +17,9 @@ export class CertDir {
   readonly dir: string;
 
   constructor() {
+    // Suites skip before they get here; this names the missing command should one forget.
+    const missing = missingTools("test/tls/certs.ts", "openssl");
+    if (missing) throw new Error(missing);
     this.dir = mkdtempSync(join(tmpdir(), "tcpvs-tls-"));
   }
 

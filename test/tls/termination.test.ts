@@ -3,7 +3,7 @@
 // min_version and ALPN refusals counted by reason.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type Rig, rig, TestBackend } from "../switch/helpers.ts";
+import { exchange, type Rig, rig, TestBackend } from "../switch/helpers.ts";
 import { missingTools } from "../tools.ts";
 import { CertDir } from "./certs.ts";
 import { req, TlsClient } from "./tls-client.ts";
@@ -29,7 +29,10 @@ describe.skipIf(skip !== undefined)("HTTPS termination", () => {
       { web: [web], api: [api] },
       {
         tls: { certificates: [a, certs.path("more")], min_version: "1.2", alpn: ["http/1.1"] },
-        rule: [{ sni: ["b.test", "*.c.test"], pool: "api" }],
+        rule: [
+          { sni: ["b.test", "*.c.test"], pool: "api" },
+          { host: "api.a.test", pool: "api" },
+        ],
       },
     );
   });
@@ -82,6 +85,33 @@ describe.skipIf(skip !== undefined)("HTTPS termination", () => {
     c.close();
     expect(web.requests.length - before.web).toBe(1);
     expect(api.requests.length - before.api).toBe(2);
+  });
+
+  test("a Host naming another site than the SNI is routed by Host (a host rule decides)", async () => {
+    const before = api.requests.length;
+    const c = await new TlsClient().connect(r.port, { serverName: "a.test", ca });
+    expect((await c.request(req("api.a.test", "/by-host")))?.body).toBe("hello from api /by-host");
+    c.close();
+    expect(api.requests.length - before).toBe(1);
+  });
+
+  test("what the switch refuses in plain HTTP it refuses over TLS: a malformed request gets 400", async () => {
+    const c = await new TlsClient().connect(r.port, { serverName: "a.test", ca });
+    const res = await c.request(
+      "GET / HTTP/1.1\r\nHost: a.test\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+    );
+    expect(res?.status).toBe(400);
+    c.close();
+  });
+
+  test("plain HTTP on the TLS port is closed at once, not left hanging, and counted as plain_http", async () => {
+    const t0 = Date.now();
+    const res = await exchange(r.port, "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n", { timeoutMs: 2000 });
+    expect(res.closed).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    // Not answered with a 400 (Bun gives no way to write plain bytes on a TLS socket): see docs/config.md.
+    expect(res.responses).toHaveLength(0);
+    expect(r.cluster.counters.get("tls.handshake.failed.plain_http")).toBe(1);
   });
 
   test("X-Forwarded-Proto is https", async () => {

@@ -345,10 +345,21 @@ export class Switch implements SwitchServices {
 
   private reopen(b: Bound): void {
     for (const l of b.listeners) l.stop(false);
-    // Port 0 (tests) reopens the port the first listener got.
-    b.listeners = b.rt.cfg.listen.map((ep, i) =>
-      this.open(b.rt, ep.kind === "inet" && ep.port === 0 ? { ...ep, port: b.ports[i] ?? 0 } : ep),
-    );
+    b.listeners = [];
+    try {
+      // Port 0 (tests) reopens the port the first listener got.
+      for (const [i, ep] of b.rt.cfg.listen.entries())
+        b.listeners.push(
+          this.open(b.rt, ep.kind === "inet" && ep.port === 0 ? { ...ep, port: b.ports[i] ?? 0 } : ep),
+        );
+    } catch (e) {
+      // Something took the port in the moment between: the reload fails and the daemon restores.
+      const where = b.rt.cfg.listen.map((e) => e.text).join(", ");
+      throw new SwitchError(
+        "listen_failed",
+        `Cannot listen again on "${where}" for "${b.rt.cfg.name}": ${listenReason(e)}`,
+      );
+    }
   }
 
   private retire(name: string, b: Bound): void {

@@ -3,6 +3,7 @@
 
 import type { CheckConfig, Endpoint } from "../config/types.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
+import { hostPort } from "../net/endpoint.ts";
 
 export interface CheckOutcome {
   ok: boolean;
@@ -20,7 +21,7 @@ export type CheckTarget =
 
 export function targetOf(address: Endpoint, port?: number): CheckTarget {
   if (address.kind === "unix" || port === undefined || port === address.port) return address;
-  const text = address.family === 6 ? `[${address.host}]:${port}` : `${address.host}:${port}`;
+  const text = hostPort(address.host, port);
   return { kind: "inet", host: address.host, port, family: address.family, text };
 }
 

@@ -61,6 +61,10 @@ export const check = {
     const r = readEndpoint(v.trim());
     return r.ok ? undefined : `Give a backend as address:port, like 10.0.0.1:8080: ${r.error}`;
   },
+  listen(v: string): string | undefined {
+    const r = readEndpoint(v.trim());
+    return r.ok ? undefined : `Give --listen as address:port, like 0.0.0.0:80: ${r.error}`;
+  },
   backends(v: string): string | undefined {
     const list = splitList(v);
     if (list.length === 0) return "Give at least one backend address:port";
@@ -177,8 +181,8 @@ export function answersFromFlags(f: InitFlags): InitAnswers {
     if (e) problems.push(e);
   }
   if (f.listen !== undefined) {
-    const e = check.backend(f.listen);
-    if (e) problems.push(e.replace("a backend", "--listen"));
+    const e = check.listen(f.listen);
+    if (e) problems.push(e);
   }
   if (f.out !== undefined && f.out === f.peerOut) problems.push("Give --out and --peer-out different files");
   if (problems.length > 0) throw new InitError("usage", problems.join("\n"));

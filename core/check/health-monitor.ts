@@ -8,7 +8,7 @@ import { type Logger, log as defaultLog } from "../log/logger.ts";
 import type { Cluster, PoolState } from "../state/cluster.ts";
 import { runOneCheck } from "./check-types.ts";
 import { CheckState, firstDelay } from "./check-state.ts";
-import { FlapLog } from "./flap-log.ts";
+import { FlapLog } from "../log/flap-log.ts";
 import { type NotifyEvent, runNotify } from "./notify.ts";
 import { liveWeight, nextQuorum } from "./quorum.ts";
 import type { CheckOutcome } from "./types.ts";

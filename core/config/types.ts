@@ -69,6 +69,10 @@ export interface VirtualServerConfig {
   idle_timeout: number;
   server_connect_timeout: number;
   server_response_timeout: number;
+  /** HTTP mode: inactivity of a server while its response body is in progress. */
+  server_timeout: number;
+  /** HTTP mode: inactivity of a client sending a request body or not reading a response. */
+  client_timeout: number;
   max_header_size: number;
   max_headers: number;
   /** 0 = unlimited. */

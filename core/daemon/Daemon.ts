@@ -70,7 +70,7 @@ export class Daemon {
       cookieFor: (pool) => this.scheduling.get(pool)?.cookie,
       pools: o.config.pool,
       log: o.log,
-      observe: (vs, pool, status, seconds) => this.observe(vs, pool ?? "", status, seconds),
+      observe: (vs, pool, status, seconds, cut) => this.observe(vs, pool ?? "", status, seconds, cut),
     });
     this.vrrp = new VrrpBridge(this.cluster, o.log);
   }
@@ -81,7 +81,7 @@ export class Daemon {
     Map<string, { responses: ResponseCounter; latency: Histogram }>
   >();
 
-  private observe(vs: string, pool: string, status: number, seconds: number): void {
+  private observe(vs: string, pool: string, status: number, seconds: number, cut?: string): void {
     let byPool = this.handles.get(vs);
     if (!byPool) {
       byPool = new Map();
@@ -92,7 +92,7 @@ export class Daemon {
       h = { responses: this.metrics.responses(vs, pool), latency: this.metrics.poolLatency(pool) };
       byPool.set(pool, h);
     }
-    h.responses.inc(status);
+    h.responses.inc(status, cut !== undefined);
     h.latency.observe(seconds);
   }
 

@@ -18,15 +18,18 @@ import type { RequestHead, ResponseHead } from "../http/head.ts";
 import { HttpParser } from "../http/parser.ts";
 import { accessLog } from "./access-log.ts";
 import {
+  D_CLIENT,
   D_CONNECT,
   D_HEADER,
   D_IDLE,
   D_KEEPALIVE,
   D_NONE,
   D_RESPONSE,
+  D_SERVER,
   expiry,
   timeoutFor,
   X_ANSWER,
+  X_CLIENT_FAILED,
   X_CLOSE,
   X_CONNECT_FAILED,
   X_DESTROY,
@@ -79,6 +82,8 @@ export class ClientConn implements UpstreamOwner, LiveConn {
   private status = 0;
   private inData = false;
   private corkedUp: Out | undefined = undefined;
+  /** The current request's access record was written (once per request, whatever ends it). */
+  private logged = false;
   private readonly choice: ServerChoice;
   private readonly fwd: Forwarding;
 
@@ -97,8 +102,8 @@ export class ClientConn implements UpstreamOwner, LiveConn {
       },
       rt.parserOpts,
     );
-    this.out.onBlocked = () => this.up?.pauseRead(true);
-    this.out.onUnblocked = () => this.up?.pauseRead(false);
+    this.out.onBlocked = () => this.onOutBlocked(true);
+    this.out.onUnblocked = () => this.onOutBlocked(false);
     this.choice = new ServerChoice(rt.svc, this.ip, this.port, rt.cfg.name);
     this.fwd = new Forwarding(sock, this.ip, this.port);
     this.setDeadline(D_HEADER);
@@ -153,6 +158,8 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     this.closing = true;
     this.out.dead = true;
     this.rt.conns.delete(this);
+    // A request still in progress ends here: the client left before its response was complete.
+    if (!this.tunnel) this.logRequest("client_abort");
     const up = this.up;
     if (up) {
       // The client left: not the server's fault.
@@ -178,6 +185,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
 
   private onHead(req: RequestHead): void {
     this.req = req;
+    this.logged = false;
     this.reqDone = false;
     this.relay.reset();
     this.tries = 0;
@@ -217,13 +225,14 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     }
     if (this.up) {
       this.upWrite(b, s, e);
-      if (this.dkind === D_RESPONSE) this.setDeadline(D_RESPONSE);
+      if (this.dkind === D_CLIENT) this.setDeadline(D_CLIENT);
     }
   }
 
   private onEnd(): void {
     this.reqDone = true;
     if (this.holding) this.release();
+    else if (this.dkind === D_CLIENT && this.up && !this.relay.started) this.setDeadline(D_RESPONSE);
   }
 
   /** A held request is checked (or too big to hold): send it. */
@@ -267,11 +276,20 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     this.up = conn;
     this.corkUp(conn.out);
     this.kept.writeTo(conn.out);
-    this.setDeadline(conn.open ? D_RESPONSE : D_CONNECT);
+    if (conn.open) this.awaitServer();
+    else this.setDeadline(D_CONNECT);
+  }
+
+  /**
+   * The request is with the server: wait for the rest of its body from the client (client_timeout),
+   * or, once it is all sent or the server is not taking it, for the response head.
+   */
+  private awaitServer(): void {
+    this.setDeadline(this.reqDone || (this.paused & PAUSE_UPSTREAM) !== 0 ? D_RESPONSE : D_CLIENT);
   }
 
   onUpOpen(_c: ServerConn): void {
-    if (this.dkind === D_CONNECT) this.setDeadline(D_RESPONSE);
+    if (this.dkind === D_CONNECT) this.awaitServer();
   }
 
   onUpHead(h: ResponseHead): void {
@@ -279,7 +297,8 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     switch (this.relay.head(h, this.up!.parser, this.req!, mayKeep, this.choice.setCookie())) {
       case R_FINAL:
         this.status = h.status;
-        this.setDeadline(D_IDLE);
+        // The body is the server's to send now; the client not reading it switches the wait (onOutBlocked).
+        this.setDeadline(this.out.blocked ? D_CLIENT : D_SERVER);
         return;
       case R_UPGRADE:
         this.status = 101;
@@ -293,7 +312,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
 
   onUpBody(b: Buffer, s: number, e: number): void {
     this.relay.body(b, s, e);
-    if (this.dkind === D_IDLE) this.setDeadline(D_IDLE);
+    if (this.dkind === D_SERVER) this.setDeadline(D_SERVER);
   }
 
   onUpData(b: Buffer, s: number, e: number): void {
@@ -305,7 +324,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     const keepServer = this.reqDone && this.relay.serverKeep && up.parser.buffered === 0;
     this.up = undefined;
     this.choice.end(true);
-    this.logRequest();
+    this.logRequest(undefined);
     if (keepServer && !up.tunnel) this.fwd.release(up);
     else up.close();
     this.req = undefined;
@@ -353,21 +372,58 @@ export class ClientConn implements UpstreamOwner, LiveConn {
       return;
     }
     if (why === "bad_response") count.count("reject.bad_response");
-    this.upFailed(why === "connect_timeout" ? 504 : 502, err?.code ?? why, reason);
+    // A response cut by the server's close reads as an incomplete message: a reset, not garbage.
+    const reset = why === "closed" || err?.code === "incomplete_message";
+    const cut = reset ? "server_reset" : why === "bad_response" ? "server_bad_response" : why;
+    this.upFailed(why === "connect_timeout" ? 504 : 502, err?.code ?? why, reason, cut);
   }
 
-  /** Give up on the server: answer the client, or cut it when the response had started. */
-  private upFailed(status: number, code: string, reason = faultReason(code)): void {
+  /**
+   * Give up on the server: answer the client, or cut it when the response had started (`cut` names
+   * why in the access record).
+   */
+  private upFailed(status: number, code: string, reason = faultReason(code), cut = code): void {
     const up = this.up;
     this.up = undefined;
     up?.abort();
     this.choice.end(false, reason);
     if (this.relay.started) {
-      this.logRequest();
-      this.destroy();
+      // A tunnel's 101 was complete: its end is no cut response.
+      this.logRequest(this.tunnel ? undefined : cut);
+      this.terminate();
       return;
     }
     this.answer(status, code);
+  }
+
+  /**
+   * The client stalled (client_timeout): the server is let go without blame; the client gets `status`
+   * or, when its response had started, is cut. Logged once per server per interval.
+   */
+  private clientFailed(status: number, code: string): void {
+    const up = this.up;
+    if (up) {
+      this.up = undefined;
+      up.abort();
+      this.rt.svc.clientStall?.(this.rt.cfg.name, this.choice.server ?? up.server, code);
+      this.choice.end(true);
+    }
+    if (this.relay.started) {
+      this.logRequest(code);
+      this.terminate();
+      return;
+    }
+    this.answer(status, code, code);
+  }
+
+  /** The client's writer backs up (or drains): pause (resume) the server, and blame the right side. */
+  private onOutBlocked(blocked: boolean): void {
+    this.up?.pauseRead(blocked);
+    const k = this.dkind;
+    if (blocked) {
+      // Each partial write re-arms: client_timeout bounds a client that takes nothing at all.
+      if (k === D_SERVER || k === D_CLIENT) this.setDeadline(D_CLIENT);
+    } else if (k === D_CLIENT && this.up && this.relay.started && !this.tunnel) this.setDeadline(D_SERVER);
   }
 
   onUpRaw(buf: Buffer): void {
@@ -377,6 +433,10 @@ export class ClientConn implements UpstreamOwner, LiveConn {
 
   onUpBlocked(blocked: boolean): void {
     this.setPaused(PAUSE_UPSTREAM, blocked);
+    // A server not taking the request body is the server's delay, not the client's.
+    if (this.relay.started) return;
+    if (blocked && this.dkind === D_CLIENT) this.setDeadline(D_RESPONSE);
+    else if (!blocked && this.dkind === D_RESPONSE && !this.reqDone) this.setDeadline(D_CLIENT);
   }
 
   private startTunnel(): void {
@@ -402,18 +462,19 @@ export class ClientConn implements UpstreamOwner, LiveConn {
       this.choice.end(false);
     }
     if (this.relay.started) {
-      this.destroy();
+      this.logRequest("bad_request");
+      this.terminate();
       return;
     }
     this.answer(err.status, err.code);
   }
 
-  /** Answer from tcpvs itself and close. */
-  private answer(status: number, code: string): void {
+  /** Answer from tcpvs itself and close (`cut`: the request itself was cut short). */
+  private answer(status: number, code: string, cut?: string): void {
     this.status = status;
     this.holding = false;
     this.rt.svc.log.debug("refused request", { vs: this.rt.cfg.name, client: this.ip, status, code });
-    this.logRequest();
+    this.logRequest(cut);
     this.out.write(errorResponse(status, code));
     this.close();
   }
@@ -422,12 +483,19 @@ export class ClientConn implements UpstreamOwner, LiveConn {
   close(): void {
     if (this.closing) return;
     this.closing = true;
-    this.setDeadline(D_IDLE);
+    // What is queued must be taken by the client within client_timeout (re-armed as it reads).
+    this.setDeadline(D_CLIENT);
     this.setPaused(PAUSE_PIPELINE, true);
     this.out.end();
   }
 
+  /** Cut the connection from outside (a stop past its grace period). */
   destroy(): void {
+    if (!this.tunnel) this.logRequest("shutdown");
+    this.terminate();
+  }
+
+  private terminate(): void {
     this.closing = true;
     this.sock.terminate();
   }
@@ -442,7 +510,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     if (x.counter !== undefined) this.rt.svc.cluster.count(x.counter);
     switch (x.act) {
       case X_DESTROY:
-        this.destroy();
+        this.terminate();
         return;
       case X_CLOSE:
         this.close();
@@ -456,13 +524,18 @@ export class ClientConn implements UpstreamOwner, LiveConn {
       case X_SERVER_FAILED:
         this.upFailed(x.status, x.code);
         return;
+      case X_CLIENT_FAILED:
+        this.clientFailed(x.status, x.code);
+        return;
     }
   }
 
-  private logRequest(): void {
+  /** The access record of the current request, once; `cut` says why it ended short, if it did. */
+  private logRequest(cut: string | undefined): void {
     const req = this.req;
-    if (!req) return;
+    if (!req || this.logged) return;
+    this.logged = true;
     const c = this.choice;
-    accessLog(this.rt, req, this.ip, c.pool?.name, c.serverId, this.status, c.started, this.t0);
+    accessLog(this.rt, req, this.ip, c.pool?.name, c.serverId, this.status, c.started, this.t0, cut);
   }
 }

@@ -23,8 +23,13 @@ export interface SwitchServices {
   now(): number;
   /** The pool's cookie-insert persistence (scheduler option `cookie`), when it has one. */
   cookieFor?(pool: string): CookieInsert | undefined;
-  /** Told of every finished request: for metrics (responses by code, latency per pool). */
-  observe?(vs: string, pool: string | undefined, status: number, seconds: number): void;
+  /**
+   * Told of every finished request: for metrics (responses by code, latency per pool). `cut`: why the
+   * exchange ended short (server_timeout, server_reset, client_timeout, client_abort ...), if it did.
+   */
+  observe?(vs: string, pool: string | undefined, status: number, seconds: number, cut?: string): void;
+  /** A client stalled (`reason`) an exchange with `server` through `vs`: logged, rate-limited per server. */
+  clientStall?(vs: string, server: ServerState, reason: string): void;
   /** A server failed an attempt through virtual server `vs` (logged, rate-limited per server). */
   serverFault?(vs: string, server: ServerState, reason: string): void;
 }

@@ -13,6 +13,7 @@ import { ClientConn } from "./listener.ts";
 import { errorResponse } from "./rewrite.ts";
 import { type LiveConn, type SwitchServices, VsRuntime } from "./runtime.ts";
 import { ServerFaults } from "./server-fault.ts";
+import { ClientStalls } from "./client-stalls.ts";
 import { TcpConn } from "./tcp.ts";
 import { Upstream } from "./upstream.ts";
 
@@ -53,7 +54,7 @@ export interface SwitchOptions {
   /** Cookie-insert persistence of a pool (from createPoolScheduling). */
   cookieFor?(pool: string): CookieInsert | undefined;
   /** Told of every finished request (metrics). */
-  observe?(vs: string, pool: string | undefined, status: number, seconds: number): void;
+  observe?(vs: string, pool: string | undefined, status: number, seconds: number, cut?: string): void;
   /** Interval of the server-fault WARN lines: one per server per interval (default 10000 ms). */
   faultLogIntervalMs?: number;
 }
@@ -93,6 +94,7 @@ export class Switch implements SwitchServices {
   readonly observe: SwitchServices["observe"];
   readonly cookieFor: SwitchServices["cookieFor"];
   private readonly faults: ServerFaults;
+  private readonly stalls: ClientStalls;
 
   constructor(opts: SwitchOptions) {
     this.cluster = opts.cluster;
@@ -102,6 +104,7 @@ export class Switch implements SwitchServices {
     this.cookieFor = opts.cookieFor;
     this.pools = opts.pools ?? {};
     this.faults = new ServerFaults(this.log, { intervalMs: opts.faultLogIntervalMs ?? 10_000 });
+    this.stalls = new ClientStalls(this.log, { intervalMs: opts.faultLogIntervalMs ?? 10_000 });
     this.upOpts = {
       maxIdle: opts.upstreamMaxIdle ?? 128,
       idleTimeout: opts.upstreamIdleTimeout ?? 30_000,
@@ -145,6 +148,10 @@ export class Switch implements SwitchServices {
 
   serverFault(vs: string, server: ServerState, reason: string): void {
     this.faults.report(vs, server, reason);
+  }
+
+  clientStall(vs: string, server: ServerState, reason: string): void {
+    this.stalls.report(vs, server, reason);
   }
 
   sorry(pool: string): { server: ServerState; upstream: Upstream } | undefined {
@@ -331,6 +338,7 @@ export class Switch implements SwitchServices {
     for (const s of this.sorries.values()) s.upstream.closeAll();
     clearInterval(this.timer);
     this.faults.close();
+    this.stalls.close();
   }
 
   /** Connections open on a virtual server (including a retired one still draining). */

@@ -155,6 +155,8 @@ export function vsConfig(over: Partial<VirtualServerConfig> = {}): VirtualServer
     idle_timeout: 5000,
     server_connect_timeout: 2000,
     server_response_timeout: 5000,
+    server_timeout: 5000,
+    client_timeout: 5000,
     max_header_size: 8192,
     max_headers: 100,
     max_body_size: 0,
@@ -200,6 +202,8 @@ export interface Rig {
   port: number;
   backends: TestBackend[];
   lines: string[];
+  /** Every finished request as the metrics saw it (`cut`: why a response was cut short). */
+  observed: Array<{ vs: string; pool: string | undefined; status: number; cut: string | undefined }>;
   stop(): Promise<void>;
 }
 
@@ -230,7 +234,11 @@ export async function rig(
     } else scheds.set(name, roundRobin(ps));
   }
   const { logger, lines } = memoryLogger("info");
+  const observed: Rig["observed"] = [];
   const sw = new Switch({
+    observe: (vs, pool, status, _s, cut?: string) => {
+      observed.push({ vs, pool, status, cut });
+    },
     cluster,
     schedulerFor: (p) => scheds.get(p),
     cookieFor: (p) => cookies.get(p),
@@ -247,6 +255,7 @@ export async function rig(
     port: sw.ports(cfg.name)[0]!,
     backends: all,
     lines,
+    observed,
     stop: async () => {
       await sw.close(0);
       for (const b of all) b.stop();

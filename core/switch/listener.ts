@@ -11,6 +11,10 @@
 // 4xx before a server sees a byte. Only a body past RETAIN_MAX (64 KiB, the bytes kept for a retry
 // anyway) goes out before it is checked; an error after that aborts the server's connection mid-body
 // (it never gets a complete message) and is counted as reject.<code> like any other.
+//
+// What a connection holds before forwarding (a held body, a partial head, pipelined requests) counts
+// against one budget for the whole switch (held-budget.ts): the connection reports its figure after
+// every event that may change it, and stops reading while the budget is spent.
 
 import type { Socket } from "bun";
 import type { HttpError } from "../http/errors.ts";
@@ -36,6 +40,7 @@ import {
   X_SERVER_FAILED,
 } from "./deadlines.ts";
 import { Forwarding } from "./forwarding.ts";
+import type { HeldWaiter } from "./held-budget.ts";
 import { Out } from "./out.ts";
 import { ServerChoice } from "./server-choice.ts";
 import { R_BAD_UPGRADE, R_FINAL, R_UPGRADE, ResponseRelay } from "./response-relay.ts";
@@ -50,8 +55,9 @@ import type { ServerConn, UpFailure, UpstreamOwner } from "./upstream.ts";
 // Why we stopped reading the client (bit mask).
 const PAUSE_PIPELINE = 1;
 const PAUSE_UPSTREAM = 2;
+const PAUSE_BUDGET = 4;
 
-export class ClientConn implements UpstreamOwner, LiveConn {
+export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
   private readonly rt: VsRuntime;
   private readonly sock: Socket<ClientConn>;
   readonly out = new Out();
@@ -84,6 +90,10 @@ export class ClientConn implements UpstreamOwner, LiveConn {
   private corkedUp: Out | undefined = undefined;
   /** The current request's access record was written (once per request, whatever ends it). */
   private logged = false;
+  /** Bytes held before forwarding, as last reported to the budget. */
+  heldBytes = 0;
+  /** Waiting for the budget before its first byte: its header deadline starts when it may read. */
+  private heldSuspended = false;
   private readonly choice: ServerChoice;
   private readonly fwd: Forwarding;
 
@@ -144,10 +154,10 @@ export class ClientConn implements UpstreamOwner, LiveConn {
       this.corkedUp.uncork();
       this.corkedUp = undefined;
     }
-    if (err) return;
-    if (this.parser.paused && this.parser.buffered > this.rt.cfg.max_header_size * 2) {
+    if (!err && this.parser.paused && this.parser.buffered > this.rt.cfg.max_header_size * 2) {
       this.setPaused(PAUSE_PIPELINE, true);
     }
+    this.syncHeld();
   }
 
   onDrain(): void {
@@ -158,6 +168,9 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     this.closing = true;
     this.out.dead = true;
     this.rt.conns.delete(this);
+    const held = this.heldBytes;
+    this.heldBytes = 0;
+    this.rt.svc.held?.leave(this, held);
     // A request still in progress ends here: the client left before its response was complete.
     if (!this.tunnel) this.logRequest("client_abort");
     const up = this.up;
@@ -179,6 +192,43 @@ export class ClientConn implements UpstreamOwner, LiveConn {
       const err = this.parser.finish();
       if (err) this.refuse(err);
     }
+    this.syncHeld();
+  }
+
+  // ---- the held-bytes budget ----
+
+  /** Report what this connection holds before forwarding: a held body, a partial head, pipelined bytes. */
+  private syncHeld(): void {
+    const n = (this.holding ? this.kept.bytes : 0) + this.parser.buffered;
+    const before = this.heldBytes;
+    this.heldBytes = n;
+    // Told even when unchanged: a read, held or not, ends the slice a resumed waiter was granted.
+    this.rt.svc.held?.change(this, before, n);
+  }
+
+  heldPause(): void {
+    this.rt.svc.cluster.count("held.wait");
+    this.setPaused(PAUSE_BUDGET, true);
+    if (!this.gotAny && !this.closing) {
+      // Nothing read yet: the wait is ours, not the client's.
+      this.heldSuspended = true;
+      this.deadline = 0;
+    }
+  }
+
+  heldResume(): void {
+    this.setPaused(PAUSE_BUDGET, false);
+    if (this.heldSuspended) {
+      this.heldSuspended = false;
+      if (!this.closing) this.setDeadline(D_HEADER);
+    }
+  }
+
+  /** The budget ran out: stop reading unless what comes next goes straight to a server. */
+  heldSpent(): void {
+    if (this.closing || this.tunnel) return;
+    if (this.up !== undefined && !this.reqDone && !this.holding) return;
+    this.rt.svc.held?.wait(this);
   }
 
   // ---- request parser events ----
@@ -239,6 +289,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
   private release(): void {
     this.holding = false;
     this.dispatch();
+    this.syncHeld();
   }
 
   /** Cork the server's writer for the rest of this read: the bytes of one read go out in one send. */
@@ -338,6 +389,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     if (this.parser.buffered > 0) this.setDeadline(D_HEADER);
     const err = this.parser.resume();
     if (err) this.refuse(err);
+    this.syncHeld();
   }
 
   onUpFail(c: ServerConn, why: UpFailure, err?: HttpError): void {
@@ -447,6 +499,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     if (fromServer) this.out.write(fromServer);
     const fromClient = this.parser.upgrade();
     if (fromClient) up.out.write(fromClient);
+    this.syncHeld();
     this.setPaused(PAUSE_PIPELINE, false);
     this.setDeadline(D_IDLE);
   }
@@ -477,6 +530,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     this.logRequest(cut);
     this.out.write(errorResponse(status, code));
     this.close();
+    this.syncHeld();
   }
 
   /** Graceful close once everything queued has gone out. */

@@ -11,7 +11,7 @@ import { createPoolScheduling } from "../../core/sched/registry.ts";
 import type { Scheduler } from "../../core/sched/types.ts";
 import { Cluster, PoolState, ServerState } from "../../core/state/cluster.ts";
 import type { Out } from "../../core/switch/out.ts";
-import { Switch } from "../../core/switch/switch.ts";
+import { Switch, type SwitchOptions } from "../../core/switch/switch.ts";
 
 export function inet(port: number, host = "127.0.0.1"): Endpoint {
   return { kind: "inet", host, port, family: 4, text: `${host}:${port}` };
@@ -212,6 +212,7 @@ export async function rig(
   pools: Record<string, TestBackend[]>,
   vs: Partial<VirtualServerConfig> = {},
   poolOver: Record<string, Partial<PoolConfig>> = {},
+  swOver: Partial<SwitchOptions> = {},
 ): Promise<Rig> {
   const cluster = new Cluster();
   const cfgs: Record<string, PoolConfig> = {};
@@ -245,6 +246,7 @@ export async function rig(
     log: logger,
     pools: cfgs,
     tickMs: 20,
+    ...swOver,
   });
   const cfg = vsConfig(vs);
   await sw.listen(cfg);

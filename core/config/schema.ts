@@ -32,6 +32,7 @@ function readGlobal(f: Fields, raw: unknown): GlobalConfig {
     "log_format",
     "grace",
     "router_id",
+    "max_held_bytes",
   ]);
   const control = f.endpoint(t, "control", path) ?? {
     kind: "unix" as const,
@@ -47,6 +48,8 @@ function readGlobal(f: Fields, raw: unknown): GlobalConfig {
     log_format: f.string(t, "log_format", path, { def: "text", oneOf: ["text", "json"] }),
     grace: f.duration(t, "grace", path, 10_000),
     router_id: f.string(t, "router_id", path, { def: hostname() }),
+    // 64 MiB: about a thousand bodies held to their 64 KiB bound at once (see docs/reliability.md).
+    max_held_bytes: f.size(t, "max_held_bytes", path, 64 * 1024 * 1024, { min: 64 * 1024 }),
   };
   if (control.kind === "inet" && !isLoopback(control.host)) {
     if (!g.control_allow_remote) {

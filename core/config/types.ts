@@ -22,6 +22,8 @@ export interface GlobalConfig {
   grace: number;
   /** Router id used in notify lines and logs; defaults to the host name. */
   router_id: string;
+  /** Bytes held before forwarding (held bodies, partial heads), over every client connection. */
+  max_held_bytes: number;
 }
 
 export type MatchKind =

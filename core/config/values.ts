@@ -29,6 +29,21 @@ export function parseDuration(text: unknown): Parsed<number> {
   return { ok: true, value: Math.round(total) };
 }
 
+const UNIT_BYTES: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
+
+/** 65536, "64KiB", "64MiB", "1.5GiB" -> bytes. Only binary units: "MB" would leave 1000 or 1024 to a guess. */
+export function parseSize(v: unknown): Parsed<number> {
+  if (typeof v === "number" && Number.isInteger(v) && v >= 0) return { ok: true, value: v };
+  const m = typeof v === "string" ? /^(\d+(?:\.\d+)?)(B|KiB|MiB|GiB)$/.exec(v) : null;
+  if (!m) {
+    return {
+      ok: false,
+      error: `invalid size ${typeof v === "string" ? `"${v}"` : describe(v)}: use a number of bytes or a number with a unit (B, KiB, MiB, GiB), e.g. "64MiB", "512KiB"`,
+    };
+  }
+  return { ok: true, value: Math.round(Number(m[1]) * UNIT_BYTES[m[2]!]!) };
+}
+
 /** "10.0.0.1:80", "[::1]:80", "unix:/path"; `defaultPort` allows a bare host. */
 export function parseEndpoint(text: unknown, defaultPort?: number): Parsed<Endpoint> {
   if (typeof text !== "string")

@@ -62,6 +62,7 @@ export class Daemon {
       cluster: this.cluster,
       version: o.version,
       startedAt: this.startedAt,
+      gauges: () => this.switch.gauges(),
     });
     this.buildSchedulers(new Set(this.cluster.pools.keys()));
     this.switch = new Switch({
@@ -70,6 +71,7 @@ export class Daemon {
       cookieFor: (pool) => this.scheduling.get(pool)?.cookie,
       pools: o.config.pool,
       log: o.log,
+      maxHeldBytes: o.config.global.max_held_bytes,
       observe: (vs, pool, status, seconds, cut) => this.observe(vs, pool ?? "", status, seconds, cut),
     });
     this.vrrp = new VrrpBridge(this.cluster, o.log);
@@ -244,6 +246,7 @@ export class Daemon {
     this.config = next.config;
     this.hash = next.hash;
     this.buildSchedulers(changed);
+    this.switch.held.setMax(next.config.global.max_held_bytes);
     await this.switch.reload(next.config.virtual_server, next.config.pool);
     this.monitor.start(this.cluster, next.config.pool);
     await this.vrrp.reload(next.config);
@@ -266,6 +269,13 @@ export class Daemon {
       }
     }
     for (const [name, v] of this.cluster.vrrp) this.log.info("state vrrp", { instance: name, ...v });
+    const held = this.switch.held;
+    this.log.info("state held", {
+      held_bytes: held.used,
+      max_held_bytes: held.max,
+      peak_held_bytes: held.peak,
+      waiting: held.waitingCount,
+    });
     this.log.info("state counters", Object.fromEntries(this.cluster.counters));
   }
 

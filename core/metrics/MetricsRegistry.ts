@@ -28,8 +28,17 @@ export class ResponseCounter {
   }
 }
 
+/** A figure read at scrape time from a part that owns it (the switch's held bytes ...). */
+export interface Gauge {
+  name: string;
+  help: string;
+  value: number;
+}
+
 export interface MetricsSource {
   cluster: Cluster;
+  /** Gauges of parts other than the cluster, read at each scrape. */
+  gauges?: () => Gauge[];
   version?: string;
   /** Epoch ms the process started. */
   startedAt?: number;
@@ -108,6 +117,10 @@ export class MetricsRegistry {
     this.renderServers(o, now);
     this.renderPools(o);
     this.renderVrrp(o);
+    for (const g of this.src.gauges?.() ?? []) {
+      o.family(g.name, "gauge", g.help);
+      o.sample(g.name, {}, g.value);
+    }
     o.family(
       "tcpvs_events_total",
       "counter",

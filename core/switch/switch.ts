@@ -275,6 +275,24 @@ export class Switch implements SwitchServices {
     if (!tcp) this.held.admit(c as ClientConn);
   }
 
+  /** Figures for the metrics: the held-bytes budget. */
+  gauges(): Array<{ name: string; help: string; value: number }> {
+    const h = this.held;
+    return [
+      {
+        name: "tcpvs_held_bytes",
+        help: "Request bytes held before forwarding, all connections.",
+        value: h.used,
+      },
+      { name: "tcpvs_held_bytes_max", help: "[global] max_held_bytes.", value: h.max },
+      {
+        name: "tcpvs_held_waiting_connections",
+        help: "Client connections not read until held bytes free up.",
+        value: h.waitingCount,
+      },
+    ];
+  }
+
   /** The held-bytes budget ran out: every client whose next bytes would be held stops being read. */
   private heldSpent(): void {
     this.cluster.count("held.spent");

@@ -12,6 +12,8 @@ export interface FlapSummary<D = unknown> {
   key: string;
   suppressed: number;
   windowMs: number;
+  /** When the window began: a summary given before its end covers less than windowMs. */
+  start: number;
   /** The detail passed with the last suppressed event (e.g. its reason). */
   last?: D;
 }
@@ -134,7 +136,7 @@ export class FlapLog<D = unknown> {
 }
 
 function summary<D>(key: string, w: Window<D>, windowMs: number): FlapSummary<D> {
-  const s: FlapSummary<D> = { key, suppressed: w.suppressed, windowMs };
+  const s: FlapSummary<D> = { key, suppressed: w.suppressed, windowMs, start: w.start };
   if (w.last !== undefined) s.last = w.last;
   return s;
 }

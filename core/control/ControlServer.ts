@@ -1,6 +1,7 @@
 // The socket edge of the control channel: a WebSocket on a unix socket (0600) or a loopback TCP port.
 // Authentication happens on the upgrade (Authorization: Bearer), browsers are refused by their Origin
-// header, frames are size- and rate-limited per connection. Everything else is ControlHandler.
+// header, frames are size- and rate-limited per connection, open connections are capped. Every refusal
+// is logged, rate-limited per kind (control-refusals.ts). Everything else is ControlHandler.
 
 import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from "node:fs";
 import { connect } from "node:net";
@@ -8,6 +9,7 @@ import { dirname } from "node:path";
 import type { Server, ServerWebSocket } from "bun";
 import type { Endpoint } from "../config/types.ts";
 import { log as defaultLog, type Logger } from "../log/logger.ts";
+import { ControlRefusals } from "./control-refusals.ts";
 import { ControlError } from "./ControlError.ts";
 import { ControlHandler, type ControlProvider } from "./ControlHandler.ts";
 import {
@@ -28,6 +30,10 @@ export interface ControlServerOptions {
   allowRemote?: boolean;
   maxMessageBytes?: number;
   rate?: { perSecond: number; burst: number };
+  /** Open connections at most (default 64); more are refused with 503. */
+  maxConnections?: number;
+  /** Refusals of one kind log one line per this interval, with the count (default 10000 ms). */
+  refusalLogIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -41,6 +47,12 @@ interface Conn {
 /** A watcher this far behind is cut off rather than buffered without bound. */
 const MAX_BUFFERED = 1 << 20;
 const MAX_STRIKES = 50;
+const MAX_CONNECTIONS = 64;
+const DEFAULT_RATE = { perSecond: 50, burst: 100 };
+/** What Bun's server reports when a frame exceeds maxPayloadLength (close code 1006, not 1009). */
+const TOO_BIG = "Received too big message";
+/** Errors that refuse the message itself, not an answer to a valid request. */
+const BAD_MESSAGE = new Set(["bad_request", "bad_version", "unknown_method"]);
 
 export function isLoopbackHost(host: string): boolean {
   return host === "::1" || host === "localhost" || /^127\.\d+\.\d+\.\d+$/.test(host);
@@ -102,12 +114,14 @@ export class ControlServer {
   private readonly opts: ControlServerOptions;
   private readonly logger: Logger;
   private readonly conns = new Set<ServerWebSocket<Conn>>();
+  private readonly refusals: ControlRefusals;
   private seq = 0;
 
   private constructor(opts: ControlServerOptions) {
     this.opts = opts;
     this.logger = (opts.logger ?? opts.provider.logger ?? defaultLog).child({ subsystem: "control" });
     this.handler = new ControlHandler({ ...opts.provider, logger: opts.provider.logger ?? opts.logger });
+    this.refusals = new ControlRefusals(this.logger, { intervalMs: opts.refusalLogIntervalMs ?? 10_000 });
   }
 
   static async start(opts: ControlServerOptions): Promise<ControlServer> {
@@ -145,8 +159,10 @@ export class ControlServer {
         this.conns.delete(ws);
         ws.data.unsubscribe?.();
         ws.data.unsubscribe = undefined;
-        if (code === 1009)
-          this.logger.warn("control frame too large", { peer: ws.data.peer, limit: maxBytes });
+        if (code === 1009 || reason === TOO_BIG)
+          this.refusals.refuse("frame_too_large", ws.data.peer, `a frame over ${maxBytes} bytes`, {
+            limit: maxBytes,
+          });
         this.logger.debug("control client left", { peer: ws.data.peer, code, reason });
       },
     };
@@ -174,25 +190,32 @@ export class ControlServer {
 
   private upgrade(req: Request, server: Server<Conn>): Response | undefined {
     const url = new URL(req.url);
-    if (url.pathname !== CONTROL_PATH) return new Response("not found\n", { status: 404 });
-    // A browser always sends Origin on a WebSocket upgrade; our own client never does.
-    if (req.headers.has("origin")) {
-      this.logger.warn("control connection with an Origin header refused", {
-        origin: req.headers.get("origin"),
-      });
-      return new Response("browsers may not use the control channel\n", { status: 403 });
-    }
     const ip = server.requestIP(req);
     const who = (req.headers.get("x-tcpvs-client") ?? "").replace(/[^\w.@:-]/g, "").slice(0, 64);
     const peer = ip ? `${ip.address}:${ip.port}` : `unix#${++this.seq}${who ? `(${who})` : ""}`;
+    if (url.pathname !== CONTROL_PATH) {
+      this.refusals.refuse("not_found", peer, `path ${JSON.stringify(url.pathname.slice(0, 64))}`);
+      return new Response("not found\n", { status: 404 });
+    }
+    // A browser always sends Origin on a WebSocket upgrade; our own client never does.
+    const origin = req.headers.get("origin");
+    if (origin !== null) {
+      this.refusals.refuse("forbidden_origin", peer, `Origin ${JSON.stringify(origin.slice(0, 64))}`);
+      return new Response("browsers may not use the control channel\n", { status: 403 });
+    }
     if (this.opts.token) {
       const given = bearerToken(req.headers.get("authorization"));
       if (!given || !tokensEqual(given, this.opts.token)) {
-        this.logger.warn("control connection with a bad token refused", { peer });
+        this.refusals.refuse("bad_token", peer, given ? "the token does not match" : "no Bearer token");
         return new Response("bad token\n", { status: 401 });
       }
     }
-    const rate = this.opts.rate ?? { perSecond: 50, burst: 100 };
+    const max = this.opts.maxConnections ?? MAX_CONNECTIONS;
+    if (this.conns.size >= max) {
+      this.refusals.refuse("too_many_connections", peer, `${max} open already`, { limit: max });
+      return new Response("too many control connections\n", { status: 503 });
+    }
+    const rate = this.opts.rate ?? DEFAULT_RATE;
     const data: Conn = {
       peer,
       bucket: new RateLimiter(rate.perSecond, rate.burst, Date.now()),
@@ -200,11 +223,15 @@ export class ControlServer {
       unsubscribe: undefined,
     };
     if (server.upgrade(req, { data })) return undefined;
+    this.refusals.refuse("not_websocket", peer, `${req.method} without a WebSocket upgrade`);
     return new Response("upgrade to WebSocket\n", { status: 426 });
   }
 
   private send(ws: ServerWebSocket<Conn>, frame: ServerFrame): void {
     if (ws.getBufferedAmount() > MAX_BUFFERED) {
+      // Once per connection: sends go on failing while it closes.
+      if (ws.readyState === 1)
+        this.refusals.refuse("too_slow", ws.data.peer, `over ${MAX_BUFFERED} bytes waiting to be read`);
       ws.close(1008, "too slow");
       return;
     }
@@ -215,10 +242,12 @@ export class ControlServer {
     const c = ws.data;
     if (!c.bucket.take(Date.now())) {
       if (++c.strikes >= MAX_STRIKES) {
-        this.logger.warn("control client flooding: disconnected", { peer: c.peer });
+        this.refusals.refuse("flooding", c.peer, `${MAX_STRIKES} messages refused for the rate limit`);
         ws.close(1008, "rate limit");
         return;
       }
+      const rate = this.opts.rate ?? DEFAULT_RATE;
+      this.refusals.refuse("rate_limited", c.peer, `over ${rate.perSecond}/s (burst ${rate.burst})`);
       this.send(ws, error(peekId(msg), new ControlError("rate_limited", "Slow down: too many requests")));
       return;
     }
@@ -239,11 +268,14 @@ export class ControlServer {
       const result = await this.handler.handle(req, c.peer);
       this.send(ws, { v: PROTOCOL_VERSION, id, ok: true, result });
     } catch (e) {
+      if (e instanceof ControlError && BAD_MESSAGE.has(e.code))
+        this.refusals.refuse("bad_message", c.peer, e.message);
       this.send(ws, error(id, e));
     }
   }
 
   async stop(): Promise<void> {
+    this.refusals.close();
     for (const ws of this.conns) ws.close(1001, "shutting down");
     await this.server?.stop(true);
     this.server = undefined;

@@ -3,7 +3,7 @@
 // owns the lifecycle (start, reload, stop, state dump); each part stays testable on its own.
 
 import { HealthMonitor } from "../check/health-monitor.ts";
-import { loadConfig } from "../config/load.ts";
+import { ConfigError, loadConfig } from "../config/load.ts";
 import type { PoolConfig, TcpvsConfig } from "../config/types.ts";
 import type { ControlServer } from "../control/ControlServer.ts";
 import { startControl } from "../control/startControl.ts";
@@ -202,12 +202,14 @@ export class Daemon {
     try {
       next = this.o.reloadSource ? this.o.reloadSource() : loadConfig(this.o.file);
     } catch (e) {
-      const errors = (e as { problems?: Array<{ message: string }> }).problems?.length
-        ? (e as Error).message.split("\n").slice(1)
-        : [(e as Error).message];
-      this.log.error("reload refused: the running config stays", { errors });
+      // Word for word what `tcpvs config check` prints (the ConfigError's message): its first line,
+      // FILE:LINE:COLUMN and all, in the log line's text; the rest (the problems, or the source
+      // frame under a syntax error) as a field.
+      const lines = (e as Error).message.split("\n");
+      this.log.error(`reload refused, the running config stays: ${lines[0]}`, { detail: lines.slice(1) });
       this.o.notify?.("READY=1");
-      return { ok: false, errors };
+      const invalid = e instanceof ConfigError && e.code === "CONFIG_INVALID";
+      return { ok: false, errors: invalid ? lines.slice(1) : lines };
     }
     const unbindable = checkNewListeners(this.config.virtual_server, next.config.virtual_server);
     if (unbindable.length) {

@@ -5,7 +5,7 @@
 // a flood of distinct keys cannot grow memory: the least recently seen key is summarised and dropped.
 // The counting lives in FlapLog (also used for health-check flapping); this adds the logger and timer.
 
-import { FlapLog } from "../check/flap-log.ts";
+import { FlapLog, type FlapSummary } from "../check/flap-log.ts";
 import type { LogFields, Logger } from "./logger.ts";
 
 export interface ThrottledWarnOptions {
@@ -22,6 +22,14 @@ interface Occurrence {
   message: string;
   fields: LogFields;
   reason: string | undefined;
+}
+
+const MAX_REASON = 200;
+
+/** A reason may quote what a peer sent: it goes into the line's text on one line, bounded. */
+function oneLine(s: string): string {
+  const cut = s.length > MAX_REASON ? `${s.slice(0, MAX_REASON)}...` : s;
+  return cut.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
 function unrefTimer(fn: () => void, ms: number): unknown {
@@ -56,10 +64,11 @@ export class ThrottledWarn {
    * `key` happened: log "`message`: `reason`" with `fields` (and `reason` as a field) now, or count it
    * for the interval's summary. Returns whether a line was written now.
    */
-  warn(key: string, message: string, fields: LogFields = {}, reason?: string): boolean {
+  warn(key: string, message: string, fields: LogFields = {}, why?: string): boolean {
+    const reason = why === undefined ? undefined : oneLine(why);
     const now = this.now();
     const { decision, closed } = this.counts.decide(key, now, { message, fields, reason });
-    if (closed) this.summarise(closed.suppressed, closed.last);
+    if (closed) this.summarise(closed);
     if (decision === "log") {
       if (reason === undefined) this.logger.warn(message, fields);
       else this.logger.warn(`${message}: ${reason}`, { ...fields, reason });
@@ -74,7 +83,7 @@ export class ThrottledWarn {
     if (this.timer !== undefined) this.clearTimer(this.timer);
     this.timer = undefined;
     this.timerAt = undefined;
-    for (const s of this.counts.drain()) this.summarise(s.suppressed, s.last);
+    for (const s of this.counts.drain()) this.summarise(s);
   }
 
   /** Keys remembered now (for tests of the cap). */
@@ -92,16 +101,19 @@ export class ThrottledWarn {
   private fire(): void {
     this.timer = undefined;
     this.timerAt = undefined;
-    for (const s of this.counts.flush(this.now())) this.summarise(s.suppressed, s.last);
+    for (const s of this.counts.flush(this.now())) this.summarise(s);
     const next = this.counts.nextSummaryAt();
     if (next !== undefined) this.schedule(next);
   }
 
-  private summarise(count: number, last: Occurrence | undefined): void {
+  private summarise(s: FlapSummary<Occurrence>): void {
+    const { suppressed: count, last } = s;
     if (!last) return;
-    const seconds = Math.round(this.intervalMs / 100) / 10;
+    // Summaries given early (close, eviction) cover only the time the window had run.
+    const span = Math.min(this.intervalMs, Math.max(0, this.now() - s.start));
+    const seconds = Math.round(span / 100) / 10;
     const why = last.reason === undefined ? "" : `, last: ${last.reason}`;
-    const fields: LogFields = { ...last.fields, repeated: count, interval_s: seconds };
+    const fields: LogFields = { ...last.fields, repeated: count, seconds };
     if (last.reason !== undefined) fields.reason = last.reason;
     const times = count === 1 ? "time" : "times";
     this.logger.warn(`${last.message}: ${count} more ${times} in ${seconds} s${why}`, fields);

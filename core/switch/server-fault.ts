@@ -36,8 +36,8 @@ const CODE: Record<string, string> = {
  */
 export function faultReason(code: string, errno?: string, detail?: string): string {
   if (errno !== undefined) {
-    const words = ERRNO[errno];
-    return words ? `${words} (${errno})` : `${CODE[code] ?? code} (${errno})`;
+    const words = ERRNO[errno] ?? (code === "refused" ? "connect failed" : (CODE[code] ?? code));
+    return `${words} (${errno})`;
   }
   if (detail !== undefined) return `invalid response: ${detail}`;
   return CODE[code] ?? `invalid response (${code})`;

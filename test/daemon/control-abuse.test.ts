@@ -1,5 +1,6 @@
-// One end-to-end check that abuse of the control channel (TCP address with a token) leaves traffic and
-// the channel itself alone: a bad token, a browser Origin, an oversized frame, all during steady load.
+// End-to-end checks that abuse of the control channel (TCP address with a token) leaves traffic and
+// the channel itself alone: a bad token, a browser Origin, an oversized frame, all during steady load;
+// and that a flood of refusals costs a bounded number of log lines that carry the count.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { chmodSync, writeFileSync } from "node:fs";
@@ -103,7 +104,48 @@ test("bad token, browser Origin and an oversized frame are refused; traffic and 
   expect(load.errors).toEqual([]);
   expect(load.ok).toBeGreaterThan(3);
   const log = p!.lines.join("\n");
-  expect(log).toContain("bad token refused");
-  expect(log).toContain("Origin header refused");
+  expect(log).toContain("refused a connection with a bad token");
+  expect(log).toContain("refused a browser (Origin header)");
+  expect(log).toContain("closed a connection that sent a frame over the limit");
   expect(p!.proc.exitCode).toBeNull();
+}, 30_000);
+
+/** The bad-token attempts the log accounts for: 1 per line logged at once, N per summary line. */
+function badTokenCount(lines: string[]): { lines: number; count: number } {
+  const mine = lines.filter((l) => l.includes("refused a connection with a bad token"));
+  let count = 0;
+  for (const l of mine) count += Number(/ repeated=(\d+)/.exec(l)?.[1] ?? 1);
+  return { lines: mine.length, count };
+}
+
+test("2,000 bad-token attempts write a bounded number of lines that carry the count", async () => {
+  const before = badTokenCount(p!.lines);
+  const headers = {
+    connection: "Upgrade",
+    upgrade: "websocket",
+    "sec-websocket-version": "13",
+    "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+    authorization: "Bearer not-the-token-0123456789",
+  };
+  let refused = 0;
+  for (let batch = 0; batch < 40; batch++) {
+    const rs = await Promise.all(
+      Array.from({ length: 50 }, () => fetch(`http://127.0.0.1:${cport}/control`, { headers })),
+    );
+    refused += rs.filter((r) => r.status === 401).length;
+  }
+  expect(refused).toBe(2000);
+  await Bun.sleep(200);
+  const during = badTokenCount(p!.lines);
+  // At most the line at once and one summary for an interval that ended meanwhile.
+  expect(during.lines - before.lines).toBeLessThanOrEqual(2);
+  // Stopping the daemon logs the count still pending: every attempt is accounted for.
+  p!.proc.kill("SIGTERM");
+  expect(await exitWithin(p!, 8000)).toBe(0);
+  await Bun.sleep(100);
+  const after = badTokenCount(p!.lines);
+  expect(after.lines).toBeLessThanOrEqual(before.lines + 3);
+  expect(after.count - before.count).toBeGreaterThanOrEqual(2000);
+  expect(after.count).toBeLessThanOrEqual(2000 + 10);
+  expect(p!.lines.some((l) => / repeated=\d{4}/.test(l) && l.includes("bad token"))).toBe(true);
 }, 30_000);

@@ -70,6 +70,24 @@ test("SIGHUP with a broken file logs its errors and traffic carries on without a
   expect(p!.proc.exitCode).toBeNull();
 }, 20_000);
 
+test("SIGHUP with a TOML syntax error logs what config check prints: message and FILE:LINE:COLUMN", async () => {
+  writeConfig(tmp.dir, `${configText(base)}\n[pool.oops\nscheduler = "rr"\n`);
+  const check = await runTcpvs(["config", "check", "-c", file]);
+  expect(check.code).toBe(2);
+  const said = check.err.split("\n")[0]!.replace(/^tcpvs: /, "");
+  expect(said).toStartWith(`Cannot parse ${file}:`);
+  expect(said.slice(`Cannot parse ${file}`.length)).toMatch(/^:\d+:\d+: syntax error: /);
+  const from = p!.lines.length;
+  p!.proc.kill("SIGHUP");
+  const at = await waitLine(p!, /reload refused/, 5000, from);
+  expect(p!.lines[at]).toContain(said);
+  // The source frame config check prints under it is kept too.
+  expect(p!.lines[at]).toContain("[pool.oops");
+  const ok = await fetch(`http://127.0.0.1:${base.port}/`);
+  expect(ok.status).toBe(200);
+  await ok.text();
+}, 20_000);
+
 test("status reload with a broken file returns the errors to the caller, exit 1", async () => {
   writeConfig(tmp.dir, configText(base) + BROKEN);
   const r = await runTcpvs(["status", "reload", "--control", base.control]);

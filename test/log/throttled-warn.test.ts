@@ -48,7 +48,7 @@ test("repeats within the interval become one summary line with the count and the
     level: "warn",
     server: "a",
     repeated: 37,
-    interval_s: 10,
+    seconds: 10,
     reason: "reset",
   });
   expect(lines[1]!.msg).toBe("Server failed: 37 more times in 10 s, last: reset");
@@ -122,4 +122,13 @@ test("close() logs pending summaries at once and cancels the timer", () => {
   expect(clock.pending).toBe(0);
   expect(parsed().at(-1)).toMatchObject({ repeated: 2, reason: "c" });
   expect(tw.size).toBe(0);
+});
+
+test("a reason quoting what a peer sent stays on one line and bounded", () => {
+  const { tw, parsed } = setup();
+  tw.warn("k", "Refused", {}, `evil\nFAKE LINE ${"x".repeat(500)}`);
+  const line = parsed()[0]!;
+  expect(line.msg).not.toContain("\n");
+  expect(line.msg).toStartWith("Refused: evil\\x0aFAKE LINE xxx");
+  expect((line.msg as string).length).toBeLessThan(260);
 });

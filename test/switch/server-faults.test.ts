@@ -145,3 +145,41 @@ test("TCP mode: a refused connect is logged once per interval with its count", a
   await r.sw.close(0);
   expect(r.warns().at(-1)).toMatchObject({ server: "gone", repeated: 3 });
 });
+
+/** A listener whose accept queue is full (python3: a socket with backlog 0 that never accepts). */
+async function fullBacklog(): Promise<number | undefined> {
+  if (!Bun.which("python3")) return undefined;
+  const py =
+    "import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(30)";
+  const p = Bun.spawn(["python3", "-c", py], { stdout: "pipe" });
+  cleanup.push(() => p.kill());
+  const first = await p.stdout.getReader().read();
+  const port = Number(new TextDecoder().decode(first.value).trim());
+  // One connection fills the queue; later SYNs are dropped, so connects hang until they time out.
+  const filler = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {}, error() {} } });
+  cleanup.push(() => {
+    filler.end();
+  });
+  return port;
+}
+
+test("a connect timeout is a server fault in the log", async () => {
+  const port = await fullBacklog();
+  if (port === undefined) {
+    console.log("skipped: python3 is not installed (it holds a listener that never accepts)");
+    return;
+  }
+  const r = await faultRig({ stuck: port }, 60_000, { server_connect_timeout: 200 });
+  for (let i = 0; i < 3; i++) {
+    const x = await exchange(r.port, GET(`/${i}`));
+    expect(x.responses[0]?.status).toBe(504);
+  }
+  expect(r.warns()).toHaveLength(1);
+  expect(r.warns()[0]).toMatchObject({
+    vs: "front",
+    server: "stuck",
+    reason: "no connection within server_connect_timeout",
+  });
+  await r.sw.close(0);
+  expect(r.warns().at(-1)).toMatchObject({ server: "stuck", repeated: 2 });
+});

@@ -402,7 +402,9 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
     }
     const count = this.rt.svc.cluster;
     if (why === "connect_timeout") count.count("timeout.server_connect");
-    const reason = faultReason(why, c.errno, err?.message);
+    // A response cut by the server's close reads as an incomplete message: a reset, not garbage.
+    const reset = why === "closed" || err?.code === "incomplete_message";
+    const reason = reset ? faultReason("closed", c.errno) : faultReason(why, c.errno, err?.message);
     const nothingBack = !c.gotBytes && !this.relay.started;
     const d = retryDecision(
       why,
@@ -424,8 +426,6 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
       return;
     }
     if (why === "bad_response") count.count("reject.bad_response");
-    // A response cut by the server's close reads as an incomplete message: a reset, not garbage.
-    const reset = why === "closed" || err?.code === "incomplete_message";
     const cut = reset ? "server_reset" : why === "bad_response" ? "server_bad_response" : why;
     this.upFailed(why === "connect_timeout" ? 504 : 502, err?.code ?? why, reason, cut);
   }

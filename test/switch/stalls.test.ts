@@ -110,7 +110,7 @@ test("a server reset mid-body: the client is cut, WARN server_reset, access log 
   const w = warns(r);
   expect(w.length).toBe(1);
   expect(w[0]).toMatchObject({ vs: "web", server: "b1" });
-  expect(String(w[0]?.reason)).toMatch(/reset|closed/);
+  expect(String(w[0]?.reason)).toMatch(/connection (reset|closed)/);
   expect(accessLines(r)[0]).toMatchObject({ status: 200, term: "server_reset" });
   expect(r.observed.at(-1)?.cut).toBe("server_reset");
 });

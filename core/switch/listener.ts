@@ -92,8 +92,8 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
   private logged = false;
   /** Bytes held before forwarding, as last reported to the budget. */
   heldBytes = 0;
-  /** Waiting for the budget before its first byte: its header deadline starts when it may read. */
-  private heldSuspended = false;
+  /** The wait (D_HEADER, D_KEEPALIVE) put off while the budget keeps this idle client unread; 0: none. */
+  private heldSuspended = 0;
   private readonly choice: ServerChoice;
   private readonly fwd: Forwarding;
 
@@ -209,18 +209,26 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
   heldPause(): void {
     this.rt.svc.cluster.count("held.wait");
     this.setPaused(PAUSE_BUDGET, true);
-    if (!this.gotAny && !this.closing) {
-      // Nothing read yet: the wait is ours, not the client's.
-      this.heldSuspended = true;
+    const k = this.dkind;
+    if (
+      this.heldBytes === 0 &&
+      this.up === undefined &&
+      !this.closing &&
+      (k === D_HEADER || k === D_KEEPALIVE)
+    ) {
+      // An idle client holding nothing (new, or between requests): its next request may already be
+      // in the kernel, unread because of us. Its timeout starts afresh when it may read again.
+      this.heldSuspended = k;
       this.deadline = 0;
     }
   }
 
   heldResume(): void {
     this.setPaused(PAUSE_BUDGET, false);
-    if (this.heldSuspended) {
-      this.heldSuspended = false;
-      if (!this.closing) this.setDeadline(D_HEADER);
+    const k = this.heldSuspended;
+    if (k !== 0) {
+      this.heldSuspended = 0;
+      if (!this.closing && this.dkind === k) this.setDeadline(k);
     }
   }
 

@@ -145,4 +145,37 @@ describe("through a real listener", () => {
     expect(b.requests.length).toBe(1);
     expect(held.peak).toBeGreaterThanOrEqual(16 * KiB);
   });
+
+  test("an idle keep-alive client kept unread by a spent budget is not timed out for it", async () => {
+    const b = new TestBackend("b1");
+    r = await rig(
+      { web: [b] },
+      { client_keepalive_timeout: 300, client_header_timeout: 5000 },
+      {},
+      { maxHeldBytes: 32 * KiB },
+    );
+    const port = r.port;
+    const held = r.sw.held;
+    // A keep-alive client done with its first request.
+    const ka = await client(port, "GET /one HTTP/1.1\r\nHost: t.example\r\n\r\n");
+    expect(await until(() => ka.raw().includes("/one"))).toBe(true);
+    // Another client spends the budget with a held body.
+    const hog = await client(port, HEAD + chunks(40 * KiB));
+    expect(await until(() => held.spent)).toBe(true);
+    // The keep-alive client sends its next request: it stays in the kernel, and the connection
+    // outlives client_keepalive_timeout (300 ms) while tcpvs is the one not reading.
+    ka.sock.write("GET /two HTTP/1.1\r\nHost: t.example\r\n\r\n");
+    await Bun.sleep(700);
+    expect(ka.raw()).not.toContain("/two");
+    expect(r.cluster.counters.get("timeout.client_keepalive")).toBeUndefined();
+    // The held body completes: the budget frees, the waiting request is read and answered.
+    hog.sock.write("0\r\n\r\n");
+    expect(await until(() => ka.raw().includes("/two"))).toBe(true);
+    expect(await until(() => hog.raw().includes("200 OK"))).toBe(true);
+    ka.sock.end();
+    hog.sock.end();
+    const rr = r;
+    expect(await until(() => rr.sw.connections("web") === 0)).toBe(true);
+    expect(held.used).toBe(0);
+  });
 });

@@ -33,6 +33,7 @@ function readGlobal(f: Fields, raw: unknown): GlobalConfig {
     "log_format",
     "grace",
     "router_id",
+    "max_held_bytes",
   ]);
   const control = f.endpoint(t, "control", path) ?? {
     kind: "unix" as const,
@@ -48,6 +49,8 @@ function readGlobal(f: Fields, raw: unknown): GlobalConfig {
     log_format: f.string(t, "log_format", path, { def: "text", oneOf: ["text", "json"] }),
     grace: f.duration(t, "grace", path, 10_000),
     router_id: f.string(t, "router_id", path, { def: hostname() }),
+    // 64 MiB: about a thousand bodies held to their 64 KiB bound at once (see docs/reliability.md).
+    max_held_bytes: f.size(t, "max_held_bytes", path, 64 * 1024 * 1024, { min: 64 * 1024 }),
   };
   if (control.kind === "inet" && !isLoopback(control.host)) {
     if (!g.control_allow_remote) {
@@ -145,6 +148,8 @@ function readVirtualServer(f: Fields, raw: unknown, path: string): VirtualServer
     "idle_timeout",
     "server_connect_timeout",
     "server_response_timeout",
+    "server_timeout",
+    "client_timeout",
     "max_header_size",
     "max_headers",
     "max_body_size",
@@ -175,6 +180,8 @@ function readVirtualServer(f: Fields, raw: unknown, path: string): VirtualServer
     idle_timeout: f.duration(t, "idle_timeout", path, 300_000, { min: 1 }),
     server_connect_timeout: f.duration(t, "server_connect_timeout", path, 3_000, { min: 1 }),
     server_response_timeout: f.duration(t, "server_response_timeout", path, 30_000, { min: 1 }),
+    server_timeout: f.duration(t, "server_timeout", path, 30_000, { min: 1 }),
+    client_timeout: f.duration(t, "client_timeout", path, 30_000, { min: 1 }),
     max_header_size: f.int(t, "max_header_size", path, { def: 16_384, min: 256, max: 1_048_576 }),
     max_headers: f.int(t, "max_headers", path, { def: 100, min: 1, max: 10_000 }),
     max_body_size: f.int(t, "max_body_size", path, { def: 0, min: 0 }),

@@ -22,6 +22,8 @@ export interface GlobalConfig {
   grace: number;
   /** Router id used in notify lines and logs; defaults to the host name. */
   router_id: string;
+  /** Bytes held before forwarding (held bodies, partial heads), over every client connection. */
+  max_held_bytes: number;
 }
 
 export type MatchKind =
@@ -69,6 +71,10 @@ export interface VirtualServerConfig {
   idle_timeout: number;
   server_connect_timeout: number;
   server_response_timeout: number;
+  /** HTTP mode: inactivity of a server while its response body is in progress. */
+  server_timeout: number;
+  /** HTTP mode: inactivity of a client sending a request body or not reading a response. */
+  client_timeout: number;
   max_header_size: number;
   max_headers: number;
   /** 0 = unlimited. */

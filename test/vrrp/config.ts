@@ -35,6 +35,7 @@ export function tcpvsConfig(vrrp: VrrpConfig[]): TcpvsConfig {
       log_format: "json",
       grace: 1000,
       router_id: "test",
+      max_held_bytes: 64 * 1024 * 1024,
     },
     virtual_server: [],
     pool: {},

@@ -1,7 +1,9 @@
-// Checks on a VRRP instance's settings that the wire format or the RFC impose; the config loader
-// checks types and fills defaults, this catches values a peer would refuse.
+// The guard `tcpvs vrrp` runs at start on an instance it is handed (tests and callers build configs
+// without the loader): the wire format's limits. advert_int and auth_pass use the schema's own rules,
+// so the loader and this guard cannot disagree.
 
 import type { VrrpConfig } from "../config/types.ts";
+import { advertIntProblem, authPassProblem } from "../config/vrrp-schema.ts";
 import { ipFamily } from "./ipaddr.ts";
 
 export class VrrpConfigError extends Error {
@@ -25,14 +27,8 @@ export function validateVrrpConfig(c: VrrpConfig): void {
   }
   if (!Number.isInteger(c.priority) || c.priority < 1 || c.priority > 255)
     fail(`Set priority to 1-255, not "${c.priority}"`);
-  if (c.version === 2 && (c.advert_int % 1000 !== 0 || c.advert_int < 1000 || c.advert_int > 255_000)) {
-    fail(`Use whole seconds (1-255 s) for advert_int with version 2, not "${c.advert_int} ms"`);
-  }
-  if (c.version === 3 && (c.advert_int % 10 !== 0 || c.advert_int < 10 || c.advert_int > 40_950)) {
-    fail(
-      `Use a multiple of 10 ms between 10 and 40950 for advert_int with version 3, not "${c.advert_int} ms"`,
-    );
-  }
+  const advert = advertIntProblem(c.version, c.advert_int);
+  if (advert) fail(advert);
   if (c.virtual_ipaddress.length === 0) fail("Add at least one virtual_ipaddress");
   if (c.virtual_ipaddress.length > 255) fail("Use at most 255 virtual_ipaddress entries");
   const family = vrrpFamily(c);
@@ -52,8 +48,6 @@ export function validateVrrpConfig(c: VrrpConfig): void {
     if (ipFamily(p) !== family) fail(`Use an ${fam} unicast_peer like the VIPs, not "${p}"`);
   if (c.unicast_src_ip !== undefined && ipFamily(c.unicast_src_ip) !== family)
     fail(`Use an ${fam} unicast_src_ip like the VIPs, not "${c.unicast_src_ip}"`);
-  if (c.auth_pass !== undefined && c.version === 3) fail("Remove auth_pass: VRRPv3 has no authentication");
-  if (c.auth_pass !== undefined && new TextEncoder().encode(c.auth_pass).length > 8) {
-    fail(`Shorten auth_pass to 8 bytes (keepalived truncates), not "${c.auth_pass}"`);
-  }
+  const auth = c.auth_pass === undefined ? undefined : authPassProblem(c.version, c.auth_pass);
+  if (auth) fail(auth);
 }

@@ -89,6 +89,7 @@ export const checkSection = section(
     }),
     body_regex: k.regex({ doc: "the body must match", for: WEB }),
     digest: k.string({
+      type: "32 hex digits",
       doc: "MD5 of the body, 32 hex digits, as keepalived's `genhash` prints it",
       for: WEB,
     }),
@@ -118,6 +119,7 @@ export const checkSection = section(
       flag: false,
     }),
     script: k.string({
+      type: "command",
       doc: "command run by `/bin/sh -c`; exit 0 is up (keepalived MISC_CHECK)",
       for: ["script"],
     }),

@@ -199,10 +199,11 @@ function durationText(s: string): unknown {
 }
 
 export const k = {
-  string<const O extends Opts<string, { oneOf?: readonly string[]; map?: (s: string) => string }>>(
-    o: O,
-  ): Made<O extends { oneOf: readonly (infer C)[] } ? C : string, O> {
-    const type = o.oneOf ? `${o.oneOf.map((c) => `\`${c}\``).join(", ")}` : "string";
+  /** `type` names the kind of text in the docs ("command", "path"); `map` normalises a valid value. */
+  string<
+    const O extends Opts<string, { oneOf?: readonly string[]; map?: (s: string) => string; type?: string }>,
+  >(o: O): Made<O extends { oneOf: readonly (infer C)[] } ? C : string, O> {
+    const type = o.oneOf ? `${o.oneOf.map((c) => `\`${c}\``).join(", ")}` : (o.type ?? "string");
     // A required key that is missing reads as "" (it is reported; the result stays a string).
     const opts = o.required && o.def === undefined ? { ...o, def: "" } : o;
     return makeKey<string>(opts, type, (f, t, key, path, def) => {

@@ -25,6 +25,7 @@ export const globalSection = section(
       def: "unix:/run/tcpvs/control.sock",
     }),
     control_token_file: k.string({
+      type: "path",
       doc: "file holding the control token; required for a non-loopback `control`",
     }),
     control_allow_remote: k.bool({
@@ -46,7 +47,7 @@ export const globalSection = section(
     }),
     // PLACEHOLDER default, to be decided by the lead when the held-bytes budget lands.
     max_held_bytes: k.size({
-      doc: "bytes held in buffers for slow peers across all connections; past it, the largest holders are closed",
+      doc: "bytes held in buffers for slow peers across all connections; past it, the largest holders are closed (default provisional)",
       def: "64MiB",
     }),
   },
@@ -233,7 +234,7 @@ export const serverSection = section("pool.NAME.server", {
     defaultFrom: (t) => (t.address as { text: string }).text,
     defaultText: "the address",
   }),
-  address: k.endpoint({ doc: "", required: true, def: "unix:/invalid" }),
+  address: k.endpoint({ doc: "where the server listens", required: true, def: "unix:/invalid" }),
   weight: k.int({
     doc: "0 = quiescent: no new connections, existing ones finish",
     def: 1,
@@ -269,6 +270,7 @@ export const poolSection = section(
       defaultText: "`0` (off)",
     }),
     persistence_granularity: k.string({
+      type: "netmask",
       doc: 'clients sharing this prefix share a server (IPv6: a prefix length such as `"64"`)',
       def: "255.255.255.255",
     }),
@@ -285,8 +287,14 @@ export const poolSection = section(
       doc: "a failed server stays in the pool at weight 0 instead of being removed",
       def: false,
     }),
-    notify_up: k.string({ doc: "run when a server comes up; see [checks.md](checks.md) for arguments" }),
-    notify_down: k.string({ doc: "run when a server goes down; see [checks.md](checks.md)" }),
+    notify_up: k.string({
+      type: "command",
+      doc: "run when a server comes up; see [checks.md](checks.md) for arguments",
+    }),
+    notify_down: k.string({
+      type: "command",
+      doc: "run when a server goes down; see [checks.md](checks.md)",
+    }),
     server: k.tables(serverSection, { doc: "the servers (below)" }),
     check: k.tables(checkSection, { doc: "health checks (below); a server is up while all pass" }),
   },

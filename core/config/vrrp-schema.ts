@@ -102,7 +102,11 @@ export const trackScriptSection = section("vrrp.NAME.track_script", {
     defaultFrom: (t) => t.script as string,
     defaultText: "the script",
   }),
-  script: k.string({ doc: "command run by `/bin/sh -c`; exit 0 is success", required: true }),
+  script: k.string({
+    type: "command",
+    doc: "command run by `/bin/sh -c`; exit 0 is success",
+    required: true,
+  }),
   interval: k.duration({ doc: "time between runs", def: "1s", min: 10 }),
   timeout: k.duration({ doc: "a run taking longer fails (and is killed)", def: "1s", min: 1 }),
   rise: k.int({ doc: "successes to count as up", def: 1, min: 1 }),
@@ -125,7 +129,7 @@ export const vrrpSection = section(
     }),
     version: k.int({ doc: "VRRP version (IPv6 needs 3)", def: 3, oneOf: [2, 3] }),
     preempt: k.bool({
-      doc: "a higher-priority backup takes over from a lower master; keepalived's `nopreempt = true` is accepted too",
+      doc: "a higher-priority backup takes over from a lower master",
       def: true,
       aliases: [{ key: "nopreempt", invert: true }],
     }),
@@ -142,6 +146,7 @@ export const vrrpSection = section(
       read: readVips,
     }),
     unicast_src_ip: k.string({
+      type: "address",
       doc: "source of unicast adverts; same family as the VIPs",
       map: peerFamily,
     }),
@@ -176,11 +181,11 @@ export const vrrpSection = section(
       '`"app"` or `{ name = "app", weight = -60 }`: the pool losing quorum lowers the priority (or FAULT with weight 0)',
     ),
     sync_group: k.string({ doc: "instances with the same group change state together" }),
-    notify_master: k.string({ doc: "run on becoming master" }),
-    notify_backup: k.string({ doc: "run on becoming backup" }),
-    notify_fault: k.string({ doc: "run on entering FAULT" }),
-    notify_stop: k.string({ doc: "run on stopping" }),
-    notify: k.string({ doc: "run on every change with `INSTANCE NAME STATE PRIORITY`" }),
+    notify_master: k.string({ type: "command", doc: "run on becoming master" }),
+    notify_backup: k.string({ type: "command", doc: "run on becoming backup" }),
+    notify_fault: k.string({ type: "command", doc: "run on entering FAULT" }),
+    notify_stop: k.string({ type: "command", doc: "run on stopping" }),
+    notify: k.string({ type: "command", doc: "run on every change with `INSTANCE NAME STATE PRIORITY`" }),
   },
   [
     (v, at) => {

@@ -6,32 +6,35 @@
 
 import { lookup } from "node:dns/promises";
 import { runOneCheck } from "../core/check/check-types.ts";
-import { CheckUsageError, parseCheckArgs, VALUE_FLAGS } from "../core/check/cli-args.ts";
+import {
+  CHECK_FLAGS,
+  CheckUsageError,
+  checkFlagsHelp,
+  parseCheckArgs,
+  VALUE_FLAGS,
+} from "../core/cli/check-flags.ts";
 import type { CheckOutcome } from "../core/check/types.ts";
 import type { Endpoint, TcpvsConfig } from "../core/config/types.ts";
 import type { Command } from "./command.ts";
 import { findConfig, loadConfig } from "../core/config/load.ts";
-import { list, str } from "../core/cli/flags.ts";
+import { type FlagSpec, list, str } from "../core/cli/flags.ts";
 
-export const CHECK_USAGE = `Usage: tcpvs check TYPE TARGET [FLAGS]
-       tcpvs check -c FILE [--pool NAME] [--json] [--quiet]
-
-Types and targets:
+const CHECK_TYPES_HELP = `Types and targets:
   tcp HOST:PORT            http URL | HOST[:PORT]     https URL | HOST[:PORT]
   smtp HOST[:25]           dns HOST[:53]              icmp HOST
   udp HOST:PORT            expect HOST:PORT           script [HOST:PORT]
 
-Flags (same names as the config keys):
-  --timeout DUR   2s, 500ms (a bare number is seconds)      --port N
-  --method M  --path P  --host NAME  --status 200,301-302  --body-regex RE  --digest MD5HEX
-  --insecure (no certificate check)  --sni NAME  --http-version 1.0|1.1
-  --helo-name NAME                   (smtp)
-  --name NAME --type A --expect-answer TEXT   (dns)
-  --send TEXT --expect RE ...        (udp, expect: pairs in order; \\r \\n \\xHH escapes in --send)
-  --script CMD --dynamic             (script)
+Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+`;
+
+export const CHECK_USAGE = `Usage: tcpvs check TYPE TARGET [FLAGS]
+       tcpvs check -c FILE [--pool NAME] [--json] [--quiet]
+
+${CHECK_TYPES_HELP}
+Flags (the config keys' names; --record-type and --record_type both work):
+${checkFlagsHelp()}
   --json  --quiet  --pool NAME
 
-Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 Example: tcpvs check http http://127.0.0.1:8080/health --status 200 --timeout 2s
 `;
 
@@ -178,41 +181,42 @@ function table(rows: Row[]): string {
   return line(head) + cells.map(line).join("");
 }
 
-// The CLI's view of this command: flags for parsing and --help, mapped back to runCheck's argv.
-// send/expect repeat and pair up in order, so they are list flags; the rest take one value.
-const VALUE = [...VALUE_FLAGS].filter((f) => f !== "send" && f !== "expect");
+// The CLI's view of this command: the check flags come from the check schema (core/cli/check-flags.ts),
+// each under the config key's names; they are mapped back to runCheck's argv in order.
+const FLAGS: FlagSpec[] = CHECK_FLAGS.flatMap((f) =>
+  f.names.map((name, i) => ({
+    name,
+    type: f.type === "boolean" ? ("bool" as const) : f.multiple ? ("list" as const) : ("string" as const),
+    arg: f.arg,
+    desc: `${f.doc}${f.for ? ` (${f.for.join(", ")})` : ""}`,
+    hidden: i > 0,
+  })),
+);
 export const command: Command = {
   spec: {
     name: "check",
     summary: "run health checks once (Nagios exit codes), from flags or the config",
     usage: "tcpvs check TYPE TARGET [FLAGS] | tcpvs check -c FILE [--pool NAME]",
     flags: [
-      ...VALUE.map((name) => ({
-        name,
-        type: "string" as const,
-        arg: "VALUE",
-        desc: `check key ${name.replace(/-/g, "_")}`,
-      })),
-      { name: "send", type: "list", arg: "TEXT", desc: "send (udp, expect; pairs with --expect in order)" },
-      { name: "expect", type: "list", arg: "REGEX", desc: "expect (udp, expect)" },
-      { name: "insecure", type: "bool", desc: "https: do not verify the certificate" },
-      { name: "dynamic", type: "bool", desc: "script: exit 2-255 sets weight code-2" },
+      ...FLAGS,
+      { name: "pool", type: "string", arg: "NAME", desc: "with -c: only this pool's checks" },
       { name: "quiet", type: "bool", desc: "print nothing; the exit code tells" },
     ],
-    more: CHECK_USAGE,
+    more: CHECK_TYPES_HELP,
     usageExitCode: 3,
     example: "tcpvs check http http://127.0.0.1:8080/health --status 200 --timeout 2s",
   },
   async run({ flags, positionals }) {
     const argv = [...positionals];
-    for (const n of VALUE) if (str(flags, n) !== undefined) argv.push(`--${n}`, str(flags, n)!);
+    for (const n of VALUE_FLAGS) if (str(flags, n) !== undefined) argv.push(`--${n}`, str(flags, n)!);
     const sends = list(flags, "send");
     const expects = list(flags, "expect");
     for (let i = 0; i < Math.max(sends.length, expects.length); i++) {
       if (sends[i] !== undefined) argv.push("--send", sends[i]!);
       if (expects[i] !== undefined) argv.push("--expect", expects[i]!);
     }
-    for (const b of ["insecure", "dynamic", "quiet"]) if (flags[b]) argv.push(`--${b}`);
+    for (const f of FLAGS) if (f.type === "bool" && flags[f.name]) argv.push(`--${f.name}`);
+    if (flags.quiet) argv.push("--quiet");
     const wantConfig = positionals.length === 0;
     const config = wantConfig ? loadConfig(findConfig(str(flags, "config"))).config : undefined;
     return runCheck(argv, { json: Boolean(flags.json), config });

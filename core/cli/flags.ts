@@ -10,6 +10,8 @@ export interface FlagSpec {
   type: "bool" | "string" | "list";
   arg?: string;
   desc: string;
+  /** Accepted but left out of --help (a second spelling). */
+  hidden?: boolean;
 }
 
 export interface CommandSpec {
@@ -102,7 +104,8 @@ function flagLine(f: FlagSpec): string {
 
 export function helpText(spec: CommandSpec): string {
   const parts = [`tcpvs ${spec.name}: ${spec.summary}`, "", `Usage: ${spec.usage}`];
-  if (spec.flags.length) parts.push("", "Flags:", ...spec.flags.map(flagLine));
+  const shown = spec.flags.filter((f) => !f.hidden);
+  if (shown.length) parts.push("", "Flags:", ...shown.map(flagLine));
   parts.push("", "Global flags:", ...GLOBAL_FLAGS.map(flagLine));
   if (spec.more) parts.push("", spec.more.trimEnd());
   parts.push("", "Example:", `  ${spec.example}`, "");

@@ -58,7 +58,7 @@ export const checkSection = section(
       flag: false,
     }),
     timeout: k.duration({
-      doc: "how long one check may take; shorter than `interval`",
+      doc: "how long one check may take; shorter than `interval` (on the command line a bare number is seconds)",
       def: "1s",
       min: 1,
       aliases: [{ key: "connect_timeout" }],
@@ -79,7 +79,8 @@ export const checkSection = section(
     path: k.string({ doc: "request path (and query)", def: "/", for: WEB }),
     host: k.string({ doc: "Host header; default: the server's address", for: WEB }),
     status: k.custom({
-      doc: "accepted status codes",
+      doc: 'accepted status codes: 200, "200-399" or a list (on the command line: 200,301-302)',
+      flag: { arg: "CODES" },
       type: "status",
       def: () => [[200, 299]],
       defaultText: '`"200-299"`',
@@ -90,6 +91,7 @@ export const checkSection = section(
     body_regex: k.regex({ doc: "the body must match", for: WEB }),
     digest: k.string({
       type: "32 hex digits",
+      flag: { arg: "MD5HEX" },
       doc: "MD5 of the body, 32 hex digits, as keepalived's `genhash` prints it",
       for: WEB,
     }),
@@ -111,7 +113,11 @@ export const checkSection = section(
       flag: { names: ["type"] },
     }),
     expect_answer: k.string({ doc: "an answer record must read exactly this", for: ["dns"] }),
-    send: k.string({ doc: "payload sent", for: ["udp", "expect"], flag: { multiple: true } }),
+    send: k.string({
+      doc: "payload sent (on the command line: \\r \\n \\xHH escapes; pairs with --expect in order)",
+      for: ["udp", "expect"],
+      flag: { multiple: true },
+    }),
     expect: k.regex({ doc: "the reply must match", for: ["udp", "expect"], flag: { multiple: true } }),
     steps: k.tables(step, {
       doc: "a dialogue: `[{ send, expect }, …]` in order (on the command line: `--send`/`--expect` pairs)",

@@ -3,7 +3,7 @@
 // The validator (readSection), the TypeScript types (Infer), the docs tables and the `tcpvs check`
 // flags are all read off these descriptions; nothing else lists the keys.
 
-import { type Fields, isTable, join, type Raw } from "./fields.ts";
+import { Fields, isTable, join, type Raw } from "./fields.ts";
 import type { Endpoint } from "./types.ts";
 import { parseDuration, parseEndpoint } from "./values.ts";
 
@@ -21,6 +21,8 @@ export interface FlagSpec {
   invert?: boolean;
   /** Repeatable: the values pair up in order (send/expect). */
   multiple?: boolean;
+  /** The value's name in --help when the key's type does not say it well ("MD5HEX"). */
+  arg?: string;
 }
 
 /** One key. `T` is its normalised value; `Opt` is true when it may be absent from the result. */
@@ -111,6 +113,11 @@ export function readSection<K extends Keys>(
   for (const rule of s.rules) rule(value, at, t, path);
   if (opts.fileRules !== false) for (const rule of s.fileOnlyRules ?? []) rule(value, at, t, path);
   return value;
+}
+
+/** Every default of a section: what an empty table reads as (required keys get their neutral value). */
+export function sectionDefaults<K extends Keys>(s: Section<K>): Infer<K> {
+  return readSection(new Fields(), { ...s, rules: [], fileOnlyRules: [] }, {}, "");
 }
 
 function readWithAliases(f: Fields, t: Raw, name: string, key: Key, path: string): unknown {

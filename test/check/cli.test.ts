@@ -5,7 +5,7 @@ import {
   parseCliDuration,
   parseHostPort,
   parseStatusList,
-} from "../../core/check/cli-args.ts";
+} from "../../core/cli/check-flags.ts";
 import { checkDefaults } from "../../core/check/types.ts";
 import type { PoolConfig, TcpvsConfig } from "../../core/config/types.ts";
 import { closedTcpPort, inet, rawHttpServer, tcpServer } from "./net-helpers.ts";

@@ -5,7 +5,7 @@
 // every server of a pool down), 3 UNKNOWN (bad usage).
 
 import { lookup } from "node:dns/promises";
-import { runOneCheck } from "../core/check/check-types.ts";
+import { runOneCheck } from "../core/check/registry.ts";
 import {
   CHECK_FLAGS,
   CheckUsageError,

@@ -3,7 +3,8 @@
 // file, so a line that works here works as a config table and the other way round.
 
 import { parseArgs } from "node:util";
-import { CHECK_TYPE_NAMES, checkSection } from "../config/check-schema.ts";
+import { checkTypeNames, getCheckType, isCheckType } from "../check/registry.ts";
+import { checkSection } from "../config/check-schema.ts";
 import { Fields } from "../config/fields.ts";
 import { readSection } from "../config/schema-kit.ts";
 import type { CheckConfig, CheckType, Endpoint } from "../config/types.ts";
@@ -148,10 +149,6 @@ export function parseStatusList(text: string): Array<[number, number]> {
   return readKeys({ type: "http", status: checkSection.keys.status.fromText(text) }, given).status;
 }
 
-function isCheckType(s: string): s is CheckType {
-  return (CHECK_TYPE_NAMES as readonly string[]).includes(s);
-}
-
 export function parseCheckArgs(argv: string[]): CheckArgs {
   const out: CheckArgs = { quiet: false, json: false, help: false };
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
@@ -204,7 +201,7 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   const [type, targetText, ...extra] = positionals;
   if (type === undefined) return out;
   if (!isCheckType(type))
-    throw new CheckUsageError(`Name a check type (${CHECK_TYPE_NAMES.join(", ")}): "${type}" is not one`);
+    throw new CheckUsageError(`Name a check type (${checkTypeNames.join(", ")}): "${type}" is not one`);
   if (extra.length > 0) throw new CheckUsageError(`Remove the extra argument "${extra[0]}"`);
   raw.type = type;
   if (type === "expect") raw.steps = steps;
@@ -243,26 +240,25 @@ function typeName(type: string): string {
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
 }
 
-const DEFAULT_PORT: Partial<Record<CheckType, number>> = { smtp: 25, dns: 53, icmp: 0, http: 80, https: 443 };
-
 function readTarget(
   type: CheckType,
   text: string | undefined,
 ): { target?: Endpoint; label: string; path?: string } {
+  const def = getCheckType(type)!;
   if ((type === "http" || type === "https") && text && /^https?:\/\//.test(text)) {
     const url = new URL(text);
     if (url.protocol !== `${type}:`)
       throw new CheckUsageError(`Use a ${type}:// URL with "check ${type}": "${text}"`);
     return {
-      target: parseHostPort(url.host, DEFAULT_PORT[type]),
+      target: parseHostPort(url.host, def.defaultPort),
       label: `${type} ${text}`,
       path: `${url.pathname}${url.search}`,
     };
   }
   if (text !== undefined) {
-    const target = parseHostPort(text, DEFAULT_PORT[type]);
+    const target = parseHostPort(text, def.defaultPort);
     return { target, label: `${type} ${target.text}` };
   }
-  if (type !== "script") throw new CheckUsageError(`Give a target: tcpvs check ${type} HOST:PORT`);
+  if (!def.targetOptional) throw new CheckUsageError(`Give a target: tcpvs check ${type} HOST:PORT`);
   return { label: type };
 }

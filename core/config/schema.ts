@@ -6,8 +6,8 @@ import { hostname } from "node:os";
 import { schedulerNames, validatePersistence, validateSchedulerOptions } from "../sched/registry.ts";
 import { checkSection } from "./check-schema.ts";
 import { type Fields, isTable, join, type Raw } from "./fields.ts";
-import { type Infer, k, readSection, section } from "./schema-kit.ts";
-import type { Endpoint } from "./types.ts";
+import { k, readSection, section } from "./schema-kit.ts";
+import type { Endpoint, TcpvsConfig } from "./types.ts";
 import { parseCidr, parseEndpoint } from "./values.ts";
 import { duplicateVrids, vrrpSection } from "./vrrp-schema.ts";
 
@@ -382,9 +382,7 @@ export const configSection = section(
   ],
 );
 
-export type ConfigShape = Infer<(typeof configSection)["keys"]>;
-
 /** Validate a parsed TOML document; problems go to `f.issues`, the result is always complete. */
-export function readConfig(f: Fields, raw: Raw, file: string): ConfigShape & { file: string } {
+export function readConfig(f: Fields, raw: Raw, file: string): TcpvsConfig {
   return { file, ...readSection(f, configSection, raw, "") };
 }

@@ -7,6 +7,7 @@
 import type { checkSection, CHECK_TYPE_NAMES } from "./check-schema.ts";
 import type { Infer } from "./schema-kit.ts";
 import type {
+  configSection,
   globalSection,
   poolSection,
   ruleSection,
@@ -31,11 +32,5 @@ export type VrrpConfig = { name: string } & Infer<(typeof vrrpSection)["keys"]>;
 
 export type MatchKind = Exclude<keyof RuleConfig, "pool" | "hash_capture">;
 
-export interface TcpvsConfig {
-  /** The file it came from, for messages. */
-  file: string;
-  global: GlobalConfig;
-  virtual_server: VirtualServerConfig[];
-  pool: Record<string, PoolConfig>;
-  vrrp: Record<string, VrrpConfig>;
-}
+/** A whole file, normalised; `file` names where it came from, for messages. */
+export type TcpvsConfig = { file: string } & Infer<(typeof configSection)["keys"]>;

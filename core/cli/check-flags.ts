@@ -200,8 +200,12 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   if (out.help) return out;
   const [type, targetText, ...extra] = positionals;
   if (type === undefined) return out;
-  if (!isCheckType(type))
-    throw new CheckUsageError(`Name a check type (${checkTypeNames.join(", ")}): "${type}" is not one`);
+  if (!isCheckType(type)) {
+    const hint = nearest(type, checkTypeNames);
+    throw new CheckUsageError(
+      `Name a check type (${checkTypeNames.join(", ")}): "${type}" is not one${hint ? `; did you mean "${hint}"?` : ""}`,
+    );
+  }
   if (extra.length > 0) throw new CheckUsageError(`Remove the extra argument "${extra[0]}"`);
   raw.type = type;
   if (type === "expect") raw.steps = steps;

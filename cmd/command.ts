@@ -1,9 +1,10 @@
-// What every subcommand module exports: its flags (for parsing and --help) and its body.
+// What every subcommand module exports: its options (for parsing and --help) and its body.
 
-import type { CommandSpec, FlagValues } from "../core/cli/flags.ts";
+import type { CommandSpec } from "../core/cli/help-text.ts";
+import type { AnyOptionValues } from "../core/cli/parse-argv.ts";
 
 export interface CommandArgs {
-  flags: FlagValues;
+  values: AnyOptionValues;
   positionals: string[];
 }
 

@@ -2,9 +2,11 @@
 // tcpvs entry point: dispatch to one subcommand, and the one place where errors become a message and an
 // exit code. Nothing below prints a stack of minified source to an operator.
 
-import { ConfigError } from "../core/config/load.ts";
+import { type CommandSpec, GLOBAL_OPTIONS, helpText } from "../core/cli/help-text.ts";
+import { parseArgv, str } from "../core/cli/parse-argv.ts";
+import { UsageError } from "../core/cli/usage-error.ts";
 import { nearest } from "../core/config/values.ts";
-import { type CommandSpec, helpText, parseFlags, str, UsageError } from "../core/cli/flags.ts";
+import { codeOf, TcpvsError } from "../core/errors/tcpvs-error.ts";
 import { isLogLevel, Logger, log, setLogger } from "../core/log/logger.ts";
 import type { Command } from "./command.ts";
 
@@ -47,7 +49,7 @@ const helpSpec: CommandSpec = {
   name: "help",
   summary: "show help for tcpvs or one of its commands",
   usage: "tcpvs help [COMMAND]",
-  flags: [],
+  options: [],
   example: "tcpvs help serve",
 };
 
@@ -69,7 +71,10 @@ async function resolve(name: string): Promise<Command> {
   const load = COMMANDS[name];
   if (!load) {
     const hint = nearest(name, Object.keys(COMMANDS));
-    throw new UsageError(`unknown command "${name}"${hint ? `; did you mean "${hint}"?` : ""}`);
+    throw new UsageError(
+      "unknown_command",
+      `unknown command "${name}"${hint ? `; did you mean "${hint}"?` : ""}`,
+    );
   }
   return load();
 }
@@ -81,42 +86,54 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (name === "--version" || name === "-V")
-    return (await resolve("version")).run({ flags: {}, positionals: [] });
+    return (await resolve("version")).run({ values: {}, positionals: [] });
   const cmd = await resolve(name);
-  const { flags, positionals } = parseFlags(rest, cmd.spec);
-  if (flags.help) {
+  const { values, positionals } = parseArgv(rest, [...cmd.spec.options, ...GLOBAL_OPTIONS], {
+    command: cmd.spec.name,
+    exitCode: cmd.spec.usageExitCode,
+  });
+  if (values.help) {
     process.stdout.write(helpText(cmd.spec));
     return 0;
   }
-  const level = str(flags, "log-level") ?? "info";
-  const format = str(flags, "log-format") ?? "text";
+  const level = str(values, "log-level") ?? "info";
+  const format = str(values, "log-format") ?? "text";
   if (!isLogLevel(level))
-    throw new UsageError(`invalid --log-level "${level}": use debug, info, warn or error`);
+    throw new UsageError("invalid_value", `invalid --log-level "${level}": use debug, info, warn or error`);
   if (format !== "text" && format !== "json")
-    throw new UsageError(`invalid --log-format "${format}": use text or json`);
+    throw new UsageError("invalid_value", `invalid --log-format "${format}": use text or json`);
   setLogger(new Logger({ level, format }));
-  return cmd.run({ flags, positionals });
+  return cmd.run({ values, positionals });
 }
 
+/** The one place an error becomes a message and an exit code: 2 for usage and config, else 1. */
 function fail(err: unknown): number {
+  if (!(err instanceof TcpvsError)) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    process.stderr.write(`tcpvs: ${e.message}\n`);
+    if (process.env.TCPVS_DEBUG) process.stderr.write(`${e.stack}\n`);
+    return 1;
+  }
   if (err instanceof UsageError) {
     process.stderr.write(`tcpvs: ${err.message}\nRun "tcpvs --help" for usage.\n`);
     return err.exitCode;
   }
-  if (err instanceof ConfigError) {
-    process.stderr.write(`tcpvs: ${err.message}\n`);
-    return 2;
+  switch (err.code) {
+    case "usage":
+    case "config_not_found":
+    case "config_syntax":
+    case "config_invalid":
+      process.stderr.write(`tcpvs: ${err.message}\n`);
+      return 2;
   }
-  const e = err instanceof Error ? err : new Error(String(err));
-  const code = (e as { code?: unknown }).code;
-  process.stderr.write(`tcpvs: ${e.message}${typeof code === "string" ? ` (${code})` : ""}\n`);
-  if (process.env.TCPVS_DEBUG) process.stderr.write(`${e.stack}\n`);
+  process.stderr.write(`tcpvs: ${err.message} (${err.code})\n`);
+  if (process.env.TCPVS_DEBUG) process.stderr.write(`${err.stack}\n`);
   return 1;
 }
 
 // A stray error in a socket callback must not take the director down: log it and carry on.
 process.on("uncaughtException", (err) =>
-  log.error("uncaught error", { error: err.message, code: (err as { code?: string }).code }),
+  log.error("uncaught error", { error: err.message, code: codeOf(err) }),
 );
 process.on("unhandledRejection", (err) =>
   log.error("unhandled rejection", { error: err instanceof Error ? err.message : String(err) }),

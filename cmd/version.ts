@@ -10,13 +10,13 @@ export const command: Command = {
     name: "version",
     summary: "print the version",
     usage: "tcpvs version [--json]",
-    flags: [],
+    options: [],
     example: "tcpvs version --json",
   },
-  async run({ flags }) {
+  async run({ values }) {
     const info = { version: VERSION, bun: Bun.version, platform: `${process.platform}-${process.arch}` };
     process.stdout.write(
-      flags.json
+      values.json
         ? `${JSON.stringify(info)}\n`
         : `tcpvs ${info.version} (bun ${info.bun}, ${info.platform})\n`,
     );

@@ -1,6 +1,8 @@
 // A minimal DNS message codec for the check: build one query, read the header and answers of a reply
 // (RFC 1035 wire format, with name compression on the read side). Pure.
 
+import { TcpvsError } from "../errors/tcpvs-error.ts";
+
 export const RECORD_TYPES: Record<string, number> = {
   A: 1,
   NS: 2,
@@ -16,8 +18,12 @@ export const RECORD_TYPES: Record<string, number> = {
 
 export const RCODES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"];
 
-export class DnsError extends Error {
-  readonly code = "DNS_INVALID";
+export class DnsError extends TcpvsError {
+  declare readonly code: "bad_dns_message";
+  constructor(message: string) {
+    super("bad_dns_message", message);
+    this.name = "DnsError";
+  }
 }
 
 export function recordType(name: string): number {

@@ -12,6 +12,7 @@ import { FlapLog } from "./flap-log.ts";
 import { type NotifyEvent, runNotify } from "./notify.ts";
 import { liveWeight, nextQuorum } from "./quorum.ts";
 import type { CheckOutcome } from "./types.ts";
+import { TcpvsError } from "../errors/tcpvs-error.ts";
 
 export interface MonitorEnv {
   now(): number;
@@ -310,6 +311,10 @@ function label(key: string): string {
   return key.startsWith("pool:") ? `Pool ${key.slice(5)}` : `Server ${key}`;
 }
 
-export class MonitorError extends Error {
-  readonly code = "MONITOR_UNKNOWN_SERVER";
+export class MonitorError extends TcpvsError {
+  declare readonly code: "unknown_server";
+  constructor(message: string) {
+    super("unknown_server", message);
+    this.name = "MonitorError";
+  }
 }

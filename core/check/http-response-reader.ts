@@ -1,6 +1,8 @@
 // Reads one HTTP/1.x response from bytes as they arrive: status line, headers, then a body framed by
 // Content-Length, chunked encoding, or the end of the connection. Pure: feed it the buffer so far.
 
+import { TcpvsError } from "../errors/tcpvs-error.ts";
+
 export interface HttpResponse {
   version: string;
   status: number;
@@ -9,8 +11,12 @@ export interface HttpResponse {
   body: Uint8Array;
 }
 
-export class HttpResponseError extends Error {
-  readonly code = "HTTP_RESPONSE_INVALID";
+export class HttpResponseError extends TcpvsError {
+  declare readonly code: "bad_status_line";
+  constructor(message: string) {
+    super("bad_status_line", message);
+    this.name = "HttpResponseError";
+  }
 }
 
 const MAX_HEAD = 64 * 1024;

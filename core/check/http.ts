@@ -60,7 +60,7 @@ export const httpCheck: CheckFn = (check, target) =>
       try {
         res = await conn.read(responseReader(check.method.toUpperCase(), wantBody));
       } catch (e) {
-        if (e instanceof Error && "code" in e && e.code === "HTTP_RESPONSE_INVALID") {
+        if (e instanceof Error && "code" in e && e.code === "bad_status_line") {
           throw new CheckFailure(`bad response: ${e.message}`);
         }
         throw e;

@@ -2,7 +2,7 @@
 // target) arrives within the timeout. IPv4 only. The raw socket is non-blocking and polled, so the
 // event loop never blocks on it.
 
-import { RawIcmpSocket } from "../sys/icmpsocket.ts";
+import { RawIcmpSocket } from "./icmp-socket.ts";
 import { CheckFailure, type CheckFn, measure } from "./types.ts";
 
 const POLL_MS = 2;

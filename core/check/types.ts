@@ -4,6 +4,7 @@
 import { checkSection } from "../config/check-schema.ts";
 import { sectionDefaults } from "../config/schema-kit.ts";
 import type { CheckConfig, Endpoint } from "../config/types.ts";
+import { TcpvsError } from "../errors/tcpvs-error.ts";
 
 export interface CheckOutcome {
   ok: boolean;
@@ -29,11 +30,12 @@ export function targetOf(address: Endpoint, port?: number): CheckTarget {
 export type CheckFn = (check: CheckConfig, target: CheckTarget) => Promise<CheckOutcome>;
 
 /** Thrown inside a check; `reason` becomes the outcome's reason as is. */
-export class CheckFailure extends Error {
-  readonly code = "CHECK_FAILED";
+export class CheckFailure extends TcpvsError {
+  declare readonly code: "check_failed";
   readonly reason: string;
   constructor(reason: string) {
-    super(reason);
+    super("check_failed", reason);
+    this.name = "CheckFailure";
     this.reason = reason;
   }
 }
@@ -60,7 +62,8 @@ export async function measure(
 /** Map socket errors to the short words operators know. */
 export function reasonOf(e: unknown): string {
   if (e instanceof CheckFailure) return e.reason;
-  const code = (e as { code?: unknown } | null)?.code;
+  // Node/Bun socket errors carry the errno name in `code`; ours (SysError ...) in `errnoName`.
+  const code = (e as { errnoName?: unknown } | null)?.errnoName ?? (e as { code?: unknown } | null)?.code;
   switch (code) {
     case "ECONNREFUSED":
       return "refused";

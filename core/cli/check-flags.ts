@@ -9,9 +9,15 @@ import { Fields } from "../config/fields.ts";
 import { readSection } from "../config/schema-kit.ts";
 import type { CheckConfig, CheckType, Endpoint } from "../config/types.ts";
 import { nearest } from "../config/values.ts";
+import { TcpvsError } from "../errors/tcpvs-error.ts";
+import { readEndpoint } from "../net/endpoint.ts";
 
-export class CheckUsageError extends Error {
-  readonly code = "CHECK_USAGE";
+export class CheckUsageError extends TcpvsError {
+  declare readonly code: "usage";
+  constructor(message: string) {
+    super("usage", message);
+    this.name = "CheckUsageError";
+  }
 }
 
 export interface CheckArgs {
@@ -104,18 +110,11 @@ export function unescapeSend(text: string): string {
   });
 }
 
-/** "host:port", "[v6]:port", a bare host with `defaultPort`. */
+/** "host:port", "[v6]:port", a bare address with `defaultPort` (core/net/endpoint.ts). */
 export function parseHostPort(text: string, defaultPort?: number): Endpoint {
-  const m = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(text) ?? /^([^:[\]\s/]+)(?::(\d+))?$/.exec(text);
-  const bareV6 = !m && /^[0-9a-fA-F:]+$/.test(text) && text.includes("::") ? text : undefined;
-  const host = bareV6 ?? m?.[1];
-  const port = m?.[2] !== undefined ? Number(m[2]) : defaultPort;
-  if (!host || port === undefined || !Number.isInteger(port) || port < 0 || port > 65535) {
-    const want = defaultPort === undefined ? "HOST:PORT" : "HOST[:PORT]";
-    throw new CheckUsageError(`Give the target as ${want}: "${text}" is not one`);
-  }
-  const family: 4 | 6 = host.includes(":") ? 6 : 4;
-  return { kind: "inet", host, port, family, text: family === 6 ? `[${host}]:${port}` : `${host}:${port}` };
+  const r = readEndpoint(text, defaultPort);
+  if (!r.ok) throw new CheckUsageError(`Cannot use the target: ${r.error}`);
+  return r.value;
 }
 
 /** What the user wrote for a key: the flag as typed, the words, and what kind of value it takes. */
@@ -137,7 +136,7 @@ function readKeys(raw: Record<string, unknown>, given: Given): CheckConfig {
   return check;
 }
 
-/** "2s", "500ms", "1m30s"; a bare number is seconds, as in Nagios plugins. */
+/** "2s", "500ms", "1m30s"; a bare number is refused, as in the file (core/units/duration.ts). */
 export function parseCliDuration(text: string): number {
   const given: Given = new Map([["timeout", { flag: "--timeout", text, type: "a duration" }]]);
   return readKeys({ type: "tcp", timeout: checkSection.keys.timeout.fromText(text) }, given).timeout;

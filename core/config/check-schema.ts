@@ -58,7 +58,7 @@ export const checkSection = section(
       flag: false,
     }),
     timeout: k.duration({
-      doc: "how long one check may take; shorter than `interval` (on the command line a bare number is seconds)",
+      doc: "how long one check may take; shorter than `interval`",
       def: "1s",
       min: 1,
       aliases: [{ key: "connect_timeout" }],

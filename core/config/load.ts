@@ -7,6 +7,7 @@ import { Fields } from "./fields.ts";
 import { indexPositions, locate } from "./positions.ts";
 import { readConfig } from "./schema.ts";
 import type { TcpvsConfig } from "./types.ts";
+import { TcpvsError } from "../errors/tcpvs-error.ts";
 
 export interface ConfigProblem {
   file: string;
@@ -17,14 +18,13 @@ export interface ConfigProblem {
 }
 
 /** A config that cannot be used. `problems` holds every one found; `message` is ready to print. */
-export class ConfigError extends Error {
-  readonly code: "CONFIG_NOT_FOUND" | "CONFIG_SYNTAX" | "CONFIG_INVALID";
+export class ConfigError extends TcpvsError {
+  declare readonly code: "config_not_found" | "config_syntax" | "config_invalid";
   readonly problems: ConfigProblem[];
 
   constructor(code: ConfigError["code"], message: string, problems: ConfigProblem[] = []) {
-    super(message);
+    super(code, message);
     this.name = "ConfigError";
-    this.code = code;
     this.problems = problems;
   }
 }
@@ -65,7 +65,7 @@ export function parseConfig(text: string, file: string): TcpvsConfig {
       message: `syntax error: ${(e as PegError).message}`,
     };
     throw new ConfigError(
-      "CONFIG_SYNTAX",
+      "config_syntax",
       `Cannot parse ${formatProblem(problem)}\n${frame(text, start.line, start.column)}`,
       [problem],
     );
@@ -79,7 +79,7 @@ export function parseConfig(text: string, file: string): TcpvsConfig {
       .sort((a, b) => a.line - b.line || a.column - b.column);
     const noun = problems.length === 1 ? "problem" : "problems";
     throw new ConfigError(
-      "CONFIG_INVALID",
+      "config_invalid",
       `Cannot use ${file}: ${problems.length} ${noun}\n${problems.map(formatProblem).join("\n")}`,
       problems,
     );
@@ -95,7 +95,7 @@ export function findConfig(explicit?: string): string {
   const found = DEFAULT_CONFIG_PATHS.find((p) => existsSync(p));
   if (!found) {
     throw new ConfigError(
-      "CONFIG_NOT_FOUND",
+      "config_not_found",
       `Cannot find a config file: tried ${DEFAULT_CONFIG_PATHS.join(", ")}; name one with -c FILE`,
     );
   }
@@ -110,7 +110,7 @@ export function loadConfig(file: string): { config: TcpvsConfig; text: string; h
     const err = e as NodeJS.ErrnoException;
     const why =
       err.code === "ENOENT" ? "no such file" : err.code === "EACCES" ? "permission denied" : err.message;
-    throw new ConfigError("CONFIG_NOT_FOUND", `Cannot read config "${file}": ${why}`);
+    throw new ConfigError("config_not_found", `Cannot read config "${file}": ${why}`);
   }
   const config = parseConfig(text, file);
   const hash = new Bun.CryptoHasher("sha256").update(text).digest("hex");

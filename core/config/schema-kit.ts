@@ -200,11 +200,6 @@ function numberText(s: string): unknown {
   return /^-?\d+$/.test(s) ? Number(s) : s;
 }
 
-/** A bare number on the command line means seconds, as in Nagios plugins. */
-function durationText(s: string): unknown {
-  return /^\d+(\.\d+)?$/.test(s.trim()) ? `${s.trim()}s` : s;
-}
-
 export const k = {
   /** `type` names the kind of text in the docs ("command", "path"); `map` normalises a valid value. */
   string<
@@ -257,7 +252,6 @@ export const k = {
       },
       "duration",
       (f, t, key, path, d) => f.duration(t, key, path, d, { min: o.min }),
-      durationText,
     ) as never;
   },
 

@@ -16,9 +16,9 @@ import type {
 } from "./schema.ts";
 import type { trackScriptSection, vrrpSection } from "./vrrp-schema.ts";
 
-export type Endpoint =
-  | { kind: "inet"; host: string; port: number; family: 4 | 6; text: string }
-  | { kind: "unix"; path: string; text: string };
+import type { Endpoint } from "../net/endpoint.ts";
+
+export type { Endpoint };
 
 export type GlobalConfig = Infer<(typeof globalSection)["keys"]>;
 export type RuleConfig = Infer<(typeof ruleSection)["keys"]>;

@@ -1,94 +1,39 @@
-// Parsers for the value syntaxes a config uses: durations, addresses, CIDRs. Each returns the value or
-// a message saying what is wrong, so the validator can collect every problem before it reports.
+// The config's view of the value syntaxes (durations, addresses, CIDRs), which core/net and core/units
+// define once; here only the message for a value of the wrong TOML type is added.
 
-import { isIP } from "node:net";
+import type { Parsed } from "../errors/tcpvs-error.ts";
+import { readCidr as readNetCidr } from "../net/cidr.ts";
+import { formatIp } from "../net/ip.ts";
+import { readEndpoint } from "../net/endpoint.ts";
+import { readDuration } from "../units/duration.ts";
 import type { Endpoint } from "./types.ts";
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+export type { Parsed };
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** "2s", "500ms", "1m30s", "1.5s" -> milliseconds. A bare number is refused: units are not guessed. */
+/** "2s", "500ms", "1m30s" -> milliseconds; a bare number is refused (core/units/duration.ts). */
 export function parseDuration(text: unknown): Parsed<number> {
-  if (typeof text !== "string") {
+  if (typeof text !== "string" && typeof text !== "number") {
     return { ok: false, error: `expected a duration string such as "2s" or "500ms", got ${describe(text)}` };
   }
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-  let total = 0;
-  let matched = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    total += Number(m[1]) * UNIT_MS[m[2]!]!;
-    matched = re.lastIndex;
-  }
-  if (text.length === 0 || matched !== text.length) {
-    return {
-      ok: false,
-      error: `invalid duration "${text}": use a number with a unit (ms, s, m, h), e.g. "2s", "500ms", "1m30s"`,
-    };
-  }
-  return { ok: true, value: Math.round(total) };
+  return readDuration(text);
 }
 
-/** "10.0.0.1:80", "[::1]:80", "unix:/path"; `defaultPort` allows a bare host. */
+/** "10.0.0.1:80", "[::1]:80", "unix:/path"; `defaultPort` allows a bare host (core/net/endpoint.ts). */
 export function parseEndpoint(text: unknown, defaultPort?: number): Parsed<Endpoint> {
   if (typeof text !== "string")
     return { ok: false, error: `expected an address string, got ${describe(text)}` };
-  if (text.startsWith("unix:")) {
-    const path = text.slice(5);
-    if (!path.startsWith("/"))
-      return { ok: false, error: `invalid unix socket address "${text}": the path must be absolute` };
-    return { ok: true, value: { kind: "unix", path, text } };
-  }
-  let host: string;
-  let portText: string | undefined;
-  if (text.startsWith("[")) {
-    const close = text.indexOf("]");
-    if (close < 0)
-      return { ok: false, error: `invalid address "${text}": missing "]" after the IPv6 address` };
-    host = text.slice(1, close);
-    const rest = text.slice(close + 1);
-    if (rest !== "" && !rest.startsWith(":"))
-      return { ok: false, error: `invalid address "${text}": expected ":PORT" after "]"` };
-    portText = rest === "" ? undefined : rest.slice(1);
-  } else {
-    const colon = text.lastIndexOf(":");
-    if (colon >= 0 && text.indexOf(":") !== colon) {
-      return {
-        ok: false,
-        error: `invalid address "${text}": write IPv6 addresses in brackets, e.g. "[::1]:80"`,
-      };
-    }
-    host = colon >= 0 ? text.slice(0, colon) : text;
-    portText = colon >= 0 ? text.slice(colon + 1) : undefined;
-  }
-  const family = isIP(host);
-  if (family === 0)
-    return { ok: false, error: `invalid address "${text}": "${host}" is not an IPv4 or IPv6 address` };
-  if (portText === undefined && defaultPort === undefined) {
-    return {
-      ok: false,
-      error: `invalid address "${text}": a port is required, e.g. "${family === 6 ? `[${host}]` : host}:80"`,
-    };
-  }
-  const port = portText === undefined ? defaultPort! : Number(portText);
-  if (!/^\d+$/.test(portText ?? "0") || !Number.isInteger(port) || port < 1 || port > 65535) {
-    return { ok: false, error: `invalid address "${text}": port "${portText}" is not in 1-65535` };
-  }
-  return { ok: true, value: { kind: "inet", host, port, family: family as 4 | 6, text } };
+  return readEndpoint(text, defaultPort);
 }
 
-/** "10.0.0.0/8", "2001:db8::/32", or a bare address (a /32 or /128). */
+/** "10.0.0.0/8", "2001:db8::/32", or a bare address (a /32 or /128); the address comes back canonical. */
 export function parseCidr(text: unknown): Parsed<{ address: string; prefix: number; family: 4 | 6 }> {
   if (typeof text !== "string") return { ok: false, error: `expected a CIDR string, got ${describe(text)}` };
-  const [addr = "", prefixText] = text.split("/");
-  const family = isIP(addr);
-  if (family === 0) return { ok: false, error: `invalid CIDR "${text}": "${addr}" is not an IP address` };
-  const max = family === 4 ? 32 : 128;
-  const prefix = prefixText === undefined ? max : Number(prefixText);
-  if (!/^\d+$/.test(prefixText ?? "0") || prefix > max) {
-    return { ok: false, error: `invalid CIDR "${text}": prefix must be 0-${max}` };
-  }
-  return { ok: true, value: { address: addr, prefix, family: family as 4 | 6 } };
+  const r = readNetCidr(text);
+  if (!r.ok) return r;
+  return {
+    ok: true,
+    value: { address: formatIp(r.value.address), prefix: r.value.prefix, family: r.value.address.family },
+  };
 }
 
 export function describe(v: unknown): string {

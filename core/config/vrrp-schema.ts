@@ -2,7 +2,7 @@
 // RFC 5798) so `tcpvs config check` refuses at its line what a peer would refuse on the wire. An instance
 // speaks one address family, the one of its first VIP; everything else address-like in it must match.
 
-import { canonicalIp, ipFamily } from "../vrrp/ipaddr.ts";
+import { canonicalIp, ipFamily, parseIp } from "../net/ip.ts";
 import { type Fields, join } from "./fields.ts";
 import { k, readSection, section } from "./schema-kit.ts";
 import { parseCidr } from "./values.ts";
@@ -33,12 +33,22 @@ export interface Vip {
   label?: string;
 }
 
+/** The zone rule (core/net/ip.ts) for VRRP: every address of an instance is on its `interface`. */
+function zoneRefused(text: string): string {
+  const zone = text.slice(text.indexOf("%"));
+  return `invalid address "${text}": a VRRP address is on the instance's interface; remove "${zone}"`;
+}
+
 /** "10.0.0.100/24 dev eth1 label eth1:vip" as keepalived writes it. */
 function readVip(f: Fields, text: string, path: string): Vip | undefined {
   const words = text.trim().split(/\s+/);
+  if (words[0]?.includes("%")) {
+    f.error(path, zoneRefused(words[0].split("/")[0]!));
+    return undefined;
+  }
   const cidr = parseCidr(words[0]);
-  if (!cidr.ok || !ipFamily(cidr.value.address)) {
-    f.error(path, cidr.ok ? `invalid VIP "${text}": expected a plain address, without a zone` : cidr.error);
+  if (!cidr.ok) {
+    f.error(path, cidr.error);
     return undefined;
   }
   // Canonical, so it compares equal to the addresses decoded from a peer's advert.
@@ -207,14 +217,18 @@ export const vrrpSection = section(
         );
       const peers = Array.isArray(raw.unicast_peer) ? raw.unicast_peer : [raw.unicast_peer];
       v.unicast_peer.forEach((p, i) => {
-        if (ipFamily(p) !== family)
+        const written = typeof peers[i] === "string" ? (peers[i] as string) : p;
+        if (parseIp(written)?.zone !== undefined) at(`unicast_peer[${i}]`, zoneRefused(written));
+        else if (ipFamily(p) !== family)
           at(
             `unicast_peer[${i}]`,
             `invalid unicast peer "${peers[i] ?? p}": expected an ${fam} address, the family of this instance's VIPs`,
           );
       });
       const src = v.unicast_src_ip;
-      if (typeof raw.unicast_src_ip === "string" && src !== undefined && ipFamily(src) !== family)
+      if (typeof raw.unicast_src_ip === "string" && parseIp(raw.unicast_src_ip)?.zone !== undefined)
+        at("unicast_src_ip", zoneRefused(raw.unicast_src_ip));
+      else if (typeof raw.unicast_src_ip === "string" && src !== undefined && ipFamily(src) !== family)
         at(
           "unicast_src_ip",
           `invalid address "${raw.unicast_src_ip}": expected an ${fam} address, the family of this instance's VIPs`,

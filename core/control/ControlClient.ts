@@ -1,26 +1,23 @@
-// The client end used by `tcpvs status` (and the tests): one WebSocket, requests matched to answers
-// by id, events handed to a listener. Connection failures become ControlErrors that say exactly why.
+// The client end used by `tcpvs status` (and the tests): one WebSocket from the `ws` API (ws+unix:
+// addresses, custom headers for the token; under Bun this is Bun's built-in "ws", see docs/control.md),
+// requests matched to answers by id, events handed to a listener. A failed connection becomes a
+// ControlError read from what `ws` reports (the upgrade's HTTP status, the errno), never from a message.
 
-import { connect as netConnect } from "node:net";
+import WebSocket from "ws";
 import type { ClusterEvent } from "../state/cluster.ts";
+import { readEndpoint } from "../net/endpoint.ts";
 import { ControlError } from "./ControlError.ts";
 import { CONTROL_PATH, PROTOCOL_VERSION, type ServerFrame } from "./protocol.ts";
 
 export type ControlTarget = { kind: "unix"; path: string } | { kind: "tcp"; host: string; port: number };
 
-/** "unix:/run/tcpvs/control.sock", "/run/tcpvs/control.sock", "127.0.0.1:7070", "[::1]:7070". */
+/** "unix:/run/tcpvs/control.sock", "/run/tcpvs/control.sock", "127.0.0.1:7070", "[::1]:7070" (core/net/endpoint.ts). */
 export function parseControlAddress(text: string): ControlTarget {
-  if (text.startsWith("unix:")) return { kind: "unix", path: text.slice(5) };
-  if (text.startsWith("/")) return { kind: "unix", path: text };
-  const m = /^\[([0-9a-fA-F:.]+)\]:(\d+)$/.exec(text) ?? /^([\w.-]+):(\d+)$/.exec(text);
-  const port = Number(m?.[2]);
-  if (!m || !(port >= 1 && port <= 65535)) {
-    throw new ControlError(
-      "bad_config",
-      `Give the control address as unix:/path or host:port, not "${text}"`,
-    );
-  }
-  return { kind: "tcp", host: m[1]!, port };
+  const r = readEndpoint(text);
+  if (!r.ok)
+    throw new ControlError("bad_config", `Give the control address as unix:/path or host:port: ${r.error}`);
+  const e = r.value;
+  return e.kind === "unix" ? { kind: "unix", path: e.path } : { kind: "tcp", host: e.host, port: e.port };
 }
 
 function targetText(t: ControlTarget): string {
@@ -32,32 +29,17 @@ function wsUrl(t: ControlTarget): string {
   return `ws://${t.host.includes(":") ? `[${t.host}]` : t.host}:${t.port}${CONTROL_PATH}`;
 }
 
-/** Ask the kernel directly why a connection fails; the WebSocket error alone is often vague. */
-function probe(t: ControlTarget): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const s = t.kind === "unix" ? netConnect({ path: t.path }) : netConnect({ host: t.host, port: t.port });
-    const timer = setTimeout(() => {
-      s.destroy();
-      resolve("ETIMEDOUT");
-    }, 2000);
-    s.once("connect", () => {
-      clearTimeout(timer);
-      s.destroy();
-      resolve(undefined);
-    });
-    s.once("error", (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      resolve(e.code ?? e.message);
-    });
-  });
-}
+/** Why a connection failed, from what `ws` reports: the HTTP status of a refused upgrade, or an errno. */
+type Failure = { status: number } | { errno: string | undefined; detail: string };
 
-function explain(t: ControlTarget, detail: string, errno: string | undefined): ControlError {
+function explain(t: ControlTarget, f: Failure): ControlError {
   const where = `"${targetText(t)}"`;
-  const status = /status code: (\d{3})/.exec(detail)?.[1];
-  if (status === "401") return new ControlError("bad_token", `Cannot use ${where}: bad or missing token`);
-  if (status === "403") return new ControlError("forbidden", `Cannot use ${where}: refused (403)`);
-  switch (errno) {
+  if ("status" in f) {
+    if (f.status === 401) return new ControlError("bad_token", `Cannot use ${where}: bad or missing token`);
+    if (f.status === 403) return new ControlError("forbidden", `Cannot use ${where}: refused (403)`);
+    return new ControlError("connect_failed", `Cannot connect to ${where}: the daemon answered ${f.status}`);
+  }
+  switch (f.errno) {
     case "ENOENT":
       return new ControlError(
         "no_socket",
@@ -73,7 +55,10 @@ function explain(t: ControlTarget, detail: string, errno: string | undefined): C
     case "ETIMEDOUT":
       return new ControlError("timeout", `Cannot connect to ${where}: timed out`);
   }
-  return new ControlError("connect_failed", `Cannot connect to ${where}: ${errno ?? (detail || "failed")}`);
+  return new ControlError(
+    "connect_failed",
+    `Cannot connect to ${where}: ${f.errno ?? (f.detail || "failed")}`,
+  );
 }
 
 export interface ClientOptions {
@@ -94,16 +79,18 @@ export class ControlClient {
   >();
   private eventListener: ((e: ClusterEvent) => void) | undefined;
   private closeListener: ((why: ControlError) => void) | undefined;
+  private closedByUs = false;
 
   private constructor(ws: WebSocket, target: ControlTarget, timeoutMs: number) {
     this.ws = ws;
     this.target = target;
     this.timeoutMs = timeoutMs;
-    ws.onmessage = (m) => this.onFrame(String(m.data));
-    ws.onclose = (e) => {
+    ws.on("message", (data) => this.onFrame(String(data)));
+    ws.on("close", (code, reason) => {
+      if (this.closedByUs) return;
       const why = new ControlError(
         "closed",
-        `Lost "${targetText(target)}": closed (${e.code}${e.reason ? ` ${e.reason}` : ""})`,
+        `Lost "${targetText(target)}": closed (${code}${reason.length ? ` ${reason}` : ""})`,
       );
       for (const p of this.pending.values()) {
         clearTimeout(p.timer);
@@ -111,7 +98,7 @@ export class ControlClient {
       }
       this.pending.clear();
       this.closeListener?.(why);
-    };
+    });
   }
 
   static async connect(address: string | ControlTarget, opts: ClientOptions = {}): Promise<ControlClient> {
@@ -120,25 +107,24 @@ export class ControlClient {
     const headers: Record<string, string> = {};
     if (opts.token) headers["authorization"] = `Bearer ${opts.token}`;
     if (opts.clientName) headers["x-tcpvs-client"] = opts.clientName;
-    // Bun's WebSocket takes headers in a second-argument object; the DOM typing does not know it.
-    const ws = new WebSocket(wsUrl(target), { headers } as unknown as string[]);
-    const failure = await new Promise<{ detail: string; errno?: string } | undefined>((resolve) => {
-      const timer = setTimeout(() => resolve({ detail: "timed out", errno: "ETIMEDOUT" }), timeoutMs);
-      ws.onopen = () => {
+    const ws = new WebSocket(wsUrl(target), { headers });
+    const failure = await new Promise<Failure | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve({ errno: "ETIMEDOUT", detail: "timed out" }), timeoutMs);
+      const done = (f: Failure | undefined) => {
         clearTimeout(timer);
-        resolve(undefined);
+        resolve(f);
       };
-      ws.onerror = (e) => {
-        clearTimeout(timer);
-        const err = (e as ErrorEvent).error as { code?: string } | undefined;
-        resolve({ detail: (e as ErrorEvent).message ?? "", errno: err?.code });
-      };
+      ws.once("open", () => done(undefined));
+      // The daemon refused the upgrade: its HTTP status says why (401 token, 403 remote).
+      ws.once("unexpected-response", (_req, res) => done({ status: res.statusCode ?? 0 }));
+      ws.once("error", (e: Error & { code?: string }) => done({ errno: e.code, detail: e.message }));
     });
     if (failure) {
-      ws.onclose = null;
-      ws.close();
-      const errno = failure.errno ?? (/status code/.test(failure.detail) ? undefined : await probe(target));
-      throw explain(target, failure.detail, errno);
+      ws.removeAllListeners();
+      // A late error from the socket being torn down must not become an uncaught one.
+      ws.on("error", () => {});
+      ws.terminate();
+      throw explain(target, failure);
     }
     return new ControlClient(ws, target, timeoutMs);
   }
@@ -193,7 +179,7 @@ export class ControlClient {
   }
 
   close(): void {
-    this.ws.onclose = null;
+    this.closedByUs = true;
     for (const p of this.pending.values()) clearTimeout(p.timer);
     this.pending.clear();
     this.ws.close();

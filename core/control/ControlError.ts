@@ -1,5 +1,7 @@
 // Errors of the control channel, with stable codes both the wire protocol and `tcpvs status` use.
 
+import { TcpvsError } from "../errors/tcpvs-error.ts";
+
 export type ControlErrorCode =
   | "bad_request"
   | "bad_version"
@@ -19,14 +21,13 @@ export type ControlErrorCode =
   | "closed"
   | "bad_config";
 
-export class ControlError extends Error {
-  readonly code: ControlErrorCode;
+export class ControlError extends TcpvsError {
+  declare readonly code: ControlErrorCode;
   /** Request id the error answers, when known. */
   id: number | string | null = null;
 
   constructor(code: ControlErrorCode, message: string) {
-    super(message);
+    super(code, message);
     this.name = "ControlError";
-    this.code = code;
   }
 }

@@ -6,24 +6,27 @@ import type { TcpvsConfig, VrrpConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Cluster } from "../state/cluster.ts";
 import { VrrpHost } from "../vrrp/host.ts";
-import { recordVrrpState, steerVrrp } from "./vrrpControl.ts";
+import type { LoadedConfig, Service } from "./service.ts";
+import { dumpVrrpStates, recordVrrpState, steerVrrp } from "./vrrpControl.ts";
 
-export class VrrpBridge {
+export class VrrpBridge implements Service {
+  readonly name = "vrrp";
   private host: VrrpHost | undefined;
-  private instances: Record<string, VrrpConfig> = {};
+  private readonly instances: Record<string, VrrpConfig>;
   private unsubscribe: (() => void) | undefined;
+  private stopping: Promise<void> | undefined;
   private readonly cluster: Cluster;
   private readonly log: Logger;
 
-  constructor(cluster: Cluster, log: Logger) {
+  constructor(config: TcpvsConfig, cluster: Cluster, log: Logger) {
+    this.instances = config.vrrp;
     this.cluster = cluster;
     this.log = log.child({ subsystem: "vrrp" });
   }
 
-  async start(config: TcpvsConfig): Promise<void> {
-    this.instances = config.vrrp;
-    if (Object.keys(config.vrrp).length === 0) return;
-    this.host = await VrrpHost.start(config.vrrp, {
+  async start(): Promise<void> {
+    if (Object.keys(this.instances).length === 0) return;
+    this.host = await VrrpHost.start(this.instances, {
       log: this.log,
       onState: (r) => recordVrrpState(this.cluster, r),
       onDrop: (_instance, reason) => this.cluster.count(`vrrp.drop.${reason}`),
@@ -36,8 +39,8 @@ export class VrrpBridge {
   }
 
   /** VRRP settings are not changed by a reload: restarting would resign mastership and move the VIP. */
-  async reload(config: TcpvsConfig): Promise<void> {
-    if (JSON.stringify(config.vrrp) !== JSON.stringify(this.instances)) {
+  async reload(next: LoadedConfig): Promise<void> {
+    if (JSON.stringify(next.config.vrrp) !== JSON.stringify(this.instances)) {
       this.log.warn("VRRP settings changed in the file; restart tcpvs (backup node first) to apply them");
     }
   }
@@ -50,11 +53,21 @@ export class VrrpBridge {
     return steerVrrp(this.host, this.instances, instance, action, priority);
   }
 
-  async stop(): Promise<void> {
+  /** Resign (priority 0, VIPs removed, notify_stop run): no grace applies, and a second call waits too. */
+  stop(): Promise<void> {
+    this.stopping ??= this.resign();
+    return this.stopping;
+  }
+
+  private async resign(): Promise<void> {
     this.unsubscribe?.();
     if (!this.host) return;
     const drops = await this.host.stop();
     this.log.info("vrrp stopped", { drops });
     this.host = undefined;
+  }
+
+  dump(): void {
+    dumpVrrpStates(this.log, this.cluster);
   }
 }

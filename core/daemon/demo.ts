@@ -23,3 +23,8 @@ ${servers}
   timeout = "1s"
 `;
 }
+
+/** How to run this same program again: the binary itself, or Bun on the source. */
+export function selfCommand(): string {
+  return Bun.main.startsWith("/$bunfs/") ? process.execPath : `npx bun ${Bun.main}`;
+}

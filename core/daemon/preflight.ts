@@ -23,8 +23,9 @@ export function checkNewListeners(current: VirtualServerConfig[], next: VirtualS
         try {
           probes.push(Bun.listen({ hostname: ep.host, port: ep.port, socket: { data() {} } }));
         } catch (e) {
-          const code = (e as { code?: string }).code ?? "";
-          const why = REASONS[code] ?? (e as Error).message;
+          // Bun's bind errors are Node-style: the errno name is in `code`.
+          const code = e instanceof Error && "code" in e && typeof e.code === "string" ? e.code : "";
+          const why = REASONS[code] ?? (e instanceof Error ? e.message : String(e));
           problems.push(`Cannot listen on "${ep.text}" for "${vs.name}": ${why}${code ? ` (${code})` : ""}`);
         }
       }

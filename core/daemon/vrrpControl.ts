@@ -3,6 +3,7 @@
 // into hold / priority adjustments on whichever runs the instances.
 
 import type { VrrpConfig } from "../config/types.ts";
+import type { Logger } from "../log/logger.ts";
 import type { Cluster } from "../state/cluster.ts";
 import type { VrrpStateReport } from "../vrrp/instance.ts";
 
@@ -62,4 +63,9 @@ export function steerVrrp(
   }
   target.adjustPriority(instance, priority - cfg.priority);
   return { ok: true, message: `${instance} priority ${priority}` };
+}
+
+/** SIGUSR1: each instance's state as last reported. */
+export function dumpVrrpStates(log: Logger, cluster: Cluster): void {
+  for (const [name, v] of cluster.vrrp) log.info("state vrrp", { instance: name, ...v });
 }

@@ -1,3 +1,5 @@
+import { quote, TcpvsError } from "../errors/tcpvs-error.ts";
+
 // Every way a message can be refused, as one error class with a stable code. `status` is what a server
 // answers when a *request* breaks the rule; a broken *response* always becomes 502 at the switch.
 
@@ -66,20 +68,15 @@ const STATUS: Record<HttpErrorCode, number> = {
   incomplete_message: 400,
 };
 
-export class HttpError extends Error {
-  readonly code: HttpErrorCode;
+export class HttpError extends TcpvsError {
+  declare readonly code: HttpErrorCode;
   readonly status: number;
 
   constructor(code: HttpErrorCode, message: string) {
-    super(message);
+    super(code, message);
     this.name = "HttpError";
-    this.code = code;
     this.status = STATUS[code];
   }
 }
 
-/** Quote a fragment of a message for an error text, bounded and with control bytes escaped. */
-export function quote(s: string, max = 40): string {
-  const cut = s.length > max ? `${s.slice(0, max)}...` : s;
-  return JSON.stringify(cut);
-}
+export { quote };

@@ -1,5 +1,11 @@
 // What `tcpvs init` needs to know, how each answer is checked (the same checks for prompts and flags),
-// and the flag parser for the non-interactive mode.
+// and the flags of the non-interactive mode.
+
+import { type AnyOptionValues, list, type OptionSpec, parseArgv, str } from "../cli/parse-argv.ts";
+import { UsageError } from "../cli/usage-error.ts";
+import { TcpvsError } from "../errors/tcpvs-error.ts";
+import { readCidr } from "../net/cidr.ts";
+import { readEndpoint } from "../net/endpoint.ts";
 
 export type Role = "master" | "backup";
 export type InitCheck = { type: "tcp" } | { type: "http"; path: string };
@@ -19,18 +25,13 @@ export interface InitAnswers {
   force: boolean;
 }
 
-export class InitError extends Error {
-  readonly code: "usage" | "exists" | "write_failed";
+export class InitError extends TcpvsError {
+  declare readonly code: "usage" | "file_exists" | "write_failed" | "config_invalid";
   constructor(code: InitError["code"], message: string) {
-    super(message);
+    super(code, message);
     this.name = "InitError";
-    this.code = code;
   }
 }
-
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const HOSTNAME =
-  /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /** Each returns an error message, or undefined when the value is fine (clack's validate contract). */
 export const check = {
@@ -38,8 +39,8 @@ export const check = {
     return v === "master" || v === "backup" ? undefined : `Use role master or backup, not "${v}"`;
   },
   vip(v: string): string | undefined {
-    const m = /^([\d.]+)\/(\d{1,2})$/.exec(v.trim());
-    if (!m || !IPV4.test(m[1]!) || Number(m[2]) > 32) {
+    const c = readCidr(v.trim());
+    if (!c.ok || c.value.address.family !== 4 || !v.includes("/")) {
       return `Give the VIP as an IPv4 address with prefix, like 10.0.0.100/24, not "${v}"`;
     }
     return undefined;
@@ -55,18 +56,14 @@ export const check = {
       ? undefined
       : `Give the virtual router id as a number from 1 to 255, not "${v}"`;
   },
+  /** The config's endpoint rule (core/net/endpoint.ts): an address and a port, never a host name. */
   backend(v: string): string | undefined {
-    const m = /^(.+):(\d{1,5})$/.exec(v.trim());
-    const port = Number(m?.[2]);
-    const host = m?.[1] ?? "";
-    const hostOk = IPV4.test(host) || HOSTNAME.test(host) || /^\[[0-9a-fA-F:.]+\]$/.test(host);
-    if (!m || !hostOk || port < 1 || port > 65535)
-      return `Give a backend as host:port, like 10.0.0.1:8080, not "${v}"`;
-    return undefined;
+    const r = readEndpoint(v.trim());
+    return r.ok ? undefined : `Give a backend as address:port, like 10.0.0.1:8080: ${r.error}`;
   },
   backends(v: string): string | undefined {
     const list = splitList(v);
-    if (list.length === 0) return "Give at least one backend host:port";
+    if (list.length === 0) return "Give at least one backend address:port";
     for (const b of list) {
       const e = check.backend(b);
       if (e) return e;
@@ -108,39 +105,53 @@ export type InitFlags = Partial<
   force: boolean;
 };
 
-const VALUE_FLAGS: Record<string, keyof InitFlags> = {
-  "--role": "role",
-  "--vip": "vip",
-  "--interface": "interface",
-  "--vrid": "vrid",
-  "--check": "check",
-  "--listen": "listen",
-  "--out": "out",
-  "--peer-out": "peerOut",
-};
+export const INIT_OPTIONS = [
+  { name: "role", type: "string", arg: "ROLE", description: "master (owns the VIP) or backup" },
+  { name: "vip", type: "string", arg: "CIDR", description: "the virtual IP, e.g. 10.0.0.100/24" },
+  { name: "interface", type: "string", arg: "IFACE", description: "interface for VRRP and the VIP" },
+  { name: "vrid", type: "string", arg: "N", description: "virtual router id 1-255" },
+  {
+    name: "backend",
+    type: "string",
+    multiple: true,
+    arg: "ADDR",
+    description: "an application server (repeat, or comma-separate)",
+  },
+  { name: "check", type: "string", arg: "CHECK", description: 'health check: "tcp" or "http:/path"' },
+  { name: "listen", type: "string", arg: "ADDR", description: "listener (default 0.0.0.0:80)" },
+  { name: "out", type: "string", arg: "PATH", description: "this node's config file" },
+  { name: "peer-out", type: "string", arg: "PATH", description: "the peer node's config file" },
+  { name: "force", type: "boolean", description: "overwrite existing files" },
+] as const satisfies readonly OptionSpec[];
 
+/** The answers given as flags (parsed by parseArgv with INIT_OPTIONS); an empty value counts as none. */
+export function initFlagsFrom(values: AnyOptionValues): InitFlags {
+  const one = (flag: string): string | undefined => {
+    const v = str(values, flag);
+    if (v === "") throw new UsageError("missing_value", `Give --${flag} a value`);
+    return v;
+  };
+  const backends = list(values, "backend").flatMap((b) => {
+    if (b === "") throw new UsageError("missing_value", "Give --backend a value");
+    return splitList(b);
+  });
+  return {
+    role: one("role"),
+    vip: one("vip"),
+    interface: one("interface"),
+    vrid: one("vrid"),
+    check: one("check"),
+    listen: one("listen"),
+    out: one("out"),
+    peerOut: one("peer-out"),
+    backends,
+    force: values.force === true,
+  };
+}
+
+/** Flags from argv, through the one parser (tests and callers without cmd/main.ts). */
 export function parseInitFlags(argv: string[]): InitFlags {
-  const f: InitFlags = { backends: [], force: false };
-  for (let i = 0; i < argv.length; i++) {
-    let a = argv[i]!;
-    let value: string | undefined;
-    const eq = a.indexOf("=");
-    if (a.startsWith("--") && eq > 0) {
-      value = a.slice(eq + 1);
-      a = a.slice(0, eq);
-    }
-    if (a === "--force") {
-      f.force = true;
-      continue;
-    }
-    const key = a === "--backend" ? "backends" : VALUE_FLAGS[a];
-    if (!key) throw new InitError("usage", `Remove the unknown argument "${a}"`);
-    value ??= argv[++i];
-    if (value === undefined || value === "") throw new InitError("usage", `Give ${a} a value`);
-    if (key === "backends") f.backends.push(...splitList(value));
-    else (f as Record<string, unknown>)[key] = value;
-  }
-  return f;
+  return initFlagsFrom(parseArgv(argv, INIT_OPTIONS, { command: "init" }).values);
 }
 
 /** Turn complete flags into answers, or one usage error naming every missing or bad flag. */

@@ -1,13 +1,14 @@
 // Errors raised when a pool asks for a scheduler that does not exist or gives it bad options.
 // The config validator normally catches these first through validateSchedulerOptions().
 
-export type SchedulerErrorCode = "SCHED_UNKNOWN" | "SCHED_OPTIONS";
+import { TcpvsError } from "../errors/tcpvs-error.ts";
 
-export class SchedulerError extends Error {
-  readonly code: SchedulerErrorCode;
+export type SchedulerErrorCode = "unknown_scheduler" | "bad_scheduler_options";
+
+export class SchedulerError extends TcpvsError {
+  declare readonly code: SchedulerErrorCode;
   constructor(code: SchedulerErrorCode, message: string) {
-    super(message);
+    super(code, message);
     this.name = "SchedulerError";
-    this.code = code;
   }
 }

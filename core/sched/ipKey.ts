@@ -2,6 +2,7 @@
 // its masked 32-bit value; IPv6 (and anything unparseable) a 52-bit hash of the masked address, kept
 // above 2^32 so the two families never collide. IPv4-mapped IPv6 ("::ffff:192.0.2.1") counts as IPv4.
 
+import { type IpAddress, mapped16 } from "../net/ip.ts";
 import { fmix32, fnvInt, fnvStart, fnvString } from "./hash.ts";
 
 /** Groups 0-7 hold the parsed address; 8-15 the part after "::" while parsing. */
@@ -28,15 +29,16 @@ function parseV4(s: string, from: number, to: number): number {
   return parts === 4 ? value : -1;
 }
 
-/** Parse colon-separated hex groups of s[from, to) into scratch[at...]; the last may be dotted IPv4. */
-function parseRun(s: string, from: number, to: number, at: number): number {
+/** Parse colon-separated hex groups of s[from, to) into scratch[at...]; the last may be dotted IPv4 when
+ * the run ends the address (`tail`). */
+function parseRun(s: string, from: number, to: number, at: number, tail: boolean): number {
   let n = 0;
   let i = from;
   while (i <= to) {
     let end = s.indexOf(":", i);
     if (end < 0 || end > to) end = to;
     if (end === i || n >= 8) return -1;
-    if (end === to && s.indexOf(".", i) >= 0 && s.indexOf(".", i) < to) {
+    if (tail && end === to && s.indexOf(".", i) >= 0 && s.indexOf(".", i) < to) {
       const v4 = parseV4(s, i, end);
       if (v4 < 0) return -1;
       scratch[at + n++] = v4 >>> 16;
@@ -62,13 +64,15 @@ function parseV6(s: string): number {
   let end = s.indexOf("%");
   if (end < 0) end = s.length;
   scratch.fill(0);
-  const gap = s.indexOf("::");
+  let gap = s.indexOf("::");
+  if (gap >= end) gap = -1; // a "::" after the "%" is part of the zone
   if (gap < 0) {
-    if (parseRun(s, 0, end, 0) !== 8) return -1;
+    if (parseRun(s, 0, end, 0, true) !== 8) return -1;
   } else {
-    if (gap >= end || s.indexOf("::", gap + 1) >= 0) return -1;
-    const left = gap === 0 ? 0 : parseRun(s, 0, gap, 0);
-    const right = gap + 2 === end ? 0 : parseRun(s, gap + 2, end, 8);
+    const second = s.indexOf("::", gap + 1);
+    if (second >= 0 && second < end) return -1;
+    const left = gap === 0 ? 0 : parseRun(s, 0, gap, 0, false);
+    const right = gap + 2 === end ? 0 : parseRun(s, gap + 2, end, 8, true);
     if (left < 0 || right < 0 || left + right > 7) return -1;
     for (let k = 0; k < right; k++) scratch[8 - right + k] = scratch[8 + k]!;
     for (let k = left; k < 8 - right; k++) scratch[k] = 0;
@@ -78,23 +82,46 @@ function parseV6(s: string): number {
   return mapped ? g[6]! * 65536 + g[7]! : -2;
 }
 
-/** The persistence key of `ip` with an IPv4 netmask (as a number) and an IPv6 prefix length. */
-export function ipKey(ip: string, v4Mask: number, v6Prefix: number): number {
-  let v4 = ip.indexOf(":") < 0 ? parseV4(ip, 0, ip.length) : parseV6(ip);
-  if (v4 >= 0) return (v4 & v4Mask) >>> 0;
-  if (v4 === -2) {
-    let h1 = fnvStart(1);
-    let h2 = fnvStart(2);
-    for (let k = 0; k < 8; k++) {
-      const bits = Math.max(0, Math.min(16, v6Prefix - k * 16));
-      const g = bits === 0 ? 0 : scratch[k]! & (0xffff << (16 - bits)) & 0xffff;
-      h1 = fnvInt(h1, g);
-      h2 = fnvInt(h2, g);
-    }
-    return (1 + (fmix32(h1) & 0xfffff)) * 4294967296 + fmix32(h2);
+/** The key of an IPv6 address from its eight groups, masked to `v6Prefix` bits. */
+function v6Key(g: ArrayLike<number>, v6Prefix: number): number {
+  let h1 = fnvStart(1);
+  let h2 = fnvStart(2);
+  for (let k = 0; k < 8; k++) {
+    const bits = Math.max(0, Math.min(16, v6Prefix - k * 16));
+    const w = bits === 0 ? 0 : g[k]! & (0xffff << (16 - bits)) & 0xffff;
+    h1 = fnvInt(h1, w);
+    h2 = fnvInt(h2, w);
   }
-  v4 = fmix32(fnvString(fnvStart(3), ip));
-  return (1 + (fmix32(fnvString(fnvStart(4), ip)) & 0xfffff)) * 4294967296 + v4;
+  return (1 + (fmix32(h1) & 0xfffff)) * 4294967296 + fmix32(h2);
+}
+
+/** The key of text that is no address: hashed as a string, still above 2^32. */
+function textKey(ip: string): number {
+  const lo = fmix32(fnvString(fnvStart(3), ip));
+  return (1 + (fmix32(fnvString(fnvStart(4), ip)) & 0xfffff)) * 4294967296 + lo;
+}
+
+/**
+ * The persistence key of `ip` with an IPv4 netmask (as a number) and an IPv6 prefix length. This is the
+ * allocation-free fast path of ipKeyOf(parseIp(ip)) (core/net/ip.ts is the parser); a test holds the two
+ * equal on many random spellings. A zone is ignored, on any address.
+ */
+export function ipKey(ip: string, v4Mask: number, v6Prefix: number): number {
+  const v4 = ip.indexOf(":") < 0 ? parseV4(ip, 0, ip.length) : parseV6(ip);
+  if (v4 >= 0) return (v4 & v4Mask) >>> 0;
+  if (v4 === -2) return v6Key(scratch, v6Prefix);
+  return textKey(ip);
+}
+
+/** The same key from a parsed address (undefined: text that is no address, hashed as `text`). */
+export function ipKeyOf(a: IpAddress | undefined, text: string, v4Mask: number, v6Prefix: number): number {
+  if (!a) return textKey(text);
+  const b = mapped16(a);
+  const g: number[] = [];
+  for (let k = 0; k < 8; k++) g.push((b[2 * k]! << 8) | b[2 * k + 1]!);
+  const mapped = g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff;
+  if (mapped) return ((g[6]! * 65536 + g[7]!) & v4Mask) >>> 0;
+  return v6Key(g, v6Prefix);
 }
 
 export interface Granularity {

@@ -105,8 +105,8 @@ export function createScheduler(
 ): Scheduler {
   const def = BY_NAME.get(name);
   const errors = validateSchedulerOptions(name, options);
-  if (!def) throw new SchedulerError("SCHED_UNKNOWN", errors[0]!);
-  if (errors.length > 0) throw new SchedulerError("SCHED_OPTIONS", errors.join("; "));
+  if (!def) throw new SchedulerError("unknown_scheduler", errors[0]!);
+  if (errors.length > 0) throw new SchedulerError("bad_scheduler_options", errors.join("; "));
   return def.create(servers, options, env);
 }
 
@@ -135,7 +135,7 @@ export function createPoolScheduling(
 ): PoolScheduling {
   const options = pool.scheduler_options;
   const granularity = parseGranularity(pool.persistence_granularity);
-  if (typeof granularity === "string") throw new SchedulerError("SCHED_OPTIONS", granularity);
+  if (typeof granularity === "string") throw new SchedulerError("bad_scheduler_options", granularity);
   let scheduler = createScheduler(pool.scheduler, servers, options, env);
   const expireQuiescent = boolOption(options, "expire_quiescent", false);
   if (pool.persistence_timeout > 0) {

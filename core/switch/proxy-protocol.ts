@@ -1,6 +1,6 @@
 // PROXY protocol headers (v1 text, v2 binary) that tell a server who the client really is.
 
-import { parseIp } from "./cidr.ts";
+import { formatIp, type IpAddress, mapped16, parseIp } from "../net/ip.ts";
 
 export interface ProxyAddrs {
   srcIp: string;
@@ -11,47 +11,48 @@ export interface ProxyAddrs {
 
 const V2_SIG = [0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a];
 
-function isV4(ip: string): boolean {
-  return !ip.includes(":") || ip.startsWith("::ffff:");
+/** IPv4, or IPv4-mapped IPv6 (what a dual-stack listener reports for an IPv4 client), as 4 bytes. */
+function v4Of(a: IpAddress): Uint8Array | undefined {
+  const b = mapped16(a);
+  for (let i = 0; i < 10; i++) if (b[i] !== 0) return undefined;
+  return b[10] === 0xff && b[11] === 0xff ? b.subarray(12) : undefined;
 }
 
-function v4Text(ip: string): string {
-  return ip.startsWith("::ffff:") ? ip.slice(7) : ip;
+/** Both addresses, as IPv4 when both are IPv4 (mapped or not), else as 16 bytes each; no zones. */
+function addresses(a: ProxyAddrs): { four: boolean; src: Uint8Array; dst: Uint8Array } | undefined {
+  const src = parseIp(a.srcIp);
+  const dst = parseIp(a.dstIp);
+  if (!src || !dst) return undefined;
+  const s4 = v4Of(src);
+  const d4 = v4Of(dst);
+  if (s4 && d4) return { four: true, src: s4, dst: d4 };
+  return { four: false, src: mapped16(src), dst: mapped16(dst) };
 }
 
 export function proxyV1(a: ProxyAddrs): string {
-  const four = isV4(a.srcIp) && isV4(a.dstIp);
-  if (!parseIp(a.srcIp) || !parseIp(a.dstIp)) return "PROXY UNKNOWN\r\n";
-  if (four) return `PROXY TCP4 ${v4Text(a.srcIp)} ${v4Text(a.dstIp)} ${a.srcPort} ${a.dstPort}\r\n`;
-  return `PROXY TCP6 ${a.srcIp} ${a.dstIp} ${a.srcPort} ${a.dstPort}\r\n`;
+  const x = addresses(a);
+  if (!x) return "PROXY UNKNOWN\r\n";
+  const proto = x.four ? "TCP4" : "TCP6";
+  return `PROXY ${proto} ${formatIp(x.src)} ${formatIp(x.dst)} ${a.srcPort} ${a.dstPort}\r\n`;
 }
 
 export function proxyV2(a: ProxyAddrs): Uint8Array {
-  const src = parseIp(a.srcIp);
-  const dst = parseIp(a.dstIp);
-  if (!src || !dst) {
+  const x = addresses(a);
+  if (!x) {
     // LOCAL command, no address block.
     return Uint8Array.from([...V2_SIG, 0x20, 0x00, 0x00, 0x00]);
   }
-  const four = isV4(a.srcIp) && isV4(a.dstIp);
-  const addrLen = four ? 12 : 36;
+  const addrLen = x.four ? 12 : 36;
   const b = new Uint8Array(16 + addrLen);
   b.set(V2_SIG, 0);
   b[12] = 0x21; // version 2, PROXY
-  b[13] = four ? 0x11 : 0x21; // TCP over IPv4 / IPv6
+  b[13] = x.four ? 0x11 : 0x21; // TCP over IPv4 / IPv6
   b[14] = addrLen >> 8;
   b[15] = addrLen & 0xff;
   const dv = new DataView(b.buffer);
-  if (four) {
-    b.set(src.subarray(12), 16);
-    b.set(dst.subarray(12), 20);
-    dv.setUint16(24, a.srcPort);
-    dv.setUint16(26, a.dstPort);
-  } else {
-    b.set(src, 16);
-    b.set(dst, 32);
-    dv.setUint16(48, a.srcPort);
-    dv.setUint16(50, a.dstPort);
-  }
+  b.set(x.src, 16);
+  b.set(x.dst, 16 + x.src.length);
+  dv.setUint16(16 + 2 * x.src.length, a.srcPort);
+  dv.setUint16(18 + 2 * x.src.length, a.dstPort);
   return b;
 }

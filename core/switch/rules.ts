@@ -4,12 +4,14 @@
 
 import type { RuleConfig, VirtualServerConfig } from "../config/types.ts";
 import type { RequestHead } from "../http/head.ts";
-import { type Cidr, matchCidr, parseCidr } from "./cidr.ts";
+import { cidrMatcher, readCidr } from "../net/cidr.ts";
+import { parseIp } from "../net/ip.ts";
+import { TcpvsError } from "../errors/tcpvs-error.ts";
 
-export class RuleError extends Error {
-  readonly code = "bad_rule";
+export class RuleError extends TcpvsError {
+  declare readonly code: "bad_rule";
   constructor(message: string) {
-    super(message);
+    super("bad_rule", message);
     this.name = "RuleError";
   }
 }
@@ -137,12 +139,15 @@ function compileRule(r: RuleConfig, i: number): CompiledRule {
     });
   }
   if (r.source !== undefined && r.source.length > 0) {
-    const nets: Cidr[] = r.source.map((s) => {
-      const c = parseCidr(s);
-      if (!c) throw new RuleError(`Fix the ${where} source ${JSON.stringify(s)}: not a CIDR`);
-      return c;
+    const nets = r.source.map((s) => {
+      const c = readCidr(s);
+      if (!c.ok) throw new RuleError(`Fix the ${where} source ${JSON.stringify(s)}: not a CIDR (${c.error})`);
+      return cidrMatcher(c.value);
     });
-    m.push((x) => nets.some((n) => matchCidr(n, x.sourceIp)));
+    m.push((x) => {
+      const ip = parseIp(x.sourceIp);
+      return ip !== undefined && nets.some((match) => match(ip));
+    });
   }
   if (r.hash_capture !== undefined && !regex)
     throw new RuleError(`Add a path_regex to ${where}: hash_capture needs one`);

@@ -14,6 +14,7 @@ import { errorResponse } from "./rewrite.ts";
 import { type LiveConn, type SwitchServices, VsRuntime } from "./runtime.ts";
 import { TcpConn } from "./tcp.ts";
 import { Upstream } from "./upstream.ts";
+import { TcpvsError } from "../errors/tcpvs-error.ts";
 
 /** Bun's bind error says only "Failed to listen at HOST"; the errno code is the reason an operator needs. */
 function listenReason(e: unknown): string {
@@ -27,12 +28,11 @@ function listenReason(e: unknown): string {
   return typeof code === "string" ? (why[code] ?? `${msg} (${code})`) : msg;
 }
 
-export class SwitchError extends Error {
-  readonly code: "listen_failed" | "bad_config";
+export class SwitchError extends TcpvsError {
+  declare readonly code: "listen_failed" | "bad_config";
   constructor(code: "listen_failed" | "bad_config", message: string) {
-    super(message);
+    super(code, message);
     this.name = "SwitchError";
-    this.code = code;
   }
 }
 

@@ -3,8 +3,9 @@
 // /proc/net/if_inet6, which is per network namespace too.
 
 import { readFileSync } from "node:fs";
-import { formatIp } from "../vrrp/ipaddr.ts";
+import { formatIp } from "../net/ip.ts";
 import { AF_INET, check, closeFd, cstr, errno, libc, SOCK_CLOEXEC, SOCK_DGRAM, SysError } from "./libc.ts";
+import { TcpvsError } from "../errors/tcpvs-error.ts";
 
 const SIOCGIFFLAGS = 0x8913;
 const SIOCGIFADDR = 0x8915;
@@ -12,8 +13,12 @@ const SIOCGIFHWADDR = 0x8927;
 const IFF_UP = 0x1;
 const IFF_RUNNING = 0x40;
 
-export class InterfaceError extends Error {
-  readonly code = "VRRP_INTERFACE";
+export class InterfaceError extends TcpvsError {
+  declare readonly code: "bad_interface";
+  constructor(message: string) {
+    super("bad_interface", message);
+    this.name = "InterfaceError";
+  }
 }
 
 function ifreq(name: string): Uint8Array {
@@ -57,7 +62,7 @@ export function ifPrimaryAddress(name: string): string | undefined {
     const b = ioctl(name, SIOCGIFADDR, "Cannot read the address");
     return `${b[20]}.${b[21]}.${b[22]}.${b[23]}`;
   } catch (e) {
-    if (e instanceof SysError && e.code === "EADDRNOTAVAIL") return undefined;
+    if (e instanceof SysError && e.errnoName === "EADDRNOTAVAIL") return undefined;
     throw e;
   }
 }
@@ -69,7 +74,7 @@ export function ifLinkUp(name: string): boolean {
     const flags = b[16]! | (b[17]! << 8);
     return (flags & IFF_UP) !== 0 && (flags & IFF_RUNNING) !== 0;
   } catch (e) {
-    if (e instanceof SysError && e.code === "ENODEV") return false;
+    if (e instanceof SysError && e.errnoName === "ENODEV") return false;
     throw e;
   }
 }

@@ -2,6 +2,8 @@
 // and calls through here; callers outside core/sys never see a pointer.
 
 import { dlopen, FFIType, ptr, read } from "bun:ffi";
+import { TcpvsError } from "../errors/tcpvs-error.ts";
+import { IpAddressError, ipAddress, ipv4Number } from "../net/ip.ts";
 
 const { i32, u32, u64, ptr: P, i64_fast, cstring } = FFIType;
 
@@ -57,13 +59,16 @@ export function strerror(e: number): string {
 }
 
 /** A failed system call, with the errno kept as a stable code ("EEXIST"). */
-export class SysError extends Error {
-  readonly code: string;
+export class SysError extends TcpvsError {
+  declare readonly code: "sys_call_failed";
   readonly errno: number;
+  /** The errno's symbolic name ("EEXIST"), what callers branch on. */
+  readonly errnoName: string;
   constructor(action: string, e: number) {
-    super(`${action}: ${strerror(e)}`);
+    super("sys_call_failed", `${action}: ${strerror(e)}`);
+    this.name = "SysError";
     this.errno = e;
-    this.code = errnoName[e] ?? `ERRNO_${e}`;
+    this.errnoName = errnoName[e] ?? `ERRNO_${e}`;
   }
 }
 
@@ -125,7 +130,7 @@ export function sockaddrIn(ipU32: number, port = 0): Uint8Array {
 
 /** struct sockaddr_in6 (28 bytes); the scope id names the interface of a link-local address. */
 export function sockaddrIn6(addr: Uint8Array, scopeId = 0, port = 0): Uint8Array {
-  if (addr.length !== 16) throw new AddressFormatError(`${addr.length} address bytes`, 6);
+  if (addr.length !== 16) throw new IpAddressError(`Give 16 address bytes for IPv6, not ${addr.length}`);
   const b = new Uint8Array(28);
   const dv = new DataView(b.buffer);
   dv.setUint16(0, AF_INET6, true);
@@ -135,19 +140,11 @@ export function sockaddrIn6(addr: Uint8Array, scopeId = 0, port = 0): Uint8Array
   return b;
 }
 
-export class AddressFormatError extends Error {
-  readonly code = "BAD_ADDRESS";
-  constructor(ip: string, family: 4 | 6 = 4) {
-    super(`Use ${family === 4 ? "a dotted IPv4" : "an IPv6"} address instead of "${ip}"`);
-  }
-}
-
-/** Dotted IPv4 to a host-order number; throws a clear error on anything else. */
+/** An IPv4 address to a host-order number (core/net parses it); throws bad_address on anything else. */
 export function inetAton(ip: string): number {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
-  const parts = m ? m.slice(1).map(Number) : [];
-  if (parts.length !== 4 || parts.some((x) => x > 255)) throw new AddressFormatError(ip);
-  return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
+  const a = ipAddress(ip);
+  if (a.family !== 4) throw new IpAddressError(`Use a dotted IPv4 address instead of "${ip}"`);
+  return ipv4Number(a);
 }
 
 const CLOCK_MONOTONIC = 1;

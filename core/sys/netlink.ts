@@ -1,7 +1,7 @@
 // Add and remove IPv4 and IPv6 addresses through rtnetlink: one request, one ack carrying -errno, so the caller
 // learns exactly why ("EEXIST", "EADDRNOTAVAIL") without parsing `ip` output.
 
-import { ipBytes } from "../vrrp/ipaddr.ts";
+import { ipBytes } from "../net/ip.ts";
 import {
   AF_INET,
   AF_INET6,
@@ -15,6 +15,7 @@ import {
   strerror,
   errnoName,
 } from "./libc.ts";
+import { TcpvsError } from "../errors/tcpvs-error.ts";
 
 const NETLINK_ROUTE = 0;
 const RTM_NEWADDR = 20;
@@ -31,13 +32,16 @@ const IFA_LABEL = 3;
 const IFA_F_NODAD = 0x02;
 const POLLIN = 1;
 
-export class AddressError extends Error {
-  readonly code: string;
+export class AddressError extends TcpvsError {
+  declare readonly code: "sys_call_failed";
   readonly errno: number;
+  /** The errno's symbolic name ("EEXIST"), what callers branch on. */
+  readonly errnoName: string;
   constructor(msg: string, e: number) {
-    super(msg);
+    super("sys_call_failed", msg);
+    this.name = "AddressError";
     this.errno = e;
-    this.code = errnoName[e] ?? `ERRNO_${e}`;
+    this.errnoName = errnoName[e] ?? `ERRNO_${e}`;
   }
 }
 
@@ -142,7 +146,7 @@ export function ensureAddress(a: AddressSpec): boolean {
     addAddress(a);
     return true;
   } catch (e) {
-    if (e instanceof AddressError && e.code === "EEXIST") return false;
+    if (e instanceof AddressError && e.errnoName === "EEXIST") return false;
     throw e;
   }
 }
@@ -153,7 +157,7 @@ export function dropAddress(a: AddressSpec): boolean {
     delAddress(a);
     return true;
   } catch (e) {
-    if (e instanceof AddressError && e.code === "EADDRNOTAVAIL") return false;
+    if (e instanceof AddressError && e.errnoName === "EADDRNOTAVAIL") return false;
     throw e;
   }
 }

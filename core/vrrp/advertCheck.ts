@@ -4,7 +4,7 @@
 
 import type { VrrpConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
-import type { Received } from "../sys/vrrpsocket.ts";
+import type { Received } from "./socket4.ts";
 import { type Advert, type DropReason, type Expect, validateAdvert, validateVrrp } from "./packet.ts";
 
 export type DropHandler = (instance: string, reason: DropReason) => void;

@@ -1,8 +1,8 @@
 // One pair of VRRP sockets per interface and source address, shared by every instance on it: the
 // receiver is drained on a short timer and each packet goes to the instance owning its VRID.
 
-import { type Received, VrrpSocket } from "../sys/vrrpsocket.ts";
-import { VrrpSocket6 } from "../sys/vrrpsocket6.ts";
+import { type Received, VrrpSocket } from "./socket4.ts";
+import { VrrpSocket6 } from "./socket6.ts";
 
 /**
  * How often the receiver is drained: a tenth of the shortest advert interval on the channel, within

@@ -8,7 +8,7 @@ import type { Logger } from "../log/logger.ts";
 import { ifIndex, ifLinkLocal6, ifPrimaryAddress } from "../sys/iface.ts";
 import type { DropHandler } from "./advertCheck.ts";
 import { openChannel, type PacketHandler, releaseChannel, type VrrpChannel } from "./channel.ts";
-import { canonicalIp } from "./ipaddr.ts";
+import { canonicalIp } from "../net/ip.ts";
 import { encodeAdvert, VRRP_GROUP, VRRP_GROUP6 } from "./packet.ts";
 import { vrrpFamily } from "./validate.ts";
 

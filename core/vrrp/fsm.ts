@@ -2,7 +2,7 @@
 // a list of actions for the instance to perform. One timer (advert timer as MASTER, master-down timer as
 // BACKUP) is kept as an absolute deadline; the instance calls tick() when it passes.
 
-import { canonicalIp, compareIp } from "./ipaddr.ts";
+import { canonicalIp, compareIp } from "../net/ip.ts";
 
 export type VrrpState = "INIT" | "BACKUP" | "MASTER" | "FAULT";
 export type NotifyState = "MASTER" | "BACKUP" | "FAULT" | "STOP";

@@ -9,6 +9,7 @@ import type { VrrpConfig } from "../config/types.ts";
 import type { Logger, LogLevel } from "../log/logger.ts";
 import type { VrrpStateReport } from "./instance.ts";
 import type { DropReason } from "./packet.ts";
+import { TcpvsError, type TcpvsErrorCode } from "../errors/tcpvs-error.ts";
 
 export type HostToWorker =
   | { type: "start"; vrrp: Record<string, VrrpConfig>; level: LogLevel }
@@ -19,17 +20,17 @@ export type HostToWorker =
 
 export type WorkerToHost =
   | { type: "started" }
-  | { type: "error"; message: string; code?: string }
+  | { type: "error"; message: string; code?: TcpvsErrorCode }
   | { type: "state"; report: VrrpStateReport }
   | { type: "drop"; instance: string; reason: DropReason }
   | { type: "log"; line: string }
   | { type: "stopped"; drops: Record<string, Record<string, number>> };
 
-export class VrrpWorkerError extends Error {
-  readonly code: string;
-  constructor(message: string, code = "VRRP_WORKER") {
-    super(message);
-    this.code = code;
+export class VrrpWorkerError extends TcpvsError {
+  /** The code of the error the worker threw, or vrrp_worker_failed/vrrp_worker_timeout. */
+  constructor(message: string, code: TcpvsErrorCode = "vrrp_worker_failed") {
+    super(code, message);
+    this.name = "VrrpWorkerError";
   }
 }
 
@@ -55,7 +56,7 @@ export class VrrpHost {
     this.worker.onerror = (ev) => {
       const msg = `VRRP worker failed: ${ev.message}`;
       o.log.error(msg);
-      this.resolveWaiters({ type: "error", message: msg, code: "VRRP_WORKER" });
+      this.resolveWaiters({ type: "error", message: msg, code: "vrrp_worker_failed" });
     };
   }
 
@@ -105,7 +106,7 @@ export class VrrpHost {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== check);
         reject(
-          new VrrpWorkerError(`Check the VRRP worker: no answer within ${ms} ms`, "VRRP_WORKER_TIMEOUT"),
+          new VrrpWorkerError(`Check the VRRP worker: no answer within ${ms} ms`, "vrrp_worker_timeout"),
         );
       }, ms);
       const check = (m: WorkerToHost) => {

@@ -6,7 +6,7 @@
 import type { VrrpConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { ifLinkUp } from "../sys/iface.ts";
-import type { Received } from "../sys/vrrpsocket.ts";
+import type { Received } from "./socket4.ts";
 import { AdvertCheck } from "./advertCheck.ts";
 import { VrrpEndpoint } from "./endpoint.ts";
 import { type FsmAction, type VrrpState, VrrpFsm } from "./fsm.ts";

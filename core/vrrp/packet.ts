@@ -1,7 +1,8 @@
 // VRRP advertisement codec (RFC 3768 v2, RFC 5798 v3 over IPv4 and IPv6) and the receive-side checks
 // that decide whether an incoming packet may reach the state machine. Pure: bytes in, values out.
 
-import { canonicalIp, formatIp, ipBytes } from "./ipaddr.ts";
+import { canonicalIp, formatIp, ipBytes } from "../net/ip.ts";
+import { TcpvsError } from "../errors/tcpvs-error.ts";
 
 export const VRRP_PROTO = 112;
 export const VRRP_GROUP = "224.0.0.18";
@@ -37,8 +38,12 @@ export interface Advert {
   authData?: Uint8Array;
 }
 
-export class VrrpPacketError extends Error {
-  readonly code = "VRRP_PACKET";
+export class VrrpPacketError extends TcpvsError {
+  declare readonly code: "bad_vrrp_packet";
+  constructor(message: string) {
+    super("bad_vrrp_packet", message);
+    this.name = "VrrpPacketError";
+  }
 }
 
 /** One's-complement sum of 16-bit words, not yet folded or inverted. */

@@ -4,10 +4,15 @@
 
 import type { VrrpConfig } from "../config/types.ts";
 import { advertIntProblem, authPassProblem } from "../config/vrrp-schema.ts";
-import { ipFamily } from "./ipaddr.ts";
+import { TcpvsError } from "../errors/tcpvs-error.ts";
+import { ipFamily } from "../net/ip.ts";
 
-export class VrrpConfigError extends Error {
-  readonly code = "VRRP_CONFIG";
+export class VrrpConfigError extends TcpvsError {
+  declare readonly code: "bad_vrrp_config";
+  constructor(message: string) {
+    super("bad_vrrp_config", message);
+    this.name = "VrrpConfigError";
+  }
 }
 
 /** An instance is one address family, the one of its (first) VIP. */

@@ -4,9 +4,9 @@
 
 import type { VrrpConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
-import { GarpSender } from "../sys/garp.ts";
+import { GarpSender } from "./garp.ts";
 import { ifIndex, ifMac } from "../sys/iface.ts";
-import { ipv6Forwarding, NaSender } from "../sys/ndisc.ts";
+import { ipv6Forwarding, NaSender } from "./ndisc.ts";
 import { type AddressSpec, dropAddress, ensureAddress } from "../sys/netlink.ts";
 
 interface Vip extends AddressSpec {

@@ -2,6 +2,7 @@
 // never delay an advert. Speaks the messages in host.ts. Must be an extra entrypoint of
 // `bun build --compile` (see host.ts).
 
+import { codeOf } from "../errors/tcpvs-error.ts";
 import type { VrrpConfig } from "../config/types.ts";
 import { Logger, type LogLevel } from "../log/logger.ts";
 import type { HostToWorker, WorkerToHost } from "./host.ts";
@@ -36,7 +37,7 @@ function start(vrrp: Record<string, VrrpConfig>, level: LogLevel): void {
     post({
       type: "error",
       message: e instanceof Error ? e.message : String(e),
-      code: (e as { code?: string }).code,
+      code: codeOf(e),
     });
   }
 }

@@ -8,7 +8,7 @@ import { vrrpSection } from "../../core/config/vrrp-schema.ts";
 describe("checkKey", () => {
   test("a backend host name is refused with the loader's words; an address is taken", () => {
     expect(checkKey(serverSection, "address", "app.internal:8080")).toBe(
-      'invalid address "app.internal:8080": "app.internal" is not an IPv4 or IPv6 address',
+      'invalid address "app.internal:8080": "app.internal" is not an IPv4 or IPv6 address; tcpvs does not resolve host names, write the address, e.g. "10.0.0.1:8080"',
     );
     expect(checkKey(serverSection, "address", "10.0.0.1:8080")).toBeUndefined();
   });

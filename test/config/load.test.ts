@@ -69,7 +69,7 @@ schedular = "wlc"
     } catch (e) {
       expect(e).toBeInstanceOf(ConfigError);
       const err = e as ConfigError;
-      expect(err.code).toBe("CONFIG_SYNTAX");
+      expect(err.code).toBe("config_syntax");
       expect(err.problems[0]).toMatchObject({ file: "s.toml", line: 2 });
       expect(err.message).toContain('   2 | b = "x');
     }

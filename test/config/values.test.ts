@@ -19,10 +19,10 @@ describe("parseDuration", () => {
     if (!r.ok) expect(r.error).toContain(`"${text}"`);
   });
 
-  test("refuses a number without unit, naming the type", () => {
+  test("refuses a number without unit, suggesting the unit", () => {
     const r = parseDuration(5);
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error).toContain("number 5");
+    if (!r.ok) expect(r.error).toContain('a bare number has no unit; write "5s"');
   });
 });
 

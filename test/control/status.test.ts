@@ -4,7 +4,11 @@ import { join } from "node:path";
 import { ControlServer } from "../../core/control/ControlServer.ts";
 import type { StatusSnapshot } from "../../core/control/snapshot.ts";
 import type { Cluster } from "../../core/state/cluster.ts";
-import { runStatus, type StatusIO } from "../../cmd/status.ts";
+import { GLOBAL_OPTIONS } from "../../core/cli/help-text.ts";
+import { parseArgv } from "../../core/cli/parse-argv.ts";
+import { UsageError } from "../../core/cli/usage-error.ts";
+import { runStatus } from "../../core/control/run-status.ts";
+import { STATUS_OPTIONS, type StatusIO } from "../../core/control/status-plan.ts";
 import { makeCluster, makeProvider, tempDir } from "./fixture.ts";
 
 let tmp: ReturnType<typeof tempDir>;
@@ -47,7 +51,23 @@ async function run(
   o = io(),
   ctx: Partial<{ json: boolean; tokenFile?: string; controlAddress: string }> = {},
 ) {
-  const code = await runStatus(argv, { json: false, controlAddress: address, tokenFile, ...ctx }, o);
+  const c = { json: false, controlAddress: address, tokenFile, ...ctx };
+  let code: number;
+  try {
+    // The words as `tcpvs status` parses them (cmd/main.ts): its options and the global ones.
+    const { values, positionals } = parseArgv(argv, [...STATUS_OPTIONS, ...GLOBAL_OPTIONS]);
+    const args = {
+      words: positionals,
+      json: c.json || values.json === true,
+      watch: values.watch === true,
+      is: values.is,
+    };
+    code = await runStatus(args, { controlAddress: c.controlAddress, tokenFile: c.tokenFile }, o);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    o.err(`${e.message}\n`);
+    code = e.exitCode;
+  }
   return { code, out: o.stdout.join(""), err: o.stderr.join("") };
 }
 

@@ -4,7 +4,8 @@
 
 import { afterEach, expect, test } from "bun:test";
 import { parseConfig } from "../../core/config/load.ts";
-import { Daemon } from "../../core/daemon/Daemon.ts";
+import { serveDaemon } from "../../core/daemon/serve-role.ts";
+import type { SwitchService } from "../../core/daemon/switch-service.ts";
 import { memoryLogger } from "../../core/log/logger.ts";
 import { backend, configText, freePort, tempDir } from "./harness.ts";
 
@@ -42,7 +43,7 @@ pool = "other"
 `,
   });
   const { logger, lines } = memoryLogger("info");
-  const d = new Daemon({
+  const d = serveDaemon({
     file: "test.toml",
     config: parseConfig(oldText, "test.toml"),
     hash: "old",
@@ -54,7 +55,8 @@ pool = "other"
   cleanups.push(() => d.stop(0));
 
   // Let the switch apply the new listeners, then fail: the state is now half new.
-  const sw = (d as unknown as { switch: { reload: (...a: unknown[]) => Promise<void> } }).switch;
+  const service = d.service<SwitchService>("switch")!;
+  const sw = service.switch as unknown as { reload: (...a: unknown[]) => Promise<void> };
   const real = sw.reload.bind(sw);
   let calls = 0;
   sw.reload = async (...a: unknown[]) => {
@@ -67,7 +69,7 @@ pool = "other"
   expect(r.errors).toEqual(["injected failure after the switch reloaded"]);
   expect(calls).toBe(2);
   expect([...d.cluster.pools.keys()]).toEqual(["app"]);
-  expect(d.ports("second")).toEqual([]);
+  expect(service.ports("second")).toEqual([]);
   expect(lines.some((l) => l.includes("restoring the previous config"))).toBe(true);
   const res = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: "close" } });
   expect(await res.text()).toBe("b1\n");

@@ -4,9 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import toml from "toml";
 import { parseConfig } from "../../core/config/load.ts";
-import { answersFromFlags, check, parseInitFlags } from "../../core/init/InitAnswers.ts";
+import { answersFromFlags, check, InitError, parseInitFlags } from "../../core/init/InitAnswers.ts";
+import { writeConfigs } from "../../core/init/writeConfigs.ts";
 
-const WRAPPER = join(import.meta.dir, "init-wrapper.ts");
+// `tcpvs init` run as its own process, so the tests can give it a real terminal (tmux) or none.
+const MAIN = join(import.meta.dir, "../../cmd/main.ts");
 let dir: string;
 
 beforeEach(() => {
@@ -50,7 +52,7 @@ function load(file: string): Parsed {
 }
 
 function runNoTty(args: string[]) {
-  const p = Bun.spawnSync([process.execPath, WRAPPER, ...args], {
+  const p = Bun.spawnSync([process.execPath, MAIN, "init", ...args], {
     cwd: dir,
     stdin: "ignore",
     stdout: "pipe",
@@ -112,6 +114,25 @@ describe("answers", () => {
   });
 });
 
+describe("writing", () => {
+  test("answers that slipped past the prompts' checks meet serve's validator before any file is written", async () => {
+    const a = answersFromFlags(
+      parseInitFlags([...FULL, "--out", join(dir, "a.toml"), "--peer-out", join(dir, "b.toml")]),
+    );
+    // What the validator refuses however it got here: a host name where serve wants an address.
+    const bad = { ...a, backends: ["app.internal:8080"] };
+    const err = await writeConfigs(bad).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(InitError);
+    expect((err as InitError).code).toBe("config_invalid");
+    expect((err as InitError).message).toContain("pool.app.server[0].address");
+    expect(existsSync(join(dir, "a.toml"))).toBe(false);
+    expect(existsSync(join(dir, "b.toml"))).toBe(false);
+  });
+});
+
 describe("tcpvs init without a terminal", () => {
   test("writes both files from flags; they parse as TOML with the expected keys", () => {
     const r = runNoTty([...FULL, "--out", "node.toml", "--peer-out", "peer/peer.toml"]);
@@ -153,6 +174,21 @@ describe("tcpvs init without a terminal", () => {
     expect(existsSync(join(dir, "tcpvs.toml"))).toBe(false);
   });
 
+  test("a backend serve would refuse (a host name): refused with the reason, nothing written", () => {
+    const args = FULL.map((a) => (a === "192.0.2.1:8080,192.0.2.2:8080" ? "app.internal:8080" : a));
+    const r = runNoTty([...args, "--out", "node.toml", "--peer-out", "peer.toml"]);
+    // Either it refuses, naming the value, or what it writes passes the validator serve uses.
+    if (r.code === 0) {
+      load(join(dir, "node.toml"));
+      load(join(dir, "peer.toml"));
+      return;
+    }
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('"app.internal:8080"');
+    expect(existsSync(join(dir, "node.toml"))).toBe(false);
+    expect(existsSync(join(dir, "peer.toml"))).toBe(false);
+  });
+
   test("an existing file is kept unless --force", () => {
     writeFileSync(join(dir, "node.toml"), "keep me");
     const r = runNoTty([...FULL, "--out", "node.toml", "--peer-out", "peer.toml"]);
@@ -188,7 +224,7 @@ describe("tcpvs init on a real terminal (tmux)", () => {
       console.log("skip: tmux not installed");
       return;
     }
-    const cmd = `cd ${dir} && ${process.execPath} ${WRAPPER}; echo EXIT=$?; sleep 5`;
+    const cmd = `cd ${dir} && ${process.execPath} ${MAIN} init; echo EXIT=$?; sleep 5`;
     Bun.spawnSync([tmux, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", cmd]);
     try {
       await waitFor("Role of this node");
@@ -253,7 +289,8 @@ test("init writes the shipped two-node pair, apart from comments and server name
     const p = Bun.spawnSync(
       [
         process.execPath,
-        WRAPPER,
+        MAIN,
+        "init",
         "--role",
         "master",
         "--vip",

@@ -139,7 +139,7 @@ describe("source-address persistence", () => {
       caught = e;
     }
     expect(caught).toBeInstanceOf(SchedulerError);
-    expect((caught as SchedulerError).code).toBe("SCHED_OPTIONS");
+    expect((caught as SchedulerError).code).toBe("bad_scheduler_options");
     expect((caught as Error).message).toContain('"/200"');
   });
 });

@@ -78,7 +78,7 @@ describe("registry", () => {
         codes.push((e as SchedulerError).code);
       }
     }
-    expect(codes).toEqual(["SCHED_UNKNOWN", "SCHED_OPTIONS"]);
+    expect(codes).toEqual(["unknown_scheduler", "bad_scheduler_options"]);
   });
 });
 

@@ -4,7 +4,8 @@
 import { describe, expect, test } from "bun:test";
 import type { RequestHead, ResponseHead } from "../../core/http/head.ts";
 import { HttpParser } from "../../core/http/parser.ts";
-import { matchCidr, parseCidr, parseIp } from "../../core/switch/cidr.ts";
+import { matchCidr, parseCidr } from "../../core/net/cidr.ts";
+import { parseIp } from "../../core/net/ip.ts";
 import { proxyV1, proxyV2 } from "../../core/switch/proxy-protocol.ts";
 import { requestHead, responseHead } from "../../core/switch/rewrite.ts";
 import { cookieValue, queryValue, Router, RuleError, splitTarget } from "../../core/switch/rules.ts";
@@ -32,8 +33,8 @@ describe("cidr", () => {
     for (const bad of ["10.0.0.0/33", "300.1.1.1", "1.2.3", "::1::2", "2001:db8::/129", "x"]) {
       expect(parseCidr(bad)).toBeUndefined();
     }
-    expect(parseIp("::")).toEqual(new Uint8Array(16));
-    expect(parseIp("1:2:3:4:5:6:7:8")?.[15]).toBe(8);
+    expect(parseIp("::")?.bytes).toEqual(new Uint8Array(16));
+    expect(parseIp("1:2:3:4:5:6:7:8")?.bytes[15]).toBe(8);
   });
 });
 

@@ -2,8 +2,8 @@
 // `bun test/vrrp/inject.ts IFNAME SRC DST TTL HEX [COUNT]`.
 
 import { ifIndex } from "../../core/sys/iface.ts";
-import { VrrpSocket } from "../../core/sys/vrrpsocket.ts";
-import { VrrpSocket6 } from "../../core/sys/vrrpsocket6.ts";
+import { VrrpSocket } from "../../core/vrrp/socket4.ts";
+import { VrrpSocket6 } from "../../core/vrrp/socket6.ts";
 
 const [ifname, src, dst, ttl, hex, count] = process.argv.slice(2);
 if (!ifname || !src || !dst || !ttl || !hex) {

@@ -3,7 +3,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { memoryLogger } from "../../core/log/logger.ts";
-import type { Received } from "../../core/sys/vrrpsocket.ts";
+import type { Received } from "../../core/vrrp/socket4.ts";
 import { AdvertCheck } from "../../core/vrrp/advertCheck.ts";
 import type { VrrpFsm, VrrpState } from "../../core/vrrp/fsm.ts";
 import type { DropReason } from "../../core/vrrp/packet.ts";

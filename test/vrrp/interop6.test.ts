@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { compareIp } from "../../core/vrrp/ipaddr.ts";
+import { compareIp } from "../../core/net/ip.ts";
 import { haveTool, isRoot, Lab, type Proc, waitFor, waitLine } from "./lab.ts";
 import {
   KA_BACKUP,

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { linkLocalFrom } from "../../core/sys/iface.ts";
-import { naFrame } from "../../core/sys/ndisc.ts";
+import { naFrame } from "../../core/vrrp/ndisc.ts";
 
 // keepalived 2.2.7's unsolicited neighbour advert for fd00:99::100 from d2:1a:5c:e5:1f:9e, captured
 // with `tcpdump -xx` in a test namespace (fixtures/keepalived-na-ipv6.tcpdump.txt).

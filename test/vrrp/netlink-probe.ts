@@ -9,8 +9,8 @@ const attempt = (name: string, fn: () => unknown) => {
   try {
     return { step: name, ok: true, value: fn() };
   } catch (e) {
-    const err = e as { code?: string; message?: string };
-    return { step: name, ok: false, code: err.code, message: err.message };
+    const err = e as { errnoName?: string; message?: string };
+    return { step: name, ok: false, code: err.errnoName, message: err.message };
   }
 };
 const results = [

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { canonicalIp, compareIp, formatIp, isLinkLocal6, parseIp } from "../../core/vrrp/ipaddr.ts";
+import { canonicalIp, compareIp, formatIp, isLinkLocal6, parseIp } from "../../core/net/ip.ts";
 import {
   decodeAdvert,
   encodeAdvert,
@@ -29,7 +29,8 @@ describe("IPv6 addresses", () => {
     for (const bad of [
       "1::2::3",
       "12345::",
-      "fe80::1%eth0",
+      "2001:db8::1%eth0",
+      "fe80::1%",
       "1:2:3:4:5:6:7:8:9",
       "1:2:3:4:5:6:7",
       ":::",

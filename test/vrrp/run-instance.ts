@@ -1,8 +1,9 @@
-// Test runner: `bun test/vrrp/run-instance.ts CONFIG.json` runs cmd/vrrp.ts with a TcpvsConfig read
-// from JSON and logs JSON lines to stdout.
+// Test runner: `bun test/vrrp/run-instance.ts CONFIG.json` runs the vrrp role (what `tcpvs vrrp` runs,
+// without the control channel) with a TcpvsConfig read from JSON and logs JSON lines to stdout.
 
-import { runVrrp } from "../../cmd/vrrp.ts";
 import type { TcpvsConfig } from "../../core/config/types.ts";
+import { runDaemon } from "../../core/daemon/run-daemon.ts";
+import { vrrpDaemon } from "../../core/daemon/vrrp-role.ts";
 import { Logger } from "../../core/log/logger.ts";
 
 if (import.meta.main) {
@@ -18,5 +19,10 @@ if (import.meta.main) {
     journald: false,
     sink: { write: (l) => process.stdout.write(l) },
   });
-  process.exit(await runVrrp(cfg, { log }));
+  const daemon = vrrpDaemon({ file, config: cfg, hash: "test", log, version: "test" });
+  const code = await runDaemon(daemon, log).catch((e: unknown) => {
+    log.error(e instanceof Error ? e.message : String(e));
+    return 1;
+  });
+  process.exit(code);
 }

@@ -1,7 +1,7 @@
 // Gratuitous ARP: a broadcast ARP request for the VIP from the VIP, so neighbours repoint their caches
 // to this host's MAC after a failover.
 
-import { AF_PACKET, check, closeFd, inetAton, libc, SOCK_CLOEXEC, SOCK_RAW } from "./libc.ts";
+import { AF_PACKET, check, closeFd, inetAton, libc, SOCK_CLOEXEC, SOCK_RAW } from "../sys/libc.ts";
 
 const ETH_P_ARP = 0x0806;
 

@@ -1,10 +1,10 @@
-// Raw IPv6 protocol-112 sockets for VRRPv3 over IPv6, the counterpart of vrrpsocket.ts. An IPv6 raw
+// Raw IPv6 protocol-112 sockets for VRRPv3 over IPv6, the counterpart of socket4.ts. An IPv6 raw
 // socket hands over the payload only: the source comes from the peer address, the destination and
 // ingress interface from IPV6_PKTINFO and the hop limit from IPV6_HOPLIMIT, so the receiver can still
 // drop adverts that crossed a router. The sender is bound to the interface's link-local address (or
 // unicast_src_ip): the v3 checksum covers the source, so it must be the one the kernel uses.
 
-import { ipBytes, formatIp, isLinkLocal6 } from "../vrrp/ipaddr.ts";
+import { ipBytes, formatIp, isLinkLocal6 } from "../net/ip.ts";
 import {
   AF_INET6,
   check,
@@ -16,9 +16,9 @@ import {
   SysError,
   setIntOpt,
   sockaddrIn6,
-} from "./libc.ts";
-import { MsgReader, openVrrpRaw } from "./rawmsg.ts";
-import type { Received, VrrpSocketOptions } from "./vrrpsocket.ts";
+} from "../sys/libc.ts";
+import { MsgReader, openVrrpRaw } from "../sys/rawmsg.ts";
+import type { Received, VrrpSocketOptions } from "./socket4.ts";
 
 const IPV6_UNICAST_HOPS = 16;
 const IPV6_MULTICAST_IF = 17;

@@ -15,8 +15,8 @@ import {
   SysError,
   setIntOpt,
   sockaddrIn,
-} from "./libc.ts";
-import { MsgReader, openVrrpRaw } from "./rawmsg.ts";
+} from "../sys/libc.ts";
+import { MsgReader, openVrrpRaw } from "../sys/rawmsg.ts";
 
 const IP_TOS = 1;
 const IP_PKTINFO = 8;

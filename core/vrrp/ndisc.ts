@@ -5,8 +5,8 @@
 // while the kernel still prefers another address.
 
 import { readFileSync } from "node:fs";
-import { IpAddressError, ipBytes } from "../vrrp/ipaddr.ts";
-import { AF_PACKET, check, closeFd, libc, SOCK_CLOEXEC, SOCK_RAW } from "./libc.ts";
+import { IpAddressError, ipBytes } from "../net/ip.ts";
+import { AF_PACKET, check, closeFd, libc, SOCK_CLOEXEC, SOCK_RAW } from "../sys/libc.ts";
 
 const ETH_P_IPV6 = 0x86dd;
 const ICMPV6 = 58;

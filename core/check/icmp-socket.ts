@@ -16,18 +16,21 @@ import {
   SOCK_RAW,
   sockaddrIn,
   strerror,
-} from "./libc.ts";
+} from "../sys/libc.ts";
+import { TcpvsError } from "../errors/tcpvs-error.ts";
 
 const IPPROTO_ICMP = 1;
 
-export class RawSocketError extends Error {
-  readonly code: string;
+export class RawSocketError extends TcpvsError {
+  declare readonly code: "sys_call_failed";
   readonly errno: number;
-  constructor(code: string, errno: number, message: string) {
-    super(message);
+  /** The errno's name ("EPERM", "ENETUNREACH"), or ESOCKET/ESEND/ERECV for the failed step. */
+  readonly errnoName: string;
+  constructor(errnoName: string, errno: number, message: string) {
+    super("sys_call_failed", message);
     this.name = "RawSocketError";
-    this.code = code;
     this.errno = errno;
+    this.errnoName = errnoName;
   }
 }
 

@@ -1,0 +1,203 @@
+// What `tcpvs status WORDS...` means, decided before connecting (so a usage error never waits on a
+// socket), and each plan's run against a connected client: the table, one server or instance, the
+// `--is` test, or an action. Exit codes are docs/control.md's.
+
+import type { OptionSpec } from "../cli/parse-argv.ts";
+import { UsageError } from "../cli/usage-error.ts";
+import type { ControlClient } from "./ControlClient.ts";
+import { ControlError } from "./ControlError.ts";
+import type { ServerSnapshot, StatusSnapshot } from "./snapshot.ts";
+import { formatStatus, serverState } from "./statusTable.ts";
+
+export const EXIT_OK = 0;
+export const EXIT_FALSE = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_UNREACHABLE = 3;
+
+export const STATUS_USAGE = `usage: tcpvs status [--json] [--watch]
+       tcpvs status server POOL SERVER [--is up|down|drained|disabled]
+       tcpvs status vrrp INSTANCE [--is master|backup|fault]
+       tcpvs status drain|enable|disable|check POOL SERVER
+       tcpvs status weight POOL SERVER N
+       tcpvs status vrrp INSTANCE backup|normal|priority N
+       tcpvs status reload
+exit: 0 ok/true, 1 false/refused, 2 usage, 3 daemon unreachable or bad token`;
+
+/** The flags of `tcpvs status` besides the global ones. */
+export const STATUS_OPTIONS = [
+  { name: "watch", short: "w", type: "boolean", description: "stream changes live until Ctrl-C" },
+  {
+    name: "is",
+    type: "string",
+    arg: "STATE",
+    description: "exit 0 if the server/instance is in STATE, else 1",
+  },
+  {
+    name: "control",
+    type: "string",
+    arg: "ADDRESS",
+    description: "control socket (default: the config's [global] control)",
+  },
+  {
+    name: "token-file",
+    type: "string",
+    arg: "PATH",
+    description: "token for a TCP control address (default: the config's)",
+  },
+] as const satisfies readonly OptionSpec[];
+
+export interface StatusIO {
+  out(s: string): void;
+  err(s: string): void;
+  isTTY: boolean;
+  /** Ends `--watch` (tests); otherwise SIGINT/SIGTERM do. */
+  abort?: AbortSignal;
+}
+
+export interface StatusArgs {
+  words: string[];
+  json: boolean;
+  watch: boolean;
+  /** `--is STATE`: answer with the exit code instead of printing the state. */
+  is?: string;
+}
+
+export type Plan = (c: ControlClient, a: StatusArgs, io: StatusIO) => Promise<number>;
+
+const SERVER_STATES = ["up", "down", "drained", "disabled", "inhibited"];
+
+function bad(message: string): UsageError {
+  return new UsageError("bad_arguments", message);
+}
+
+function need(words: string[], n: number, what: string): string[] {
+  if (words.length !== n) throw bad(`Give ${what}`);
+  return words;
+}
+
+/** The plan for these words; `watch` is the stream of events, run elsewhere. */
+export function planStatus(a: StatusArgs, watch: Plan): Plan {
+  const [verb, ...rest] = a.words;
+  if (a.is !== undefined && verb !== "server" && !(verb === "vrrp" && rest.length === 1))
+    throw bad(`Use --is with "status server POOL SERVER" or "status vrrp INSTANCE", not alone`);
+  if (verb === undefined) return a.watch ? watch : show;
+  switch (verb) {
+    case "server": {
+      const [pool, server] = need(rest, 2, "a pool and a server: status server POOL SERVER");
+      if (a.is !== undefined && !SERVER_STATES.includes(a.is.toLowerCase()))
+        throw bad(`Use --is up|down|drained|disabled|inhibited, not "${a.is}"`);
+      return (c, args, io) => queryServer(c, args, io, pool!, server!);
+    }
+    case "drain":
+    case "enable":
+    case "disable":
+    case "check": {
+      const [pool, server] = need(rest, 2, `a pool and a server: status ${verb} POOL SERVER`);
+      return (c, args, io) => act(c, args, io, verb, { pool, server });
+    }
+    case "weight": {
+      const [pool, server, n] = need(rest, 3, "a pool, a server and a weight: status weight POOL SERVER N");
+      const weight = Number(n);
+      if (!Number.isInteger(weight) || weight < 0)
+        throw bad(`Give the weight as an integer >= 0, not "${n}"`);
+      return (c, args, io) => act(c, args, io, "weight", { pool, server, weight });
+    }
+    case "reload":
+      need(rest, 0, "no arguments to reload");
+      return (c, args, io) => act(c, args, io, "reload", {});
+    case "vrrp": {
+      const [instance, action, n] = rest;
+      if (!instance) throw bad("Name the VRRP instance: status vrrp INSTANCE ...");
+      if (action === undefined) return (c, args, io) => queryVrrp(c, args, io, instance);
+      if (action === "backup" || action === "normal") {
+        need(rest, 2, `no more arguments after "${action}"`);
+        return (c, args, io) => act(c, args, io, "vrrp", { instance, action });
+      }
+      if (action === "priority") {
+        const priority = Number(n);
+        if (rest.length !== 3 || !Number.isInteger(priority) || priority < 1 || priority > 254) {
+          throw bad(`Give the priority as an integer from 1 to 254, not "${n ?? ""}"`);
+        }
+        return (c, args, io) => act(c, args, io, "vrrp", { instance, action, priority });
+      }
+      throw bad(`Use vrrp INSTANCE backup|normal|priority N, not "${action}"`);
+    }
+  }
+  throw bad(`Use a known status command, not "${verb}"`);
+}
+
+/**
+ * `--is` for a server: "down" means not serving for any reason, "up" serving with a weight above 0;
+ * the others name the exact state.
+ */
+export function serverIs(sv: ServerSnapshot, want: string): boolean {
+  const w = want.toLowerCase();
+  if (w === "up") return sv.up && sv.weight > 0;
+  if (w === "down") return !sv.up;
+  return serverState(sv) === w;
+}
+
+export function useColor(io: StatusIO): boolean {
+  return io.isTTY && !process.env.NO_COLOR && process.env.TERM !== "dumb";
+}
+
+async function show(c: ControlClient, a: StatusArgs, io: StatusIO): Promise<number> {
+  const s = (await c.request("status")) as StatusSnapshot;
+  io.out(a.json ? `${JSON.stringify(s, null, 2)}\n` : formatStatus(s, useColor(io)));
+  return EXIT_OK;
+}
+
+async function queryServer(
+  c: ControlClient,
+  a: StatusArgs,
+  io: StatusIO,
+  pool: string,
+  id: string,
+): Promise<number> {
+  const s = (await c.request("status")) as StatusSnapshot;
+  const sv = s.pools.find((p) => p.name === pool)?.servers.find((x) => x.id === id);
+  if (!sv) throw new ControlError("not_found", `Name a server the daemon knows; "${pool}/${id}" is not one`);
+  const state = serverState(sv);
+  if (a.is === undefined) {
+    io.out(a.json ? `${JSON.stringify(sv)}\n` : `${pool}/${id} ${state} weight=${sv.weight}\n`);
+    return EXIT_OK;
+  }
+  if (!a.json) io.out(`${pool}/${id} ${state}\n`);
+  return serverIs(sv, a.is) ? EXIT_OK : EXIT_FALSE;
+}
+
+async function queryVrrp(c: ControlClient, a: StatusArgs, io: StatusIO, instance: string): Promise<number> {
+  const s = (await c.request("status")) as StatusSnapshot;
+  const v = s.vrrp.find((x) => x.instance === instance);
+  if (!v)
+    throw new ControlError("not_found", `Name a VRRP instance the daemon runs; "${instance}" is not one`);
+  if (a.is === undefined) {
+    io.out(
+      a.json ? `${JSON.stringify(v)}\n` : `${instance} ${v.state.toLowerCase()} priority=${v.priority}\n`,
+    );
+    return EXIT_OK;
+  }
+  if (!a.json) io.out(`${instance} ${v.state.toLowerCase()}\n`);
+  return v.state.toLowerCase() === a.is.toLowerCase() ? EXIT_OK : EXIT_FALSE;
+}
+
+async function act(
+  c: ControlClient,
+  a: StatusArgs,
+  io: StatusIO,
+  method: string,
+  params: Record<string, unknown>,
+): Promise<number> {
+  const r = await c.request(method, params);
+  if (a.json) {
+    io.out(`${JSON.stringify(r)}\n`);
+  } else if (method === "reload") {
+    const rr = r as { ok: boolean; errors: string[] };
+    io.out(rr.ok ? "reloaded\n" : `reload refused:\n${rr.errors.map((e) => `  ${e}\n`).join("")}`);
+  } else {
+    io.out(`${method} ${Object.values(params).join(" ")}: ${JSON.stringify(r)}\n`);
+  }
+  // reload refused, or a check run now that failed: scripts branch on it.
+  if ((method === "reload" || method === "check") && !(r as { ok: boolean }).ok) return EXIT_FALSE;
+  return EXIT_OK;
+}

@@ -1,0 +1,42 @@
+// The Prometheus endpoint as a service, when [global] metrics asks for one; it applies at restart.
+
+import type { Endpoint } from "../config/types.ts";
+import type { Logger } from "../log/logger.ts";
+import type { MetricsRegistry } from "../metrics/MetricsRegistry.ts";
+import { MetricsServer } from "../metrics/MetricsServer.ts";
+import type { Service } from "./service.ts";
+
+export class MetricsService implements Service {
+  readonly name = "metrics";
+  private server: MetricsServer | undefined;
+  private stopping: Promise<void> | undefined;
+  private readonly endpoint: Endpoint | undefined;
+  private readonly registry: MetricsRegistry;
+  private readonly log: Logger;
+
+  constructor(endpoint: Endpoint | undefined, registry: MetricsRegistry, log: Logger) {
+    this.endpoint = endpoint;
+    this.registry = registry;
+    this.log = log;
+  }
+
+  async start(): Promise<void> {
+    if (!this.endpoint) return;
+    try {
+      this.server = MetricsServer.start(this.endpoint, this.registry, this.log);
+    } catch (e) {
+      throw new Error(`Cannot serve metrics on "${this.endpoint.text}": ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+  }
+
+  async reload(): Promise<void> {}
+
+  stop(): Promise<void> {
+    this.stopping ??= this.server?.stop() ?? Promise.resolve();
+    return this.stopping;
+  }
+
+  dump(): void {}
+}

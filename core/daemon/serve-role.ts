@@ -1,0 +1,79 @@
+// The `serve` role: one cluster model and, around it, in start order, the switch (listeners first: a
+// second daemon started by mistake fails on its ports), the control channel and metrics (our own sockets
+// before VRRP, so a clash fails before an advert goes out), the health monitor, and VRRP in its Worker.
+
+import { MetricsRegistry } from "../metrics/MetricsRegistry.ts";
+import { clusterFromConfig } from "../state/from-config.ts";
+import { ControlService } from "./control-service.ts";
+import { Daemon, type DaemonOptions } from "./Daemon.ts";
+import { MetricsService } from "./metrics-service.ts";
+import { MonitorService } from "./monitor-service.ts";
+import { checkNewListeners } from "./preflight.ts";
+import { SwitchService } from "./switch-service.ts";
+import { VrrpBridge } from "./VrrpBridge.ts";
+
+export interface ServeOptions extends Omit<DaemonOptions, "role" | "cluster"> {
+  version: string;
+  /** Override the control endpoint (the demo uses a temp socket). */
+  controlPath?: string;
+}
+
+export function serveDaemon(o: ServeOptions): Daemon {
+  const cluster = clusterFromConfig(o.config);
+  const d = new Daemon({ ...o, role: "serve", cluster });
+  const metrics = new MetricsRegistry({ cluster, version: o.version, startedAt: d.startedAt });
+  const sw = new SwitchService(o.config, cluster, metrics, o.log);
+  const monitor = new MonitorService(cluster, o.config.pool);
+  const vrrp = new VrrpBridge(o.config, cluster, o.log);
+  const global = o.controlPath
+    ? {
+        ...o.config.global,
+        control: { kind: "unix" as const, path: o.controlPath, text: `unix:${o.controlPath}` },
+      }
+    : o.config.global;
+  const control = new ControlService(global, {
+    cluster,
+    logger: o.log,
+    describe: () => ({
+      version: o.version,
+      startedAt: d.startedAt,
+      configFile: o.file,
+      configHash: d.hash,
+      role: "serve",
+      listeners: d.config.virtual_server.map((vs) => ({
+        virtual_server: vs.name,
+        listen: vs.listen.map((l) => l.text),
+        mode: vs.mode,
+        pool: vs.pool,
+      })),
+    }),
+    actions: {
+      // The control handler emits the reload event itself: do not announce it twice.
+      reload: () => d.applyReload(),
+      checkNow: async (pool, server) => {
+        const outcomes = await monitor.monitor.checkNow(pool, server);
+        const failed = outcomes.find((x) => !x.ok);
+        const first = failed ?? outcomes[0];
+        return {
+          ok: !failed,
+          reason: first?.reason ?? "no checks configured",
+          latencyMs: first?.latencyMs ?? 0,
+          at: Date.now(),
+        };
+      },
+      vrrp: (instance, action, priority) => vrrp.action(instance, action, priority),
+    },
+  });
+  return d.use({
+    services: [sw, control, new MetricsService(o.config.global.metrics, metrics, o.log), monitor, vrrp],
+    preflight: (current, next) => checkNewListeners(current.virtual_server, next.virtual_server),
+    ready: () => [
+      "tcpvs serving",
+      {
+        config: o.file,
+        listeners: d.config.virtual_server.flatMap((v) => v.listen.map((l) => l.text)),
+        control: control.address,
+      },
+    ],
+  });
+}

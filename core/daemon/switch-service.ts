@@ -1,0 +1,121 @@
+// The data path as a service: the listeners and the L7/TCP switch, the schedulers it picks servers
+// with, and the cluster model's pools kept in step with the config on reload.
+
+import type { PoolConfig, TcpvsConfig } from "../config/types.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Histogram } from "../metrics/Histogram.ts";
+import type { MetricsRegistry, ResponseCounter } from "../metrics/MetricsRegistry.ts";
+import { createPoolScheduling, type PoolScheduling } from "../sched/registry.ts";
+import type { Cluster } from "../state/cluster.ts";
+import { reconcileCluster } from "../state/from-config.ts";
+import { Switch } from "../switch/switch.ts";
+import type { LoadedConfig, Service } from "./service.ts";
+
+export class SwitchService implements Service {
+  readonly name = "switch";
+  private config: TcpvsConfig;
+  private readonly cluster: Cluster;
+  private readonly metrics: MetricsRegistry;
+  private readonly log: Logger;
+  private readonly scheduling = new Map<string, PoolScheduling>();
+  readonly switch: Switch;
+  // Handles per (virtual server, pool), found by two map lookups: no key string built per request.
+  private readonly handles = new Map<
+    string,
+    Map<string, { responses: ResponseCounter; latency: Histogram }>
+  >();
+
+  constructor(config: TcpvsConfig, cluster: Cluster, metrics: MetricsRegistry, log: Logger) {
+    this.config = config;
+    this.cluster = cluster;
+    this.metrics = metrics;
+    this.log = log;
+    this.buildSchedulers(new Set(cluster.pools.keys()));
+    this.switch = new Switch({
+      cluster,
+      schedulerFor: (pool) => this.scheduling.get(pool)?.scheduler,
+      cookieFor: (pool) => this.scheduling.get(pool)?.cookie,
+      pools: config.pool,
+      log,
+      observe: (vs, pool, status, seconds) => this.observe(vs, pool ?? "", status, seconds),
+    });
+  }
+
+  private observe(vs: string, pool: string, status: number, seconds: number): void {
+    let byPool = this.handles.get(vs);
+    if (!byPool) {
+      byPool = new Map();
+      this.handles.set(vs, byPool);
+    }
+    let h = byPool.get(pool);
+    if (!h) {
+      h = { responses: this.metrics.responses(vs, pool), latency: this.metrics.poolLatency(pool) };
+      byPool.set(pool, h);
+    }
+    h.responses.inc(status);
+    h.latency.observe(seconds);
+  }
+
+  private buildSchedulers(pools: Set<string>): void {
+    for (const name of pools) {
+      const state = this.cluster.pools.get(name);
+      const cfg = this.config.pool[name];
+      if (!state || !cfg) {
+        this.scheduling.delete(name);
+        continue;
+      }
+      const sched = createPoolScheduling(cfg, state.servers);
+      this.scheduling.set(name, sched);
+      state.onChange = () => sched.scheduler.update();
+    }
+  }
+
+  async start(): Promise<void> {
+    for (const vs of this.config.virtual_server) await this.switch.listen(vs);
+  }
+
+  /** The ports a virtual server is bound to (port 0 in tests becomes a real one). */
+  ports(vs: string): number[] {
+    return this.switch.ports(vs);
+  }
+
+  async reload(next: LoadedConfig): Promise<void> {
+    const changed = reconcileCluster(this.cluster, next.config);
+    // reconcileCluster only knows server sets; a new scheduler or its options need a rebuild too.
+    for (const [name, cfg] of Object.entries(next.config.pool)) {
+      const old = this.config.pool[name];
+      if (old && schedulingKey(old) !== schedulingKey(cfg)) changed.add(name);
+    }
+    this.config = next.config;
+    this.buildSchedulers(changed);
+    await this.switch.reload(next.config.virtual_server, next.config.pool);
+  }
+
+  /** Stop accepting now; requests in flight get graceMs. A second call with 0 cuts them. */
+  stop(graceMs: number): Promise<void> {
+    return this.switch.close(graceMs);
+  }
+
+  /** Each server's state and counters, as keepalived dumps its data. */
+  dump(): void {
+    for (const [name, pool] of this.cluster.pools) {
+      for (const s of pool.servers) {
+        this.log.info("state server", {
+          pool: name,
+          server: s.id,
+          up: s.up,
+          weight: s.weight,
+          active: s.active,
+          requests: s.requests,
+          errors: s.errors,
+          last_check: s.lastCheck?.reason,
+        });
+      }
+    }
+  }
+}
+
+/** What a pool's scheduler is built from: when it differs, the scheduler is rebuilt on reload. */
+function schedulingKey(p: PoolConfig): string {
+  return JSON.stringify([p.scheduler, p.scheduler_options, p.persistence_timeout, p.persistence_granularity]);
+}

@@ -2,6 +2,7 @@
 // (RFC 1035 wire format, with name compression on the read side). Pure.
 
 import { TcpvsError } from "../errors/tcpvs-error.ts";
+import { formatIp } from "../net/ip.ts";
 
 export const RECORD_TYPES: Record<string, number> = {
   A: 1,
@@ -88,12 +89,7 @@ function readName(buf: Uint8Array, start: number): { name: string; next: number 
 
 function rdataText(buf: Uint8Array, type: number, at: number, len: number): string {
   const rd = buf.subarray(at, at + len);
-  if (type === 1 && len === 4) return Array.from(rd).join(".");
-  if (type === 28 && len === 16) {
-    const groups: string[] = [];
-    for (let i = 0; i < 16; i += 2) groups.push(((rd[i]! << 8) | rd[i + 1]!).toString(16));
-    return compressIpv6(groups);
-  }
+  if ((type === 1 && len === 4) || (type === 28 && len === 16)) return formatIp(rd);
   if (type === 2 || type === 5 || type === 12) return readName(buf, at).name;
   if (type === 15) return readName(buf, at + 2).name;
   if (type === 16) {
@@ -106,27 +102,6 @@ function rdataText(buf: Uint8Array, type: number, at: number, len: number): stri
     return parts.join("");
   }
   return Buffer.from(rd).toString("hex");
-}
-
-/** RFC 5952 text: the longest run of two or more zero groups becomes "::". */
-export function compressIpv6(groups: string[]): string {
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < groups.length; ) {
-    if (groups[i] !== "0") {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < groups.length && groups[j] === "0") j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (best < 0) return groups.join(":");
-  return `${groups.slice(0, best).join(":")}::${groups.slice(best + bestLen).join(":")}`;
 }
 
 export function decodeReply(buf: Uint8Array): DnsReply {

@@ -4,6 +4,7 @@
 import { DnsError, RCODES, decodeReply, encodeQuery, recordType } from "./dns-message.ts";
 import { udpExchange } from "./udp-exchange.ts";
 import { CheckFailure, type CheckFn, measure } from "./types.ts";
+import { formatIp, parseIp } from "../net/ip.ts";
 
 export const dnsCheck: CheckFn = (check, target) =>
   measure(async () => {
@@ -27,9 +28,14 @@ export const dnsCheck: CheckFn = (check, target) =>
     });
     if (reply.rcode !== 0) return { ok: false, reason: RCODES[reply.rcode] ?? `rcode ${reply.rcode}` };
     if (check.expect_answer !== undefined) {
-      const want = check.expect_answer.replace(/\.$/, "").toLowerCase();
+      // Answers come back as RFC 5952 text; an expected address written another way still matches.
+      const norm = (t: string) => {
+        const ip = parseIp(t);
+        return ip ? formatIp(ip) : t.replace(/\.$/, "").toLowerCase();
+      };
+      const want = norm(check.expect_answer);
       const got = reply.answers.filter((a) => a.type === type).map((a) => a.data);
-      if (!got.some((d) => d.replace(/\.$/, "").toLowerCase() === want)) {
+      if (!got.some((d) => norm(d) === want)) {
         const seen = got.length ? got.join(", ") : "no answer";
         return {
           ok: false,

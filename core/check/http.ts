@@ -1,9 +1,10 @@
 // HTTP_GET / SSL_GET: one request with the exact method, path, Host and version configured, then the
 // status against the accepted ranges, the body against a regex, and the keepalived-style MD5 digest
-// (hex MD5 of the whole body). Own response reading instead of fetch, so nothing is added or pooled.
+// (hex MD5 of the whole body). Own request and core/http's response parser instead of fetch, so nothing
+// is added or pooled and framing is judged as the switch judges it.
 
 import type { CheckConfig } from "../config/types.ts";
-import { type HttpResponse, responseReader } from "./http-response-reader.ts";
+import { responseReader } from "./http-response-reader.ts";
 import { TcpConn, type TlsChoice } from "./tcp-conn.ts";
 import { CheckFailure, type CheckFn, type CheckTarget, measure } from "./types.ts";
 
@@ -56,15 +57,7 @@ export const httpCheck: CheckFn = (check, target) =>
     const conn = await TcpConn.open(target, check.timeout, tls ? tlsChoice(check, target) : undefined);
     try {
       conn.write(buildRequest(check, target, tls));
-      let res: HttpResponse;
-      try {
-        res = await conn.read(responseReader(check.method.toUpperCase(), wantBody));
-      } catch (e) {
-        if (e instanceof Error && "code" in e && e.code === "bad_status_line") {
-          throw new CheckFailure(`bad response: ${e.message}`);
-        }
-        throw e;
-      }
+      const res = await conn.read(responseReader(check.method.toUpperCase(), wantBody));
       if (!statusAccepted(res.status, check.status)) return { ok: false, reason: `status ${res.status}` };
       if (bodyRe && !bodyRe.test(new TextDecoder().decode(res.body))) {
         return { ok: false, reason: `body does not match /${bodyRe.source}/` };

@@ -3,6 +3,7 @@
 // keepalived and HAProxy. [pool.NAME.check] is in check-schema.ts, [vrrp.NAME] in vrrp-schema.ts.
 
 import { hostname } from "node:os";
+import { isLoopback as isLoopbackIp, parseIp } from "../net/ip.ts";
 import { schedulerNames, validatePersistence, validateSchedulerOptions } from "../sched/registry.ts";
 import { checkSection } from "./check-schema.ts";
 import { type Fields, isTable, join, type Raw } from "./fields.ts";
@@ -14,7 +15,8 @@ import { duplicateVrids, vrrpSection } from "./vrrp-schema.ts";
 export const SCHEDULERS: readonly string[] = schedulerNames;
 
 function isLoopback(host: string): boolean {
-  return host === "::1" || host.startsWith("127.");
+  const ip = parseIp(host);
+  return ip !== undefined && isLoopbackIp(ip);
 }
 
 export const globalSection = section(

@@ -19,6 +19,7 @@ import {
 } from "./protocol.ts";
 import { RateLimiter } from "./RateLimiter.ts";
 import { bearerToken, tokensEqual } from "./token.ts";
+import { isLoopback, parseIp } from "../net/ip.ts";
 
 export interface ControlServerOptions {
   endpoint: Endpoint;
@@ -43,7 +44,8 @@ const MAX_BUFFERED = 1 << 20;
 const MAX_STRIKES = 50;
 
 export function isLoopbackHost(host: string): boolean {
-  return host === "::1" || host === "localhost" || /^127\.\d+\.\d+\.\d+$/.test(host);
+  const ip = parseIp(host);
+  return ip !== undefined && isLoopback(ip);
 }
 
 /** Refuse an endpoint the config may not use; the daemon calls this before binding. */

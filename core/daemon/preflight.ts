@@ -4,12 +4,7 @@
 // caught too), then released for the switch to bind for real a moment later.
 
 import type { VirtualServerConfig } from "../config/types.ts";
-
-const REASONS: Record<string, string> = {
-  EADDRINUSE: "address in use",
-  EADDRNOTAVAIL: "address not on this host",
-  EACCES: "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)",
-};
+import { listenReason } from "../switch/switch.ts";
 
 /** Problems binding the addresses `next` listens on that `current` does not; empty when all bind. */
 export function checkNewListeners(current: VirtualServerConfig[], next: VirtualServerConfig[]): string[] {
@@ -23,10 +18,7 @@ export function checkNewListeners(current: VirtualServerConfig[], next: VirtualS
         try {
           probes.push(Bun.listen({ hostname: ep.host, port: ep.port, socket: { data() {} } }));
         } catch (e) {
-          // Bun's bind errors are Node-style: the errno name is in `code`.
-          const code = e instanceof Error && "code" in e && typeof e.code === "string" ? e.code : "";
-          const why = REASONS[code] ?? (e instanceof Error ? e.message : String(e));
-          problems.push(`Cannot listen on "${ep.text}" for "${vs.name}": ${why}${code ? ` (${code})` : ""}`);
+          problems.push(`Cannot listen on "${ep.text}" for "${vs.name}": ${listenReason(e)}`);
         }
       }
     }

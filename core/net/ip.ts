@@ -188,6 +188,14 @@ export function mapped16(a: IpAddress): Uint8Array {
   return out;
 }
 
+/** 127.0.0.0/8, ::1, or an IPv4-mapped 127.x: an address only this host can reach. */
+export function isLoopback(a: IpAddress): boolean {
+  const b = mapped16(a);
+  for (let i = 0; i < 10; i++) if (b[i] !== 0) return false;
+  if (b[10] === 0xff && b[11] === 0xff) return b[12] === 127;
+  return b[10] === 0 && b[11] === 0 && b[12] === 0 && b[13] === 0 && b[14] === 0 && b[15] === 1;
+}
+
 /** IPv4 as a host-order unsigned 32-bit number (sockaddr_in wants it so). */
 export function ipv4Number(a: IpAddress): number {
   const b = a.bytes;

@@ -17,7 +17,7 @@ import { Upstream } from "./upstream.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
 
 /** Bun's bind error says only "Failed to listen at HOST"; the errno code is the reason an operator needs. */
-function listenReason(e: unknown): string {
+export function listenReason(e: unknown): string {
   const code = (e as { code?: unknown }).code;
   const why: Record<string, string> = {
     EADDRINUSE: "address already in use (EADDRINUSE)",

@@ -1,25 +1,26 @@
 // Notify scripts run one after another (a MASTER script must not race the BACKUP script that follows
-// it) without ever blocking the VRRP timers: the queue is a promise chain.
+// it) without ever blocking the VRRP timers: the queue is a promise chain. A script past its timeout is
+// killed with its whole process group (core/exec/run-command.ts), so the queue moves on.
 
+import { runCommand, shellArgv } from "../exec/run-command.ts";
 import type { Logger } from "../log/logger.ts";
 
 const NOTIFY_TIMEOUT_MS = 30_000;
-
-function shellQuote(s: string): string {
-  return /^[\w./:@%+=-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
-}
 
 export class NotifyQueue {
   private chain: Promise<void> = Promise.resolve();
   private pending = 0;
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly timeoutMs = NOTIFY_TIMEOUT_MS,
+  ) {}
 
   /** Queue `script` (a command line) with extra arguments appended, keepalived style. */
   run(script: string, args: string[] = []): void {
-    const cmd = [script, ...args.map(shellQuote)].join(" ");
+    const argv = shellArgv(script, args, "tcpvs-notify");
     this.pending++;
-    this.chain = this.chain.then(() => this.exec(cmd)).finally(() => this.pending--);
+    this.chain = this.chain.then(() => this.exec(script, argv)).finally(() => this.pending--);
   }
 
   /** Resolves when every queued script has finished (for clean shutdown and tests). */
@@ -27,15 +28,17 @@ export class NotifyQueue {
     while (this.pending > 0) await this.chain;
   }
 
-  private async exec(cmd: string): Promise<void> {
+  private async exec(script: string, argv: string[]): Promise<void> {
+    const cmd = argv.length > 3 ? `${script} ${argv.slice(4).join(" ")}` : script;
     try {
-      const p = Bun.spawn(["/bin/sh", "-c", cmd], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
-      const timer = setTimeout(() => p.kill(9), NOTIFY_TIMEOUT_MS);
-      const code = await p.exited;
-      clearTimeout(timer);
-      if (code !== 0) {
-        const err = (await new Response(p.stderr).text()).trim().slice(0, 200);
-        this.log.warn("notify script failed", { cmd, code, stderr: err });
+      const r = await runCommand(argv, { timeoutMs: this.timeoutMs, captureStderr: true });
+      if (r.timedOut) this.log.warn("notify script timed out", { cmd, timeout_ms: this.timeoutMs });
+      else if (r.code !== 0) {
+        this.log.warn("notify script failed", {
+          cmd,
+          code: r.code ?? r.signal,
+          stderr: r.stderr.trim().slice(0, 200),
+        });
       }
     } catch (e) {
       this.log.warn("notify script could not start", {

@@ -1,7 +1,9 @@
 // track_script: run a command every `interval`, judge it by exit code (0 = pass) within `timeout`, and
-// report flips after rise/fall consecutive results. Runs never overlap.
+// report flips after rise/fall consecutive results. Runs never overlap; a run past its timeout is killed
+// with its whole process group (core/exec/run-command.ts).
 
 import type { VrrpTrackScript } from "../config/types.ts";
+import { runCommand, shellArgv } from "../exec/run-command.ts";
 import type { Logger } from "../log/logger.ts";
 import { RiseFall } from "./track.ts";
 
@@ -38,15 +40,8 @@ export class ScriptTracker {
 
   private async runOnce(): Promise<boolean> {
     try {
-      const p = Bun.spawn(["/bin/sh", "-c", this.s.script], {
-        stdin: "ignore",
-        stdout: "ignore",
-        stderr: "ignore",
-      });
-      const timer = setTimeout(() => p.kill(9), Math.max(10, this.s.timeout));
-      const code = await p.exited;
-      clearTimeout(timer);
-      return code === 0;
+      const r = await runCommand(shellArgv(this.s.script), { timeoutMs: Math.max(10, this.s.timeout) });
+      return r.code === 0;
     } catch (e) {
       this.log.warn("track script could not start", {
         script: this.s.name,

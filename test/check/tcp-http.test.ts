@@ -118,7 +118,41 @@ describe("http check", () => {
     open.push(h.server);
     const r = await runOneCheck(checkDefaults({ type: "http" }), inet(h.port));
     expect(r.ok).toBe(false);
-    expect(r.reason).toStartWith("bad response: bad status line");
+    expect(r.reason).toStartWith("bad response: ");
+    expect(r.reason).toEndWith("(bad_status_line)");
+  });
+
+  test("a response the switch would refuse (Content-Length with Transfer-Encoding) is a server down", async () => {
+    const h = rawHttpServer(
+      "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    );
+    open.push(h.server);
+    for (const check of [
+      checkDefaults({ type: "http" }),
+      checkDefaults({ type: "http", body_regex: "hello" }),
+    ]) {
+      const r = await runOneCheck(check, inet(h.port));
+      expect(r).toMatchObject({
+        ok: false,
+        reason: "bad response: a message with both Content-Length and Transfer-Encoding (cl_and_te)",
+      });
+    }
+  });
+
+  test("chunked bodies, interim 1xx responses and close-delimited bodies are read as the switch reads them", async () => {
+    const chunked = rawHttpServer(
+      "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=1\r\nhel\r\n2\r\nlo\r\n0\r\nT: v\r\n\r\n",
+    );
+    const closed = rawHttpServer("HTTP/1.0 200 OK\r\n\r\nhello");
+    const cut = rawHttpServer("HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nhello");
+    open.push(chunked.server, closed.server, cut.server);
+    const check = checkDefaults({ type: "http", body_regex: "^hello$" });
+    expect(await runOneCheck(check, inet(chunked.port))).toMatchObject({ ok: true, reason: "status 200" });
+    expect(await runOneCheck(check, inet(closed.port))).toMatchObject({ ok: true, reason: "status 200" });
+    expect(await runOneCheck(check, inet(cut.port))).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining("(incomplete_message)"),
+    });
   });
 
   test("https with SNI; verification rejects a self-signed certificate unless turned off", async () => {

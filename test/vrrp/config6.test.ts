@@ -44,6 +44,21 @@ virtual_ipaddress = ["FD00::100/64 dev eth0", "2001:db8::1"]
     ]);
   });
 
+  test("a zone on a VRRP address is refused at its entry: the instance's interface is the link", () => {
+    const r = load(`[vrrp.Z]
+interface = "eth0"
+virtual_router_id = 7
+unicast_src_ip = "fe80::1%eth0"
+unicast_peer = ["fe80::2%eth0"]
+virtual_ipaddress = ["fe80::100%eth0/64"]
+`);
+    expect(r.problems).toEqual([
+      '4:1 vrrp.Z.unicast_src_ip: invalid address "fe80::1%eth0": a VRRP address is on the instance\'s interface; remove "%eth0"',
+      '5:17 vrrp.Z.unicast_peer[0]: invalid address "fe80::2%eth0": a VRRP address is on the instance\'s interface; remove "%eth0"',
+      '6:22 vrrp.Z.virtual_ipaddress[0]: invalid address "fe80::100%eth0": a VRRP address is on the instance\'s interface; remove "%eth0"',
+    ]);
+  });
+
   test("mixing families is an error at the offending entry", () => {
     const r = load(`[vrrp.M]
 interface = "eth0"
@@ -90,7 +105,7 @@ virtual_router_id = 7
 virtual_ipaddress = ["fe80::1%eth0", "fd00::1/129"]
 `);
     expect(r.problems).toEqual([
-      '4:22 vrrp.Z.virtual_ipaddress[0]: invalid VIP "fe80::1%eth0": expected a plain address, without a zone',
+      '4:22 vrrp.Z.virtual_ipaddress[0]: invalid address "fe80::1%eth0": a VRRP address is on the instance\'s interface; remove "%eth0"',
       '4:38 vrrp.Z.virtual_ipaddress[1]: invalid CIDR "fd00::1/129": prefix must be 0-128',
     ]);
   });

@@ -9,7 +9,7 @@ import { checkSection } from "./check-schema.ts";
 import { type Fields, isTable, join, type Raw } from "./fields.ts";
 import { k, readSection, section } from "./schema-kit.ts";
 import type { Endpoint, TcpvsConfig } from "./types.ts";
-import { parseCidr, parseEndpoint } from "./values.ts";
+import { describe, parseCidr, parseEndpoint } from "./values.ts";
 import { duplicateVrids, vrrpSection } from "./vrrp-schema.ts";
 
 export const SCHEDULERS: readonly string[] = schedulerNames;
@@ -99,7 +99,7 @@ export const ruleSection = section(
     path_prefix: k.string({ doc: "the path's beginning" }),
     path_regex: k.regex({ doc: "the path (compiled once at load)" }),
     host: k.string({
-      doc: 'the Host header, exactly or `"*.example.com"` (any subdomain), case-insensitive, port ignored',
+      doc: 'the Host header (or an absolute-form target\'s authority, which wins), exactly or `"*.example.com"` (any subdomain), case-insensitive, port ignored',
       map: (s) => s.toLowerCase(),
     }),
     method: k.strings({ doc: "the request method", each: (_f, s) => s.toUpperCase() }),
@@ -137,6 +137,25 @@ export const ruleSection = section(
     },
   ],
 );
+
+const PROTOCOL_NAME = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
+
+/** The protocol names a request may Upgrade to (RFC 9110 7.8 tokens), lower-cased. */
+function readUpgradeProtocols(f: Fields, v: unknown, p: string): string[] {
+  if (!Array.isArray(v)) {
+    f.error(p, `expected an array of protocol names such as ["websocket"], got ${describe(v)}`);
+    return ["websocket"];
+  }
+  const out: string[] = [];
+  v.forEach((item, i) => {
+    if (typeof item !== "string")
+      f.error(join(p, i), `expected a protocol name string, got ${describe(item)}`);
+    else if (!PROTOCOL_NAME.test(item))
+      f.error(join(p, i), `invalid protocol name "${item}": use a token without a version, e.g. "websocket"`);
+    else out.push(item.toLowerCase());
+  });
+  return out;
+}
 
 export const virtualServerSection = section("virtual_server", {
   name: k.string({ doc: "unique", required: true }),
@@ -201,9 +220,12 @@ export const virtualServerSection = section("virtual_server", {
     def: "30s",
     min: 1,
   }),
-  upgrade_protocols: k.strings({
-    doc: "`Upgrade` protocols passed through to servers (case-insensitive)",
-    def: ["websocket"],
+  upgrade_protocols: k.custom({
+    doc: 'protocols a request may `Upgrade` to, by name (case-insensitive, no version: `"websocket"`, `"h2c"`). Others are removed from the request\'s `Upgrade` list; with none left the request goes to the server as an ordinary one, without `Upgrade`, `Connection` or the fields `Connection` names (`HTTP2-Settings`), and a `101` answering it is a 502, never a tunnel; so is a `101` naming a protocol the request did not offer. An allowed `h2c` keeps its `HTTP2-Settings`. `[]` turns WebSocket off too',
+    type: "array of strings",
+    def: () => ["websocket"],
+    defaultText: '`["websocket"]`',
+    read: readUpgradeProtocols,
   }),
   max_header_size: k.int({
     doc: "request line + headers, bytes: 414 / 431",

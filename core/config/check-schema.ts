@@ -2,7 +2,8 @@
 // each check type's option list. `for` names the types that read a key; without it every type does.
 
 import { type Fields, join } from "./fields.ts";
-import { k, section } from "./schema-kit.ts";
+import { section } from "./schema-kit.ts";
+import { k } from "./schema-keys.ts";
 
 export const CHECK_TYPE_NAMES = [
   "tcp",

@@ -3,8 +3,9 @@
 // `bun scripts/gen-config-doc.ts` rewrites the file; test/config/config-doc.test.ts fails when it is stale.
 
 import { checkSection } from "./check-schema.ts";
-import { globalSection, poolSection, ruleSection, serverSection, virtualServerSection } from "./schema.ts";
+import { globalSection, poolSection, serverSection } from "./schema.ts";
 import type { Key, Section } from "./schema-kit.ts";
+import { ruleSection, virtualServerSection } from "./virtual-server-schema.ts";
 import { trackScriptSection, vrrpSection } from "./vrrp-schema.ts";
 
 /** The sections docs/config.md shows, by the title its markers use. */

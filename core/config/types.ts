@@ -6,14 +6,8 @@
 
 import type { checkSection, CHECK_TYPE_NAMES } from "./check-schema.ts";
 import type { Infer } from "./schema-kit.ts";
-import type {
-  configSection,
-  globalSection,
-  poolSection,
-  ruleSection,
-  serverSection,
-  virtualServerSection,
-} from "./schema.ts";
+import type { configSection, globalSection, poolSection, serverSection } from "./schema.ts";
+import type { ruleSection, virtualServerSection } from "./virtual-server-schema.ts";
 import type { trackScriptSection, vrrpSection } from "./vrrp-schema.ts";
 
 import type { Endpoint } from "../net/endpoint.ts";

@@ -4,7 +4,8 @@
 
 import { canonicalIp, ipFamily, parseIp } from "../net/ip.ts";
 import { type Fields, join } from "./fields.ts";
-import { k, readSection, section } from "./schema-kit.ts";
+import { readSection, section } from "./schema-kit.ts";
+import { k } from "./schema-keys.ts";
 import { parseCidr } from "./values.ts";
 
 /** advert_int a peer of `version` can carry: v2 whole seconds 1–255, v3 centiseconds up to 40.95 s. */

@@ -2,7 +2,8 @@
 
 import { describe, expect, test } from "bun:test";
 import { checkKey } from "../../core/config/check-key.ts";
-import { serverSection, virtualServerSection } from "../../core/config/schema.ts";
+import { serverSection } from "../../core/config/schema.ts";
+import { virtualServerSection } from "../../core/config/virtual-server-schema.ts";
 import { vrrpSection } from "../../core/config/vrrp-schema.ts";
 
 describe("checkKey", () => {

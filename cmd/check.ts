@@ -1,7 +1,7 @@
 // `tcpvs check`: its flags, which are the check schema's keys (core/cli/check-flags.ts), mapped to the
-// words parseCheckArgs reads; the report and the Nagios aggregation are core/check/check-report.ts's.
+// words parseCheckArgs reads; the report and the Nagios aggregation are core/cli/check-report.ts's.
 
-import { CHECK_TYPES_HELP, runCheck } from "../core/check/check-report.ts";
+import { CHECK_TYPES_HELP, runCheck } from "../core/cli/check-report.ts";
 import { CHECK_FLAGS, VALUE_FLAGS } from "../core/cli/check-flags.ts";
 import { list, type OptionSpec, str } from "../core/cli/parse-argv.ts";
 import { findConfig, loadConfig } from "../core/config/load.ts";

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { CHECK_USAGE, runCheck } from "../../core/check/check-report.ts";
+import { CHECK_USAGE, runCheck } from "../../core/cli/check-report.ts";
 import {
   parseCheckArgs,
   parseCliDuration,

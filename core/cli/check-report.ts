@@ -6,9 +6,9 @@
 
 import { lookup } from "node:dns/promises";
 import type { Endpoint, TcpvsConfig } from "../config/types.ts";
-import { CheckUsageError, checkFlagsHelp, parseCheckArgs } from "../cli/check-flags.ts";
-import { runOneCheck } from "./registry.ts";
-import type { CheckOutcome } from "./types.ts";
+import { CheckUsageError, checkFlagsHelp, parseCheckArgs } from "./check-flags.ts";
+import { runOneCheck } from "../check/registry.ts";
+import type { CheckOutcome } from "../check/types.ts";
 
 /** What TYPE and TARGET look like, and the exit codes: the part of --help the flags do not say. */
 export const CHECK_TYPES_HELP = `Types and targets:

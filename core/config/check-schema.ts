@@ -86,6 +86,7 @@ export const checkSection = section(
       def: () => [[200, 299]],
       defaultText: '`"200-299"`',
       read: (f, v, path) => readStatus(f, v, path),
+      write: (ranges: Array<[number, number]>) => ranges.map(([lo, hi]) => (lo === hi ? lo : `${lo}-${hi}`)),
       fromText: (s) => s.split(",").map((p) => (/^\d+$/.test(p.trim()) ? Number(p) : p.trim())),
       for: WEB,
     }),

@@ -11,6 +11,7 @@ import {
   type Keys,
   readSection,
   type Section,
+  writeSection,
 } from "./schema-kit.ts";
 import type { Endpoint } from "./types.ts";
 import { parseDuration, parseEndpoint } from "./values.ts";
@@ -33,6 +34,9 @@ type Custom = Opts<any, object> & {
   // biome-ignore lint/suspicious/noExplicitAny: as above
   read: (f: Fields, v: unknown, path: string, def: any) => unknown;
   fromText?: (s: string) => unknown;
+  /** The value as the file writes it, when it differs from the normalised one. */
+  // biome-ignore lint/suspicious/noExplicitAny: as above
+  write?: (v: any) => unknown;
 };
 type Made<T, O> = O extends { def: unknown } | { required: true } | { defaultFrom: unknown }
   ? Key<T, false>
@@ -57,6 +61,7 @@ export function makeKey<T>(
   type: string,
   read: (f: Fields, t: Raw, key: string, path: string, def: T) => T,
   fromText: (text: string) => unknown = (s) => s,
+  write: (v: T) => unknown = (v) => v,
 ): Key<T, boolean> {
   const def = (): T => (typeof o.def === "function" ? (o.def as () => T)() : (o.def as T));
   return {
@@ -68,6 +73,7 @@ export function makeKey<T>(
     for: o.for,
     flag: o.flag,
     fromText,
+    write: write as (v: unknown) => unknown,
     optional: (o.def === undefined && !o.required && !o.defaultFrom && !o.readAbsent) as boolean,
     defaultFrom: o.defaultFrom,
     read(f, t, key, path) {
@@ -136,6 +142,8 @@ export const k = {
       },
       "duration",
       (f, t, key, path, d) => f.duration(t, key, path, d, { min: o.min }),
+      undefined,
+      (ms) => `${ms}ms`,
     ) as never;
   },
 
@@ -146,6 +154,8 @@ export const k = {
       { ...o, def: def?.value, defaultText: o.required ? "required" : quote(o.def), defaultFrom: undefined },
       "address",
       (f, t, key, path, d) => f.endpoint(t, key, path) ?? d,
+      undefined,
+      (e) => e?.text,
     ) as never;
   },
 
@@ -196,13 +206,18 @@ export const k = {
       o.type,
       (f, t, key, path, def) => o.read(f, t[key], join(path, key), def as never),
       o.fromText,
+      o.write,
     ) as never;
   },
 
   /** One sub-table. */
   table<S extends Keys>(s: Section<S>, o: Common): Key<Infer<S>, false> {
-    return makeKey<Infer<S>>({ ...o, defaultText: "", readAbsent: true }, "table", (f, t, key, path) =>
-      readSection(f, s, t[key], join(path, key)),
+    return makeKey<Infer<S>>(
+      { ...o, defaultText: "", readAbsent: true },
+      "table",
+      (f, t, key, path) => readSection(f, s, t[key], join(path, key)),
+      undefined,
+      (v) => writeSection(s, v),
     ) as never;
   },
 
@@ -213,6 +228,8 @@ export const k = {
       "array of tables",
       (f, t, key, path) =>
         f.tables(t[key], join(path, key)).map(({ value, path: p }) => readSection(f, s, value, p)),
+      undefined,
+      (list) => list.map((v) => writeSection(s, v)),
     ) as never;
   },
 
@@ -229,6 +246,8 @@ export const k = {
           out[name] = { name, ...readSection(f, s, value, join(join(path, key), name)) };
         return out;
       },
+      undefined,
+      (all) => Object.fromEntries(Object.entries(all).map(([n, v]) => [n, writeSection(s, v)])),
     ) as never;
   },
 };

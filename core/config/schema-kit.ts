@@ -36,6 +36,8 @@ export interface Key<T = unknown, Opt extends boolean = boolean> {
   readonly flag?: FlagSpec | false;
   /** Turn a command-line word into the TOML value the reader expects ("3" -> 3 for an int). */
   readonly fromText: (text: string) => unknown;
+  /** The inverse of `read`: a normalised value as the file writes it (1500 -> "1500ms"). */
+  readonly write: (value: unknown) => unknown;
   readonly optional: Opt;
   /** Read `t[key]` (absent: the default); a wrong value is reported on `f` and replaced by the default. */
   read(f: Fields, t: Raw, key: string, path: string): T;
@@ -111,6 +113,17 @@ export function readSection<K extends Keys>(
   for (const rule of s.rules) rule(value, at, t, path);
   if (opts.fileRules !== false) for (const rule of s.fileOnlyRules ?? []) rule(value, at, t, path);
   return value;
+}
+
+/**
+ * A normalised table written back as TOML values (durations as "1500ms", addresses as text), keeping
+ * only the section's keys: reading it again applies every rule of the schema to a value built in code.
+ */
+export function writeSection(s: { keys: Keys }, value: unknown): Record<string, unknown> {
+  const v = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [name, key] of Object.entries(s.keys)) if (v[name] !== undefined) out[name] = key.write(v[name]);
+  return out;
 }
 
 /** Every default of a section: what an empty table reads as (required keys get their neutral value). */

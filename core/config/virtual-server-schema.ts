@@ -103,6 +103,7 @@ export const virtualServerSection = section("virtual_server", {
     type: "address or array",
     required: true,
     def: () => [],
+    write: (list: Endpoint[]) => list.map((e) => e.text),
     read: (f, v, p): Endpoint[] =>
       f.strings({ listen: v }, "listen", p.slice(0, -".listen".length)).flatMap((text, i) => {
         const r = parseEndpoint(text);

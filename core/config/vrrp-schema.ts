@@ -3,9 +3,10 @@
 // speaks one address family, the one of its first VIP; everything else address-like in it must match.
 
 import { canonicalIp, ipFamily, parseIp } from "../net/ip.ts";
-import { type Fields, join } from "./fields.ts";
-import { readSection, section } from "./schema-kit.ts";
+import { Fields, type Issue, join } from "./fields.ts";
+import { readSection, section, writeSection } from "./schema-kit.ts";
 import { k } from "./schema-keys.ts";
+import type { VrrpConfig } from "./types.ts";
 import { parseCidr } from "./values.ts";
 
 /** advert_int a peer of `version` can carry: v2 whole seconds 1–255, v3 centiseconds up to 40.95 s. */
@@ -74,6 +75,10 @@ function readVips(f: Fields, v: unknown, path: string): Vip[] {
     const vip = readVip(f, text, join(path, i));
     return vip ? [{ vip, i }] : [];
   });
+  if (Array.isArray(v) && v.length === 0)
+    f.error(path, "add at least one address: an instance announces its VIPs");
+  if (Array.isArray(v) && v.length > 255)
+    f.error(path, `use at most 255 addresses, not ${v.length}: an advert counts them in one byte`);
   const first = vips[0]?.vip;
   const family = first ? ipFamily(first.address) : 4;
   for (const { vip, i } of vips.slice(1)) {
@@ -155,6 +160,11 @@ export const vrrpSection = section(
       required: true,
       def: () => [],
       read: readVips,
+      write: (vips: Vip[]) =>
+        vips.map(
+          (v) =>
+            `${v.address}/${v.prefix}${v.dev ? ` dev ${v.dev}` : ""}${v.label ? ` label ${v.label}` : ""}`,
+        ),
     }),
     unicast_src_ip: k.string({
       type: "address",
@@ -237,6 +247,16 @@ export const vrrpSection = section(
     },
   ],
 );
+
+/**
+ * Every problem the schema finds in an instance built in code (it is written back as the file would
+ * write it, then read): the one rule set for the loader and `tcpvs vrrp`'s guard at start.
+ */
+export function vrrpInstanceProblems(v: VrrpConfig): Issue[] {
+  const f = new Fields();
+  readSection(f, vrrpSection, writeSection(vrrpSection, v), "");
+  return f.issues;
+}
 
 /** A virtual_router_id is unique per interface. */
 export function duplicateVrids(

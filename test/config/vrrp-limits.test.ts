@@ -51,6 +51,12 @@ describe("VRRP limits in the schema", () => {
     expect(problems(instance('version = 2\nauth_pass = "12345678"\n'))).toEqual([]);
   });
 
+  test("an instance with no VIP is refused at its key, as tcpvs vrrp refuses it at start", () => {
+    expect(problems('[vrrp.V]\ninterface = "eth0"\nvirtual_router_id = 5\nvirtual_ipaddress = []\n')).toEqual(
+      ["4:1 vrrp.V.virtual_ipaddress: add at least one address: an instance announces its VIPs"],
+    );
+  });
+
   test("tcpvs vrrp's guard at start words the same rule the same way", () => {
     const v = vrrpDefaults({
       name: "V",

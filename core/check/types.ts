@@ -1,6 +1,8 @@
 // What every check type shares: the target it probes, the outcome it reports, and the one failure
 // class a check throws so its reason reaches the operator unchanged.
 
+import { checkSection } from "../config/check-schema.ts";
+import { sectionDefaults } from "../config/schema-kit.ts";
 import type { CheckConfig, Endpoint } from "../config/types.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
 import { hostPort } from "../net/endpoint.ts";
@@ -86,26 +88,7 @@ export function timedOut(ms: number): CheckFailure {
   return new CheckFailure(`timed out after ${ms} ms`);
 }
 
-/** A fully defaulted check config, for the CLI and tests; `over` wins. */
+/** A fully defaulted check config (the schema's defaults), for the CLI and tests; `over` wins. */
 export function checkDefaults(over: Partial<CheckConfig> & { type: CheckConfig["type"] }): CheckConfig {
-  return {
-    interval: 2000,
-    timeout: 1000,
-    rise: 1,
-    fall: 1,
-    retry: 0,
-    delay_before_retry: 1000,
-    alpha: false,
-    method: "GET",
-    path: "/",
-    status: [[200, 299]],
-    tls_verify: true,
-    http_version: "1.1",
-    helo_name: "tcpvs.localdomain",
-    name: ".",
-    record_type: "SOA",
-    steps: [],
-    dynamic: false,
-    ...over,
-  };
+  return { ...sectionDefaults(checkSection), ...over };
 }

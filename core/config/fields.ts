@@ -3,7 +3,7 @@
 // finds every mistake instead of stopping at the first.
 
 import type { Endpoint } from "./types.ts";
-import { describe, nearest, parseDuration, parseEndpoint, parseSize } from "./values.ts";
+import { describe, nearest, parseDuration, parseEndpoint } from "./values.ts";
 
 export interface Issue {
   path: string;
@@ -129,22 +129,6 @@ export class Fields {
     }
     if (opts.min !== undefined && r.value < opts.min) {
       this.error(join(path, key), `duration "${v}" is too short: at least ${opts.min} ms`);
-      return def;
-    }
-    return r.value;
-  }
-
-  /** A byte count: an integer, or a number with a binary unit ("64MiB"). */
-  size(t: Raw, key: string, path: string, def: number, opts: { min?: number } = {}): number {
-    const v = t[key];
-    if (v === undefined) return def;
-    const r = parseSize(v);
-    if (!r.ok) {
-      this.error(join(path, key), r.error);
-      return def;
-    }
-    if (opts.min !== undefined && r.value < opts.min) {
-      this.error(join(path, key), `size ${JSON.stringify(v)} is too small: at least ${opts.min} bytes`);
       return def;
     }
     return r.value;

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { runNotify } from "../../core/check/notify.ts";
-import { runOneCheck } from "../../core/check/check-types.ts";
+import { runOneCheck } from "../../core/check/registry.ts";
 import { scriptVerdict } from "../../core/check/script.ts";
 import { checkDefaults } from "../../core/check/types.ts";
 import { inet } from "./net-helpers.ts";

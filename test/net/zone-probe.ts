@@ -2,7 +2,7 @@
 // 200 when the Host field carries no zone (a zone means nothing to a server), 400 otherwise.
 // `check ADDR`: run an http check against the config's server address; print the outcome as JSON.
 
-import { runOneCheck } from "../../core/check/check-types.ts";
+import { runOneCheck } from "../../core/check/registry.ts";
 import { checkDefaults } from "../../core/check/types.ts";
 import { parseConfig } from "../../core/config/load.ts";
 

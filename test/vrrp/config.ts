@@ -14,6 +14,7 @@ export function vrrpDefaults(v: Partial<VrrpConfig> & Pick<VrrpConfig, "name">):
     preempt_delay: 0,
     virtual_ipaddress: [],
     unicast_peer: [],
+    check_unicast_src: false,
     v3_checksum_no_pseudo_header: false,
     garp_master_delay: 5000,
     garp_master_repeat: 1,

@@ -1,0 +1,89 @@
+// tcpvs import keepalived FILE: write a tcpvs.toml from a keepalived.conf and list, one line each on
+// stderr, what could not be carried over.
+
+import { writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { list, str, UsageError } from "../core/cli/flags.ts";
+import { parseConfig } from "../core/config/load.ts";
+import { fileIo } from "../core/import/file-io.ts";
+import { formatDropped } from "../core/import/import-ledger.ts";
+import { KeepalivedSyntaxError } from "../core/import/keepalived-lexer.ts";
+import { parseKeepalived } from "../core/import/keepalived-parser.ts";
+import { importKeepalived } from "../core/import/to-tcpvs.ts";
+import type { Command } from "./command.ts";
+
+function httpPorts(values: string[]): number[] {
+  return values.flatMap((v) =>
+    v.split(",").map((p) => {
+      const n = Number(p.trim());
+      if (!Number.isInteger(n) || n < 1 || n > 65535)
+        throw new UsageError(`invalid --http port "${p}": use port numbers, e.g. --http 80,8080`);
+      return n;
+    }),
+  );
+}
+
+export const command: Command = {
+  spec: {
+    name: "import",
+    summary: "write a tcpvs.toml from another load balancer's config (keepalived)",
+    usage: "tcpvs import keepalived FILE [--out tcpvs.toml] [--http PORT,...] [--config-id ID]",
+    flags: [
+      {
+        name: "out",
+        short: "o",
+        type: "string",
+        arg: "FILE",
+        desc: "write the tcpvs.toml here (default: stdout)",
+      },
+      {
+        name: "http",
+        type: "list",
+        arg: "PORT,...",
+        desc: "virtual servers on these ports become HTTP mode (else TCP)",
+      },
+      {
+        name: "config-id",
+        type: "string",
+        arg: "ID",
+        desc: 'which "@ID" lines apply, as keepalived -i (default: the host name)',
+      },
+    ],
+    more:
+      "Every keyword that cannot be carried over is listed on stderr as FILE:LINE: KEYWORD: not carried over: REASON.\n" +
+      "Exit codes: 0 written (with a count of what was not carried over), 2 the file cannot be parsed (FILE:LINE:COLUMN).",
+    example: "tcpvs import keepalived /etc/keepalived/keepalived.conf --http 80 --out /etc/tcpvs/tcpvs.toml",
+  },
+  async run({ flags, positionals }) {
+    const [kind, file, ...extra] = positionals;
+    if (kind !== "keepalived")
+      throw new UsageError(`unknown import source "${kind ?? ""}"; use "tcpvs import keepalived FILE"`);
+    if (!file || extra.length > 0) throw new UsageError('expected one file: "tcpvs import keepalived FILE"');
+    const configId = str(flags, "config-id") ?? hostname().split(".")[0]!;
+    const out = str(flags, "out");
+    let parsed: ReturnType<typeof parseKeepalived>;
+    try {
+      parsed = parseKeepalived(file, fileIo, configId);
+    } catch (e) {
+      if (!(e instanceof KeepalivedSyntaxError)) throw e;
+      process.stderr.write(`tcpvs: ${e.message}\n`);
+      return 2;
+    }
+    const result = importKeepalived(parsed, { httpPorts: httpPorts(list(flags, "http")) });
+    for (const d of result.dropped) process.stderr.write(`${formatDropped(d)}\n`);
+    // What we write must pass `tcpvs config check`; a failure here is an importer bug, said as such.
+    parseConfig(result.toml, out ?? "(imported tcpvs.toml)");
+    if (out) writeFileSync(out, result.toml);
+    else process.stdout.write(result.toml);
+    const c = result.counts;
+    const skipped =
+      parsed.skipped > 0
+        ? `; ${parsed.skipped} lines for other config ids skipped (config id "${configId}")`
+        : "";
+    process.stderr.write(
+      `tcpvs: imported ${parsed.files.join(", ")}${out ? ` into ${out}` : ""}: ${c.virtualServers} virtual servers, ` +
+        `${c.vrrp} VRRP instances; ${result.dropped.length} not carried over${skipped}\n`,
+    );
+    return 0;
+  },
+};

@@ -238,7 +238,7 @@ export function convertChecker(ctx: ImportContext, c: KNode, d: CheckDefaults, r
   for (const k of c.children ?? []) {
     if (k.keyword === "payload") {
       const bytes = hexBytes(k.args.join(" "));
-      if (bytes && bytes.every((b) => b < 0x80)) {
+      if (bytes?.every((b) => b < 0x80)) {
         u.send = String.fromCharCode(...bytes);
         ctx.ledger.use(k);
       } else ctx.ledger.drop(k, "tcpvs sends a text payload; this one is not ASCII");

@@ -205,15 +205,17 @@ function checkServing(s: Sides): void {
     for (const part of Object.keys(x)) {
       if (x[part] === y[part]) continue;
       const path = part ? `pool.${name}.${part}` : `pool.${name}`;
-      const what =
-        part === "scheduler"
-          ? "scheduler"
-          : part === "server"
-            ? "servers"
-            : part === "check"
-              ? "checks"
-              : "settings";
-      s.add("warning", 0, path, `the pool's ${what} differ from ${s.where(1, path)}: either node may serve`);
+      const what: Record<string, string> = {
+        scheduler: "scheduler differs",
+        server: "servers differ",
+        check: "checks differ",
+      };
+      s.add(
+        "warning",
+        0,
+        path,
+        `the pool's ${what[part] ?? "settings differ"} from ${s.where(1, path)}: either node may serve`,
+      );
     }
   }
 }

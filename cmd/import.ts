@@ -4,7 +4,7 @@
 import { writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { list, str, UsageError } from "../core/cli/flags.ts";
-import { parseConfig } from "../core/config/load.ts";
+import { ConfigError, parseConfig } from "../core/config/load.ts";
 import { fileIo } from "../core/import/file-io.ts";
 import { formatDropped } from "../core/import/import-ledger.ts";
 import { KeepalivedSyntaxError } from "../core/import/keepalived-lexer.ts";
@@ -72,7 +72,15 @@ export const command: Command = {
     const result = importKeepalived(parsed, { httpPorts: httpPorts(list(flags, "http")) });
     for (const d of result.dropped) process.stderr.write(`${formatDropped(d)}\n`);
     // What we write must pass `tcpvs config check`; a failure here is an importer bug, said as such.
-    parseConfig(result.toml, out ?? "(imported tcpvs.toml)");
+    try {
+      parseConfig(result.toml, out ?? "imported.toml");
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      process.stderr.write(
+        `tcpvs: the import of ${file} is not a valid tcpvs.toml (an importer bug; nothing written):\n${e.message}\n`,
+      );
+      return 1;
+    }
     if (out) writeFileSync(out, result.toml);
     else process.stdout.write(result.toml);
     const c = result.counts;

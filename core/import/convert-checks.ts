@@ -133,8 +133,14 @@ function httpChecks(ctx: ImportContext, c: KNode, base: Table, d: CheckDefaults)
     let urlHost = host;
     for (const k of u.children ?? []) {
       if (k.keyword === "path") t.path = word(ctx, k);
-      else if (k.keyword === "digest") t.digest = word(ctx, k);
-      else if (k.keyword === "virtualhost") urlHost = word(ctx, k);
+      else if (k.keyword === "digest") {
+        if (/^[0-9a-fA-F]{32}$/.test(k.args[0] ?? "")) t.digest = word(ctx, k)?.toLowerCase();
+        else
+          ctx.ledger.drop(
+            k,
+            `"${k.args[0] ?? ""}" is not an MD5 digest (32 hex digits, as genhash prints it)`,
+          );
+      } else if (k.keyword === "virtualhost") urlHost = word(ctx, k);
       else if (k.keyword === "regex") t.body_regex = word(ctx, k);
       else if (k.keyword === "status_code") {
         const codes: TomlValue[] = [];
@@ -209,6 +215,16 @@ export function convertChecker(ctx: ImportContext, c: KNode, d: CheckDefaults, r
   }
   if (kind === "BFD_CHECK") {
     ctx.ledger.drop(c, "tcpvs has no BFD");
+    return [];
+  }
+  // A check of another address tests something else than the server: keep none rather than a wrong one.
+  const elsewhere = c.children?.find((k) => k.keyword === "connect_ip" && k.args[0] !== rs.ip);
+  if (elsewhere) {
+    ctx.ledger.drop(
+      c,
+      `it checks ${elsewhere.args[0] ?? "?"}, not the server: tcpvs checks the server's own address (connect_ip comes with issue 19 part 2)`,
+      `${kind} connect_ip`,
+    );
     return [];
   }
   const { t: base, resolved } = timing(ctx, c, d, kind, rs);

@@ -4,6 +4,7 @@
 // a pool with the same scheduler, persistence, quorum and checks.
 
 import { SCHEDULERS } from "../config/schema.ts";
+import { parseGranularity } from "../sched/ipKey.ts";
 import { type CheckDefaults, CHECKERS, convertChecker } from "./convert-checks.ts";
 import {
   dropKnown,
@@ -253,8 +254,11 @@ export function convertVirtualServer(ctx: ImportContext, n: KNode, listensTaken:
       const ms = k.args.length === 0 ? 360_000 : seconds(ctx, k);
       ctx.ledger.use(k);
       if (ms !== undefined) pool.persistence_timeout = duration(ms);
-    } else if (kw === "persistence_granularity") pool.persistence_granularity = word(ctx, k);
-    else if (kw === "sorry_server") {
+    } else if (kw === "persistence_granularity") {
+      const g = parseGranularity(k.args[0] ?? "");
+      if (typeof g === "string") ctx.ledger.drop(k, g);
+      else pool.persistence_granularity = word(ctx, k);
+    } else if (kw === "sorry_server") {
       const ip = k.args[0] ?? "";
       const port = k.args[1] !== undefined ? Number(k.args[1]) : vsPort;
       if (family(ip) && Number.isInteger(port) && port >= 1 && port <= 65535) {
@@ -280,7 +284,10 @@ export function convertVirtualServer(ctx: ImportContext, n: KNode, listensTaken:
   for (const k of kids) {
     if (k.keyword !== "real_server") continue;
     const s = realServer(ctx, k, vsPort, http, d);
-    if (s) servers.push(s);
+    const twin = s && servers.find((x) => x.table.address === s.table.address);
+    if (twin)
+      ctx.ledger.drop(k, `real_server ${k.args.join(" ")} is already listed at line ${twin.node.line}`);
+    else if (s) servers.push(s);
   }
   if (servers.length === 0) {
     ctx.ledger.drop(

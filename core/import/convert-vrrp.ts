@@ -141,7 +141,8 @@ function trackInterface(ctx: ImportContext, n: KNode): TomlValue | undefined {
 function vip(ctx: ImportContext, n: KNode): { text: string; fam: 4 | 6 } | undefined {
   const [addr, prefix] = n.keyword.split("/");
   const fam = family(addr ?? "");
-  if (!fam || (prefix !== undefined && !/^\d+$/.test(prefix))) {
+  const max = fam === 6 ? 128 : 32;
+  if (!fam || (prefix !== undefined && !(/^\d+$/.test(prefix) && Number(prefix) <= max))) {
     ctx.ledger.drop(n, `"${n.keyword}" is not an address or ADDRESS/PREFIX`, "virtual_ipaddress");
     return undefined;
   }
@@ -270,6 +271,17 @@ export function convertInstance(ctx: ImportContext, n: KNode): void {
       return;
     }
   }
+  // keepalived allows a repeated router id on one interface with other peers; tcpvs does not.
+  const key = `${t.interface}/${t.virtual_router_id}`;
+  const twin = ctx.vrids.get(key);
+  if (twin) {
+    ctx.ledger.drop(
+      n,
+      `virtual_router_id ${t.virtual_router_id} on ${t.interface} is already used by vrrp_instance ${twin}`,
+      `vrrp_instance ${name}`,
+    );
+    return;
+  }
   const fam = vips[0]?.fam;
   if (fam === undefined) {
     ctx.ledger.drop(n, "it has no virtual_ipaddress tcpvs can add", `vrrp_instance ${name}`);
@@ -343,6 +355,7 @@ export function convertInstance(ctx: ImportContext, n: KNode): void {
   const sorted: Table = {};
   for (const k of order) sorted[k] = t[k];
   ctx.ledger.use(n);
+  ctx.vrids.set(key, name);
   ctx.out.vrrp.set(name, { from: from(n), table: { ...sorted, ...t } });
 }
 

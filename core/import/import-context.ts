@@ -28,6 +28,8 @@ export interface ImportContext {
   /** Named blocks other blocks refer to. */
   vrrpScripts: Map<string, KNode>;
   vsGroups: Map<string, KNode>;
+  /** "interface/virtual_router_id" -> the instance that has it. */
+  vrids: Map<string, string>;
   /** vrrp_instance name -> vrrp_sync_group name. */
   syncGroups: Map<string, string>;
   /** global_defs values that are instance defaults in tcpvs. */

@@ -97,6 +97,7 @@ export function importKeepalived(parsed: ParseResult, opts: ImportOptions = {}):
     vrrpScripts: new Map(),
     vsGroups: new Map(),
     syncGroups: new Map(),
+    vrids: new Map(),
     vrrpDefaults: {},
   };
   const top = parsed.nodes;

@@ -2,7 +2,8 @@
 // a file line by line: words are split on blanks, "{" and "}" are words of their own, a word starting
 // with "!" or "#" starts a comment, and double quotes keep blanks (and comment characters) inside one
 // word. A line starting with "@ID" applies only on the node started with that config id ("-i ID"),
-// "@^ID" on every other node.
+// "@^ID" on every other node. "$NAME=VALUE" defines a parameter; later "$NAME " and "${NAME}" are
+// replaced by its value (recursively; an undefined one stays as written).
 
 export interface Token {
   /** The word, without its quotes. */
@@ -51,8 +52,30 @@ function conditional(text: string, configId: string): { rest: string; offset: nu
   return { rest: text.slice(m[0].length), offset: m[0].length };
 }
 
-/** Split one file's text into lines of words. */
-export function lexKeepalived(text: string, file: string, configId: string): LexResult {
+const DEFINE = /^\s*\$([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
+const MAX_SUBSTITUTIONS = 32;
+
+/** Replace defined parameters, as keepalived does at the point of use. */
+function substitute(text: string, params: Map<string, string>): string {
+  let out = text;
+  for (let n = 0; n < MAX_SUBSTITUTIONS; n++) {
+    const next = out.replace(
+      /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)(?=\s|$)/g,
+      (m, a, b) => params.get(a ?? b) ?? m,
+    );
+    if (next === out) return out;
+    out = next;
+  }
+  return out;
+}
+
+/** Split one file's text into lines of words; `params` carries "$NAME=VALUE" across included files. */
+export function lexKeepalived(
+  text: string,
+  file: string,
+  configId: string,
+  params: Map<string, string> = new Map(),
+): LexResult {
   const out: Line[] = [];
   let skipped = 0;
   const rows = text.split("\n");
@@ -63,7 +86,20 @@ export function lexKeepalived(text: string, file: string, configId: string): Lex
       skipped++;
       continue;
     }
-    const tokens = lexLine(cond.rest, cond.offset, file, n + 1);
+    const def = DEFINE.exec(cond.rest);
+    if (def) {
+      if (def[2]!.trimEnd().endsWith("\\")) {
+        throw new KeepalivedSyntaxError(
+          file,
+          n + 1,
+          cond.offset + cond.rest.indexOf("$") + 1,
+          `multi-line parameter $${def[1]} is not supported by the importer: write its lines out where it is used`,
+        );
+      }
+      params.set(def[1]!, def[2]!.trim());
+      continue;
+    }
+    const tokens = lexLine(substitute(cond.rest, params), cond.offset, file, n + 1);
     if (tokens.length > 0) out.push({ file, line: n + 1, tokens });
   }
   return { lines: out, skipped };

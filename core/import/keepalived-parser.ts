@@ -61,6 +61,7 @@ const isBrace = (t: Token | undefined, b: string) => t !== undefined && !t.quote
 export class KeepalivedParser {
   readonly files: string[] = [];
   skipped = 0;
+  private readonly params = new Map<string, string>();
 
   constructor(
     private readonly io: ParserIo,
@@ -78,7 +79,7 @@ export class KeepalivedParser {
       throw new KeepalivedSyntaxError(path, 1, 1, `cannot read the file: ${why}`);
     }
     this.files.push(path);
-    const lexed = lexKeepalived(text, path, this.configId);
+    const lexed = lexKeepalived(text, path, this.configId, this.params);
     this.skipped += lexed.skipped;
     const c: Cursor = { lines: lexed.lines, row: 0, col: 0 };
     const nodes = this.block(c, depth, undefined);

@@ -65,6 +65,44 @@ describe("keepalived lexer", () => {
   });
 });
 
+describe("parameter substitution", () => {
+  test('"$NAME=VALUE" then "$NAME " or "${NAME}", recursive at the point of use; undefined ones stay', () => {
+    const text = [
+      "$BASE=10.2.${SUB}",
+      "$SUB=0",
+      "${BASE}.100/32",
+      "$SUB=10",
+      "${BASE}.100/32 $SUB",
+      "@high $PRIO=240",
+      "@low $PRIO=200",
+      "priority $PRIO",
+      'script "kill -0 $PID ${PID}"',
+      "$EMPTY=",
+      "a${EMPTY}b",
+    ].join("\n");
+    const { lines } = lexKeepalived(text, "f", "low");
+    expect(lines.map((l) => l.tokens.map((t) => t.text).join(" "))).toEqual([
+      "10.2.0.100/32",
+      "10.2.10.100/32 10",
+      "priority 200",
+      "script kill -0 $PID ${PID}",
+      "ab",
+    ]);
+    expect(lines[2]!.line).toBe(8);
+  });
+  test("definitions carry into included files; a multi-line definition is refused at its line", () => {
+    const io = memIo({ "/k/keepalived.conf": "$IF=eth1\ninclude x.conf\n", "/k/x.conf": "interface $IF\n" });
+    expect(parseKeepalived("/k/keepalived.conf", io, "x").nodes[0]).toMatchObject({
+      keyword: "interface",
+      args: ["eth1"],
+    });
+    const e = syntaxError("vrrp_instance A {\n  $INSTANCE= \\\n  x \\\n}\n");
+    expect(e.message).toBe(
+      "Cannot parse /k/keepalived.conf:2:3: multi-line parameter $INSTANCE is not supported by the importer: write its lines out where it is used",
+    );
+  });
+});
+
 describe("keepalived parser", () => {
   test("blocks opened on the same line or the next, nested, one-line blocks", () => {
     const nodes = parse(

@@ -127,7 +127,7 @@ describe("a keepalived LVS-NAT pair", () => {
     expect(lines[0]).toBe(`tcpvs: Cannot use ${lb1} with its peer ${bad}: 2 errors`);
     const at = (f: string, key: string) => {
       const n = readFileSync(f, "utf8").split("\n");
-      const vi = n.findIndex((l) => l === key.split("|")[0]);
+      const vi = n.indexOf(key.split("|")[0]!);
       return vi + 1 + n.slice(vi).findIndex((l) => l.startsWith(key.split("|")[1]!));
     };
     expect(lines).toContain(

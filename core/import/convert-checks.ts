@@ -2,7 +2,17 @@
 // PING_CHECK, UDP_CHECK) as tcpvs [[pool.NAME.check]] tables. keepalived's defaults are written out
 // (delay_loop 60 s, connect_timeout 5 s, retry 1 ...) so the imported checks behave as the old ones.
 
-import { dropKnown, duration, family, type ImportContext, integer, seconds, word } from "./import-context.ts";
+import {
+  dropKnown,
+  duration,
+  family,
+  type ImportContext,
+  integer,
+  NO_WARMUP,
+  seconds,
+  word,
+} from "./import-context.ts";
+import { miscCheck, udpCheck } from "./convert-misc-checks.ts";
 import type { KNode } from "./keepalived-parser.ts";
 import type { Table, TomlValue } from "./toml-writer.ts";
 
@@ -41,7 +51,7 @@ const COMMON_UNSUPPORTED: Record<string, string> = {
   bind_port: SOURCE,
   bind_if: SOURCE,
   fwmark: "tcpvs does not mark check packets",
-  warmup: "tcpvs spreads first checks over the first interval; warmup comes with issue 19 part 2",
+  warmup: NO_WARMUP,
   log_all_failures: "tcpvs logs transitions, not each failed run",
 };
 
@@ -195,17 +205,6 @@ function definedOnly(t: Table): Table {
   return Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined));
 }
 
-/** Hex as keepalived writes it ("Ab12f 3 456") to the bytes it stands for. */
-function hexBytes(text: string): number[] | undefined {
-  const out: number[] = [];
-  for (const group of text.trim().split(/\s+/)) {
-    if (!/^[0-9a-fA-F]+$/.test(group)) return undefined;
-    const g = group.length % 2 ? `0${group}` : group;
-    for (let i = 0; i < g.length; i += 2) out.push(Number.parseInt(g.slice(i, i + 2), 16));
-  }
-  return out;
-}
-
 /** One checker block of a real_server as tcpvs checks (none when it cannot be carried over). */
 export function convertChecker(ctx: ImportContext, c: KNode, d: CheckDefaults, rs: RealAddress): Table[] {
   const kind = c.keyword;
@@ -248,58 +247,5 @@ export function convertChecker(ctx: ImportContext, c: KNode, d: CheckDefaults, r
     return [t2];
   }
   if (kind === "MISC_CHECK") return [miscCheck(ctx, c, base, resolved.interval)];
-  // UDP_CHECK
-  const u: Table = { type: "udp", ...base };
-  let reply = false;
-  for (const k of c.children ?? []) {
-    if (k.keyword === "payload") {
-      const bytes = hexBytes(k.args.join(" "));
-      if (bytes?.every((b) => b < 0x80)) {
-        u.send = String.fromCharCode(...bytes);
-        ctx.ledger.use(k);
-      } else ctx.ledger.drop(k, "tcpvs sends a text payload; this one is not ASCII");
-    } else if (k.keyword === "require_reply") {
-      reply = true;
-      if (k.args.length > 0)
-        ctx.ledger.note(k, "require_reply HEX", "tcpvs matches a reply against a regex, not hex");
-      ctx.ledger.use(k);
-    } else if (k.keyword === "min_reply_length" || k.keyword === "max_reply_length")
-      ctx.ledger.drop(k, "tcpvs does not bound the reply's length");
-  }
-  if (!reply)
-    ctx.ledger.note(
-      c,
-      "UDP_CHECK without require_reply",
-      "keepalived passes when no ICMP error comes back; tcpvs needs a reply",
-    );
-  return [u];
-}
-
-function miscCheck(ctx: ImportContext, c: KNode, base: Table, interval: number): Table {
-  const t: Table = { type: "script", ...base, port: undefined };
-  let timeout: number | undefined;
-  for (const k of c.children ?? []) {
-    if (k.keyword === "misc_path") {
-      t.script = word(ctx, k);
-      if (k.args.length > 1)
-        ctx.ledger.note(k, "misc_path USER", "tcpvs has no script user yet (issue 19 part 2)");
-    } else if (k.keyword === "misc_timeout") timeout = seconds(ctx, k);
-    else if (k.keyword === "misc_dynamic") {
-      ctx.ledger.use(k);
-      t.dynamic = true;
-    } else if (k.keyword === "user")
-      ctx.ledger.drop(k, "tcpvs has no script user yet (issue 19 part 2): the script runs as root");
-  }
-  // keepalived lets the script run for the whole delay_loop unless misc_timeout says otherwise.
-  const want = timeout ?? interval;
-  if (want >= interval) {
-    const fit = Math.max(interval - 1000, Math.floor(interval / 2));
-    ctx.ledger.note(
-      c,
-      "MISC_CHECK misc_timeout",
-      `keepalived lets the script run up to ${duration(want)}; tcpvs needs a timeout shorter than the interval: written as ${duration(fit)}`,
-    );
-    t.timeout = duration(fit);
-  } else t.timeout = duration(want);
-  return t;
+  return [udpCheck(ctx, c, base)];
 }

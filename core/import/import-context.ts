@@ -115,3 +115,5 @@ export function dropKnown(ctx: ImportContext, n: KNode, reasons: Record<string, 
 export const NO_EMAIL = "tcpvs sends no e-mail; a notify script can";
 export const NO_SCRIPT_USER =
   "tcpvs has no script_user or script security yet (issue 19 part 2); every script runs as root";
+export const NO_WARMUP =
+  "tcpvs spreads first checks over the first interval; warmup comes with issue 19 part 2";

@@ -3,7 +3,8 @@
 // no statement is left without a verdict).
 
 import { convertVirtualServer, unusedGroup } from "./convert-lvs.ts";
-import { convertInstance, convertSyncGroup } from "./convert-vrrp.ts";
+import { convertInstance } from "./convert-vrrp.ts";
+import { convertSyncGroup } from "./convert-vrrp-lists.ts";
 import {
   dropKnown,
   duration,

@@ -86,7 +86,7 @@ export function trackInterface(ctx: ImportContext, n: KNode): TomlValue | undefi
 }
 
 /** "10.0.0.1/24 dev eth1 label eth1:0 scope link" -> "10.0.0.1/24 dev eth1 label eth1:0" and notes. */
-export function vip(ctx: ImportContext, n: KNode): { text: string; fam: 4 | 6 } | undefined {
+export function vip(ctx: ImportContext, n: KNode): { text: string; fam: 4 | 6; address: string } | undefined {
   const [addr, prefix] = n.keyword.split("/");
   const fam = family(addr ?? "");
   const max = fam === 6 ? 128 : 32;
@@ -109,7 +109,7 @@ export function vip(ctx: ImportContext, n: KNode): { text: string; fam: 4 | 6 } 
       );
     }
   }
-  return { text: words.join(" "), fam };
+  return { text: words.join(" "), fam, address: addr! };
 }
 
 /** vrrp_sync_group NAME { group { VI_1 VI_2 } ... }, or the old form with the names in the block. */

@@ -65,7 +65,7 @@ export function convertInstance(ctx: ImportContext, n: KNode): void {
     return;
   }
   const t: Table = {};
-  const vips: Array<{ text: string; fam: 4 | 6; node: KNode }> = [];
+  const vips: Array<{ text: string; fam: 4 | 6; address: string; node: KNode }> = [];
   const peers: Array<{ ip: string; node: KNode }> = [];
   const trackIfs: TomlValue[] = [];
   const trackScripts: TomlValue[] = [];
@@ -98,7 +98,14 @@ export function convertInstance(ctx: ImportContext, n: KNode): void {
       ctx.ledger.use(k);
       for (const line of k.children ?? []) {
         const v = vip(ctx, line);
-        if (v) vips.push({ ...v, node: line });
+        const twin = v && vips.find((x) => x.address === v.address);
+        if (twin)
+          ctx.ledger.drop(
+            line,
+            `${v.address} is already listed at line ${twin.node.line}`,
+            "virtual_ipaddress",
+          );
+        else if (v) vips.push({ ...v, node: line });
       }
     } else if (kw === "unicast_src_ip") {
       src = k;
@@ -113,16 +120,16 @@ export function convertInstance(ctx: ImportContext, n: KNode): void {
       ctx.ledger.use(k);
       t.check_unicast_src = true;
     } else if (kw === "authentication") {
+      const type = k.children?.find((a) => a.keyword === "auth_type")?.args[0] ?? "PASS";
+      if (type !== "PASS") {
+        // Sending PASS (or nothing) to an AH peer fails just the same: say so, write neither.
+        ctx.ledger.drop(k, "tcpvs implements PASS authentication only", `auth_type ${type}`);
+        continue;
+      }
       ctx.ledger.use(k);
       auth = { node: k };
       for (const a of k.children ?? []) {
-        if (a.keyword === "auth_type" && a.args[0] === "PASS") ctx.ledger.use(a);
-        else if (a.keyword === "auth_type")
-          ctx.ledger.drop(
-            a,
-            "tcpvs implements PASS authentication only",
-            `auth_type ${a.args[0] ?? ""}`.trim(),
-          );
+        if (a.keyword === "auth_type") ctx.ledger.use(a);
         else if (a.keyword === "auth_pass") {
           // keepalived uses the first eight characters; so does the wire format.
           auth.pass = word(ctx, a)?.slice(0, 8);

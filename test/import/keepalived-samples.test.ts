@@ -141,6 +141,11 @@ describe.skipIf(!present)("keepalived's samples", () => {
     expect(keywords("keepalived.conf.vrrp")).toEqual(
       expect.arrayContaining(["state", "smtp_alert", "notification_email"]),
     );
+    // 192.168.200.18 is listed twice in VI_1 (the second time with a label): added once.
+    const dup = importSample("keepalived.conf.vrrp").result.dropped.find(
+      (d) => d.keyword === "virtual_ipaddress",
+    );
+    expect(dup?.reason).toBe("192.168.200.18 is already listed at line 28");
     expect(keywords("keepalived.conf.vrrp.lvs_syncd")).toContain("lvs_sync_daemon_interface");
     expect(keywords("keepalived.conf.vrrp.routes")).toEqual(
       expect.arrayContaining(["static_routes", "virtual_routes"]),

@@ -145,12 +145,12 @@ vrrp_instance B {
       virtual_ipaddress: ["10.0.0.1/24 dev eth0 label eth0:1"],
       track_interface: [{ name: "eth1", weight: -20 }, "eth2"],
     });
-    expect(cfg.vrrp.B.auth_pass).toBe("x"); // the password stays; the AH type is reported
+    expect(cfg.vrrp.B.auth_pass).toBeUndefined(); // AH is reported, and no PASS password is made of it
     expect(dropped).toEqual([
       "keepalived.conf:5: advert_int: not carried over: VRRPv2 advertises whole seconds: written as 2s",
       "keepalived.conf:11: virtual_ipaddress brd 10.0.0.255: not carried over: tcpvs adds a VIP with its address, prefix, dev and label only",
       "keepalived.conf:11: virtual_ipaddress scope global: not carried over: tcpvs adds a VIP with its address, prefix, dev and label only",
-      "keepalived.conf:22: auth_type AH: not carried over: tcpvs implements PASS authentication only",
+      "keepalived.conf:21: auth_type AH: not carried over: tcpvs implements PASS authentication only",
     ]);
   });
 });

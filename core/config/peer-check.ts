@@ -64,15 +64,16 @@ function tracks(v: VrrpConfig, path: string): Array<{ what: string; weight: numb
   );
 }
 
-function checkInstance(s: Sides, name: string, va: VrrpConfig, vb: VrrpConfig): void {
-  const path = `vrrp.${name}`;
+function checkInstance(s: Sides, names: [string, string], va: VrrpConfig, vb: VrrpConfig): void {
+  const paths = [`vrrp.${names[0]}`, `vrrp.${names[1]}`] as const;
+  const path = paths[0];
   const must = (key: string, x: unknown, y: unknown, why: string) => {
     if (JSON.stringify(x) === JSON.stringify(y)) return;
     s.add(
       "error",
       0,
       `${path}.${key}`,
-      `${show(x)} here but ${show(y)} in ${s.where(1, `${path}.${key}`)}: ${why}`,
+      `${show(x)} here but ${show(y)} in ${s.where(1, `${paths[1]}.${key}`)}: ${why}`,
     );
   };
   const same = "both nodes of an instance must agree";
@@ -93,8 +94,8 @@ function checkInstance(s: Sides, name: string, va: VrrpConfig, vb: VrrpConfig): 
     s.add(
       "error",
       uni,
-      `${path}.unicast_peer`,
-      `unicast here but multicast in ${s.where(multi, path)}: the nodes would never hear each other`,
+      `${paths[uni]}.unicast_peer`,
+      `unicast here but multicast in ${s.where(multi, paths[multi])}: the nodes would never hear each other`,
     );
   }
   if (va.priority === vb.priority) {
@@ -106,25 +107,27 @@ function checkInstance(s: Sides, name: string, va: VrrpConfig, vb: VrrpConfig): 
       "error",
       0,
       `${path}.priority`,
-      `priority ${va.priority} here and in ${s.where(1, `${path}.priority`)}: ${why}`,
+      `priority ${va.priority} here and in ${s.where(1, `${paths[1]}.priority`)}: ${why}`,
     );
     if (va.priority === 255)
       s.add(
         "error",
         1,
-        `${path}.priority`,
+        `${paths[1]}.priority`,
         `priority 255 here and in ${s.where(0, `${path}.priority`)}: ${why}`,
       );
   }
   if (va.preempt !== vb.preempt) {
     const side = va.preempt ? 1 : 0;
-    const key = s.has(side, `${path}.nopreempt`) ? `${path}.nopreempt` : `${path}.preempt`;
+    const key = s.has(side, `${paths[side]}.nopreempt`)
+      ? `${paths[side]}.nopreempt`
+      : `${paths[side]}.preempt`;
     const other = side === 0 ? 1 : 0;
     s.add(
       "warning",
       side,
       key,
-      `nopreempt on this node only (${s.where(other, path)} preempts): which node is master after a restart depends on start order`,
+      `nopreempt on this node only (${s.where(other, paths[other])} preempts): which node is master after a restart depends on start order`,
     );
   }
   // A failed track on the master must bring it below the backup, or it never hands over.
@@ -132,17 +135,17 @@ function checkInstance(s: Sides, name: string, va: VrrpConfig, vb: VrrpConfig): 
   if (pa === pb) return;
   const [m, mv, other] = pa > pb ? ([0, va, pb] as const) : ([1, vb, pa] as const);
   if (mv.priority === 255) {
-    if (tracks(mv, path).length > 0)
+    if (tracks(mv, paths[m]).length > 0)
       s.add(
         "warning",
         m,
-        `${path}.priority`,
+        `${paths[m]}.priority`,
         "priority 255 (address owner) is never lowered by a track weight: this node never hands over",
       );
     return;
   }
   const ok = Math.max(pa, pb);
-  for (const t of tracks(mv, path)) {
+  for (const t of tracks(mv, paths[m])) {
     const failed = ok - Math.abs(t.weight);
     if (failed < other) continue;
     const result = failed === other ? "equal to" : "still above";
@@ -224,13 +227,23 @@ function checkServing(s: Sides): void {
 export function checkPeers(a: PeerSide, b: PeerSide): PeerProblem[] {
   const s = new Sides(a, b);
   const [va, vb] = [a.config.vrrp, b.config.vrrp];
+  const alone: [string[], string[]] = [[], []];
   for (const name of Object.keys(va)) {
-    if (vb[name]) checkInstance(s, name, va[name]!, vb[name]!);
-    else s.add("warning", 0, `vrrp.${name}`, `instance ${name} is only on this node: nothing backs it up`);
+    if (vb[name]) checkInstance(s, [name, name], va[name]!, vb[name]!);
+    else alone[0].push(name);
   }
-  for (const name of Object.keys(vb))
-    if (!va[name])
-      s.add("warning", 1, `vrrp.${name}`, `instance ${name} is only on this node: nothing backs it up`);
+  for (const name of Object.keys(vb)) if (!va[name]) alone[1].push(name);
+  // Instance names are local; the wire knows the router id. Named apart, the same id is one instance.
+  for (const name of [...alone[0]]) {
+    const twin = alone[1].find((n) => vb[n]!.virtual_router_id === va[name]!.virtual_router_id);
+    if (!twin) continue;
+    checkInstance(s, [name, twin], va[name]!, vb[twin]!);
+    alone[0].splice(alone[0].indexOf(name), 1);
+    alone[1].splice(alone[1].indexOf(twin), 1);
+  }
+  for (const side of [0, 1] as const)
+    for (const name of alone[side])
+      s.add("warning", side, `vrrp.${name}`, `instance ${name} is only on this node: nothing backs it up`);
   checkServing(s);
   const rank = (p: PeerProblem) => (p.severity === "error" ? 0 : 1);
   const fileRank = (p: PeerProblem) => (p.file === a.file ? 0 : 1);

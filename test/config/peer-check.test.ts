@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfig } from "../../core/config/load.ts";
@@ -82,6 +82,20 @@ describe("config check --peer (checkPeers)", () => {
     expect(both[1]).toContain("both nodes claim to own the addresses (255)");
   });
 
+  test("instances are paired by name, else by virtual_router_id; one with no partner is a warning", () => {
+    const b = node(150).replace("[vrrp.VI_1]", "[vrrp.web]");
+    expect(check(node(150), b)).toEqual([
+      `a.toml:${line(node(150), "priority")}:1: error: vrrp.VI_1.priority: priority 150 here and in b.toml:${line(b, "priority", "[vrrp.web]")}:1: equal priorities leave mastership to the higher address; give the intended master the higher one`,
+    ]);
+    const c = node(100)
+      .replace("[vrrp.VI_1]", "[vrrp.other]")
+      .replace("virtual_router_id = 51", "virtual_router_id = 9");
+    expect(check(node(150), c)).toEqual([
+      `a.toml:${line(node(150), "[vrrp.VI_1]", "")}:1: warning: vrrp.VI_1: instance VI_1 is only on this node: nothing backs it up`,
+      `b.toml:${line(c, "[vrrp.other]", "")}:1: warning: vrrp.other: instance other is only on this node: nothing backs it up`,
+    ]);
+  });
+
   test("error: unicast on one node, multicast on the other", () => {
     const a = node(150, "", 'unicast_peer = ["192.0.2.2"]');
     expect(check(a, node(100))).toEqual([
@@ -159,6 +173,45 @@ describe("tcpvs init's pair passes config check --peer", () => {
     });
     return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
   };
+
+  test("a peer file with its own problems is refused (exit 2) naming that file; --json carries the warnings", () => {
+    const w = run([
+      "init",
+      "--role",
+      "master",
+      "--vip",
+      "192.0.2.10/24",
+      "--interface",
+      "ens3",
+      "--vrid",
+      "7",
+      "--backend",
+      "192.0.2.1:80",
+      "--check",
+      "tcp",
+      "--out",
+      "a.toml",
+      "--peer-out",
+      "b.toml",
+    ]);
+    expect(w.code).toBe(0);
+    writeFileSync(join(dir, "broken.toml"), '[vrrp.VI_1]\ninterface = "ens3"\npriorty = 100\n');
+    const r = run(["config", "check", "-c", "a.toml", "--peer", "broken.toml"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(
+      'broken.toml:3:1: vrrp.VI_1.priorty: unknown key "priorty"; did you mean "priority"?',
+    );
+    const text = readFileSync(join(dir, "b.toml"), "utf8");
+    writeFileSync(join(dir, "c.toml"), text.replace("preempt = true", "preempt = false"));
+    const j = run(["config", "check", "-c", "a.toml", "--peer", "c.toml", "--json"]);
+    expect(j.code).toBe(0);
+    const out = JSON.parse(j.out);
+    expect(out.peer.file).toBe("c.toml");
+    expect(out.peer.warnings.map((x: { severity: string; path: string }) => [x.severity, x.path])).toEqual([
+      ["warning", "vrrp.VI_1.preempt"],
+    ]);
+    expect(j.err).toContain("c.toml:");
+  });
 
   for (const role of ["master", "backup"]) {
     test(`init --role ${role}: both files, checked together either way round`, () => {

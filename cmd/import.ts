@@ -39,8 +39,8 @@ export const command: Command = {
       {
         name: "http",
         type: "list",
-        arg: "PORT,...",
-        desc: "virtual servers on these ports become HTTP mode (else TCP)",
+        arg: "PORTS",
+        desc: "virtual servers on these ports (80,8080) become HTTP mode, the others TCP mode",
       },
       {
         name: "config-id",

@@ -28,8 +28,9 @@ export class KeepalivedSyntaxError extends Error {
   readonly line: number;
   readonly column: number;
 
-  constructor(file: string, line: number, column: number, message: string) {
-    super(`Cannot parse ${file}:${line}:${column}: ${message}`);
+  /** `whole` replaces the usual "Cannot parse FILE:LINE:COLUMN: message" (a file that cannot be read). */
+  constructor(file: string, line: number, column: number, message: string, whole?: string) {
+    super(whole ?? `Cannot parse ${file}:${line}:${column}: ${message}`);
     this.name = "KeepalivedSyntaxError";
     this.file = file;
     this.line = line;

@@ -76,7 +76,7 @@ export class KeepalivedParser {
       const why = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message;
       if (from)
         throw new KeepalivedSyntaxError(from.file, from.line, from.column, `cannot read "${path}": ${why}`);
-      throw new KeepalivedSyntaxError(path, 1, 1, `cannot read the file: ${why}`);
+      throw new KeepalivedSyntaxError(path, 1, 1, why, `Cannot read "${path}": ${why}`);
     }
     this.files.push(path);
     const lexed = lexKeepalived(text, path, this.configId, this.params);

@@ -202,7 +202,15 @@ describe.skipIf(!present)("tcpvs import keepalived (the command)", () => {
     expect(check.err).toBe("");
     expect(check.code).toBe(0);
   });
+});
 
+describe("tcpvs import keepalived: files it cannot use", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tcpvs-import-bad-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const run = (args: string[]) => {
+    const p = Bun.spawnSync([process.execPath, MAIN, ...args], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+    return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
+  };
   test("a file it cannot parse exits 2 with FILE:LINE:COLUMN", () => {
     const bad = join(dir, "bad.conf");
     writeFileSync(bad, 'vrrp_instance VI_1 {\n  interface eth0\n  notify_master "/bin/x\n}\n');
@@ -212,5 +220,13 @@ describe.skipIf(!present)("tcpvs import keepalived (the command)", () => {
       `tcpvs: Cannot parse ${bad}:3:17: unterminated quoted string: add the closing " on the same line\n`,
     );
     expect(r.out).toBe("");
+  });
+  test("a file that cannot be read exits 2 saying why; a wrong source is a usage error", () => {
+    const r = run(["import", "keepalived", join(dir, "absent.conf")]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`tcpvs: Cannot read "${join(dir, "absent.conf")}": no such file\n`);
+    const u = run(["import", "haproxy", "x.cfg"]);
+    expect(u.code).toBe(2);
+    expect(u.err).toContain('unknown import source "haproxy"');
   });
 });

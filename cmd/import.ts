@@ -3,7 +3,8 @@
 
 import { writeFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { list, str, UsageError } from "../core/cli/flags.ts";
+import { list, str } from "../core/cli/parse-argv.ts";
+import { UsageError } from "../core/cli/usage-error.ts";
 import { ConfigError, parseConfig } from "../core/config/load.ts";
 import { fileIo } from "../core/import/file-io.ts";
 import { formatDropped } from "../core/import/import-ledger.ts";
@@ -17,7 +18,10 @@ function httpPorts(values: string[]): number[] {
     v.split(",").map((p) => {
       const n = Number(p.trim());
       if (!Number.isInteger(n) || n < 1 || n > 65535)
-        throw new UsageError(`invalid --http port "${p}": use port numbers, e.g. --http 80,8080`);
+        throw new UsageError(
+          "invalid_value",
+          `invalid --http port "${p}": use port numbers, e.g. --http 80,8080`,
+        );
       return n;
     }),
   );
@@ -28,25 +32,26 @@ export const command: Command = {
     name: "import",
     summary: "write a tcpvs.toml from another load balancer's config (keepalived)",
     usage: "tcpvs import keepalived FILE [--out tcpvs.toml] [--http PORT,...] [--config-id ID]",
-    flags: [
+    options: [
       {
         name: "out",
         short: "o",
         type: "string",
         arg: "FILE",
-        desc: "write the tcpvs.toml here (default: stdout)",
+        description: "write the tcpvs.toml here (default: stdout)",
       },
       {
         name: "http",
-        type: "list",
+        type: "string",
+        multiple: true,
         arg: "PORTS",
-        desc: "virtual servers on these ports (80,8080) become HTTP mode, the others TCP mode",
+        description: "virtual servers on these ports (80,8080) become HTTP mode, the others TCP mode",
       },
       {
         name: "config-id",
         type: "string",
         arg: "ID",
-        desc: 'which "@ID" lines apply, as keepalived -i (default: the host name)',
+        description: 'which "@ID" lines apply, as keepalived -i (default: the host name)',
       },
     ],
     more:
@@ -54,13 +59,17 @@ export const command: Command = {
       "Exit codes: 0 written (with a count of what was not carried over), 2 the file cannot be parsed (FILE:LINE:COLUMN).",
     example: "tcpvs import keepalived /etc/keepalived/keepalived.conf --http 80 --out /etc/tcpvs/tcpvs.toml",
   },
-  async run({ flags, positionals }) {
+  async run({ values, positionals }) {
     const [kind, file, ...extra] = positionals;
     if (kind !== "keepalived")
-      throw new UsageError(`unknown import source "${kind ?? ""}"; use "tcpvs import keepalived FILE"`);
-    if (!file || extra.length > 0) throw new UsageError('expected one file: "tcpvs import keepalived FILE"');
-    const configId = str(flags, "config-id") ?? hostname().split(".")[0]!;
-    const out = str(flags, "out");
+      throw new UsageError(
+        "bad_arguments",
+        `unknown import source "${kind ?? ""}"; use "tcpvs import keepalived FILE"`,
+      );
+    if (!file || extra.length > 0)
+      throw new UsageError("bad_arguments", 'expected one file: "tcpvs import keepalived FILE"');
+    const configId = str(values, "config-id") ?? hostname().split(".")[0]!;
+    const out = str(values, "out");
     let parsed: ReturnType<typeof parseKeepalived>;
     try {
       parsed = parseKeepalived(file, fileIo, configId);
@@ -69,7 +78,7 @@ export const command: Command = {
       process.stderr.write(`tcpvs: ${e.message}\n`);
       return 2;
     }
-    const result = importKeepalived(parsed, { httpPorts: httpPorts(list(flags, "http")) });
+    const result = importKeepalived(parsed, { httpPorts: httpPorts(list(values, "http")) });
     for (const d of result.dropped) process.stderr.write(`${formatDropped(d)}\n`);
     // What we write must pass `tcpvs config check`; a failure here is an importer bug, said as such.
     try {

@@ -5,6 +5,8 @@
 // "@^ID" on every other node. "$NAME=VALUE" defines a parameter; later "$NAME " and "${NAME}" are
 // replaced by its value (recursively; an undefined one stays as written).
 
+import { TcpvsError } from "../errors/tcpvs-error.ts";
+
 export interface Token {
   /** The word, without its quotes. */
   text: string;
@@ -22,15 +24,15 @@ export interface Line {
 }
 
 /** A file that is not keepalived syntax, at FILE:LINE:COLUMN. */
-export class KeepalivedSyntaxError extends Error {
-  readonly code = "keepalived_syntax";
+export class KeepalivedSyntaxError extends TcpvsError {
+  declare readonly code: "keepalived_syntax";
   readonly file: string;
   readonly line: number;
   readonly column: number;
 
   /** `whole` replaces the usual "Cannot parse FILE:LINE:COLUMN: message" (a file that cannot be read). */
   constructor(file: string, line: number, column: number, message: string, whole?: string) {
-    super(whole ?? `Cannot parse ${file}:${line}:${column}: ${message}`);
+    super("keepalived_syntax", whole ?? `Cannot parse ${file}:${line}:${column}: ${message}`);
     this.name = "KeepalivedSyntaxError";
     this.file = file;
     this.line = line;

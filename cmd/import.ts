@@ -1,14 +1,14 @@
 // tcpvs import keepalived FILE: write a tcpvs.toml from a keepalived.conf and list, one line each on
 // stderr, what could not be carried over.
 
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { list, str } from "../core/cli/parse-argv.ts";
 import { UsageError } from "../core/cli/usage-error.ts";
+import { TcpvsError } from "../core/errors/tcpvs-error.ts";
 import { ConfigError, parseConfig } from "../core/config/load.ts";
 import { fileIo } from "../core/import/file-io.ts";
 import { formatDropped } from "../core/import/import-ledger.ts";
-import { KeepalivedSyntaxError } from "../core/import/keepalived-lexer.ts";
 import { parseKeepalived } from "../core/import/keepalived-parser.ts";
 import { importKeepalived } from "../core/import/to-tcpvs.ts";
 import type { Command } from "./command.ts";
@@ -47,6 +47,7 @@ export const command: Command = {
         arg: "PORTS",
         description: "virtual servers on these ports (80,8080) become HTTP mode, the others TCP mode",
       },
+      { name: "force", type: "boolean", description: "overwrite the --out file if it exists" },
       {
         name: "config-id",
         type: "string",
@@ -56,7 +57,8 @@ export const command: Command = {
     ],
     more:
       "Every keyword that cannot be carried over is listed on stderr as FILE:LINE: KEYWORD: not carried over: REASON.\n" +
-      "Exit codes: 0 written (with a count of what was not carried over), 2 the file cannot be parsed (FILE:LINE:COLUMN).",
+      "Exit codes: 0 written (with a count of what was not carried over), 1 the --out file exists (without --force),\n" +
+      "2 the file cannot be read or parsed (FILE:LINE:COLUMN).",
     example: "tcpvs import keepalived /etc/keepalived/keepalived.conf --http 80 --out /etc/tcpvs/tcpvs.toml",
   },
   async run({ values, positionals }) {
@@ -70,14 +72,10 @@ export const command: Command = {
       throw new UsageError("bad_arguments", 'expected one file: "tcpvs import keepalived FILE"');
     const configId = str(values, "config-id") ?? hostname().split(".")[0]!;
     const out = str(values, "out");
-    let parsed: ReturnType<typeof parseKeepalived>;
-    try {
-      parsed = parseKeepalived(file, fileIo, configId);
-    } catch (e) {
-      if (!(e instanceof KeepalivedSyntaxError)) throw e;
-      process.stderr.write(`tcpvs: ${e.message}\n`);
-      return 2;
-    }
+    if (out && !values.force && existsSync(out))
+      throw new TcpvsError("file_exists", `Remove "${out}" or pass --force: it exists`);
+    // A file it cannot read or parse throws KeepalivedSyntaxError: exit 2 with FILE:LINE:COLUMN.
+    const parsed = parseKeepalived(file, fileIo, configId);
     const result = importKeepalived(parsed, { httpPorts: httpPorts(list(values, "http")) });
     for (const d of result.dropped) process.stderr.write(`${formatDropped(d)}\n`);
     // What we write must pass `tcpvs config check`; a failure here is an importer bug, said as such.

@@ -2,7 +2,7 @@
 // one by one: each must give a file `tcpvs config check` accepts, and every statement must be carried
 // over or reported.
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import toml from "toml";
@@ -201,6 +201,12 @@ describe.skipIf(!present)("tcpvs import keepalived (the command)", () => {
     const check = run(["config", "check", "-c", out]);
     expect(check.err).toBe("");
     expect(check.code).toBe(0);
+    // An existing file is kept unless --force says otherwise.
+    const again = run(["import", "keepalived", "keepalived.conf.sample", "--out", out]);
+    expect(again.code).toBe(1);
+    expect(again.err).toBe(`tcpvs: Remove "${out}" or pass --force: it exists (file_exists)\n`);
+    expect(run(["import", "keepalived", "keepalived.conf.sample", "--out", out, "--force"]).code).toBe(0);
+    expect(readFileSync(out, "utf8")).toContain("[pool.vs_10_10_10_2_1358]");
   });
 });
 

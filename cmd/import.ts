@@ -95,9 +95,10 @@ export const command: Command = {
       parsed.skipped > 0
         ? `; ${parsed.skipped} lines for other config ids skipped (config id "${configId}")`
         : "";
+    const n = (k: number, noun: string) => `${k} ${noun}${k === 1 ? "" : "s"}`;
     process.stderr.write(
-      `tcpvs: imported ${parsed.files.join(", ")}${out ? ` into ${out}` : ""}: ${c.virtualServers} virtual servers, ` +
-        `${c.vrrp} VRRP instances; ${result.dropped.length} not carried over${skipped}\n`,
+      `tcpvs: imported ${parsed.files.join(", ")}${out ? ` into ${out}` : ""}: ${n(c.virtualServers, "virtual server")}, ` +
+        `${n(c.vrrp, "VRRP instance")}; ${result.dropped.length} not carried over${skipped}\n`,
     );
     return 0;
   },

@@ -137,4 +137,53 @@ describe("a keepalived LVS-NAT pair", () => {
       `${lb1}:${at(lb1, "[vrrp.VI_GW]|virtual_router_id")}:1: error: vrrp.VI_GW.virtual_router_id: 52 here but 53 in ${bad}:${at(bad, "[vrrp.VI_GW]|virtual_router_id")}:1: both nodes of an instance must agree, or they are two routers`,
     );
   });
+
+  test("one keepalived.conf for both nodes (@ID lines), imported once per config id, checked as a pair", () => {
+    const conf = join(dir, "shared.conf");
+    writeFileSync(
+      conf,
+      [
+        "vrrp_instance VI_1 {",
+        "  interface eth0",
+        "  virtual_router_id 60",
+        "@lb1  priority 200",
+        "@lb2  priority 100",
+        "@lb1  unicast_src_ip 192.0.2.1",
+        "@lb2  unicast_src_ip 192.0.2.2",
+        "  unicast_peer {",
+        "@^lb1  192.0.2.1",
+        "@^lb2  192.0.2.2",
+        "  }",
+        "  virtual_ipaddress {",
+        "    192.0.2.100/24",
+        "  }",
+        "}",
+      ].join("\n"),
+    );
+    for (const id of ["lb1", "lb2"]) {
+      const r = run([
+        "import",
+        "keepalived",
+        conf,
+        "--config-id",
+        id,
+        "--out",
+        join(dir, `shared-${id}.toml`),
+      ]);
+      expect(r.code).toBe(0);
+      expect(r.err).toContain(`3 lines for other config ids skipped (config id "${id}")`);
+    }
+    const lb1 = toml.parse(readFileSync(join(dir, "shared-lb1.toml"), "utf8")).vrrp.VI_1;
+    expect([lb1.priority, lb1.unicast_src_ip, lb1.unicast_peer]).toEqual([200, "192.0.2.1", ["192.0.2.2"]]);
+    const r = run([
+      "config",
+      "check",
+      "-c",
+      join(dir, "shared-lb1.toml"),
+      "--peer",
+      join(dir, "shared-lb2.toml"),
+    ]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+  });
 });

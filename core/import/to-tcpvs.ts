@@ -113,11 +113,17 @@ export function importKeepalived(parsed: ParseResult, opts: ImportOptions = {}):
   for (const n of top) if (n.keyword === "vrrp_instance") convertInstance(ctx, n);
   const listens = new Set<string>();
   for (const n of top) if (n.keyword === "virtual_server") convertVirtualServer(ctx, n, listens);
+  // A vrrp_script counts as carried over only through an instance that was.
+  const tracked = new Set<string>();
+  for (const v of ctx.out.vrrp.values()) {
+    const list = v.table.track_script;
+    if (Array.isArray(list)) for (const t of list) tracked.add((t as { name: string }).name);
+  }
   for (const n of top) {
     if (dropKnown(ctx, n, TOP_UNSUPPORTED)) continue;
     if (n.keyword === "virtual_server_group") unusedGroup(ctx, n);
-    if (n.keyword === "vrrp_script" && !ledger.wasUsed(n))
-      ledger.drop(n, "no vrrp_instance carried over tracks it");
+    if (n.keyword === "vrrp_script" && !tracked.has(n.args[0] ?? ""))
+      ledger.drop(n, "no vrrp_instance carried over tracks it", `vrrp_script ${n.args[0] ?? ""}`.trim());
   }
   const dropped = ledger.finish(top);
   return {

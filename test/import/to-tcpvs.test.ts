@@ -23,6 +23,9 @@ global_defs {
   vrrp_garp_master_repeat 3
   vrrp_garp_master_refresh 60
 }
+vrrp_script orphan {
+  script /bin/true
+}
 vrrp_script chk {
   script "/usr/bin/test -f /run/ok"
   interval 3
@@ -60,6 +63,9 @@ vrrp_instance VI_DUP {
   }
 }
 vrrp_instance VI_NOIF {
+  track_script {
+    orphan
+  }
   virtual_router_id 62
   virtual_ipaddress {
     192.0.2.99
@@ -102,11 +108,12 @@ vrrp_instance VI_NOIF {
   });
   test("what it reports, one line each, at the keyword's line", () => {
     expect(imp(conf).dropped).toEqual([
-      "keepalived.conf:13: user: not carried over: tcpvs has no script user yet (issue 19 part 2): the script runs as root",
-      "keepalived.conf:23: virtual_ipaddress: not carried over: an instance speaks one address family (IPv6, its first VIP's); add a second instance for IPv4",
-      "keepalived.conf:27: unicast_peer min_ttl 250: not carried over: tcpvs does not check a peer's TTL",
-      "keepalived.conf:37: vrrp_instance VI_DUP: not carried over: virtual_router_id 61 on eth0 is already used by vrrp_instance VI_6",
-      "keepalived.conf:44: vrrp_instance VI_NOIF: not carried over: it has no interface",
+      "keepalived.conf:8: vrrp_script orphan: not carried over: no vrrp_instance carried over tracks it",
+      "keepalived.conf:16: user: not carried over: tcpvs has no script user yet (issue 19 part 2): the script runs as root",
+      "keepalived.conf:26: virtual_ipaddress: not carried over: an instance speaks one address family (IPv6, its first VIP's); add a second instance for IPv4",
+      "keepalived.conf:30: unicast_peer min_ttl 250: not carried over: tcpvs does not check a peer's TTL",
+      "keepalived.conf:40: vrrp_instance VI_DUP: not carried over: virtual_router_id 61 on eth0 is already used by vrrp_instance VI_6",
+      "keepalived.conf:47: vrrp_instance VI_NOIF: not carried over: it has no interface",
     ]);
   });
   test("VRRPv2 defaults: version 2, whole-second adverts, PASS auth cut to 8 characters, AH refused", () => {

@@ -8,7 +8,8 @@ export function tomlKey(key: string): string {
 }
 
 export function tomlValue(v: TomlValue): string {
-  if (typeof v === "string") return JSON.stringify(v);
+  // TOML also forbids a raw DEL in a basic string, which JSON leaves as is.
+  if (typeof v === "string") return JSON.stringify(v).replace(/\x7f/g, "\\u007f");
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   if (Array.isArray(v)) return `[${v.map(tomlValue).join(", ")}]`;
   const parts = Object.entries(v).map(([k, x]) => `${tomlKey(k)} = ${tomlValue(x)}`);

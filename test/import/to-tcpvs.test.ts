@@ -229,7 +229,7 @@ virtual_server 10.0.0.1 80 {
     }
     UDP_CHECK {
       connect_port 514
-      payload 68 69
+      payload 68 69 7f 0a 22
       require_reply
     }
   }
@@ -300,7 +300,7 @@ virtual_server 10.0.0.1 25 {
         retry: 1,
         delay_before_retry: "1s",
         port: 514,
-        send: "hi",
+        send: 'hi\x7f\n"',
       },
     ]);
     expect(cfg.pool.vs_10_0_0_1_25.check).toBeUndefined(); // a check of another host is not kept

@@ -122,11 +122,13 @@ export class HttpParser<H extends RequestHead | ResponseHead = RequestHead | Res
     let data = b;
     let scan = true;
     if (this.pending) {
-      // A partial head only needs a new look when a line ended or a limit may have been crossed.
+      // A partial head only needs a new look when a line ended, a limit may have been crossed, or a
+      // request's method is still arriving (a byte that cannot be in one is refused at once).
       scan =
         this.state !== HEAD ||
         b.indexOf(10) >= 0 ||
-        this.pending.length + b.length > this.limits.maxRequestLine;
+        this.pending.length + b.length > this.limits.maxRequestLine ||
+        (this.kind === "request" && this.pending.indexOf(32) < 0);
       data = Buffer.concat([this.pending, b]);
       this.pending = undefined;
     }

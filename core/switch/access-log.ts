@@ -17,6 +17,8 @@ export function accessLog(
   status: number,
   started: number,
   t0: number,
+  /** Why tcpvs answered itself (the code in its error body), when it did. */
+  code?: string,
 ): void {
   const svc = rt.svc;
   svc.observe?.(rt.cfg.name, pool, status, (performance.now() - t0) / 1000);
@@ -31,5 +33,6 @@ export function accessLog(
     pool,
     server,
     ms: svc.now() - started,
+    ...(code === undefined ? {} : { code }),
   });
 }

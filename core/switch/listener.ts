@@ -40,6 +40,7 @@ import { Retained } from "./retained.ts";
 import { GIVE_UP, RETRY_FREE, retryDecision } from "./retry.ts";
 import { errorResponse } from "./rewrite.ts";
 import { splitTarget } from "./rules.ts";
+import type { IdleConn } from "./conn-ceiling.ts";
 import type { LiveConn, VsRuntime } from "./runtime.ts";
 import type { ServerConn, UpFailure, UpstreamOwner } from "./upstream.ts";
 
@@ -47,7 +48,10 @@ import type { ServerConn, UpFailure, UpstreamOwner } from "./upstream.ts";
 const PAUSE_PIPELINE = 1;
 const PAUSE_UPSTREAM = 2;
 
-export class ClientConn implements UpstreamOwner, LiveConn {
+/** How long a connection closed to make room may take to finish its close before it is cut. */
+const REAP_CLOSE_MS = 1000;
+
+export class ClientConn implements UpstreamOwner, LiveConn, IdleConn {
   private readonly rt: VsRuntime;
   private readonly sock: Socket<ClientConn>;
   readonly out = new Out();
@@ -56,6 +60,8 @@ export class ClientConn implements UpstreamOwner, LiveConn {
   private readonly ip: string;
   private readonly port: number;
   deadline = 0;
+  /** Coarse clock (ms) when it went idle between requests (while in rt.idle). */
+  idleSince = 0;
   private dkind = D_NONE;
   private paused = 0;
   private closing = false;
@@ -120,6 +126,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
 
   onData(buf: Buffer): void {
     if (this.closing) return;
+    if (this.idleSince !== 0) this.notIdle();
     if (this.tunnel) {
       this.up?.out.write(buf);
       this.setDeadline(D_IDLE);
@@ -152,6 +159,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     this.closing = true;
     this.out.dead = true;
     this.rt.conns.delete(this);
+    if (this.idleSince !== 0) this.notIdle();
     const up = this.up;
     if (up) {
       // The client left: not the server's fault.
@@ -318,6 +326,24 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     if (this.parser.buffered > 0) this.setDeadline(D_HEADER);
     const err = this.parser.resume();
     if (err) this.refuse(err);
+    else if (this.req === undefined && this.parser.buffered === 0 && !this.closing) {
+      this.idleSince = this.rt.svc.now() || 1;
+      this.rt.idle.add(this);
+    }
+  }
+
+  private notIdle(): void {
+    this.idleSince = 0;
+    this.rt.idle.delete(this);
+  }
+
+  /** Closed to make room for a new connection (it is idle: nothing is lost). */
+  reap(): void {
+    this.notIdle();
+    this.rt.svc.cluster.count("close.idle_reaped");
+    this.close();
+    // A client that does not close its side in turn is cut soon: the slot is wanted now.
+    this.deadline = this.rt.svc.now() + REAP_CLOSE_MS;
   }
 
   onUpFail(c: ServerConn, why: UpFailure, err?: HttpError): void {
@@ -329,6 +355,16 @@ export class ClientConn implements UpstreamOwner, LiveConn {
       return;
     }
     const count = this.rt.svc.cluster;
+    if (why === "local") {
+      // Out of descriptors or local ports: the server is not to blame and another would fare no better.
+      const code = `local_${c.localError.toLowerCase()}`;
+      count.count(`reject.${code}`);
+      this.up = undefined;
+      this.choice.cancel();
+      if (this.relay.started) this.destroy();
+      else this.answer(503, code);
+      return;
+    }
     if (why === "connect_timeout") count.count("timeout.server_connect");
     const nothingBack = !c.gotBytes && !this.relay.started;
     const d = retryDecision(
@@ -411,7 +447,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     this.status = status;
     this.holding = false;
     this.rt.svc.log.debug("refused request", { vs: this.rt.cfg.name, client: this.ip, status, code });
-    this.logRequest();
+    this.logRequest(code);
     this.out.write(errorResponse(status, code));
     this.close();
   }
@@ -420,6 +456,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
   close(): void {
     if (this.closing) return;
     this.closing = true;
+    if (this.idleSince !== 0) this.notIdle();
     this.setDeadline(D_IDLE);
     this.setPaused(PAUSE_PIPELINE, true);
     this.out.end();
@@ -427,6 +464,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
 
   destroy(): void {
     this.closing = true;
+    if (this.idleSince !== 0) this.notIdle();
     this.sock.terminate();
   }
 
@@ -457,10 +495,10 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     }
   }
 
-  private logRequest(): void {
+  private logRequest(code?: string): void {
     const req = this.req;
     if (!req) return;
     const c = this.choice;
-    accessLog(this.rt, req, this.ip, c.pool?.name, c.serverId, this.status, c.started, this.t0);
+    accessLog(this.rt, req, this.ip, c.pool?.name, c.serverId, this.status, c.started, this.t0, code);
   }
 }

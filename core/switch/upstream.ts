@@ -8,9 +8,16 @@ import type { ResponseHead } from "../http/head.ts";
 import { HttpParser } from "../http/parser.ts";
 import { log } from "../log/logger.ts";
 import type { ServerState } from "../state/cluster.ts";
+import { fdShortage } from "../sys/fd-limit.ts";
 import { Out } from "./out.ts";
 
-export type UpFailure = "refused" | "connect_timeout" | "closed" | "bad_response";
+export type UpFailure = "refused" | "connect_timeout" | "closed" | "bad_response" | "local";
+
+/**
+ * Connect errors that are this host's, not the server's: out of descriptors, of local ports, of
+ * buffer memory. Such a failure is not counted against the server and not retried on another.
+ */
+const LOCAL_ERRORS = new Set(["EMFILE", "ENFILE", "EADDRNOTAVAIL", "ENOBUFS", "ENOMEM"]);
 
 /** The client side of an exchange, told what the server does. */
 export interface UpstreamOwner {
@@ -50,6 +57,8 @@ export class ServerConn {
   target = "";
   /** Bound to one client connection (PROXY protocol): never pooled for others. */
   privateTo: unknown = undefined;
+  /** Why a connect failed on this host ("EMFILE" ...), for a "local" failure. */
+  localError = "";
   private readPaused = false;
 
   constructor(upstream: Upstream) {
@@ -138,6 +147,26 @@ export class ServerConn {
     if (err && this.owner === o) o.onUpFail(this, "bad_response", err);
   }
 
+  /** The connect failed for a reason of this host's: no server was involved. */
+  onLocalFail(code: string): void {
+    if (this.state === CLOSED) return;
+    this.state = CLOSED;
+    this.localError = code;
+    this.upstream.forget(this);
+    const o = this.owner;
+    this.owner = undefined;
+    this.upstream.opts.onLocalFailure?.(code);
+    o?.onUpFail(this, "local");
+  }
+
+  onConnectError(err: unknown): void {
+    const code = (err as { code?: unknown } | undefined)?.code;
+    // Bun reports a socket() that failed for want of a descriptor as ECONNREFUSED: ask the kernel.
+    const local = typeof code === "string" && LOCAL_ERRORS.has(code) ? code : fdShortage();
+    if (local !== undefined && this.state === CONNECTING) this.onLocalFail(local);
+    else this.onClose();
+  }
+
   onClose(): void {
     const was = this.state;
     this.state = CLOSED;
@@ -165,6 +194,8 @@ export interface UpstreamOptions {
   idleTimeout: number;
   connectTimeout: number;
   now: () => number;
+  /** Told of a connect that failed for a reason of this host's ("EMFILE" ...). */
+  onLocalFailure?: (code: string) => void;
 }
 
 /** A defect in a server connection's handling costs that connection, not the process. */
@@ -188,7 +219,7 @@ const handlers = {
   drain: (s: Socket<ServerConn>) => guard(s, () => s.data.out.flush()),
   close: (s: Socket<ServerConn>) => guard(s, () => s.data.onClose()),
   error: (_s: Socket<ServerConn>) => {},
-  connectError: (s: Socket<ServerConn>) => guard(s, () => s.data.onClose()),
+  connectError: (s: Socket<ServerConn>, e: unknown) => guard(s, () => s.data.onConnectError(e)),
 };
 
 /** All connections tcpvs holds to one server. */
@@ -227,6 +258,12 @@ export class Upstream {
 
   connect(): ServerConn {
     const c = new ServerConn(this);
+    const short = fdShortage();
+    if (short !== undefined) {
+      // Not an attempt at the server: reported after the caller has set up, like a refusal.
+      queueMicrotask(() => c.onLocalFail(short));
+      return c;
+    }
     c.target = this.endpoint.text;
     c.deadline = this.opts.now() + this.opts.connectTimeout;
     this.connecting.add(c);

@@ -32,6 +32,7 @@ function readGlobal(f: Fields, raw: unknown): GlobalConfig {
     "log_format",
     "grace",
     "router_id",
+    "max_connections",
   ]);
   const control = f.endpoint(t, "control", path) ?? {
     kind: "unix" as const,
@@ -47,6 +48,7 @@ function readGlobal(f: Fields, raw: unknown): GlobalConfig {
     log_format: f.string(t, "log_format", path, { def: "text", oneOf: ["text", "json"] }),
     grace: f.duration(t, "grace", path, 10_000),
     router_id: f.string(t, "router_id", path, { def: hostname() }),
+    max_connections: f.int(t, "max_connections", path, { def: 0, min: 0 }),
   };
   if (control.kind === "inet" && !isLoopback(control.host)) {
     if (!g.control_allow_remote) {

@@ -22,6 +22,8 @@ export interface GlobalConfig {
   grace: number;
   /** Router id used in notify lines and logs; defaults to the host name. */
   router_id: string;
+  /** Client connections at once across all virtual servers; 0 (or absent) = from RLIMIT_NOFILE. */
+  max_connections?: number;
 }
 
 export type MatchKind =

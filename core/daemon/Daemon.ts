@@ -13,9 +13,11 @@ import { MetricsRegistry, type ResponseCounter } from "../metrics/MetricsRegistr
 import { MetricsServer } from "../metrics/MetricsServer.ts";
 import { createPoolScheduling, type PoolScheduling } from "../sched/registry.ts";
 import type { Cluster } from "../state/cluster.ts";
+import { type NofileLimit, raiseNofile } from "../sys/fd-limit.ts";
 import { monotonicUsec } from "../sys/libc.ts";
 import { clusterFromConfig, reconcileCluster } from "../state/from-config.ts";
 import { Switch } from "../switch/switch.ts";
+import { fdBudget } from "./fd-budget.ts";
 import { restartOnlyChanges } from "./restartOnlyChanges.ts";
 import { checkNewListeners } from "./preflight.ts";
 import { VrrpBridge } from "./VrrpBridge.ts";
@@ -110,7 +112,44 @@ export class Daemon {
     }
   }
 
+  private nofile: NofileLimit | undefined;
+
+  /** Size the global connection ceiling from the descriptor limit and the config (start and reload). */
+  private applyCeiling(announce: boolean): void {
+    const lim = this.nofile;
+    if (!lim) return;
+    const b = fdBudget(lim.soft, this.config);
+    this.switch.setCeiling(b.ceiling);
+    if (b.capped)
+      this.log.warn(
+        "[global] max_connections is more than the descriptor limit allows: using the lower figure",
+        {
+          asked: this.config.global.max_connections,
+          max_connections: b.ceiling,
+          nofile: lim.soft,
+          fix: "raise LimitNOFILE (ulimit -n)",
+        },
+      );
+    if (announce || b.capped)
+      this.log.info("connection ceiling", {
+        max_connections: b.ceiling,
+        nofile: lim.soft,
+        nofile_was: lim.was,
+        nofile_hard: lim.hard,
+        reserve: b.reserve,
+        formula: "(nofile - reserve) / 2",
+        ...(lim.error ? { raise_failed: lim.error } : {}),
+      });
+  }
+
   async start(): Promise<void> {
+    // Before any socket: as many descriptors as we may have (HAProxy and nginx do the same).
+    try {
+      this.nofile = raiseNofile();
+    } catch (e) {
+      this.log.warn("Cannot read the descriptor limit: no global connection ceiling", { error: String(e) });
+    }
+    this.applyCeiling(true);
     for (const vs of this.config.virtual_server) await this.switch.listen(vs);
     // Our own sockets before VRRP: a second daemon started by mistake (control socket or metrics port
     // taken) fails here, before it sends an advert or runs a notify script.
@@ -245,6 +284,7 @@ export class Daemon {
     this.hash = next.hash;
     this.buildSchedulers(changed);
     await this.switch.reload(next.config.virtual_server, next.config.pool);
+    this.applyCeiling(false);
     this.monitor.start(this.cluster, next.config.pool);
     await this.vrrp.reload(next.config);
   }

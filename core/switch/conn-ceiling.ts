@@ -16,6 +16,8 @@ export interface Gate {
   resume(): boolean;
   /** Connections waiting to be accepted; -1 when unknown. */
   backlog(): number;
+  /** Accept again for good, before the listener is closed. */
+  restore(): void;
 }
 
 /** A client connection between requests: nothing in flight, closing it loses nothing. */

@@ -178,6 +178,7 @@ export class Switch implements SwitchServices {
         b.gates.push(this.gate(ep.kind === "unix" ? { path: ep.path } : { port }, ep.text));
       }
     } catch (e) {
+      for (const g of b.gates) g?.restore();
       for (const l of b.listeners) l.stop(true);
       const where = vs.listen.map((e) => e.text).join(", ");
       throw new SwitchError(
@@ -332,6 +333,8 @@ export class Switch implements SwitchServices {
 
   private retire(name: string, b: Bound): void {
     this.bound.delete(name);
+    // The real listening socket back in its place first: Bun closes what it finds there.
+    for (const g of b.gates) g?.restore();
     for (const l of b.listeners) l.stop(false);
     b.rt.draining = true;
     for (const c of b.rt.conns) c.drain();

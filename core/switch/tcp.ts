@@ -7,6 +7,8 @@ import { ServerState } from "../state/cluster.ts";
 import { log } from "../log/logger.ts";
 import { Out } from "./out.ts";
 import { proxyV1, proxyV2 } from "./proxy-protocol.ts";
+import { fdShortage } from "../sys/fd-limit.ts";
+import { localConnectError } from "./upstream.ts";
 import type { LiveConn, VsRuntime } from "./runtime.ts";
 
 interface UpSide {
@@ -33,7 +35,8 @@ const upHandlers = {
   drain: (s: Socket<UpSide>) => guard(s, () => s.data.conn.onUpDrain(s.data.attempt)),
   end: (s: Socket<UpSide>) => guard(s, () => s.data.conn.onUpEof(s.data.attempt)),
   close: (s: Socket<UpSide>) => guard(s, () => s.data.conn.onUpClose(s.data.attempt)),
-  connectError: (s: Socket<UpSide>) => guard(s, () => s.data.conn.onUpClose(s.data.attempt)),
+  connectError: (s: Socket<UpSide>, e: unknown) =>
+    guard(s, () => s.data.conn.onUpConnectError(e, s.data.attempt)),
   error: () => {},
 };
 
@@ -86,6 +89,11 @@ export class TcpConn implements LiveConn {
     if (!target) {
       svc.cluster.count("reject.no_server");
       this.destroy();
+      return;
+    }
+    const short = fdShortage();
+    if (short !== undefined) {
+      this.localFail(short);
       return;
     }
     this.server = target.server;
@@ -152,6 +160,25 @@ export class TcpConn implements LiveConn {
     this.serverEof = true;
     this.out.end(true);
     if (this.clientEof) this.finish();
+  }
+
+  /** No server was involved (out of descriptors ...): not a server error, and no other server is tried. */
+  private localFail(code: string): void {
+    this.rt.svc.cluster.count(`reject.local_${code.toLowerCase()}`);
+    this.destroy();
+  }
+
+  onUpConnectError(err: unknown, attempt: number): void {
+    if (attempt !== this.attempt || this.closed) return;
+    const local = localConnectError(err);
+    if (local === undefined) {
+      this.onUpClose(attempt);
+      return;
+    }
+    this.server!.active--;
+    this.server!.totalConnections--;
+    this.server = undefined;
+    this.localFail(local);
   }
 
   onUpClose(attempt: number): void {

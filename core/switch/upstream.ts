@@ -19,6 +19,13 @@ export type UpFailure = "refused" | "connect_timeout" | "closed" | "bad_response
  */
 const LOCAL_ERRORS = new Set(["EMFILE", "ENFILE", "EADDRNOTAVAIL", "ENOBUFS", "ENOMEM"]);
 
+/** The local reason a connect failed ("EMFILE" ...), or undefined when the server may be to blame. */
+export function localConnectError(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  // Bun reports a socket() that failed for want of a descriptor as ECONNREFUSED: ask the kernel.
+  return typeof code === "string" && LOCAL_ERRORS.has(code) ? code : fdShortage();
+}
+
 /** The client side of an exchange, told what the server does. */
 export interface UpstreamOwner {
   readonly out: Out;
@@ -160,9 +167,7 @@ export class ServerConn {
   }
 
   onConnectError(err: unknown): void {
-    const code = (err as { code?: unknown } | undefined)?.code;
-    // Bun reports a socket() that failed for want of a descriptor as ECONNREFUSED: ask the kernel.
-    const local = typeof code === "string" && LOCAL_ERRORS.has(code) ? code : fdShortage();
+    const local = localConnectError(err);
     if (local !== undefined && this.state === CONNECTING) this.onLocalFail(local);
     else this.onClose();
   }

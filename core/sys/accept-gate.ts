@@ -1,17 +1,24 @@
 // Stop and restart accepting on a listening socket that Bun owns, leaving new connections in the
 // kernel's accept queue (HAProxy's maxconn behaviour). Bun.listen has no pause: its accept loop runs
-// whenever the listening socket is readable, and when accept() fails (EMFILE) it returns to epoll and
-// is woken again at once: a spin. So the gate finds the listening socket's registration in Bun's epoll
-// set (/proc/self/fdinfo names the target fd, its events and its user data) and switches its events
-// off with EPOLL_CTL_MOD; resuming puts the same events and data back. Linux only; when anything is
-// not as expected, find() returns undefined and the caller falls back to accept-then-refuse.
+// whenever the listening socket is readable and calls accept() until it fails, so a burst is taken
+// whole, and when accept() fails with EMFILE it returns to epoll and is woken again at once: a spin.
+// The gate does two things, both undone by resume():
+// - it switches the socket's events off in Bun's epoll set (EPOLL_CTL_MOD to 0; /proc/self/fdinfo gives
+//   the registration's events and user data to put back), so the loop is not woken;
+// - it puts an unbound socket in the listening socket's descriptor number (dup3), keeping the real one
+//   under another number, so an accept loop in progress gets EINVAL at its next accept() and stops.
+// Linux only; when anything is not as expected, find() returns undefined and the caller falls back to
+// accept-then-refuse. restore() must run before Bun closes the listener (it would close the stand-in).
 
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { libc } from "./libc.ts";
+import { AF_INET, closeFd, libc, SOCK_CLOEXEC } from "./libc.ts";
 
 const EPOLL_CTL_MOD = 3;
 const IPPROTO_TCP = 6;
 const TCP_INFO = 11;
+const SOCK_STREAM = 1;
+const O_CLOEXEC = 0o2000000;
+const FIOCLEX = 0x5451;
 // struct epoll_event is packed on x86-64 (12 bytes), naturally aligned elsewhere (16).
 const PACKED = process.arch === "x64";
 
@@ -96,13 +103,20 @@ function registration(fd: number, inode: number): Registration | undefined {
 }
 
 export class AcceptGate {
+  /** The descriptor number Bun knows the listening socket by. */
   readonly fd: number;
+  /** The listening socket under a number of our own (a stand-in takes `fd` while paused). */
+  private readonly real: number;
+  /** An unbound socket: accept() on it fails with EINVAL. */
+  private readonly standIn: number;
   private readonly reg: Registration;
   private readonly tcp: boolean;
   paused = false;
 
-  private constructor(fd: number, reg: Registration, tcp: boolean) {
+  private constructor(fd: number, real: number, standIn: number, reg: Registration, tcp: boolean) {
     this.fd = fd;
+    this.real = real;
+    this.standIn = standIn;
     this.reg = reg;
     this.tcp = tcp;
   }
@@ -121,7 +135,16 @@ export class AcceptGate {
       if (mine.length !== 1) return undefined;
       const { ino, fd } = mine[0]!;
       const reg = registration(fd, ino);
-      return reg ? new AcceptGate(fd, reg, "port" in where) : undefined;
+      if (!reg) return undefined;
+      const c = libc();
+      const real = c.dup(fd);
+      const standIn = c.socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (real < 0 || standIn < 0 || c.ioctl(real, FIOCLEX, null) !== 0) {
+        closeFd(real);
+        closeFd(standIn);
+        return undefined;
+      }
+      return new AcceptGate(fd, real, standIn, reg, "port" in where);
     } catch {
       return undefined;
     }
@@ -138,14 +161,28 @@ export class AcceptGate {
   /** Stop accepting: connections wait in the kernel's queue (up to its backlog). */
   pause(): boolean {
     if (this.paused) return true;
-    this.paused = this.ctl(0);
-    return this.paused;
+    if (!this.ctl(0)) return false;
+    if (libc().dup3(this.standIn, this.fd, O_CLOEXEC) < 0) {
+      this.ctl(this.reg.events);
+      return false;
+    }
+    this.paused = true;
+    return true;
   }
 
   resume(): boolean {
     if (!this.paused) return true;
-    if (this.ctl(this.reg.events)) this.paused = false;
-    return !this.paused;
+    if (libc().dup3(this.real, this.fd, O_CLOEXEC) < 0) return false;
+    this.paused = false;
+    // Level-triggered: connections already queued wake the accept loop at once.
+    return this.ctl(this.reg.events);
+  }
+
+  /** Put the listening socket back for good (before Bun closes it) and free the gate's descriptors. */
+  restore(): void {
+    this.resume();
+    closeFd(this.real);
+    closeFd(this.standIn);
   }
 
   /** Connections waiting in the accept queue (TCP only; -1 when unknown). */
@@ -153,7 +190,7 @@ export class AcceptGate {
     if (!this.tcp) return -1;
     const info = new Uint8Array(104);
     const len = new Uint32Array([info.length]);
-    if (libc().getsockopt(this.fd, IPPROTO_TCP, TCP_INFO, info, len) !== 0) return -1;
+    if (libc().getsockopt(this.real, IPPROTO_TCP, TCP_INFO, info, len) !== 0) return -1;
     // For a listening socket tcpi_unacked holds the accept queue's length (offset 24).
     return new DataView(info.buffer).getUint32(24, true);
   }

@@ -27,6 +27,7 @@ function open() {
     setrlimit: { args: [i32, P], returns: i32 },
     open: { args: [P, i32], returns: i32 },
     dup: { args: [i32], returns: i32 },
+    dup3: { args: [i32, i32, i32], returns: i32 },
     getsockopt: { args: [i32, i32, i32, P, P], returns: i32 },
     epoll_ctl: { args: [i32, i32, i32, P], returns: i32 },
   });

@@ -114,6 +114,7 @@ export class Switch implements SwitchServices {
         if (code === "EMFILE" || code === "ENFILE") this.ceiling.fdShortage(code, Date.now());
       },
     };
+    fdShortage(); // opens the probe's descriptor now, while there are plenty
     this.timer = setInterval(() => this.sweep(), opts.tickMs ?? 100);
     this.timer.unref?.();
   }

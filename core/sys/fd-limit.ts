@@ -44,8 +44,9 @@ export function nofile(): { soft: number; hard: number } {
 }
 
 // One descriptor kept open for the probe: dup() of it fails with EMFILE/ENFILE exactly when a new
-// socket would. Opened lazily; -1 when /dev/null could not be opened (then the probe says nothing).
-let spare = -2;
+// socket would. Opened by the first probe (call it once at start, while descriptors are plentiful);
+// a failed open is tried again by the next probe.
+let spare = -1;
 
 /**
  * "EMFILE" or "ENFILE" when no descriptor can be had right now, otherwise undefined. Two system calls
@@ -53,8 +54,13 @@ let spare = -2;
  */
 export function fdShortage(): "EMFILE" | "ENFILE" | undefined {
   const c = libc();
-  if (spare === -2) spare = c.open(cstr("/dev/null"), O_RDONLY | O_CLOEXEC);
-  if (spare < 0) return undefined;
+  if (spare < 0) {
+    spare = c.open(cstr("/dev/null"), O_RDONLY | O_CLOEXEC);
+    if (spare < 0) {
+      const e = errno();
+      return e === 24 ? "EMFILE" : e === 23 ? "ENFILE" : undefined;
+    }
+  }
   const fd = c.dup(spare);
   if (fd >= 0) {
     closeFd(fd);

@@ -57,6 +57,25 @@ function asBuffer(u: Uint8Array): Buffer {
   return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
+// The limits worked out once per options object: every connection of a virtual server shares them.
+const LIMITS = new WeakMap<ParserOptions, HeadLimits>();
+
+function limitsOf(opts: ParserOptions): HeadLimits {
+  let l = LIMITS.get(opts);
+  if (l === undefined) {
+    l = {
+      maxHeaderSize: opts.maxHeaderSize ?? DEFAULT_LIMITS.maxHeaderSize,
+      maxHeaders: opts.maxHeaders ?? DEFAULT_LIMITS.maxHeaders,
+      maxRequestLine: Math.min(
+        opts.maxRequestLine ?? DEFAULT_LIMITS.maxRequestLine,
+        opts.maxHeaderSize ?? 1e9,
+      ),
+    };
+    LIMITS.set(opts, l);
+  }
+  return l;
+}
+
 export class HttpParser<H extends RequestHead | ResponseHead = RequestHead | ResponseHead> {
   readonly kind: "request" | "response";
   private readonly limits: HeadLimits;
@@ -85,14 +104,7 @@ export class HttpParser<H extends RequestHead | ResponseHead = RequestHead | Res
   constructor(kind: "request" | "response", handler: ParserHandler<H>, opts: ParserOptions = {}) {
     this.kind = kind;
     this.h = handler;
-    this.limits = {
-      maxHeaderSize: opts.maxHeaderSize ?? DEFAULT_LIMITS.maxHeaderSize,
-      maxHeaders: opts.maxHeaders ?? DEFAULT_LIMITS.maxHeaders,
-      maxRequestLine: Math.min(
-        opts.maxRequestLine ?? DEFAULT_LIMITS.maxRequestLine,
-        opts.maxHeaderSize ?? 1e9,
-      ),
-    };
+    this.limits = limitsOf(opts);
     this.maxBody = opts.maxBodySize ?? 0;
     this.pauseAfterEnd = opts.pauseAfterEnd ?? false;
   }

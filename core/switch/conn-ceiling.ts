@@ -39,6 +39,12 @@ export const BACKOFF_MS = 1000;
 export const NEAR = 0.05;
 /** Idle connections closed per tick for clients waiting in an accept queue. */
 const REAP_PER_TICK = 64;
+/**
+ * Only a connection idle this long is closed to make room: one that has just had its answer is
+ * likely sending its next request (a busy keep-alive client), and closing it would race that request.
+ * A newcomer waits at most this long in the accept queue for an idle flood to give way.
+ */
+export const REAP_MIN_IDLE_MS = 1000;
 
 /** How close to `max` idle connections start to be closed: 5%, at least 1. */
 export function nearMargin(max: number): number {
@@ -107,7 +113,7 @@ export class ConnCeiling {
     if (rt.draining) return false;
     if (this.live >= this.max || rt.conns.size >= rt.cfg.max_connections) {
       // Only a listener without a gate gets here past a limit.
-      this.reapFor(rt, 1);
+      this.reapFor(rt, 1, rt.svc.now());
       return false;
     }
     return true;
@@ -119,7 +125,7 @@ export class ConnCeiling {
     // Near a limit, each new connection costs the oldest idle one: the level stays below the top.
     const vsMax = rt.cfg.max_connections;
     if (this.live > this.max - nearMargin(this.max) || rt.conns.size > vsMax - nearMargin(vsMax))
-      this.reapFor(rt, 1);
+      this.reapFor(rt, 1, now);
     this.sync(now);
   }
 
@@ -144,7 +150,7 @@ export class ConnCeiling {
     for (const l of this.listening()) {
       let waiting = 0;
       for (const g of l.gates) if (g?.paused) waiting += Math.max(0, g.backlog());
-      if (waiting > 0) this.reapFor(l.rt, Math.min(waiting, REAP_PER_TICK));
+      if (waiting > 0) this.reapFor(l.rt, Math.min(waiting, REAP_PER_TICK), now);
     }
   }
 
@@ -165,15 +171,16 @@ export class ConnCeiling {
   }
 
   /**
-   * Close up to `n` of the oldest idle connections that free a slot for `rt`: its own when it is at
-   * its max_connections, the oldest anywhere when the global ceiling is the limit.
+   * Close up to `n` of the oldest idle connections (idle for REAP_MIN_IDLE_MS at least) that free a
+   * slot for `rt`: its own when it is near its max_connections, the oldest anywhere otherwise.
    */
-  private reapFor(rt: VsRuntime, n: number): void {
+  private reapFor(rt: VsRuntime, n: number, now: number): void {
     const vsMax = rt.cfg.max_connections;
     const ownFirst = rt.conns.size > vsMax - nearMargin(vsMax);
     for (let i = 0; i < n; i++) {
       const c = ownFirst ? first(rt.idle) : this.oldestIdle();
-      if (!c) return;
+      // Oldest first: when this one is too fresh, so are the rest.
+      if (!c || now - c.idleSince < REAP_MIN_IDLE_MS) return;
       c.reap();
       this.onReap();
     }

@@ -15,7 +15,7 @@
 import type { Socket } from "bun";
 import type { HttpError } from "../http/errors.ts";
 import type { RequestHead, ResponseHead } from "../http/head.ts";
-import { HttpParser } from "../http/parser.ts";
+import { HttpParser, type ParserHandler } from "../http/parser.ts";
 import { accessLog } from "./access-log.ts";
 import {
   D_CONNECT,
@@ -33,7 +33,7 @@ import {
   X_SERVER_FAILED,
 } from "./deadlines.ts";
 import { Forwarding } from "./forwarding.ts";
-import { Out } from "./out.ts";
+import { Out, type OutOwner } from "./out.ts";
 import { ServerChoice } from "./server-choice.ts";
 import { R_BAD_UPGRADE, R_FINAL, R_UPGRADE, ResponseRelay } from "./response-relay.ts";
 import { Retained } from "./retained.ts";
@@ -48,10 +48,28 @@ import type { ServerConn, UpFailure, UpstreamOwner } from "./upstream.ts";
 const PAUSE_PIPELINE = 1;
 const PAUSE_UPSTREAM = 2;
 
+/**
+ * The request parser's events, passed to the connection: one small object with methods on its
+ * prototype rather than three closures per connection (an idle connection is mostly such objects).
+ * Not the connection itself: its onData is the socket's.
+ */
+class RequestEvents implements ParserHandler<RequestHead> {
+  constructor(private readonly c: ClientConn) {}
+  onHead(h: RequestHead): void {
+    this.c.onHead(h);
+  }
+  onBody(b: Buffer, s: number, e: number): void {
+    this.c.onBody(b, s, e);
+  }
+  onEnd(): void {
+    this.c.onEnd();
+  }
+}
+
 /** How long a connection closed to make room may take to finish its close before it is cut. */
 const REAP_CLOSE_MS = 1000;
 
-export class ClientConn implements UpstreamOwner, LiveConn, IdleConn {
+export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner {
   private readonly rt: VsRuntime;
   private readonly sock: Socket<ClientConn>;
   readonly out = new Out();
@@ -93,17 +111,8 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn {
     this.out.sock = sock;
     this.ip = sock.remoteAddress;
     this.port = (sock as unknown as { remotePort?: number }).remotePort ?? 0;
-    this.parser = new HttpParser<RequestHead>(
-      "request",
-      {
-        onHead: (h) => this.onHead(h),
-        onBody: (b, s, e) => this.onBody(b, s, e),
-        onEnd: () => this.onEnd(),
-      },
-      rt.parserOpts,
-    );
-    this.out.onBlocked = () => this.up?.pauseRead(true);
-    this.out.onUnblocked = () => this.up?.pauseRead(false);
+    this.parser = new HttpParser<RequestHead>("request", new RequestEvents(this), rt.parserOpts);
+    this.out.owner = this;
     this.choice = new ServerChoice(rt.svc, this.ip, this.port);
     this.fwd = new Forwarding(sock, this.ip, this.port);
     this.setDeadline(D_HEADER);
@@ -113,6 +122,11 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn {
     this.dkind = kind;
     const ms = timeoutFor(kind, this.rt.cfg);
     this.deadline = ms <= 0 ? 0 : this.rt.svc.now() + ms;
+  }
+
+  /** The client is not taking the response as fast as the server sends it. */
+  onOutBlocked(_o: Out, blocked: boolean): void {
+    this.up?.pauseRead(blocked);
   }
 
   private setPaused(bit: number, on: boolean): void {
@@ -183,7 +197,8 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn {
 
   // ---- request parser events ----
 
-  private onHead(req: RequestHead): void {
+  /** Parser event (via RequestEvents). */
+  onHead(req: RequestHead): void {
     this.req = req;
     this.reqDone = false;
     this.relay.reset();
@@ -211,7 +226,8 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn {
     this.dispatch();
   }
 
-  private onBody(b: Buffer, s: number, e: number): void {
+  /** Parser event (via RequestEvents). */
+  onBody(b: Buffer, s: number, e: number): void {
     const kept = this.kept;
     if (kept.whole) {
       if (kept.fits(e - s)) kept.add(b, s, e);
@@ -228,7 +244,8 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn {
     }
   }
 
-  private onEnd(): void {
+  /** Parser event (via RequestEvents). */
+  onEnd(): void {
     this.reqDone = true;
     if (this.holding) this.release();
   }

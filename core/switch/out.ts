@@ -32,10 +32,20 @@ export function concatChunks(parts: Chunk[]): Uint8Array {
   return b;
 }
 
+// The queue of an Out with nothing queued (never pushed to): most never queue a byte.
+const NONE: Uint8Array[] = [];
 // One per process: filled and sent synchronously, never held across events.
 const SCRATCH = Buffer.allocUnsafe(64 * 1024);
 /** Bytes queued before a socket that is not connected yet asks the writer to pause. */
 const HIGH_WATER = 256 * 1024;
+
+/**
+ * The side that feeds an Out: told to stop reading its source while the Out is blocked. A method of
+ * the owner, not a closure per Out: an idle connection then holds no function objects.
+ */
+export interface OutOwner {
+  onOutBlocked(o: Out, blocked: boolean): void;
+}
 
 export class Out {
   // biome-ignore lint/suspicious/noExplicitAny: the socket's data type does not matter for writing
@@ -46,16 +56,15 @@ export class Out {
   private readonly ps: number[] = [];
   private readonly pe: number[] = [];
   private n = 0;
-  private queue: Uint8Array[] = [];
+  private queue: Uint8Array[] = NONE;
   queued = 0;
   /** The socket refused writes (closed). */
   dead = false;
   /** end() was asked: send FIN once everything before it is out. */
   private ending = false;
   private half = false;
-  /** Called when the kernel stops taking bytes, and when the queue has drained. */
-  onBlocked: () => void = () => {};
-  onUnblocked: () => void = () => {};
+  /** Told when the kernel stops taking bytes, and when the queue has drained. */
+  owner: OutOwner | undefined = undefined;
 
   get blocked(): boolean {
     return this.queue.length > 0;
@@ -121,7 +130,8 @@ export class Out {
   }
 
   private enqueue(b: Uint8Array): void {
-    this.queue.push(b);
+    if (this.queue === NONE) this.queue = [b];
+    else this.queue.push(b);
     this.queued += b.byteLength;
   }
 
@@ -154,7 +164,7 @@ export class Out {
       return;
     }
     this.enqueue(Buffer.from(SCRATCH.subarray(w, total)));
-    this.onBlocked();
+    this.owner?.onOutBlocked(this, true);
   }
 
   private send(c: Chunk, start: number, end: number): void {
@@ -164,7 +174,8 @@ export class Out {
       const b = typeof c === "string" ? toBytes(c.slice(start, end)) : view(c, start, end);
       this.enqueue(b);
       // Not connected yet, or already behind: past a bound, the other side must stop feeding us.
-      if (this.queued > HIGH_WATER && this.queued - b.byteLength <= HIGH_WATER) this.onBlocked();
+      if (this.queued > HIGH_WATER && this.queued - b.byteLength <= HIGH_WATER)
+        this.owner?.onOutBlocked(this, true);
       return;
     }
     const len = end - start;
@@ -178,7 +189,7 @@ export class Out {
       return;
     }
     this.enqueue(typeof c === "string" ? toBytes(c.slice(start + w, end)) : view(c, start + w, end));
-    this.onBlocked();
+    this.owner?.onOutBlocked(this, true);
   }
 
   /** The socket connected or drained: push the queue. */
@@ -196,18 +207,19 @@ export class Out {
       this.queued -= Math.max(w, 0);
       if (w < b.byteLength) {
         this.queue[0] = b.subarray(w);
-        this.onBlocked();
+        this.owner?.onOutBlocked(this, true);
         return;
       }
       this.queue.shift();
     }
-    this.onUnblocked();
+    this.queue = NONE;
+    this.owner?.onOutBlocked(this, false);
     if (this.ending) this.finish();
   }
 
   /** Drop whatever was not sent (the peer went away). */
   reset(): void {
-    this.queue = [];
+    this.queue = NONE;
     for (let i = 0; i < this.n; i++) this.pc[i] = "";
     this.n = 0;
     this.queued = 0;

@@ -59,13 +59,17 @@ export class TcpConn implements LiveConn {
     this.rt = rt;
     this.sock = sock;
     this.out.sock = sock;
-    // Backpressure: a full side stops reading from the other one.
-    this.out.onBlocked = () => this.upSock?.pause();
-    this.out.onUnblocked = () => this.upSock?.resume();
-    this.upOut.onBlocked = () => this.sock.pause();
-    this.upOut.onUnblocked = () => this.sock.resume();
+    this.out.owner = this;
+    this.upOut.owner = this;
     this.touch();
     this.connect();
+  }
+
+  /** Backpressure: a full side stops reading from the other one. */
+  onOutBlocked(o: Out, blocked: boolean): void {
+    const from = o === this.out ? this.upSock : this.sock;
+    if (blocked) from?.pause();
+    else from?.resume();
   }
 
   private touch(): void {

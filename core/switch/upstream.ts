@@ -81,8 +81,11 @@ export class ServerConn {
       },
       { pauseAfterEnd: true },
     );
-    this.out.onBlocked = () => this.owner?.onUpBlocked(true);
-    this.out.onUnblocked = () => this.owner?.onUpBlocked(false);
+    this.out.owner = this;
+  }
+
+  onOutBlocked(_o: Out, blocked: boolean): void {
+    this.owner?.onUpBlocked(blocked);
   }
 
   get open(): boolean {

@@ -1,0 +1,315 @@
+// Two figures from issue 14, each for tcpvs beside HAProxy 2.6 measured the same way:
+// - "idle": memory per idle keep-alive client connection. N clients (default 9,000) each make one
+//   request through the proxy and then stay connected, saying nothing. Per connection: the proxy's
+//   RSS growth / N; the kernel's, from /proc/slabinfo (socket, inode, file, dentry and epoll slabs)
+//   divided by 2N (on loopback the client's socket is in the same kernel); and for tcpvs where its
+//   bytes go: the switch alone in a child process dumps its JS heap after a full GC (object counts by
+//   type) before and after, the rest of its RSS growth is native (Bun's socket structures, malloc).
+// - "nofile": CPU while out of descriptors. Each proxy under `ulimit -n 256` with wrk -c400 for S
+//   seconds against it: CPU time used (from /proc), requests served, non-2xx responses and socket
+//   errors.
+// The machine is shared (2 cores, other work running): figures are noisy; run it more than once.
+// Usage: bun bench/idle.ts [clients=10000] [seconds=5] [scenario: idle|nofile|all]
+
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Socket } from "bun";
+
+// 9,000 rather than 10,000: the hard RLIMIT_NOFILE here is 20,000 (no CAP_SYS_RESOURCE to raise it),
+// and tcpvs's ceiling from it, (20000 - reserve) / 2, is just under 10,000.
+const N = Number(process.argv[2] ?? 9_000);
+const NOFILE = 20_000;
+const SECONDS = Number(process.argv[3] ?? 5);
+const which = process.argv[4] ?? "all";
+// Below the ephemeral range (32768-60999): 10,000 client sockets must not take a listener's port.
+const base = 12000 + Math.floor(Math.random() * 4000) * 2;
+const ports = { nginx: base, haproxy: base + 1, tcpvs: base + 2 };
+const dir = mkdtempSync(join(tmpdir(), "tcpvs-idle-"));
+const MAIN = join(import.meta.dir, "../cmd/main.ts");
+const CHILD = join(import.meta.dir, "../test/switch/fixtures/switch-child.ts");
+const procs: ReturnType<typeof Bun.spawn>[] = [];
+
+function spawn(cmd: string[], nofile: number): ReturnType<typeof Bun.spawn> {
+  const p = Bun.spawn(["bash", "-c", `ulimit -n ${nofile} && exec "$@"`, "bash", ...cmd], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  procs.push(p);
+  return p;
+}
+
+function stop(p: ReturnType<typeof Bun.spawn>): Promise<number> {
+  p.kill(9);
+  return p.exited;
+}
+
+function rss(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "latin1"));
+  return Number(m?.[1] ?? 0) * 1024;
+}
+
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+const SLABS = ["TCP", "sock_inode_cache", "filp", "dentry", "eventpoll_epi", "eventpoll_pwq"];
+
+/** Bytes in the kernel slabs a TCP connection's descriptor uses. */
+function slabBytes(): number {
+  let total = 0;
+  for (const line of readFileSync("/proc/slabinfo", "latin1").split("\n")) {
+    const f = line.split(/\s+/);
+    if (SLABS.includes(f[0]!)) total += Number(f[1]) * Number(f[3]);
+  }
+  return total;
+}
+
+async function waitPort(port: number, p?: ReturnType<typeof Bun.spawn>): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (p && p.exitCode !== null) {
+      const err = await new Response(p.stderr as ReadableStream).text();
+      throw new Error(`The contender on port ${port} exited ${p.exitCode}: ${err}`);
+    }
+    try {
+      const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+      s.end();
+      return;
+    } catch {
+      await Bun.sleep(50);
+    }
+  }
+  throw new Error(`Cannot reach 127.0.0.1:${port}: the contender did not start`);
+}
+
+/** One keep-alive client: one request, then idle. Resolves once the whole response is in. */
+function idleClient(port: number, held: Socket<undefined>[]): Promise<boolean> {
+  return new Promise((resolve) => {
+    let got = "";
+    Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        open: (s) => {
+          held.push(s);
+          s.write("GET / HTTP/1.1\r\nHost: bench\r\n\r\n");
+        },
+        data: (_s, d) => {
+          got += d.toString("latin1");
+          if (got.endsWith("hello\n")) resolve(got.startsWith("HTTP/1.1 200"));
+        },
+        close: () => resolve(false),
+        error: () => resolve(false),
+      },
+    }).catch(() => resolve(false));
+  });
+}
+
+async function fill(port: number, n: number, held: Socket<undefined>[]): Promise<number> {
+  let ok = 0;
+  for (let i = 0; i < n; i += 50) {
+    const batch = Array.from({ length: Math.min(50, n - i) }, () => idleClient(port, held));
+    for (const r of await Promise.all(batch)) if (r) ok++;
+  }
+  return ok;
+}
+
+async function warm(port: number): Promise<void> {
+  const held: Socket<undefined>[] = [];
+  await fill(port, 200, held);
+  for (const s of held) s.end();
+  await Bun.sleep(500);
+}
+
+/** The switch child's memory dump (SIGUSR2). */
+async function dump(p: ReturnType<typeof Bun.spawn>, lines: string[]): Promise<Record<string, unknown>> {
+  const before = lines.length;
+  p.kill("SIGUSR2");
+  for (let i = 0; i < 200; i++) {
+    const l = lines.slice(before).find((x) => x.startsWith("memory "));
+    if (l) return JSON.parse(l.slice(7));
+    await Bun.sleep(25);
+  }
+  throw new Error("the switch child printed no memory line");
+}
+
+function collect(p: ReturnType<typeof Bun.spawn>): string[] {
+  const lines: string[] = [];
+  void (async () => {
+    let rest = "";
+    for await (const c of p.stdout as ReadableStream<Uint8Array>) {
+      rest += new TextDecoder().decode(c);
+      const parts = rest.split("\n");
+      rest = parts.pop() ?? "";
+      lines.push(...parts);
+    }
+  })();
+  return lines;
+}
+
+const kb = (b: number) => `${(b / 1024).toFixed(2)} KB`;
+
+async function idleOne(name: string, start: () => Promise<ReturnType<typeof Bun.spawn>>, port: number) {
+  const p = await start();
+  await waitPort(port, p);
+  await warm(port);
+  const r0 = rss(p.pid);
+  const k0 = slabBytes();
+  const held: Socket<undefined>[] = [];
+  const ok = await fill(port, N, held);
+  await Bun.sleep(1000);
+  const r1 = rss(p.pid);
+  const k1 = slabBytes();
+  console.log(
+    `${name.padEnd(22)} served ${ok}/${N}  RSS ${kb(r0)} -> ${kb(r1)}: ${kb((r1 - r0) / N)} per idle connection; ` +
+      `kernel slabs ${kb((k1 - k0) / (2 * N))} per socket`,
+  );
+  for (const s of held) s.end();
+  await stop(p);
+  await Bun.sleep(500);
+  return (r1 - r0) / N;
+}
+
+async function breakdown(): Promise<void> {
+  const p = spawn([process.execPath, CHILD, String(ports.nginx), String(N * 2)], NOFILE);
+  const lines = collect(p);
+  for (let i = 0; i < 200 && !lines.some((l) => l.startsWith("port ")); i++) await Bun.sleep(25);
+  const port = Number(lines.find((l) => l.startsWith("port "))?.slice(5));
+  await warm(port);
+  const m0 = await dump(p, lines);
+  const held: Socket<undefined>[] = [];
+  const ok = await fill(port, N, held);
+  await Bun.sleep(1000);
+  const m1 = await dump(p, lines);
+  const d = (k: string) => ((m1[k] as number) - (m0[k] as number)) / N;
+  console.log(
+    `tcpvs switch alone      served ${ok}/${N}  RSS ${kb(d("rss"))} per idle connection: ` +
+      `JS heap ${kb(d("heapSize"))} (${d("objectCount").toFixed(1)} objects), ` +
+      `native (Bun's sockets, malloc) ${kb(d("rss") - d("heapSize"))}`,
+  );
+  const t0 = m0.types as Record<string, number>;
+  const t1 = m1.types as Record<string, number>;
+  const types = Object.keys(t1)
+    .map((t) => [t, ((t1[t] ?? 0) - (t0[t] ?? 0)) / N] as const)
+    .filter(([, n]) => n >= 0.5)
+    .sort((a, b) => b[1] - a[1]);
+  console.log(`  JS objects per connection: ${types.map(([t, n]) => `${t} ${n.toFixed(1)}`).join(", ")}`);
+  for (const s of held) s.end();
+  await stop(p);
+}
+
+function haproxyConf(port: number, maxconn: number | undefined): string {
+  return `global
+  nbthread 1
+${maxconn ? `  maxconn ${maxconn}\n` : ""}defaults
+  mode http
+  timeout connect 5s
+  timeout client 600s
+  timeout server 30s
+  timeout http-keep-alive 600s
+frontend fe
+  bind 127.0.0.1:${port}
+  default_backend be
+backend be
+  http-reuse always
+  server n1 127.0.0.1:${ports.nginx}
+`;
+}
+
+function tcpvsConf(port: number, maxConnections: number): string {
+  return `[global]
+control = "unix:${dir}/control-${port}.sock"
+log_level = "warn"
+[[virtual_server]]
+name = "http"
+listen = ["127.0.0.1:${port}"]
+pool = "web"
+max_connections = ${maxConnections}
+client_keepalive_timeout = "600s"
+[pool.web]
+scheduler = "rr"
+  [[pool.web.server]]
+  address = "127.0.0.1:${ports.nginx}"
+`;
+}
+
+async function nofileOne(name: string, p: ReturnType<typeof Bun.spawn>, port: number): Promise<void> {
+  await waitPort(port, p);
+  await Bun.sleep(300);
+  const c0 = cpuSeconds(p.pid);
+  const w = Bun.spawn(
+    ["wrk", "-t2", "-c400", `-d${SECONDS}s`, "--timeout", "20s", `http://127.0.0.1:${port}/`],
+    {
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
+  const out = await new Response(w.stdout).text();
+  await w.exited;
+  const used = cpuSeconds(p.pid) - c0;
+  const total = Number(/([0-9]+) requests in/.exec(out)?.[1] ?? 0);
+  const non2xx = Number(/Non-2xx or 3xx responses: ([0-9]+)/.exec(out)?.[1] ?? 0);
+  const errors = /Socket errors: (.*)/.exec(out)?.[1] ?? "none";
+  console.log(
+    `${name.padEnd(22)} CPU ${used.toFixed(2)} s in ${SECONDS} s (${((used / SECONDS) * 100).toFixed(0)}% of a core); ` +
+      `${total} requests, non-2xx ${non2xx}, socket errors: ${errors}`,
+  );
+  await stop(p);
+  await Bun.sleep(500);
+}
+
+async function main(): Promise<void> {
+  writeFileSync(
+    join(dir, "nginx.conf"),
+    `daemon off; master_process off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/nginx.err warn;
+events { worker_connections 19000; }
+http { access_log off; keepalive_requests 1000000; keepalive_timeout 600s;
+  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};
+  server { listen 127.0.0.1:${ports.nginx} backlog=4096; location / { return 200 "hello\\n"; } } }`,
+  );
+  const ng = spawn(["nginx", "-c", join(dir, "nginx.conf"), "-p", dir], NOFILE);
+  await waitPort(ports.nginx, ng);
+  const nofile = NOFILE;
+  if (which === "all" || which === "idle") {
+    console.log(`Idle keep-alive clients: ${N}, one request each (nofile ${nofile} for each proxy)`);
+    // HAProxy wants 2 x maxconn descriptors: as many as the limit allows, above N.
+    writeFileSync(join(dir, "haproxy.cfg"), haproxyConf(ports.haproxy, Math.floor((NOFILE - 200) / 2)));
+    writeFileSync(join(dir, "tcpvs.toml"), tcpvsConf(ports.tcpvs, N * 2));
+    const hap = await idleOne(
+      "haproxy 2.6",
+      async () => spawn(["haproxy", "-f", join(dir, "haproxy.cfg")], nofile),
+      ports.haproxy,
+    );
+    const tv = await idleOne(
+      "tcpvs serve",
+      async () => spawn([process.execPath, MAIN, "serve", "-c", join(dir, "tcpvs.toml")], nofile),
+      ports.tcpvs,
+    );
+    console.log(`tcpvs/haproxy RSS per idle connection: ${(tv / hap).toFixed(2)}`);
+    await breakdown();
+  }
+  if (which === "all" || which === "nofile") {
+    console.log(`\nOut of descriptors: ulimit -n 256, wrk -c400 for ${SECONDS} s`);
+    writeFileSync(join(dir, "haproxy-256.cfg"), haproxyConf(ports.haproxy, undefined));
+    writeFileSync(join(dir, "tcpvs-256.toml"), tcpvsConf(ports.tcpvs, 10_000));
+    await nofileOne(
+      "haproxy 2.6",
+      spawn(["haproxy", "-f", join(dir, "haproxy-256.cfg")], 256),
+      ports.haproxy,
+    );
+    await nofileOne(
+      "tcpvs serve",
+      spawn([process.execPath, MAIN, "serve", "-c", join(dir, "tcpvs-256.toml")], 256),
+      ports.tcpvs,
+    );
+  }
+}
+
+try {
+  await main();
+} finally {
+  for (const p of procs) p.kill(9);
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -5,9 +5,10 @@
 //   divided by 2N (on loopback the client's socket is in the same kernel); and for tcpvs where its
 //   bytes go: the switch alone in a child process dumps its JS heap after a full GC (object counts by
 //   type) before and after, the rest of its RSS growth is native (Bun's socket structures, malloc).
-// - "nofile": CPU while out of descriptors. Each proxy under `ulimit -n 256` with wrk -c400 for S
-//   seconds against it: CPU time used (from /proc), requests served, non-2xx responses and socket
-//   errors.
+// - "nofile": CPU while out of descriptors. Each proxy under `ulimit -n 256`: (a) wrk -c400 for S
+//   seconds: CPU time used (from /proc), requests served, non-2xx responses and socket errors; (b) 400
+//   clients that wait: 150 send half a request head and stay, 250 send a whole request; CPU time over
+//   S seconds while they wait, then the 150 leave and the 250 are counted as served or not.
 // The machine is shared (2 cores, other work running): figures are noisy; run it more than once.
 // Usage: bun bench/idle.ts [clients=10000] [seconds=5] [scenario: idle|nofile|all]
 
@@ -260,6 +261,50 @@ async function nofileOne(name: string, p: ReturnType<typeof Bun.spawn>, port: nu
   await Bun.sleep(500);
 }
 
+async function nofileWaiting(name: string, p: ReturnType<typeof Bun.spawn>, port: number): Promise<void> {
+  await waitPort(port, p);
+  await Bun.sleep(300);
+  const holders: Socket<undefined>[] = [];
+  const statuses: Promise<string>[] = [];
+  const connect = (text: string, hold: boolean) =>
+    new Promise<string>((resolve) => {
+      let got = "";
+      Bun.connect({
+        hostname: "127.0.0.1",
+        port,
+        socket: {
+          open: (s) => {
+            if (hold) holders.push(s);
+            s.write(text);
+          },
+          data: (_s, d) => {
+            got += d.toString("latin1");
+            if (got.length >= 12) resolve(got.slice(9, 12));
+          },
+          close: () => resolve(got.slice(9, 12) || "closed"),
+          error: () => resolve("error"),
+        },
+      }).catch(() => resolve("refused"));
+    });
+  for (let i = 0; i < 150; i++) void connect("GET / HTTP/1.1\r\n", true);
+  for (let i = 0; i < 250; i++)
+    statuses.push(connect("GET / HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n", false));
+  await Bun.sleep(1000);
+  const c0 = cpuSeconds(p.pid);
+  await Bun.sleep(SECONDS * 1000);
+  const used = cpuSeconds(p.pid) - c0;
+  for (const h of holders) h.end();
+  const all = await Promise.race([Promise.all(statuses), Bun.sleep(20_000).then(() => [] as string[])]);
+  const tally: Record<string, number> = {};
+  for (const st of all) tally[st] = (tally[st] ?? 0) + 1;
+  console.log(
+    `${name.padEnd(22)} CPU ${used.toFixed(2)} s in ${SECONDS} s while 400 clients wait; ` +
+      `then the 250: ${all.length ? JSON.stringify(tally) : "not all answered within 20 s"}`,
+  );
+  await stop(p);
+  await Bun.sleep(500);
+}
+
 async function main(): Promise<void> {
   writeFileSync(
     join(dir, "nginx.conf"),
@@ -300,6 +345,17 @@ http { access_log off; keepalive_requests 1000000; keepalive_timeout 600s;
       ports.haproxy,
     );
     await nofileOne(
+      "tcpvs serve",
+      spawn([process.execPath, MAIN, "serve", "-c", join(dir, "tcpvs-256.toml")], 256),
+      ports.tcpvs,
+    );
+    console.log(`Out of descriptors: ulimit -n 256, 400 clients waiting (150 mid-head, 250 whole requests)`);
+    await nofileWaiting(
+      "haproxy 2.6",
+      spawn(["haproxy", "-f", join(dir, "haproxy-256.cfg")], 256),
+      ports.haproxy,
+    );
+    await nofileWaiting(
       "tcpvs serve",
       spawn([process.execPath, MAIN, "serve", "-c", join(dir, "tcpvs-256.toml")], 256),
       ports.tcpvs,

@@ -113,12 +113,15 @@ export class Daemon {
   }
 
   private nofile: NofileLimit | undefined;
+  private ceiling = 0;
 
   /** Size the global connection ceiling from the descriptor limit and the config (start and reload). */
   private applyCeiling(announce: boolean): void {
     const lim = this.nofile;
     if (!lim) return;
     const b = fdBudget(lim.soft, this.config);
+    const changed = b.ceiling !== this.ceiling;
+    this.ceiling = b.ceiling;
     this.switch.setCeiling(b.ceiling);
     if (b.capped)
       this.log.warn(
@@ -130,7 +133,7 @@ export class Daemon {
           fix: "raise LimitNOFILE (ulimit -n)",
         },
       );
-    if (announce || b.capped)
+    if (announce || changed)
       this.log.info("connection ceiling", {
         max_connections: b.ceiling,
         nofile: lim.soft,

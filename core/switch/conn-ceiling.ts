@@ -83,6 +83,8 @@ export class ConnCeiling {
   private readonly short: EveryInterval;
   private readonly full: EveryInterval;
   private shortCode = "";
+  /** Connections open when a limit was last reached (the line may be written later). */
+  private fullAt = 0;
   /** Told of each idle connection closed to make room. */
   onReap: () => void = () => {};
 
@@ -101,7 +103,7 @@ export class ConnCeiling {
     );
     this.full = new EveryInterval(intervalMs, (count) =>
       log.warn("Connection limit reached: new connections wait in the accept queue", {
-        live: this.live,
+        live: this.fullAt,
         max_connections: Number.isFinite(this.max) ? this.max : "none",
         count,
       }),
@@ -164,7 +166,10 @@ export class ConnCeiling {
         if (!g || g.paused === stop) continue;
         if (stop) {
           g.pause();
-          if (!backoff) this.full.hit(now);
+          if (!backoff) {
+            this.fullAt = this.live;
+            this.full.hit(now);
+          }
         } else g.resume();
       }
     }

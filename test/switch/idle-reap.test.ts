@@ -87,3 +87,18 @@ test("a connection mid-request is never closed to make room; the newcomer waits 
   const x = await pending;
   expect(x.responses[0]?.status).toBe(200);
 });
+
+test("the global ceiling works the same way: idle connections give way to new ones", async () => {
+  const a = new TestBackend("a");
+  r = await rig({ web: [a] }, { max_connections: 1000, client_keepalive_timeout: 60_000 });
+  r.sw.setCeiling(10);
+  const idle = [];
+  for (let i = 0; i < 10; i++) idle.push(await idleClient(r.port));
+  await Bun.sleep(REAP_MIN_IDLE_MS + 100);
+  const xs = await Promise.all(
+    Array.from({ length: 20 }, () => exchange(r!.port, GET("/new"), { timeoutMs: 3000 })),
+  );
+  expect(xs.map((x) => x.responses[0]?.status)).toEqual(Array(20).fill(200));
+  expect(r.cluster.counters.get("close.idle_reaped") ?? 0).toBeGreaterThan(0);
+  expect(r.sw.ceiling.live).toBeLessThanOrEqual(10);
+});

@@ -51,10 +51,9 @@ export class Out {
   // biome-ignore lint/suspicious/noExplicitAny: the socket's data type does not matter for writing
   sock: Socket<any> | undefined = undefined;
   private corked = 0;
-  // Pending parts while corked: chunk, start, end (strings: 0, length). Arrays are reused.
-  private readonly pc: Chunk[] = [];
-  private readonly ps: number[] = [];
-  private readonly pe: number[] = [];
+  // Pending parts while corked, three slots each: chunk, start, end (strings: 0, length). One array,
+  // reused: three parallel ones cost an idle connection twice the memory.
+  private readonly p: Array<Chunk | number> = [];
   private n = 0;
   private queue: Uint8Array[] = NONE;
   queued = 0;
@@ -80,9 +79,10 @@ export class Out {
     const n = this.n;
     if (n === 0) return;
     this.n = 0;
-    if (n === 1) this.send(this.pc[0]!, this.ps[0]!, this.pe[0]!);
+    const p = this.p;
+    if (n === 1) this.send(p[0] as Chunk, p[1] as number, p[2] as number);
     else this.sendParts(n);
-    for (let i = 0; i < n; i++) this.pc[i] = "";
+    for (let i = 0; i < n * 3; i += 3) p[i] = "";
     if (this.ending && this.queue.length === 0) this.finish();
   }
 
@@ -119,13 +119,15 @@ export class Out {
       return;
     }
     const i = this.n;
-    if (i > 0 && this.pc[i - 1] === c && this.pe[i - 1] === start) {
-      this.pe[i - 1] = end; // contiguous with the previous range of the same buffer
+    const p = this.p;
+    const k = i * 3;
+    if (i > 0 && p[k - 3] === c && p[k - 1] === start) {
+      p[k - 1] = end; // contiguous with the previous range of the same buffer
       return;
     }
-    this.pc[i] = c;
-    this.ps[i] = start;
-    this.pe[i] = end;
+    p[k] = c;
+    p[k + 1] = start;
+    p[k + 2] = end;
     this.n = i + 1;
   }
 
@@ -138,17 +140,19 @@ export class Out {
   /** Several ranges in one send through a shared scratch buffer: no allocation when the kernel takes all. */
   private sendParts(n: number): void {
     const s = this.sock;
+    const p = this.p;
+    const last = n * 3;
     let total = 0;
-    for (let i = 0; i < n; i++) total += this.pe[i]! - this.ps[i]!;
+    for (let k = 0; k < last; k += 3) total += (p[k + 2] as number) - (p[k + 1] as number);
     if (!s || this.queue.length > 0 || this.dead || total > SCRATCH.length) {
-      for (let i = 0; i < n; i++) this.send(this.pc[i]!, this.ps[i]!, this.pe[i]!);
+      for (let k = 0; k < last; k += 3) this.send(p[k] as Chunk, p[k + 1] as number, p[k + 2] as number);
       return;
     }
     let at = 0;
-    for (let i = 0; i < n; i++) {
-      const c = this.pc[i]!;
-      const st = this.ps[i]!;
-      const en = this.pe[i]!;
+    for (let k = 0; k < last; k += 3) {
+      const c = p[k] as Chunk;
+      const st = p[k + 1] as number;
+      const en = p[k + 2] as number;
       if (typeof c === "string")
         at += SCRATCH.write(st === 0 && en === c.length ? c : c.slice(st, en), at, "latin1");
       else {
@@ -220,7 +224,7 @@ export class Out {
   /** Drop whatever was not sent (the peer went away). */
   reset(): void {
     this.queue = NONE;
-    for (let i = 0; i < this.n; i++) this.pc[i] = "";
+    for (let i = 0; i < this.n * 3; i += 3) this.p[i] = "";
     this.n = 0;
     this.queued = 0;
     this.corked = 0;

@@ -27,6 +27,7 @@ test("out of descriptors: accepting stops for a moment instead of spinning, logg
   try {
     const at = await waitLine(p, /^port \d+/, 15_000);
     const port = Number(p.lines[at]!.slice(5));
+    const t0 = Date.now();
     // 150 clients, each sending a whole request: far more than 64 descriptors allow.
     for (let i = 0; i < 150; i++) {
       Bun.connect({
@@ -52,8 +53,9 @@ test("out of descriptors: accepting stops for a moment instead of spinning, logg
     const line = await waitLine(p, /Out of file descriptors/, 3000);
     expect(p.lines[line]).toMatch(/reason=EMFILE/);
     expect(p.lines[line]).toMatch(/count=\d+/);
-    // Once per interval (1 s here) at most, over about 3 s.
-    expect(p.lines.filter((l) => /Out of file descriptors/.test(l)).length).toBeLessThanOrEqual(5);
+    // Once per interval (1 s here) at most, though the shortage was met dozens of times.
+    const seconds = (Date.now() - t0) / 1000;
+    expect(p.lines.filter((l) => /Out of file descriptors/.test(l)).length).toBeLessThanOrEqual(seconds + 2);
 
     // Answers so far: served, or 503 for a connect that had no descriptor; never 502/504.
     const statuses = answers.map((a) => a.slice(9, 12));

@@ -9,6 +9,8 @@ import type { TcpvsConfig } from "../config/types.ts";
 export const FIXED_RESERVE = 64;
 /** Per health check of a server: its socket, or a script's three pipes. */
 export const PER_CHECK = 3;
+/** Per listener: its socket, and the two its accept gate keeps (core/sys/accept-gate.ts). */
+export const PER_LISTENER = 3;
 
 export interface FdBudget {
   /** The soft RLIMIT_NOFILE in force. */
@@ -23,13 +25,13 @@ export interface FdBudget {
   capped: boolean;
 }
 
-/** Descriptors reserved for a config: the fixed part, one per listener, PER_CHECK per server check. */
+/** Descriptors reserved for a config: the fixed part, PER_LISTENER per listener, PER_CHECK per server check. */
 export function reserveFor(cfg: TcpvsConfig): number {
   let listeners = 0;
   for (const vs of cfg.virtual_server) listeners += vs.listen.length;
   let checks = 0;
   for (const p of Object.values(cfg.pool)) checks += p.server.length * p.check.length;
-  return FIXED_RESERVE + listeners + PER_CHECK * checks;
+  return FIXED_RESERVE + PER_LISTENER * listeners + PER_CHECK * checks;
 }
 
 export function fdBudget(nofile: number, cfg: TcpvsConfig): FdBudget {

@@ -3,7 +3,7 @@
 
 import { expect, test } from "bun:test";
 import type { TcpvsConfig } from "../../core/config/types.ts";
-import { FIXED_RESERVE, fdBudget, PER_CHECK, reserveFor } from "../../core/daemon/fd-budget.ts";
+import { FIXED_RESERVE, fdBudget, PER_CHECK, PER_LISTENER, reserveFor } from "../../core/daemon/fd-budget.ts";
 
 function cfg(listeners: number, servers: number, checks: number, max?: number): TcpvsConfig {
   return {
@@ -14,13 +14,13 @@ function cfg(listeners: number, servers: number, checks: number, max?: number): 
   } as unknown as TcpvsConfig;
 }
 
-test("the reserve: fixed part, one per listener, PER_CHECK per server check", () => {
-  expect(reserveFor(cfg(1, 0, 0))).toBe(FIXED_RESERVE + 1);
-  expect(reserveFor(cfg(2, 3, 2))).toBe(FIXED_RESERVE + 2 + PER_CHECK * 6);
+test("the reserve: fixed part, PER_LISTENER per listener, PER_CHECK per server check", () => {
+  expect(reserveFor(cfg(1, 0, 0))).toBe(FIXED_RESERVE + PER_LISTENER);
+  expect(reserveFor(cfg(2, 3, 2))).toBe(FIXED_RESERVE + 2 * PER_LISTENER + PER_CHECK * 6);
 });
 
 test("the ceiling is half of what the reserve leaves; max_connections lowers it, never raises it", () => {
-  const r = FIXED_RESERVE + 1 + PER_CHECK;
+  const r = FIXED_RESERVE + PER_LISTENER + PER_CHECK;
   expect(fdBudget(1024, cfg(1, 1, 1)).ceiling).toBe(Math.floor((1024 - r) / 2));
   expect(fdBudget(1024, cfg(1, 1, 1, 100))).toMatchObject({ ceiling: 100, capped: false });
   expect(fdBudget(1024, cfg(1, 1, 1, 5000))).toMatchObject({

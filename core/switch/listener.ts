@@ -334,6 +334,10 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner {
     else up.close();
     this.req = undefined;
     this.choice.req = undefined;
+    // No retry can follow: let go of the request's bytes now, not at the next request (an idle
+    // keep-alive connection would hold up to RETAIN_MAX of its last request for as long as it idles).
+    if (this.reqDone) this.kept.reset();
+    else this.kept.drop();
     if (!this.relay.keepClient || this.clientEof) {
       this.close();
       return;

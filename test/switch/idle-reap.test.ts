@@ -102,3 +102,28 @@ test("the global ceiling works the same way: idle connections give way to new on
   expect(r.cluster.counters.get("close.idle_reaped") ?? 0).toBeGreaterThan(0);
   expect(r.sw.ceiling.live).toBeLessThanOrEqual(10);
 });
+
+test("an idle keep-alive connection holds none of its last request's bytes", async () => {
+  const a = new TestBackend("a");
+  r = await rig({ web: [a] }, { client_keepalive_timeout: 60_000 });
+  const body = "x".repeat(60_000);
+  let got = "";
+  const sock = await Bun.connect({
+    hostname: "127.0.0.1",
+    port: r.port,
+    socket: {
+      data: (_s, d) => {
+        got += d.toString("latin1");
+      },
+    },
+  });
+  held.push(sock);
+  sock.write(`POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+  for (let i = 0; i < 200 && !got.includes("hello from"); i++) await Bun.sleep(10);
+  expect(got).toStartWith("HTTP/1.1 200");
+  const rt = (
+    r.sw as unknown as { bound: Map<string, { rt: { conns: Set<{ kept: { count: number } }> } }> }
+  ).bound.get("web")!.rt;
+  const conn = [...rt.conns][0]!;
+  expect(conn.kept.count).toBe(0);
+});

@@ -10,7 +10,9 @@
 //   clients that wait: 150 send half a request head and stay, 250 send a whole request; CPU time over
 //   S seconds while they wait, then the 150 leave and the 250 are counted as served or not.
 // The machine is shared (2 cores, other work running): figures are noisy; run it more than once.
-// Usage: bun bench/idle.ts [clients=10000] [seconds=5] [scenario: idle|nofile|all]
+// - "post": as "idle" with N/4 clients whose one request is a POST of 16 KiB: what an idle connection
+//   keeps of its last request.
+// Usage: bun bench/idle.ts [clients=9000] [seconds=5] [scenario: idle|post|nofile|all]
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -86,6 +88,10 @@ async function waitPort(port: number, p?: ReturnType<typeof Bun.spawn>): Promise
 }
 
 /** One keep-alive client: one request, then idle. Resolves once the whole response is in. */
+/** The request each idle client makes: a GET, or with `post` a POST with a 16 KiB body. */
+let REQUEST = "GET / HTTP/1.1\r\nHost: bench\r\n\r\n";
+const POST = `POST / HTTP/1.1\r\nHost: bench\r\nContent-Length: 16384\r\n\r\n${"x".repeat(16384)}`;
+
 function idleClient(port: number, held: Socket<undefined>[]): Promise<boolean> {
   return new Promise((resolve) => {
     let got = "";
@@ -95,7 +101,7 @@ function idleClient(port: number, held: Socket<undefined>[]): Promise<boolean> {
       socket: {
         open: (s) => {
           held.push(s);
-          s.write("GET / HTTP/1.1\r\nHost: bench\r\n\r\n");
+          s.write(REQUEST);
         },
         data: (_s, d) => {
           got += d.toString("latin1");
@@ -152,25 +158,30 @@ function collect(p: ReturnType<typeof Bun.spawn>): string[] {
 
 const kb = (b: number) => `${(b / 1024).toFixed(2)} KB`;
 
-async function idleOne(name: string, start: () => Promise<ReturnType<typeof Bun.spawn>>, port: number) {
+async function idleOne(
+  name: string,
+  start: () => Promise<ReturnType<typeof Bun.spawn>>,
+  port: number,
+  n = N,
+) {
   const p = await start();
   await waitPort(port, p);
   await warm(port);
   const r0 = rss(p.pid);
   const k0 = slabBytes();
   const held: Socket<undefined>[] = [];
-  const ok = await fill(port, N, held);
+  const ok = await fill(port, n, held);
   await Bun.sleep(1000);
   const r1 = rss(p.pid);
   const k1 = slabBytes();
   console.log(
-    `${name.padEnd(22)} served ${ok}/${N}  RSS ${kb(r0)} -> ${kb(r1)}: ${kb((r1 - r0) / N)} per idle connection; ` +
-      `kernel slabs ${kb((k1 - k0) / (2 * N))} per socket`,
+    `${name.padEnd(22)} served ${ok}/${n}  RSS ${kb(r0)} -> ${kb(r1)}: ${kb((r1 - r0) / n)} per idle connection; ` +
+      `kernel slabs ${kb((k1 - k0) / (2 * n))} per socket`,
   );
   for (const s of held) s.end();
   await stop(p);
   await Bun.sleep(500);
-  return (r1 - r0) / N;
+  return (r1 - r0) / n;
 }
 
 async function breakdown(): Promise<void> {
@@ -317,11 +328,11 @@ http { access_log off; keepalive_requests 1000000; keepalive_timeout 600s;
   const ng = spawn(["nginx", "-c", join(dir, "nginx.conf"), "-p", dir], NOFILE);
   await waitPort(ports.nginx, ng);
   const nofile = NOFILE;
+  // HAProxy wants 2 x maxconn descriptors: as many as the limit allows, above N.
+  writeFileSync(join(dir, "haproxy.cfg"), haproxyConf(ports.haproxy, Math.floor((NOFILE - 200) / 2)));
+  writeFileSync(join(dir, "tcpvs.toml"), tcpvsConf(ports.tcpvs, N * 2));
   if (which === "all" || which === "idle") {
     console.log(`Idle keep-alive clients: ${N}, one request each (nofile ${nofile} for each proxy)`);
-    // HAProxy wants 2 x maxconn descriptors: as many as the limit allows, above N.
-    writeFileSync(join(dir, "haproxy.cfg"), haproxyConf(ports.haproxy, Math.floor((NOFILE - 200) / 2)));
-    writeFileSync(join(dir, "tcpvs.toml"), tcpvsConf(ports.tcpvs, N * 2));
     const hap = await idleOne(
       "haproxy 2.6",
       async () => spawn(["haproxy", "-f", join(dir, "haproxy.cfg")], nofile),
@@ -334,6 +345,26 @@ http { access_log off; keepalive_requests 1000000; keepalive_timeout 600s;
     );
     console.log(`tcpvs/haproxy RSS per idle connection: ${(tv / hap).toFixed(2)}`);
     await breakdown();
+  }
+  if (which === "all" || which === "post") {
+    // The request a connection made last must not stay in memory while it idles.
+    const n = Math.floor(N / 4);
+    console.log(`\nIdle keep-alive clients: ${n}, one POST of 16 KiB each`);
+    REQUEST = POST;
+    const hap = await idleOne(
+      "haproxy 2.6",
+      async () => spawn(["haproxy", "-f", join(dir, "haproxy.cfg")], nofile),
+      ports.haproxy,
+      n,
+    );
+    const tv = await idleOne(
+      "tcpvs serve",
+      async () => spawn([process.execPath, MAIN, "serve", "-c", join(dir, "tcpvs.toml")], nofile),
+      ports.tcpvs,
+      n,
+    );
+    console.log(`tcpvs/haproxy RSS per idle connection after a POST: ${(tv / hap).toFixed(2)}`);
+    REQUEST = "GET / HTTP/1.1\r\nHost: bench\r\n\r\n";
   }
   if (which === "all" || which === "nofile") {
     console.log(`\nOut of descriptors: ulimit -n 256, wrk -c400 for ${SECONDS} s`);

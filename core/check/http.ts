@@ -21,7 +21,9 @@ export function md5Hex(body: Uint8Array): string {
 function hostHeader(check: CheckConfig, target: CheckTarget, tls: boolean): string {
   if (check.host) return check.host;
   if (target.kind === "unix") return "localhost";
-  const host = target.family === 6 ? `[${target.host}]` : target.host;
+  // A zone names a link on this host only: it has no meaning to the server, so Host goes without it.
+  const bare = target.host.split("%")[0]!;
+  const host = target.family === 6 ? `[${bare}]` : bare;
   return target.port === (tls ? 443 : 80) ? host : `${host}:${target.port}`;
 }
 
@@ -40,7 +42,8 @@ function tlsChoice(check: CheckConfig, target: CheckTarget): TlsChoice {
   const bare = check.host?.replace(/:\d+$/, "");
   const fromTarget = target.kind === "inet" && !/^[\d.:]+$/.test(target.host) ? target.host : undefined;
   const choice: TlsChoice = { serverName: check.sni ?? bare ?? fromTarget, verify: check.tls_verify };
-  return check.tls_ca || check.tls_certificate ? { ...choice, ...poolCheckFiles(check) } : choice;
+  const files = poolCheckFiles(check);
+  return files ? { ...choice, ...files } : choice;
 }
 
 function compile(source: string, key: string): RegExp {

@@ -1,10 +1,8 @@
-// The TLS keys: [virtual_server.tls], [pool.NAME.tls] and the rule matcher `sni`; then, once the file
-// reads, the certificate files themselves (readTlsFiles), each problem at the key that names the file.
+// The TLS keys, described once (see schema-kit.ts): [virtual_server.tls], [pool.NAME.tls] and the rule
+// matcher `sni`; then, once the file reads, the certificate files themselves (readTlsFiles), each
+// problem at the key that names the file.
 
-import { describe } from "./values.ts";
-import { type Fields, join, type Raw } from "./fields.ts";
-import type { Issue } from "./fields.ts";
-import type { ListenerTlsConfig, PoolTlsConfig, TcpvsConfig } from "./types.ts";
+import { readFileSync } from "node:fs";
 import {
   CertificateError,
   expiryWarning,
@@ -12,77 +10,119 @@ import {
   readCertificateEntry,
   readCertificateFile,
 } from "../tls/certificates.ts";
-import { readFileSync } from "node:fs";
 import { checksOverTls } from "../tls/pool-tls.ts";
+import { type Fields, type Issue, join } from "./fields.ts";
+import { type Infer, readSection, section } from "./schema-kit.ts";
+import { k } from "./schema-keys.ts";
+import type { TcpvsConfig } from "./types.ts";
 
-const SERVER_NAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const SERVER_NAME =
+  /^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)*$/;
 const ALPN_NAME = /^[\x21-\x7e]{1,255}$/;
 
-/** [virtual_server.tls] */
-export function readListenerTls(f: Fields, raw: unknown, path: string): ListenerTlsConfig | undefined {
-  if (raw === undefined) return undefined;
-  const t = f.table(raw, path, ["certificates", "min_version", "alpn"]);
-  const certificates = f.strings(t, "certificates", path);
-  if (certificates.length === 0)
-    f.error(join(path, "certificates"), 'a TLS listener needs certificates = ["/etc/tcpvs/site.pem"]');
-  const alpn = t.alpn === undefined ? ["http/1.1"] : f.strings(t, "alpn", path);
-  alpn.forEach((a, i) => {
-    if (!ALPN_NAME.test(a)) f.error(join(join(path, "alpn"), i), `invalid ALPN protocol name "${a}"`);
-  });
-  return {
-    certificates,
-    min_version: f.string(t, "min_version", path, { def: "1.2", oneOf: ["1.2", "1.3"] }),
-    alpn,
-  };
-}
+export const listenerTlsSection = section("virtual_server.tls", {
+  certificates: k.strings({
+    doc: "PEM files, each holding the certificate chain (leaf first) and its private key (HAProxy's `crt` convention), or directories, from which every `*.pem` is loaded in name order. The first certificate is the default",
+    type: "path or array",
+    required: true,
+    def: () => [],
+  }),
+  min_version: k.string({
+    doc: 'lowest TLS version accepted: `"1.2"` or `"1.3"`; older ones are always refused',
+    oneOf: ["1.2", "1.3"],
+    def: "1.2",
+  }),
+  alpn: k.strings({
+    doc: "protocols offered in ALPN; a client that offers ALPN but none of these fails the handshake, one that offers none is served",
+    type: "array of strings",
+    def: () => ["http/1.1"],
+    defaultText: '`["http/1.1"]`',
+    each: (f, a, p) => {
+      if (ALPN_NAME.test(a)) return a;
+      f.error(p, `invalid ALPN protocol name "${a}"`);
+      return undefined;
+    },
+  }),
+});
 
-/** [pool.NAME.tls] */
-export function readPoolTls(f: Fields, raw: unknown, path: string): PoolTlsConfig | undefined {
-  if (raw === undefined) return undefined;
-  const t = f.table(raw, path, ["verify", "ca", "sni", "certificate"]);
-  const sni = f.optString(t, "sni", path)?.toLowerCase();
-  if (sni !== undefined && (sni.startsWith("*.") || !SERVER_NAME.test(sni)))
-    f.error(join(path, "sni"), `invalid server name "${sni}": expected a DNS name such as "app.internal"`);
-  return {
-    verify: f.bool(t, "verify", path, true),
-    ca: f.optString(t, "ca", path),
-    sni,
-    certificate: f.optString(t, "certificate", path),
-  };
-}
+export const poolTlsSection = section(
+  "pool.NAME.tls",
+  {
+    verify: k.bool({
+      doc: "check the server's certificate chain, and that it names `sni` (or the address connected to); `false` is allowed and is a warning at load",
+      def: true,
+    }),
+    ca: k.string({
+      type: "path",
+      doc: "PEM CA bundle to trust; without it, `/etc/ssl/certs/ca-certificates.crt` when it exists, else the Mozilla list built into Bun",
+      defaultText: "the system store",
+    }),
+    sni: k.string({
+      doc: "server name sent in the handshake and checked against the certificate",
+      map: (s) => s.toLowerCase(),
+    }),
+    certificate: k.string({
+      type: "path",
+      doc: "client certificate and its key in one PEM file (mutual TLS)",
+    }),
+  },
+  [
+    (t, at) => {
+      if (t.sni !== undefined && (t.sni.startsWith("*.") || !SERVER_NAME.test(t.sni)))
+        at("sni", `invalid server name "${t.sni}": expected a DNS name such as "app.internal"`);
+    },
+  ],
+);
 
-/** The rule matcher `sni`: a name or an array of names, "*.example.com" allowed. */
-export function readSniMatcher(f: Fields, t: Raw, path: string): string[] | undefined {
-  if (t.sni === undefined) return undefined;
-  if (typeof t.sni !== "string" && !Array.isArray(t.sni)) {
-    f.error(join(path, "sni"), `expected a server name or an array of them, got ${describe(t.sni)}`);
+/** [virtual_server.tls] as the switch reads it: the keys, and the certificates the loader read. */
+export type ListenerTlsConfig = Infer<(typeof listenerTlsSection)["keys"]> & { loaded?: LoadedCertificate[] };
+/** [pool.NAME.tls], and the files the loader read (not printed). */
+export type PoolTlsConfig = Infer<(typeof poolTlsSection)["keys"]> & {
+  loaded?: { ca?: string; certificate?: LoadedCertificate };
+};
+
+/** `tls` of a virtual server: absent means plain. */
+export const listenerTlsKey = k.custom({
+  doc: "terminate TLS on the listeners: see [below](#virtual_servertls)",
+  type: "table",
+  read: (f, v, p): ListenerTlsConfig => readSection(f, listenerTlsSection, v, p),
+});
+
+/** `tls` of a pool: absent means plain TCP to the servers. */
+export const poolTlsKey = k.custom({
+  doc: "speak TLS to the servers: see [below](#poolnametls)",
+  type: "table",
+  read: (f, v, p): PoolTlsConfig => readSection(f, poolTlsSection, v, p),
+});
+
+/** The rule matcher `sni`. */
+export const sniKey = k.strings({
+  doc: 'the TLS server name (SNI), exactly or `"*.example.com"` (any subdomain), case-insensitive. HTTP mode: the name of the handshake tcpvs terminated. TCP mode without `tls`: the name in the ClientHello (SNI passthrough); a TCP mode rule may use only `sni`',
+  each: (f, n, p) => {
+    const s = n.toLowerCase();
+    if (SERVER_NAME.test(s)) return s;
+    f.error(p, `invalid server name "${n}": expected "example.com" or "*.example.com"`);
     return undefined;
-  }
-  const names = f.strings(t, "sni", path).map((n) => n.toLowerCase());
-  names.forEach((n, i) => {
-    if (!SERVER_NAME.test(n))
-      f.error(
-        Array.isArray(t.sni) ? join(join(path, "sni"), i) : join(path, "sni"),
-        `invalid server name "${n}": expected "example.com" or "*.example.com"`,
-      );
-  });
-  return names;
-}
+  },
+});
 
 /** TCP mode rules look at the TLS ClientHello only: any other matcher cannot apply. */
-export function checkTcpRules(f: Fields, cfg: TcpvsConfig): void {
+export function checkTcpRules(
+  cfg: Pick<TcpvsConfig, "virtual_server">,
+  at: (path: string, message: string) => void,
+): void {
   cfg.virtual_server.forEach((vs, i) => {
     if (vs.mode !== "tcp") return;
     vs.rule.forEach((r, j) => {
-      const p = join(join(join("virtual_server", i), "rule"), j);
-      const http = Object.keys(r).filter(
-        (k) => k !== "pool" && k !== "sni" && r[k as keyof typeof r] !== undefined,
+      const p = `virtual_server[${i}].rule[${j}]`;
+      const other = Object.keys(r).filter(
+        (x) => x !== "pool" && x !== "sni" && r[x as keyof typeof r] !== undefined,
       );
-      if (http.length > 0)
-        f.error(join(p, http[0]!), `a TCP mode rule can match only sni, not "${http[0]}": use mode = "http"`);
+      if (other.length > 0)
+        at(`${p}.${other[0]}`, `a TCP mode rule can match only sni, not "${other[0]}": use mode = "http"`);
       else if (vs.tls !== undefined)
-        f.error(
-          join(p, "sni"),
+        at(
+          `${p}.sni`,
           'SNI rules of a TCP mode virtual server route TLS it does not terminate: remove [virtual_server.tls] or use mode = "http"',
         );
     });

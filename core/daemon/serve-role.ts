@@ -21,10 +21,12 @@ export interface ServeOptions extends Omit<DaemonOptions, "role" | "cluster"> {
 export function serveDaemon(o: ServeOptions): Daemon {
   const cluster = clusterFromConfig(o.config);
   const d = new Daemon({ ...o, role: "serve", cluster });
+  // The gauges are read at scrape time, after the switch exists.
   const metrics = new MetricsRegistry({
     cluster,
     version: o.version,
     startedAt: d.startedAt,
+    gauges: () => sw.switch.gauges(),
     tlsCertificates: () =>
       d.config.virtual_server.map((vs) => ({ virtual_server: vs.name, certificates: vs.tls?.loaded ?? [] })),
   });

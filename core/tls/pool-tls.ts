@@ -40,18 +40,15 @@ export function serverHandshakeReason(err: Error | null): string {
   return `TLS: ${msg}${typeof code === "string" && !msg.includes(code) ? ` (${code})` : ""}`;
 }
 
+/** The TLS pool a check belongs to (set by the loader): its files are read at each probe. */
+const poolOfCheck = new WeakMap<object, PoolTlsConfig>();
+
 /** A TLS pool's check: its CA and client certificate, read at each probe (a renewal is picked up). */
-export function poolCheckFiles(check: { tls_ca?: string; tls_certificate?: string }): {
-  ca?: string;
-  cert?: string;
-  key?: string;
-} {
-  const client = check.tls_certificate ? readCertificateFile(check.tls_certificate) : undefined;
-  return {
-    ca: check.tls_ca ? readFileSync(check.tls_ca, "utf8") : undefined,
-    cert: client?.cert,
-    key: client?.key,
-  };
+export function poolCheckFiles(check: object): { ca?: string; cert?: string; key?: string } | undefined {
+  const t = poolOfCheck.get(check);
+  if (!t) return undefined;
+  const client = t.certificate ? readCertificateFile(t.certificate) : undefined;
+  return { ca: t.ca ? readFileSync(t.ca, "utf8") : undefined, cert: client?.cert, key: client?.key };
 }
 
 /**
@@ -66,7 +63,6 @@ export function checksOverTls(pool: { tls?: PoolTlsConfig; check: CheckConfig[] 
     c.type = "https";
     c.sni ??= t.sni;
     c.tls_verify = c.tls_verify && t.verify;
-    c.tls_ca ??= t.ca;
-    c.tls_certificate ??= t.certificate;
+    poolOfCheck.set(c, t);
   }
 }

@@ -193,3 +193,42 @@ describe.skipIf(skip !== undefined)("TCP mode with [virtual_server.tls]", () => 
     }
   });
 });
+
+describe.skipIf(skip !== undefined)("TCP mode to a pool with [pool.NAME.tls]", () => {
+  test("relays plain clients over TLS to the servers; a server that does not verify is not relayed to", async () => {
+    const certs = new CertDir();
+    certs.ca("ca");
+    certs.ca("other");
+    certs.leaf("app", ["app.internal"], "ca");
+    certs.leaf("impostor", ["app.internal"], "other");
+    const read = (f: string) => readFileSync(certs.path(f), "utf8");
+    const good = new TlsBackend("good", { cert: read("app.crt"), key: read("app.key") });
+    const bad = new TlsBackend("bad", { cert: read("impostor.crt"), key: read("impostor.key") });
+    const tls = { verify: true, ca: certs.path("ca.crt"), sni: "app.internal" };
+    const r1 = await rig(
+      { app: [standIn("good", good.port)] },
+      { mode: "tcp", pool: "app" },
+      { app: { tls } },
+    );
+    const r2 = await rig(
+      { app: [standIn("bad", bad.port)] },
+      { mode: "tcp", pool: "app", retries: 0 },
+      { app: { tls } },
+    );
+    try {
+      const ok = await send(r1.port, [Buffer.from("GET /t HTTP/1.1\r\nHost: x\r\n\r\n")]);
+      expect(ok).toContain("good /t client=");
+      expect(good.requests[0]?.sni).toBe("app.internal");
+      const refused = await send(r2.port, [Buffer.from("GET /t HTTP/1.1\r\nHost: x\r\n\r\n")]);
+      expect(refused).toBe("");
+      expect(bad.requests).toHaveLength(0);
+      expect(r2.lines.join("\n")).toContain("TLS:");
+    } finally {
+      await r1.stop();
+      await r2.stop();
+      good.stop();
+      bad.stop();
+      certs.remove();
+    }
+  });
+});

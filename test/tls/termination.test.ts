@@ -169,3 +169,46 @@ describe.skipIf(skip !== undefined)("min_version", () => {
     }
   });
 });
+
+describe.skipIf(skip !== undefined)("safe defaults", () => {
+  test("sessions resume (TLS 1.2 and 1.3 tickets); a TLS 1.2 renegotiation is refused with an alert", async () => {
+    const certs = new CertDir();
+    certs.ca("ca");
+    const a = certs.leaf("a", ["a.test"], "ca");
+    const r = await rig(
+      { web: [new TestBackend("web")] },
+      { tls: { certificates: [a], min_version: "1.2", alpn: ["http/1.1"] } },
+    );
+    const sClient = async (args: string[], input: string) => {
+      const p = Bun.spawn(
+        ["openssl", "s_client", "-connect", `127.0.0.1:${r.port}`, "-servername", "a.test", ...args],
+        {
+          stdin: "pipe",
+          stdout: "pipe",
+          stderr: "pipe",
+        },
+      );
+      p.stdin.write(input);
+      await Bun.sleep(400);
+      p.stdin.end();
+      const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
+      await p.exited;
+      return out + err;
+    };
+    try {
+      for (const v of ["-tls1_2", "-tls1_3"]) {
+        const sess = certs.path(`sess${v}`);
+        const first = await sClient([v, "-sess_out", sess], "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n");
+        expect(first).toContain("New, TLS");
+        const again = await sClient([v, "-sess_in", sess], "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n");
+        expect(again).toContain("Reused, TLS");
+      }
+      const reneg = await sClient(["-tls1_2"], "R\n");
+      expect(reneg).toContain("RENEGOTIATING");
+      expect(reneg).toContain("no renegotiation");
+    } finally {
+      await r.stop();
+      certs.remove();
+    }
+  });
+});

@@ -22,7 +22,7 @@ import { DEFAULT_MAX_HELD, HeldBudget } from "./held-budget.ts";
 import { ThrottledWarn } from "../log/throttled-warn.ts";
 import { TcpConn } from "./tcp.ts";
 import { SniConn } from "./sni-conn.ts";
-import { tlsListen } from "../tls/tls-listen.ts";
+import { tlsListen } from "./tls-listen.ts";
 import { Upstream } from "./upstream.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
 

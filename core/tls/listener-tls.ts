@@ -9,9 +9,19 @@
 
 import { constants } from "node:crypto";
 import type { Socket, TLSOptions } from "bun";
-import type { ListenerTlsConfig } from "../config/types.ts";
 import { CertificateStore } from "./certificate-store.ts";
 import { type LoadedCertificate, readCertificateEntry } from "./certificates.ts";
+
+/**
+ * What this module reads of [virtual_server.tls] (the config's ListenerTlsConfig has this shape):
+ * declared here so that core/tls stays below core/config.
+ */
+export interface ListenerTlsSettings {
+  certificates: string[];
+  min_version: "1.2" | "1.3";
+  alpn: string[];
+  loaded?: LoadedCertificate[];
+}
 
 /** Protocol versions below the minimum, refused by the stack (BoringSSL) itself. */
 function versionOptions(min: "1.2" | "1.3"): number {
@@ -25,7 +35,7 @@ export function alpnWire(names: readonly string[]): Buffer {
 }
 
 /** The certificates a config names: as the loader read them, else read now (a config built in code). */
-export function certificatesOf(cfg: ListenerTlsConfig): LoadedCertificate[] {
+export function certificatesOf(cfg: ListenerTlsSettings): LoadedCertificate[] {
   return cfg.loaded && cfg.loaded.length > 0 ? cfg.loaded : cfg.certificates.flatMap(readCertificateEntry);
 }
 
@@ -63,9 +73,9 @@ export function handshakeFailure(err: Error | null): string {
 
 export class ListenerTls {
   store: CertificateStore;
-  readonly cfg: ListenerTlsConfig;
+  readonly cfg: ListenerTlsSettings;
 
-  constructor(cfg: ListenerTlsConfig) {
+  constructor(cfg: ListenerTlsSettings) {
     this.cfg = cfg;
     this.store = new CertificateStore(certificatesOf(cfg));
   }

@@ -7,8 +7,26 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import type { TLSOptions } from "bun";
-import type { CheckConfig, PoolTlsConfig } from "../config/types.ts";
-import { readCertificateFile } from "./certificates.ts";
+import { type LoadedCertificate, readCertificateFile } from "./certificates.ts";
+
+/**
+ * What this module reads of [pool.NAME.tls] (the config's PoolTlsConfig has this shape): declared here
+ * so that core/tls stays below core/config, which reads certificates through it.
+ */
+export interface PoolTls {
+  verify: boolean;
+  ca?: string;
+  sni?: string;
+  certificate?: string;
+  loaded?: { ca?: string; certificate?: LoadedCertificate };
+}
+
+/** What checksOverTls changes of a check. */
+interface TlsCheck {
+  type: string;
+  sni?: string;
+  tls_verify: boolean;
+}
 
 export const SYSTEM_CA = "/etc/ssl/certs/ca-certificates.crt";
 
@@ -19,7 +37,7 @@ function systemStore(): string | undefined {
 }
 
 /** The `tls` of Bun.connect for one pool (files as the loader read them, else read now). */
-export function poolTlsOptions(t: PoolTlsConfig): TLSOptions {
+export function poolTlsOptions(t: PoolTls): TLSOptions {
   const ca =
     t.loaded?.ca ?? (t.ca !== undefined ? readFileSync(t.ca, "utf8") : t.verify ? systemStore() : undefined);
   const client =
@@ -41,7 +59,7 @@ export function serverHandshakeReason(err: Error | null): string {
 }
 
 /** The TLS pool a check belongs to (set by the loader): its files are read at each probe. */
-const poolOfCheck = new WeakMap<object, PoolTlsConfig>();
+const poolOfCheck = new WeakMap<object, PoolTls>();
 
 /** A TLS pool's check: its CA and client certificate, read at each probe (a renewal is picked up). */
 export function poolCheckFiles(check: object): { ca?: string; cert?: string; key?: string } | undefined {
@@ -55,7 +73,7 @@ export function poolCheckFiles(check: object): { ca?: string; cert?: string; key
  * The checks of a TLS pool speak TLS: an http check becomes https, with the pool's sni, CA, client
  * certificate and verify (a check's own sni wins; tls_verify = false on the check stays).
  */
-export function checksOverTls(pool: { tls?: PoolTlsConfig; check: CheckConfig[] }): void {
+export function checksOverTls(pool: { tls?: PoolTls; check: TlsCheck[] }): void {
   const t = pool.tls;
   if (!t) return;
   for (const c of pool.check) {

@@ -4,8 +4,8 @@
 
 import type { Socket, TLSOptions } from "bun";
 import type { Cluster } from "../state/cluster.ts";
-import type { VsRuntime } from "../switch/runtime.ts";
-import { handshakeFailure } from "./listener-tls.ts";
+import type { VsRuntime } from "./runtime.ts";
+import { handshakeFailure } from "../tls/listener-tls.ts";
 
 export interface TlsListen {
   options: TLSOptions;

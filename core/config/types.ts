@@ -166,6 +166,8 @@ export interface VrrpConfig {
   interface: string;
   virtual_router_id: number;
   priority: number;
+  /** keepalived's initial state: MASTER takes over at start without waiting (yields to a higher priority). */
+  state?: "MASTER" | "BACKUP";
   advert_int: number;
   version: 2 | 3;
   preempt: boolean;

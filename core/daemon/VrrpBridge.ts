@@ -5,6 +5,7 @@
 import type { TcpvsConfig, VrrpConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Cluster } from "../state/cluster.ts";
+import { handoverBoundMs } from "../vrrp/fsm.ts";
 import { VrrpHost } from "../vrrp/host.ts";
 import type { LoadedConfig, Service } from "./service.ts";
 import { dumpVrrpStates, recordVrrpState, steerVrrp } from "./vrrpControl.ts";
@@ -12,7 +13,7 @@ import { dumpVrrpStates, recordVrrpState, steerVrrp } from "./vrrpControl.ts";
 export class VrrpBridge implements Service {
   readonly name = "vrrp";
   private host: VrrpHost | undefined;
-  private readonly instances: Record<string, VrrpConfig>;
+  private instances: Record<string, VrrpConfig>;
   private unsubscribe: (() => void) | undefined;
   private stopping: Promise<void> | undefined;
   private readonly cluster: Cluster;
@@ -38,11 +39,30 @@ export class VrrpBridge implements Service {
     });
   }
 
-  /** VRRP settings are not changed by a reload: restarting would resign mastership and move the VIP. */
+  /**
+   * The worker applies the new instances in place (VrrpManager.reload): mastership is kept; only an
+   * instance with a new virtual_router_id, interface or address family restarts, and says so.
+   */
   async reload(next: LoadedConfig): Promise<void> {
-    if (JSON.stringify(next.config.vrrp) !== JSON.stringify(this.instances)) {
-      this.log.warn("VRRP settings changed in the file; restart tcpvs (backup node first) to apply them");
+    const vrrp = next.config.vrrp;
+    if (JSON.stringify(vrrp) === JSON.stringify(this.instances)) return;
+    if (!this.host) {
+      this.instances = vrrp;
+      return this.start();
     }
+    if (Object.keys(vrrp).length === 0) {
+      this.log.warn("every VRRP instance was removed from the file: stopping VRRP");
+      const host = this.host;
+      this.host = undefined;
+      this.unsubscribe?.();
+      this.instances = vrrp;
+      await host.stop(handoverBoundMs(Object.values(this.instances)));
+      return;
+    }
+    // A restarted or removed instance hands over first: wait for the longest of the old ones.
+    await this.host.reload(vrrp, handoverBoundMs(Object.values(this.instances)));
+    this.instances = vrrp;
+    for (const [name, pool] of this.cluster.pools) this.host.setPoolQuorum(name, pool.quorumUp);
   }
 
   async action(
@@ -53,7 +73,12 @@ export class VrrpBridge implements Service {
     return steerVrrp(this.host, this.instances, instance, action, priority);
   }
 
-  /** Resign (priority 0, VIPs removed, notify_stop run): no grace applies, and a second call waits too. */
+  /**
+   * Hand over, then resign: a master advertises priority 0 and keeps its VIPs until the peer's first
+   * MASTER advert (RESIGN_INTERVALS intervals at most), then removes them and runs notify_stop. The
+   * switch stops after this, so its listeners serve the VIP to the end. No grace applies; a second
+   * call waits too.
+   */
   stop(): Promise<void> {
     this.stopping ??= this.resign();
     return this.stopping;
@@ -62,7 +87,7 @@ export class VrrpBridge implements Service {
   private async resign(): Promise<void> {
     this.unsubscribe?.();
     if (!this.host) return;
-    const drops = await this.host.stop();
+    const drops = await this.host.stop(handoverBoundMs(Object.values(this.instances)));
     this.log.info("vrrp stopped", { drops });
     this.host = undefined;
   }

@@ -16,10 +16,12 @@ export type HostToWorker =
   | { type: "pool_quorum"; pool: string; ok: boolean }
   | { type: "hold"; instance: string; on: boolean }
   | { type: "adjust_priority"; instance: string; delta: number }
+  | { type: "reload"; vrrp: Record<string, VrrpConfig> }
   | { type: "stop" };
 
 export type WorkerToHost =
   | { type: "started" }
+  | { type: "reloaded" }
   | { type: "error"; message: string; code?: TcpvsErrorCode }
   | { type: "state"; report: VrrpStateReport }
   | { type: "drop"; instance: string; reason: DropReason }
@@ -87,9 +89,23 @@ export class VrrpHost {
     this.send({ type: "adjust_priority", instance, delta });
   }
 
-  /** Resign (priority 0 from masters, VIPs removed), then end the worker. Returns drops by reason. */
-  async stop(): Promise<Record<string, Record<string, number>>> {
-    const reply = this.expect((m) => m.type === "stopped" || m.type === "error");
+  /**
+   * A reload's instances, applied in place by the worker (VrrpManager.reload); rejects with the error
+   * that refused them. `waitMs` covers instances that restart (each hands over first).
+   */
+  async reload(vrrp: Record<string, VrrpConfig>, waitMs: number): Promise<void> {
+    const reply = this.expect((m) => m.type === "reloaded" || m.type === "error", waitMs);
+    this.send({ type: "reload", vrrp });
+    const m = await reply;
+    if (m.type === "error") throw new VrrpWorkerError(m.message, m.code);
+  }
+
+  /**
+   * Hand over (masters advertise priority 0 and keep their VIPs until a peer is master, at most
+   * `handoverMs`), then end the worker. Returns drops by reason.
+   */
+  async stop(handoverMs = 0): Promise<Record<string, Record<string, number>>> {
+    const reply = this.expect((m) => m.type === "stopped" || m.type === "error", handoverMs);
     this.send({ type: "stop" });
     const m = await reply.catch((e: unknown) => ({ type: "error", message: String(e) }) as WorkerToHost);
     this.worker.terminate();
@@ -100,8 +116,9 @@ export class VrrpHost {
     this.worker.postMessage(m);
   }
 
-  private expect(pred: (m: WorkerToHost) => boolean): Promise<WorkerToHost> {
-    const ms = this.o.timeoutMs ?? 10_000;
+  /** The next message `pred` accepts, within timeoutMs plus `extraMs`. */
+  private expect(pred: (m: WorkerToHost) => boolean, extraMs = 0): Promise<WorkerToHost> {
+    const ms = (this.o.timeoutMs ?? 10_000) + extraMs;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== check);

@@ -9,13 +9,14 @@ import { ifLinkUp } from "../sys/iface.ts";
 import type { Received } from "./socket4.ts";
 import { AdvertCheck } from "./advertCheck.ts";
 import { VrrpEndpoint } from "./endpoint.ts";
-import { type FsmAction, type VrrpState, VrrpFsm } from "./fsm.ts";
+import { type FsmAction, RESIGN_INTERVALS, type VrrpState, VrrpFsm } from "./fsm.ts";
 import { NotifyQueue } from "./notify.ts";
 import type { DropReason } from "./packet.ts";
 import { ScriptTracker } from "./script.ts";
 import { effectivePriority, type TrackItem } from "./track.ts";
 import { validateVrrpConfig } from "./validate.ts";
 import { StateReporter, type VrrpStateReport } from "./stateReporter.ts";
+import type { VrrpReloadPlan } from "./reload-plan.ts";
 import { VipSet } from "./vip.ts";
 
 // Importers of the instance have always found the report type here.
@@ -36,7 +37,8 @@ export interface InstanceDeps {
 
 export class VrrpInstance {
   readonly name: string;
-  readonly cfg: VrrpConfig;
+  /** The settings in force: a reload in place replaces them (reconfigure). */
+  cfg: VrrpConfig;
   readonly fsm: VrrpFsm;
   /** Dropped adverts per reason (the manager reports them); counted by `check`. */
   readonly drops: Map<DropReason, number>;
@@ -51,8 +53,10 @@ export class VrrpInstance {
   private readonly now: () => number;
   private readonly tracks = new Map<string, TrackItem>();
   private readonly scripts: ScriptTracker[] = [];
-  private readonly check: AdvertCheck;
-  private readonly endpoint: VrrpEndpoint;
+  private check: AdvertCheck;
+  private endpoint: VrrpEndpoint;
+  /** Resolves a stop waiting for the planned handover once the machine has ended it. */
+  private handedOver: (() => void) | undefined;
   private vips: VipSet | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private linkTimer: ReturnType<typeof setInterval> | undefined;
@@ -78,6 +82,7 @@ export class VrrpInstance {
       preempt: cfg.preempt,
       preemptDelayMs: cfg.preempt_delay,
       primary: this.endpoint.src ?? "::",
+      initialState: cfg.state,
     });
     this.reporter = new StateReporter(
       cfg.name,
@@ -112,18 +117,7 @@ export class VrrpInstance {
     }
     this.running = true;
 
-    this.tracks.set(`interface:${c.interface}`, { id: `interface:${c.interface}`, weight: 0, ok: true });
-    for (const t of c.track_interface)
-      this.tracks.set(`interface:${t.name}`, { id: `interface:${t.name}`, weight: t.weight, ok: true });
-    for (const t of c.track_pool)
-      this.tracks.set(`pool:${t.name}`, { id: `pool:${t.name}`, weight: t.weight, ok: true });
-    for (const s of c.track_script) {
-      const id = `script:${s.name}`;
-      this.tracks.set(id, { id, weight: s.weight, ok: true });
-      const tr = new ScriptTracker(s, (ok) => this.setTrack(id, ok), this.log);
-      this.scripts.push(tr);
-      tr.start();
-    }
+    this.buildTracks(c, new Map(), new Map());
     this.pollLinks();
     this.linkTimer = setInterval(() => this.pollLinks(), LINK_POLL_MS);
     const eff = effectivePriority(c.priority, this.tracks.values());
@@ -132,6 +126,96 @@ export class VrrpInstance {
     if (eff.fault || this.syncFault) {
       this.apply(this.fsm.setFault(this.now(), true, eff.fault ? eff.reason : "sync group member in FAULT"));
     } else this.apply(this.fsm.start(this.now()));
+  }
+
+  /**
+   * The tracked items of `c`. An item the previous settings had too keeps its state (`was`), and a
+   * script whose settings are unchanged keeps running (`running`): a reload must not lift a failing
+   * track for a moment, which would move mastership twice.
+   */
+  private buildTracks(c: VrrpConfig, was: Map<string, TrackItem>, running: Map<string, ScriptTracker>): void {
+    const keep = (id: string, weight: number) =>
+      this.tracks.set(id, { id, weight, ok: was.get(id)?.ok ?? true });
+    keep(`interface:${c.interface}`, 0);
+    for (const t of c.track_interface) keep(`interface:${t.name}`, t.weight);
+    for (const t of c.track_pool) keep(`pool:${t.name}`, t.weight);
+    const control = was.get("control:priority");
+    if (control) this.tracks.set(control.id, control);
+    for (const s of c.track_script) {
+      const id = `script:${s.name}`;
+      keep(id, s.weight);
+      const same = running.get(JSON.stringify(s));
+      if (same) {
+        running.delete(JSON.stringify(s));
+        this.scripts.push(same);
+        continue;
+      }
+      this.tracks.get(id)!.ok = true;
+      const tr = new ScriptTracker(s, (ok) => this.setTrack(id, ok), this.log);
+      this.scripts.push(tr);
+      tr.start();
+    }
+  }
+
+  /**
+   * A reload's settings, applied without leaving the current state (keepalived's reload): the machine's
+   * priority, preemption and interval, the tracked items, the VIPs (a master adds and drops them and
+   * announces the new ones), the wire settings (the endpoint is reopened), notify scripts and GARP
+   * timing. Everything new is built before anything is changed: a throw leaves the instance as it was.
+   * The manager restarts instead when `plan.restart` is set.
+   */
+  reconfigure(next: VrrpConfig, plan: VrrpReloadPlan): void {
+    validateVrrpConfig(next);
+    const onDrop = (i: string, reason: DropReason) => this.deps.onDrop?.(i, reason);
+    const endpoint = plan.wire ? new VrrpEndpoint(next, this.log, (r) => this.receive(r), onDrop) : undefined;
+    const vips = plan.vips && this.running ? new VipSet(next, this.log) : undefined;
+    const prev = this.cfg;
+    this.cfg = next;
+    if (endpoint) {
+      this.check = new AdvertCheck(next, endpoint.ifindex, onDrop, this.log, this.drops);
+      if (this.running) {
+        this.endpoint.close();
+        if (!endpoint.open())
+          this.tracks.set(LINK_LOCAL_TRACK, { id: LINK_LOCAL_TRACK, weight: 0, ok: false });
+        else if (endpoint.src) this.fsm.setPrimary(endpoint.src);
+      }
+      this.endpoint = endpoint;
+    }
+    if (vips && this.vips) {
+      const master = this.vips.isHeld;
+      this.vips.replaceBy(vips);
+      this.vips = vips;
+      if (master) {
+        vips.add();
+        vips.announce();
+      }
+    }
+    const now = this.now();
+    this.apply(
+      this.fsm.update(now, {
+        priority: next.priority,
+        advertIntMs: next.advert_int,
+        preempt: next.preempt,
+        preemptDelayMs: next.preempt_delay,
+        version: next.version,
+      }),
+    );
+    if (plan.tracks && this.running) {
+      const was = new Map(this.tracks);
+      const running = new Map(this.scripts.map((t) => [JSON.stringify(t.settings), t]));
+      this.tracks.clear();
+      this.scripts.length = 0;
+      if (was.has(LINK_LOCAL_TRACK)) this.tracks.set(LINK_LOCAL_TRACK, was.get(LINK_LOCAL_TRACK)!);
+      this.buildTracks(next, was, running);
+      for (const t of running.values()) t.stop();
+      this.pollLinks();
+    }
+    this.log.info("VRRP instance reloaded in place", {
+      changes: plan.changes,
+      state: this.fsm.state,
+      from_priority: prev.priority,
+    });
+    this.recompute();
   }
 
   /** Once the link-local address is usable: adopt it as our primary and leave the FAULT it caused. */
@@ -144,9 +228,28 @@ export class VrrpInstance {
     this.tracks.delete(LINK_LOCAL_TRACK);
   }
 
-  /** Clean stop: resign with priority 0 if MASTER, remove VIPs, run notify_stop, close sockets. */
+  /**
+   * Clean stop: a master hands over first (fsm.resign: priority 0, VIPs kept until the peer's first
+   * MASTER advert, RESIGN_INTERVALS intervals at most), then the VIPs go, notify_stop runs, the sockets
+   * close.
+   */
   async stop(): Promise<void> {
     if (!this.running) return;
+    if (this.fsm.state === "MASTER") {
+      const bound = RESIGN_INTERVALS * this.cfg.advert_int;
+      const done = new Promise<void>((resolve) => {
+        this.handedOver = resolve;
+      });
+      this.log.info("handing over: advertising priority 0, keeping the VIPs until a peer is MASTER", {
+        bound_ms: bound,
+      });
+      this.apply(this.fsm.resign(this.now(), "stop"));
+      // The machine ends the handover on its own timer; this bound only guards against a lost timer.
+      let guard: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([done, new Promise((r) => (guard = setTimeout(r, bound + 1000)))]);
+      clearTimeout(guard);
+      this.handedOver = undefined;
+    }
     this.apply(this.fsm.shutdown(this.now()));
     this.running = false;
     clearTimeout(this.timer);
@@ -171,6 +274,8 @@ export class VrrpInstance {
   }
 
   hold(on: boolean): void {
+    if (on && this.fsm.state === "MASTER" && !this.fsm.resigning)
+      this.log.info("handing over: held in BACKUP, keeping the VIPs until a peer is MASTER");
     this.apply(this.fsm.hold(this.now(), on));
   }
 
@@ -241,6 +346,7 @@ export class VrrpInstance {
       }
     }
     for (const [from, to] of transitions) this.onTransition?.(this, from, to);
+    if (this.handedOver && !this.fsm.resigning) this.handedOver();
   }
 
   private perform(a: FsmAction, transitions: Array<[VrrpState, VrrpState]>): void {

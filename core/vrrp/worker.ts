@@ -57,6 +57,14 @@ self.onmessage = async (ev: MessageEvent<HostToWorker>) => {
     case "adjust_priority":
       mgr?.adjustPriority(m.instance, m.delta);
       return;
+    case "reload":
+      try {
+        await mgr?.reload(m.vrrp);
+        post({ type: "reloaded" });
+      } catch (e) {
+        post({ type: "error", message: e instanceof Error ? e.message : String(e), code: codeOf(e) });
+      }
+      return;
     case "stop": {
       const drops = mgr?.drops() ?? {};
       await mgr?.stop();

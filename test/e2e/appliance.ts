@@ -173,6 +173,21 @@ export function tally(all: Sample[], from: number, to: number): Window {
   return w;
 }
 
+/**
+ * The client's gap: the longest time without a completed successful response, between the responses
+ * of requests started in [from, to). At RATE requests/s a healthy service shows about 1000/RATE ms; a
+ * SYN lost to an address that vanished shows the kernel's 1 s retransmission.
+ */
+export function clientGap(all: Sample[], from: number, to: number): number {
+  const done = all
+    .filter((s) => s.ok && s.t >= from && s.t < to)
+    .map((s) => s.t + s.ms)
+    .sort((a, b) => a - b);
+  let gap = 0;
+  for (let i = 1; i < done.length; i++) gap = Math.max(gap, done[i]! - done[i - 1]!);
+  return gap;
+}
+
 /** The time (ms after `since`) of the first log line of `p` matching `re` at or after index `from`. */
 export function lineIndex(p: Proc, re: RegExp, from: number): number {
   return p.lines.findIndex((l, k) => k >= from && re.test(l));

@@ -194,10 +194,12 @@ describe.skipIf(!ROOT)("tcpvs against tcpvs over IPv6", () => {
       // Bursts due at 0, 300 ms (delay) and 1000 ms (refresh); the next refresh (2000 ms) is outside.
       await Bun.sleep(1500);
     } finally {
-      await stop(a, 15);
+      // The capture ends first: a master alone on the link keeps its VIPs (and their refresh) for up to
+      // three advert intervals of its stop, waiting for a peer to take over.
       await Bun.sleep(200);
       dump.proc.kill(15);
       await dump.done;
+      await stop(a, 15);
     }
     const text = dump.lines.join("\n");
     const nas = text.match(

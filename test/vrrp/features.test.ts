@@ -176,10 +176,12 @@ describe.skipIf(!ROOT)("VRRP features in namespaces", () => {
       // Bursts due at 0, 300 ms (delay) and 1000 ms (refresh); the next refresh (2000 ms) is outside.
       await Bun.sleep(1500);
     } finally {
-      await stopAll(a);
+      // The capture ends first: a master alone on the link keeps its VIPs (and their refresh) for up to
+      // three advert intervals of its stop, waiting for a peer to take over.
       await Bun.sleep(200);
       dump.proc.kill(15);
       await dump.done;
+      await stopAll(a);
     }
     const garps = dump.lines.filter((l) => /Request who-has 10\.77\.0\.100 .*tell 10\.77\.0\.100/.test(l));
     expect(garps.length).toBe(6);

@@ -6,6 +6,7 @@ import toml from "toml";
 import { Fields } from "./fields.ts";
 import { indexPositions, locate } from "./positions.ts";
 import { readConfig } from "./schema.ts";
+import { scriptIssues } from "./script-security.ts";
 import type { TcpvsConfig } from "./types.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
 
@@ -72,6 +73,7 @@ export function parseConfig(text: string, file: string): TcpvsConfig {
   }
   const f = new Fields();
   const config = readConfig(f, raw, file);
+  for (const i of scriptIssues(raw)) f.error(i.path, i.message);
   if (f.issues.length > 0) {
     const index = indexPositions(text);
     const problems = f.issues

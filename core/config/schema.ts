@@ -33,6 +33,8 @@ function readGlobal(f: Fields, raw: unknown): GlobalConfig {
     "log_format",
     "grace",
     "router_id",
+    "script_user",
+    "enable_script_security",
   ]);
   const control = f.endpoint(t, "control", path) ?? {
     kind: "unix" as const,
@@ -48,6 +50,8 @@ function readGlobal(f: Fields, raw: unknown): GlobalConfig {
     log_format: f.string(t, "log_format", path, { def: "text", oneOf: ["text", "json"] }),
     grace: f.duration(t, "grace", path, 10_000),
     router_id: f.string(t, "router_id", path, { def: hostname() }),
+    script_user: f.optString(t, "script_user", path),
+    enable_script_security: f.bool(t, "enable_script_security", path, false),
   };
   if (control.kind === "inet" && !isLoopback(control.host)) {
     if (!g.control_allow_remote) {

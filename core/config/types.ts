@@ -22,6 +22,10 @@ export interface GlobalConfig {
   grace: number;
   /** Router id used in notify lines and logs; defaults to the host name. */
   router_id: string;
+  /** keepalived's script_user: "USER" or "USER GROUP" every script runs as (unset: tcpvs's own user). */
+  script_user?: string;
+  /** keepalived's enable_script_security: refuse scripts a non-root user could modify or replace. */
+  enable_script_security: boolean;
 }
 
 export type MatchKind =

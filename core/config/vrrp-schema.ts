@@ -10,6 +10,7 @@ const VRRP_KEYS = [
   "interface",
   "virtual_router_id",
   "priority",
+  "state",
   "advert_int",
   "version",
   "preempt",
@@ -164,6 +165,10 @@ function readInstance(f: Fields, name: string, raw: unknown, path: string): Vrrp
     interface: f.string(t, "interface", path, { required: true }),
     virtual_router_id: f.int(t, "virtual_router_id", path, { def: 1, min: 1, max: 255, required: true }),
     priority: f.int(t, "priority", path, { def: 100, min: 1, max: 255 }),
+    state:
+      t.state === undefined
+        ? undefined
+        : f.string<"MASTER" | "BACKUP">(t, "state", path, { oneOf: ["MASTER", "BACKUP"], def: "BACKUP" }),
     advert_int: advert,
     version,
     preempt,

@@ -14,6 +14,7 @@ export class VrrpBridge implements Service {
   readonly name = "vrrp";
   private host: VrrpHost | undefined;
   private instances: Record<string, VrrpConfig>;
+  private scriptUser: string | undefined;
   private unsubscribe: (() => void) | undefined;
   private stopping: Promise<void> | undefined;
   private readonly cluster: Cluster;
@@ -21,6 +22,7 @@ export class VrrpBridge implements Service {
 
   constructor(config: TcpvsConfig, cluster: Cluster, log: Logger) {
     this.instances = config.vrrp;
+    this.scriptUser = config.global.script_user;
     this.cluster = cluster;
     this.log = log.child({ subsystem: "vrrp" });
   }
@@ -31,6 +33,7 @@ export class VrrpBridge implements Service {
       log: this.log,
       onState: (r) => recordVrrpState(this.cluster, r),
       onDrop: (_instance, reason) => this.cluster.count(`vrrp.drop.${reason}`),
+      scriptUser: this.scriptUser,
     });
     // Tell the worker every tracked pool's quorum now and whenever it changes.
     for (const [name, pool] of this.cluster.pools) this.host.setPoolQuorum(name, pool.quorumUp);
@@ -45,7 +48,9 @@ export class VrrpBridge implements Service {
    */
   async reload(next: LoadedConfig): Promise<void> {
     const vrrp = next.config.vrrp;
-    if (JSON.stringify(vrrp) === JSON.stringify(this.instances)) return;
+    const scriptUser = next.config.global.script_user;
+    if (JSON.stringify(vrrp) === JSON.stringify(this.instances) && scriptUser === this.scriptUser) return;
+    this.scriptUser = scriptUser;
     if (!this.host) {
       this.instances = vrrp;
       return this.start();
@@ -60,7 +65,7 @@ export class VrrpBridge implements Service {
       return;
     }
     // A restarted or removed instance hands over first: wait for the longest of the old ones.
-    await this.host.reload(vrrp, handoverBoundMs(Object.values(this.instances)));
+    await this.host.reload(vrrp, handoverBoundMs(Object.values(this.instances)), scriptUser);
     this.instances = vrrp;
     for (const [name, pool] of this.cluster.pools) this.host.setPoolQuorum(name, pool.quorumUp);
   }

@@ -12,11 +12,11 @@ import type { DropReason } from "./packet.ts";
 import { TcpvsError, type TcpvsErrorCode } from "../errors/tcpvs-error.ts";
 
 export type HostToWorker =
-  | { type: "start"; vrrp: Record<string, VrrpConfig>; level: LogLevel }
+  | { type: "start"; vrrp: Record<string, VrrpConfig>; level: LogLevel; scriptUser?: string }
   | { type: "pool_quorum"; pool: string; ok: boolean }
   | { type: "hold"; instance: string; on: boolean }
   | { type: "adjust_priority"; instance: string; delta: number }
-  | { type: "reload"; vrrp: Record<string, VrrpConfig> }
+  | { type: "reload"; vrrp: Record<string, VrrpConfig>; scriptUser?: string }
   | { type: "stop" };
 
 export type WorkerToHost =
@@ -42,6 +42,8 @@ export interface VrrpHostOptions {
   onDrop?: (instance: string, reason: DropReason) => void;
   /** Override where the worker module lives (tests). */
   workerUrl?: string | URL;
+  /** [global] script_user: the worker runs track and notify scripts as this user. */
+  scriptUser?: string;
   /** How long start() and stop() may take. */
   timeoutMs?: number;
 }
@@ -66,7 +68,7 @@ export class VrrpHost {
   static async start(vrrp: Record<string, VrrpConfig>, o: VrrpHostOptions): Promise<VrrpHost> {
     const h = new VrrpHost(o);
     const reply = h.expect((m) => m.type === "started" || m.type === "error");
-    h.send({ type: "start", vrrp, level: o.log.level });
+    h.send({ type: "start", vrrp, level: o.log.level, scriptUser: o.scriptUser });
     const m = await reply;
     if (m.type === "error") {
       h.worker.terminate();
@@ -93,9 +95,9 @@ export class VrrpHost {
    * A reload's instances, applied in place by the worker (VrrpManager.reload); rejects with the error
    * that refused them. `waitMs` covers instances that restart (each hands over first).
    */
-  async reload(vrrp: Record<string, VrrpConfig>, waitMs: number): Promise<void> {
+  async reload(vrrp: Record<string, VrrpConfig>, waitMs: number, scriptUser?: string): Promise<void> {
     const reply = this.expect((m) => m.type === "reloaded" || m.type === "error", waitMs);
-    this.send({ type: "reload", vrrp });
+    this.send({ type: "reload", vrrp, scriptUser });
     const m = await reply;
     if (m.type === "error") throw new VrrpWorkerError(m.message, m.code);
   }

@@ -35,6 +35,7 @@ export function tcpvsConfig(vrrp: VrrpConfig[]): TcpvsConfig {
       log_format: "json",
       grace: 1000,
       router_id: "test",
+      enable_script_security: false,
     },
     virtual_server: [],
     pool: {},

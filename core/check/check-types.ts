@@ -29,5 +29,5 @@ export function isCheckType(s: string): s is CheckType {
 
 /** Probe `address` once with `check`; never throws, never outlives `check.timeout` by much. */
 export function runOneCheck(check: CheckConfig, address: Endpoint): Promise<CheckOutcome> {
-  return CHECK_TYPES[check.type](check, targetOf(address, check.port));
+  return CHECK_TYPES[check.type](check, targetOf(address, check.port, check.connect_ip));
 }

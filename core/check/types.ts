@@ -13,15 +13,20 @@ export interface CheckOutcome {
   weight?: number;
 }
 
-/** Where a check connects: the server's address, with the check's `port` override applied. */
+/** Where a check connects: the server's address, with the check's `port` and `connect_ip` overrides. */
 export type CheckTarget =
   | { kind: "inet"; host: string; port: number; family: 4 | 6; text: string }
   | { kind: "unix"; path: string; text: string };
 
-export function targetOf(address: Endpoint, port?: number): CheckTarget {
-  if (address.kind === "unix" || port === undefined || port === address.port) return address;
-  const text = address.family === 6 ? `[${address.host}]:${port}` : `${address.host}:${port}`;
-  return { kind: "inet", host: address.host, port, family: address.family, text };
+export function targetOf(address: Endpoint, port?: number, connectIp?: string): CheckTarget {
+  if (address.kind === "unix" && connectIp === undefined) return address;
+  const p = port ?? (address.kind === "inet" ? address.port : undefined);
+  if (p === undefined) return address; // a unix server with connect_ip but no port: nothing to dial
+  const host = connectIp ?? (address.kind === "inet" ? address.host : "");
+  if (address.kind === "inet" && host === address.host && p === address.port) return address;
+  const family: 4 | 6 = host.includes(":") ? 6 : 4;
+  const text = family === 6 ? `[${host}]:${p}` : `${host}:${p}`;
+  return { kind: "inet", host, port: p, family, text };
 }
 
 /** A check type: probe `target` once, never longer than `check.timeout`, never throw. */

@@ -16,7 +16,7 @@ import type {
 import { describe, parseCidr, parseEndpoint } from "./values.ts";
 import { readVrrp } from "./vrrp-schema.ts";
 import { schedulerNames, validatePersistence, validateSchedulerOptions } from "../sched/registry.ts";
-import { isLoopback as isLoopbackIp, parseIp } from "../net/ip.ts";
+import { canonicalIp, isLoopback as isLoopbackIp, parseIp } from "../net/ip.ts";
 
 export const SCHEDULERS: readonly string[] = schedulerNames;
 const CHECK_TYPES: CheckType[] = ["tcp", "http", "https", "smtp", "dns", "icmp", "udp", "script", "expect"];
@@ -257,6 +257,9 @@ const CHECK_KEYS = [
   "steps",
   "script",
   "dynamic",
+  "connect_ip",
+  "connect_port",
+  "warmup",
 ];
 
 function readStatus(f: Fields, t: Raw, path: string): Array<[number, number]> {
@@ -274,6 +277,18 @@ function readStatus(f: Fields, t: Raw, path: string): Array<[number, number]> {
     );
     return [];
   });
+}
+
+/** keepalived's connect_ip: the check probes this address instead of the server's (canonical form). */
+function readConnectIp(f: Fields, t: Raw, path: string): string | undefined {
+  const text = f.optString(t, "connect_ip", path);
+  if (text === undefined) return undefined;
+  const ip = parseIp(text);
+  if (!ip || ip.zone !== undefined) {
+    f.error(join(path, "connect_ip"), `invalid address "${text}": expected an IPv4 or IPv6 address`);
+    return undefined;
+  }
+  return canonicalIp(text);
 }
 
 function readCheck(f: Fields, raw: unknown, path: string): CheckConfig {
@@ -301,7 +316,14 @@ function readCheck(f: Fields, raw: unknown, path: string): CheckConfig {
     retry: f.int(t, "retry", path, { def: 0, min: 0, max: 100 }),
     delay_before_retry: f.duration(t, "delay_before_retry", path, 1000),
     alpha: f.bool(t, "alpha", path, false),
-    port: t.port === undefined ? undefined : f.int(t, "port", path, { def: 0, min: 1, max: 65_535 }),
+    port:
+      t.connect_port !== undefined
+        ? f.int(t, "connect_port", path, { def: 0, min: 1, max: 65_535 })
+        : t.port === undefined
+          ? undefined
+          : f.int(t, "port", path, { def: 0, min: 1, max: 65_535 }),
+    connect_ip: readConnectIp(f, t, path),
+    warmup: t.warmup === undefined ? undefined : f.duration(t, "warmup", path, 0),
     method: f.string(t, "method", path, { def: "GET" }).toUpperCase(),
     path: f.string(t, "path", path, { def: "/" }),
     host: f.optString(t, "host", path),
@@ -347,6 +369,9 @@ function readPool(f: Fields, name: string, raw: unknown, path: string): PoolConf
     "inhibit_on_failure",
     "notify_up",
     "notify_down",
+    "quorum_up",
+    "quorum_down",
+    "omega",
     "server",
     "check",
   ]);
@@ -387,6 +412,9 @@ function readPool(f: Fields, name: string, raw: unknown, path: string): PoolConf
     inhibit_on_failure: f.bool(t, "inhibit_on_failure", path, false),
     notify_up: f.optString(t, "notify_up", path),
     notify_down: f.optString(t, "notify_down", path),
+    quorum_up: f.optString(t, "quorum_up", path),
+    quorum_down: f.optString(t, "quorum_down", path),
+    omega: f.bool(t, "omega", path, false),
     server: servers,
     check: f.tables(t.check, join(path, "check")).map((c) => readCheck(f, c.value, c.path)),
   };

@@ -110,8 +110,12 @@ export interface CheckConfig {
   delay_before_retry: number;
   /** Start down until proven up. */
   alpha: boolean;
-  /** Check a different port than the server's. */
+  /** Check a different port than the server's (keepalived's connect_port). */
   port?: number;
+  /** keepalived's connect_ip: probe this address instead of the server's. */
+  connect_ip?: string;
+  /** keepalived's warmup: the first check waits a random delay up to this (0: at once); unset: up to interval. */
+  warmup?: number;
   // http/https
   method: string;
   path: string;
@@ -151,6 +155,11 @@ export interface PoolConfig {
   inhibit_on_failure: boolean;
   notify_up?: string;
   notify_down?: string;
+  /** Run when the pool regains / loses quorum (keepalived's quorum_up / quorum_down). */
+  quorum_up?: string;
+  quorum_down?: string;
+  /** keepalived's omega: at shutdown run notify_down for each live server and quorum_down. */
+  omega?: boolean;
   server: ServerConfig[];
   check: CheckConfig[];
 }

@@ -1,40 +1,36 @@
-// `tcpvs check`: its flags, mapped to the words core/check/cli-args.ts reads; the report and the Nagios
-// aggregation are core/check/check-report.ts's.
+// `tcpvs check`: its flags, which are the check schema's keys (core/cli/check-flags.ts), mapped to the
+// words parseCheckArgs reads; the report and the Nagios aggregation are core/cli/check-report.ts's.
 
-import { CHECK_USAGE, runCheck } from "../core/check/check-report.ts";
-import { VALUE_FLAGS } from "../core/check/cli-args.ts";
-import { list, str } from "../core/cli/parse-argv.ts";
+import { CHECK_TYPES_HELP, runCheck } from "../core/cli/check-report.ts";
+import { CHECK_FLAGS, VALUE_FLAGS } from "../core/cli/check-flags.ts";
+import { list, type OptionSpec, str } from "../core/cli/parse-argv.ts";
 import { findConfig, loadConfig } from "../core/config/load.ts";
 import type { Command } from "./command.ts";
 
-// The CLI's view of this command: flags for parsing and --help, mapped back to runCheck's argv.
-// send/expect repeat and pair up in order, so they are list flags; the rest take one value.
+// Every spelling of a key is accepted; --help shows the first.
+const OPTIONS: OptionSpec[] = CHECK_FLAGS.flatMap((f) =>
+  f.names.map((name, i) => ({
+    name,
+    type: f.type,
+    multiple: f.multiple,
+    arg: f.arg,
+    description: `${f.doc}${f.for ? ` (${f.for.join(", ")})` : ""}`,
+    hidden: i > 0,
+  })),
+);
 const VALUE = [...VALUE_FLAGS].filter((f) => f !== "send" && f !== "expect");
+
 export const command: Command = {
   spec: {
     name: "check",
     summary: "run health checks once (Nagios exit codes), from flags or the config",
     usage: "tcpvs check TYPE TARGET [FLAGS] | tcpvs check -c FILE [--pool NAME]",
     options: [
-      ...VALUE.map((name) => ({
-        name,
-        type: "string" as const,
-        arg: "VALUE",
-        description: `check key ${name.replace(/-/g, "_")}`,
-      })),
-      {
-        name: "send",
-        type: "string",
-        multiple: true,
-        arg: "TEXT",
-        description: "send (udp, expect; pairs with --expect in order)",
-      },
-      { name: "expect", type: "string", multiple: true, arg: "REGEX", description: "expect (udp, expect)" },
-      { name: "insecure", type: "boolean", description: "https: do not verify the certificate" },
-      { name: "dynamic", type: "boolean", description: "script: exit 2-255 sets weight code-2" },
+      ...OPTIONS,
+      { name: "pool", type: "string", arg: "NAME", description: "with -c: only this pool's checks" },
       { name: "quiet", type: "boolean", description: "print nothing; the exit code tells" },
     ],
-    more: CHECK_USAGE,
+    more: CHECK_TYPES_HELP,
     usageExitCode: 3,
     example: "tcpvs check http http://127.0.0.1:8080/health --status 200 --timeout 2s",
   },
@@ -47,7 +43,8 @@ export const command: Command = {
       if (sends[i] !== undefined) argv.push("--send", sends[i]!);
       if (expects[i] !== undefined) argv.push("--expect", expects[i]!);
     }
-    for (const b of ["insecure", "dynamic", "quiet"]) if (values[b]) argv.push(`--${b}`);
+    for (const o of OPTIONS) if (o.type === "boolean" && values[o.name]) argv.push(`--${o.name}`);
+    if (values.quiet) argv.push("--quiet");
     const wantConfig = positionals.length === 0;
     const config = wantConfig ? loadConfig(findConfig(str(values, "config"))).config : undefined;
     return runCheck(argv, { json: Boolean(values.json), config });

@@ -6,9 +6,9 @@
 import type { CheckConfig, Endpoint, PoolConfig, ServerConfig } from "../config/types.ts";
 import { type Logger, log as defaultLog } from "../log/logger.ts";
 import type { Cluster, PoolState } from "../state/cluster.ts";
-import { runOneCheck } from "./check-types.ts";
+import { runOneCheck } from "./registry.ts";
 import { CheckState, firstDelay } from "./check-state.ts";
-import { FlapLog } from "./flap-log.ts";
+import { FlapLog } from "../log/flap-log.ts";
 import { type NotifyEvent, type QuorumEvent, runNotify, runQuorumNotify } from "./notify.ts";
 import { liveWeight, nextQuorum } from "./quorum.ts";
 import type { CheckOutcome } from "./types.ts";

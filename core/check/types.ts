@@ -1,8 +1,11 @@
 // What every check type shares: the target it probes, the outcome it reports, and the one failure
 // class a check throws so its reason reaches the operator unchanged.
 
+import { checkSection } from "../config/check-schema.ts";
+import { sectionDefaults } from "../config/schema-kit.ts";
 import type { CheckConfig, Endpoint } from "../config/types.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
+import { hostPort } from "../net/endpoint.ts";
 
 export interface CheckOutcome {
   ok: boolean;
@@ -24,9 +27,7 @@ export function targetOf(address: Endpoint, port?: number, connectIp?: string): 
   if (p === undefined) return address; // a unix server with connect_ip but no port: nothing to dial
   const host = connectIp ?? (address.kind === "inet" ? address.host : "");
   if (address.kind === "inet" && host === address.host && p === address.port) return address;
-  const family: 4 | 6 = host.includes(":") ? 6 : 4;
-  const text = family === 6 ? `[${host}]:${p}` : `${host}:${p}`;
-  return { kind: "inet", host, port: p, family, text };
+  return { kind: "inet", host, port: p, family: host.includes(":") ? 6 : 4, text: hostPort(host, p) };
 }
 
 /** A check type: probe `target` once, never longer than `check.timeout`, never throw. */
@@ -90,26 +91,7 @@ export function timedOut(ms: number): CheckFailure {
   return new CheckFailure(`timed out after ${ms} ms`);
 }
 
-/** A fully defaulted check config, for the CLI and tests; `over` wins. */
+/** A fully defaulted check config (the schema's defaults), for the CLI and tests; `over` wins. */
 export function checkDefaults(over: Partial<CheckConfig> & { type: CheckConfig["type"] }): CheckConfig {
-  return {
-    interval: 2000,
-    timeout: 1000,
-    rise: 1,
-    fall: 1,
-    retry: 0,
-    delay_before_retry: 1000,
-    alpha: false,
-    method: "GET",
-    path: "/",
-    status: [[200, 299]],
-    tls_verify: true,
-    http_version: "1.1",
-    helo_name: "tcpvs.localdomain",
-    name: ".",
-    record_type: "SOA",
-    steps: [],
-    dynamic: false,
-    ...over,
-  };
+  return { ...sectionDefaults(checkSection), ...over };
 }

@@ -41,7 +41,8 @@ function optionLine(o: OptionSpec): string {
 
 export function helpText(spec: CommandSpec): string {
   const parts = [`tcpvs ${spec.name}: ${spec.summary}`, "", `Usage: ${spec.usage}`];
-  if (spec.options.length) parts.push("", "Flags:", ...spec.options.map(optionLine));
+  const shown = spec.options.filter((o) => !o.hidden);
+  if (shown.length) parts.push("", "Flags:", ...shown.map(optionLine));
   parts.push("", "Global flags:", ...GLOBAL_OPTIONS.map(optionLine));
   if (spec.more) parts.push("", spec.more.trimEnd());
   parts.push("", "Example:", `  ${spec.example}`, "");

@@ -19,6 +19,8 @@ export interface OptionSpec {
   readonly description: string;
   /** A value that works, for --help and error hints: "2s". */
   readonly example?: string;
+  /** Accepted but left out of --help (a second spelling of another flag). */
+  readonly hidden?: boolean;
 }
 
 type ValueOf<O extends OptionSpec> = O["type"] extends "boolean"

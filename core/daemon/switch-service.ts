@@ -37,11 +37,12 @@ export class SwitchService implements Service {
       cookieFor: (pool) => this.scheduling.get(pool)?.cookie,
       pools: config.pool,
       log,
-      observe: (vs, pool, status, seconds) => this.observe(vs, pool ?? "", status, seconds),
+      maxHeldBytes: config.global.max_held_bytes,
+      observe: (vs, pool, status, seconds, cut) => this.observe(vs, pool ?? "", status, seconds, cut),
     });
   }
 
-  private observe(vs: string, pool: string, status: number, seconds: number): void {
+  private observe(vs: string, pool: string, status: number, seconds: number, cut?: string): void {
     let byPool = this.handles.get(vs);
     if (!byPool) {
       byPool = new Map();
@@ -52,7 +53,7 @@ export class SwitchService implements Service {
       h = { responses: this.metrics.responses(vs, pool), latency: this.metrics.poolLatency(pool) };
       byPool.set(pool, h);
     }
-    h.responses.inc(status);
+    h.responses.inc(status, cut !== undefined);
     h.latency.observe(seconds);
   }
 
@@ -88,6 +89,7 @@ export class SwitchService implements Service {
     }
     this.config = next.config;
     this.buildSchedulers(changed);
+    this.switch.held.setMax(next.config.global.max_held_bytes);
     await this.switch.reload(next.config.virtual_server, next.config.pool);
   }
 
@@ -112,6 +114,13 @@ export class SwitchService implements Service {
         });
       }
     }
+    const held = this.switch.held;
+    this.log.info("state held", {
+      held_bytes: held.used,
+      max_held_bytes: held.max,
+      peak_held_bytes: held.peak,
+      waiting: held.waitingCount,
+    });
   }
 }
 

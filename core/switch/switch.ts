@@ -13,6 +13,9 @@ import { ClientConn } from "./listener.ts";
 import { errorResponse } from "./rewrite.ts";
 import { type LiveConn, type SwitchServices, VsRuntime } from "./runtime.ts";
 import { ServerFaults } from "./server-fault.ts";
+import { ClientStalls } from "./client-stalls.ts";
+import { DEFAULT_MAX_HELD, HeldBudget } from "./held-budget.ts";
+import { ThrottledWarn } from "../log/throttled-warn.ts";
 import { TcpConn } from "./tcp.ts";
 import { Upstream } from "./upstream.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
@@ -53,7 +56,9 @@ export interface SwitchOptions {
   /** Cookie-insert persistence of a pool (from createPoolScheduling). */
   cookieFor?(pool: string): CookieInsert | undefined;
   /** Told of every finished request (metrics). */
-  observe?(vs: string, pool: string | undefined, status: number, seconds: number): void;
+  observe?(vs: string, pool: string | undefined, status: number, seconds: number, cut?: string): void;
+  /** [global] max_held_bytes: bytes held before forwarding, over every connection (default 64 MiB). */
+  maxHeldBytes?: number;
   /** Interval of the server-fault WARN lines: one per server per interval (default 10000 ms). */
   faultLogIntervalMs?: number;
 }
@@ -93,6 +98,9 @@ export class Switch implements SwitchServices {
   readonly observe: SwitchServices["observe"];
   readonly cookieFor: SwitchServices["cookieFor"];
   private readonly faults: ServerFaults;
+  private readonly stalls: ClientStalls;
+  readonly held: HeldBudget;
+  private readonly heldWarn: ThrottledWarn;
 
   constructor(opts: SwitchOptions) {
     this.cluster = opts.cluster;
@@ -102,6 +110,10 @@ export class Switch implements SwitchServices {
     this.cookieFor = opts.cookieFor;
     this.pools = opts.pools ?? {};
     this.faults = new ServerFaults(this.log, { intervalMs: opts.faultLogIntervalMs ?? 10_000 });
+    this.stalls = new ClientStalls(this.log, { intervalMs: opts.faultLogIntervalMs ?? 10_000 });
+    this.held = new HeldBudget(opts.maxHeldBytes ?? DEFAULT_MAX_HELD);
+    this.held.onSpent = () => this.heldSpent();
+    this.heldWarn = new ThrottledWarn(this.log, { intervalMs: opts.faultLogIntervalMs ?? 10_000 });
     this.upOpts = {
       maxIdle: opts.upstreamMaxIdle ?? 128,
       idleTimeout: opts.upstreamIdleTimeout ?? 30_000,
@@ -145,6 +157,10 @@ export class Switch implements SwitchServices {
 
   serverFault(vs: string, server: ServerState, reason: string): void {
     this.faults.report(vs, server, reason);
+  }
+
+  clientStall(vs: string, server: ServerState, reason: string): void {
+    this.stalls.report(vs, server, reason);
   }
 
   sorry(pool: string): { server: ServerState; upstream: Upstream } | undefined {
@@ -255,6 +271,39 @@ export class Switch implements SwitchServices {
       : new ClientConn(rt, s as import("bun").Socket<ClientConn>);
     s.data = c;
     rt.conns.add(c);
+    // While the held-bytes budget is spent, a new client waits its turn before its first read.
+    if (!tcp) this.held.admit(c as ClientConn);
+  }
+
+  /** Figures for the metrics: the held-bytes budget. */
+  gauges(): Array<{ name: string; help: string; value: number }> {
+    const h = this.held;
+    return [
+      {
+        name: "tcpvs_held_bytes",
+        help: "Request bytes held before forwarding, all connections.",
+        value: h.used,
+      },
+      { name: "tcpvs_held_bytes_max", help: "[global] max_held_bytes.", value: h.max },
+      {
+        name: "tcpvs_held_waiting_connections",
+        help: "Client connections not read until held bytes free up.",
+        value: h.waitingCount,
+      },
+    ];
+  }
+
+  /** The held-bytes budget ran out: every client whose next bytes would be held stops being read. */
+  private heldSpent(): void {
+    this.cluster.count("held.spent");
+    this.heldWarn.warn(
+      "held",
+      "Request bytes held before forwarding reached [global] max_held_bytes: clients wait to be read",
+      { max_held_bytes: this.held.max },
+      `${this.held.used} bytes held`,
+    );
+    for (const b of this.bound.values()) for (const c of b.rt.conns) c.heldSpent?.();
+    for (const b of this.draining) for (const c of b.rt.conns) c.heldSpent?.();
   }
 
   /** A defect must cost one connection, not the process: log it and cut that connection. */
@@ -331,6 +380,8 @@ export class Switch implements SwitchServices {
     for (const s of this.sorries.values()) s.upstream.closeAll();
     clearInterval(this.timer);
     this.faults.close();
+    this.stalls.close();
+    this.heldWarn.close();
   }
 
   /** Connections open on a virtual server (including a retired one still draining). */

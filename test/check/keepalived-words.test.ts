@@ -4,7 +4,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { firstDelay } from "../../core/check/check-state.ts";
-import { runOneCheck } from "../../core/check/check-types.ts";
+import { runOneCheck } from "../../core/check/registry.ts";
 import { HealthMonitor } from "../../core/check/health-monitor.ts";
 import type { NotifyEvent, QuorumEvent } from "../../core/check/notify.ts";
 import { checkDefaults, targetOf } from "../../core/check/types.ts";
@@ -25,6 +25,7 @@ function monitorOf(over: Partial<PoolConfig>, live: Set<string>) {
     quorum: 1,
     hysteresis: 0,
     inhibit_on_failure: false,
+    omega: false,
     server: ["s1", "s2"].map((name, i) => ({
       name,
       address: inet(8001 + i),

@@ -6,29 +6,27 @@
 
 import { lookup } from "node:dns/promises";
 import type { Endpoint, TcpvsConfig } from "../config/types.ts";
-import { runOneCheck } from "./check-types.ts";
-import { CheckUsageError, parseCheckArgs } from "./cli-args.ts";
-import type { CheckOutcome } from "./types.ts";
+import { CheckUsageError, checkFlagsHelp, parseCheckArgs } from "./check-flags.ts";
+import { runOneCheck } from "../check/registry.ts";
+import type { CheckOutcome } from "../check/types.ts";
 
-export const CHECK_USAGE = `Usage: tcpvs check TYPE TARGET [FLAGS]
-       tcpvs check -c FILE [--pool NAME] [--json] [--quiet]
-
-Types and targets:
+/** What TYPE and TARGET look like, and the exit codes: the part of --help the flags do not say. */
+export const CHECK_TYPES_HELP = `Types and targets:
   tcp HOST:PORT            http URL | HOST[:PORT]     https URL | HOST[:PORT]
   smtp HOST[:25]           dns HOST[:53]              icmp HOST
   udp HOST:PORT            expect HOST:PORT           script [HOST:PORT]
 
-Flags (same names as the config keys):
-  --timeout DUR   2s, 500ms (the unit is required)          --port N
-  --method M  --path P  --host NAME  --status 200,301-302  --body-regex RE  --digest MD5HEX
-  --insecure (no certificate check)  --sni NAME  --http-version 1.0|1.1
-  --helo-name NAME                   (smtp)
-  --name NAME --type A --expect-answer TEXT   (dns)
-  --send TEXT --expect RE ...        (udp, expect: pairs in order; \\r \\n \\xHH escapes in --send)
-  --script CMD --dynamic             (script)
+Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+`;
+
+export const CHECK_USAGE = `Usage: tcpvs check TYPE TARGET [FLAGS]
+       tcpvs check -c FILE [--pool NAME] [--json] [--quiet]
+
+${CHECK_TYPES_HELP}
+Flags (the config keys' names; --record-type and --record_type both work):
+${checkFlagsHelp()}
   --json  --quiet  --pool NAME
 
-Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 Example: tcpvs check http http://127.0.0.1:8080/health --status 200 --timeout 2s
 `;
 

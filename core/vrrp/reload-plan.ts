@@ -82,6 +82,7 @@ export function vrrpReloadPlan(prev: VrrpConfig, next: VrrpConfig): VrrpReloadPl
     );
   // The advert lists the addresses too, so a new list (even only reordered) is a wire change.
   const vipOrder = differ("virtual_ipaddress");
+  if (vipOrder && added.length === 0 && removed.length === 0) changes.push("virtual_ipaddress reordered");
   let tracks = false;
   for (const k of TRACK_KEYS) {
     if (!differ(k)) continue;

@@ -174,18 +174,20 @@ export function tally(all: Sample[], from: number, to: number): Window {
 }
 
 /**
- * The client's gap: the longest time without a completed successful response, between the responses
- * of requests started in [from, to). At RATE requests/s a healthy service shows about 1000/RATE ms; a
- * SYN lost to an address that vanished shows the kernel's 1 s retransmission.
+ * The client's gap over requests started in [from, to): `wait`, the longest any request waited for its
+ * answer (a failed one counts its whole wait: its timeout, or the 1 s SYN retransmission a client
+ * without a timeout would see), and `stretch`, the longest time between two successful responses (at
+ * RATE requests/s a healthy service shows about 1000/RATE ms).
  */
-export function clientGap(all: Sample[], from: number, to: number): number {
-  const done = all
-    .filter((s) => s.ok && s.t >= from && s.t < to)
+export function clientGap(all: Sample[], from: number, to: number): { wait: number; stretch: number } {
+  const inWindow = all.filter((s) => s.t >= from && s.t < to);
+  const done = inWindow
+    .filter((s) => s.ok)
     .map((s) => s.t + s.ms)
     .sort((a, b) => a - b);
-  let gap = 0;
-  for (let i = 1; i < done.length; i++) gap = Math.max(gap, done[i]! - done[i - 1]!);
-  return gap;
+  let stretch = 0;
+  for (let i = 1; i < done.length; i++) stretch = Math.max(stretch, done[i]! - done[i - 1]!);
+  return { wait: Math.max(0, ...inWindow.map((s) => s.ms)), stretch };
 }
 
 /** The time (ms after `since`) of the first log line of `p` matching `re` at or after index `from`. */

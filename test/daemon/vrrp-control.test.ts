@@ -138,11 +138,11 @@ describe.skipIf(!ROOT)("tcpvs vrrp with its control channel", () => {
     expect((await state(1))?.state).toBe("MASTER");
   }, 20_000);
 
-  test("SIGHUP and SIGUSR1 do not end vrrp: HUP is explained, USR1 dumps the state", async () => {
+  test("SIGHUP and SIGUSR1 do not end vrrp: HUP reloads in place, USR1 dumps the state", async () => {
     const n1 = nodes[0]!;
     const from = n1.lines.length;
     n1.proc.kill("SIGHUP");
-    await waitLine(n1, /does not reload/, 5000, from);
+    await waitLine(n1, /config reloaded/, 5000, from);
     n1.proc.kill("SIGUSR1");
     const i = await waitLine(n1, /state vrrp/, 5000, from);
     expect(n1.lines[i]).toContain("VI_1");

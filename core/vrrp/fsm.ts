@@ -12,6 +12,8 @@ export type FsmAction =
   | { type: "add_vips" }
   | { type: "remove_vips" }
   | { type: "garp" }
+  /** Stop the gratuitous ARP schedule (a resigning master must not pull clients back from its peer). */
+  | { type: "stop_garp" }
   | { type: "notify"; state: NotifyState }
   | { type: "set_timer"; at: number | null }
   | { type: "state"; from: VrrpState; to: VrrpState; reason: string };
@@ -213,7 +215,11 @@ export class VrrpFsm {
     }
     const until = now + RESIGN_INTERVALS * this.o.advertIntMs;
     this.resigning = { end, until };
-    return [{ type: "send_advert", priority: 0 }, this.arm(Math.min(until, now + this.o.advertIntMs))];
+    return [
+      { type: "send_advert", priority: 0 },
+      { type: "stop_garp" },
+      this.arm(Math.min(until, now + this.o.advertIntMs)),
+    ];
   }
 
   /** Clean stop now: a master resigns with priority 0 and drops its VIPs at once (no handover wait). */

@@ -363,6 +363,9 @@ export class VrrpInstance {
       case "garp":
         this.vips?.announce();
         return;
+      case "stop_garp":
+        this.vips?.stopAnnouncing();
+        return;
       case "set_timer":
         this.schedule(a.at);
         return;

@@ -100,7 +100,8 @@ export class VipSet {
     this.na = undefined;
   }
 
-  private stopAnnouncing(): void {
+  /** Stop the GARP schedule (delay and refresh bursts), keeping the addresses. */
+  stopAnnouncing(): void {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
   }

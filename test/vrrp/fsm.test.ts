@@ -232,7 +232,7 @@ describe("MASTER", () => {
     const f = master();
     const acts = f.hold(10, true);
     expect(sent(acts)).toEqual([0]);
-    expect(types(acts)).toEqual(["send_advert", "set_timer"]);
+    expect(types(acts)).toEqual(["send_advert", "stop_garp", "set_timer"]);
     expect(f.state).toBe("MASTER");
     expect(f.hold(20, true)).toEqual([]); // already handing over: nothing more is sent
     // The peer (priority lower than ours, but we advertise 0) takes over: VIPs stay HANDOVER_MARGIN_MS more.
@@ -253,7 +253,8 @@ describe("planned handover (resign)", () => {
     const f = master();
     const t0 = f.timerAt!;
     const acts = f.resign(t0, "stop");
-    expect(types(acts)).toEqual(["send_advert", "set_timer"]);
+    // The GARP schedule stops at once: a delayed or refresh burst would pull clients back from the peer.
+    expect(types(acts)).toEqual(["send_advert", "stop_garp", "set_timer"]);
     expect(sent(acts)).toEqual([0]);
     expect(f.state).toBe("MASTER");
     // Tracking changes during the handover must not advertise a live priority again.

@@ -179,7 +179,11 @@ export function tally(all: Sample[], from: number, to: number): Window {
  * without a timeout would see), and `stretch`, the longest time between two successful responses (at
  * RATE requests/s a healthy service shows about 1000/RATE ms).
  */
-export function clientGap(all: Sample[], from: number, to: number): { wait: number; stretch: number } {
+export function clientGap(
+  all: Sample[],
+  from: number,
+  to: number,
+): { wait: number; stretch: number; slowestAt: number } {
   const inWindow = all.filter((s) => s.t >= from && s.t < to);
   const done = inWindow
     .filter((s) => s.ok)
@@ -187,7 +191,8 @@ export function clientGap(all: Sample[], from: number, to: number): { wait: numb
     .sort((a, b) => a - b);
   let stretch = 0;
   for (let i = 1; i < done.length; i++) stretch = Math.max(stretch, done[i]! - done[i - 1]!);
-  return { wait: Math.max(0, ...inWindow.map((s) => s.ms)), stretch };
+  const slowest = inWindow.reduce<Sample | undefined>((a, s) => (!a || s.ms > a.ms ? s : a), undefined);
+  return { wait: slowest?.ms ?? 0, stretch, slowestAt: slowest?.t ?? from };
 }
 
 /** The time (ms after `since`) of the first log line of `p` matching `re` at or after index `from`. */

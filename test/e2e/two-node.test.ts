@@ -182,7 +182,10 @@ describe.skipIf(!ROOT || !TOOLS)("two-node appliance", () => {
       const t1 = Date.now();
       await Bun.sleep(3000);
       const w1 = tally(samples(client), t1, Date.now());
-      say(`1. steady state (A directs): ${fmt(w1)}`);
+      const gap1 = clientGap(samples(client), t1, Date.now());
+      say(
+        `1. steady state (A directs): ${fmt(w1)}; client gap: longest wait ${gap1.wait} ms, longest between answers ${gap1.stretch} ms`,
+      );
       expect(w1.total).toBeGreaterThan(RATE); // the client really ran (≥ 1 s worth of requests)
       expect(w1.failed).toBe(0);
       expect(w1.byNode["node-a"] ?? 0).toBeGreaterThan(w1.total * 0.25);
@@ -273,7 +276,7 @@ describe.skipIf(!ROOT || !TOOLS)("two-node appliance", () => {
       const w5 = tally(all5, t5, Date.now());
       const gap5 = clientGap(all5, t5 - 1000, Date.now());
       say(
-        `5. SIGTERM of A's tcpvs: B MASTER after ${handover} ms (skew ${SKEW_B.toFixed(0)} ms); A exited ${aExit}; ${fmt(w5)}; ${outage(all5, t5)}; client gap: longest wait ${gap5.wait} ms, longest between answers ${gap5.stretch} ms`,
+        `5. SIGTERM of A's tcpvs: B MASTER after ${handover} ms (skew ${SKEW_B.toFixed(0)} ms); A exited ${aExit}; ${fmt(w5)}; ${outage(all5, t5)}; client gap: longest wait ${gap5.wait} ms (a request started at ${gap5.slowestAt - t5} ms), longest between answers ${gap5.stretch} ms`,
       );
       expect(aExit).toBe(0);
       expect(handover).toBeLessThanOrEqual(SKEW_B + 1000);
@@ -364,7 +367,7 @@ describe.skipIf(!ROOT || !TOOLS)("two-node appliance", () => {
       report.push(`drained node-a on both: ${fmt(wDrain)}`);
       const gapHand = clientGap(all, tHand - 1000, Date.now());
       report.push(
-        `\`status vrrp VI_1 backup\` on A: B MASTER after ${bMaster - tHand} ms (the command's start-up included), A left MASTER ${aBackup - bMaster} ms after that (skew ${SKEW_B.toFixed(0)} ms); ${fmt(wHand)}; ${outage(all, tHand)}; client gap: longest wait ${gapHand.wait} ms, longest between answers ${gapHand.stretch} ms`,
+        `\`status vrrp VI_1 backup\` on A: B MASTER after ${bMaster - tHand} ms (the command's start-up included), A left MASTER ${aBackup - bMaster} ms after that (skew ${SKEW_B.toFixed(0)} ms); ${fmt(wHand)}; ${outage(all, tHand)}; client gap: longest wait ${gapHand.wait} ms (a request started at ${gapHand.slowestAt - tHand} ms), longest between answers ${gapHand.stretch} ms`,
       );
       // A held master resigns with priority 0: B takes over after its skew, sooner than any expiry of
       // the master-down timer could make it (at least 3 × advert + skew − one advert after A's last).

@@ -177,7 +177,8 @@ export function tally(all: Sample[], from: number, to: number): Window {
  * The client's gap over requests started in [from, to): `wait`, the longest any request waited for its
  * answer (a failed one counts its whole wait: its timeout, or the 1 s SYN retransmission a client
  * without a timeout would see), and `stretch`, the longest time between two successful responses (at
- * RATE requests/s a healthy service shows about 1000/RATE ms).
+ * RATE requests/s a healthy service shows about 1000/RATE ms; on a loaded machine it also counts the
+ * client waiting for a CPU before it starts its next request).
  */
 export function clientGap(
   all: Sample[],

@@ -282,8 +282,9 @@ describe.skipIf(!ROOT || !TOOLS)("two-node appliance", () => {
       expect(handover).toBeLessThanOrEqual(SKEW_B + 1000);
       // A planned handover loses nothing: A keeps the VIP until B's first MASTER advert (and GARP).
       expect(w5.failed).toBe(0);
+      // The client's gap is each request's own wait. The time between answers is reported, not asserted:
+      // on a loaded machine it also counts the client process waiting for a CPU to start its requests.
       expect(gap5.wait).toBeLessThan(HANDOVER_GAP);
-      expect(gap5.stretch).toBeLessThan(HANDOVER_GAP);
       expect(l.hasAddr(1, VIP)).toBe(false);
       expect(l.hasAddr(2, VIP)).toBe(true);
       expect(vrrpState((await status(sockB)).json)).toBe("MASTER");
@@ -376,7 +377,6 @@ describe.skipIf(!ROOT || !TOOLS)("two-node appliance", () => {
       expect(aBackup).toBeGreaterThanOrEqual(bMaster);
       expect(wHand.failed).toBe(0);
       expect(gapHand.wait).toBeLessThan(HANDOVER_GAP);
-      expect(gapHand.stretch).toBeLessThan(HANDOVER_GAP);
       expect(wDrain.failed).toBe(0);
       expect(wDrain.byNode["node-a"] ?? 0).toBe(0);
       expect(wDrain.byNode["node-b"] ?? 0).toBeGreaterThan(0);

@@ -88,6 +88,18 @@ export const checkSection = section(
       map: (s) => (ipFamily(s) ? canonicalIp(s) : s),
       flag: false,
     }),
+    bindto: k.string({
+      type: "address",
+      doc: "the check's source address (keepalived `bindto`); not for `icmp` and `script`",
+      map: (s) => (ipFamily(s) ? canonicalIp(s) : s),
+      flag: false,
+    }),
+    bind_port: k.int({
+      doc: "the check's source port (keepalived `bind_port`); not for `icmp` and `script`",
+      min: 1,
+      max: 65_535,
+      flag: false,
+    }),
     warmup: k.duration({
       doc: "the first check waits a random delay up to this (`0`: at once); default: up to `interval` (1 s for `alpha`)",
       flag: false,
@@ -160,6 +172,17 @@ export const checkSection = section(
     },
     (c, at) => {
       if (c.type === "script" && !c.script) at("script", 'a "script" check needs script = "COMMAND"');
+    },
+    (c, at) => {
+      if ((c.bindto !== undefined || c.bind_port !== undefined) && (c.type === "icmp" || c.type === "script"))
+        at(
+          c.bindto !== undefined ? "bindto" : "bind_port",
+          `a "${c.type}" check has no source to bind: remove it`,
+        );
+      if (c.bindto === undefined) return;
+      const ip = parseIp(c.bindto);
+      if (!ip || ip.zone !== undefined)
+        at("bindto", `invalid address "${c.bindto}": expected an IPv4 or IPv6 address of this host`);
     },
     (c, at) => {
       if (c.connect_ip === undefined) return;

@@ -86,19 +86,16 @@ export const checkSection = section(
       type: "address",
       doc: "check this address instead of the server's (keepalived `connect_ip`)",
       map: (s) => (ipFamily(s) ? canonicalIp(s) : s),
-      flag: false,
     }),
     bindto: k.string({
       type: "address",
       doc: "the check's source address (keepalived `bindto`); not for `icmp` and `script`",
       map: (s) => (ipFamily(s) ? canonicalIp(s) : s),
-      flag: false,
     }),
     bind_port: k.int({
       doc: "the check's source port (keepalived `bind_port`); not for `icmp` and `script`",
       min: 1,
       max: 65_535,
-      flag: false,
     }),
     warmup: k.duration({
       doc: "the first check waits a random delay up to this (`0`: at once); default: up to `interval` (1 s for `alpha`)",

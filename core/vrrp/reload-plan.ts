@@ -49,8 +49,7 @@ const PLAIN_KEYS = [
 
 const TRACK_KEYS = ["track_interface", "track_script", "track_pool"] as const;
 
-const show = (v: unknown): string =>
-  v === undefined ? "(unset)" : typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v);
+const show = (v: unknown): string => (v === undefined ? "(unset)" : JSON.stringify(v));
 
 const vipText = (v: VrrpConfig["virtual_ipaddress"][number]) =>
   `${v.address}/${v.prefix}${v.dev ? ` dev ${v.dev}` : ""}${v.label ? ` label ${v.label}` : ""}`;

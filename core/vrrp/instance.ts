@@ -5,15 +5,14 @@
 
 import type { VrrpConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
-import { ifLinkUp } from "../sys/iface.ts";
 import type { Received } from "./socket4.ts";
 import { AdvertCheck } from "./advertCheck.ts";
 import { VrrpEndpoint } from "./endpoint.ts";
 import { type FsmAction, RESIGN_INTERVALS, type VrrpState, VrrpFsm } from "./fsm.ts";
 import { NotifyQueue } from "./notify.ts";
 import type { DropReason } from "./packet.ts";
-import { ScriptTracker } from "./script.ts";
-import { effectivePriority, type TrackItem } from "./track.ts";
+import { effectivePriority } from "./track.ts";
+import { TrackedItems } from "./tracked-items.ts";
 import { validateVrrpConfig } from "./validate.ts";
 import { StateReporter, type VrrpStateReport } from "./stateReporter.ts";
 import type { VrrpReloadPlan } from "./reload-plan.ts";
@@ -23,8 +22,6 @@ import { VipSet } from "./vip.ts";
 export type { VrrpStateReport } from "./stateReporter.ts";
 
 const LINK_POLL_MS = 200;
-/** Tracked while an IPv6 instance waits for its interface's link-local address (FAULT meanwhile). */
-const LINK_LOCAL_TRACK = "address:link-local";
 
 export interface InstanceDeps {
   log: Logger;
@@ -51,8 +48,7 @@ export class VrrpInstance {
   private readonly deps: InstanceDeps;
   private readonly notify: NotifyQueue;
   private readonly now: () => number;
-  private readonly tracks = new Map<string, TrackItem>();
-  private readonly scripts: ScriptTracker[] = [];
+  private readonly tracks: TrackedItems;
   private check: AdvertCheck;
   private endpoint: VrrpEndpoint;
   /** Resolves a stop waiting for the planned handover once the machine has ended it. */
@@ -69,6 +65,7 @@ export class VrrpInstance {
     this.cfg = cfg;
     this.deps = deps;
     this.log = deps.log.child({ vrrp: cfg.name });
+    this.tracks = new TrackedItems(this.log, () => this.recompute());
     this.notify = deps.notify ?? new NotifyQueue(this.log);
     this.now = deps.now ?? (() => performance.now());
     const onDrop = (i: string, reason: DropReason) => this.deps.onDrop?.(i, reason);
@@ -112,12 +109,9 @@ export class VrrpInstance {
     const c = this.cfg;
     this.vips = new VipSet(c, this.log);
     this.vips.removeLeftovers();
-    if (!this.endpoint.open()) {
-      this.tracks.set(LINK_LOCAL_TRACK, { id: LINK_LOCAL_TRACK, weight: 0, ok: false });
-    }
+    if (!this.endpoint.open()) this.tracks.waitLinkLocal();
     this.running = true;
-
-    this.buildTracks(c, new Map(), new Map());
+    this.tracks.build(c);
     this.pollLinks();
     this.linkTimer = setInterval(() => this.pollLinks(), LINK_POLL_MS);
     const eff = effectivePriority(c.priority, this.tracks.values());
@@ -126,35 +120,6 @@ export class VrrpInstance {
     if (eff.fault || this.syncFault) {
       this.apply(this.fsm.setFault(this.now(), true, eff.fault ? eff.reason : "sync group member in FAULT"));
     } else this.apply(this.fsm.start(this.now()));
-  }
-
-  /**
-   * The tracked items of `c`. An item the previous settings had too keeps its state (`was`), and a
-   * script whose settings are unchanged keeps running (`running`): a reload must not lift a failing
-   * track for a moment, which would move mastership twice.
-   */
-  private buildTracks(c: VrrpConfig, was: Map<string, TrackItem>, running: Map<string, ScriptTracker>): void {
-    const keep = (id: string, weight: number) =>
-      this.tracks.set(id, { id, weight, ok: was.get(id)?.ok ?? true });
-    keep(`interface:${c.interface}`, 0);
-    for (const t of c.track_interface) keep(`interface:${t.name}`, t.weight);
-    for (const t of c.track_pool) keep(`pool:${t.name}`, t.weight);
-    const control = was.get("control:priority");
-    if (control) this.tracks.set(control.id, control);
-    for (const s of c.track_script) {
-      const id = `script:${s.name}`;
-      keep(id, s.weight);
-      const same = running.get(JSON.stringify(s));
-      if (same) {
-        running.delete(JSON.stringify(s));
-        this.scripts.push(same);
-        continue;
-      }
-      this.tracks.get(id)!.ok = true;
-      const tr = new ScriptTracker(s, (ok) => this.setTrack(id, ok), this.log);
-      this.scripts.push(tr);
-      tr.start();
-    }
   }
 
   /**
@@ -169,17 +134,25 @@ export class VrrpInstance {
     const onDrop = (i: string, reason: DropReason) => this.deps.onDrop?.(i, reason);
     const endpoint = plan.wire ? new VrrpEndpoint(next, this.log, (r) => this.receive(r), onDrop) : undefined;
     const vips = plan.vips && this.running ? new VipSet(next, this.log) : undefined;
+    if (endpoint && this.running) {
+      // Closed first: the new end may share the old one's channel, and closing after would detach it.
+      this.endpoint.close();
+      let opened: boolean;
+      try {
+        opened = endpoint.open();
+      } catch (e) {
+        this.endpoint.open();
+        vips?.close();
+        throw e;
+      }
+      if (!opened) this.tracks.waitLinkLocal();
+      else if (endpoint.src) this.fsm.setPrimary(endpoint.src);
+    }
     const prev = this.cfg;
     this.cfg = next;
     if (endpoint) {
-      this.check = new AdvertCheck(next, endpoint.ifindex, onDrop, this.log, this.drops);
-      if (this.running) {
-        this.endpoint.close();
-        if (!endpoint.open())
-          this.tracks.set(LINK_LOCAL_TRACK, { id: LINK_LOCAL_TRACK, weight: 0, ok: false });
-        else if (endpoint.src) this.fsm.setPrimary(endpoint.src);
-      }
       this.endpoint = endpoint;
+      this.check = new AdvertCheck(next, endpoint.ifindex, onDrop, this.log, this.drops);
     }
     if (vips && this.vips) {
       const master = this.vips.isHeld;
@@ -201,13 +174,7 @@ export class VrrpInstance {
       }),
     );
     if (plan.tracks && this.running) {
-      const was = new Map(this.tracks);
-      const running = new Map(this.scripts.map((t) => [JSON.stringify(t.settings), t]));
-      this.tracks.clear();
-      this.scripts.length = 0;
-      if (was.has(LINK_LOCAL_TRACK)) this.tracks.set(LINK_LOCAL_TRACK, was.get(LINK_LOCAL_TRACK)!);
-      this.buildTracks(next, was, running);
-      for (const t of running.values()) t.stop();
+      this.tracks.build(next);
       this.pollLinks();
     }
     this.log.info("VRRP instance reloaded in place", {
@@ -224,8 +191,7 @@ export class VrrpInstance {
     const src = this.endpoint.adoptLinkLocal();
     if (!src) return;
     this.fsm.setPrimary(src);
-    this.setTrack(LINK_LOCAL_TRACK, true);
-    this.tracks.delete(LINK_LOCAL_TRACK);
+    this.tracks.linkLocalReady();
   }
 
   /**
@@ -254,22 +220,19 @@ export class VrrpInstance {
     this.running = false;
     clearTimeout(this.timer);
     clearInterval(this.linkTimer);
-    for (const s of this.scripts) s.stop();
-    this.scripts.length = 0;
-    this.tracks.clear();
+    this.tracks.stop();
     this.endpoint.close();
     this.vips?.close();
     await this.notify.idle();
   }
 
   setPoolQuorum(pool: string, ok: boolean): void {
-    if (this.tracks.has(`pool:${pool}`)) this.setTrack(`pool:${pool}`, ok);
+    this.tracks.set(`pool:${pool}`, ok);
   }
 
   /** Operator adjustment: lower (negative) or raise the priority by `delta`; 0 removes it. */
   adjustPriority(delta: number): void {
-    if (delta === 0) this.tracks.delete("control:priority");
-    else this.tracks.set("control:priority", { id: "control:priority", weight: delta, ok: delta > 0 });
+    this.tracks.adjust(delta);
     this.recompute();
   }
 
@@ -289,26 +252,9 @@ export class VrrpInstance {
     this.recompute();
   }
 
-  private setTrack(id: string, ok: boolean): void {
-    const t = this.tracks.get(id);
-    if (!t || t.ok === ok) return;
-    t.ok = ok;
-    this.log.info(ok ? "tracked item up" : "tracked item down", { track: id });
-    this.recompute();
-  }
-
   private pollLinks(): void {
     this.pollLinkLocal();
-    for (const t of this.tracks.values()) {
-      if (!t.id.startsWith("interface:")) continue;
-      let up = false;
-      try {
-        up = ifLinkUp(t.id.slice(10));
-      } catch (e) {
-        this.log.warn("cannot read link state; treating it as down", { track: t.id, error: String(e) });
-      }
-      this.setTrack(t.id, up);
-    }
+    this.tracks.pollLinks();
   }
 
   private recompute(): void {

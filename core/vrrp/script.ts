@@ -20,11 +20,6 @@ export class ScriptTracker {
     this.rf = new RiseFall(s.rise, s.fall, true);
   }
 
-  /** What it runs and how (a reload keeps a tracker whose settings are unchanged). */
-  get settings(): VrrpTrackScript {
-    return this.s;
-  }
-
   start(): void {
     this.stopped = false;
     void this.loop();

@@ -7,6 +7,7 @@ import type { Logger } from "../log/logger.ts";
 import type { PoolState, ServerState, Cluster } from "../state/cluster.ts";
 import type { CookieInsert } from "../sched/CookiePersistence.ts";
 import type { Scheduler } from "../sched/types.ts";
+import type { IdleConn } from "./conn-ceiling.ts";
 import type { HeldBudget } from "./held-budget.ts";
 import { Router } from "./rules.ts";
 import type { Upstream } from "./upstream.ts";
@@ -55,6 +56,8 @@ export class VsRuntime {
   /** upgrade_protocols, lower-cased. */
   upgradeProtocols: string[];
   readonly conns = new Set<LiveConn>();
+  /** Client connections between requests, oldest first (insertion order): closed first near a limit. */
+  readonly idle = new Set<IdleConn>();
   draining = false;
   readonly svc: SwitchServices;
 

@@ -13,7 +13,7 @@ import type { CheckConfig } from "../config/types.ts";
 
 export type CheckTiming = Pick<
   CheckConfig,
-  "interval" | "rise" | "fall" | "retry" | "delay_before_retry" | "alpha"
+  "interval" | "rise" | "fall" | "retry" | "delay_before_retry" | "alpha" | "warmup"
 >;
 
 export interface Verdict {
@@ -68,9 +68,11 @@ export class CheckState {
 
 /**
  * When to run a check first: spread over the first interval so a pool of servers is not probed in
- * one burst, but within a second for an alpha check, whose server is down until proven up.
+ * one burst, but within a second for an alpha check, whose server is down until proven up. keepalived's
+ * warmup sets the span itself (0: at once).
  */
 export function firstDelay(timing: CheckTiming, random: number): number {
+  if (timing.warmup !== undefined) return Math.floor(random * timing.warmup);
   const span = timing.alpha ? Math.min(timing.interval, 1000) : timing.interval;
   return Math.floor(random * span);
 }

@@ -9,7 +9,7 @@ import type { Cluster, PoolState } from "../state/cluster.ts";
 import { runOneCheck } from "./registry.ts";
 import { CheckState, firstDelay } from "./check-state.ts";
 import { FlapLog } from "../log/flap-log.ts";
-import { type NotifyEvent, runNotify } from "./notify.ts";
+import { type NotifyEvent, type QuorumEvent, runNotify, runQuorumNotify } from "./notify.ts";
 import { liveWeight, nextQuorum } from "./quorum.ts";
 import { fdShortage } from "../sys/fd-limit.ts";
 import type { CheckOutcome } from "./types.ts";
@@ -22,6 +22,8 @@ export interface MonitorEnv {
   clearTimer(handle: unknown): void;
   runCheck(check: CheckConfig, server: ServerConfig): Promise<CheckOutcome>;
   notify(command: string, e: NotifyEvent): void;
+  /** quorum_up / quorum_down. */
+  quorumNotify(command: string, e: QuorumEvent): void;
   logger: Logger;
   /** Transition lines per server per window before a flapping server is summarised. */
   flapLimit: number;
@@ -61,6 +63,7 @@ export function defaultMonitorEnv(): MonitorEnv {
     clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
     runCheck: (check, server) => runOneCheck(check, server.address),
     notify: runNotify,
+    quorumNotify: runQuorumNotify,
     logger: defaultLog.child({ subsystem: "check" }),
     flapLimit: 4,
     flapWindowMs: 60_000,
@@ -132,6 +135,31 @@ export class HealthMonitor {
       }
       this.evaluateQuorum(pw, now);
     }
+  }
+
+  /**
+   * The daemon stops: keepalived's omega. For each pool with `omega`, notify_down runs for every live
+   * server and quorum_down if the pool had quorum, so whatever they drive learns the pool is gone.
+   * Then the checks stop.
+   */
+  shutdown(): void {
+    for (const pw of this.pools.values()) {
+      if (!pw.cfg.omega) continue;
+      for (const sw of pw.servers.values()) {
+        if (!pw.state.server(sw.cfg.name)?.up || !pw.cfg.notify_down) continue;
+        this.env.notify(pw.cfg.notify_down, {
+          pool: sw.pool,
+          server: sw.cfg.name,
+          address: sw.cfg.address.text,
+          state: "DOWN",
+          reason: "shutdown (omega)",
+        });
+      }
+      if (pw.state.quorumUp && pw.cfg.quorum_down) {
+        this.env.quorumNotify(pw.cfg.quorum_down, { pool: pw.cfg.name, state: "DOWN", liveWeight: 0 });
+      }
+    }
+    this.stop();
   }
 
   stop(): void {
@@ -328,6 +356,9 @@ export class HealthMonitor {
       ? `Pool ${pw.cfg.name} has quorum again (live weight ${live})`
       : `Pool ${pw.cfg.name} lost quorum (live weight ${live})${sorry}`;
     this.limitedLog(`pool:${pw.cfg.name}`, next ? "info" : "warn", line, fields, now);
+    const command = next ? pw.cfg.quorum_up : pw.cfg.quorum_down;
+    if (command)
+      this.env.quorumNotify(command, { pool: pw.cfg.name, state: next ? "UP" : "DOWN", liveWeight: live });
   }
 }
 

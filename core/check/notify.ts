@@ -19,6 +19,29 @@ export function notifyArgv(command: string, e: NotifyEvent): string[] {
   return shellArgv(command, [e.pool, e.server, e.address, e.state, e.reason], "tcpvs-notify");
 }
 
+/** A pool's quorum changed (quorum_up / quorum_down): arguments pool, UP|DOWN, live weight. */
+export interface QuorumEvent {
+  pool: string;
+  state: "UP" | "DOWN";
+  liveWeight: number;
+}
+
+export function runQuorumNotify(command: string, e: QuorumEvent): void {
+  const env = {
+    ...process.env,
+    TCPVS_POOL: e.pool,
+    TCPVS_STATE: e.state,
+    TCPVS_LIVE_WEIGHT: String(e.liveWeight),
+  };
+  const argv = shellArgv(command, [e.pool, e.state, String(e.liveWeight)], "tcpvs-quorum");
+  runCommand(argv, { timeoutMs: NOTIFY_TIMEOUT_MS, env, unref: true }).then(
+    (r) => {
+      if (r.code !== 0) log.warn(`Quorum command exited ${r.code ?? r.signal}`, { command, pool: e.pool });
+    },
+    (err) => log.warn(`Cannot run quorum command ${JSON.stringify(command)}`, { error: err, pool: e.pool }),
+  );
+}
+
 export function runNotify(command: string, e: NotifyEvent): void {
   const env = {
     ...process.env,

@@ -71,5 +71,6 @@ export function isCheckType(s: string): s is CheckType {
 
 /** Probe `address` once with `check`; never throws, never outlives `check.timeout` by much. */
 export function runOneCheck(check: CheckConfig, address: Endpoint): Promise<CheckOutcome> {
-  return BY_NAME.get(check.type)!.run(check, targetOf(address, check.port));
+  const bind = { address: check.bindto, port: check.bind_port };
+  return BY_NAME.get(check.type)!.run(check, targetOf(address, check.port, check.connect_ip, bind));
 }

@@ -3,6 +3,7 @@
 // stream, on a socket error, or when the deadline fires and the socket is torn down.
 
 import type { Socket } from "bun";
+import { type BoundSocket, boundConnect } from "./bound-connect.ts";
 import { CheckFailure, type CheckTarget, timedOut } from "./types.ts";
 
 export interface TlsChoice {
@@ -22,7 +23,7 @@ export type Reader<T> = (buf: Uint8Array, eof: boolean) => T | undefined;
 const MAX_BUFFER = 4 * 1024 * 1024;
 
 export class TcpConn {
-  private socket: Socket<undefined> | undefined;
+  private socket: Pick<BoundSocket, "write" | "terminate"> | undefined;
   private chunks: Uint8Array[] = [];
   private size = 0;
   private eof = false;
@@ -59,10 +60,17 @@ export class TcpConn {
           key: tls.key,
         }
       : undefined;
-    const connecting =
+    const connecting: Promise<Pick<BoundSocket, "write" | "terminate">> =
       target.kind === "unix"
         ? Bun.connect({ unix: target.path, socket: handler, tls: tlsOpt })
-        : Bun.connect({ hostname: target.host, port: target.port, socket: handler, tls: tlsOpt });
+        : target.bind
+          ? boundConnect(target.host, target.port, target.bind, tls, {
+              data: (d) => c.push(d),
+              end: () => c.finish(),
+              fail: (e) => c.fail(e),
+              handshake: (ok, err) => handler.handshake(undefined as never, ok, err),
+            })
+          : Bun.connect({ hostname: target.host, port: target.port, socket: handler, tls: tlsOpt });
     const opened = connecting.then(
       (s) => {
         c.socket = s;

@@ -16,15 +16,40 @@ export interface CheckOutcome {
   weight?: number;
 }
 
-/** Where a check connects: the server's address, with the check's `port` override applied. */
+/** A check's own source address and port (keepalived's bindto / bind_port). */
+export interface CheckBind {
+  address?: string;
+  port?: number;
+}
+
+/**
+ * Where a check connects: the server's address, with the check's `port` and `connect_ip` overrides,
+ * and the source it connects from when `bindto`/`bind_port` set one.
+ */
 export type CheckTarget =
-  | { kind: "inet"; host: string; port: number; family: 4 | 6; text: string }
+  | { kind: "inet"; host: string; port: number; family: 4 | 6; text: string; bind?: CheckBind }
   | { kind: "unix"; path: string; text: string };
 
-export function targetOf(address: Endpoint, port?: number): CheckTarget {
-  if (address.kind === "unix" || port === undefined || port === address.port) return address;
-  const text = hostPort(address.host, port);
-  return { kind: "inet", host: address.host, port, family: address.family, text };
+export function targetOf(
+  address: Endpoint,
+  port?: number,
+  connectIp?: string,
+  bind?: CheckBind,
+): CheckTarget {
+  if (address.kind === "unix" && connectIp === undefined) return address;
+  const p = port ?? (address.kind === "inet" ? address.port : undefined);
+  if (p === undefined) return address; // a unix server with connect_ip but no port: nothing to dial
+  const host = connectIp ?? (address.kind === "inet" ? address.host : "");
+  const bound = bind && (bind.address !== undefined || bind.port !== undefined) ? { bind } : {};
+  if (address.kind === "inet" && host === address.host && p === address.port && !bound.bind) return address;
+  return {
+    kind: "inet",
+    host,
+    port: p,
+    family: host.includes(":") ? 6 : 4,
+    text: hostPort(host, p),
+    ...bound,
+  };
 }
 
 /** A check type: probe `target` once, never longer than `check.timeout`, never throw. */

@@ -19,7 +19,8 @@ export async function udpExchange<T>(
   // whichever argument is an Error.
   const onError = (...args: unknown[]) => settle?.fail(args.find((a) => a instanceof Error) ?? args[0]);
   const sock = await Bun.udpSocket({
-    hostname: target.family === 6 ? "::" : "0.0.0.0",
+    hostname: target.bind?.address ?? (target.family === 6 ? "::" : "0.0.0.0"),
+    ...(target.bind?.port !== undefined ? { port: target.bind.port } : {}),
     connect: { hostname: target.host, port: target.port },
     socket: {
       data: (_s, data) => {

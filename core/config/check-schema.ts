@@ -1,6 +1,7 @@
 // [pool.NAME.check]: one description serves the config file, the `tcpvs check` flags (same names) and
 // each check type's option list. `for` names the types that read a key; without it every type does.
 
+import { canonicalIp, ipFamily, parseIp } from "../net/ip.ts";
 import { type Fields, join } from "./fields.ts";
 import { section } from "./schema-kit.ts";
 import { k } from "./schema-keys.ts";
@@ -75,7 +76,31 @@ export const checkSection = section(
     }),
     delay_before_retry: k.duration({ doc: "wait before a retry", def: "1s", flag: false }),
     alpha: k.bool({ doc: "start down until proven up (default: start up)", def: false, flag: false }),
-    port: k.int({ doc: "check another port than the server's", min: 1, max: 65_535 }),
+    port: k.int({
+      doc: "check another port than the server's",
+      min: 1,
+      max: 65_535,
+      aliases: [{ key: "connect_port" }],
+    }),
+    connect_ip: k.string({
+      type: "address",
+      doc: "check this address instead of the server's (keepalived `connect_ip`)",
+      map: (s) => (ipFamily(s) ? canonicalIp(s) : s),
+    }),
+    bindto: k.string({
+      type: "address",
+      doc: "the check's source address (keepalived `bindto`); not for `icmp` and `script`",
+      map: (s) => (ipFamily(s) ? canonicalIp(s) : s),
+    }),
+    bind_port: k.int({
+      doc: "the check's source port (keepalived `bind_port`); not for `icmp` and `script`",
+      min: 1,
+      max: 65_535,
+    }),
+    warmup: k.duration({
+      doc: "the first check waits a random delay up to this (`0`: at once); default: up to `interval` (1 s for `alpha`)",
+      flag: false,
+    }),
     method: k.string({ doc: "request method", def: "GET", map: (s) => s.toUpperCase(), for: WEB }),
     path: k.string({ doc: "request path (and query)", def: "/", for: WEB }),
     host: k.string({ doc: "Host header; default: the server's address", for: WEB }),
@@ -144,6 +169,23 @@ export const checkSection = section(
     },
     (c, at) => {
       if (c.type === "script" && !c.script) at("script", 'a "script" check needs script = "COMMAND"');
+    },
+    (c, at) => {
+      if ((c.bindto !== undefined || c.bind_port !== undefined) && (c.type === "icmp" || c.type === "script"))
+        at(
+          c.bindto !== undefined ? "bindto" : "bind_port",
+          `a "${c.type}" check has no source to bind: remove it`,
+        );
+      if (c.bindto === undefined) return;
+      const ip = parseIp(c.bindto);
+      if (!ip || ip.zone !== undefined)
+        at("bindto", `invalid address "${c.bindto}": expected an IPv4 or IPv6 address of this host`);
+    },
+    (c, at) => {
+      if (c.connect_ip === undefined) return;
+      const ip = parseIp(c.connect_ip);
+      if (!ip || ip.zone !== undefined)
+        at("connect_ip", `invalid address "${c.connect_ip}": expected an IPv4 or IPv6 address`);
     },
     (c, at) => {
       if (c.type === "expect" && c.steps.length === 0 && !c.send && !c.expect)

@@ -7,6 +7,7 @@ import { Fields } from "./fields.ts";
 import { indexPositions, locate } from "./positions.ts";
 import { readConfig } from "./schema.ts";
 import { readTlsFiles } from "./tls-schema.ts";
+import { scriptIssues } from "./script-security.ts";
 import type { TcpvsConfig } from "./types.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
 
@@ -82,6 +83,7 @@ export function parseConfig(text: string, file: string, warnings?: ConfigProblem
     for (const w of tlsWarnings)
       warnings.push({ file, ...locate(index, w.path), path: w.path, message: w.message });
   }
+  for (const i of scriptIssues(raw)) f.error(i.path, i.message);
   if (f.issues.length > 0) {
     const index = indexPositions(text);
     const problems = f.issues

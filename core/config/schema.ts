@@ -50,6 +50,14 @@ export const globalSection = section(
       def: () => hostname(),
       defaultText: "host name",
     }),
+    script_user: k.string({
+      doc: 'keepalived\'s `script_user`: `"USER"` or `"USER GROUP"`; every script (checks, notify, quorum, VRRP track and notify) runs as that user (through `setpriv`), not as root',
+      defaultText: "none (tcpvs's own user)",
+    }),
+    enable_script_security: k.bool({
+      doc: "keepalived's rule: refuse at `config check` a script that a non-root user could modify or replace (the file or a directory above it), with the path and the reason",
+      def: false,
+    }),
     max_connections: k.int({
       doc: "client connections at once across all virtual servers; 0 = `(nofile − reserve) / 2`, see [below](#connection-limits-and-file-descriptors); a higher figure than that is lowered to it, with a warning",
       def: 0,
@@ -144,6 +152,18 @@ export const poolSection = section(
     notify_down: k.string({
       type: "command",
       doc: "run when a server goes down; see [checks.md](checks.md)",
+    }),
+    quorum_up: k.string({
+      type: "command",
+      doc: "run when the pool regains quorum, with `POOL UP LIVE_WEIGHT` (keepalived `quorum_up`)",
+    }),
+    quorum_down: k.string({
+      type: "command",
+      doc: "run when the pool loses quorum, with `POOL DOWN LIVE_WEIGHT` (keepalived `quorum_down`)",
+    }),
+    omega: k.bool({
+      doc: "at shutdown, run `notify_down` for each live server and `quorum_down` (keepalived `omega`)",
+      def: false,
     }),
     server: k.tables(serverSection, { doc: "the servers (below)" }),
     check: k.tables(checkSection, { doc: "health checks (below); a server is up while all pass" }),

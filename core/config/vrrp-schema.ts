@@ -138,6 +138,11 @@ export const vrrpSection = section(
     interface: k.string({ doc: "where adverts are sent and VIPs added", required: true }),
     virtual_router_id: k.int({ doc: "unique per interface", def: 1, min: 1, max: 255, required: true }),
     priority: k.int({ doc: "255 = address owner", def: 100, min: 1, max: 255 }),
+    state: k.string({
+      doc: "keepalived's initial state: `MASTER` takes over at start without waiting out the master-down interval (and yields to a higher priority); `BACKUP` waits",
+      oneOf: ["MASTER", "BACKUP"],
+      defaultText: "`BACKUP`",
+    }),
     advert_int: k.duration({
       doc: "v2: whole seconds, 1–255 s; v3: multiples of 10 ms up to 40.95 s",
       def: "1s",

@@ -7,6 +7,7 @@ import { ConfigError, formatProblem, loadConfig } from "../config/load.ts";
 import type { TcpvsConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Cluster } from "../state/cluster.ts";
+import { setScriptUser } from "../exec/script-user.ts";
 import { monotonicUsec } from "../sys/libc.ts";
 import { restartOnlyChanges } from "./restartOnlyChanges.ts";
 import type { LoadedConfig, Service } from "./service.ts";
@@ -88,6 +89,7 @@ export class Daemon {
   }
 
   async start(): Promise<void> {
+    setScriptUser(this.current.config.global.script_user);
     for (const s of this.r.services) {
       await s.start();
       this.started.push(s);
@@ -168,6 +170,7 @@ export class Daemon {
   }
 
   private async apply(next: LoadedConfig): Promise<void> {
+    setScriptUser(next.config.global.script_user);
     this.current = next;
     for (const s of this.started) await s.reload(next);
   }

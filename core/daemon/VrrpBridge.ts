@@ -5,6 +5,7 @@
 import type { TcpvsConfig, VrrpConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Cluster } from "../state/cluster.ts";
+import { handoverBoundMs } from "../vrrp/fsm.ts";
 import { VrrpHost } from "../vrrp/host.ts";
 import type { LoadedConfig, Service } from "./service.ts";
 import { dumpVrrpStates, recordVrrpState, steerVrrp } from "./vrrpControl.ts";
@@ -12,7 +13,8 @@ import { dumpVrrpStates, recordVrrpState, steerVrrp } from "./vrrpControl.ts";
 export class VrrpBridge implements Service {
   readonly name = "vrrp";
   private host: VrrpHost | undefined;
-  private readonly instances: Record<string, VrrpConfig>;
+  private instances: Record<string, VrrpConfig>;
+  private scriptUser: string | undefined;
   private unsubscribe: (() => void) | undefined;
   private stopping: Promise<void> | undefined;
   private readonly cluster: Cluster;
@@ -20,6 +22,7 @@ export class VrrpBridge implements Service {
 
   constructor(config: TcpvsConfig, cluster: Cluster, log: Logger) {
     this.instances = config.vrrp;
+    this.scriptUser = config.global.script_user;
     this.cluster = cluster;
     this.log = log.child({ subsystem: "vrrp" });
   }
@@ -30,6 +33,7 @@ export class VrrpBridge implements Service {
       log: this.log,
       onState: (r) => recordVrrpState(this.cluster, r),
       onDrop: (_instance, reason) => this.cluster.count(`vrrp.drop.${reason}`),
+      scriptUser: this.scriptUser,
     });
     // Tell the worker every tracked pool's quorum now and whenever it changes.
     for (const [name, pool] of this.cluster.pools) this.host.setPoolQuorum(name, pool.quorumUp);
@@ -38,11 +42,32 @@ export class VrrpBridge implements Service {
     });
   }
 
-  /** VRRP settings are not changed by a reload: restarting would resign mastership and move the VIP. */
+  /**
+   * The worker applies the new instances in place (VrrpManager.reload): mastership is kept; only an
+   * instance with a new virtual_router_id, interface or address family restarts, and says so.
+   */
   async reload(next: LoadedConfig): Promise<void> {
-    if (JSON.stringify(next.config.vrrp) !== JSON.stringify(this.instances)) {
-      this.log.warn("VRRP settings changed in the file; restart tcpvs (backup node first) to apply them");
+    const vrrp = next.config.vrrp;
+    const scriptUser = next.config.global.script_user;
+    if (JSON.stringify(vrrp) === JSON.stringify(this.instances) && scriptUser === this.scriptUser) return;
+    this.scriptUser = scriptUser;
+    if (!this.host) {
+      this.instances = vrrp;
+      return this.start();
     }
+    if (Object.keys(vrrp).length === 0) {
+      this.log.warn("every VRRP instance was removed from the file: stopping VRRP");
+      const host = this.host;
+      this.host = undefined;
+      this.unsubscribe?.();
+      this.instances = vrrp;
+      await host.stop(handoverBoundMs(Object.values(this.instances)));
+      return;
+    }
+    // A restarted or removed instance hands over first: wait for the longest of the old ones.
+    await this.host.reload(vrrp, handoverBoundMs(Object.values(this.instances)), scriptUser);
+    this.instances = vrrp;
+    for (const [name, pool] of this.cluster.pools) this.host.setPoolQuorum(name, pool.quorumUp);
   }
 
   async action(
@@ -53,7 +78,12 @@ export class VrrpBridge implements Service {
     return steerVrrp(this.host, this.instances, instance, action, priority);
   }
 
-  /** Resign (priority 0, VIPs removed, notify_stop run): no grace applies, and a second call waits too. */
+  /**
+   * Hand over, then resign: a master advertises priority 0 and keeps its VIPs until the peer's first
+   * MASTER advert (RESIGN_INTERVALS intervals at most), then removes them and runs notify_stop. The
+   * switch stops after this, so its listeners serve the VIP to the end. No grace applies; a second
+   * call waits too.
+   */
   stop(): Promise<void> {
     this.stopping ??= this.resign();
     return this.stopping;
@@ -62,7 +92,7 @@ export class VrrpBridge implements Service {
   private async resign(): Promise<void> {
     this.unsubscribe?.();
     if (!this.host) return;
-    const drops = await this.host.stop();
+    const drops = await this.host.stop(handoverBoundMs(Object.values(this.instances)));
     this.log.info("vrrp stopped", { drops });
     this.host = undefined;
   }

@@ -25,8 +25,9 @@ export class MonitorService implements Service {
     this.monitor.start(this.cluster, next.config.pool);
   }
 
+  /** The checks stop; pools with omega run their down notifiers first (HealthMonitor.shutdown). */
   async stop(): Promise<void> {
-    this.monitor.stop();
+    this.monitor.shutdown();
   }
 
   /** The servers' check results are in the switch's dump. */

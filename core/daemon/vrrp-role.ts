@@ -1,6 +1,6 @@
 // The `vrrp` role: the config's VRRP instances alone, on the main thread, for nodes that only move an
 // address. The control channel first (if its socket is taken, fail before a single advert), then
-// metrics, then the instances. Its settings apply at restart: SIGHUP explains that instead.
+// metrics, then the instances. SIGHUP changes the instances in place, as in `serve`.
 
 import { ConfigError } from "../config/load.ts";
 import { MetricsRegistry } from "../metrics/MetricsRegistry.ts";
@@ -50,8 +50,5 @@ export function vrrpDaemon(o: VrrpRoleOptions): Daemon {
   return d.use({
     services,
     ready: () => ["vrrp running", { instances: names, control: control?.address }],
-    // Left to their default action, SIGHUP would end the process without resigning and leave the VIPs
-    // configured here while the peer takes them over: it is handled, and explained.
-    noReload: "tcpvs vrrp does not reload: VRRP settings apply at restart (backup node first)",
   });
 }

@@ -1,18 +1,18 @@
 // VRRP on the main thread, for `tcpvs vrrp`: nothing else shares the event loop there, so the
-// instances run without a Worker. Its settings apply at restart (restarting resigns mastership).
+// instances run without a Worker. A reload applies in place (VrrpManager.reload), as in `serve`.
 
 import type { VrrpConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Cluster } from "../state/cluster.ts";
 import { VrrpManager } from "../vrrp/manager.ts";
-import type { Service } from "./service.ts";
+import type { LoadedConfig, Service } from "./service.ts";
 import { dumpVrrpStates, recordVrrpState, steerVrrp } from "./vrrpControl.ts";
 
 export class VrrpService implements Service {
   readonly name = "vrrp";
   private mgr: VrrpManager | undefined;
   private stopping: Promise<void> | undefined;
-  private readonly instances: Record<string, VrrpConfig>;
+  private instances: Record<string, VrrpConfig>;
   private readonly cluster: Cluster;
   private readonly log: Logger;
 
@@ -31,7 +31,16 @@ export class VrrpService implements Service {
     this.mgr.start();
   }
 
-  async reload(): Promise<void> {}
+  /** Each instance updated in place (mastership kept); only a new VRID, interface or family restarts one. */
+  async reload(next: LoadedConfig): Promise<void> {
+    const vrrp = next.config.vrrp;
+    if (Object.keys(vrrp).length === 0)
+      throw new Error(
+        `Keep a [vrrp.NAME] section in "${next.config.file}": tcpvs vrrp runs VRRP instances only`,
+      );
+    await this.mgr?.reload(vrrp);
+    this.instances = vrrp;
+  }
 
   /** Hold an instance in BACKUP, release it, or set its priority (control channel actions). */
   async action(

@@ -9,6 +9,7 @@
 // leave background children running: that is the command's own business (keepalived does the same).
 
 import { TcpvsError } from "../errors/tcpvs-error.ts";
+import { asScriptUser } from "./script-user.ts";
 
 export interface RunOptions {
   timeoutMs: number;
@@ -83,7 +84,7 @@ async function readBounded(stream: ReadableStream<Uint8Array>, stop: Promise<voi
 export async function runCommand(argv: string[], o: RunOptions): Promise<RunResult> {
   let proc: ReturnType<typeof Bun.spawn>;
   try {
-    proc = Bun.spawn(argv, {
+    proc = Bun.spawn(asScriptUser(argv), {
       detached: true,
       stdin: "ignore",
       stdout: "ignore",

@@ -11,17 +11,26 @@ export type DropHandler = (instance: string, reason: DropReason) => void;
 
 export class AdvertCheck {
   /** Dropped packets per reason, for the life of the instance (`tcpvs vrrp` prints them on stop). */
-  readonly drops = new Map<DropReason, number>();
+  readonly drops: Map<DropReason, number>;
   private readonly cfg: VrrpConfig;
   private readonly ifindex: number;
   private readonly onDrop: DropHandler;
   private readonly log: Logger;
-  // Fixed for the instance's life (a reload does not change VRRP): worked out once, not per packet.
+  // Fixed for this check's life (a reload that changes them builds a new one): worked out once, not per
+  // packet.
   private readonly addresses: string[];
   private readonly peers: string[] | undefined;
 
-  constructor(cfg: VrrpConfig, ifindex: number, onDrop: DropHandler, log: Logger) {
+  /** `drops`: the counters to go on counting in (a reload keeps an instance's counts). */
+  constructor(
+    cfg: VrrpConfig,
+    ifindex: number,
+    onDrop: DropHandler,
+    log: Logger,
+    drops = new Map<DropReason, number>(),
+  ) {
     this.cfg = cfg;
+    this.drops = drops;
     this.addresses = cfg.virtual_ipaddress.map((x) => x.address);
     this.peers = cfg.check_unicast_src && cfg.unicast_peer.length > 0 ? cfg.unicast_peer : undefined;
     this.ifindex = ifindex;

@@ -12,6 +12,8 @@ export type FsmAction =
   | { type: "add_vips" }
   | { type: "remove_vips" }
   | { type: "garp" }
+  /** Stop the gratuitous ARP schedule (a resigning master must not pull clients back from its peer). */
+  | { type: "stop_garp" }
   | { type: "notify"; state: NotifyState }
   | { type: "set_timer"; at: number | null }
   | { type: "state"; from: VrrpState; to: VrrpState; reason: string };
@@ -25,6 +27,31 @@ export interface FsmOptions {
   preemptDelayMs: number;
   /** Our primary address: breaks priority ties against a peer's source address. */
   primary: string;
+  /** keepalived's `state`: MASTER starts as master at once (adverts out, VIPs up) and yields to a
+   * higher priority; BACKUP (the default) waits out the master-down interval first. */
+  initialState?: "MASTER" | "BACKUP";
+}
+
+/** The settings a reload may change on a running machine. */
+export type FsmSettings = Pick<
+  FsmOptions,
+  "version" | "priority" | "advertIntMs" | "preempt" | "preemptDelayMs"
+>;
+
+/**
+ * A planned handover waits this many advert intervals for the peer's first MASTER advert before it
+ * drops the VIPs anyway (no peer, or one that cannot take over).
+ */
+export const RESIGN_INTERVALS = 3;
+/**
+ * After the peer's first MASTER advert the VIPs stay a little longer: its gratuitous ARP leaves right
+ * behind that advert, and a client must not meet a vanished address before its cache has moved.
+ */
+export const HANDOVER_MARGIN_MS = 100;
+
+/** The longest a planned handover of any of `instances` can take (what a caller waits for at most). */
+export function handoverBoundMs(instances: ReadonlyArray<{ advert_int: number }>): number {
+  return Math.max(0, ...instances.map((c) => RESIGN_INTERVALS * c.advert_int + HANDOVER_MARGIN_MS));
 }
 
 export interface PeerAdvert {
@@ -44,7 +71,12 @@ export class VrrpFsm {
   masterAddr: string | undefined;
   /** Held in BACKUP by the operator (force backup): the master-down timer never promotes. */
   held = false;
-  private readonly o: FsmOptions;
+  /**
+   * A planned handover under way (stop, or the operator's hold): still MASTER with the VIPs up, but
+   * advertising priority 0 until a peer's MASTER advert is seen (`peerSeen`) or `until` passes.
+   */
+  resigning: { end: "stop" | "hold"; until: number; peerSeen?: string } | undefined;
+  private o: FsmOptions;
   /** Our primary address, canonical (IPv4 or IPv6; the peer's is the same family). */
   private primary: string;
   /**
@@ -82,6 +114,13 @@ export class VrrpFsm {
 
   tick(now: number): FsmAction[] {
     if (this.timerAt === null || now < this.timerAt) return [];
+    if (this.state === "MASTER" && this.resigning) {
+      const r = this.resigning;
+      if (now >= r.until)
+        return this.finishResign(now, r.peerSeen ? `${r.peerSeen} took over` : "no peer took over");
+      // Re-send the resignation each interval: one lost packet must not cost a master-down interval.
+      return [{ type: "send_advert", priority: 0 }, this.arm(Math.min(r.until, now + this.o.advertIntMs))];
+    }
     if (this.state === "MASTER")
       return [{ type: "send_advert", priority: this.priority }, this.arm(now + this.o.advertIntMs)];
     if (this.state === "BACKUP") {
@@ -92,6 +131,14 @@ export class VrrpFsm {
   }
 
   advert(now: number, a: PeerAdvert): FsmAction[] {
+    if (this.state === "MASTER" && this.resigning) {
+      // Any master but us now: the VIPs go once its gratuitous ARP has had HANDOVER_MARGIN_MS to land.
+      if (a.priority === 0 || this.resigning.peerSeen) return [];
+      this.masterAddr = a.src;
+      this.resigning.peerSeen = a.src;
+      this.resigning.until = Math.min(this.resigning.until, now + HANDOVER_MARGIN_MS);
+      return [this.arm(this.resigning.until)];
+    }
     if (this.state === "MASTER") {
       if (a.priority === 0)
         return [{ type: "send_advert", priority: this.priority }, this.arm(now + this.o.advertIntMs)];
@@ -134,6 +181,7 @@ export class VrrpFsm {
       }
       const acts: FsmAction[] = [];
       if (this.state === "MASTER") acts.push({ type: "send_advert", priority: 0 }, { type: "remove_vips" });
+      this.resigning = undefined;
       acts.push(this.arm(null), { type: "notify", state: "FAULT" });
       return this.transition("FAULT", reason, acts);
     }
@@ -146,41 +194,102 @@ export class VrrpFsm {
     const next = Math.max(1, Math.min(255, p));
     if (next === this.priority) return [];
     this.priority = next;
-    if (this.state === "MASTER")
+    if (this.state === "MASTER" && !this.resigning)
       return [{ type: "send_advert", priority: next }, this.arm(now + this.o.advertIntMs)];
     return [];
   }
 
-  /** Clean stop: a master resigns with priority 0 so backups take over after only their skew. */
+  /**
+   * Planned handover, the first half of a clean stop (end = "stop") or of the operator's hold: a master
+   * advertises priority 0 so a backup takes over after only its skew, but keeps its VIPs (and so its
+   * clients) until that backup's first MASTER advert, bounded by RESIGN_INTERVALS intervals. Not a master:
+   * nothing to hand over ([]). The machine ends the handover itself (tick): stopped in INIT, or in BACKUP.
+   */
+  resign(now: number, end: "stop" | "hold"): FsmAction[] {
+    if (end === "hold") this.held = true;
+    if (this.state !== "MASTER") return [];
+    // A stop under way stays a stop; a hold under way becomes one.
+    if (this.resigning) {
+      if (end === "stop") this.resigning.end = "stop";
+      return [];
+    }
+    const until = now + RESIGN_INTERVALS * this.o.advertIntMs;
+    this.resigning = { end, until };
+    return [
+      { type: "send_advert", priority: 0 },
+      { type: "stop_garp" },
+      this.arm(Math.min(until, now + this.o.advertIntMs)),
+    ];
+  }
+
+  /** Clean stop now: a master resigns with priority 0 and drops its VIPs at once (no handover wait). */
   shutdown(_now: number): FsmAction[] {
+    if (this.state === "INIT") return [];
     const acts: FsmAction[] = [];
-    if (this.state === "MASTER") acts.push({ type: "send_advert", priority: 0 }, { type: "remove_vips" });
+    if (this.state === "MASTER") {
+      if (!this.resigning) acts.push({ type: "send_advert", priority: 0 });
+      acts.push({ type: "remove_vips" });
+    }
+    this.resigning = undefined;
     acts.push(this.arm(null), { type: "notify", state: "STOP" });
     return this.transition("INIT", "shutdown", acts);
+  }
+
+  private finishResign(now: number, why: string): FsmAction[] {
+    if (this.resigning?.end === "hold") {
+      this.resigning = undefined;
+      return this.becomeBackup(now, `held in backup: ${why}`);
+    }
+    // Still resigning here, so shutdown does not send priority 0 once more.
+    const acts = this.shutdown(now);
+    const first = acts[0];
+    if (first?.type === "state") first.reason = `shutdown: ${why}`;
+    return acts;
+  }
+
+  /**
+   * A reload's new settings, on the running machine (keepalived's reload): no transition of its own.
+   * A master re-advertises at once so the peers see a new priority or interval now; a new priority
+   * takes effect through setPriority (the instance recomputes it with its tracked items).
+   */
+  update(now: number, s: FsmSettings): FsmAction[] {
+    const intervalChanged = s.advertIntMs !== this.o.advertIntMs;
+    this.o = { ...this.o, ...s };
+    if (!intervalChanged) return [];
+    if (this.state === "MASTER" && !this.resigning) {
+      this.masterAdverIntervalMs = s.advertIntMs;
+      return [{ type: "send_advert", priority: this.priority }, this.arm(now + s.advertIntMs)];
+    }
+    // v2 backups compare against their own interval; v3 ones keep the master's until it tells them.
+    if (this.o.version === 2) this.masterAdverIntervalMs = s.advertIntMs;
+    return [];
   }
 
   /** Sync group or operator: move to MASTER or BACKUP now. */
   force(now: number, to: "MASTER" | "BACKUP", reason: string): FsmAction[] {
     if (to === "MASTER" && this.state === "BACKUP" && !this.held) return this.becomeMaster(now, reason);
-    if (to === "BACKUP" && this.state === "MASTER") return this.becomeBackup(now, reason);
+    if (to === "BACKUP" && this.state === "MASTER" && !this.resigning) return this.becomeBackup(now, reason);
     return [];
   }
 
   /**
-   * Operator "force backup": step down and stay BACKUP until released. A held master resigns with
-   * priority 0, as on shutdown, so the peer takes over after its skew instead of a master-down interval
-   * with nobody holding the VIP.
+   * Operator "force backup": step down and stay BACKUP until released. A held master hands over as on
+   * a clean stop (resign): priority 0, so the peer takes over after its skew, and the VIPs kept until
+   * the peer's first advert, so no client meets an address nobody holds.
    */
   hold(now: number, on: boolean): FsmAction[] {
-    this.held = on;
-    if (!on || this.state !== "MASTER") return [];
-    const [state, ...rest] = this.becomeBackup(now, "held in backup");
-    return [state!, { type: "send_advert", priority: 0 }, ...rest];
+    if (on) return this.resign(now, "hold");
+    this.held = false;
+    // Released during the handover: the peer may already be master; preemption decides from here.
+    if (this.resigning?.end === "hold") return this.finishResign(now, "released");
+    return [];
   }
 
   private enterFromIdle(now: number, reason: string): FsmAction[] {
     this.lowerSince = this.o.preemptDelayMs > 0 ? now : undefined;
     if (this.priority === 255 && !this.held) return this.becomeMaster(now, `${reason}: address owner`);
+    if (reason === "start" && this.o.initialState === "MASTER" && !this.held)
+      return this.becomeMaster(now, "start: state MASTER");
     this.masterAdverIntervalMs = this.o.advertIntMs;
     return this.transition("BACKUP", reason, [
       this.arm(now + this.masterDownMs()),

@@ -12,14 +12,16 @@ import type { DropReason } from "./packet.ts";
 import { TcpvsError, type TcpvsErrorCode } from "../errors/tcpvs-error.ts";
 
 export type HostToWorker =
-  | { type: "start"; vrrp: Record<string, VrrpConfig>; level: LogLevel }
+  | { type: "start"; vrrp: Record<string, VrrpConfig>; level: LogLevel; scriptUser?: string }
   | { type: "pool_quorum"; pool: string; ok: boolean }
   | { type: "hold"; instance: string; on: boolean }
   | { type: "adjust_priority"; instance: string; delta: number }
+  | { type: "reload"; vrrp: Record<string, VrrpConfig>; scriptUser?: string }
   | { type: "stop" };
 
 export type WorkerToHost =
   | { type: "started" }
+  | { type: "reloaded" }
   | { type: "error"; message: string; code?: TcpvsErrorCode }
   | { type: "state"; report: VrrpStateReport }
   | { type: "drop"; instance: string; reason: DropReason }
@@ -40,6 +42,8 @@ export interface VrrpHostOptions {
   onDrop?: (instance: string, reason: DropReason) => void;
   /** Override where the worker module lives (tests). */
   workerUrl?: string | URL;
+  /** [global] script_user: the worker runs track and notify scripts as this user. */
+  scriptUser?: string;
   /** How long start() and stop() may take. */
   timeoutMs?: number;
 }
@@ -64,7 +68,7 @@ export class VrrpHost {
   static async start(vrrp: Record<string, VrrpConfig>, o: VrrpHostOptions): Promise<VrrpHost> {
     const h = new VrrpHost(o);
     const reply = h.expect((m) => m.type === "started" || m.type === "error");
-    h.send({ type: "start", vrrp, level: o.log.level });
+    h.send({ type: "start", vrrp, level: o.log.level, scriptUser: o.scriptUser });
     const m = await reply;
     if (m.type === "error") {
       h.worker.terminate();
@@ -87,9 +91,23 @@ export class VrrpHost {
     this.send({ type: "adjust_priority", instance, delta });
   }
 
-  /** Resign (priority 0 from masters, VIPs removed), then end the worker. Returns drops by reason. */
-  async stop(): Promise<Record<string, Record<string, number>>> {
-    const reply = this.expect((m) => m.type === "stopped" || m.type === "error");
+  /**
+   * A reload's instances, applied in place by the worker (VrrpManager.reload); rejects with the error
+   * that refused them. `waitMs` covers instances that restart (each hands over first).
+   */
+  async reload(vrrp: Record<string, VrrpConfig>, waitMs: number, scriptUser?: string): Promise<void> {
+    const reply = this.expect((m) => m.type === "reloaded" || m.type === "error", waitMs);
+    this.send({ type: "reload", vrrp, scriptUser });
+    const m = await reply;
+    if (m.type === "error") throw new VrrpWorkerError(m.message, m.code);
+  }
+
+  /**
+   * Hand over (masters advertise priority 0 and keep their VIPs until a peer is master, at most
+   * `handoverMs`), then end the worker. Returns drops by reason.
+   */
+  async stop(handoverMs = 0): Promise<Record<string, Record<string, number>>> {
+    const reply = this.expect((m) => m.type === "stopped" || m.type === "error", handoverMs);
     this.send({ type: "stop" });
     const m = await reply.catch((e: unknown) => ({ type: "error", message: String(e) }) as WorkerToHost);
     this.worker.terminate();
@@ -100,8 +118,9 @@ export class VrrpHost {
     this.worker.postMessage(m);
   }
 
-  private expect(pred: (m: WorkerToHost) => boolean): Promise<WorkerToHost> {
-    const ms = this.o.timeoutMs ?? 10_000;
+  /** The next message `pred` accepts, within timeoutMs plus `extraMs`. */
+  private expect(pred: (m: WorkerToHost) => boolean, extraMs = 0): Promise<WorkerToHost> {
+    const ms = (this.o.timeoutMs ?? 10_000) + extraMs;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== check);

@@ -5,25 +5,23 @@
 
 import type { VrrpConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
-import { ifLinkUp } from "../sys/iface.ts";
 import type { Received } from "./socket4.ts";
 import { AdvertCheck } from "./advertCheck.ts";
 import { VrrpEndpoint } from "./endpoint.ts";
-import { type FsmAction, type VrrpState, VrrpFsm } from "./fsm.ts";
+import { type FsmAction, RESIGN_INTERVALS, type VrrpState, VrrpFsm } from "./fsm.ts";
 import { NotifyQueue } from "./notify.ts";
 import type { DropReason } from "./packet.ts";
-import { ScriptTracker } from "./script.ts";
-import { effectivePriority, type TrackItem } from "./track.ts";
+import { effectivePriority } from "./track.ts";
+import { TrackedItems } from "./tracked-items.ts";
 import { validateVrrpConfig } from "./validate.ts";
 import { StateReporter, type VrrpStateReport } from "./stateReporter.ts";
+import type { VrrpReloadPlan } from "./reload-plan.ts";
 import { VipSet } from "./vip.ts";
 
 // Importers of the instance have always found the report type here.
 export type { VrrpStateReport } from "./stateReporter.ts";
 
 const LINK_POLL_MS = 200;
-/** Tracked while an IPv6 instance waits for its interface's link-local address (FAULT meanwhile). */
-const LINK_LOCAL_TRACK = "address:link-local";
 
 export interface InstanceDeps {
   log: Logger;
@@ -36,7 +34,8 @@ export interface InstanceDeps {
 
 export class VrrpInstance {
   readonly name: string;
-  readonly cfg: VrrpConfig;
+  /** The settings in force: a reload in place replaces them (reconfigure). */
+  cfg: VrrpConfig;
   readonly fsm: VrrpFsm;
   /** Dropped adverts per reason (the manager reports them); counted by `check`. */
   readonly drops: Map<DropReason, number>;
@@ -49,10 +48,11 @@ export class VrrpInstance {
   private readonly deps: InstanceDeps;
   private readonly notify: NotifyQueue;
   private readonly now: () => number;
-  private readonly tracks = new Map<string, TrackItem>();
-  private readonly scripts: ScriptTracker[] = [];
-  private readonly check: AdvertCheck;
-  private readonly endpoint: VrrpEndpoint;
+  private readonly tracks: TrackedItems;
+  private check: AdvertCheck;
+  private endpoint: VrrpEndpoint;
+  /** Resolves a stop waiting for the planned handover once the machine has ended it. */
+  private handedOver: (() => void) | undefined;
   private vips: VipSet | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private linkTimer: ReturnType<typeof setInterval> | undefined;
@@ -65,6 +65,7 @@ export class VrrpInstance {
     this.cfg = cfg;
     this.deps = deps;
     this.log = deps.log.child({ vrrp: cfg.name });
+    this.tracks = new TrackedItems(this.log, () => this.recompute());
     this.notify = deps.notify ?? new NotifyQueue(this.log);
     this.now = deps.now ?? (() => performance.now());
     const onDrop = (i: string, reason: DropReason) => this.deps.onDrop?.(i, reason);
@@ -78,6 +79,7 @@ export class VrrpInstance {
       preempt: cfg.preempt,
       preemptDelayMs: cfg.preempt_delay,
       primary: this.endpoint.src ?? "::",
+      initialState: cfg.state,
     });
     this.reporter = new StateReporter(
       cfg.name,
@@ -107,23 +109,9 @@ export class VrrpInstance {
     const c = this.cfg;
     this.vips = new VipSet(c, this.log);
     this.vips.removeLeftovers();
-    if (!this.endpoint.open()) {
-      this.tracks.set(LINK_LOCAL_TRACK, { id: LINK_LOCAL_TRACK, weight: 0, ok: false });
-    }
+    if (!this.endpoint.open()) this.tracks.waitLinkLocal();
     this.running = true;
-
-    this.tracks.set(`interface:${c.interface}`, { id: `interface:${c.interface}`, weight: 0, ok: true });
-    for (const t of c.track_interface)
-      this.tracks.set(`interface:${t.name}`, { id: `interface:${t.name}`, weight: t.weight, ok: true });
-    for (const t of c.track_pool)
-      this.tracks.set(`pool:${t.name}`, { id: `pool:${t.name}`, weight: t.weight, ok: true });
-    for (const s of c.track_script) {
-      const id = `script:${s.name}`;
-      this.tracks.set(id, { id, weight: s.weight, ok: true });
-      const tr = new ScriptTracker(s, (ok) => this.setTrack(id, ok), this.log);
-      this.scripts.push(tr);
-      tr.start();
-    }
+    this.tracks.build(c);
     this.pollLinks();
     this.linkTimer = setInterval(() => this.pollLinks(), LINK_POLL_MS);
     const eff = effectivePriority(c.priority, this.tracks.values());
@@ -134,43 +122,123 @@ export class VrrpInstance {
     } else this.apply(this.fsm.start(this.now()));
   }
 
+  /**
+   * A reload's settings, applied without leaving the current state (keepalived's reload): the machine's
+   * priority, preemption and interval, the tracked items, the VIPs (a master adds and drops them and
+   * announces the new ones), the wire settings (the endpoint is reopened), notify scripts and GARP
+   * timing. Everything new is built before anything is changed: a throw leaves the instance as it was.
+   * The manager restarts instead when `plan.restart` is set.
+   */
+  reconfigure(next: VrrpConfig, plan: VrrpReloadPlan): void {
+    validateVrrpConfig(next);
+    const onDrop = (i: string, reason: DropReason) => this.deps.onDrop?.(i, reason);
+    const endpoint = plan.wire ? new VrrpEndpoint(next, this.log, (r) => this.receive(r), onDrop) : undefined;
+    const vips = plan.vips && this.running ? new VipSet(next, this.log) : undefined;
+    if (endpoint && this.running) {
+      // Closed first: the new end may share the old one's channel, and closing after would detach it.
+      this.endpoint.close();
+      let opened: boolean;
+      try {
+        opened = endpoint.open();
+      } catch (e) {
+        this.endpoint.open();
+        vips?.close();
+        throw e;
+      }
+      if (!opened) this.tracks.waitLinkLocal();
+      else if (endpoint.src) this.fsm.setPrimary(endpoint.src);
+    }
+    const prev = this.cfg;
+    this.cfg = next;
+    if (endpoint) {
+      this.endpoint = endpoint;
+      this.check = new AdvertCheck(next, endpoint.ifindex, onDrop, this.log, this.drops);
+    }
+    if (vips && this.vips) {
+      const master = this.vips.isHeld;
+      this.vips.replaceBy(vips);
+      this.vips = vips;
+      if (master) {
+        vips.add();
+        vips.announce();
+      }
+    }
+    const now = this.now();
+    this.apply(
+      this.fsm.update(now, {
+        priority: next.priority,
+        advertIntMs: next.advert_int,
+        preempt: next.preempt,
+        preemptDelayMs: next.preempt_delay,
+        version: next.version,
+      }),
+    );
+    if (plan.tracks && this.running) {
+      this.tracks.build(next);
+      this.pollLinks();
+    }
+    this.log.info("VRRP instance reloaded in place", {
+      changes: plan.changes,
+      state: this.fsm.state,
+      from_priority: prev.priority,
+    });
+    this.recompute();
+  }
+
   /** Once the link-local address is usable: adopt it as our primary and leave the FAULT it caused. */
   private pollLinkLocal(): void {
     if (!this.running) return;
     const src = this.endpoint.adoptLinkLocal();
     if (!src) return;
     this.fsm.setPrimary(src);
-    this.setTrack(LINK_LOCAL_TRACK, true);
-    this.tracks.delete(LINK_LOCAL_TRACK);
+    this.tracks.linkLocalReady();
   }
 
-  /** Clean stop: resign with priority 0 if MASTER, remove VIPs, run notify_stop, close sockets. */
+  /**
+   * Clean stop: a master hands over first (fsm.resign: priority 0, VIPs kept until the peer's first
+   * MASTER advert, RESIGN_INTERVALS intervals at most), then the VIPs go, notify_stop runs, the sockets
+   * close.
+   */
   async stop(): Promise<void> {
     if (!this.running) return;
+    if (this.fsm.state === "MASTER") {
+      const bound = RESIGN_INTERVALS * this.cfg.advert_int;
+      const done = new Promise<void>((resolve) => {
+        this.handedOver = resolve;
+      });
+      this.log.info("handing over: advertising priority 0, keeping the VIPs until a peer is MASTER", {
+        bound_ms: bound,
+      });
+      this.apply(this.fsm.resign(this.now(), "stop"));
+      // The machine ends the handover on its own timer; this bound only guards against a lost timer.
+      let guard: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([done, new Promise((r) => (guard = setTimeout(r, bound + 1000)))]);
+      clearTimeout(guard);
+      this.handedOver = undefined;
+    }
     this.apply(this.fsm.shutdown(this.now()));
     this.running = false;
     clearTimeout(this.timer);
     clearInterval(this.linkTimer);
-    for (const s of this.scripts) s.stop();
-    this.scripts.length = 0;
-    this.tracks.clear();
+    this.tracks.stop();
     this.endpoint.close();
     this.vips?.close();
     await this.notify.idle();
   }
 
   setPoolQuorum(pool: string, ok: boolean): void {
-    if (this.tracks.has(`pool:${pool}`)) this.setTrack(`pool:${pool}`, ok);
+    this.tracks.set(`pool:${pool}`, ok);
   }
 
   /** Operator adjustment: lower (negative) or raise the priority by `delta`; 0 removes it. */
   adjustPriority(delta: number): void {
-    if (delta === 0) this.tracks.delete("control:priority");
-    else this.tracks.set("control:priority", { id: "control:priority", weight: delta, ok: delta > 0 });
+    this.tracks.adjust(delta);
     this.recompute();
   }
 
   hold(on: boolean): void {
+    if (on && this.fsm.state === "MASTER" && !this.fsm.resigning)
+      this.log.info("handing over: held in BACKUP, keeping the VIPs until a peer is MASTER");
     this.apply(this.fsm.hold(this.now(), on));
   }
 
@@ -184,26 +252,9 @@ export class VrrpInstance {
     this.recompute();
   }
 
-  private setTrack(id: string, ok: boolean): void {
-    const t = this.tracks.get(id);
-    if (!t || t.ok === ok) return;
-    t.ok = ok;
-    this.log.info(ok ? "tracked item up" : "tracked item down", { track: id });
-    this.recompute();
-  }
-
   private pollLinks(): void {
     this.pollLinkLocal();
-    for (const t of this.tracks.values()) {
-      if (!t.id.startsWith("interface:")) continue;
-      let up = false;
-      try {
-        up = ifLinkUp(t.id.slice(10));
-      } catch (e) {
-        this.log.warn("cannot read link state; treating it as down", { track: t.id, error: String(e) });
-      }
-      this.setTrack(t.id, up);
-    }
+    this.tracks.pollLinks();
   }
 
   private recompute(): void {
@@ -241,6 +292,7 @@ export class VrrpInstance {
       }
     }
     for (const [from, to] of transitions) this.onTransition?.(this, from, to);
+    if (this.handedOver && !this.fsm.resigning) this.handedOver();
   }
 
   private perform(a: FsmAction, transitions: Array<[VrrpState, VrrpState]>): void {
@@ -256,6 +308,9 @@ export class VrrpInstance {
         return;
       case "garp":
         this.vips?.announce();
+        return;
+      case "stop_garp":
+        this.vips?.stopAnnouncing();
         return;
       case "set_timer":
         this.schedule(a.at);

@@ -8,6 +8,7 @@ import type { VrrpState } from "./fsm.ts";
 import { type InstanceDeps, VrrpInstance, type VrrpStateReport } from "./instance.ts";
 import { NotifyQueue } from "./notify.ts";
 import type { DropReason } from "./packet.ts";
+import { vrrpReloadPlan } from "./reload-plan.ts";
 
 export interface ManagerDeps {
   log: Logger;
@@ -20,27 +21,72 @@ export class VrrpManager {
   readonly instances = new Map<string, VrrpInstance>();
   private readonly groups = new Map<string, VrrpInstance[]>();
   private syncing = false;
+  private readonly instDeps: InstanceDeps;
+  private readonly log: Logger;
 
   constructor(configs: Record<string, VrrpConfig> | VrrpConfig[], deps: ManagerDeps) {
-    const notify = new NotifyQueue(deps.log.child({ subsystem: "vrrp" }));
-    const instDeps: InstanceDeps = { ...deps, log: deps.log.child({ subsystem: "vrrp" }), notify };
+    this.log = deps.log.child({ subsystem: "vrrp" });
+    const notify = new NotifyQueue(this.log);
+    this.instDeps = { ...deps, log: this.log, notify };
     const list = Array.isArray(configs) ? configs : Object.values(configs);
-    const seen = new Set<string>();
-    for (const c of list) {
-      const key = `${c.interface}/${c.virtual_router_id}`;
-      if (seen.has(key))
-        throw new Error(
-          `Use distinct virtual_router_id values on "${c.interface}": ${c.virtual_router_id} is taken twice`,
-        );
-      seen.add(key);
-      const inst = new VrrpInstance(c, instDeps);
-      this.instances.set(c.name, inst);
-      if (c.sync_group) {
-        const g = this.groups.get(c.sync_group) ?? [];
-        g.push(inst);
-        this.groups.set(c.sync_group, g);
-        inst.onTransition = (i, from, to) => this.sync(c.sync_group!, i, from, to);
+    distinctVrids(list);
+    for (const c of list) this.instances.set(c.name, new VrrpInstance(c, this.instDeps));
+    this.regroup();
+  }
+
+  /**
+   * A reload, keepalived's way: each running instance is updated in place and keeps its state (and so
+   * its mastership); only a new virtual_router_id, interface or address family restarts one (a master
+   * hands over first), and the log says so. Instances no longer in the file stop; new ones start.
+   */
+  async reload(configs: Record<string, VrrpConfig>): Promise<void> {
+    const next = Object.values(configs);
+    distinctVrids(next);
+    for (const [name, inst] of [...this.instances]) {
+      if (configs[name]) continue;
+      this.log.warn("VRRP instance removed from the file: stopping it", { vrrp: name });
+      this.instances.delete(name);
+      await inst.stop();
+    }
+    for (const c of next) {
+      const inst = this.instances.get(c.name);
+      if (!inst) {
+        this.log.info("VRRP instance added by reload: starting it", { vrrp: c.name });
+        const fresh = new VrrpInstance(c, this.instDeps);
+        fresh.start();
+        this.instances.set(c.name, fresh);
+        continue;
       }
+      const plan = vrrpReloadPlan(inst.cfg, c);
+      if (plan.changes.length === 0) continue;
+      if (plan.restart) {
+        this.log.warn(`restarting VRRP instance ${c.name}: ${plan.restart}`, {
+          vrrp: c.name,
+          changes: plan.changes,
+        });
+        // Built first: a config the instance refuses leaves the running one in place.
+        const fresh = new VrrpInstance(c, this.instDeps);
+        await inst.stop();
+        fresh.start();
+        this.instances.set(c.name, fresh);
+      } else inst.reconfigure(c, plan);
+    }
+    this.regroup();
+    for (const members of this.groups.values()) {
+      for (const m of members) m.setSyncFault(members.some((o) => o !== m && o.ownFault));
+    }
+  }
+
+  private regroup(): void {
+    this.groups.clear();
+    for (const inst of this.instances.values()) {
+      const g = inst.cfg.sync_group;
+      inst.onTransition = undefined;
+      if (!g) continue;
+      this.groups.set(g, [...(this.groups.get(g) ?? []), inst]);
+      inst.onTransition = (i, from, to) => {
+        if (i.cfg.sync_group) this.sync(i.cfg.sync_group, i, from, to);
+      };
     }
   }
 
@@ -103,5 +149,17 @@ export class VrrpManager {
     } finally {
       this.syncing = false;
     }
+  }
+}
+
+function distinctVrids(list: VrrpConfig[]): void {
+  const seen = new Set<string>();
+  for (const c of list) {
+    const key = `${c.interface}/${c.virtual_router_id}`;
+    if (seen.has(key))
+      throw new Error(
+        `Use distinct virtual_router_id values on "${c.interface}": ${c.virtual_router_id} is taken twice`,
+      );
+    seen.add(key);
   }
 }

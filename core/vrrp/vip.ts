@@ -60,6 +60,23 @@ export class VipSet {
     for (const v of this.vips) dropAddress(v);
   }
 
+  /** Whether the addresses are up (MASTER). */
+  get isHeld(): boolean {
+    return this.held;
+  }
+
+  /**
+   * A reload's new set replaces this one: addresses it no longer lists are dropped, the others stay
+   * configured (a master keeps serving them); this set's timers and sockets are closed.
+   */
+  replaceBy(next: VipSet): void {
+    const key = (v: Vip) => `${v.ifindex}/${v.address}/${v.prefix}`;
+    const keep = new Set(next.vips.map(key));
+    if (this.held) for (const v of this.vips) if (!keep.has(key(v))) dropAddress(v);
+    this.held = false;
+    this.close();
+  }
+
   /** Start the GARP schedule (called on becoming MASTER, after add()). */
   announce(): void {
     this.stopAnnouncing();
@@ -83,7 +100,8 @@ export class VipSet {
     this.na = undefined;
   }
 
-  private stopAnnouncing(): void {
+  /** Stop the GARP schedule (delay and refresh bursts), keeping the addresses. */
+  stopAnnouncing(): void {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
   }

@@ -7,6 +7,7 @@ import type { VrrpConfig } from "../config/types.ts";
 import { Logger, type LogLevel } from "../log/logger.ts";
 import type { HostToWorker, WorkerToHost } from "./host.ts";
 import { VrrpManager } from "./manager.ts";
+import { setScriptUser } from "../exec/script-user.ts";
 
 declare const self: Worker;
 
@@ -16,7 +17,7 @@ function post(m: WorkerToHost): void {
   self.postMessage(m);
 }
 
-function start(vrrp: Record<string, VrrpConfig>, level: LogLevel): void {
+function start(vrrp: Record<string, VrrpConfig>, level: LogLevel, scriptUser: string | undefined): void {
   // Lines go to the host as JSON; it re-emits them through the process logger.
   const log = new Logger({
     level,
@@ -25,6 +26,8 @@ function start(vrrp: Record<string, VrrpConfig>, level: LogLevel): void {
     sink: { write: (line) => post({ type: "log", line }) },
   });
   try {
+    // A Worker has its own module state: the main thread's setting does not reach it.
+    setScriptUser(scriptUser);
     mgr = new VrrpManager(vrrp, {
       log,
       onState: (report) => post({ type: "state", report }),
@@ -46,7 +49,7 @@ self.onmessage = async (ev: MessageEvent<HostToWorker>) => {
   const m = ev.data;
   switch (m.type) {
     case "start":
-      start(m.vrrp, m.level);
+      start(m.vrrp, m.level, m.scriptUser);
       return;
     case "pool_quorum":
       mgr?.setPoolQuorum(m.pool, m.ok);
@@ -56,6 +59,15 @@ self.onmessage = async (ev: MessageEvent<HostToWorker>) => {
       return;
     case "adjust_priority":
       mgr?.adjustPriority(m.instance, m.delta);
+      return;
+    case "reload":
+      try {
+        setScriptUser(m.scriptUser);
+        await mgr?.reload(m.vrrp);
+        post({ type: "reloaded" });
+      } catch (e) {
+        post({ type: "error", message: e instanceof Error ? e.message : String(e), code: codeOf(e) });
+      }
       return;
     case "stop": {
       const drops = mgr?.drops() ?? {};

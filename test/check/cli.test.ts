@@ -142,6 +142,7 @@ describe("tcpvs check, a whole config", () => {
         quorum: 1,
         hysteresis: 0,
         inhibit_on_failure: false,
+        omega: false,
         server: ports.map((p, i) => ({
           name: `${name}${i + 1}`,
           address: inet(p),

@@ -34,6 +34,7 @@ function pool(
     quorum: 1,
     hysteresis: 0,
     inhibit_on_failure: false,
+    omega: false,
     server: servers,
     check: checks.map((c) => checkDefaults({ type: "tcp", interval: 1000, delay_before_retry: 0, ...c })),
     ...over,

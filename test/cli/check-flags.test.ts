@@ -23,6 +23,7 @@ describe("check flags from the schema", () => {
       "retry",
       "delay_before_retry",
       "alpha",
+      "warmup",
       "steps",
     ]);
   });

@@ -173,6 +173,29 @@ export function tally(all: Sample[], from: number, to: number): Window {
   return w;
 }
 
+/**
+ * The client's gap over requests started in [from, to): `wait`, the longest any request waited for its
+ * answer (a failed one counts its whole wait: its timeout, or the 1 s SYN retransmission a client
+ * without a timeout would see), and `stretch`, the longest time between two successful responses (at
+ * RATE requests/s a healthy service shows about 1000/RATE ms; on a loaded machine it also counts the
+ * client waiting for a CPU before it starts its next request).
+ */
+export function clientGap(
+  all: Sample[],
+  from: number,
+  to: number,
+): { wait: number; stretch: number; slowestAt: number } {
+  const inWindow = all.filter((s) => s.t >= from && s.t < to);
+  const done = inWindow
+    .filter((s) => s.ok)
+    .map((s) => s.t + s.ms)
+    .sort((a, b) => a - b);
+  let stretch = 0;
+  for (let i = 1; i < done.length; i++) stretch = Math.max(stretch, done[i]! - done[i - 1]!);
+  const slowest = inWindow.reduce<Sample | undefined>((a, s) => (!a || s.ms > a.ms ? s : a), undefined);
+  return { wait: slowest?.ms ?? 0, stretch, slowestAt: slowest?.t ?? from };
+}
+
 /** The time (ms after `since`) of the first log line of `p` matching `re` at or after index `from`. */
 export function lineIndex(p: Proc, re: RegExp, from: number): number {
   return p.lines.findIndex((l, k) => k >= from && re.test(l));

@@ -185,6 +185,7 @@ export function poolConfig(
     quorum: 0,
     hysteresis: 0,
     inhibit_on_failure: false,
+    omega: false,
     server: servers.map((s) => ({
       name: s.id,
       address: inet(s.port),

@@ -1,5 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { type FsmAction, type FsmOptions, VrrpFsm } from "../../core/vrrp/fsm.ts";
+import {
+  type FsmAction,
+  type FsmOptions,
+  HANDOVER_MARGIN_MS,
+  handoverBoundMs,
+  RESIGN_INTERVALS,
+  VrrpFsm,
+} from "../../core/vrrp/fsm.ts";
 
 const base: FsmOptions = {
   version: 3,
@@ -221,16 +228,128 @@ describe("MASTER", () => {
     expect(f.setPriority(100, 60)).toEqual([]);
     expect(f.skewMs()).toBe(Math.floor((196 * 1000) / 256));
   });
-  test("hold steps down", () => {
-    const f = master();
-    expect(states(f.hold(10, true))).toEqual(["BACKUP"]);
-  });
-  test("hold resigns with priority 0 before removing the VIPs, so the peer waits only its skew", () => {
+  test("hold hands over: priority 0 out, VIPs kept until the peer's first MASTER advert", () => {
     const f = master();
     const acts = f.hold(10, true);
     expect(sent(acts)).toEqual([0]);
-    expect(types(acts).slice(0, 3)).toEqual(["state", "send_advert", "remove_vips"]);
-    expect(f.hold(20, true)).toEqual([]); // already held in BACKUP: nothing more is sent
+    expect(types(acts)).toEqual(["send_advert", "stop_garp", "set_timer"]);
+    expect(f.state).toBe("MASTER");
+    expect(f.hold(20, true)).toEqual([]); // already handing over: nothing more is sent
+    // The peer (priority lower than ours, but we advertise 0) takes over: VIPs stay HANDOVER_MARGIN_MS more.
+    expect(f.advert(200, { priority: 50, intervalMs: 1000, src: "10.0.0.9" })).toEqual([
+      { type: "set_timer", at: 200 + HANDOVER_MARGIN_MS },
+    ]);
+    expect(f.tick(200 + HANDOVER_MARGIN_MS - 1)).toEqual([]);
+    const end = f.tick(200 + HANDOVER_MARGIN_MS);
+    expect(states(end)).toEqual(["BACKUP"]);
+    expect(types(end)).toContain("remove_vips");
+    expect(sent(end)).toEqual([]);
+    expect(f.held).toBe(true);
+  });
+});
+
+describe("planned handover (resign)", () => {
+  test("stop: priority 0 at once and each interval, VIPs kept until the peer's advert, then INIT", () => {
+    const f = master();
+    const t0 = f.timerAt!;
+    const acts = f.resign(t0, "stop");
+    // The GARP schedule stops at once: a delayed or refresh burst would pull clients back from the peer.
+    expect(types(acts)).toEqual(["send_advert", "stop_garp", "set_timer"]);
+    expect(sent(acts)).toEqual([0]);
+    expect(f.state).toBe("MASTER");
+    // Tracking changes during the handover must not advertise a live priority again.
+    expect(f.setPriority(t0 + 1, 60)).toEqual([]);
+    expect(f.force(t0 + 1, "BACKUP", "sync group")).toEqual([]);
+    expect(sent(f.tick(t0 + 1000))).toEqual([0]); // resent: one lost packet must not cost master-down
+    expect(f.advert(t0 + 1100, { priority: 0, intervalMs: 1000, src: "10.0.0.9" })).toEqual([]);
+    f.advert(t0 + 1200, { priority: 100, intervalMs: 1000, src: "10.0.0.9" });
+    const end = f.tick(t0 + 1200 + HANDOVER_MARGIN_MS);
+    expect(states(end)).toEqual(["INIT"]);
+    expect(types(end)).toEqual(["state", "remove_vips", "set_timer", "notify"]);
+    expect(end[0]).toMatchObject({ reason: "shutdown: 10.0.0.9 took over" });
+    expect(f.resigning).toBeUndefined();
+    expect(f.shutdown(t0 + 2000)).toEqual([]); // already stopped
+  });
+  test("stop with no peer answering: the VIPs go after RESIGN_INTERVALS intervals", () => {
+    const f = master({ advertIntMs: 250 });
+    const t0 = f.timerAt!;
+    f.resign(t0, "stop");
+    for (let k = 1; k < RESIGN_INTERVALS; k++) expect(sent(f.tick(t0 + k * 250))).toEqual([0]);
+    const end = f.tick(t0 + RESIGN_INTERVALS * 250);
+    expect(states(end)).toEqual(["INIT"]);
+    expect(types(end)).toContain("remove_vips");
+    expect(end[0]).toMatchObject({ reason: "shutdown: no peer took over" });
+    expect(handoverBoundMs([{ advert_int: 250 }, { advert_int: 1000 }])).toBe(
+      RESIGN_INTERVALS * 1000 + HANDOVER_MARGIN_MS,
+    );
+  });
+  test("a backup has nothing to hand over; a shutdown during the handover drops the VIPs at once", () => {
+    const b = new VrrpFsm(base);
+    b.start(0);
+    expect(b.resign(10, "stop")).toEqual([]);
+    const f = master();
+    f.resign(f.timerAt!, "stop");
+    const acts = f.shutdown(f.timerAt!);
+    expect(types(acts)).toEqual(["state", "remove_vips", "set_timer", "notify"]); // priority 0 already sent
+  });
+  test("a stop during a hold's handover stays a stop; a release ends the hold's handover in BACKUP", () => {
+    const f = master();
+    const t0 = f.timerAt!;
+    f.hold(t0, true);
+    f.resign(t0 + 1, "stop");
+    expect(f.resigning?.end).toBe("stop");
+    const g = master();
+    g.hold(g.timerAt!, true);
+    const rel = g.hold(g.timerAt!, false);
+    expect(states(rel)).toEqual(["BACKUP"]);
+    expect(g.held).toBe(false);
+  });
+  test("a fault during the handover ends it in FAULT", () => {
+    const f = master();
+    f.resign(f.timerAt!, "stop");
+    expect(states(f.setFault(f.timerAt!, true, "link down"))).toEqual(["FAULT"]);
+    expect(f.resigning).toBeUndefined();
+  });
+});
+
+describe("state MASTER (keepalived's initial state)", () => {
+  test("starts as MASTER at once and yields to a higher priority", () => {
+    const f = new VrrpFsm({ ...base, initialState: "MASTER" });
+    const acts = f.start(0);
+    expect(states(acts)).toEqual(["MASTER"]);
+    expect(types(acts)).toEqual(["state", "send_advert", "add_vips", "garp", "set_timer", "notify"]);
+    expect(states(f.advert(10, { priority: 200, intervalMs: 1000, src: "10.0.0.9" }))).toEqual(["BACKUP"]);
+  });
+  test("BACKUP (or unset) waits; leaving FAULT and a hold never promote at once", () => {
+    expect(states(new VrrpFsm({ ...base, initialState: "BACKUP" }).start(0))).toEqual(["BACKUP"]);
+    const f = new VrrpFsm({ ...base, initialState: "MASTER" });
+    f.setFault(0, true, "link down");
+    expect(states(f.setFault(10, false, "link up"))).toEqual(["BACKUP"]);
+    const h = new VrrpFsm({ ...base, initialState: "MASTER" });
+    h.hold(0, true);
+    expect(states(h.start(0))).toEqual(["BACKUP"]);
+  });
+});
+
+describe("reload in place (update)", () => {
+  test("a master re-advertises at a new interval at once; no transition", () => {
+    const f = master();
+    const acts = f.update(50, { ...base, advertIntMs: 300 });
+    expect(acts).toEqual([
+      { type: "send_advert", priority: 100 },
+      { type: "set_timer", at: 350 },
+    ]);
+    expect(f.state).toBe("MASTER");
+    expect(f.masterAdverIntervalMs).toBe(300);
+  });
+  test("new preempt and priority settings apply to the next decision", () => {
+    const f = new VrrpFsm(base);
+    f.start(0);
+    expect(f.update(5, { ...base, preempt: false })).toEqual([]);
+    // Without preemption a lower master is accepted (timer re-armed) instead of ignored.
+    expect(types(f.advert(10, { priority: 50, intervalMs: 1000, src: "10.0.0.9" }))).toEqual(["set_timer"]);
+    f.update(20, { ...base, preempt: true });
+    expect(f.advert(30, { priority: 50, intervalMs: 1000, src: "10.0.0.9" })).toEqual([]);
   });
 });
 

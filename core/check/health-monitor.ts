@@ -117,6 +117,8 @@ export class HealthMonitor {
             s.healthy = healthy;
             s.inhibited = !healthy && cfg.inhibit_on_failure;
             s.dynamicWeight = dynamicWeightOf(checks);
+            s.weightSource = s.dynamicWeight === undefined ? "config" : "check";
+            s.weightSetAt = undefined;
           },
           healthy ? "start" : "down until a check passes",
           now,
@@ -205,7 +207,11 @@ export class HealthMonitor {
       sw.cfg.name,
       (st) => {
         st.healthy = healthy;
-        if (weightChanged) st.dynamicWeight = dynamicWeight;
+        if (weightChanged) {
+          st.dynamicWeight = dynamicWeight;
+          st.weightSource = dynamicWeight === undefined ? "config" : "check";
+          st.weightSetAt = undefined;
+        }
         st.inhibited = !healthy && pw.cfg.inhibit_on_failure;
         st.lastCheck = { ok: out.ok, reason: out.reason, latencyMs: out.latencyMs, at: now };
       },

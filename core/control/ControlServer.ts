@@ -12,6 +12,7 @@ import { log as defaultLog, type Logger } from "../log/logger.ts";
 import { ControlRefusals } from "./control-refusals.ts";
 import { ControlError } from "./ControlError.ts";
 import { ControlHandler, type ControlProvider } from "./ControlHandler.ts";
+import { eventJson } from "./event-json.ts";
 import {
   CONTROL_PATH,
   MAX_MESSAGE_BYTES,
@@ -261,7 +262,7 @@ export class ControlServer {
       const req = parsed.request;
       if (req.method === "subscribe" && !c.unsubscribe) {
         c.unsubscribe = this.opts.provider.cluster.subscribe((event) => {
-          this.send(ws, { v: PROTOCOL_VERSION, event });
+          this.send(ws, { v: PROTOCOL_VERSION, event: eventJson(event) });
         });
       } else if (req.method === "unsubscribe") {
         c.unsubscribe?.();

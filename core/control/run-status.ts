@@ -8,20 +8,17 @@ import { UsageError } from "../cli/usage-error.ts";
 import { DEFAULT_CONFIG_PATHS, loadConfig } from "../config/load.ts";
 import { ControlClient } from "./ControlClient.ts";
 import { ControlError } from "./ControlError.ts";
-import type { StatusSnapshot } from "./snapshot.ts";
 import {
   EXIT_FALSE,
-  EXIT_OK,
   EXIT_UNREACHABLE,
   EXIT_USAGE,
   planStatus,
   STATUS_USAGE,
   type StatusArgs,
   type StatusIO,
-  useColor,
 } from "./status-plan.ts";
-import { formatEvent, formatStatus } from "./statusTable.ts";
 import { readTokenFile } from "./token.ts";
+import { runWatch } from "./watch-loop.ts";
 
 export interface StatusTarget {
   controlAddress: string;
@@ -53,19 +50,26 @@ export async function runStatus(
 ): Promise<number> {
   let client: ControlClient | undefined;
   try {
-    const plan = planStatus(args, watch);
+    let connect: () => Promise<ControlClient> = () => Promise.reject(new Error("not connected"));
+    const plan = planStatus(args, (c, a, o) => runWatch(c, { io: o, json: a.json, connect }));
     const token = target.tokenFile ? readTokenFile(target.tokenFile) : undefined;
-    client = await ControlClient.connect(target.controlAddress, {
-      token,
-      clientName: `${safeUser()}@${hostname()}.${process.pid}`,
-    });
+    connect = () =>
+      ControlClient.connect(target.controlAddress, {
+        token,
+        clientName: `${safeUser()}@${hostname()}.${process.pid}`,
+      });
+    client = await connect();
     return await plan(client, args, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`${e.message}\n${STATUS_USAGE}\n`);
+      jsonError(args, io, e.code, e.message);
+      io.err(
+        `tcpvs status: ${e.message}\n${STATUS_USAGE}\nRun "tcpvs status --help" for the flags and examples.\n`,
+      );
       return EXIT_USAGE;
     }
     if (e instanceof ControlError) {
+      jsonError(args, io, e.code, e.message);
       io.err(`tcpvs status: ${e.message}\n`);
       if (e.code === "not_found" || e.code === "action_failed" || e.code === "unavailable") return EXIT_FALSE;
       if (e.code === "bad_request" || e.code === "unknown_method") return EXIT_USAGE;
@@ -77,47 +81,15 @@ export async function runStatus(
   }
 }
 
+/** With --json, a failure is JSON on stdout too (docs/schema/error.schema.json); stderr keeps the text. */
+function jsonError(a: StatusArgs, io: StatusIO, code: string, message: string): void {
+  if (a.json) io.out(`${JSON.stringify({ ok: false, errors: [{ code, message }] })}\n`);
+}
+
 function safeUser(): string {
   try {
     return userInfo().username;
   } catch {
     return String(process.getuid?.() ?? "?");
   }
-}
-
-/** Stream changes until interrupted or the daemon goes away. */
-async function watch(c: ControlClient, a: StatusArgs, io: StatusIO): Promise<number> {
-  const redraw = io.isTTY && !a.json;
-  let timer: Timer | undefined;
-  const draw = async () => {
-    timer = undefined;
-    const s = (await c.request("status").catch(() => undefined)) as StatusSnapshot | undefined;
-    if (s) io.out(`\x1b[H\x1b[2J${formatStatus(s, useColor(io))}`);
-  };
-  c.onEvent((e) => {
-    if (!redraw) {
-      io.out(a.json ? `${JSON.stringify(e)}\n` : `${formatEvent(e)}\n`);
-      return;
-    }
-    // Coalesce bursts of events into one redraw.
-    timer ??= setTimeout(draw, 100);
-  });
-  const ended = new Promise<number>((resolve) => {
-    c.onClose((why) => {
-      io.err(`tcpvs status: ${why.message}\n`);
-      resolve(EXIT_UNREACHABLE);
-    });
-    const stop = () => resolve(EXIT_OK);
-    if (io.abort) io.abort.addEventListener("abort", stop, { once: true });
-    else {
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
-    }
-  });
-  await c.request("subscribe");
-  if (redraw) await draw();
-  else if (!a.json) io.out(`watching ${new Date().toISOString()}\n`);
-  const code = await ended;
-  if (timer) clearTimeout(timer);
-  return code;
 }

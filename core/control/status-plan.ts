@@ -6,8 +6,9 @@ import type { OptionSpec } from "../cli/parse-argv.ts";
 import { UsageError } from "../cli/usage-error.ts";
 import type { ControlClient } from "./ControlClient.ts";
 import { ControlError } from "./ControlError.ts";
+import type { ActionResult } from "./ControlHandler.ts";
 import type { ServerSnapshot, StatusSnapshot } from "./snapshot.ts";
-import { formatStatus, serverState } from "./statusTable.ts";
+import { ago, formatStatus, serverNotes } from "./statusTable.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_FALSE = 1;
@@ -134,7 +135,7 @@ export function serverIs(sv: ServerSnapshot, want: string): boolean {
   const w = want.toLowerCase();
   if (w === "up") return sv.up && sv.weight > 0;
   if (w === "down") return !sv.up;
-  return serverState(sv) === w;
+  return sv.state === w;
 }
 
 export function useColor(io: StatusIO): boolean {
@@ -155,30 +156,34 @@ async function queryServer(
   id: string,
 ): Promise<number> {
   const s = (await c.request("status")) as StatusSnapshot;
-  const sv = s.pools.find((p) => p.name === pool)?.servers.find((x) => x.id === id);
+  const sv = s.pools.find((p) => p.name === pool)?.servers.find((x) => x.name === id);
   if (!sv) throw new ControlError("not_found", `Name a server the daemon knows; "${pool}/${id}" is not one`);
-  const state = serverState(sv);
-  if (a.is === undefined) {
-    io.out(a.json ? `${JSON.stringify(sv)}\n` : `${pool}/${id} ${state} weight=${sv.weight}\n`);
-    return EXIT_OK;
-  }
-  if (!a.json) io.out(`${pool}/${id} ${state}\n`);
-  return serverIs(sv, a.is) ? EXIT_OK : EXIT_FALSE;
+  const is = a.is === undefined ? undefined : serverIs(sv, a.is);
+  if (a.json)
+    io.out(`${JSON.stringify({ pool, ...sv, ...(is === undefined ? {} : { is: a.is, matches: is }) })}\n`);
+  else
+    io.out(
+      `${pool}/${id} ${sv.state}${a.is === undefined ? ` ${serverNotes(sv, s.generated_at_ms)}` : ""}\n`,
+    );
+  if (is === undefined) return EXIT_OK;
+  return is ? EXIT_OK : EXIT_FALSE;
 }
 
 async function queryVrrp(c: ControlClient, a: StatusArgs, io: StatusIO, instance: string): Promise<number> {
   const s = (await c.request("status")) as StatusSnapshot;
-  const v = s.vrrp.find((x) => x.instance === instance);
+  const v = s.vrrp.find((x) => x.name === instance);
   if (!v)
     throw new ControlError("not_found", `Name a VRRP instance the daemon runs; "${instance}" is not one`);
-  if (a.is === undefined) {
-    io.out(
-      a.json ? `${JSON.stringify(v)}\n` : `${instance} ${v.state.toLowerCase()} priority=${v.priority}\n`,
-    );
-    return EXIT_OK;
+  const is = a.is === undefined ? undefined : v.state === a.is.toLowerCase();
+  if (a.json) io.out(`${JSON.stringify({ ...v, ...(is === undefined ? {} : { is: a.is, matches: is }) })}\n`);
+  else if (a.is !== undefined) io.out(`${instance} ${v.state}${v.held ? " (held)" : ""}\n`);
+  else {
+    const held = v.held ? ` held since ${ago(s.generated_at_ms - (v.held_at_ms ?? s.generated_at_ms))}` : "";
+    const op = v.operator_priority !== null ? ` (set by an operator; config ${v.config_priority})` : "";
+    io.out(`${instance} ${v.state} priority=${v.priority}${op}${held}\n`);
   }
-  if (!a.json) io.out(`${instance} ${v.state.toLowerCase()}\n`);
-  return v.state.toLowerCase() === a.is.toLowerCase() ? EXIT_OK : EXIT_FALSE;
+  if (is === undefined) return EXIT_OK;
+  return is ? EXIT_OK : EXIT_FALSE;
 }
 
 async function act(
@@ -188,16 +193,12 @@ async function act(
   method: string,
   params: Record<string, unknown>,
 ): Promise<number> {
-  const r = await c.request(method, params);
-  if (a.json) {
-    io.out(`${JSON.stringify(r)}\n`);
-  } else if (method === "reload") {
-    const rr = r as { ok: boolean; errors: string[] };
-    io.out(rr.ok ? "reloaded\n" : `reload refused:\n${rr.errors.map((e) => `  ${e}\n`).join("")}`);
-  } else {
-    io.out(`${method} ${Object.values(params).join(" ")}: ${JSON.stringify(r)}\n`);
+  const r = (await c.request(method, params)) as ActionResult;
+  if (a.json) io.out(`${JSON.stringify(r)}\n`);
+  else {
+    const errors = Array.isArray(r.errors) ? (r.errors as Array<{ message: string }>) : [];
+    io.out(`${r.message}\n${errors.map((e) => `  ${e.message}\n`).join("")}`);
   }
-  // reload refused, or a check run now that failed: scripts branch on it.
-  if ((method === "reload" || method === "check") && !(r as { ok: boolean }).ok) return EXIT_FALSE;
-  return EXIT_OK;
+  // reload refused or partly pending, or a check run now that failed: scripts branch on it.
+  return r.ok ? EXIT_OK : EXIT_FALSE;
 }

@@ -40,6 +40,8 @@ export function serveDaemon(o: ServeOptions): Daemon {
       configFile: o.file,
       configHash: d.hash,
       role: "serve",
+      vrrp: d.config.vrrp,
+      pendingRestart: d.pendingRestart,
       listeners: d.config.virtual_server.map((vs) => ({
         virtual_server: vs.name,
         listen: vs.listen.map((l) => l.text),

@@ -40,6 +40,8 @@ export function vrrpDaemon(o: VrrpRoleOptions): Daemon {
         configHash: d.hash,
         role: "vrrp",
         listeners: [],
+        vrrp: d.config.vrrp,
+        pendingRestart: d.pendingRestart,
       }),
       actions: { vrrp: (instance, action, priority) => vrrp.action(instance, action, priority) },
     });

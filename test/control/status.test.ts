@@ -82,7 +82,7 @@ describe("tcpvs status", () => {
     expect(tty.out).toContain("\x1b[32m");
     const json = await run(["--json"]);
     const snap = JSON.parse(json.out) as StatusSnapshot;
-    expect(snap.pools[0]!.servers.map((s) => s.id)).toEqual(["a1", "a2"]);
+    expect(snap.pools[0]!.servers.map((s) => s.name)).toEqual(["a1", "a2"]);
   });
 
   test("drain through the CLI, then --is answers by exit code", async () => {

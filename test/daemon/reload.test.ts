@@ -140,7 +140,7 @@ pool = "static"
   expect(await viaNew.text()).toBe("static1\n");
   const s = await statusJson(base.control);
   expect(s.pools.map((x) => x.name).sort()).toEqual(["app", "static"]);
-  expect(s.listeners.map((l) => l.virtual_server).sort()).toEqual(["second", "web"]);
+  expect(s.virtual_servers.map((l) => l.name).sort()).toEqual(["second", "web"]);
 
   // Step 2: remove the second virtual server: its port stops accepting, the first keeps serving.
   writeConfig(tmp.dir, configText({ ...base, vsExtra: rule, extra: addPool.split("[[virtual_server]]")[0] }));
@@ -183,7 +183,7 @@ test("a server added to a running pool takes traffic; the others keep their coun
   for (let i = 0; i < 4; i++) await (await fetch(`http://127.0.0.1:${base.port}/`)).text();
   const before = await statusJson(base.control);
   const count = (s: typeof before, id: string) =>
-    s.pools.find((x) => x.name === "app")!.servers.find((x) => x.id === id)?.requests;
+    s.pools.find((x) => x.name === "app")!.servers.find((x) => x.name === id)?.requests_total;
   const b3 = backend("b3");
   try {
     writeConfig(tmp.dir, configText({ ...base, backends: [...backends, b3] }));
@@ -210,7 +210,7 @@ test("a drained server stays drained across a reload that rebuilds its pool's sc
     writeConfig(tmp.dir, configText({ ...base, backends: [...backends, b3] }));
     expect((await runTcpvs(["status", "reload", "--control", base.control])).code).toBe(0);
     const s = await statusJson(base.control);
-    expect(s.pools.find((x) => x.name === "app")!.servers.find((x) => x.id === "b1")!.drained).toBe(true);
+    expect(s.pools.find((x) => x.name === "app")!.servers.find((x) => x.name === "b1")!.drained).toBe(true);
     const hits = backends[0]!.hits;
     for (let i = 0; i < 6; i++) await (await fetch(`http://127.0.0.1:${base.port}/`)).text();
     expect(backends[0]!.hits).toBe(hits);
@@ -245,7 +245,7 @@ pool = "other"
     expect(r.out).toContain("in use");
     const s = await statusJson(base.control);
     expect(s.pools.map((x) => x.name)).toEqual(["app"]);
-    expect(s.listeners.map((l) => l.virtual_server)).toEqual(["web"]);
+    expect(s.virtual_servers.map((l) => l.name)).toEqual(["web"]);
 
     // The running virtual server gaining a taken address: refused, and it keeps serving throughout.
     const text = configText(base).replace(

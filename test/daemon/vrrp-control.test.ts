@@ -63,11 +63,11 @@ describe.skipIf(!ROOT)("tcpvs vrrp with its control channel", () => {
     tmp?.cleanup();
   });
 
-  const state = async (i: number) => (await statusJson(ctl(i))).vrrp.find((v) => v.instance === "VI_1");
+  const state = async (i: number) => (await statusJson(ctl(i))).vrrp.find((v) => v.name === "VI_1");
 
   test("status shows the instance; priority, normal and backup steer the election", async () => {
-    await waitFor(async () => (await state(1))?.state === "MASTER", 5000, "node 1 MASTER in its status");
-    await waitFor(async () => (await state(2))?.state === "BACKUP", 5000, "node 2 BACKUP in its status");
+    await waitFor(async () => (await state(1))?.state === "master", 5000, "node 1 MASTER in its status");
+    await waitFor(async () => (await state(2))?.state === "backup", 5000, "node 2 BACKUP in its status");
     const s1: StatusLite = await statusJson(ctl(1));
     expect(s1.role).toBe("vrrp");
     expect(s1.vrrp[0]!.master).toBe(lab.ip(1));
@@ -79,26 +79,31 @@ describe.skipIf(!ROOT)("tcpvs vrrp with its control channel", () => {
     // Priority 50 < node 2's 100: node 2 preempts, node 1 steps down.
     const pr = await runTcpvs(["status", "vrrp", "VI_1", "priority", "50", "--control", ctl(1)]);
     expect(pr.code).toBe(0);
-    await waitFor(async () => (await state(2))?.state === "MASTER", 5000, "node 2 to take over");
-    await waitFor(async () => (await state(1))?.state === "BACKUP", 5000, "node 1 to step down");
+    await waitFor(async () => (await state(2))?.state === "master", 5000, "node 2 to take over");
+    await waitFor(async () => (await state(1))?.state === "backup", 5000, "node 1 to step down");
     expect(lab.hasAddr(2, "10.77.0.100")).toBe(true);
 
     // normal: back to 150, node 1 preempts again.
     expect((await runTcpvs(["status", "vrrp", "VI_1", "normal", "--control", ctl(1)])).code).toBe(0);
-    await waitFor(async () => (await state(1))?.state === "MASTER", 5000, "node 1 to preempt back");
+    await waitFor(async () => (await state(1))?.state === "master", 5000, "node 1 to preempt back");
 
     // backup: held in BACKUP whatever its priority.
     expect((await runTcpvs(["status", "vrrp", "VI_1", "backup", "--control", ctl(1)])).code).toBe(0);
-    await waitFor(async () => (await state(2))?.state === "MASTER", 5000, "node 2 MASTER while 1 is held");
-    expect((await state(1))?.state).toBe("BACKUP");
+    await waitFor(async () => (await state(2))?.state === "master", 5000, "node 2 MASTER while 1 is held");
+    expect((await state(1))?.state).toBe("backup");
+    // The hold is visible: a forgotten `normal` would otherwise keep node 1 backup unseen.
+    expect(await state(1)).toMatchObject({ held: true });
+    const shown = await runTcpvs(["status", "vrrp", "VI_1", "--control", ctl(1)]);
+    expect(shown.out).toMatch(/VI_1 backup priority=\d+ held since/);
     expect((await runTcpvs(["status", "vrrp", "VI_1", "normal", "--control", ctl(1)])).code).toBe(0);
-    await waitFor(async () => (await state(1))?.state === "MASTER", 5000, "node 1 MASTER after release");
+    await waitFor(async () => (await state(1))?.state === "master", 5000, "node 1 MASTER after release");
+    expect(await state(1)).toMatchObject({ held: false });
   }, 40_000);
 
   // A priority change with no transition (operator "priority N" on a master that stays master) must
   // still reach status and tcpvs_vrrp_priority.
   test("status shows an operator priority that does not change the state", async () => {
-    await waitFor(async () => (await state(1))?.state === "MASTER", 5000, "node 1 MASTER");
+    await waitFor(async () => (await state(1))?.state === "master", 5000, "node 1 MASTER");
     expect((await runTcpvs(["status", "vrrp", "VI_1", "priority", "120", "--control", ctl(1)])).code).toBe(0);
     try {
       await waitFor(async () => (await state(1))?.priority === 120, 2000, "status to show priority 120");
@@ -157,7 +162,7 @@ describe.skipIf(!ROOT)("tcpvs vrrp with its control channel", () => {
     expect(await exitWithin(n1, 5000)).toBe(0);
     expect(existsSync(`${tmp.dir}/c1.sock`)).toBe(false);
     // Node 2 takes over promptly after the priority-0 advert.
-    await waitFor(async () => (await state(2))?.state === "MASTER", 3000, "node 2 to take over");
+    await waitFor(async () => (await state(2))?.state === "master", 3000, "node 2 to take over");
     nodes[1]!.proc.kill("SIGTERM");
     expect(await exitWithin(nodes[1]!, 5000)).toBe(0);
   }, 20_000);

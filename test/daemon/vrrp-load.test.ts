@@ -147,7 +147,7 @@ describe.skipIf(!ROOT || !WRK)("VRRP under full HTTP load", () => {
       expect(peerStatus.vrrp[0]!.state).toBe("BACKUP");
       expect(peerStatus.counters["vrrp.VI_1.to_master"] ?? 0).toBe(0);
       // The switch really carried the load.
-      const served = after.pools[0]!.servers[0]!.requests - before.pools[0]!.servers[0]!.requests;
+      const served = after.pools[0]!.servers[0]!.requests_total - before.pools[0]!.servers[0]!.requests_total;
       expect(served).toBeGreaterThan(rps * SECONDS * 0.5);
     },
     (SECONDS + 60) * 1000,

@@ -102,5 +102,5 @@ test("check runs the server's checks now (exit 0 up, 1 down); weight sets the dy
   const down = await runTcpvs(["status", "check", "app", "b2", "--json", "--control", control]);
   expect(down.code).toBe(1);
   expect(JSON.parse(down.out)).toMatchObject({ ok: false });
-  expect(JSON.parse(down.out).reason).toMatch(/refused|connect/i);
+  expect(JSON.parse(down.out).check.reason).toMatch(/refused|connect/i);
 }, 20_000);

@@ -161,7 +161,7 @@ test("watchers see exactly one reload event per reload, by signal or by the cont
   writeConfig(tmp.dir, configText(base));
   const w = spawnTcpvs(["status", "--watch", "--json", "--control", base.control]);
   try {
-    await Bun.sleep(400);
+    await waitLine(w, /"type":"snapshot"/, 5000);
     const from = w.lines.length;
     expect((await runTcpvs(["status", "reload", "--control", base.control])).code).toBe(0);
     p!.proc.kill("SIGHUP");
@@ -169,8 +169,9 @@ test("watchers see exactly one reload event per reload, by signal or by the cont
     await Bun.sleep(300);
     const reloads = w.lines
       .slice(from)
-      .map((l) => JSON.parse(l) as { type: string; ok?: boolean })
-      .filter((e) => e.type === "reload");
+      .map((l) => JSON.parse(l) as { type: string; event?: { type: string; ok?: boolean } })
+      .filter((l) => l.type === "event" && l.event!.type === "reload")
+      .map((l) => l.event);
     expect(reloads).toEqual([expect.objectContaining({ ok: true }), expect.objectContaining({ ok: true })]);
   } finally {
     killIfRunning(w);

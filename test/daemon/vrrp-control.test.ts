@@ -107,7 +107,7 @@ describe.skipIf(!ROOT)("tcpvs vrrp with its control channel", () => {
     expect((await runTcpvs(["status", "vrrp", "VI_1", "priority", "120", "--control", ctl(1)])).code).toBe(0);
     try {
       await waitFor(async () => (await state(1))?.priority === 120, 2000, "status to show priority 120");
-      expect((await state(1))?.state).toBe("MASTER");
+      expect((await state(1))?.state).toBe("master");
     } finally {
       await runTcpvs(["status", "vrrp", "VI_1", "normal", "--control", ctl(1)]);
     }
@@ -139,7 +139,7 @@ describe.skipIf(!ROOT)("tcpvs vrrp with its control channel", () => {
     expect(lp.lines.join("\n")).toContain(`${tmp.dir}/c1.sock`);
     expect(lp.lines.join("\n")).not.toContain("entering");
     // The first node still answers on its socket.
-    expect((await state(1))?.state).toBe("MASTER");
+    expect((await state(1))?.state).toBe("master");
   }, 20_000);
 
   test("SIGHUP and SIGUSR1 do not end vrrp: HUP is explained, USR1 dumps the state", async () => {
@@ -153,7 +153,7 @@ describe.skipIf(!ROOT)("tcpvs vrrp with its control channel", () => {
     expect(n1.lines[i]).toContain("MASTER");
     await Bun.sleep(200);
     expect(n1.proc.exitCode).toBeNull();
-    expect((await state(1))?.state).toBe("MASTER");
+    expect((await state(1))?.state).toBe("master");
   }, 20_000);
 
   test("SIGTERM resigns, exits 0 and removes the control socket", async () => {

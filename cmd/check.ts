@@ -3,8 +3,12 @@
 
 import { CHECK_USAGE, runCheck } from "../core/check/check-report.ts";
 import { VALUE_FLAGS } from "../core/check/cli-args.ts";
+import { unknownJson } from "../core/check/nagios-output.ts";
+import { runVrrpCheck } from "../core/check/vrrp-check.ts";
 import { list, str } from "../core/cli/parse-argv.ts";
-import { findConfig, loadConfig } from "../core/config/load.ts";
+import { ConfigError, findConfig, loadConfig } from "../core/config/load.ts";
+import type { TcpvsConfig } from "../core/config/types.ts";
+import { statusTarget } from "../core/control/run-status.ts";
 import type { Command } from "./command.ts";
 
 // The CLI's view of this command: flags for parsing and --help, mapped back to runCheck's argv.
@@ -33,12 +37,35 @@ export const command: Command = {
       { name: "insecure", type: "boolean", description: "https: do not verify the certificate" },
       { name: "dynamic", type: "boolean", description: "script: exit 2-255 sets weight code-2" },
       { name: "quiet", type: "boolean", description: "print nothing; the exit code tells" },
+      {
+        name: "control",
+        type: "string",
+        arg: "ADDRESS",
+        description: "vrrp: the daemon's control socket (default: the config's [global] control)",
+        example: "unix:/run/tcpvs/control.sock",
+      },
+      {
+        name: "token-file",
+        type: "string",
+        arg: "PATH",
+        description: "vrrp: the token for a TCP control address (default: the config's)",
+        example: "/etc/tcpvs/control.token",
+      },
     ],
     more: CHECK_USAGE,
     usageExitCode: 3,
     example: "tcpvs check http http://127.0.0.1:8080/health --status 200 --timeout 2s",
   },
   async run({ values, positionals }) {
+    const json = Boolean(values.json);
+    if (positionals[0] === "vrrp")
+      return runVrrpCheck({
+        name: positionals[1],
+        expect: list(values, "expect")[0],
+        json,
+        quiet: Boolean(values.quiet),
+        target: () => statusTarget(str(values, "control"), str(values, "token-file"), str(values, "config")),
+      });
     const argv = [...positionals];
     for (const n of VALUE) if (str(values, n) !== undefined) argv.push(`--${n}`, str(values, n)!);
     const sends = list(values, "send");
@@ -48,8 +75,21 @@ export const command: Command = {
       if (expects[i] !== undefined) argv.push("--expect", expects[i]!);
     }
     for (const b of ["insecure", "dynamic", "quiet"]) if (values[b]) argv.push(`--${b}`);
-    const wantConfig = positionals.length === 0;
-    const config = wantConfig ? loadConfig(findConfig(str(values, "config"))).config : undefined;
-    return runCheck(argv, { json: Boolean(values.json), config });
+    let config: TcpvsConfig | undefined;
+    if (positionals.length === 0) {
+      try {
+        config = loadConfig(findConfig(str(values, "config"))).config;
+      } catch (e) {
+        // Nagios: a check that cannot run is UNKNOWN, not CRITICAL (the service may be fine).
+        if (!(e instanceof ConfigError)) throw e;
+        const first = e.message.split("\n")[0]!;
+        if (!values.quiet)
+          process.stdout.write(
+            json ? `${JSON.stringify(unknownJson(first, e.code))}\n` : `TCPVS CHECK UNKNOWN - ${first}\n`,
+          );
+        return 3;
+      }
+    }
+    return runCheck(argv, { json, config });
   },
 };

@@ -4,6 +4,7 @@
 
 import { existsSync } from "node:fs";
 import { hostname, userInfo } from "node:os";
+import { jsonError as jsonFailureOf } from "../cli/json-errors.ts";
 import { UsageError } from "../cli/usage-error.ts";
 import { DEFAULT_CONFIG_PATHS, loadConfig } from "../config/load.ts";
 import { ControlClient } from "./ControlClient.ts";
@@ -83,7 +84,7 @@ export async function runStatus(
 
 /** With --json, a failure is JSON on stdout too (docs/schema/error.schema.json); stderr keeps the text. */
 function jsonError(a: StatusArgs, io: StatusIO, code: string, message: string): void {
-  if (a.json) io.out(`${JSON.stringify({ ok: false, errors: [{ code, message }] })}\n`);
+  if (a.json) io.out(`${JSON.stringify(jsonFailureOf(code, message))}\n`);
 }
 
 function safeUser(): string {

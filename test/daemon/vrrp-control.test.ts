@@ -4,6 +4,8 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { SchemaSet } from "../json-schema.ts";
 import { isRoot, Lab } from "../vrrp/lab.ts";
 import {
   BUN,
@@ -20,6 +22,7 @@ import {
 } from "./harness.ts";
 
 const ROOT = isRoot();
+const SCHEMAS = new SchemaSet(join(import.meta.dir, "..", "..", "docs", "schema"));
 if (!ROOT) console.log("skipping tcpvs vrrp control tests: they need root for network namespaces");
 
 function vrrpToml(control: string, priority: number): string {
@@ -75,6 +78,27 @@ describe.skipIf(!ROOT)("tcpvs vrrp with its control channel", () => {
     expect(lab.hasAddr(1, "10.77.0.100")).toBe(true);
     expect((await runTcpvs(["status", "vrrp", "VI_1", "--is", "master", "--control", ctl(1)])).code).toBe(0);
     expect((await runTcpvs(["status", "vrrp", "VI_1", "--is", "master", "--control", ctl(2)])).code).toBe(1);
+    // The VRRP status carries the VIPs, interface and vrid, and is valid against the JSON contract.
+    const raw = await runTcpvs(["status", "--json", "--control", ctl(1)]);
+    const doc = JSON.parse(raw.out);
+    expect(SCHEMAS.validate("status.schema.json", doc)).toEqual([]);
+    expect(doc.vrrp[0]).toMatchObject({
+      name: "VI_1",
+      vrid: 61,
+      interface: "eth0",
+      vips: ["10.77.0.100/24"],
+      held: false,
+    });
+    // Nagios: tcpvs check vrrp against each running daemon.
+    const ok = await runTcpvs(["check", "vrrp", "VI_1", "--expect", "master", "--control", ctl(1)]);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/^TCPVS VRRP OK - VI_1 is master, as expected .* \| priority=\d+;;;0;255\n$/);
+    expect((await runTcpvs(["check", "vrrp", "VI_1", "--expect", "master", "--control", ctl(2)])).code).toBe(
+      2,
+    );
+    expect((await runTcpvs(["check", "vrrp", "VI_1", "--expect", "backup", "--control", ctl(2)])).code).toBe(
+      0,
+    );
 
     // Priority 50 < node 2's 100: node 2 preempts, node 1 steps down.
     const pr = await runTcpvs(["status", "vrrp", "VI_1", "priority", "50", "--control", ctl(1)]);

@@ -93,7 +93,9 @@ describe("tcpvs check, one check", () => {
     const r = await run(["tcp", `127.0.0.1:${l.port}`]);
     expect(r.code).toBe(0);
     expect(r.text).toMatch(
-      new RegExp(`^TCPVS CHECK OK - tcp 127\\.0\\.0\\.1:${l.port}: connected in \\d+(\\.\\d)? ms \\| time=\\d+(\\.\\d)?ms;;;0\\n$`),
+      new RegExp(
+        `^TCPVS CHECK OK - tcp 127\\.0\\.0\\.1:${l.port}: connected in \\d+(\\.\\d)? ms \\| time=\\d+(\\.\\d)?ms;;;0\\n$`,
+      ),
     );
   });
 

@@ -1,11 +1,12 @@
 // `tcpvs check`: its flags, mapped to the words core/check/cli-args.ts reads; the report and the Nagios
 // aggregation are core/check/check-report.ts's.
 
-import { CHECK_USAGE, runCheck } from "../core/check/check-report.ts";
+import { checkFlagDoc } from "../core/check/check-flag-docs.ts";
+import { CHECK_TYPES_HELP, runCheck } from "../core/check/check-report.ts";
 import { VALUE_FLAGS } from "../core/check/cli-args.ts";
 import { unknownJson } from "../core/check/nagios-output.ts";
 import { runVrrpCheck } from "../core/check/vrrp-check.ts";
-import { list, str } from "../core/cli/parse-argv.ts";
+import { list, type OptionSpec, str } from "../core/cli/parse-argv.ts";
 import { ConfigError, findConfig, loadConfig } from "../core/config/load.ts";
 import type { TcpvsConfig } from "../core/config/types.ts";
 import { statusTarget } from "../core/control/run-status.ts";
@@ -14,29 +15,31 @@ import type { Command } from "./command.ts";
 // The CLI's view of this command: flags for parsing and --help, mapped back to runCheck's argv.
 // send/expect repeat and pair up in order, so they are list flags; the rest take one value.
 const VALUE = [...VALUE_FLAGS].filter((f) => f !== "send" && f !== "expect");
+
+function flag(name: string, type: "string" | "boolean"): OptionSpec {
+  const d = checkFlagDoc(name);
+  return {
+    name,
+    type,
+    ...(type === "string" ? { arg: d.arg } : {}),
+    description: d.description,
+    ...(d.example ? { example: d.example } : {}),
+  };
+}
 export const command: Command = {
   spec: {
     name: "check",
     summary: "run health checks once (Nagios exit codes), from flags or the config",
-    usage: "tcpvs check TYPE TARGET [FLAGS] | tcpvs check -c FILE [--pool NAME]",
+    usage: `tcpvs check TYPE TARGET [FLAGS]
+       tcpvs check -c FILE [--pool NAME]
+       tcpvs check vrrp NAME [--expect master|backup] [--control ADDRESS]`,
     options: [
-      ...VALUE.map((name) => ({
-        name,
-        type: "string" as const,
-        arg: "VALUE",
-        description: `check key ${name.replace(/-/g, "_")}`,
-      })),
-      {
-        name: "send",
-        type: "string",
-        multiple: true,
-        arg: "TEXT",
-        description: "send (udp, expect; pairs with --expect in order)",
-      },
-      { name: "expect", type: "string", multiple: true, arg: "REGEX", description: "expect (udp, expect)" },
-      { name: "insecure", type: "boolean", description: "https: do not verify the certificate" },
-      { name: "dynamic", type: "boolean", description: "script: exit 2-255 sets weight code-2" },
-      { name: "quiet", type: "boolean", description: "print nothing; the exit code tells" },
+      ...VALUE.map((name) => flag(name, "string")),
+      { ...flag("send", "string"), multiple: true },
+      { ...flag("expect", "string"), multiple: true },
+      flag("insecure", "boolean"),
+      flag("dynamic", "boolean"),
+      flag("quiet", "boolean"),
       {
         name: "control",
         type: "string",
@@ -52,7 +55,8 @@ export const command: Command = {
         example: "/etc/tcpvs/control.token",
       },
     ],
-    more: CHECK_USAGE,
+    words: ["tcp", "http", "https", "smtp", "dns", "icmp", "udp", "expect", "script", "vrrp"],
+    more: CHECK_TYPES_HELP,
     usageExitCode: 3,
     example: "tcpvs check http http://127.0.0.1:8080/health --status 200 --timeout 2s",
   },

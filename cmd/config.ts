@@ -12,13 +12,13 @@ export const command: Command = {
     name: "config",
     summary: "validate a config file and print it normalised",
     usage: "tcpvs config check [-c FILE] [--json] [--quiet]",
+    words: ["check"],
     options: [
       {
         name: "quiet",
         short: "q",
         type: "boolean",
         description: "print nothing when the file is valid, only the problems when it is not",
-        example: "tcpvs config check -c /etc/tcpvs/tcpvs.toml --quiet",
       },
     ],
     more: `Exit codes: 0 the file is valid, 2 it is not (every problem is listed as FILE:LINE:COLUMN: key: message).

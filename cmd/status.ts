@@ -2,7 +2,7 @@
 
 import { str } from "../core/cli/parse-argv.ts";
 import { runStatus, statusTarget } from "../core/control/run-status.ts";
-import { STATUS_OPTIONS, STATUS_USAGE } from "../core/control/status-plan.ts";
+import { STATUS_OPTIONS, STATUS_USAGE, STATUS_VERBS } from "../core/control/status-plan.ts";
 import type { Command } from "./command.ts";
 
 export const command: Command = {
@@ -11,6 +11,7 @@ export const command: Command = {
     summary: "read and steer a running tcpvs over its control channel",
     usage: "tcpvs status [ACTION ARGS...] [--json] [--watch] [--is STATE]",
     options: STATUS_OPTIONS,
+    words: STATUS_VERBS,
     more: `${STATUS_USAGE.replace(/^usage: /, "Actions:\n       ")}`,
     example: "tcpvs status drain app node-b && tcpvs status vrrp VI_1 --is master",
   },

@@ -11,25 +11,24 @@ import { CheckUsageError, parseCheckArgs } from "./cli-args.ts";
 import { msText, NAGIOS, poolPerf, statusWord, timePerf, unknownJson, withPerf } from "./nagios-output.ts";
 import type { CheckOutcome } from "./types.ts";
 
-export const CHECK_USAGE = `Usage: tcpvs check TYPE TARGET [FLAGS]
-       tcpvs check -c FILE [--pool NAME] [--json] [--quiet]
-
-Types and targets:
+/** What TYPE and TARGET look like, and the exit codes: the part of --help the flags do not say. */
+export const CHECK_TYPES_HELP = `Types and targets:
   tcp HOST:PORT            http URL | HOST[:PORT]     https URL | HOST[:PORT]
   smtp HOST[:25]           dns HOST[:53]              icmp HOST
   udp HOST:PORT            expect HOST:PORT           script [HOST:PORT]
+  vrrp NAME                a VRRP instance of the running daemon (--expect master|backup)
 
-Flags (same names as the config keys):
-  --timeout DUR   2s, 500ms (the unit is required)          --port N
-  --method M  --path P  --host NAME  --status 200,301-302  --body-regex RE  --digest MD5HEX
-  --insecure (no certificate check)  --sni NAME  --http-version 1.0|1.1
-  --helo-name NAME                   (smtp)
-  --name NAME --type A --expect-answer TEXT   (dns)
-  --send TEXT --expect RE ...        (udp, expect: pairs in order; \\r \\n \\xHH escapes in --send)
-  --script CMD --dynamic             (script)
-  --json  --quiet  --pool NAME
+Flags have the config keys' names (timeout, status, body-regex ...): a line that works here works as
+a [pool.NAME.check] table. Every output line ends with Nagios performance data after "|".
 
-Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad usage, no config to read).
+`;
+
+export const CHECK_USAGE = `Usage: tcpvs check TYPE TARGET [FLAGS]
+       tcpvs check -c FILE [--pool NAME] [--json] [--quiet]
+       tcpvs check vrrp NAME [--expect master|backup] [--control ADDRESS]
+
+${CHECK_TYPES_HELP}
 Example: tcpvs check http http://127.0.0.1:8080/health --status 200 --timeout 2s
 `;
 

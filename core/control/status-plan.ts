@@ -4,6 +4,7 @@
 
 import type { OptionSpec } from "../cli/parse-argv.ts";
 import { UsageError } from "../cli/usage-error.ts";
+import { nearest } from "../config/values.ts";
 import type { ControlClient } from "./ControlClient.ts";
 import { ControlError } from "./ControlError.ts";
 import type { ActionResult } from "./ControlHandler.ts";
@@ -26,24 +27,32 @@ exit: 0 ok/true, 1 false/refused, 2 usage, 3 daemon unreachable or bad token`;
 
 /** The flags of `tcpvs status` besides the global ones. */
 export const STATUS_OPTIONS = [
-  { name: "watch", short: "w", type: "boolean", description: "stream changes live until Ctrl-C" },
+  {
+    name: "watch",
+    short: "w",
+    type: "boolean",
+    description: "a live view ticking every second (with --json: JSON lines), until Ctrl-C",
+  },
   {
     name: "is",
     type: "string",
     arg: "STATE",
-    description: "exit 0 if the server/instance is in STATE, else 1",
+    description: "with server or vrrp: exit 0 if it is in STATE, else 1 (up, down, drained, master ...)",
+    example: "master",
   },
   {
     name: "control",
     type: "string",
     arg: "ADDRESS",
-    description: "control socket (default: the config's [global] control)",
+    description: "the control socket or host:port (default: the config's [global] control)",
+    example: "unix:/run/tcpvs/control.sock",
   },
   {
     name: "token-file",
     type: "string",
     arg: "PATH",
-    description: "token for a TCP control address (default: the config's)",
+    description: "the token for a TCP control address (default: the config's)",
+    example: "/etc/tcpvs/control.token",
   },
 ] as const satisfies readonly OptionSpec[];
 
@@ -66,6 +75,9 @@ export interface StatusArgs {
 export type Plan = (c: ControlClient, a: StatusArgs, io: StatusIO) => Promise<number>;
 
 const SERVER_STATES = ["up", "down", "drained", "disabled", "inhibited"];
+
+/** The words `tcpvs status` takes first (also offered by the shell completion). */
+export const STATUS_VERBS = ["server", "vrrp", "drain", "enable", "disable", "check", "weight", "reload"];
 
 function bad(message: string): UsageError {
   return new UsageError("bad_arguments", message);
@@ -124,7 +136,10 @@ export function planStatus(a: StatusArgs, watch: Plan): Plan {
       throw bad(`Use vrrp INSTANCE backup|normal|priority N, not "${action}"`);
     }
   }
-  throw bad(`Use a known status command, not "${verb}"`);
+  const hint = nearest(verb, STATUS_VERBS);
+  throw bad(
+    `Use a known status action (${STATUS_VERBS.join(", ")}), not "${verb}"${hint ? `; did you mean "${hint}"?` : ""}`,
+  );
 }
 
 /**

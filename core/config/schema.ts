@@ -28,6 +28,7 @@ function readGlobal(f: Fields, raw: unknown): GlobalConfig {
     "control",
     "control_token_file",
     "control_allow_remote",
+    "control_group",
     "metrics",
     "log_level",
     "log_format",
@@ -43,12 +44,21 @@ function readGlobal(f: Fields, raw: unknown): GlobalConfig {
     control,
     control_token_file: f.optString(t, "control_token_file", path),
     control_allow_remote: f.bool(t, "control_allow_remote", path, false),
+    control_group: f.optString(t, "control_group", path),
     metrics: f.endpoint(t, "metrics", path),
     log_level: f.string(t, "log_level", path, { def: "info", oneOf: ["debug", "info", "warn", "error"] }),
     log_format: f.string(t, "log_format", path, { def: "text", oneOf: ["text", "json"] }),
     grace: f.duration(t, "grace", path, 10_000),
     router_id: f.string(t, "router_id", path, { def: hostname() }),
   };
+  if (g.control_group !== undefined && (control.kind !== "unix" || g.control_group === "")) {
+    f.error(
+      join(path, "control_group"),
+      control.kind !== "unix"
+        ? `control_group applies to a unix control socket, not "${control.text}": remove it or use unix:/PATH`
+        : "control_group needs a group name",
+    );
+  }
   if (control.kind === "inet" && !isLoopback(control.host)) {
     if (!g.control_allow_remote) {
       f.error(

@@ -14,6 +14,8 @@ export interface GlobalConfig {
   control_token_file?: string;
   /** Allow a non-loopback control address (still needs a token). */
   control_allow_remote: boolean;
+  /** A group whose members may read the control channel (status, watch) but not act: socket 0660. */
+  control_group?: string;
   /** Prometheus listener, e.g. 127.0.0.1:9100. */
   metrics?: Endpoint;
   log_level: "debug" | "info" | "warn" | "error";

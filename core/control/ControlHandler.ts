@@ -16,6 +16,11 @@ export interface ActionResult {
   [key: string]: unknown;
 }
 
+/** What a peer may do: `admin` everything, `read` only status and watch (control_group members). */
+export type AccessLevel = "admin" | "read";
+
+const READ_METHODS = new Set(["status", "subscribe", "unsubscribe"]);
+
 export interface ControlActions {
   /** Re-read and apply the config; validation errors come back, nothing changes then. */
   reload(): Promise<{ ok: boolean; errors?: string[]; pendingRestart?: string[]; changes?: string }>;
@@ -46,7 +51,14 @@ export class ControlHandler {
   }
 
   /** Answer one request; subscribe/unsubscribe are the caller's business and answer `{}` here. */
-  async handle(req: ControlRequest, peer: string): Promise<unknown> {
+  async handle(req: ControlRequest, peer: string, level: AccessLevel = "admin"): Promise<unknown> {
+    if (level === "read" && !READ_METHODS.has(req.method)) {
+      this.logger.warn("control action refused: the peer may only read", { action: req.method, peer });
+      throw new ControlError(
+        "read_only",
+        `Cannot ${req.method}: this account may only read the status (control_group); act as root or the daemon's owner`,
+      );
+    }
     switch (req.method) {
       case "status":
         return buildSnapshot(this.p.cluster, this.p.describe(), PROTOCOL_VERSION, this.now());

@@ -72,7 +72,8 @@ export async function runStatus(
     if (e instanceof ControlError) {
       jsonError(args, io, e.code, e.message);
       io.err(`tcpvs status: ${e.message}\n`);
-      if (e.code === "not_found" || e.code === "action_failed" || e.code === "unavailable") return EXIT_FALSE;
+      // Refused actions (a read-only peer's too) are "false", not "unreachable": the daemon answered.
+      if (["not_found", "action_failed", "unavailable", "read_only"].includes(e.code)) return EXIT_FALSE;
       if (e.code === "bad_request" || e.code === "unknown_method") return EXIT_USAGE;
       return EXIT_UNREACHABLE;
     }

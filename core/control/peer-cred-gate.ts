@@ -13,14 +13,22 @@ import { type PeerCred, peerCred } from "../sys/libc.ts";
 export const PEER_HEADER = "x-tcpvs-peer";
 /** A request line longer than this is not ours to relay. */
 const MAX_REQUEST_LINE = 8192;
+/** Connections the gate holds at most (the server behind it caps WebSockets at 64). */
+const MAX_GATE_CONNECTIONS = 128;
+/** A connection must send its request line within this time. */
+const REQUEST_LINE_MS = 5000;
 
 export interface GateOptions {
   /** Where clients connect. */
   publicPath: string;
   /** The WebSocket server's private socket (in a 0700 directory). */
   privatePath: string;
-  /** Called for a connection whose credentials could not be read (it is closed). */
+  /** Called for a connection refused (no credentials, too many open); it is closed. */
   onRefuse?: (why: string) => void;
+  /** Connections held at most (128). */
+  maxConnections?: number;
+  /** Time to send the request line (5000 ms). */
+  requestLineMs?: number;
 }
 
 /** The credentials carried by the gate's header, or undefined when the header is not the gate's. */
@@ -69,10 +77,23 @@ export class PeerCredGate {
       client.destroy();
       return;
     }
+    const max = this.o.maxConnections ?? MAX_GATE_CONNECTIONS;
+    if (this.sockets.size >= max) {
+      this.o.onRefuse?.(`${max} connections open already`);
+      client.destroy();
+      return;
+    }
     this.sockets.add(client);
-    client.once("close", () => this.sockets.delete(client));
     let head = Buffer.alloc(0);
     const upstream = net.connect(this.o.privatePath);
+    // One side going ends the other: no half-relays left holding descriptors.
+    const slow = setTimeout(() => client.destroy(), this.o.requestLineMs ?? REQUEST_LINE_MS);
+    client.once("close", () => {
+      clearTimeout(slow);
+      this.sockets.delete(client);
+      upstream.destroy();
+    });
+    upstream.once("close", () => client.destroy());
     upstream.on("error", () => client.destroy());
     client.on("error", () => upstream.destroy());
     const onData = (chunk: Buffer) => {
@@ -83,6 +104,7 @@ export class PeerCredGate {
         return;
       }
       client.off("data", onData);
+      clearTimeout(slow);
       client.pause();
       const line = `${PEER_HEADER}: ${this.secret} ${cred.uid} ${cred.gid} ${cred.pid}\r\n`;
       upstream.write(Buffer.concat([head.subarray(0, eol + 2), Buffer.from(line), head.subarray(eol + 2)]));

@@ -2,7 +2,8 @@
 // line that works here works as a [pool.NAME.check] table.
 
 import type { CheckConfig, CheckType, Endpoint } from "../config/types.ts";
-import { isCheckType } from "./check-types.ts";
+import { nearest } from "../config/values.ts";
+import { CHECK_TYPES, isCheckType } from "./check-types.ts";
 import { checkDefaults } from "./types.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
 import { readEndpoint } from "../net/endpoint.ts";
@@ -133,10 +134,12 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   out.pool = values.get("pool");
   const [type, targetText, ...extra] = positionals;
   if (type === undefined) return out;
-  if (!isCheckType(type))
+  if (!isCheckType(type)) {
+    const hint = nearest(type, [...Object.keys(CHECK_TYPES), "vrrp"]);
     throw new CheckUsageError(
-      `Name a check type (tcp, http, https, smtp, dns, icmp, udp, script, expect): "${type}" is not one`,
+      `Name a check type (tcp, http, https, smtp, dns, icmp, udp, script, expect, vrrp): "${type}" is not one${hint ? `; did you mean "${hint}"?` : ""}`,
     );
+  }
   if (extra.length > 0) throw new CheckUsageError(`Remove the extra argument "${extra[0]}"`);
   const check = checkDefaults({ type, steps: type === "expect" ? steps : [] });
   if (type === "udp" && steps[0]) {

@@ -64,6 +64,9 @@ describe("--help", () => {
     expect(flag.code).toBe(3);
     expect(flag.err).toContain('did you mean "--timeout"?');
     expect(flag.err).toContain('Run "tcpvs check --help" for usage.');
+    const type = tcpvs("check", "htp", "127.0.0.1:80");
+    expect(type.code).toBe(3);
+    expect(type.out).toContain('"htp" is not one; did you mean "http"?');
     const action = tcpvs("config", "chek");
     expect(action.code).toBe(2);
     expect(action.err).toContain('Run "tcpvs config --help"');

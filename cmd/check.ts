@@ -34,7 +34,9 @@ export const command: Command = {
        tcpvs check -c FILE [--pool NAME]
        tcpvs check vrrp NAME [--expect master|backup] [--control ADDRESS]`,
     options: [
-      ...VALUE.map((name) => flag(name, "string")),
+      ...VALUE.map((name) =>
+        name === "type" ? { ...flag(name, "string"), hidden: true } : flag(name, "string"),
+      ),
       { ...flag("send", "string"), multiple: true },
       { ...flag("expect", "string"), multiple: true },
       flag("insecure", "boolean"),

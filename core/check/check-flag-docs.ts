@@ -28,7 +28,8 @@ export const CHECK_FLAG_DOCS: Record<string, FlagDoc> = {
   "http-version": { arg: "VERSION", description: "http, https: 1.0 or 1.1 (default 1.1)", example: "1.0" },
   "helo-name": { arg: "NAME", description: "smtp: the name in HELO", example: "lb1.example.org" },
   name: { arg: "NAME", description: "dns: the name to ask for", example: "example.org" },
-  type: { arg: "TYPE", description: "dns: the record type (default A)", example: "AAAA" },
+  "record-type": { arg: "TYPE", description: "dns: the record type to ask for (default SOA)", example: "A" },
+  type: { arg: "TYPE", description: "dns: the same as --record-type (older spelling)", example: "A" },
   "expect-answer": {
     arg: "TEXT",
     description: "dns: an answer that must be in the reply",

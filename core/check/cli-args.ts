@@ -43,6 +43,7 @@ export const VALUE_FLAGS: ReadonlySet<string> = new Set([
   "helo-name",
   "name",
   "type",
+  "record-type",
   "expect-answer",
   "send",
   "expect",
@@ -188,7 +189,9 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   }
   if (v("helo-name")) check.helo_name = v("helo-name")!;
   if (v("name")) check.name = v("name")!;
-  if (v("type")) check.record_type = v("type")!.toUpperCase();
+  // --record-type is the config key's name (record_type); --type stays as the older spelling.
+  const recordType = v("record-type") ?? v("type");
+  if (recordType) check.record_type = recordType.toUpperCase();
   if (v("expect-answer")) check.expect_answer = v("expect-answer");
   if (v("script")) check.script = v("script");
   if (v("dynamic")) check.dynamic = true;

@@ -67,6 +67,19 @@ describe("--help", () => {
     const type = tcpvs("check", "htp", "127.0.0.1:80");
     expect(type.code).toBe(3);
     expect(type.out).toContain('"htp" is not one; did you mean "http"?');
+    // Flags use the config's key names: dns record_type is --record-type.
+    const dns = tcpvs(
+      "check",
+      "dns",
+      "127.0.0.1:1",
+      "--name",
+      "x.org",
+      "--record-type",
+      "A",
+      "--timeout",
+      "200ms",
+    );
+    expect(dns.out).toStartWith("TCPVS CHECK CRITICAL - dns 127.0.0.1:1:");
     const action = tcpvs("config", "chek");
     expect(action.code).toBe(2);
     expect(action.err).toContain('Run "tcpvs config --help"');

@@ -92,7 +92,9 @@ export class HealthMonitor {
     for (const cfg of Object.values(pools)) {
       const state = cluster.pools.get(cfg.name);
       if (!state) {
-        this.env.logger.warn(`Skipping health checks of pool "${cfg.name}": it is not in the cluster state`);
+        this.env.logger.warn("health checks skipped: the pool is not in the cluster state", {
+          pool: cfg.name,
+        });
         continue;
       }
       const pw: PoolWatch = { cfg, state, servers: new Map() };
@@ -220,7 +222,11 @@ export class HealthMonitor {
     );
     if (s && wasHealthy !== healthy) this.transition(pw, sw, healthy, reason, now);
     else if (s && wasWeight !== s.weight) {
-      this.env.logger.debug(`Server ${sw.pool}/${sw.cfg.name} weight ${wasWeight} -> ${s.weight}`, {
+      this.env.logger.debug("server weight changed", {
+        pool: sw.pool,
+        server: sw.cfg.name,
+        from: wasWeight,
+        to: s.weight,
         reason,
       });
     }

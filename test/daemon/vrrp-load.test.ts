@@ -176,13 +176,13 @@ describe.skipIf(!ROOT || !WRK)("VRRP under full HTTP load", () => {
     backendProc.proc.kill("SIGKILL");
     await backendProc.done;
     await waitFor(async () => (await pst()) === "master", 8000, "the peer to take over on quorum loss");
-    await waitFor(async () => (await mst())?.state === "BACKUP", 3000, "serve to step down");
+    await waitFor(async () => (await mst())?.state === "backup", 3000, "serve to step down");
     expect((await mst())?.priority).toBe(50);
     backendProc = lab.spawn(1, [BUN, BACKEND, "9001", "b1"]);
     await waitLine(backendProc, /listening/, 10_000);
-    await waitFor(async () => (await mst())?.state === "MASTER", 8000, "serve to preempt back with quorum");
+    await waitFor(async () => (await mst())?.state === "master", 8000, "serve to preempt back with quorum");
     expect((await mst())?.priority).toBe(150);
-    expect(await pst()).toBe("BACKUP");
+    expect(await pst()).toBe("backup");
   }, 40_000);
 
   test("SIGTERM on serve resigns: the peer takes over at once, serve exits 0", async () => {

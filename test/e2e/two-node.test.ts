@@ -324,7 +324,7 @@ describe.skipIf(!ROOT || !TOOLS)("two-node appliance", () => {
       // SIGHUP: the file is re-read, nothing moves, no request fails.
       const tHup = Date.now();
       tcpvsA.proc.kill("SIGHUP");
-      await waitLine(tcpvsA, /"msg":"config reloaded"/, 5000, 0);
+      await waitLine(tcpvsA, /"msg":"config reloaded: /, 5000, 0);
       // SIGUSR1: the state goes to the log.
       tcpvsA.proc.kill("SIGUSR1");
       await waitLine(tcpvsA, /"msg":"state vrrp".*"MASTER"/, 5000, 0);

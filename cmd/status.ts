@@ -2,6 +2,7 @@
 
 import { str } from "../core/cli/parse-argv.ts";
 import { runStatus, statusTarget } from "../core/control/run-status.ts";
+import { allTargets } from "../core/control/status-all.ts";
 import { STATUS_OPTIONS, STATUS_USAGE, STATUS_VERBS } from "../core/control/status-plan.ts";
 import type { Command } from "./command.ts";
 
@@ -15,9 +16,21 @@ export const command: Command = {
     more: `${STATUS_USAGE.replace(/^usage: /, "Actions:\n       ")}`,
     example: "tcpvs status drain app node-b && tcpvs status vrrp VI_1 --is master",
   },
-  run: ({ values, positionals }) =>
-    runStatus(
-      { words: positionals, json: values.json === true, watch: values.watch === true, is: str(values, "is") },
-      statusTarget(str(values, "control"), str(values, "token-file"), str(values, "config")),
-    ),
+  run: ({ values, positionals }) => {
+    const control = str(values, "control");
+    const tokenFile = str(values, "token-file");
+    const args = {
+      words: positionals,
+      json: values.json === true,
+      watch: values.watch === true,
+      is: str(values, "is"),
+      all: values.all === true,
+    };
+    return runStatus(
+      args,
+      args.all ? { controlAddress: "" } : statusTarget(control, tokenFile, str(values, "config")),
+      undefined,
+      () => allTargets(str(values, "config"), control, tokenFile),
+    );
+  },
 };

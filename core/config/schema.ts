@@ -4,6 +4,7 @@
 import { hostname } from "node:os";
 import { type Fields, isTable, join, type Raw } from "./fields.ts";
 import type {
+  PeerConfig,
   CheckConfig,
   CheckType,
   GlobalConfig,
@@ -29,6 +30,7 @@ function readGlobal(f: Fields, raw: unknown): GlobalConfig {
     "control_token_file",
     "control_allow_remote",
     "control_group",
+    "peers",
     "metrics",
     "log_level",
     "log_format",
@@ -45,12 +47,18 @@ function readGlobal(f: Fields, raw: unknown): GlobalConfig {
     control_token_file: f.optString(t, "control_token_file", path),
     control_allow_remote: f.bool(t, "control_allow_remote", path, false),
     control_group: f.optString(t, "control_group", path),
+    peers: readPeers(f, t, path),
     metrics: f.endpoint(t, "metrics", path),
     log_level: f.string(t, "log_level", path, { def: "info", oneOf: ["debug", "info", "warn", "error"] }),
     log_format: f.string(t, "log_format", path, { def: "text", oneOf: ["text", "json"] }),
     grace: f.duration(t, "grace", path, 10_000),
     router_id: f.string(t, "router_id", path, { def: hostname() }),
   };
+  const peers = g.peers ?? [];
+  for (const [i, p] of peers.entries()) {
+    if (peers.findIndex((q) => q.name === p.name) !== i)
+      f.error(join(join(join(path, "peers"), i), "name"), `peer name "${p.name}" is given twice`);
+  }
   if (g.control_group !== undefined && (control.kind !== "unix" || g.control_group === "")) {
     f.error(
       join(path, "control_group"),
@@ -73,6 +81,25 @@ function readGlobal(f: Fields, raw: unknown): GlobalConfig {
     }
   }
   return g;
+}
+
+/** [global] peers: the other nodes `tcpvs status --all` steers, each by its control address. */
+function readPeers(f: Fields, t: Raw, path: string): PeerConfig[] {
+  const out: PeerConfig[] = [];
+  for (const { value, path: p } of f.tables(t["peers"], join(path, "peers"))) {
+    const e = f.table(value, p, ["name", "control", "token_file"]);
+    const name = f.string(e, "name", p, { required: true });
+    const control = f.endpoint(e, "control", p);
+    if (!control) {
+      if (e["control"] === undefined) f.error(join(p, "control"), 'missing required key "control"');
+      continue;
+    }
+    const token_file = f.optString(e, "token_file", p);
+    if (control.kind === "inet" && !isLoopback(control.host) && !token_file)
+      f.error(join(p, "token_file"), `peer "${name}" at "${control.text}" is remote: give its token_file`);
+    out.push({ name, control, ...(token_file ? { token_file } : {}) });
+  }
+  return out;
 }
 
 function isLoopback(host: string): boolean {

@@ -7,6 +7,12 @@ import type { Endpoint } from "../net/endpoint.ts";
 
 export type { Endpoint };
 
+export interface PeerConfig {
+  name: string;
+  control: Endpoint;
+  token_file?: string;
+}
+
 export interface GlobalConfig {
   /** Control channel: a unix socket or a loopback TCP address. */
   control: Endpoint;
@@ -16,6 +22,8 @@ export interface GlobalConfig {
   control_allow_remote: boolean;
   /** A group whose members may read the control channel (status, watch) but not act: socket 0660. */
   control_group?: string;
+  /** Other nodes, for `tcpvs status --all`: their control address and token file. */
+  peers?: PeerConfig[];
   /** Prometheus listener, e.g. 127.0.0.1:9100. */
   metrics?: Endpoint;
   log_level: "debug" | "info" | "warn" | "error";

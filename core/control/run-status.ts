@@ -19,6 +19,7 @@ import {
   type StatusIO,
 } from "./status-plan.ts";
 import { readTokenFile } from "./token.ts";
+import { type NodeTarget, runStatusAll } from "./status-all.ts";
 import { runWatch } from "./watch-loop.ts";
 
 export interface StatusTarget {
@@ -48,9 +49,15 @@ export async function runStatus(
   args: StatusArgs,
   target: StatusTarget,
   io: StatusIO = defaultIO,
+  /** The nodes of `--all` (this one and the config's peers), read only when --all is given. */
+  nodes?: () => NodeTarget[],
 ): Promise<number> {
   let client: ControlClient | undefined;
   try {
+    if (args.all) {
+      if (!nodes) throw new UsageError("bad_arguments", "Give a config with [global] peers to use --all");
+      return await runStatusAll(args, nodes(), io);
+    }
     let connect: () => Promise<ControlClient> = () => Promise.reject(new Error("not connected"));
     const plan = planStatus(args, (c, a, o) => runWatch(c, { io: o, json: a.json, connect }));
     const token = target.tokenFile ? readTokenFile(target.tokenFile) : undefined;

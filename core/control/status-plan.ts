@@ -23,6 +23,7 @@ export const STATUS_USAGE = `usage: tcpvs status [--json] [--watch]
        tcpvs status weight POOL SERVER N
        tcpvs status vrrp INSTANCE backup|normal|priority N
        tcpvs status reload
+       tcpvs status --all [drain|enable|disable|weight|check|reload|vrrp ...]
 exit: 0 ok/true, 1 false/refused, 2 usage, 3 daemon unreachable or bad token`;
 
 /** The flags of `tcpvs status` besides the global ones. */
@@ -32,6 +33,12 @@ export const STATUS_OPTIONS = [
     short: "w",
     type: "boolean",
     description: "a live view ticking every second (with --json: JSON lines), until Ctrl-C",
+  },
+  {
+    name: "all",
+    short: "a",
+    type: "boolean",
+    description: "this node and every [global] peers node: the table side by side, or the action on each",
   },
   {
     name: "is",
@@ -70,6 +77,8 @@ export interface StatusArgs {
   watch: boolean;
   /** `--is STATE`: answer with the exit code instead of printing the state. */
   is?: string;
+  /** `--all`: this node and every [global] peers node. */
+  all?: boolean;
 }
 
 export type Plan = (c: ControlClient, a: StatusArgs, io: StatusIO) => Promise<number>;
@@ -88,50 +97,57 @@ function need(words: string[], n: number, what: string): string[] {
   return words;
 }
 
-/** The plan for these words; `watch` is the stream of events, run elsewhere. */
-export function planStatus(a: StatusArgs, watch: Plan): Plan {
+/** What the words ask for, checked before connecting (so a usage error never waits on a socket). */
+export type StatusIntent =
+  | { kind: "show" }
+  | { kind: "watch" }
+  | { kind: "server"; pool: string; server: string }
+  | { kind: "vrrp"; instance: string }
+  | { kind: "action"; method: string; params: Record<string, unknown> };
+
+export function statusIntent(a: StatusArgs): StatusIntent {
   const [verb, ...rest] = a.words;
   if (a.is !== undefined && verb !== "server" && !(verb === "vrrp" && rest.length === 1))
     throw bad(`Use --is with "status server POOL SERVER" or "status vrrp INSTANCE", not alone`);
-  if (verb === undefined) return a.watch ? watch : show;
+  if (verb === undefined) return { kind: a.watch ? "watch" : "show" };
   switch (verb) {
     case "server": {
       const [pool, server] = need(rest, 2, "a pool and a server: status server POOL SERVER");
       if (a.is !== undefined && !SERVER_STATES.includes(a.is.toLowerCase()))
         throw bad(`Use --is up|down|drained|disabled|inhibited, not "${a.is}"`);
-      return (c, args, io) => queryServer(c, args, io, pool!, server!);
+      return { kind: "server", pool: pool!, server: server! };
     }
     case "drain":
     case "enable":
     case "disable":
     case "check": {
       const [pool, server] = need(rest, 2, `a pool and a server: status ${verb} POOL SERVER`);
-      return (c, args, io) => act(c, args, io, verb, { pool, server });
+      return { kind: "action", method: verb, params: { pool, server } };
     }
     case "weight": {
       const [pool, server, n] = need(rest, 3, "a pool, a server and a weight: status weight POOL SERVER N");
       const weight = Number(n);
       if (!Number.isInteger(weight) || weight < 0)
         throw bad(`Give the weight as an integer >= 0, not "${n}"`);
-      return (c, args, io) => act(c, args, io, "weight", { pool, server, weight });
+      return { kind: "action", method: "weight", params: { pool, server, weight } };
     }
     case "reload":
       need(rest, 0, "no arguments to reload");
-      return (c, args, io) => act(c, args, io, "reload", {});
+      return { kind: "action", method: "reload", params: {} };
     case "vrrp": {
       const [instance, action, n] = rest;
       if (!instance) throw bad("Name the VRRP instance: status vrrp INSTANCE ...");
-      if (action === undefined) return (c, args, io) => queryVrrp(c, args, io, instance);
+      if (action === undefined) return { kind: "vrrp", instance };
       if (action === "backup" || action === "normal") {
         need(rest, 2, `no more arguments after "${action}"`);
-        return (c, args, io) => act(c, args, io, "vrrp", { instance, action });
+        return { kind: "action", method: "vrrp", params: { instance, action } };
       }
       if (action === "priority") {
         const priority = Number(n);
         if (rest.length !== 3 || !Number.isInteger(priority) || priority < 1 || priority > 254) {
           throw bad(`Give the priority as an integer from 1 to 254, not "${n ?? ""}"`);
         }
-        return (c, args, io) => act(c, args, io, "vrrp", { instance, action, priority });
+        return { kind: "action", method: "vrrp", params: { instance, action, priority } };
       }
       throw bad(`Use vrrp INSTANCE backup|normal|priority N, not "${action}"`);
     }
@@ -140,6 +156,23 @@ export function planStatus(a: StatusArgs, watch: Plan): Plan {
   throw bad(
     `Use a known status action (${STATUS_VERBS.join(", ")}), not "${verb}"${hint ? `; did you mean "${hint}"?` : ""}`,
   );
+}
+
+/** The plan for these words; `watch` is the stream of events, run elsewhere. */
+export function planStatus(a: StatusArgs, watch: Plan): Plan {
+  const i = statusIntent(a);
+  switch (i.kind) {
+    case "show":
+      return show;
+    case "watch":
+      return watch;
+    case "server":
+      return (c, args, io) => queryServer(c, args, io, i.pool, i.server);
+    case "vrrp":
+      return (c, args, io) => queryVrrp(c, args, io, i.instance);
+    case "action":
+      return (c, args, io) => act(c, args, io, i.method, i.params);
+  }
 }
 
 /**

@@ -63,10 +63,12 @@ export class SchemaSet {
     return s;
   }
 
-  /** Every way `value` breaks the schema in `file`, as "path: why"; [] when it conforms. */
-  validate(file: string, value: unknown): string[] {
+  /** Every way `value` breaks the schema at `ref` ("status.schema.json", or with "#/$defs/vrrp"), as
+   * "path: why"; [] when it conforms. */
+  validate(ref: string, value: unknown): string[] {
     const errors: string[] = [];
-    this.check(this.load(file), file, value, "$", errors);
+    const r = this.resolve(ref.includes("#") ? ref : `${ref}#`, ref.split("#")[0]!);
+    this.check(r.schema, r.file, value, "$", errors);
     return errors;
   }
 

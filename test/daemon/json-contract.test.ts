@@ -90,6 +90,7 @@ describe("real outputs against docs/schema", () => {
     expect(one.code).toBe(0);
     const sv = JSON.parse(one.out);
     expect(sv).toMatchObject({ pool: "app", name: "b1", is: "up", matches: true });
+    expect(schemas.validate("status.schema.json#/$defs/server", sv)).toEqual([]);
     expect(
       schemas.validate("status.schema.json", {
         ...(s as object),

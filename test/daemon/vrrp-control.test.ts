@@ -99,6 +99,22 @@ describe.skipIf(!ROOT)("tcpvs vrrp with its control channel", () => {
     expect((await runTcpvs(["check", "vrrp", "VI_1", "--expect", "backup", "--control", ctl(2)])).code).toBe(
       0,
     );
+    const checkJson = await runTcpvs([
+      "check",
+      "vrrp",
+      "VI_1",
+      "--expect",
+      "master",
+      "--json",
+      "--control",
+      ctl(1),
+    ]);
+    expect(SCHEMAS.validate("check.schema.json", JSON.parse(checkJson.out))).toEqual([]);
+    const one = await runTcpvs(["status", "vrrp", "VI_1", "--is", "backup", "--json", "--control", ctl(2)]);
+    expect(one.code).toBe(0);
+    const oneDoc = JSON.parse(one.out);
+    expect(oneDoc).toMatchObject({ name: "VI_1", state: "backup", is: "backup", matches: true });
+    expect(SCHEMAS.validate("status.schema.json#/$defs/vrrp", oneDoc)).toEqual([]);
 
     // Priority 50 < node 2's 100: node 2 preempts, node 1 steps down.
     const pr = await runTcpvs(["status", "vrrp", "VI_1", "priority", "50", "--control", ctl(1)]);

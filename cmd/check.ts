@@ -1,31 +1,35 @@
-// `tcpvs check`: its flags, mapped to the words core/check/cli-args.ts reads; the report and the Nagios
-// aggregation are core/check/check-report.ts's.
+// `tcpvs check`: its flags, which are the check schema's keys (core/cli/check-flags.ts), mapped to the
+// words parseCheckArgs reads; the report and the Nagios aggregation are core/cli/check-report.ts's;
+// `check vrrp NAME` asks a running daemon (core/check/vrrp-check.ts).
 
-import { checkFlagDoc } from "../core/check/check-flag-docs.ts";
-import { CHECK_TYPES_HELP, runCheck } from "../core/check/check-report.ts";
-import { VALUE_FLAGS } from "../core/check/cli-args.ts";
+import { checkFlagExample } from "../core/check/check-flag-docs.ts";
 import { unknownJson } from "../core/check/nagios-output.ts";
 import { runVrrpCheck } from "../core/check/vrrp-check.ts";
+import { CHECK_FLAGS, VALUE_FLAGS } from "../core/cli/check-flags.ts";
+import { CHECK_TYPES_HELP, runCheck } from "../core/cli/check-report.ts";
 import { list, type OptionSpec, str } from "../core/cli/parse-argv.ts";
 import { ConfigError, findConfig, loadConfig } from "../core/config/load.ts";
 import type { TcpvsConfig } from "../core/config/types.ts";
 import { statusTarget } from "../core/control/run-status.ts";
 import type { Command } from "./command.ts";
 
-// The CLI's view of this command: flags for parsing and --help, mapped back to runCheck's argv.
-// send/expect repeat and pair up in order, so they are list flags; the rest take one value.
+// Every spelling of a key is accepted; --help shows the first.
+const OPTIONS: OptionSpec[] = CHECK_FLAGS.flatMap((f) =>
+  f.names.map((name, i) => {
+    const example = f.type === "string" ? checkFlagExample(f.key) : undefined;
+    return {
+      name,
+      type: f.type,
+      multiple: f.multiple,
+      arg: f.arg,
+      description: `${f.doc}${f.for ? ` (${f.for.join(", ")})` : ""}`,
+      ...(example ? { example } : {}),
+      hidden: i > 0,
+    };
+  }),
+);
 const VALUE = [...VALUE_FLAGS].filter((f) => f !== "send" && f !== "expect");
 
-function flag(name: string, type: "string" | "boolean"): OptionSpec {
-  const d = checkFlagDoc(name);
-  return {
-    name,
-    type,
-    ...(type === "string" ? { arg: d.arg } : {}),
-    description: d.description,
-    ...(d.example ? { example: d.example } : {}),
-  };
-}
 export const command: Command = {
   spec: {
     name: "check",
@@ -34,14 +38,15 @@ export const command: Command = {
        tcpvs check -c FILE [--pool NAME]
        tcpvs check vrrp NAME [--expect master|backup] [--control ADDRESS]`,
     options: [
-      ...VALUE.map((name) =>
-        name === "type" ? { ...flag(name, "string"), hidden: true } : flag(name, "string"),
-      ),
-      { ...flag("send", "string"), multiple: true },
-      { ...flag("expect", "string"), multiple: true },
-      flag("insecure", "boolean"),
-      flag("dynamic", "boolean"),
-      flag("quiet", "boolean"),
+      ...OPTIONS,
+      {
+        name: "pool",
+        type: "string",
+        arg: "NAME",
+        description: "with -c: only this pool's checks",
+        example: "web",
+      },
+      { name: "quiet", type: "boolean", description: "print nothing; the exit code tells" },
       {
         name: "control",
         type: "string",
@@ -80,7 +85,8 @@ export const command: Command = {
       if (sends[i] !== undefined) argv.push("--send", sends[i]!);
       if (expects[i] !== undefined) argv.push("--expect", expects[i]!);
     }
-    for (const b of ["insecure", "dynamic", "quiet"]) if (values[b]) argv.push(`--${b}`);
+    for (const o of OPTIONS) if (o.type === "boolean" && values[o.name]) argv.push(`--${o.name}`);
+    if (values.quiet) argv.push("--quiet");
     let config: TcpvsConfig | undefined;
     if (positionals.length === 0) {
       try {

@@ -10,6 +10,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   status: async () => (await import("./status.ts")).command,
   config: async () => (await import("./config.ts")).command,
   init: async () => (await import("./init.ts")).command,
+  import: async () => (await import("./import.ts")).command,
   version: async () => (await import("./version.ts")).command,
   completion: async () => (await import("./completion.ts")).command,
   man: async () => (await import("./man.ts")).command,

@@ -5,15 +5,24 @@ import { str } from "../core/cli/parse-argv.ts";
 import { UsageError } from "../core/cli/usage-error.ts";
 import { describeConfig } from "../core/config/describe.ts";
 import { ConfigError, findConfig, loadConfig } from "../core/config/load.ts";
+import { checkPeers, formatPeerProblem, type PeerProblem } from "../core/config/peer-check.ts";
 import type { Command } from "./command.ts";
 
 export const command: Command = {
   spec: {
     name: "config",
     summary: "validate a config file and print it normalised",
-    usage: "tcpvs config check [-c FILE] [--json] [--quiet]",
+    usage: "tcpvs config check [-c FILE] [--peer OTHER.toml] [--json] [--quiet]",
     words: ["check"],
     options: [
+      {
+        name: "peer",
+        type: "string",
+        arg: "FILE",
+        description:
+          "also check this node's file against its VRRP peer's (router ids, VIPs, priorities, pools)",
+        example: "/etc/tcpvs/node-b.toml",
+      },
       {
         name: "quiet",
         short: "q",
@@ -22,6 +31,7 @@ export const command: Command = {
       },
     ],
     more: `Exit codes: 0 the file is valid, 2 it is not (every problem is listed as FILE:LINE:COLUMN: key: message).
+With --peer, disagreements that break the pair are errors (exit 2); the others are warnings (exit 0).
 With --json the answer is {"ok": true, "file", "sha256", "config"} or {"ok": false, "errors":
 [{"code", "message", "file", "line", "column", "key"}]} on stdout, exit 0 or 2 (docs/json.md).`,
     example: "tcpvs config check -c /etc/tcpvs/tcpvs.toml",
@@ -33,12 +43,31 @@ With --json the answer is {"ok": true, "file", "sha256", "config"} or {"ok": fal
         "unknown_command",
         `unknown action "config ${action}"; did you mean "config check"?`,
       );
-    const path = file ?? str(values, "config");
+    const given = file ?? str(values, "config");
+    let found: string | null = given ?? null;
+    const peerFile = str(values, "peer");
     let loaded: ReturnType<typeof loadConfig>;
-    let found: string | null = path ?? null;
+    let peer: PeerProblem[] | undefined;
     try {
-      found = findConfig(path);
+      found = findConfig(given);
       loaded = loadConfig(found);
+      if (peerFile !== undefined) {
+        const other = loadConfig(peerFile);
+        peer = checkPeers(
+          { file: found, text: loaded.text, config: loaded.config },
+          { file: peerFile, text: other.text, config: other.config },
+        );
+        const errors = peer.filter((p) => p.severity === "error");
+        if (errors.length > 0) {
+          const noun = errors.length === 1 ? "error" : "errors";
+          throw new ConfigError(
+            "config_invalid",
+            `Cannot use ${found} with its peer ${peerFile}: ${errors.length} ${noun}\n${peer.map(formatPeerProblem).join("\n")}`,
+            errors,
+          );
+        }
+        for (const w of peer) process.stderr.write(`${formatPeerProblem(w)}\n`);
+      }
     } catch (e) {
       if (!(values.json && e instanceof ConfigError)) throw e;
       process.stdout.write(`${JSON.stringify(jsonFailure(e, found), null, 2)}\n`);
@@ -46,10 +75,26 @@ With --json the answer is {"ok": true, "file", "sha256", "config"} or {"ok": fal
     }
     const { config, hash } = loaded;
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ ok: true, file: found, sha256: hash, config }, null, 2)}\n`);
+      const warnings = (peer ?? []).map((w) => ({
+        severity: w.severity,
+        message: w.message,
+        file: w.file,
+        line: w.line,
+        column: w.column,
+        key: w.path || null,
+      }));
+      const out = {
+        ok: true,
+        file: found,
+        sha256: hash,
+        config,
+        ...(peer ? { peer: { file: peerFile, warnings } } : {}),
+      };
+      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     } else if (!values.quiet) {
       process.stdout.write(describeConfig(config));
       process.stdout.write(`${found}: configuration is valid\n`);
+      if (peer) process.stdout.write(`${found} and ${peerFile}: the pair agrees (${peer.length} warnings)\n`);
     }
     return 0;
   },

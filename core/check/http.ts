@@ -20,7 +20,9 @@ export function md5Hex(body: Uint8Array): string {
 function hostHeader(check: CheckConfig, target: CheckTarget, tls: boolean): string {
   if (check.host) return check.host;
   if (target.kind === "unix") return "localhost";
-  const host = target.family === 6 ? `[${target.host}]` : target.host;
+  // A zone names a link on this host only: it has no meaning to the server, so Host goes without it.
+  const bare = target.host.split("%")[0]!;
+  const host = target.family === 6 ? `[${bare}]` : bare;
   return target.port === (tls ? 443 : 80) ? host : `${host}:${target.port}`;
 }
 

@@ -1,8 +1,11 @@
 // What every check type shares: the target it probes, the outcome it reports, and the one failure
 // class a check throws so its reason reaches the operator unchanged.
 
+import { checkSection } from "../config/check-schema.ts";
+import { sectionDefaults } from "../config/schema-kit.ts";
 import type { CheckConfig, Endpoint } from "../config/types.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
+import { hostPort } from "../net/endpoint.ts";
 
 export interface CheckOutcome {
   ok: boolean;
@@ -20,7 +23,7 @@ export type CheckTarget =
 
 export function targetOf(address: Endpoint, port?: number): CheckTarget {
   if (address.kind === "unix" || port === undefined || port === address.port) return address;
-  const text = address.family === 6 ? `[${address.host}]:${port}` : `${address.host}:${port}`;
+  const text = hostPort(address.host, port);
   return { kind: "inet", host: address.host, port, family: address.family, text };
 }
 
@@ -85,26 +88,7 @@ export function timedOut(ms: number): CheckFailure {
   return new CheckFailure(`timed out after ${ms} ms`);
 }
 
-/** A fully defaulted check config, for the CLI and tests; `over` wins. */
+/** A fully defaulted check config (the schema's defaults), for the CLI and tests; `over` wins. */
 export function checkDefaults(over: Partial<CheckConfig> & { type: CheckConfig["type"] }): CheckConfig {
-  return {
-    interval: 2000,
-    timeout: 1000,
-    rise: 1,
-    fall: 1,
-    retry: 0,
-    delay_before_retry: 1000,
-    alpha: false,
-    method: "GET",
-    path: "/",
-    status: [[200, 299]],
-    tls_verify: true,
-    http_version: "1.1",
-    helo_name: "tcpvs.localdomain",
-    name: ".",
-    record_type: "SOA",
-    steps: [],
-    dynamic: false,
-    ...over,
-  };
+  return { ...sectionDefaults(checkSection), ...over };
 }

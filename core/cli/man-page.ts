@@ -6,12 +6,19 @@ import type { OptionSpec } from "./parse-argv.ts";
 
 /** Text safe in roff: backslashes escaped, hyphens as minus signs, no line starting a request. */
 export function roff(text: string): string {
-  return text
-    .replace(/\\/g, "\\e")
-    .replace(/-/g, "\\-")
-    .split("\n")
-    .map((l) => (/^[.']/.test(l) ? `\\&${l}` : l))
-    .join("\n");
+  return (
+    text
+      .replace(/\\/g, "\\e")
+      .replace(/-/g, "\\-")
+      // groff reads ASCII: anything else as its Unicode escape ("−" is \[u2212]).
+      .replace(
+        /[^\x00-\x7f]/gu,
+        (c) => `\\[u${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}]`,
+      )
+      .split("\n")
+      .map((l) => (/^[.']/.test(l) ? `\\&${l}` : l))
+      .join("\n")
+  );
 }
 
 /** Preformatted lines (usage, examples, tables in `more`). */

@@ -1,4 +1,4 @@
-// The config's view of the value syntaxes (durations, addresses, CIDRs), which core/net and core/units
+// The config's view of the value syntaxes (durations, sizes, addresses, CIDRs), which core/net and core/units
 // define once; here only the message for a value of the wrong TOML type is added.
 
 import type { Parsed } from "../errors/tcpvs-error.ts";
@@ -6,6 +6,7 @@ import { readCidr as readNetCidr } from "../net/cidr.ts";
 import { formatIp } from "../net/ip.ts";
 import { readEndpoint } from "../net/endpoint.ts";
 import { readDuration } from "../units/duration.ts";
+import { readSize } from "../units/size.ts";
 import type { Endpoint } from "./types.ts";
 
 export type { Parsed };
@@ -16,6 +17,11 @@ export function parseDuration(text: unknown): Parsed<number> {
     return { ok: false, error: `expected a duration string such as "2s" or "500ms", got ${describe(text)}` };
   }
   return readDuration(text);
+}
+
+/** 65536, "64KiB", "64MiB", "1.5GiB" -> bytes (core/units/size.ts). */
+export function parseSize(v: unknown): Parsed<number> {
+  return readSize(v);
 }
 
 /** "10.0.0.1:80", "[::1]:80", "unix:/path"; `defaultPort` allows a bare host (core/net/endpoint.ts). */

@@ -25,6 +25,7 @@ import {
 import { RateLimiter } from "./RateLimiter.ts";
 import { bearerToken, tokensEqual } from "./token.ts";
 import { isLoopback, parseIp } from "../net/ip.ts";
+import { hostPort } from "../net/endpoint.ts";
 
 export interface ControlServerOptions {
   endpoint: Endpoint;
@@ -146,8 +147,7 @@ export class ControlServer {
   get address(): string {
     const ep = this.opts.endpoint;
     if (ep.kind === "unix") return `unix:${ep.path}`;
-    const host = ep.family === 6 ? `[${ep.host}]` : ep.host;
-    return `${host}:${this.server?.port ?? ep.port}`;
+    return hostPort(ep.host, this.server?.port ?? ep.port);
   }
 
   get connections(): number {

@@ -23,7 +23,13 @@ export interface ServeOptions extends Omit<DaemonOptions, "role" | "cluster"> {
 export function serveDaemon(o: ServeOptions): Daemon {
   const cluster = clusterFromConfig(o.config);
   const d = new Daemon({ ...o, role: "serve", cluster });
-  const metrics = new MetricsRegistry({ cluster, version: o.version, startedAt: d.startedAt });
+  // The gauges are read at scrape time, after the switch exists.
+  const metrics = new MetricsRegistry({
+    cluster,
+    version: o.version,
+    startedAt: d.startedAt,
+    gauges: () => sw.switch.gauges(),
+  });
   const sw = new SwitchService(o.config, cluster, metrics, o.log);
   const monitor = new MonitorService(cluster, o.config.pool);
   const vrrp = new VrrpBridge(o.config, cluster, o.log);

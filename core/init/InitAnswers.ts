@@ -6,6 +6,9 @@ import { UsageError } from "../cli/usage-error.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
 import { readCidr } from "../net/cidr.ts";
 import { readEndpoint } from "../net/endpoint.ts";
+import { checkKey } from "../config/check-key.ts";
+import { serverSection } from "../config/schema.ts";
+import { vrrpSection } from "../config/vrrp-schema.ts";
 
 export type Role = "master" | "backup";
 export type InitCheck = { type: "tcp" } | { type: "http"; path: string };
@@ -43,23 +46,28 @@ export const check = {
     if (!c.ok || c.value.address.family !== 4 || !v.includes("/")) {
       return `Give the VIP as an IPv4 address with prefix, like 10.0.0.100/24, not "${v}"`;
     }
-    return undefined;
+    const e = checkKey(vrrpSection, "virtual_ipaddress", [v.trim()]);
+    return e && `Give the VIP as the config takes it: ${e}`;
   },
   iface(v: string): string | undefined {
     return /^[A-Za-z0-9_.:-]{1,15}$/.test(v.trim())
       ? undefined
       : `Give an interface name like eth0, not "${v}"`;
   },
+  /** The schema's rule for virtual_router_id, so init asks for what the config takes. */
   vrid(v: string): string | undefined {
-    const n = Number(v);
-    return /^\d+$/.test(v.trim()) && n >= 1 && n <= 255
-      ? undefined
-      : `Give the virtual router id as a number from 1 to 255, not "${v}"`;
+    const key = vrrpSection.keys.virtual_router_id;
+    const e = checkKey(vrrpSection, "virtual_router_id", key.fromText(v.trim()));
+    return e && `Give the virtual router id as a number from 1 to 255, not "${v}": ${e}`;
   },
-  /** The config's endpoint rule (core/net/endpoint.ts): an address and a port, never a host name. */
+  /** The schema's rule for a server address: an IP address and a port, never a host name. */
   backend(v: string): string | undefined {
+    const e = checkKey(serverSection, "address", v.trim());
+    return e && `Give a backend as address:port, like 10.0.0.1:8080: ${e}`;
+  },
+  listen(v: string): string | undefined {
     const r = readEndpoint(v.trim());
-    return r.ok ? undefined : `Give a backend as address:port, like 10.0.0.1:8080: ${r.error}`;
+    return r.ok ? undefined : `Give --listen as address:port, like 0.0.0.0:80: ${r.error}`;
   },
   backends(v: string): string | undefined {
     const list = splitList(v);
@@ -227,8 +235,8 @@ export function answersFromFlags(f: InitFlags): InitAnswers {
     if (e) problems.push(e);
   }
   if (f.listen !== undefined) {
-    const e = check.backend(f.listen);
-    if (e) problems.push(e.replace("a backend", "--listen"));
+    const e = check.listen(f.listen);
+    if (e) problems.push(e);
   }
   if (f.out !== undefined && f.out === f.peerOut) problems.push("Give --out and --peer-out different files");
   if (problems.length > 0) throw new InitError("usage", problems.join("\n"));

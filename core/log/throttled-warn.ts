@@ -5,7 +5,7 @@
 // a flood of distinct keys cannot grow memory: the least recently seen key is summarised and dropped.
 // The counting lives in FlapLog (also used for health-check flapping); this adds the logger and timer.
 
-import { FlapLog, type FlapSummary } from "../check/flap-log.ts";
+import { FlapLog, type FlapSummary } from "./flap-log.ts";
 import type { LogFields, Logger } from "./logger.ts";
 
 export interface ThrottledWarnOptions {

@@ -6,7 +6,10 @@
 import type { Cluster } from "../state/cluster.ts";
 import { Histogram, LATENCY_BUCKETS } from "./Histogram.ts";
 
-const CODE_CLASSES = ["other", "1xx", "2xx", "3xx", "4xx", "5xx"] as const;
+// "cut": a response that ended short (server stalled or reset mid-body, client timed out or left), counted
+// apart whatever its status line said: a 200 whose body stopped half-way is not a 2xx served.
+const CODE_CLASSES = ["other", "1xx", "2xx", "3xx", "4xx", "5xx", "cut"] as const;
+const CUT = 6;
 
 /** What tcpvs_vrrp_state's value means; the same numbers keepalived's exporter uses. */
 export const VRRP_STATE_VALUES: Record<string, number> = { init: 0, backup: 1, master: 2, fault: 3, stop: 4 };
@@ -14,14 +17,28 @@ export const VRRP_STATE_VALUES: Record<string, number> = { init: 0, backup: 1, m
 /** Responses of one virtual server from one pool, counted by status class. */
 export class ResponseCounter {
   readonly byClass = new Float64Array(CODE_CLASSES.length);
-  inc(status: number): void {
+  /** One response; `cut` when it ended short (then it counts as cut, not by its status). */
+  inc(status: number, cut = false): void {
+    if (cut) {
+      this.byClass[CUT]!++;
+      return;
+    }
     const c = (status / 100) | 0;
     this.byClass[c >= 1 && c <= 5 ? c : 0]!++;
   }
 }
 
+/** A figure read at scrape time from a part that owns it (the switch's held bytes ...). */
+export interface Gauge {
+  name: string;
+  help: string;
+  value: number;
+}
+
 export interface MetricsSource {
   cluster: Cluster;
+  /** Gauges of parts other than the cluster, read at each scrape. */
+  gauges?: () => Gauge[];
   version?: string;
   /** Epoch ms the process started. */
   startedAt?: number;
@@ -100,6 +117,10 @@ export class MetricsRegistry {
     this.renderServers(o, now);
     this.renderPools(o);
     this.renderVrrp(o);
+    for (const g of this.src.gauges?.() ?? []) {
+      o.family(g.name, "gauge", g.help);
+      o.sample(g.name, {}, g.value);
+    }
     o.family(
       "tcpvs_events_total",
       "counter",

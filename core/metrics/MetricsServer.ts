@@ -5,6 +5,7 @@ import type { Server } from "bun";
 import type { Endpoint } from "../config/types.ts";
 import { log as defaultLog, type Logger } from "../log/logger.ts";
 import type { MetricsRegistry } from "./MetricsRegistry.ts";
+import { hostPort } from "../net/endpoint.ts";
 import { type StatusPageSource, statusPageRoute } from "./status-page.ts";
 
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -45,7 +46,7 @@ export class MetricsServer {
   get address(): string {
     const ep = this.endpoint;
     if (ep.kind === "unix") return `unix:${ep.path}`;
-    return `${ep.family === 6 ? `[${ep.host}]` : ep.host}:${this.server?.port ?? ep.port}`;
+    return hostPort(ep.host, this.server?.port ?? ep.port);
   }
 
   get port(): number | undefined {

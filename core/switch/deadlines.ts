@@ -13,8 +13,12 @@ export const D_KEEPALIVE = 2;
 export const D_CONNECT = 3;
 /** The server's response head (restarted by each request byte sent meanwhile). */
 export const D_RESPONSE = 4;
-/** Any byte either way: a response being relayed, a tunnel, or a close in progress. */
+/** Any byte either way: an upgraded tunnel (idle_timeout). */
 export const D_IDLE = 5;
+/** The rest of a response whose head the client has: the server's next body byte. */
+export const D_SERVER = 6;
+/** The client: its next request body byte, or taking bytes it has not read (a response, a close). */
+export const D_CLIENT = 7;
 
 /** The timeout (ms) for a wait; 0 means none. */
 export function timeoutFor(kind: number, cfg: VirtualServerConfig): number {
@@ -29,6 +33,10 @@ export function timeoutFor(kind: number, cfg: VirtualServerConfig): number {
       return cfg.server_response_timeout;
     case D_IDLE:
       return cfg.idle_timeout;
+    case D_SERVER:
+      return cfg.server_timeout;
+    case D_CLIENT:
+      return cfg.client_timeout;
   }
   return 0;
 }
@@ -45,6 +53,8 @@ export const X_ANSWER = 3;
 export const X_CONNECT_FAILED = 4;
 /** Give up on the server with `status`/`code` (or cut the client if the response had started). */
 export const X_SERVER_FAILED = 5;
+/** The client stalled: answer `status`/`code` (or cut it if the response had started); not the server's fault. */
+export const X_CLIENT_FAILED = 6;
 
 export interface Expiry {
   readonly act: number;
@@ -70,6 +80,8 @@ const IDLE_UP = v(X_SERVER_FAILED, "timeout.idle", 504, "idle_timeout");
 const IDLE = v(X_DESTROY, "timeout.idle");
 const TUNNEL_UP = v(X_SERVER_FAILED, "timeout.tunnel", 504, "idle_timeout");
 const TUNNEL = v(X_DESTROY, "timeout.tunnel");
+const SERVER = v(X_SERVER_FAILED, "timeout.server", 504, "server_timeout");
+const CLIENT = v(X_CLIENT_FAILED, "timeout.client", 408, "client_timeout");
 
 /**
  * What to do when the wait `kind` ran out. `closing`: a graceful close was already under way;
@@ -97,6 +109,10 @@ export function expiry(
     case D_IDLE:
       if (tunnel) return hasServer ? TUNNEL_UP : TUNNEL;
       return hasServer ? IDLE_UP : IDLE;
+    case D_SERVER:
+      return hasServer ? SERVER : NOTHING;
+    case D_CLIENT:
+      return CLIENT;
   }
   return NOTHING;
 }

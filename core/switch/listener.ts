@@ -11,22 +11,29 @@
 // 4xx before a server sees a byte. Only a body past RETAIN_MAX (64 KiB, the bytes kept for a retry
 // anyway) goes out before it is checked; an error after that aborts the server's connection mid-body
 // (it never gets a complete message) and is counted as reject.<code> like any other.
+//
+// What a connection holds before forwarding (a held body, a partial head, pipelined requests) counts
+// against one budget for the whole switch (held-budget.ts): the connection reports its figure after
+// every event that may change it, and stops reading while the budget is spent.
 
 import type { Socket } from "bun";
 import type { HttpError } from "../http/errors.ts";
 import type { RequestHead, ResponseHead } from "../http/head.ts";
-import { HttpParser } from "../http/parser.ts";
+import { HttpParser, type ParserHandler } from "../http/parser.ts";
 import { accessLog } from "./access-log.ts";
 import {
+  D_CLIENT,
   D_CONNECT,
   D_HEADER,
   D_IDLE,
   D_KEEPALIVE,
   D_NONE,
   D_RESPONSE,
+  D_SERVER,
   expiry,
   timeoutFor,
   X_ANSWER,
+  X_CLIENT_FAILED,
   X_CLOSE,
   X_CONNECT_FAILED,
   X_DESTROY,
@@ -34,7 +41,8 @@ import {
 } from "./deadlines.ts";
 import { Forwarding } from "./forwarding.ts";
 import { normaliseRequest } from "./normalise-request.ts";
-import { Out } from "./out.ts";
+import type { HeldWaiter } from "./held-budget.ts";
+import { Out, type OutOwner } from "./out.ts";
 import { ServerChoice } from "./server-choice.ts";
 import { R_BAD_UPGRADE, R_FINAL, R_UPGRADE, ResponseRelay } from "./response-relay.ts";
 import { faultReason } from "./server-fault.ts";
@@ -42,14 +50,37 @@ import { Retained } from "./retained.ts";
 import { GIVE_UP, RETRY_FREE, retryDecision } from "./retry.ts";
 import { errorResponse } from "./rewrite.ts";
 import { splitTarget } from "./rules.ts";
+import type { IdleConn } from "./conn-ceiling.ts";
 import type { LiveConn, VsRuntime } from "./runtime.ts";
 import type { ServerConn, UpFailure, UpstreamOwner } from "./upstream.ts";
 
 // Why we stopped reading the client (bit mask).
 const PAUSE_PIPELINE = 1;
 const PAUSE_UPSTREAM = 2;
+const PAUSE_BUDGET = 4;
 
-export class ClientConn implements UpstreamOwner, LiveConn {
+/**
+ * The request parser's events, passed to the connection: one small object with methods on its
+ * prototype rather than three closures per connection (an idle connection is mostly such objects).
+ * Not the connection itself: its onData is the socket's.
+ */
+class RequestEvents implements ParserHandler<RequestHead> {
+  constructor(private readonly c: ClientConn) {}
+  onHead(h: RequestHead): void {
+    this.c.onHead(h);
+  }
+  onBody(b: Buffer, s: number, e: number): void {
+    this.c.onBody(b, s, e);
+  }
+  onEnd(): void {
+    this.c.onEnd();
+  }
+}
+
+/** How long a connection closed to make room may take to finish its close before it is cut. */
+const REAP_CLOSE_MS = 1000;
+
+export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, HeldWaiter {
   private readonly rt: VsRuntime;
   private readonly sock: Socket<ClientConn>;
   readonly out = new Out();
@@ -58,6 +89,8 @@ export class ClientConn implements UpstreamOwner, LiveConn {
   private readonly ip: string;
   private readonly port: number;
   deadline = 0;
+  /** Coarse clock (ms) when it went idle between requests (while in rt.idle). */
+  idleSince = 0;
   private dkind = D_NONE;
   private paused = 0;
   private closing = false;
@@ -80,6 +113,12 @@ export class ClientConn implements UpstreamOwner, LiveConn {
   private status = 0;
   private inData = false;
   private corkedUp: Out | undefined = undefined;
+  /** The current request's access record was written (once per request, whatever ends it). */
+  private logged = false;
+  /** Bytes held before forwarding, as last reported to the budget. */
+  heldBytes = 0;
+  /** The wait (D_HEADER, D_KEEPALIVE) put off while the budget keeps this idle client unread; 0: none. */
+  private heldSuspended = 0;
   private readonly choice: ServerChoice;
   private readonly fwd: Forwarding;
 
@@ -89,17 +128,8 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     this.out.sock = sock;
     this.ip = sock.remoteAddress;
     this.port = (sock as unknown as { remotePort?: number }).remotePort ?? 0;
-    this.parser = new HttpParser<RequestHead>(
-      "request",
-      {
-        onHead: (h) => this.onHead(h),
-        onBody: (b, s, e) => this.onBody(b, s, e),
-        onEnd: () => this.onEnd(),
-      },
-      rt.parserOpts,
-    );
-    this.out.onBlocked = () => this.up?.pauseRead(true);
-    this.out.onUnblocked = () => this.up?.pauseRead(false);
+    this.parser = new HttpParser<RequestHead>("request", new RequestEvents(this), rt.parserOpts);
+    this.out.owner = this;
     this.choice = new ServerChoice(rt.svc, this.ip, this.port, rt.cfg.name);
     this.fwd = new Forwarding(sock, this.ip, this.port);
     this.setDeadline(D_HEADER);
@@ -122,6 +152,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
 
   onData(buf: Buffer): void {
     if (this.closing) return;
+    if (this.idleSince !== 0) this.notIdle();
     if (this.tunnel) {
       this.up?.out.write(buf);
       this.setDeadline(D_IDLE);
@@ -140,10 +171,10 @@ export class ClientConn implements UpstreamOwner, LiveConn {
       this.corkedUp.uncork();
       this.corkedUp = undefined;
     }
-    if (err) return;
-    if (this.parser.paused && this.parser.buffered > this.rt.cfg.max_header_size * 2) {
+    if (!err && this.parser.paused && this.parser.buffered > this.rt.cfg.max_header_size * 2) {
       this.setPaused(PAUSE_PIPELINE, true);
     }
+    this.syncHeld();
   }
 
   onDrain(): void {
@@ -154,6 +185,12 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     this.closing = true;
     this.out.dead = true;
     this.rt.conns.delete(this);
+    if (this.idleSince !== 0) this.notIdle();
+    const held = this.heldBytes;
+    this.heldBytes = 0;
+    this.rt.svc.held?.leave(this, held);
+    // A request still in progress ends here: the client left before its response was complete.
+    if (!this.tunnel) this.logRequest("client_abort");
     const up = this.up;
     if (up) {
       // The client left: not the server's fault.
@@ -173,12 +210,59 @@ export class ClientConn implements UpstreamOwner, LiveConn {
       const err = this.parser.finish();
       if (err) this.refuse(err);
     }
+    this.syncHeld();
+  }
+
+  // ---- the held-bytes budget ----
+
+  /** Report what this connection holds before forwarding: a held body, a partial head, pipelined bytes. */
+  private syncHeld(): void {
+    const n = (this.holding ? this.kept.bytes : 0) + this.parser.buffered;
+    const before = this.heldBytes;
+    this.heldBytes = n;
+    // Told even when unchanged: a read, held or not, ends the slice a resumed waiter was granted.
+    this.rt.svc.held?.change(this, before, n);
+  }
+
+  heldPause(): void {
+    this.rt.svc.cluster.count("held.wait");
+    this.setPaused(PAUSE_BUDGET, true);
+    const k = this.dkind;
+    if (
+      this.heldBytes === 0 &&
+      this.up === undefined &&
+      !this.closing &&
+      (k === D_HEADER || k === D_KEEPALIVE)
+    ) {
+      // An idle client holding nothing (new, or between requests): its next request may already be
+      // in the kernel, unread because of us. Its timeout starts afresh when it may read again.
+      this.heldSuspended = k;
+      this.deadline = 0;
+    }
+  }
+
+  heldResume(): void {
+    this.setPaused(PAUSE_BUDGET, false);
+    const k = this.heldSuspended;
+    if (k !== 0) {
+      this.heldSuspended = 0;
+      if (!this.closing && this.dkind === k) this.setDeadline(k);
+    }
+  }
+
+  /** The budget ran out: stop reading unless what comes next goes straight to a server. */
+  heldSpent(): void {
+    if (this.closing || this.tunnel) return;
+    if (this.up !== undefined && !this.reqDone && !this.holding) return;
+    this.rt.svc.held?.wait(this);
   }
 
   // ---- request parser events ----
 
-  private onHead(req: RequestHead): void {
+  /** Parser event (via RequestEvents). */
+  onHead(req: RequestHead): void {
     this.req = req;
+    this.logged = false;
     this.reqDone = false;
     this.relay.reset();
     this.tries = 0;
@@ -208,7 +292,8 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     this.dispatch();
   }
 
-  private onBody(b: Buffer, s: number, e: number): void {
+  /** Parser event (via RequestEvents). */
+  onBody(b: Buffer, s: number, e: number): void {
     const kept = this.kept;
     if (kept.whole) {
       if (kept.fits(e - s)) kept.add(b, s, e);
@@ -221,19 +306,22 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     }
     if (this.up) {
       this.upWrite(b, s, e);
-      if (this.dkind === D_RESPONSE) this.setDeadline(D_RESPONSE);
+      if (this.dkind === D_CLIENT) this.setDeadline(D_CLIENT);
     }
   }
 
-  private onEnd(): void {
+  /** Parser event (via RequestEvents). */
+  onEnd(): void {
     this.reqDone = true;
     if (this.holding) this.release();
+    else if (this.dkind === D_CLIENT && this.up && !this.relay.started) this.setDeadline(D_RESPONSE);
   }
 
   /** A held request is checked (or too big to hold): send it. */
   private release(): void {
     this.holding = false;
     this.dispatch();
+    this.syncHeld();
   }
 
   /** Cork the server's writer for the rest of this read: the bytes of one read go out in one send. */
@@ -271,11 +359,20 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     this.up = conn;
     this.corkUp(conn.out);
     this.kept.writeTo(conn.out);
-    this.setDeadline(conn.open ? D_RESPONSE : D_CONNECT);
+    if (conn.open) this.awaitServer();
+    else this.setDeadline(D_CONNECT);
+  }
+
+  /**
+   * The request is with the server: wait for the rest of its body from the client (client_timeout),
+   * or, once it is all sent or the server is not taking it, for the response head.
+   */
+  private awaitServer(): void {
+    this.setDeadline(this.reqDone || (this.paused & PAUSE_UPSTREAM) !== 0 ? D_RESPONSE : D_CLIENT);
   }
 
   onUpOpen(_c: ServerConn): void {
-    if (this.dkind === D_CONNECT) this.setDeadline(D_RESPONSE);
+    if (this.dkind === D_CONNECT) this.awaitServer();
   }
 
   onUpHead(h: ResponseHead): void {
@@ -283,7 +380,8 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     switch (this.relay.head(h, this.up!.parser, this.req!, mayKeep, this.choice.setCookie())) {
       case R_FINAL:
         this.status = h.status;
-        this.setDeadline(D_IDLE);
+        // The body is the server's to send now; the client not reading it switches the wait (onOutBlocked).
+        this.setDeadline(this.out.blocked ? D_CLIENT : D_SERVER);
         return;
       case R_UPGRADE:
         this.status = 101;
@@ -297,7 +395,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
 
   onUpBody(b: Buffer, s: number, e: number): void {
     this.relay.body(b, s, e);
-    if (this.dkind === D_IDLE) this.setDeadline(D_IDLE);
+    if (this.dkind === D_SERVER) this.setDeadline(D_SERVER);
   }
 
   onUpData(b: Buffer, s: number, e: number): void {
@@ -309,11 +407,15 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     const keepServer = this.reqDone && this.relay.serverKeep && up.parser.buffered === 0;
     this.up = undefined;
     this.choice.end(true);
-    this.logRequest();
+    this.logRequest(undefined);
     if (keepServer && !up.tunnel) this.fwd.release(up);
     else up.close();
     this.req = undefined;
     this.choice.req = undefined;
+    // No retry can follow: let go of the request's bytes now, not at the next request (an idle
+    // keep-alive connection would hold up to RETAIN_MAX of its last request for as long as it idles).
+    if (this.reqDone) this.kept.reset();
+    else this.kept.drop();
     if (!this.relay.keepClient || this.clientEof) {
       this.close();
       return;
@@ -323,6 +425,25 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     if (this.parser.buffered > 0) this.setDeadline(D_HEADER);
     const err = this.parser.resume();
     if (err) this.refuse(err);
+    else if (this.req === undefined && this.parser.buffered === 0 && !this.closing) {
+      this.idleSince = this.rt.svc.now() || 1;
+      this.rt.idle.add(this);
+    }
+    this.syncHeld();
+  }
+
+  private notIdle(): void {
+    this.idleSince = 0;
+    this.rt.idle.delete(this);
+  }
+
+  /** Closed to make room for a new connection (it is idle: nothing is lost). */
+  reap(): void {
+    this.notIdle();
+    this.rt.svc.cluster.count("close.idle_reaped");
+    this.close();
+    // A client that does not close its side in turn is cut soon: the slot is wanted now.
+    this.deadline = this.rt.svc.now() + REAP_CLOSE_MS;
   }
 
   onUpFail(c: ServerConn, why: UpFailure, err?: HttpError): void {
@@ -334,8 +455,20 @@ export class ClientConn implements UpstreamOwner, LiveConn {
       return;
     }
     const count = this.rt.svc.cluster;
+    if (why === "local") {
+      // Out of descriptors or local ports: the server is not to blame and another would fare no better.
+      const code = `local_${c.localError.toLowerCase()}`;
+      count.count(`reject.${code}`);
+      this.up = undefined;
+      this.choice.cancel();
+      if (this.relay.started) this.destroy();
+      else this.answer(503, code);
+      return;
+    }
     if (why === "connect_timeout") count.count("timeout.server_connect");
-    const reason = faultReason(why, c.errno, err?.message);
+    // A response cut by the server's close reads as an incomplete message: a reset, not garbage.
+    const reset = why === "closed" || err?.code === "incomplete_message";
+    const reason = reset ? faultReason("closed", c.errno) : faultReason(why, c.errno, err?.message);
     const nothingBack = !c.gotBytes && !this.relay.started;
     const d = retryDecision(
       why,
@@ -357,21 +490,56 @@ export class ClientConn implements UpstreamOwner, LiveConn {
       return;
     }
     if (why === "bad_response") count.count("reject.bad_response");
-    this.upFailed(why === "connect_timeout" ? 504 : 502, err?.code ?? why, reason);
+    const cut = reset ? "server_reset" : why === "bad_response" ? "server_bad_response" : why;
+    this.upFailed(why === "connect_timeout" ? 504 : 502, err?.code ?? why, reason, cut);
   }
 
-  /** Give up on the server: answer the client, or cut it when the response had started. */
-  private upFailed(status: number, code: string, reason = faultReason(code)): void {
+  /**
+   * Give up on the server: answer the client, or cut it when the response had started (`cut` names
+   * why in the access record).
+   */
+  private upFailed(status: number, code: string, reason = faultReason(code), cut = code): void {
     const up = this.up;
     this.up = undefined;
     up?.abort();
     this.choice.end(false, reason);
     if (this.relay.started) {
-      this.logRequest();
-      this.destroy();
+      // A tunnel's 101 was complete: its end is no cut response.
+      this.logRequest(this.tunnel ? undefined : cut);
+      this.terminate();
       return;
     }
     this.answer(status, code);
+  }
+
+  /**
+   * The client stalled (client_timeout): the server is let go without blame; the client gets `status`
+   * or, when its response had started, is cut. Logged once per server per interval.
+   */
+  private clientFailed(status: number, code: string): void {
+    const up = this.up;
+    if (up) {
+      this.up = undefined;
+      up.abort();
+      this.rt.svc.clientStall?.(this.rt.cfg.name, this.choice.server ?? up.server, code);
+      this.choice.end(true);
+    }
+    if (this.relay.started) {
+      this.logRequest(code);
+      this.terminate();
+      return;
+    }
+    this.answer(status, code, code);
+  }
+
+  /** The client's writer backs up (or drains): pause (resume) the server, and blame the right side. */
+  onOutBlocked(_o: Out, blocked: boolean): void {
+    this.up?.pauseRead(blocked);
+    const k = this.dkind;
+    if (blocked) {
+      // Each partial write re-arms: client_timeout bounds a client that takes nothing at all.
+      if (k === D_SERVER || k === D_CLIENT) this.setDeadline(D_CLIENT);
+    } else if (k === D_CLIENT && this.up && this.relay.started && !this.tunnel) this.setDeadline(D_SERVER);
   }
 
   onUpRaw(buf: Buffer): void {
@@ -381,6 +549,10 @@ export class ClientConn implements UpstreamOwner, LiveConn {
 
   onUpBlocked(blocked: boolean): void {
     this.setPaused(PAUSE_UPSTREAM, blocked);
+    // A server not taking the request body is the server's delay, not the client's.
+    if (this.relay.started) return;
+    if (blocked && this.dkind === D_CLIENT) this.setDeadline(D_RESPONSE);
+    else if (!blocked && this.dkind === D_RESPONSE && !this.reqDone) this.setDeadline(D_CLIENT);
   }
 
   private startTunnel(): void {
@@ -391,6 +563,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     if (fromServer) this.out.write(fromServer);
     const fromClient = this.parser.upgrade();
     if (fromClient) up.out.write(fromClient);
+    this.syncHeld();
     this.setPaused(PAUSE_PIPELINE, false);
     this.setDeadline(D_IDLE);
   }
@@ -406,33 +579,44 @@ export class ClientConn implements UpstreamOwner, LiveConn {
       this.choice.end(false);
     }
     if (this.relay.started) {
-      this.destroy();
+      this.logRequest("bad_request");
+      this.terminate();
       return;
     }
     this.answer(err.status, err.code);
   }
 
-  /** Answer from tcpvs itself and close. */
-  private answer(status: number, code: string): void {
+  /** Answer from tcpvs itself and close (`cut`: the request itself was cut short). */
+  private answer(status: number, code: string, cut?: string): void {
     this.status = status;
     this.holding = false;
     this.rt.svc.log.debug("refused request", { vs: this.rt.cfg.name, client: this.ip, status, code });
-    this.logRequest();
+    this.logRequest(cut, code);
     this.out.write(errorResponse(status, code));
     this.close();
+    this.syncHeld();
   }
 
   /** Graceful close once everything queued has gone out. */
   close(): void {
     if (this.closing) return;
     this.closing = true;
-    this.setDeadline(D_IDLE);
+    if (this.idleSince !== 0) this.notIdle();
+    // What is queued must be taken by the client within client_timeout (re-armed as it reads).
+    this.setDeadline(D_CLIENT);
     this.setPaused(PAUSE_PIPELINE, true);
     this.out.end();
   }
 
+  /** Cut the connection from outside (a stop past its grace period). */
   destroy(): void {
+    if (!this.tunnel) this.logRequest("shutdown");
+    this.terminate();
+  }
+
+  private terminate(): void {
     this.closing = true;
+    if (this.idleSince !== 0) this.notIdle();
     this.sock.terminate();
   }
 
@@ -446,7 +630,7 @@ export class ClientConn implements UpstreamOwner, LiveConn {
     if (x.counter !== undefined) this.rt.svc.cluster.count(x.counter);
     switch (x.act) {
       case X_DESTROY:
-        this.destroy();
+        this.terminate();
         return;
       case X_CLOSE:
         this.close();
@@ -460,13 +644,21 @@ export class ClientConn implements UpstreamOwner, LiveConn {
       case X_SERVER_FAILED:
         this.upFailed(x.status, x.code);
         return;
+      case X_CLIENT_FAILED:
+        this.clientFailed(x.status, x.code);
+        return;
     }
   }
 
-  private logRequest(): void {
+  /**
+   * The access record of the current request, once; `cut` says why it ended short, if it did, and
+   * `code` why tcpvs answered itself, when it did.
+   */
+  private logRequest(cut: string | undefined, code?: string): void {
     const req = this.req;
-    if (!req) return;
+    if (!req || this.logged) return;
+    this.logged = true;
     const c = this.choice;
-    accessLog(this.rt, req, this.ip, c.pool?.name, c.serverId, this.status, c.started, this.t0);
+    accessLog(this.rt, req, this.ip, c.pool?.name, c.serverId, this.status, c.started, this.t0, cut, code);
   }
 }

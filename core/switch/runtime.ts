@@ -7,6 +7,8 @@ import type { Logger } from "../log/logger.ts";
 import type { PoolState, ServerState, Cluster } from "../state/cluster.ts";
 import type { CookieInsert } from "../sched/CookiePersistence.ts";
 import type { Scheduler } from "../sched/types.ts";
+import type { IdleConn } from "./conn-ceiling.ts";
+import type { HeldBudget } from "./held-budget.ts";
 import { Router } from "./rules.ts";
 import type { Upstream } from "./upstream.ts";
 
@@ -23,8 +25,15 @@ export interface SwitchServices {
   now(): number;
   /** The pool's cookie-insert persistence (scheduler option `cookie`), when it has one. */
   cookieFor?(pool: string): CookieInsert | undefined;
-  /** Told of every finished request: for metrics (responses by code, latency per pool). */
-  observe?(vs: string, pool: string | undefined, status: number, seconds: number): void;
+  /**
+   * Told of every finished request: for metrics (responses by code, latency per pool). `cut`: why the
+   * exchange ended short (server_timeout, server_reset, client_timeout, client_abort ...), if it did.
+   */
+  observe?(vs: string, pool: string | undefined, status: number, seconds: number, cut?: string): void;
+  /** The bytes held before forwarding, for every connection of the switch ([global] max_held_bytes). */
+  readonly held?: HeldBudget;
+  /** A client stalled (`reason`) an exchange with `server` through `vs`: logged, rate-limited per server. */
+  clientStall?(vs: string, server: ServerState, reason: string): void;
   /** A server failed an attempt through virtual server `vs` (logged, rate-limited per server). */
   serverFault?(vs: string, server: ServerState, reason: string): void;
 }
@@ -36,6 +45,8 @@ export interface LiveConn {
   /** Finish the current exchange, then close; or close now when idle. */
   drain(): void;
   destroy(): void;
+  /** The held-bytes budget ran out: stop reading if the next bytes would be held. */
+  heldSpent?(): void;
 }
 
 export class VsRuntime {
@@ -45,6 +56,8 @@ export class VsRuntime {
   /** upgrade_protocols, lower-cased. */
   upgradeProtocols: string[];
   readonly conns = new Set<LiveConn>();
+  /** Client connections between requests, oldest first (insertion order): closed first near a limit. */
+  readonly idle = new Set<IdleConn>();
   draining = false;
   readonly svc: SwitchServices;
 

@@ -25,6 +25,7 @@ const CODE: Record<string, string> = {
   bad_response: "invalid response",
   server_response_timeout: "no response within server_response_timeout",
   idle_timeout: "response stalled past idle_timeout",
+  server_timeout: "response stalled past server_timeout",
   unexpected_101: "101 Switching Protocols to a request that asked for no upgrade",
 };
 

@@ -9,10 +9,16 @@ import { log as defaultLog, type Logger } from "../log/logger.ts";
 import type { CookieInsert } from "../sched/CookiePersistence.ts";
 import type { Scheduler } from "../sched/types.ts";
 import { type Cluster, ServerState } from "../state/cluster.ts";
+import { AcceptGate } from "../sys/accept-gate.ts";
+import { fdShortage } from "../sys/fd-limit.ts";
+import { ConnCeiling, type Gate, type Listening } from "./conn-ceiling.ts";
 import { ClientConn } from "./listener.ts";
 import { errorResponse } from "./rewrite.ts";
 import { type LiveConn, type SwitchServices, VsRuntime } from "./runtime.ts";
 import { ServerFaults } from "./server-fault.ts";
+import { ClientStalls } from "./client-stalls.ts";
+import { DEFAULT_MAX_HELD, HeldBudget } from "./held-budget.ts";
+import { ThrottledWarn } from "../log/throttled-warn.ts";
 import { TcpConn } from "./tcp.ts";
 import { Upstream } from "./upstream.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
@@ -53,12 +59,17 @@ export interface SwitchOptions {
   /** Cookie-insert persistence of a pool (from createPoolScheduling). */
   cookieFor?(pool: string): CookieInsert | undefined;
   /** Told of every finished request (metrics). */
-  observe?(vs: string, pool: string | undefined, status: number, seconds: number): void;
-  /** Interval of the server-fault WARN lines: one per server per interval (default 10000 ms). */
+  observe?(vs: string, pool: string | undefined, status: number, seconds: number, cut?: string): void;
+  /** [global] max_held_bytes: bytes held before forwarding, over every connection (default 64 MiB). */
+  maxHeldBytes?: number;
+  /**
+   * Interval of the repeated-fault WARN lines: server faults (default 10000 ms), and out of descriptors
+   * or a connection limit reached (default 5000 ms).
+   */
   faultLogIntervalMs?: number;
 }
 
-interface Bound {
+interface Bound extends Listening {
   rt: VsRuntime;
   listeners: SocketListener<undefined>[];
   ports: number[];
@@ -93,6 +104,11 @@ export class Switch implements SwitchServices {
   readonly observe: SwitchServices["observe"];
   readonly cookieFor: SwitchServices["cookieFor"];
   private readonly faults: ServerFaults;
+  private readonly stalls: ClientStalls;
+  readonly held: HeldBudget;
+  private readonly heldWarn: ThrottledWarn;
+  /** Client connection limits: the global ceiling, each virtual server's, idle reaping, EMFILE backoff. */
+  readonly ceiling: ConnCeiling;
 
   constructor(opts: SwitchOptions) {
     this.cluster = opts.cluster;
@@ -102,12 +118,21 @@ export class Switch implements SwitchServices {
     this.cookieFor = opts.cookieFor;
     this.pools = opts.pools ?? {};
     this.faults = new ServerFaults(this.log, { intervalMs: opts.faultLogIntervalMs ?? 10_000 });
+    this.stalls = new ClientStalls(this.log, { intervalMs: opts.faultLogIntervalMs ?? 10_000 });
+    this.held = new HeldBudget(opts.maxHeldBytes ?? DEFAULT_MAX_HELD);
+    this.held.onSpent = () => this.heldSpent();
+    this.heldWarn = new ThrottledWarn(this.log, { intervalMs: opts.faultLogIntervalMs ?? 10_000 });
+    this.ceiling = new ConnCeiling(() => this.bound.values(), this.log, opts.faultLogIntervalMs);
     this.upOpts = {
       maxIdle: opts.upstreamMaxIdle ?? 128,
       idleTimeout: opts.upstreamIdleTimeout ?? 30_000,
       connectTimeout: 120_000, // backstop: each virtual server enforces its own
       now: () => this.clock,
+      onLocalFailure: (code: string) => {
+        if (code === "EMFILE" || code === "ENFILE") this.ceiling.fdShortage(code, Date.now());
+      },
     };
+    fdShortage(); // opens the probe's descriptor now, while there are plenty
     this.timer = setInterval(() => this.sweep(), opts.tickMs ?? 100);
     this.timer.unref?.();
   }
@@ -147,6 +172,10 @@ export class Switch implements SwitchServices {
     this.faults.report(vs, server, reason);
   }
 
+  clientStall(vs: string, server: ServerState, reason: string): void {
+    this.stalls.report(vs, server, reason);
+  }
+
   sorry(pool: string): { server: ServerState; upstream: Upstream } | undefined {
     const ep = this.pools[pool]?.sorry_server;
     if (!ep) return undefined;
@@ -166,14 +195,17 @@ export class Switch implements SwitchServices {
     if (this.bound.has(vs.name))
       throw new SwitchError("bad_config", `Rename virtual server "${vs.name}": already listening`);
     const rt = new VsRuntime(vs, this);
-    const b: Bound = { rt, listeners: [], ports: [], key: listenKey(vs) };
+    const b: Bound = { rt, listeners: [], ports: [], key: listenKey(vs), gates: [] };
     try {
       for (const ep of vs.listen) {
         const l = this.open(rt, ep);
         b.listeners.push(l);
-        b.ports.push((l as unknown as { port?: number }).port ?? 0);
+        const port = (l as unknown as { port?: number }).port ?? 0;
+        b.ports.push(port);
+        b.gates.push(this.gate(ep.kind === "unix" ? { path: ep.path } : { port }, ep.text));
       }
     } catch (e) {
+      for (const g of b.gates) g?.restore();
       for (const l of b.listeners) l.stop(true);
       const where = vs.listen.map((e) => e.text).join(", ");
       throw new SwitchError(
@@ -222,11 +254,13 @@ export class Switch implements SwitchServices {
         }
       },
       close: (s: import("bun").Socket<Conn>) => {
+        if (s.data === undefined) return;
         try {
-          s.data?.onClose();
+          s.data.onClose();
         } catch (e) {
           this.bug(e, undefined);
         }
+        this.ceiling.closed(this.clock);
       },
       error: () => {},
     };
@@ -237,13 +271,30 @@ export class Switch implements SwitchServices {
     return l as unknown as SocketListener<undefined>;
   }
 
+  /** The way to pause a listener (see accept-gate.ts); undefined: over a limit, accept and refuse. */
+  private gate(where: { port: number } | { path: string }, text: string): Gate | undefined {
+    const held = new Set<number>();
+    for (const b of this.bound.values()) for (const g of b.gates) if (g instanceof AcceptGate) held.add(g.fd);
+    const g = AcceptGate.find(where, held);
+    if (!g)
+      this.log.warn("Cannot pause accepting on this listener: over a connection limit, new ones get 503", {
+        listen: text,
+      });
+    return g;
+  }
+
+  /** Set the global ceiling on client connections (from the descriptor limit; see the daemon). */
+  setCeiling(max: number): void {
+    this.ceiling.max = max > 0 ? max : Number.POSITIVE_INFINITY;
+    this.ceiling.sync(Date.now());
+  }
+
   private accept(
     rt: VsRuntime,
     s: import("bun").Socket<ClientConn | TcpConn | undefined>,
     tcp: boolean,
   ): void {
-    const cfg = rt.cfg;
-    if (rt.draining || (cfg.max_connections > 0 && rt.conns.size >= cfg.max_connections)) {
+    if (!this.ceiling.admit(rt)) {
       this.cluster.count("reject.max_connections");
       if (!tcp) s.write(errorResponse(503, "max_connections"));
       s.end();
@@ -255,6 +306,40 @@ export class Switch implements SwitchServices {
       : new ClientConn(rt, s as import("bun").Socket<ClientConn>);
     s.data = c;
     rt.conns.add(c);
+    this.ceiling.opened(rt, this.clock);
+    // While the held-bytes budget is spent, a new client waits its turn before its first read.
+    if (!tcp) this.held.admit(c as ClientConn);
+  }
+
+  /** Figures for the metrics: the held-bytes budget. */
+  gauges(): Array<{ name: string; help: string; value: number }> {
+    const h = this.held;
+    return [
+      {
+        name: "tcpvs_held_bytes",
+        help: "Request bytes held before forwarding, all connections.",
+        value: h.used,
+      },
+      { name: "tcpvs_held_bytes_max", help: "[global] max_held_bytes.", value: h.max },
+      {
+        name: "tcpvs_held_waiting_connections",
+        help: "Client connections not read until held bytes free up.",
+        value: h.waitingCount,
+      },
+    ];
+  }
+
+  /** The held-bytes budget ran out: every client whose next bytes would be held stops being read. */
+  private heldSpent(): void {
+    this.cluster.count("held.spent");
+    this.heldWarn.warn(
+      "held",
+      "Request bytes held before forwarding reached [global] max_held_bytes: clients wait to be read",
+      { max_held_bytes: this.held.max },
+      `${this.held.used} bytes held`,
+    );
+    for (const b of this.bound.values()) for (const c of b.rt.conns) c.heldSpent?.();
+    for (const b of this.draining) for (const c of b.rt.conns) c.heldSpent?.();
   }
 
   /** A defect must cost one connection, not the process: log it and cut that connection. */
@@ -308,6 +393,8 @@ export class Switch implements SwitchServices {
 
   private retire(name: string, b: Bound): void {
     this.bound.delete(name);
+    // The real listening socket back in its place first: Bun closes what it finds there.
+    for (const g of b.gates) g?.restore();
     for (const l of b.listeners) l.stop(false);
     b.rt.draining = true;
     for (const c of b.rt.conns) c.drain();
@@ -331,6 +418,8 @@ export class Switch implements SwitchServices {
     for (const s of this.sorries.values()) s.upstream.closeAll();
     clearInterval(this.timer);
     this.faults.close();
+    this.stalls.close();
+    this.heldWarn.close();
   }
 
   /** Connections open on a virtual server (including a retired one still draining). */
@@ -361,5 +450,9 @@ export class Switch implements SwitchServices {
     }
     for (const u of this.upstreams.values()) u.sweep(now);
     for (const s of this.sorries.values()) s.upstream.sweep(now);
+    // Bun retries a failed accept() at once, forever: out of descriptors, stop the listeners instead.
+    const short = fdShortage();
+    if (short !== undefined) this.ceiling.fdShortage(short, now);
+    this.ceiling.tick(now);
   }
 }

@@ -1,4 +1,4 @@
-// What the IPv4 and IPv6 VRRP sockets share: opening a non-blocking raw protocol-112 socket tied to one
+// What raw protocol sockets (VRRP's, IPv4 and IPv6) share: opening a non-blocking raw socket tied to one
 // interface, and receiving with recvmsg(2) into pinned buffers whose control messages (PKTINFO, hop
 // limit) the caller walks. The msghdr is laid out once; each read only resets its lengths.
 
@@ -17,18 +17,17 @@ import {
   SysError,
 } from "./libc.ts";
 
-const IPPROTO_VRRP = 112;
 const SO_BINDTODEVICE = 25;
 
-/** A raw VRRP socket of `family` that sees (and sends on) `ifname` only; closed again if binding fails. */
-export function openVrrpRaw(family: number, ifname: string, what: string): number {
+/** A raw `protocol` socket of `family` that sees (and sends on) `ifname` only; closed if binding fails. */
+export function openRawOnDevice(family: number, protocol: number, ifname: string, what: string): number {
   const c = libc();
-  const fd = check(c.socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_VRRP), what);
+  const fd = check(c.socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol), what);
   const dev = new TextEncoder().encode(`${ifname}\0`);
   if (c.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, dev.length) < 0) {
     const e = errno();
     closeFd(fd);
-    throw new SysError(`Cannot bind the VRRP socket to "${ifname}"`, e);
+    throw new SysError(`Cannot bind the raw socket to "${ifname}"`, e);
   }
   return fd;
 }
@@ -68,7 +67,7 @@ export class MsgReader {
     if (n >= 0) return n;
     const e = errno();
     if (e === EAGAIN) return -1;
-    throw new SysError(`Cannot receive on the VRRP socket of "${ifname}"`, e);
+    throw new SysError(`Cannot receive on the raw socket of "${ifname}"`, e);
   }
 
   /** Each control message of the last read: level, type, where its data starts in `ctrl`, its cmsg_len. */

@@ -16,7 +16,8 @@ import {
   setIntOpt,
   sockaddrIn,
 } from "../sys/libc.ts";
-import { MsgReader, openVrrpRaw } from "../sys/rawmsg.ts";
+import { MsgReader, openRawOnDevice } from "../sys/rawmsg.ts";
+import { VRRP_PROTO } from "./packet.ts";
 
 const IP_TOS = 1;
 const IP_PKTINFO = 8;
@@ -68,7 +69,12 @@ export class VrrpSocket {
     this.tx = -1;
     this.rx = -1;
     try {
-      this.tx = openVrrpRaw(AF_INET, o.ifname, "Cannot open a VRRP raw socket (needs CAP_NET_RAW)");
+      this.tx = openRawOnDevice(
+        AF_INET,
+        VRRP_PROTO,
+        o.ifname,
+        "Cannot open a VRRP raw socket (needs CAP_NET_RAW)",
+      );
       const sin = sockaddrIn(src);
       check(c.bind(this.tx, sin, 16), `Cannot bind the VRRP socket to "${o.src}"`);
       setIntOpt(this.tx, SOL_IP, IP_MULTICAST_TTL, o.ttl ?? 255, "Cannot set the multicast TTL");
@@ -79,7 +85,12 @@ export class VrrpSocket {
       // The sender never reads; a tiny buffer keeps unicast echoes from piling up.
       setIntOpt(this.tx, SOL_SOCKET, SO_RCVBUF, 1, "Cannot shrink the send socket's buffer");
 
-      this.rx = openVrrpRaw(AF_INET, o.ifname, "Cannot open a VRRP raw socket (needs CAP_NET_RAW)");
+      this.rx = openRawOnDevice(
+        AF_INET,
+        VRRP_PROTO,
+        o.ifname,
+        "Cannot open a VRRP raw socket (needs CAP_NET_RAW)",
+      );
       setIntOpt(this.rx, SOL_IP, IP_PKTINFO, 1, "Cannot enable IP_PKTINFO");
       setIntOpt(this.rx, SOL_IP, IP_MULTICAST_ALL, 0, "Cannot turn off IP_MULTICAST_ALL");
       setIntOpt(this.rx, SOL_SOCKET, SO_RCVBUF, 1 << 20, "Cannot raise the receive buffer");

@@ -17,7 +17,8 @@ import {
   setIntOpt,
   sockaddrIn6,
 } from "../sys/libc.ts";
-import { MsgReader, openVrrpRaw } from "../sys/rawmsg.ts";
+import { MsgReader, openRawOnDevice } from "../sys/rawmsg.ts";
+import { VRRP_PROTO } from "./packet.ts";
 import type { Received, VrrpSocketOptions } from "./socket4.ts";
 
 const IPV6_UNICAST_HOPS = 16;
@@ -44,7 +45,12 @@ export class VrrpSocket6 {
     const c = libc();
     this.srcScope = isLinkLocal6(o.src) ? o.ifindex : 0;
     try {
-      this.tx = openVrrpRaw(AF_INET6, o.ifname, "Cannot open an IPv6 VRRP raw socket (needs CAP_NET_RAW)");
+      this.tx = openRawOnDevice(
+        AF_INET6,
+        VRRP_PROTO,
+        o.ifname,
+        "Cannot open an IPv6 VRRP raw socket (needs CAP_NET_RAW)",
+      );
       const sin6 = sockaddrIn6(ipBytes(o.src), this.srcScope);
       check(
         c.bind(this.tx, sin6, 28),
@@ -58,7 +64,12 @@ export class VrrpSocket6 {
       setIntOpt(this.tx, SOL_IPV6, IPV6_TCLASS, 0xc0, "Cannot set the traffic class");
       setIntOpt(this.tx, SOL_SOCKET, SO_RCVBUF, 1, "Cannot shrink the send socket's buffer");
 
-      this.rx = openVrrpRaw(AF_INET6, o.ifname, "Cannot open an IPv6 VRRP raw socket (needs CAP_NET_RAW)");
+      this.rx = openRawOnDevice(
+        AF_INET6,
+        VRRP_PROTO,
+        o.ifname,
+        "Cannot open an IPv6 VRRP raw socket (needs CAP_NET_RAW)",
+      );
       setIntOpt(this.rx, SOL_IPV6, IPV6_RECVPKTINFO, 1, "Cannot enable IPV6_RECVPKTINFO");
       setIntOpt(this.rx, SOL_IPV6, IPV6_RECVHOPLIMIT, 1, "Cannot enable IPV6_RECVHOPLIMIT");
       try {

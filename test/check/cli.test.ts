@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { CHECK_USAGE, runCheck } from "../../core/check/check-report.ts";
+import { CHECK_USAGE, runCheck } from "../../core/cli/check-report.ts";
 import {
   parseCheckArgs,
   parseCliDuration,
   parseHostPort,
   parseStatusList,
-} from "../../core/check/cli-args.ts";
+} from "../../core/cli/check-flags.ts";
 import { checkDefaults } from "../../core/check/types.ts";
 import type { PoolConfig, TcpvsConfig } from "../../core/config/types.ts";
 import { closedTcpPort, inet, rawHttpServer, tcpServer } from "./net-helpers.ts";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { udp } from "bun";
 import { existsSync } from "node:fs";
-import { runOneCheck } from "../../core/check/check-types.ts";
+import { runOneCheck } from "../../core/check/registry.ts";
 import { decodeReply, encodeQuery } from "../../core/check/dns-message.ts";
 import { checkDefaults } from "../../core/check/types.ts";
 import { closedUdpPort, inet } from "./net-helpers.ts";

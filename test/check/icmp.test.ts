@@ -2,7 +2,7 @@
 // pair, the peer end inside the namespace. Needs root.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { runOneCheck } from "../../core/check/check-types.ts";
+import { runOneCheck } from "../../core/check/registry.ts";
 import { echoRequest, inetChecksum, isEchoReply } from "../../core/check/icmp.ts";
 import { checkDefaults } from "../../core/check/types.ts";
 import { inet, isRoot } from "./net-helpers.ts";
@@ -77,7 +77,7 @@ describe("icmp check in a network namespace", () => {
 
   test("without CAP_NET_RAW the check says what to do", async () => {
     if (!isRoot) return console.log("skip: not root");
-    const code = `import { runOneCheck } from "${import.meta.dir}/../../core/check/check-types.ts";
+    const code = `import { runOneCheck } from "${import.meta.dir}/../../core/check/registry.ts";
       import { checkDefaults } from "${import.meta.dir}/../../core/check/types.ts";
       const r = await runOneCheck(checkDefaults({ type: "icmp" }), { kind: "inet", host: "127.0.0.1", port: 0, family: 4, text: "127.0.0.1" });
       process.stdout.write(JSON.stringify(r));`;

@@ -1,22 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { runNotify } from "../../core/check/notify.ts";
-import { runOneCheck } from "../../core/check/check-types.ts";
+import { runOneCheck } from "../../core/check/registry.ts";
 import { scriptVerdict } from "../../core/check/script.ts";
 import { checkDefaults } from "../../core/check/types.ts";
 import { inet } from "./net-helpers.ts";
+import { alive } from "../pids.ts";
 
 const server = inet(8080, "127.0.0.9");
-
-/** Alive and not a zombie waiting to be reaped. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
 
 describe("script verdict", () => {
   test("keepalived MISC_CHECK rules", () => {

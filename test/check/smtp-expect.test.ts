@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from "node:fs";
-import { runOneCheck } from "../../core/check/check-types.ts";
+import { runOneCheck } from "../../core/check/registry.ts";
 import { smtpReply } from "../../core/check/smtp.ts";
 import { checkDefaults } from "../../core/check/types.ts";
 import { closedTcpPort, inet, tcpServer } from "./net-helpers.ts";

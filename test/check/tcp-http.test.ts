@@ -1,6 +1,6 @@
 import tls from "node:tls";
 import { afterAll, describe, expect, test } from "bun:test";
-import { runOneCheck } from "../../core/check/check-types.ts";
+import { runOneCheck } from "../../core/check/registry.ts";
 import { md5Hex } from "../../core/check/http.ts";
 import { checkDefaults } from "../../core/check/types.ts";
 import { closedTcpPort, inet, rawHttpServer, tcpServer } from "./net-helpers.ts";

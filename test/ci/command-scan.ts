@@ -13,7 +13,7 @@ const SPAWN_ARRAY =
 const SHELL_STRING = [
   /["'](?:\/bin\/)?(?:sh|bash)["']\s*,\s*["']-c["']\s*,\s*(`(?:[^`\\]|\\.)*`|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')/g,
   /\.sh\(\s*[^,()]+,\s*(`(?:[^`\\]|\\.)*`|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')/g,
-  /(?<![\w\\])\$(`(?:[^`\\]|\\.)*`)/g,
+  /(?:Bun\.|(?<=[\s=(,]))\$(`(?:[^`\\]|\\.)*`)/g,
 ];
 /** Words that may start a shell command but are the shell's own. */
 const SHELL_WORDS = new Set([

@@ -17,7 +17,7 @@ const BASE = new Set(
   (
     "sh bash env kill sleep cat echo printf rm mkdir rmdir true false test id ls cp mv chmod chown head " +
     "tail grep sed awk timeout tee touch sort wc mktemp dd stat ln readlink seq yes nohup setsid uname " +
-    "date whoami sync xargs find tr cut basename dirname pwd wait exit trap kill"
+    "date whoami sync xargs find tr cut basename dirname pwd wait exit trap kill ulimit"
   ).split(" "),
 );
 

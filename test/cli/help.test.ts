@@ -17,6 +17,7 @@ const COMMANDS = [
   "status",
   "config",
   "init",
+  "import",
   "version",
   "completion",
   "man",

@@ -133,6 +133,8 @@ test("SIGUSR1 writes the state dump: one line per server with its counters", asy
   expect(servers.length).toBe(2);
   expect(servers.some((l) => /server=b1/.test(l) && /requests=2/.test(l))).toBe(true);
   expect(servers.some((l) => /server=b2/.test(l) && /requests=2/.test(l))).toBe(true);
+  // The held-bytes budget: nothing held once the requests are done, the default limit.
+  expect(dump.some((l) => /state held/.test(l) && /held_bytes=0 max_held_bytes=67108864/.test(l))).toBe(true);
   expect(p.proc.exitCode).toBeNull();
 }, 20_000);
 

@@ -10,16 +10,7 @@ import { runCommand, shellArgv } from "../../core/exec/run-command.ts";
 import { memoryLogger } from "../../core/log/logger.ts";
 import { NotifyQueue } from "../../core/vrrp/notify.ts";
 import { ScriptTracker } from "../../core/vrrp/script.ts";
-
-/** Alive and not a zombie (PID 1 here does not reap orphans). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
+import { alive } from "../pids.ts";
 
 const dirs: string[] = [];
 const strays: number[] = [];

@@ -3,7 +3,7 @@
 // public entry points; they must agree (the same host, port and zone) or all refuse.
 
 import { describe, expect, test } from "bun:test";
-import { parseCheckArgs } from "../../core/check/cli-args.ts";
+import { parseCheckArgs } from "../../core/cli/check-flags.ts";
 import { ConfigError, parseConfig } from "../../core/config/load.ts";
 import { parseControlAddress } from "../../core/control/ControlClient.ts";
 import { answersFromFlags, parseInitFlags } from "../../core/init/InitAnswers.ts";

@@ -2,15 +2,18 @@
 
 import { describe, expect, test } from "bun:test";
 import {
+  D_CLIENT,
   D_CONNECT,
   D_HEADER,
   D_IDLE,
   D_KEEPALIVE,
   D_NONE,
   D_RESPONSE,
+  D_SERVER,
   expiry,
   timeoutFor,
   X_ANSWER,
+  X_CLIENT_FAILED,
   X_CLOSE,
   X_CONNECT_FAILED,
   X_DESTROY,
@@ -27,10 +30,14 @@ describe("timeoutFor", () => {
       server_connect_timeout: 3,
       server_response_timeout: 4,
       idle_timeout: 5,
+      server_timeout: 6,
+      client_timeout: 7,
     });
     expect(
-      [D_NONE, D_HEADER, D_KEEPALIVE, D_CONNECT, D_RESPONSE, D_IDLE].map((k) => timeoutFor(k, cfg)),
-    ).toEqual([0, 1, 2, 3, 4, 5]);
+      [D_NONE, D_HEADER, D_KEEPALIVE, D_CONNECT, D_RESPONSE, D_IDLE, D_SERVER, D_CLIENT].map((k) =>
+        timeoutFor(k, cfg),
+      ),
+    ).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 });
 
@@ -92,6 +99,26 @@ describe("expiry", () => {
       act: X_DESTROY,
       counter: "timeout.tunnel",
     });
+  });
+
+  test("a server stalled mid-response is the server's failure (server_timeout)", () => {
+    expect(expiry(D_SERVER, false, true, true, false)).toMatchObject({
+      act: X_SERVER_FAILED,
+      status: 504,
+      code: "server_timeout",
+      counter: "timeout.server",
+    });
+    expect(expiry(D_SERVER, false, true, false, false).act).toBe(X_NOTHING);
+  });
+
+  test("a stalled client is the client's failure (client_timeout), with or without a server", () => {
+    for (const hasServer of [true, false])
+      expect(expiry(D_CLIENT, false, true, hasServer, false)).toMatchObject({
+        act: X_CLIENT_FAILED,
+        status: 408,
+        code: "client_timeout",
+        counter: "timeout.client",
+      });
   });
 
   test("no wait, no verdict", () => {

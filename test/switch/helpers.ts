@@ -11,7 +11,7 @@ import { createPoolScheduling } from "../../core/sched/registry.ts";
 import type { Scheduler } from "../../core/sched/types.ts";
 import { Cluster, PoolState, ServerState } from "../../core/state/cluster.ts";
 import type { Out } from "../../core/switch/out.ts";
-import { Switch } from "../../core/switch/switch.ts";
+import { Switch, type SwitchOptions } from "../../core/switch/switch.ts";
 
 export function inet(port: number, host = "127.0.0.1"): Endpoint {
   return { kind: "inet", host, port, family: 4, text: `${host}:${port}` };
@@ -155,6 +155,8 @@ export function vsConfig(over: Partial<VirtualServerConfig> = {}): VirtualServer
     idle_timeout: 5000,
     server_connect_timeout: 2000,
     server_response_timeout: 5000,
+    server_timeout: 5000,
+    client_timeout: 5000,
     max_header_size: 8192,
     max_headers: 100,
     max_body_size: 0,
@@ -201,6 +203,8 @@ export interface Rig {
   port: number;
   backends: TestBackend[];
   lines: string[];
+  /** Every finished request as the metrics saw it (`cut`: why a response was cut short). */
+  observed: Array<{ vs: string; pool: string | undefined; status: number; cut: string | undefined }>;
   stop(): Promise<void>;
 }
 
@@ -209,6 +213,7 @@ export async function rig(
   pools: Record<string, TestBackend[]>,
   vs: Partial<VirtualServerConfig> = {},
   poolOver: Record<string, Partial<PoolConfig>> = {},
+  swOver: Partial<SwitchOptions> = {},
 ): Promise<Rig> {
   const cluster = new Cluster();
   const cfgs: Record<string, PoolConfig> = {};
@@ -231,13 +236,18 @@ export async function rig(
     } else scheds.set(name, roundRobin(ps));
   }
   const { logger, lines } = memoryLogger("info");
+  const observed: Rig["observed"] = [];
   const sw = new Switch({
+    observe: (vs, pool, status, _s, cut?: string) => {
+      observed.push({ vs, pool, status, cut });
+    },
     cluster,
     schedulerFor: (p) => scheds.get(p),
     cookieFor: (p) => cookies.get(p),
     log: logger,
     pools: cfgs,
     tickMs: 20,
+    ...swOver,
   });
   const cfg = vsConfig(vs);
   await sw.listen(cfg);
@@ -248,6 +258,7 @@ export async function rig(
     port: sw.ports(cfg.name)[0]!,
     backends: all,
     lines,
+    observed,
     stop: async () => {
       await sw.close(0);
       for (const b of all) b.stop();

@@ -3,7 +3,7 @@
 // included (it would be seconds to keepalived and milliseconds to HAProxy).
 
 import { describe, expect, test } from "bun:test";
-import { parseCheckArgs } from "../../core/check/cli-args.ts";
+import { parseCheckArgs } from "../../core/cli/check-flags.ts";
 import { ConfigError, parseConfig } from "../../core/config/load.ts";
 import { readDuration } from "../../core/units/duration.ts";
 

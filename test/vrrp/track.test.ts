@@ -53,14 +53,15 @@ describe("validateVrrpConfig", () => {
     expect(() => validateVrrpConfig(v6)).not.toThrow();
   });
   test.each([
-    [{ virtual_router_id: 0 }, /virtual_router_id to 1-255, not "0"/],
-    [{ priority: 256 }, /priority to 1-255/],
+    [{ virtual_router_id: 0 }, /virtual_router_id: 0 is out of range: expected 1-255/],
+    [{ priority: 256 }, /priority: 256 is out of range: expected 1-255/],
     [{ version: 2 as const, advert_int: 1500 }, /whole seconds.*"1500 ms"/],
-    [{ version: 3 as const, advert_int: 5 }, /multiple of 10 ms/],
-    [{ virtual_ipaddress: [] }, /at least one virtual_ipaddress/],
+    [{ version: 3 as const, advert_int: 5 }, /advert_int: duration "5ms" is too short: at least 10 ms/],
+    [{ version: 3 as const, advert_int: 15 }, /multiple of 10 ms/],
+    [{ virtual_ipaddress: [] }, /virtual_ipaddress: add at least one address/],
     [
       { version: 2 as const, virtual_ipaddress: [{ address: "fd00::1", prefix: 64 }] },
-      /version = 3 for IPv6/,
+      /version: version = 2 cannot carry IPv6 VIPs/,
     ],
     [
       {
@@ -69,18 +70,21 @@ describe("validateVrrpConfig", () => {
           { address: "10.0.0.1", prefix: 24 },
         ],
       },
-      /Use IPv6 for every virtual_ipaddress.*"10.0.0.1"/,
+      /virtual_ipaddress\[1\]: VIP "10.0.0.1" is not IPv6 like the first VIP/,
     ],
-    [{ virtual_ipaddress: [{ address: "fd00::1", prefix: 129 }] }, /prefix of 0-128 for "fd00::1"/],
-    [{ virtual_ipaddress: [{ address: "10.0.0.1", prefix: 33 }] }, /prefix of 0-32/],
+    [
+      { virtual_ipaddress: [{ address: "fd00::1", prefix: 129 }] },
+      /invalid CIDR "fd00::1\/129": prefix must be 0-128/,
+    ],
+    [{ virtual_ipaddress: [{ address: "10.0.0.1", prefix: 33 }] }, /prefix must be 0-32/],
     [
       { virtual_ipaddress: [{ address: "fd00::1", prefix: 64 }], unicast_peer: ["10.0.0.2"] },
-      /IPv6 unicast_peer like the VIPs, not "10.0.0.2"/,
+      /invalid unicast peer "10.0.0.2": expected an IPv6 address/,
     ],
-    [{ unicast_src_ip: "fd00::2" }, /IPv4 unicast_src_ip like the VIPs, not "fd00::2"/],
+    [{ unicast_src_ip: "fd00::2" }, /invalid address "fd00::2": expected an IPv4 address/],
     [{ auth_pass: "x" }, /VRRPv3 has no authentication/],
     [{ version: 2 as const, auth_pass: "123456789" }, /Shorten auth_pass/],
-    [{ unicast_peer: ["10.0.0.300"] }, /IPv4 unicast_peer like the VIPs, not "10.0.0.300"/],
+    [{ unicast_peer: ["10.0.0.300"] }, /invalid unicast peer "10.0.0.300": expected an IPv4 address/],
   ])("refuses %j", (patch, re) => {
     expect(() => validateVrrpConfig({ ...ok, ...patch })).toThrow(re);
   });

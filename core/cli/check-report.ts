@@ -6,10 +6,18 @@
 
 import { lookup } from "node:dns/promises";
 import type { Endpoint, TcpvsConfig } from "../config/types.ts";
-import { runOneCheck } from "./check-types.ts";
-import { CheckUsageError, parseCheckArgs } from "./cli-args.ts";
-import { msText, NAGIOS, poolPerf, statusWord, timePerf, unknownJson, withPerf } from "./nagios-output.ts";
-import type { CheckOutcome } from "./types.ts";
+import { CheckUsageError, checkFlagsHelp, parseCheckArgs } from "./check-flags.ts";
+import { runOneCheck } from "../check/registry.ts";
+import {
+  msText,
+  NAGIOS,
+  poolPerf,
+  statusWord,
+  timePerf,
+  unknownJson,
+  withPerf,
+} from "../check/nagios-output.ts";
+import type { CheckOutcome } from "../check/types.ts";
 
 /** What TYPE and TARGET look like, and the exit codes: the part of --help the flags do not say. */
 export const CHECK_TYPES_HELP = `Types and targets:
@@ -18,8 +26,8 @@ export const CHECK_TYPES_HELP = `Types and targets:
   udp HOST:PORT            expect HOST:PORT           script [HOST:PORT]
   vrrp NAME                a VRRP instance of the running daemon (--expect master|backup)
 
-Flags have the config keys' names (timeout, status, body-regex ...): a line that works here works as
-a [pool.NAME.check] table. Every output line ends with Nagios performance data after "|".
+Flags have the config keys' names (--record-type and --record_type both work): a line that works here
+works as a [pool.NAME.check] table. Every output line ends with Nagios performance data after "|".
 
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad usage, no config to read).
 `;
@@ -29,6 +37,10 @@ export const CHECK_USAGE = `Usage: tcpvs check TYPE TARGET [FLAGS]
        tcpvs check vrrp NAME [--expect master|backup] [--control ADDRESS]
 
 ${CHECK_TYPES_HELP}
+Flags (the config keys' names):
+${checkFlagsHelp()}
+  --json  --quiet  --pool NAME
+
 Example: tcpvs check http http://127.0.0.1:8080/health --status 200 --timeout 2s
 `;
 

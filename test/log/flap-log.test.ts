@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { FlapLog } from "../../core/check/flap-log.ts";
+import { FlapLog } from "../../core/log/flap-log.ts";
 
 test("a few per window are logged, the rest counted; the window's end gives the summary", () => {
   const f = new FlapLog<string>(2, 1000);

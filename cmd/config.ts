@@ -4,9 +4,27 @@ import { jsonFailure } from "../core/cli/json-errors.ts";
 import { str } from "../core/cli/parse-argv.ts";
 import { UsageError } from "../core/cli/usage-error.ts";
 import { describeConfig } from "../core/config/describe.ts";
-import { ConfigError, findConfig, loadConfig } from "../core/config/load.ts";
+import {
+  ConfigError,
+  type ConfigProblem,
+  findConfig,
+  formatProblem,
+  loadConfig,
+} from "../core/config/load.ts";
 import { checkPeers, formatPeerProblem, type PeerProblem } from "../core/config/peer-check.ts";
 import type { Command } from "./command.ts";
+
+/** A warning in the JSON contract's words (docs/json.md). */
+function warningJson(w: ConfigProblem) {
+  return {
+    severity: "warning" as const,
+    message: w.message,
+    file: w.file,
+    line: w.line,
+    column: w.column,
+    key: w.path || null,
+  };
+}
 
 export const command: Command = {
   spec: {
@@ -32,8 +50,8 @@ export const command: Command = {
     ],
     more: `Exit codes: 0 the file is valid, 2 it is not (every problem is listed as FILE:LINE:COLUMN: key: message).
 With --peer, disagreements that break the pair are errors (exit 2); the others are warnings (exit 0).
-With --json the answer is {"ok": true, "file", "sha256", "config"} or {"ok": false, "errors":
-[{"code", "message", "file", "line", "column", "key"}]} on stdout, exit 0 or 2 (docs/json.md).`,
+With --json the answer is {"ok": true, "file", "sha256", "warnings", "config"} or {"ok": false,
+"errors": [{"code", "message", "file", "line", "column", "key"}]} on stdout, exit 0 or 2 (docs/json.md).`,
     example: "tcpvs config check -c /etc/tcpvs/tcpvs.toml",
   },
   async run({ values, positionals }) {
@@ -51,6 +69,8 @@ With --json the answer is {"ok": true, "file", "sha256", "config"} or {"ok": fal
     try {
       found = findConfig(given);
       loaded = loadConfig(found);
+      // Usable but due for attention (a certificate expiring): said on stderr even with --quiet.
+      for (const w of loaded.warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
       if (peerFile !== undefined) {
         const other = loadConfig(peerFile);
         peer = checkPeers(
@@ -75,20 +95,13 @@ With --json the answer is {"ok": true, "file", "sha256", "config"} or {"ok": fal
     }
     const { config, hash } = loaded;
     if (values.json) {
-      const warnings = (peer ?? []).map((w) => ({
-        severity: w.severity,
-        message: w.message,
-        file: w.file,
-        line: w.line,
-        column: w.column,
-        key: w.path || null,
-      }));
       const out = {
         ok: true,
         file: found,
         sha256: hash,
+        warnings: loaded.warnings.map(warningJson),
         config,
-        ...(peer ? { peer: { file: peerFile, warnings } } : {}),
+        ...(peer ? { peer: { file: peerFile, warnings: peer.map(warningJson) } } : {}),
       };
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     } else if (!values.quiet) {

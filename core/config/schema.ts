@@ -10,6 +10,7 @@ import { checkSection } from "./check-schema.ts";
 import { type Fields, isTable, type Raw } from "./fields.ts";
 import { readSection, section } from "./schema-kit.ts";
 import { k } from "./schema-keys.ts";
+import { checkTcpRules, poolTlsKey } from "./tls-schema.ts";
 import type { TcpvsConfig } from "./types.ts";
 import { virtualServerSection } from "./virtual-server-schema.ts";
 import { duplicateVrids, vrrpSection } from "./vrrp-schema.ts";
@@ -185,6 +186,7 @@ export const poolSection = section(
     }),
     server: k.tables(serverSection, { doc: "the servers (below)" }),
     check: k.tables(checkSection, { doc: "health checks (below); a server is up while all pass" }),
+    tls: poolTlsKey,
   },
   [
     (p, at, _raw, path) => {
@@ -259,6 +261,7 @@ export const configSection = section(
       });
     },
     (cfg, at) => duplicateVrids(cfg.vrrp, at),
+    (cfg, at) => checkTcpRules(cfg, at),
     (cfg, at) => {
       for (const [name, inst] of Object.entries(cfg.vrrp)) {
         inst.track_pool.forEach((tp, i) => {

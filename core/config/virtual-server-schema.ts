@@ -4,6 +4,7 @@
 import { type Fields, join } from "./fields.ts";
 import { readSection, section } from "./schema-kit.ts";
 import { k } from "./schema-keys.ts";
+import { listenerTlsKey, sniKey } from "./tls-schema.ts";
 import type { Endpoint } from "./types.ts";
 import { describe, parseCidr, parseEndpoint } from "./values.ts";
 
@@ -63,6 +64,7 @@ export const ruleSection = section(
         return undefined as never;
       },
     }),
+    sni: sniKey,
     pool: k.string({ doc: "where matching requests go", required: true }),
   },
   [
@@ -192,4 +194,5 @@ export const virtualServerSection = section("virtual_server", {
     doc: "one log line per request; a request that ended short carries `term` (`server_timeout`, `server_reset`, `server_bad_response`, `client_timeout`, `client_abort`, `bad_request`, `shutdown`)",
     def: false,
   }),
+  tls: listenerTlsKey,
 });

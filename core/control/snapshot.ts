@@ -12,6 +12,16 @@ export interface ListenerInfo {
   listen: string[];
   mode: string;
   pool: string;
+  /** A TLS listener's certificates, the first the default. */
+  tls?: TlsCertificateInfo[];
+}
+
+export interface TlsCertificateInfo {
+  file: string;
+  names: string[];
+  /** ISO 8601 date-time the certificate expires. */
+  not_after: string;
+  days_left: number;
 }
 
 /** What the daemon tells about itself; supplied by serve/vrrp through a callback. */
@@ -83,6 +93,8 @@ export interface VirtualServerSnapshot {
   active_connections: number;
   requests_total: number;
   responses_5xx_total: number;
+  /** The listener's certificates when it terminates TLS, null otherwise. */
+  tls: TlsCertificateInfo[] | null;
 }
 
 export interface VrrpSnapshot {
@@ -195,6 +207,7 @@ export function buildSnapshot(
       active_connections: pool ? pool.servers.reduce((n, s) => n + s.active, 0) : 0,
       requests_total: t?.requests ?? 0,
       responses_5xx_total: t?.responses5xx ?? 0,
+      tls: l.tls ?? null,
     };
   });
   const vrrp: VrrpSnapshot[] = [];

@@ -99,8 +99,13 @@ export function formatStatus(s: StatusSnapshot, color: boolean): string {
   const p = painter(color);
   const now = s.generated_at_ms;
   const out: string[] = headerLines(s, p);
-  for (const l of s.virtual_servers)
-    out.push(`listen  ${l.name}  ${l.mode}  ${l.listen.join(",")} -> ${l.pool}`);
+  for (const l of s.virtual_servers) {
+    out.push(`listen  ${l.name}  ${l.mode}${l.tls ? "+tls" : ""}  ${l.listen.join(",")} -> ${l.pool}`);
+    for (const c of l.tls ?? [])
+      out.push(
+        `  certificate  ${c.names.join(",")}  ${c.days_left} days left (${c.not_after.slice(0, 10)})  ${c.file}`,
+      );
+  }
   if (s.vrrp.length > 0) {
     const rows = [["VRRP", "STATE", "PRIO", "VRID", "IFACE", "VIPS", "MASTER", "SINCE", "WHY"]];
     for (const v of s.vrrp) {

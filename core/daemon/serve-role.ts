@@ -29,6 +29,8 @@ export function serveDaemon(o: ServeOptions): Daemon {
     version: o.version,
     startedAt: d.startedAt,
     gauges: () => sw.switch.gauges(),
+    tlsCertificates: () =>
+      d.config.virtual_server.map((vs) => ({ virtual_server: vs.name, certificates: vs.tls?.loaded ?? [] })),
   });
   const sw = new SwitchService(o.config, cluster, metrics, o.log);
   const monitor = new MonitorService(cluster, o.config.pool);

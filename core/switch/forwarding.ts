@@ -50,6 +50,7 @@ export class Forwarding implements ForwardOptions {
     const fo = this as ForwardOptions;
     fo.xForwardedFor = cfg.x_forwarded_for;
     fo.xForwardedProto = cfg.x_forwarded_proto;
+    fo.proto = cfg.tls ? "https" : "http";
     fo.forwarded = cfg.forwarded;
     if (cfg.forwarded && fo.localIp === "") fo.localIp = this.local.localAddress ?? "";
     const extra = p.headBuf ? appendedFields(req, fo) : undefined;

@@ -53,6 +53,7 @@ import { splitTarget } from "./rules.ts";
 import type { IdleConn } from "./conn-ceiling.ts";
 import type { LiveConn, VsRuntime } from "./runtime.ts";
 import type { ServerConn, UpFailure, UpstreamOwner } from "./upstream.ts";
+import { serverNameOf } from "../tls/listener-tls.ts";
 
 // Why we stopped reading the client (bit mask).
 const PAUSE_PIPELINE = 1;
@@ -272,7 +273,8 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
     if (req.upgrade !== undefined || req.target.charCodeAt(0) !== 47)
       normaliseRequest(req, this.rt.upgradeProtocols);
     const t = splitTarget(req.target);
-    const route = this.rt.router.route({ req, path: t.path, query: t.query, sourceIp: this.ip });
+    const sni = this.rt.tls ? serverNameOf(this.sock) : undefined;
+    const route = this.rt.router.route({ req, path: t.path, query: t.query, sourceIp: this.ip, sni });
     this.choice.start(req, this.rt.pool(route.pool), route.hashKey);
     this.kept.reset();
     const p = this.parser;

@@ -3,7 +3,8 @@
 // connections, and a graceful stop.
 
 import { parseEndpoint } from "../config/values.ts";
-import type { SocketListener } from "bun";
+import type { SocketListener, TLSOptions } from "bun";
+import { poolTlsOptions } from "../tls/pool-tls.ts";
 import type { Endpoint, PoolConfig, VirtualServerConfig } from "../config/types.ts";
 import { log as defaultLog, type Logger } from "../log/logger.ts";
 import type { CookieInsert } from "../sched/CookiePersistence.ts";
@@ -20,6 +21,8 @@ import { ClientStalls } from "./client-stalls.ts";
 import { DEFAULT_MAX_HELD, HeldBudget } from "./held-budget.ts";
 import { ThrottledWarn } from "../log/throttled-warn.ts";
 import { TcpConn } from "./tcp.ts";
+import { SniConn } from "./sni-conn.ts";
+import { tlsListen } from "./tls-listen.ts";
 import { Upstream } from "./upstream.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
 
@@ -84,7 +87,7 @@ function parseAddress(text: string): Endpoint {
 }
 
 function listenKey(vs: VirtualServerConfig): string {
-  return `${vs.mode} ${vs.listen.map((e) => e.text).join(",")}`;
+  return `${vs.mode}${vs.tls ? "+tls" : ""} ${vs.listen.map((e) => e.text).join(",")}`;
 }
 
 export class Switch implements SwitchServices {
@@ -98,6 +101,7 @@ export class Switch implements SwitchServices {
   /** The request path's lookup: by the server object, no key string built per request. */
   private readonly byServer = new WeakMap<ServerState, Upstream>();
   private readonly sorries = new Map<string, { server: ServerState; upstream: Upstream }>();
+  private readonly poolTls = new Map<string, TLSOptions | undefined>();
   private clock = Date.now();
   private readonly timer: ReturnType<typeof setInterval>;
   private readonly upOpts;
@@ -162,10 +166,20 @@ export class Switch implements SwitchServices {
       u?.closeIdle();
       const cfg = this.pools[pool]?.server.find((s) => s.name === server.id);
       u = new Upstream(server, cfg?.address ?? parseAddress(server.address), this.upOpts);
+      u.tls = this.tlsTo(pool);
       this.upstreams.set(key, u);
     }
     this.byServer.set(server, u);
     return u;
+  }
+
+  /** The pool's TLS options for Bun.connect, built once per config. */
+  private tlsTo(pool: string): TLSOptions | undefined {
+    if (!this.poolTls.has(pool)) {
+      const t = this.pools[pool]?.tls;
+      this.poolTls.set(pool, t ? poolTlsOptions(t) : undefined);
+    }
+    return this.poolTls.get(pool);
   }
 
   serverFault(vs: string, server: ServerState, reason: string): void {
@@ -223,7 +237,7 @@ export class Switch implements SwitchServices {
 
   private open(rt: VsRuntime, ep: Endpoint): SocketListener<undefined> {
     const tcp = rt.cfg.mode === "tcp";
-    type Conn = ClientConn | TcpConn | undefined;
+    type Conn = ClientConn | TcpConn | SniConn | undefined;
     const handlers = {
       open: (s: import("bun").Socket<Conn>) => {
         try {
@@ -264,10 +278,18 @@ export class Switch implements SwitchServices {
       },
       error: () => {},
     };
+    const tls = rt.tls ? tlsListen(rt, this.cluster) : undefined;
+    if (tls) Object.assign(handlers, tls.handlers);
     const l =
       ep.kind === "unix"
-        ? Bun.listen<Conn>({ unix: ep.path, socket: handlers, allowHalfOpen: true })
-        : Bun.listen<Conn>({ hostname: ep.host, port: ep.port, socket: handlers, allowHalfOpen: true });
+        ? Bun.listen<Conn>({ unix: ep.path, socket: handlers, allowHalfOpen: true, tls: tls?.options })
+        : Bun.listen<Conn>({
+            hostname: ep.host,
+            port: ep.port,
+            socket: handlers,
+            allowHalfOpen: true,
+            tls: tls?.options,
+          });
     return l as unknown as SocketListener<undefined>;
   }
 
@@ -291,7 +313,7 @@ export class Switch implements SwitchServices {
 
   private accept(
     rt: VsRuntime,
-    s: import("bun").Socket<ClientConn | TcpConn | undefined>,
+    s: import("bun").Socket<ClientConn | TcpConn | SniConn | undefined>,
     tcp: boolean,
   ): void {
     if (!this.ceiling.admit(rt)) {
@@ -301,9 +323,11 @@ export class Switch implements SwitchServices {
       return;
     }
     s.setNoDelay(true);
-    const c = tcp
-      ? new TcpConn(rt, s as import("bun").Socket<TcpConn>)
-      : new ClientConn(rt, s as import("bun").Socket<ClientConn>);
+    const c = rt.sni
+      ? new SniConn(rt, s as import("bun").Socket<SniConn | TcpConn>)
+      : tcp
+        ? new TcpConn(rt, s as import("bun").Socket<TcpConn>)
+        : new ClientConn(rt, s as import("bun").Socket<ClientConn>);
     s.data = c;
     rt.conns.add(c);
     this.ceiling.opened(rt, this.clock);
@@ -365,6 +389,7 @@ export class Switch implements SwitchServices {
   async reload(list: VirtualServerConfig[], pools?: Record<string, PoolConfig>): Promise<void> {
     if (pools) {
       this.pools = pools;
+      this.poolTls.clear();
       for (const [key, u] of this.upstreams) {
         const [pool, id] = key.split("\u0000") as [string, string];
         const cfg = pools[pool]?.server.find((s) => s.name === id);
@@ -376,19 +401,55 @@ export class Switch implements SwitchServices {
           u.closeIdle();
           u.endpoint = cfg.address;
         }
+        if (cfg) {
+          // New TLS settings (a renewed client certificate, another CA) serve new connections only.
+          const tls = this.tlsTo(pool);
+          if (JSON.stringify(tls) !== JSON.stringify(u.tls)) {
+            u.closeIdle();
+            u.tls = tls;
+          }
+        }
       }
     }
     const wanted = new Map(list.map((v) => [v.name, v]));
     for (const [name, b] of this.bound) {
       const v = wanted.get(name);
       if (v && listenKey(v) === b.key) {
+        const tlsBefore = b.rt.tls;
         b.rt.update(v);
         wanted.delete(name);
+        // Bun.listen keeps its first certificate (the one for clients without SNI): a new one
+        // means new listeners; the connections of the old ones go on.
+        if (tlsBefore && b.rt.tls && !tlsBefore.sameListener(b.rt.tls)) this.reopen(b);
         continue;
       }
       this.retire(name, b);
     }
     for (const v of wanted.values()) await this.listen(v);
+  }
+
+  private reopen(b: Bound): void {
+    // The gate keeps a second descriptor of the listening socket: give it back first, or the port
+    // stays bound.
+    for (const g of b.gates) g?.restore();
+    for (const l of b.listeners) l.stop(false);
+    b.listeners = [];
+    b.gates = [];
+    try {
+      // Port 0 (tests) reopens the port the first listener got.
+      for (const [i, ep] of b.rt.cfg.listen.entries()) {
+        const at = ep.kind === "inet" && ep.port === 0 ? { ...ep, port: b.ports[i] ?? 0 } : ep;
+        b.listeners.push(this.open(b.rt, at));
+        b.gates.push(this.gate(ep.kind === "unix" ? { path: ep.path } : { port: b.ports[i] ?? 0 }, ep.text));
+      }
+    } catch (e) {
+      // Something took the port in the moment between: the reload fails and the daemon restores.
+      const where = b.rt.cfg.listen.map((e) => e.text).join(", ");
+      throw new SwitchError(
+        "listen_failed",
+        `Cannot listen again on "${where}" for "${b.rt.cfg.name}": ${listenReason(e)}`,
+      );
+    }
   }
 
   private retire(name: string, b: Bound): void {

@@ -11,10 +11,13 @@ import { fdShortage } from "../sys/fd-limit.ts";
 import { localConnectError } from "./upstream.ts";
 import type { LiveConn, VsRuntime } from "./runtime.ts";
 import { faultReason } from "./server-fault.ts";
+import { serverHandshakeReason } from "../tls/pool-tls.ts";
 
 interface UpSide {
   conn: TcpConn;
   attempt: number;
+  /** TLS to the server: whether its certificate must verify. */
+  verify?: boolean;
 }
 
 function guard(s: Socket<UpSide>, f: () => void): void {
@@ -41,6 +44,20 @@ const upHandlers = {
   error: () => {},
 };
 
+/** TLS to the server ([pool.NAME.tls]): the relay starts when the handshake ends, if it verified. */
+const tlsUpHandlers = {
+  ...upHandlers,
+  open: () => {},
+  handshake: (s: Socket<UpSide>, ok: boolean, err: Error | null) =>
+    guard(s, () => {
+      if (ok || s.data.verify === false) s.data.conn.onUpOpen(s, s.data.attempt);
+      else {
+        s.data.conn.onUpTlsFailed(s.data.attempt, serverHandshakeReason(err));
+        s.terminate();
+      }
+    }),
+};
+
 export class TcpConn implements LiveConn {
   private readonly rt: VsRuntime;
   private readonly sock: Socket<TcpConn>;
@@ -55,10 +72,14 @@ export class TcpConn implements LiveConn {
   private serverEof = false;
   private closed = false;
   deadline = 0;
+  private tlsFailure: string | undefined = undefined;
+  /** The pool: the virtual server's, or the one an SNI rule chose. */
+  private readonly poolName: string;
 
-  constructor(rt: VsRuntime, sock: Socket<TcpConn>) {
+  constructor(rt: VsRuntime, sock: Socket<TcpConn>, pool = rt.cfg.pool) {
     this.rt = rt;
     this.sock = sock;
+    this.poolName = pool;
     this.out.sock = sock;
     this.out.owner = this;
     this.upOut.owner = this;
@@ -79,15 +100,19 @@ export class TcpConn implements LiveConn {
 
   private connect(): void {
     const svc = this.rt.svc;
-    const poolName = this.rt.cfg.pool;
+    const poolName = this.poolName;
     const pool = this.rt.pool(poolName);
     let target: { server: ServerState; endpoint: import("../config/types.ts").Endpoint } | undefined;
     const picked = pool
       ? svc.schedulerFor(poolName)?.pick({ sourceIp: this.sock.remoteAddress, sourcePort: 0 })
       : undefined;
     const s = picked instanceof ServerState ? picked : picked && pool?.server(picked.id);
-    if (s?.up) target = { server: s, endpoint: svc.upstream(poolName, s).endpoint };
-    else {
+    let tls: import("bun").TLSOptions | undefined;
+    if (s?.up) {
+      const up = svc.upstream(poolName, s);
+      target = { server: s, endpoint: up.endpoint };
+      tls = up.tls;
+    } else {
       const sorry = svc.sorry(poolName);
       if (sorry) target = { server: sorry.server, endpoint: sorry.upstream.endpoint };
     }
@@ -107,17 +132,19 @@ export class TcpConn implements LiveConn {
     const attempt = ++this.attempt;
     this.deadline = svc.now() + this.rt.cfg.server_connect_timeout;
     const ep = target.endpoint;
-    const data: UpSide = { conn: this, attempt };
+    const data: UpSide = { conn: this, attempt, verify: tls?.rejectUnauthorized };
+    const socket = tls ? tlsUpHandlers : upHandlers;
     try {
       const p =
         ep.kind === "unix"
-          ? Bun.connect<UpSide>({ unix: ep.path, socket: upHandlers, data, allowHalfOpen: true })
+          ? Bun.connect<UpSide>({ unix: ep.path, socket, data, allowHalfOpen: true, tls })
           : Bun.connect<UpSide>({
               hostname: ep.host,
               port: ep.port,
-              socket: upHandlers,
+              socket,
               data,
               allowHalfOpen: true,
+              tls,
             });
       p.catch(() => {});
     } catch {
@@ -186,13 +213,22 @@ export class TcpConn implements LiveConn {
     this.localFail(local);
   }
 
+  /** The server's TLS handshake failed: like a refused connect, with the TLS reason. */
+  onUpTlsFailed(attempt: number, reason: string): void {
+    if (attempt === this.attempt) this.tlsFailure = reason;
+  }
+
   /** `errno`: the connect's error code; "timeout" when the connect deadline ran out. */
   onUpClose(attempt: number, errno?: string): void {
     if (attempt !== this.attempt || this.closed) return;
     if (!this.connected) {
       // Refused or unreachable: nothing was relayed yet, another server may take it.
       this.server!.errors++;
-      const reason = errno === "timeout" ? faultReason("connect_timeout") : faultReason("refused", errno);
+      const reason =
+        errno === "timeout"
+          ? faultReason("connect_timeout")
+          : faultReason("refused", this.tlsFailure ?? errno);
+      this.tlsFailure = undefined;
       this.rt.svc.serverFault?.(this.rt.cfg.name, this.server!, reason);
       this.server!.active--;
       this.server = undefined;

@@ -1,7 +1,8 @@
 // Connections to servers: one request at a time on each, kept alive between requests in a bounded
 // per-server idle list (most recently used first, so the rest age out), each with an idle timeout.
 
-import type { Socket } from "bun";
+import type { Socket, TLSOptions } from "bun";
+import { serverHandshakeReason } from "../tls/pool-tls.ts";
 import type { Endpoint } from "../config/types.ts";
 import type { HttpError } from "../http/errors.ts";
 import type { ResponseHead } from "../http/head.ts";
@@ -179,7 +180,7 @@ export class ServerConn {
 
   onClose(sockErr?: unknown): void {
     const code = (sockErr as { code?: unknown } | undefined)?.code;
-    if (typeof code === "string") this.errno = code;
+    if (typeof code === "string" && this.errno === undefined) this.errno = code;
     const was = this.state;
     this.state = CLOSED;
     this.upstream.forget(this);
@@ -234,6 +235,20 @@ const handlers = {
   connectError: (s: Socket<ServerConn>, e: unknown) => guard(s, () => s.data.onConnectError(e)),
 };
 
+/** TLS to the server: the connection opens when the handshake ends, and only if it verified. */
+const tlsHandlers = {
+  ...handlers,
+  open: () => {},
+  handshake: (s: Socket<ServerConn>, ok: boolean, err: Error | null) =>
+    guard(s, () => {
+      if (ok || s.data.upstream.tls?.rejectUnauthorized === false) s.data.onOpen(s);
+      else {
+        s.data.errno = serverHandshakeReason(err);
+        s.terminate();
+      }
+    }),
+};
+
 /** All connections tcpvs holds to one server. */
 export class Upstream {
   readonly server: ServerState;
@@ -243,6 +258,8 @@ export class Upstream {
   opts: UpstreamOptions;
   /** Connections opened since start (for tests and stats). */
   opened = 0;
+  /** The pool's TLS to its servers ([pool.NAME.tls]), or plain TCP. */
+  tls: TLSOptions | undefined;
 
   constructor(server: ServerState, endpoint: Endpoint, opts: UpstreamOptions) {
     this.server = server;
@@ -282,11 +299,13 @@ export class Upstream {
     this.opened++;
     this.server.totalConnections++;
     const ep = this.endpoint;
+    const tls = this.tls;
+    const socket = tls ? tlsHandlers : handlers;
     try {
       const p =
         ep.kind === "unix"
-          ? Bun.connect<ServerConn>({ unix: ep.path, socket: handlers, data: c })
-          : Bun.connect<ServerConn>({ hostname: ep.host, port: ep.port, socket: handlers, data: c });
+          ? Bun.connect<ServerConn>({ unix: ep.path, socket, data: c, tls })
+          : Bun.connect<ServerConn>({ hostname: ep.host, port: ep.port, socket, data: c, tls });
       p.catch(() => {
         // connectError already reported it.
       });

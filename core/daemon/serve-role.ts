@@ -54,6 +54,7 @@ export function serveDaemon(o: ServeOptions): Daemon {
       listen: vs.listen.map((l) => l.text),
       mode: vs.mode,
       pool: vs.pool,
+      tls: vs.tls?.loaded?.map((c) => c.toJSON()),
     })),
   });
   const control = new ControlService(global, {

@@ -32,6 +32,7 @@ export const command: Command = {
     name: "import",
     summary: "write a tcpvs.toml from another load balancer's config (keepalived)",
     usage: "tcpvs import keepalived FILE [--out tcpvs.toml] [--http PORT,...] [--config-id ID]",
+    words: ["keepalived"],
     options: [
       {
         name: "out",
@@ -39,6 +40,7 @@ export const command: Command = {
         type: "string",
         arg: "FILE",
         description: "write the tcpvs.toml here (default: stdout)",
+        example: "/etc/tcpvs/tcpvs.toml",
       },
       {
         name: "http",
@@ -46,6 +48,7 @@ export const command: Command = {
         multiple: true,
         arg: "PORTS",
         description: "virtual servers on these ports (80,8080) become HTTP mode, the others TCP mode",
+        example: "80,8080",
       },
       { name: "force", type: "boolean", description: "overwrite the --out file if it exists" },
       {
@@ -53,6 +56,7 @@ export const command: Command = {
         type: "string",
         arg: "ID",
         description: 'which "@ID" lines apply, as keepalived -i (default: the host name)',
+        example: "lb1",
       },
     ],
     more:

@@ -29,6 +29,7 @@ export const command: Command = {
         type: "string",
         arg: "PORT",
         description: "with --demo: the listener's port (default 8080)",
+        example: "18080",
       },
     ],
     more: `Signals: SIGHUP reloads the config (a bad file is refused and the old one keeps serving),

@@ -2,7 +2,8 @@
 
 import { str } from "../core/cli/parse-argv.ts";
 import { runStatus, statusTarget } from "../core/control/run-status.ts";
-import { STATUS_OPTIONS, STATUS_USAGE } from "../core/control/status-plan.ts";
+import { allTargets } from "../core/control/status-all.ts";
+import { STATUS_OPTIONS, STATUS_USAGE, STATUS_VERBS } from "../core/control/status-plan.ts";
 import type { Command } from "./command.ts";
 
 export const command: Command = {
@@ -11,12 +12,25 @@ export const command: Command = {
     summary: "read and steer a running tcpvs over its control channel",
     usage: "tcpvs status [ACTION ARGS...] [--json] [--watch] [--is STATE]",
     options: STATUS_OPTIONS,
+    words: STATUS_VERBS,
     more: `${STATUS_USAGE.replace(/^usage: /, "Actions:\n       ")}`,
     example: "tcpvs status drain app node-b && tcpvs status vrrp VI_1 --is master",
   },
-  run: ({ values, positionals }) =>
-    runStatus(
-      { words: positionals, json: values.json === true, watch: values.watch === true, is: str(values, "is") },
-      statusTarget(str(values, "control"), str(values, "token-file"), str(values, "config")),
-    ),
+  run: ({ values, positionals }) => {
+    const control = str(values, "control");
+    const tokenFile = str(values, "token-file");
+    const args = {
+      words: positionals,
+      json: values.json === true,
+      watch: values.watch === true,
+      is: str(values, "is"),
+      all: values.all === true,
+    };
+    return runStatus(
+      args,
+      args.all ? { controlAddress: "" } : statusTarget(control, tokenFile, str(values, "config")),
+      undefined,
+      () => allTargets(str(values, "config"), control, tokenFile),
+    );
+  },
 };

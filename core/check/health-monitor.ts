@@ -102,7 +102,9 @@ export class HealthMonitor {
     for (const cfg of Object.values(pools)) {
       const state = cluster.pools.get(cfg.name);
       if (!state) {
-        this.env.logger.warn(`Skipping health checks of pool "${cfg.name}": it is not in the cluster state`);
+        this.env.logger.warn("health checks skipped: the pool is not in the cluster state", {
+          pool: cfg.name,
+        });
         continue;
       }
       const pw: PoolWatch = { cfg, state, servers: new Map() };
@@ -127,6 +129,8 @@ export class HealthMonitor {
             s.healthy = healthy;
             s.inhibited = !healthy && cfg.inhibit_on_failure;
             s.dynamicWeight = dynamicWeightOf(checks);
+            s.weightSource = s.dynamicWeight === undefined ? "config" : "check";
+            s.weightSetAt = undefined;
           },
           healthy ? "start" : "down until a check passes",
           now,
@@ -264,7 +268,11 @@ export class HealthMonitor {
       sw.cfg.name,
       (st) => {
         st.healthy = healthy;
-        if (weightChanged) st.dynamicWeight = dynamicWeight;
+        if (weightChanged) {
+          st.dynamicWeight = dynamicWeight;
+          st.weightSource = dynamicWeight === undefined ? "config" : "check";
+          st.weightSetAt = undefined;
+        }
         st.inhibited = !healthy && pw.cfg.inhibit_on_failure;
         st.lastCheck = { ok: out.ok, reason: out.reason, latencyMs: out.latencyMs, at: now };
       },
@@ -273,7 +281,11 @@ export class HealthMonitor {
     );
     if (s && wasHealthy !== healthy) this.transition(pw, sw, healthy, reason, now);
     else if (s && wasWeight !== s.weight) {
-      this.env.logger.debug(`Server ${sw.pool}/${sw.cfg.name} weight ${wasWeight} -> ${s.weight}`, {
+      this.env.logger.debug("server weight changed", {
+        pool: sw.pool,
+        server: sw.cfg.name,
+        from: wasWeight,
+        to: s.weight,
         reason,
       });
     }

@@ -55,7 +55,7 @@ export function runNotify(command: string, e: NotifyEvent): void {
     (r) => {
       if (r.code !== 0) {
         const how = r.timedOut ? `timed out after ${NOTIFY_TIMEOUT_MS} ms` : `exited ${r.code ?? r.signal}`;
-        log.warn(`Notify command ${how}`, { command, pool: e.pool, server: e.server });
+        log.warn(`notify command ${how}`, { command, pool: e.pool, server: e.server });
       }
     },
     (err) => log.warn(`Cannot run notify command ${JSON.stringify(command)}`, { error: err, pool: e.pool }),

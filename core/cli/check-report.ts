@@ -8,6 +8,15 @@ import { lookup } from "node:dns/promises";
 import type { Endpoint, TcpvsConfig } from "../config/types.ts";
 import { CheckUsageError, checkFlagsHelp, parseCheckArgs } from "./check-flags.ts";
 import { runOneCheck } from "../check/registry.ts";
+import {
+  msText,
+  NAGIOS,
+  poolPerf,
+  statusWord,
+  timePerf,
+  unknownJson,
+  withPerf,
+} from "../check/nagios-output.ts";
 import type { CheckOutcome } from "../check/types.ts";
 
 /** What TYPE and TARGET look like, and the exit codes: the part of --help the flags do not say. */
@@ -15,22 +24,27 @@ export const CHECK_TYPES_HELP = `Types and targets:
   tcp HOST:PORT            http URL | HOST[:PORT]     https URL | HOST[:PORT]
   smtp HOST[:25]           dns HOST[:53]              icmp HOST
   udp HOST:PORT            expect HOST:PORT           script [HOST:PORT]
+  vrrp NAME                a VRRP instance of the running daemon (--expect master|backup)
 
-Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+Flags have the config keys' names (--record-type and --record_type both work): a line that works here
+works as a [pool.NAME.check] table. Every output line ends with Nagios performance data after "|".
+
+Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad usage, no config to read).
 `;
 
 export const CHECK_USAGE = `Usage: tcpvs check TYPE TARGET [FLAGS]
        tcpvs check -c FILE [--pool NAME] [--json] [--quiet]
+       tcpvs check vrrp NAME [--expect master|backup] [--control ADDRESS]
 
 ${CHECK_TYPES_HELP}
-Flags (the config keys' names; --record-type and --record_type both work):
+Flags (the config keys' names):
 ${checkFlagsHelp()}
   --json  --quiet  --pool NAME
 
 Example: tcpvs check http http://127.0.0.1:8080/health --status 200 --timeout 2s
 `;
 
-export const NAGIOS = ["OK", "WARNING", "CRITICAL", "UNKNOWN"] as const;
+export { NAGIOS };
 
 export interface CheckContext {
   json: boolean;
@@ -49,9 +63,7 @@ interface Row {
   latencyMs: number;
 }
 
-function ms(n: number): string {
-  return n < 10 ? n.toFixed(1) : String(Math.round(n));
-}
+const ms = msText;
 
 export async function runCheck(argv: string[], ctx: CheckContext): Promise<number> {
   const write = ctx.write ?? ((t: string) => process.stdout.write(t));
@@ -60,7 +72,9 @@ export async function runCheck(argv: string[], ctx: CheckContext): Promise<numbe
     args = parseCheckArgs(argv);
   } catch (e) {
     if (!(e instanceof CheckUsageError)) throw e;
-    if (!argv.includes("--quiet")) write(`TCPVS CHECK UNKNOWN - ${e.message}\n`);
+    if (argv.includes("--quiet")) return 3;
+    if (ctx.json || argv.includes("--json")) write(`${JSON.stringify(unknownJson(e.message))}\n`);
+    else write(`TCPVS CHECK UNKNOWN - ${e.message}\n`);
     return 3;
   }
   if (args.help) {
@@ -78,12 +92,24 @@ export async function runCheck(argv: string[], ctx: CheckContext): Promise<numbe
     }
     const out = await runOneCheck(args.check, target);
     const code = out.ok ? 0 : 2;
-    if (json) say(`${JSON.stringify({ status: NAGIOS[code], code, check: args.label, ...out })}\n`);
-    else say(`${oneLine(code, args.label ?? args.check.type, out)}\n`);
+    if (json)
+      say(
+        `${JSON.stringify({
+          ok: out.ok,
+          status: statusWord(code),
+          exit_code: code,
+          check: { type: args.check.type, label: args.label ?? args.check.type, target: target.text },
+          reason: out.reason,
+          latency_ms: Math.round(out.latencyMs * 1000) / 1000,
+          weight: out.weight ?? null,
+        })}\n`,
+      );
+    else say(`${withPerf(oneLine(code, args.label ?? args.check.type, out), timePerf(out.latencyMs))}\n`);
     return code;
   }
   if (!ctx.config) {
-    say("TCPVS CHECK UNKNOWN - Give a check (tcpvs check TYPE TARGET) or a config (-c FILE)\n");
+    const message = "Give a check (tcpvs check TYPE TARGET) or a config (-c FILE)";
+    say(json ? `${JSON.stringify(unknownJson(message))}\n` : `TCPVS CHECK UNKNOWN - ${message}\n`);
     return 3;
   }
   return runConfig(ctx.config, args.pool, json, say);
@@ -112,7 +138,10 @@ async function runConfig(
   const pools = Object.values(config.pool).filter((p) => only === undefined || p.name === only);
   if (only !== undefined && pools.length === 0) {
     const names = Object.keys(config.pool).join(", ") || "none";
-    say(`TCPVS CHECK UNKNOWN - Name a pool of ${config.file} (${names}): "${only}" is not one\n`);
+    const message = `Name a pool of ${config.file} (${names}): "${only}" is not one`;
+    say(
+      json ? `${JSON.stringify(unknownJson(message, "not_found"))}\n` : `TCPVS CHECK UNKNOWN - ${message}\n`,
+    );
     return 3;
   }
   const jobs: Array<Promise<Row>> = [];
@@ -145,13 +174,35 @@ async function runConfig(
   }
   const code = perPool.reduce((worst, p) => Math.max(worst, p.code), 0);
   if (json) {
-    say(`${JSON.stringify({ status: NAGIOS[code], code, pools: perPool, checks: rows })}\n`);
+    say(
+      `${JSON.stringify({
+        ok: code === 0,
+        status: statusWord(code),
+        exit_code: code,
+        pools: perPool.map((p) => ({
+          name: p.pool,
+          status: statusWord(p.code),
+          servers_up: p.up,
+          servers_down: p.total - p.up,
+          servers_total: p.total,
+        })),
+        checks: rows.map((r) => ({
+          pool: r.pool,
+          server: r.server,
+          address: r.address,
+          type: r.check,
+          ok: r.ok,
+          reason: r.reason,
+          latency_ms: Math.round(r.latencyMs * 1000) / 1000,
+        })),
+      })}\n`,
+    );
     return code;
   }
   const summary = perPool.length
     ? perPool.map((p) => `pool ${p.pool}: ${p.up}/${p.total} up`).join(", ")
     : "no checks configured";
-  say(`TCPVS CHECK ${NAGIOS[code]} - ${summary}\n`);
+  say(`${withPerf(`TCPVS CHECK ${NAGIOS[code]} - ${summary}`, poolPerf(perPool))}\n`);
   if (rows.length > 0) say(table(rows));
   return code;
 }

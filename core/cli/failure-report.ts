@@ -12,8 +12,10 @@ export interface FailureReport {
 }
 
 export function failureReport(err: unknown, debug = false): FailureReport {
-  if (err instanceof UsageError)
-    return { text: `tcpvs: ${err.message}\nRun "tcpvs --help" for usage.\n`, exitCode: err.exitCode };
+  if (err instanceof UsageError) {
+    const help = err.command ? `tcpvs ${err.command} --help` : "tcpvs --help";
+    return { text: `tcpvs: ${err.message}\nRun "${help}" for usage.\n`, exitCode: err.exitCode };
+  }
   if (!(err instanceof TcpvsError)) {
     const e = err instanceof Error ? err : new Error(String(err));
     return { text: `tcpvs: ${e.message}\n${debug ? `${e.stack}\n` : ""}`, exitCode: 1 };

@@ -19,7 +19,9 @@ export interface OptionSpec {
   readonly description: string;
   /** A value that works, for --help and error hints: "2s". */
   readonly example?: string;
-  /** Accepted but left out of --help (a second spelling of another flag). */
+  /** The only values accepted, when they are few: completion offers them. */
+  readonly choices?: readonly string[];
+  /** Accepted but left out of --help (a second spelling). */
   readonly hidden?: boolean;
 }
 
@@ -81,19 +83,21 @@ export function parseArgv<const S extends readonly OptionSpec[]>(
         "unknown_option",
         `unknown flag "${t.rawName}"${where}${hint ? `; did you mean "--${hint}"?` : ""}`,
         exit,
+        ctx.command,
       );
     }
     if (spec.type === "boolean") {
       if (t.value !== undefined)
-        throw new UsageError("unexpected_value", `flag --${spec.name} takes no value`, exit);
+        throw new UsageError("unexpected_value", `flag --${spec.name} takes no value`, exit, ctx.command);
       values[spec.name] = true;
       continue;
     }
     if (t.value === undefined)
       throw new UsageError(
         "missing_value",
-        `flag --${spec.name} needs a value (${spec.arg ?? "VALUE"})`,
+        `flag --${spec.name} needs a value (${spec.arg ?? "VALUE"})${spec.example ? `, e.g. --${spec.name} ${spec.example}` : ""}`,
         exit,
+        ctx.command,
       );
     if (spec.multiple) values[spec.name] = [...((values[spec.name] as string[] | undefined) ?? []), t.value];
     else values[spec.name] = t.value;

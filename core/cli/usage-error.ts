@@ -16,10 +16,13 @@ export class UsageError extends TcpvsError {
   declare readonly code: "usage";
   readonly reason: UsageReason;
   readonly exitCode: number;
-  constructor(reason: UsageReason, message: string, exitCode = 2) {
+  /** The subcommand whose --help the message points to; set where it is known (parser, cmd/main.ts). */
+  command: string | undefined;
+  constructor(reason: UsageReason, message: string, exitCode = 2, command?: string) {
     super("usage", message);
     this.name = "UsageError";
     this.reason = reason;
     this.exitCode = exitCode;
+    this.command = command;
   }
 }

@@ -22,6 +22,27 @@ function isLoopback(host: string): boolean {
   return ip !== undefined && isLoopbackIp(ip);
 }
 
+/** [global] peers: the other nodes `tcpvs status --all` steers, each by its control address. */
+export const peerSection = section(
+  "global.peers",
+  {
+    name: k.string({ doc: "what `tcpvs status --all` calls the node", required: true }),
+    control: k.endpoint({
+      doc: "the peer's `[global] control` address",
+      required: true,
+      def: "unix:/invalid",
+    }),
+    token_file: k.string({ type: "path", doc: "the peer's control token; required for a remote peer" }),
+  },
+  [
+    (p, at) => {
+      const c = p.control;
+      if (c.kind === "inet" && !isLoopback(c.host) && !p.token_file)
+        at("token_file", `peer "${p.name}" at "${c.text}" is remote: give its token_file`);
+    },
+  ],
+);
+
 export const globalSection = section(
   "global",
   {
@@ -36,6 +57,12 @@ export const globalSection = section(
     control_allow_remote: k.bool({
       doc: "allow a non-loopback `control` address (still needs a token)",
       def: false,
+    }),
+    control_group: k.string({
+      doc: "a group whose members may read the unix control socket (status, `--watch`, `check vrrp`) but not act: the socket becomes 0660 for it (HAProxy's `level user`); peers are named by their real uid, gid and pid (SO_PEERCRED). Under systemd add `SupplementaryGroups=` with the group. Applies at restart",
+    }),
+    peers: k.tables(peerSection, {
+      doc: 'the other nodes, for `tcpvs status --all`: `peers = [{ name = "node-b", control = "10.0.0.12:9300", token_file = "/etc/tcpvs/peer.token" }]`; this node is called by `router_id`. Read by the CLI, not the daemon',
     }),
     metrics: k.endpoint({ doc: "Prometheus listener; `GET /metrics`" }),
     log_level: k.string({
@@ -72,6 +99,18 @@ export const globalSection = section(
     }),
   },
   [
+    (g, at) => {
+      if (g.control_group !== undefined && (g.control.kind !== "unix" || g.control_group === ""))
+        at(
+          "control_group",
+          g.control.kind !== "unix"
+            ? `control_group applies to a unix control socket, not "${g.control.text}": remove it or use unix:/PATH`
+            : "control_group needs a group name",
+        );
+      for (const [i, p] of g.peers.entries())
+        if (g.peers.findIndex((q) => q.name === p.name) !== i)
+          at(`peers[${i}].name`, `peer name "${p.name}" is given twice`);
+    },
     (g, at) => {
       const c = g.control;
       if (c.kind !== "inet" || isLoopback(c.host)) return;

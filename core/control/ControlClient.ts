@@ -4,9 +4,9 @@
 // ControlError read from what `ws` reports (the upgrade's HTTP status, the errno), never from a message.
 
 import WebSocket from "ws";
-import type { ClusterEvent } from "../state/cluster.ts";
 import { readEndpoint } from "../net/endpoint.ts";
 import { ControlError } from "./ControlError.ts";
+import type { EventJson } from "./event-json.ts";
 import { CONTROL_PATH, PROTOCOL_VERSION, type ServerFrame } from "./protocol.ts";
 
 export type ControlTarget = { kind: "unix"; path: string } | { kind: "tcp"; host: string; port: number };
@@ -77,7 +77,7 @@ export class ControlClient {
     number,
     { resolve: (v: unknown) => void; reject: (e: ControlError) => void; timer: Timer }
   >();
-  private eventListener: ((e: ClusterEvent) => void) | undefined;
+  private eventListener: ((e: EventJson) => void) | undefined;
   private closeListener: ((why: ControlError) => void) | undefined;
   private closedByUs = false;
 
@@ -129,7 +129,7 @@ export class ControlClient {
     return new ControlClient(ws, target, timeoutMs);
   }
 
-  onEvent(fn: (e: ClusterEvent) => void): void {
+  onEvent(fn: (e: EventJson) => void): void {
     this.eventListener = fn;
   }
 

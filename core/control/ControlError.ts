@@ -10,6 +10,8 @@ export type ControlErrorCode =
   | "rate_limited"
   | "action_failed"
   | "unavailable"
+  /** The peer may only read (a control_group member): actions are refused. */
+  | "read_only"
   // Client side: why a daemon could not be reached.
   | "no_socket"
   | "refused"

@@ -3,15 +3,18 @@
 // header, frames are size- and rate-limited per connection, open connections are capped. Every refusal
 // is logged, rate-limited per kind (control-refusals.ts). Everything else is ControlHandler.
 
-import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, unlinkSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname } from "node:path";
 import type { Server, ServerWebSocket } from "bun";
 import type { Endpoint } from "../config/types.ts";
 import { log as defaultLog, type Logger } from "../log/logger.ts";
+import { type ControlGroup, openToGroup } from "./control-group.ts";
 import { ControlRefusals } from "./control-refusals.ts";
 import { ControlError } from "./ControlError.ts";
-import { ControlHandler, type ControlProvider } from "./ControlHandler.ts";
+import { type AccessLevel, ControlHandler, type ControlProvider } from "./ControlHandler.ts";
+import { credFromHeader, PEER_HEADER, PeerCredGate } from "./peer-cred-gate.ts";
+import { eventJson } from "./event-json.ts";
 import {
   CONTROL_PATH,
   MAX_MESSAGE_BYTES,
@@ -34,6 +37,8 @@ export interface ControlServerOptions {
   rate?: { perSecond: number; burst: number };
   /** Open connections at most (default 64); more are refused with 503. */
   maxConnections?: number;
+  /** [global] control_group: the unix socket is 0660 for this group, whose members may only read. */
+  group?: ControlGroup;
   /** Refusals of one kind log one line per this interval, with the count (default 10000 ms). */
   refusalLogIntervalMs?: number;
   logger?: Logger;
@@ -41,6 +46,8 @@ export interface ControlServerOptions {
 
 interface Conn {
   peer: string;
+  /** What the peer may do: read (status, watch) or everything. */
+  level: AccessLevel;
   bucket: RateLimiter;
   strikes: number;
   unsubscribe: (() => void) | undefined;
@@ -119,6 +126,8 @@ export class ControlServer {
   private readonly conns = new Set<ServerWebSocket<Conn>>();
   private readonly refusals: ControlRefusals;
   private seq = 0;
+  /** On a unix socket: accepts connections first and learns the peer's real credentials. */
+  private gate: PeerCredGate | undefined;
 
   private constructor(opts: ControlServerOptions) {
     this.opts = opts;
@@ -171,14 +180,32 @@ export class ControlServer {
     const fetch = (req: Request, server: Server<Conn>) => this.upgrade(req, server);
     if (ep.kind === "unix") {
       await prepareUnixPath(ep.path);
-      // Bind with a tight umask so the socket is never, even briefly, open to others.
+      // The WebSocket server listens on a private socket; the gate on the public path relays to it,
+      // telling it each peer's SO_PEERCRED credentials.
+      rmSync(`${ep.path}.d`, { recursive: true, force: true });
+      const privatePath = `${PeerCredGate.privateDir(ep.path)}/ws.sock`;
+      this.gate = new PeerCredGate({
+        publicPath: ep.path,
+        privatePath,
+        onRefuse: (why) => this.refusals.refuse("no_credentials", "unix", why),
+      });
+      // Bind with a tight umask so the sockets are never, even briefly, open to others.
       const old = process.umask(0o177);
       try {
-        this.server = Bun.serve<Conn>({ unix: ep.path, fetch, websocket });
+        this.server = Bun.serve<Conn>({ unix: privatePath, fetch, websocket });
+        await this.gate.listen();
       } finally {
         process.umask(old);
       }
+      chmodSync(privatePath, 0o600);
       chmodSync(ep.path, 0o600);
+      if (this.opts.group) {
+        const done = openToGroup(ep.path, dirname(ep.path), this.opts.group);
+        this.logger.info("control channel readable by a group: its members may read, not act", {
+          group: this.opts.group.name,
+          changed: done,
+        });
+      }
     } else {
       this.server = Bun.serve<Conn>({ hostname: ep.host, port: ep.port, fetch, websocket });
     }
@@ -191,10 +218,22 @@ export class ControlServer {
   }
 
   private upgrade(req: Request, server: Server<Conn>): Response | undefined {
+    const r = this.answerUpgrade(req, server);
+    // Behind the gate, only a connection's first request carries its credentials: a refused one
+    // closes the connection, so a second request on it cannot arrive without them.
+    if (r && this.gate) r.headers.set("connection", "close");
+    return r;
+  }
+
+  private answerUpgrade(req: Request, server: Server<Conn>): Response | undefined {
     const url = new URL(req.url);
     const ip = server.requestIP(req);
     const who = (req.headers.get("x-tcpvs-client") ?? "").replace(/[^\w.@:-]/g, "").slice(0, 64);
-    const peer = ip ? `${ip.address}:${ip.port}` : `unix#${++this.seq}${who ? `(${who})` : ""}`;
+    let peer = ip ? `${ip.address}:${ip.port}` : `unix#${++this.seq}${who ? `(${who})` : ""}`;
+    // Who connected, from the kernel (SO_PEERCRED, through the gate), not from what the client says.
+    const cred = this.gate ? credFromHeader(req.headers.get(PEER_HEADER), this.gate.secret) : undefined;
+    if (cred)
+      peer = `unix#${this.seq} uid=${cred.uid}(${userName(cred.uid)}) gid=${cred.gid} pid=${cred.pid}${who ? ` declares ${who}` : ""}`;
     if (url.pathname !== CONTROL_PATH) {
       this.refusals.refuse("not_found", peer, `path ${JSON.stringify(url.pathname.slice(0, 64))}`);
       return new Response("not found\n", { status: 404 });
@@ -212,6 +251,15 @@ export class ControlServer {
         return new Response("bad token\n", { status: 401 });
       }
     }
+    let level: AccessLevel = "admin";
+    if (this.gate) {
+      if (!cred) {
+        this.refusals.refuse("no_credentials", peer, "a connection that did not come through the gate");
+        return new Response("forbidden\n", { status: 403 });
+      }
+      const self = process.getuid?.() ?? 0;
+      level = cred.uid === 0 || cred.uid === self ? "admin" : "read";
+    }
     const max = this.opts.maxConnections ?? MAX_CONNECTIONS;
     if (this.conns.size >= max) {
       this.refusals.refuse("too_many_connections", peer, `${max} open already`, { limit: max });
@@ -220,6 +268,7 @@ export class ControlServer {
     const rate = this.opts.rate ?? DEFAULT_RATE;
     const data: Conn = {
       peer,
+      level,
       bucket: new RateLimiter(rate.perSecond, rate.burst, Date.now()),
       strikes: 0,
       unsubscribe: undefined,
@@ -261,13 +310,13 @@ export class ControlServer {
       const req = parsed.request;
       if (req.method === "subscribe" && !c.unsubscribe) {
         c.unsubscribe = this.opts.provider.cluster.subscribe((event) => {
-          this.send(ws, { v: PROTOCOL_VERSION, event });
+          this.send(ws, { v: PROTOCOL_VERSION, event: eventJson(event) });
         });
       } else if (req.method === "unsubscribe") {
         c.unsubscribe?.();
         c.unsubscribe = undefined;
       }
-      const result = await this.handler.handle(req, c.peer);
+      const result = await this.handler.handle(req, c.peer, c.level);
       this.send(ws, { v: PROTOCOL_VERSION, id, ok: true, result });
     } catch (e) {
       if (e instanceof ControlError && BAD_MESSAGE.has(e.code))
@@ -279,6 +328,8 @@ export class ControlServer {
   async stop(): Promise<void> {
     this.refusals.close();
     for (const ws of this.conns) ws.close(1001, "shutting down");
+    await this.gate?.stop();
+    this.gate = undefined;
     await this.server?.stop(true);
     this.server = undefined;
     const ep = this.opts.endpoint;
@@ -290,6 +341,19 @@ export class ControlServer {
       }
     }
   }
+}
+
+/** A uid's name from /etc/passwd, or "?" (for the audit line; the uid itself is what counts). */
+function userName(uid: number): string {
+  try {
+    for (const line of readFileSync("/etc/passwd", "utf8").split("\n")) {
+      const [name, , id] = line.split(":");
+      if (name && Number(id) === uid && id !== "") return name;
+    }
+  } catch {
+    // No passwd file to read: the uid alone names the peer.
+  }
+  return "?";
 }
 
 /** The id of a refused frame, so the client can match the refusal to its request. */

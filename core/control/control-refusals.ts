@@ -15,11 +15,13 @@ export type RefusalKind =
   | "bad_message"
   | "rate_limited"
   | "flooding"
-  | "too_slow";
+  | "too_slow"
+  | "no_credentials";
 
 const MESSAGE: Record<RefusalKind, string> = {
   bad_token: "Control channel refused a connection with a bad token",
   forbidden_origin: "Control channel refused a browser (Origin header)",
+  no_credentials: "Control channel refused a connection whose credentials it could not read",
   not_found: "Control channel refused a request for an unknown path",
   not_websocket: "Control channel refused a request that is not a WebSocket upgrade",
   too_many_connections: "Control channel refused a connection: too many open",

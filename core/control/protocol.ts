@@ -1,7 +1,7 @@
 // The control protocol: the message shapes both ends share and the one parser for requests, so the
 // server never trusts a field it did not check. Version 1; see docs/control.md.
 
-import type { ClusterEvent } from "../state/cluster.ts";
+import type { EventJson } from "./event-json.ts";
 import { ControlError } from "./ControlError.ts";
 
 export const PROTOCOL_VERSION = 1;
@@ -36,7 +36,7 @@ export type ResponseFrame =
 
 export interface EventFrame {
   v: number;
-  event: ClusterEvent;
+  event: EventJson;
 }
 
 export type ServerFrame = ResponseFrame | EventFrame;

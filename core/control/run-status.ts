@@ -4,24 +4,23 @@
 
 import { existsSync } from "node:fs";
 import { hostname, userInfo } from "node:os";
+import { jsonError as jsonFailureOf } from "../cli/json-errors.ts";
 import { UsageError } from "../cli/usage-error.ts";
 import { DEFAULT_CONFIG_PATHS, loadConfig } from "../config/load.ts";
 import { ControlClient } from "./ControlClient.ts";
 import { ControlError } from "./ControlError.ts";
-import type { StatusSnapshot } from "./snapshot.ts";
 import {
   EXIT_FALSE,
-  EXIT_OK,
   EXIT_UNREACHABLE,
   EXIT_USAGE,
   planStatus,
   STATUS_USAGE,
   type StatusArgs,
   type StatusIO,
-  useColor,
 } from "./status-plan.ts";
-import { formatEvent, formatStatus } from "./statusTable.ts";
 import { readTokenFile } from "./token.ts";
+import { type NodeTarget, runStatusAll } from "./status-all.ts";
+import { runWatch } from "./watch-loop.ts";
 
 export interface StatusTarget {
   controlAddress: string;
@@ -50,24 +49,38 @@ export async function runStatus(
   args: StatusArgs,
   target: StatusTarget,
   io: StatusIO = defaultIO,
+  /** The nodes of `--all` (this one and the config's peers), read only when --all is given. */
+  nodes?: () => NodeTarget[],
 ): Promise<number> {
   let client: ControlClient | undefined;
   try {
-    const plan = planStatus(args, watch);
+    if (args.all) {
+      if (!nodes) throw new UsageError("bad_arguments", "Give a config with [global] peers to use --all");
+      return await runStatusAll(args, nodes(), io);
+    }
+    let connect: () => Promise<ControlClient> = () => Promise.reject(new Error("not connected"));
+    const plan = planStatus(args, (c, a, o) => runWatch(c, { io: o, json: a.json, connect }));
     const token = target.tokenFile ? readTokenFile(target.tokenFile) : undefined;
-    client = await ControlClient.connect(target.controlAddress, {
-      token,
-      clientName: `${safeUser()}@${hostname()}.${process.pid}`,
-    });
+    connect = () =>
+      ControlClient.connect(target.controlAddress, {
+        token,
+        clientName: `${safeUser()}@${hostname()}.${process.pid}`,
+      });
+    client = await connect();
     return await plan(client, args, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`${e.message}\n${STATUS_USAGE}\n`);
+      jsonError(args, io, e.code, e.message);
+      io.err(
+        `tcpvs status: ${e.message}\n${STATUS_USAGE}\nRun "tcpvs status --help" for the flags and examples.\n`,
+      );
       return EXIT_USAGE;
     }
     if (e instanceof ControlError) {
+      jsonError(args, io, e.code, e.message);
       io.err(`tcpvs status: ${e.message}\n`);
-      if (e.code === "not_found" || e.code === "action_failed" || e.code === "unavailable") return EXIT_FALSE;
+      // Refused actions (a read-only peer's too) are "false", not "unreachable": the daemon answered.
+      if (["not_found", "action_failed", "unavailable", "read_only"].includes(e.code)) return EXIT_FALSE;
       if (e.code === "bad_request" || e.code === "unknown_method") return EXIT_USAGE;
       return EXIT_UNREACHABLE;
     }
@@ -77,47 +90,15 @@ export async function runStatus(
   }
 }
 
+/** With --json, a failure is JSON on stdout too (docs/schema/error.schema.json); stderr keeps the text. */
+function jsonError(a: StatusArgs, io: StatusIO, code: string, message: string): void {
+  if (a.json) io.out(`${JSON.stringify(jsonFailureOf(code, message))}\n`);
+}
+
 function safeUser(): string {
   try {
     return userInfo().username;
   } catch {
     return String(process.getuid?.() ?? "?");
   }
-}
-
-/** Stream changes until interrupted or the daemon goes away. */
-async function watch(c: ControlClient, a: StatusArgs, io: StatusIO): Promise<number> {
-  const redraw = io.isTTY && !a.json;
-  let timer: Timer | undefined;
-  const draw = async () => {
-    timer = undefined;
-    const s = (await c.request("status").catch(() => undefined)) as StatusSnapshot | undefined;
-    if (s) io.out(`\x1b[H\x1b[2J${formatStatus(s, useColor(io))}`);
-  };
-  c.onEvent((e) => {
-    if (!redraw) {
-      io.out(a.json ? `${JSON.stringify(e)}\n` : `${formatEvent(e)}\n`);
-      return;
-    }
-    // Coalesce bursts of events into one redraw.
-    timer ??= setTimeout(draw, 100);
-  });
-  const ended = new Promise<number>((resolve) => {
-    c.onClose((why) => {
-      io.err(`tcpvs status: ${why.message}\n`);
-      resolve(EXIT_UNREACHABLE);
-    });
-    const stop = () => resolve(EXIT_OK);
-    if (io.abort) io.abort.addEventListener("abort", stop, { once: true });
-    else {
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
-    }
-  });
-  await c.request("subscribe");
-  if (redraw) await draw();
-  else if (!a.json) io.out(`watching ${new Date().toISOString()}\n`);
-  const code = await ended;
-  if (timer) clearTimeout(timer);
-  return code;
 }

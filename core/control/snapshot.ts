@@ -1,7 +1,11 @@
 // What `status` returns: a plain JSON picture of everything the daemon knows, built from the cluster
 // and the daemon's own description so this module does not depend on how serve wires things.
+// The JSON contract (docs/json.md, docs/schema/status.schema.json): snake_case keys, the unit in the
+// key's name (`_ms`, `_seconds`, `_at_ms` for epoch milliseconds), states in lowercase, servers and
+// instances named by `name` as in the config.
 
-import type { CheckResult, Cluster } from "../state/cluster.ts";
+import type { VrrpConfig } from "../config/types.ts";
+import type { CheckResult, Cluster, ServerState } from "../state/cluster.ts";
 
 export interface ListenerInfo {
   virtual_server: string;
@@ -9,7 +13,15 @@ export interface ListenerInfo {
   mode: string;
   pool: string;
   /** A TLS listener's certificates, the first the default. */
-  tls?: Array<{ file: string; names: string[]; not_after: string; days_left: number }>;
+  tls?: TlsCertificateInfo[];
+}
+
+export interface TlsCertificateInfo {
+  file: string;
+  names: string[];
+  /** ISO 8601 date-time the certificate expires. */
+  not_after: string;
+  days_left: number;
 }
 
 /** What the daemon tells about itself; supplied by serve/vrrp through a callback. */
@@ -23,26 +35,48 @@ export interface DaemonDescription {
   /** "serve" | "vrrp" | ... */
   role?: string;
   listeners: ListenerInfo[];
+  /** The VRRP instances as configured (vrid, interface, VIPs). */
+  vrrp?: Record<string, VrrpConfig>;
+  /** Settings changed in the file that apply only at restart ("control", "vrrp.VI_1"). */
+  pendingRestart?: string[];
+}
+
+export type ServerStateName = "up" | "down" | "drained" | "disabled" | "inhibited";
+
+export interface CheckSnapshot {
+  ok: boolean;
+  reason: string;
+  latency_ms: number;
+  at_ms: number;
 }
 
 export interface ServerSnapshot {
-  id: string;
+  name: string;
   address: string;
+  /** The one word `--is` tests: disabled, down, drained, inhibited or up. */
+  state: ServerStateName;
   up: boolean;
   healthy: boolean;
   drained: boolean;
+  /** Epoch ms the drain began, null when not drained. */
+  drained_at_ms: number | null;
   disabled: boolean;
+  disabled_at_ms: number | null;
   inhibited: boolean;
   backup: boolean;
   config_weight: number;
   dynamic_weight: number | null;
+  /** Who set the weight in force. */
+  weight_source: "config" | "operator" | "check";
+  weight_set_at_ms: number | null;
   weight: number;
-  active: number;
-  total_connections: number;
-  requests: number;
-  errors: number;
-  last_check: CheckResult | null;
-  since: number;
+  active_connections: number;
+  connections_total: number;
+  requests_total: number;
+  errors_total: number;
+  last_check: CheckSnapshot | null;
+  /** Epoch ms of the last up/down change. */
+  changed_at_ms: number;
 }
 
 export interface PoolSnapshot {
@@ -51,27 +85,105 @@ export interface PoolSnapshot {
   servers: ServerSnapshot[];
 }
 
+export interface VirtualServerSnapshot {
+  name: string;
+  listen: string[];
+  mode: string;
+  pool: string;
+  active_connections: number;
+  requests_total: number;
+  responses_5xx_total: number;
+  /** The listener's certificates when it terminates TLS, null otherwise. */
+  tls: TlsCertificateInfo[] | null;
+}
+
 export interface VrrpSnapshot {
-  instance: string;
-  state: string;
+  name: string;
+  state: "init" | "backup" | "master" | "fault" | "stop";
   priority: number;
+  config_priority: number | null;
+  vrid: number | null;
+  interface: string | null;
+  vips: string[];
   master: string | null;
-  since: number;
+  changed_at_ms: number;
   reason: string;
+  /** Held in backup by an operator (`status vrrp NAME backup`) until `normal`. */
+  held: boolean;
+  held_at_ms: number | null;
+  /** Priority set by an operator (`status vrrp NAME priority N`), null when none. */
+  operator_priority: number | null;
 }
 
 export interface StatusSnapshot {
   protocol: number;
   version: string;
   role: string | null;
-  started_at: number;
+  started_at_ms: number;
   uptime_seconds: number;
-  now: number;
-  config: { file: string; hash: string };
-  listeners: ListenerInfo[];
+  generated_at_ms: number;
+  config: { file: string; sha256: string };
+  /** Changes read by a reload that wait for a restart; empty when everything in the file applies. */
+  pending_restart: string[];
+  virtual_servers: VirtualServerSnapshot[];
   pools: PoolSnapshot[];
   vrrp: VrrpSnapshot[];
   counters: Record<string, number>;
+}
+
+export function serverState(s: {
+  disabled: boolean;
+  healthy: boolean;
+  drained: boolean;
+  inhibited: boolean;
+}): ServerStateName {
+  if (s.disabled) return "disabled";
+  if (!s.healthy) return "down";
+  if (s.drained) return "drained";
+  if (s.inhibited) return "inhibited";
+  return "up";
+}
+
+export function checkSnapshot(c: CheckResult | undefined): CheckSnapshot | null {
+  return c ? { ok: c.ok, reason: c.reason, latency_ms: round3(c.latencyMs), at_ms: c.at } : null;
+}
+
+function round3(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+export function serverSnapshot(s: ServerState): ServerSnapshot {
+  return {
+    name: s.id,
+    address: s.address,
+    state: serverState(s),
+    up: s.up,
+    healthy: s.healthy,
+    drained: s.drained,
+    drained_at_ms: s.drained ? (s.drainedAt ?? null) : null,
+    disabled: s.disabled,
+    disabled_at_ms: s.disabled ? (s.disabledAt ?? null) : null,
+    inhibited: s.inhibited,
+    backup: s.backup,
+    config_weight: s.configWeight,
+    dynamic_weight: s.dynamicWeight ?? null,
+    weight_source: s.dynamicWeight === undefined ? "config" : s.weightSource,
+    weight_set_at_ms: s.weightSource === "operator" ? (s.weightSetAt ?? null) : null,
+    weight: s.weight,
+    active_connections: s.active,
+    connections_total: s.totalConnections,
+    requests_total: s.requests,
+    errors_total: s.errors,
+    last_check: checkSnapshot(s.lastCheck),
+    changed_at_ms: s.since,
+  };
+}
+
+const VRRP_STATES = new Set(["init", "backup", "master", "fault", "stop"]);
+
+function vrrpState(s: string): VrrpSnapshot["state"] {
+  const l = s.toLowerCase();
+  return (VRRP_STATES.has(l) ? l : "init") as VrrpSnapshot["state"];
 }
 
 export function buildSnapshot(
@@ -82,50 +194,52 @@ export function buildSnapshot(
 ): StatusSnapshot {
   const pools: PoolSnapshot[] = [];
   for (const p of cluster.pools.values()) {
-    pools.push({
-      name: p.name,
-      quorum_up: p.quorumUp,
-      servers: p.servers.map((s) => ({
-        id: s.id,
-        address: s.address,
-        up: s.up,
-        healthy: s.healthy,
-        drained: s.drained,
-        disabled: s.disabled,
-        inhibited: s.inhibited,
-        backup: s.backup,
-        config_weight: s.configWeight,
-        dynamic_weight: s.dynamicWeight ?? null,
-        weight: s.weight,
-        active: s.active,
-        total_connections: s.totalConnections,
-        requests: s.requests,
-        errors: s.errors,
-        last_check: s.lastCheck ?? null,
-        since: s.since,
-      })),
-    });
+    pools.push({ name: p.name, quorum_up: p.quorumUp, servers: p.servers.map(serverSnapshot) });
   }
+  const virtual_servers = d.listeners.map((l): VirtualServerSnapshot => {
+    const t = cluster.virtualServers.get(l.virtual_server);
+    const pool = cluster.pools.get(l.pool);
+    return {
+      name: l.virtual_server,
+      listen: l.listen,
+      mode: l.mode,
+      pool: l.pool,
+      active_connections: pool ? pool.servers.reduce((n, s) => n + s.active, 0) : 0,
+      requests_total: t?.requests ?? 0,
+      responses_5xx_total: t?.responses5xx ?? 0,
+      tls: l.tls ?? null,
+    };
+  });
   const vrrp: VrrpSnapshot[] = [];
-  for (const [instance, v] of cluster.vrrp) {
+  for (const [name, v] of cluster.vrrp) {
+    const cfg = d.vrrp?.[name];
+    const op = cluster.vrrpOperator.get(name);
     vrrp.push({
-      instance,
-      state: v.state,
+      name,
+      state: vrrpState(v.state),
       priority: v.priority,
+      config_priority: cfg?.priority ?? null,
+      vrid: cfg?.virtual_router_id ?? null,
+      interface: cfg?.interface ?? null,
+      vips: cfg?.virtual_ipaddress.map((a) => `${a.address}/${a.prefix}`) ?? [],
       master: v.master ?? null,
-      since: v.since,
+      changed_at_ms: v.since,
       reason: v.reason,
+      held: op?.held ?? false,
+      held_at_ms: op?.held ? (op.heldAt ?? null) : null,
+      operator_priority: op?.priority ?? null,
     });
   }
   return {
     protocol,
     version: d.version,
     role: d.role ?? null,
-    started_at: d.startedAt,
+    started_at_ms: d.startedAt,
     uptime_seconds: Math.max(0, Math.round((now - d.startedAt) / 1000)),
-    now,
-    config: { file: d.configFile, hash: d.configHash },
-    listeners: d.listeners,
+    generated_at_ms: now,
+    config: { file: d.configFile, sha256: d.configHash },
+    pending_restart: d.pendingRestart ?? [],
+    virtual_servers,
     pools,
     vrrp,
     counters: Object.fromEntries(cluster.counters),

@@ -5,11 +5,12 @@ import { createHash } from "node:crypto";
 import type { GlobalConfig } from "../config/types.ts";
 import { log as defaultLog, type Logger } from "../log/logger.ts";
 import type { ControlProvider } from "./ControlHandler.ts";
+import { findGroup } from "./control-group.ts";
 import { ControlServer } from "./ControlServer.ts";
 import { readTokenFile, tokenFileTooOpen } from "./token.ts";
 
 export async function startControl(
-  global: Pick<GlobalConfig, "control" | "control_token_file" | "control_allow_remote">,
+  global: Pick<GlobalConfig, "control" | "control_token_file" | "control_allow_remote" | "control_group">,
   provider: ControlProvider,
   logger: Logger = provider.logger ?? defaultLog,
 ): Promise<ControlServer> {
@@ -27,6 +28,7 @@ export async function startControl(
     provider: { ...provider, logger },
     token,
     allowRemote: global.control_allow_remote,
+    group: global.control_group !== undefined ? findGroup(global.control_group) : undefined,
     logger,
   });
 }

@@ -9,10 +9,17 @@ import type { Logger } from "../log/logger.ts";
 import type { Cluster } from "../state/cluster.ts";
 import { setScriptUser } from "../exec/script-user.ts";
 import { monotonicUsec } from "../sys/libc.ts";
-import { restartOnlyChanges } from "./restartOnlyChanges.ts";
+import { pendingRestart, reloadSummary } from "./reload-summary.ts";
 import type { LoadedConfig, Service } from "./service.ts";
 
-export type ReloadOutcome = { ok: boolean; errors?: string[] };
+export type ReloadOutcome = {
+  ok: boolean;
+  errors?: string[];
+  /** Settings read from the file that wait for a restart (see reload-summary.ts). */
+  pendingRestart?: string[];
+  /** One line: what the reload changed. */
+  changes?: string;
+};
 
 export interface DaemonOptions {
   role: "serve" | "vrrp";
@@ -43,6 +50,8 @@ export class Daemon {
   readonly cluster: Cluster;
   readonly startedAt = Date.now();
   private current: LoadedConfig;
+  /** The config the process started with: what restart-only settings still run on. */
+  private readonly initial: TcpvsConfig;
   private readonly o: DaemonOptions;
   private readonly log: Logger;
   private r: DaemonRole = { services: [], ready: () => ["started", {}] };
@@ -59,6 +68,12 @@ export class Daemon {
     this.log = o.log;
     this.cluster = o.cluster;
     this.current = { config: o.config, hash: o.hash };
+    this.initial = o.config;
+  }
+
+  /** Settings in the loaded file that apply only at restart and differ from what runs. */
+  get pendingRestart(): string[] {
+    return pendingRestart(this.initial, this.current.config);
   }
 
   /** The role's services; set once, before start (they may refer to the daemon, so they come after it). */
@@ -109,7 +124,9 @@ export class Daemon {
     const r = await this.applyReload();
     const at = Date.now();
     this.cluster.emit(
-      r.ok ? { type: "reload", ok: true, at } : { type: "reload", ok: false, errors: r.errors ?? [], at },
+      r.ok
+        ? { type: "reload", ok: true, at, pendingRestart: r.pendingRestart ?? [] }
+        : { type: "reload", ok: false, errors: r.errors ?? [], at },
     );
     return r;
   }
@@ -148,10 +165,8 @@ export class Daemon {
     for (const w of next.warnings ?? []) this.log.warn(formatProblem(w));
     const unbindable = this.r.preflight?.(this.current.config, next.config) ?? [];
     if (unbindable.length) return refuse(unbindable);
-    const restart = restartOnlyChanges(this.current.config.global, next.config.global);
-    if (restart.length)
-      this.log.warn("these [global] settings apply at restart, not on reload", { settings: restart });
     const prev = this.current;
+    const changes = reloadSummary(prev.config, next.config);
     try {
       await this.apply(next);
     } catch (e) {
@@ -164,9 +179,15 @@ export class Daemon {
       this.o.notify?.("READY=1");
       return { ok: false, errors };
     }
-    this.log.info("config reloaded", { config: this.o.file, sha256: this.current.hash.slice(0, 12) });
+    const pending = this.pendingRestart;
+    this.log.info(`config reloaded: ${changes}`, {
+      config: this.o.file,
+      sha256: this.current.hash.slice(0, 12),
+    });
+    if (pending.length)
+      this.log.warn(`these settings wait for a restart: ${pending.join(", ")}`, { pending_restart: pending });
     this.o.notify?.("READY=1");
-    return { ok: true };
+    return { ok: true, pendingRestart: pending, changes };
   }
 
   private async apply(next: LoadedConfig): Promise<void> {

@@ -4,6 +4,7 @@ import type { Endpoint } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { MetricsRegistry } from "../metrics/MetricsRegistry.ts";
 import { MetricsServer } from "../metrics/MetricsServer.ts";
+import type { StatusPageSource } from "../metrics/status-page.ts";
 import type { Service } from "./service.ts";
 
 export class MetricsService implements Service {
@@ -15,16 +16,24 @@ export class MetricsService implements Service {
   private readonly registry: MetricsRegistry;
   private readonly log: Logger;
 
-  constructor(endpoint: Endpoint | undefined, registry: MetricsRegistry, log: Logger) {
+  private readonly page: StatusPageSource | undefined;
+
+  constructor(
+    endpoint: Endpoint | undefined,
+    registry: MetricsRegistry,
+    log: Logger,
+    page?: StatusPageSource,
+  ) {
     this.endpoint = endpoint;
     this.registry = registry;
     this.log = log;
+    this.page = page;
   }
 
   async start(): Promise<void> {
     if (!this.endpoint) return;
     try {
-      this.server = MetricsServer.start(this.endpoint, this.registry, this.log);
+      this.server = MetricsServer.start(this.endpoint, this.registry, this.log, this.page);
     } catch (e) {
       throw new Error(`Cannot serve metrics on "${this.endpoint.text}": ${(e as Error).message}`, {
         cause: e,

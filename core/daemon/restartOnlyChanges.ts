@@ -9,6 +9,7 @@ export function restartOnlyChanges(prev: GlobalConfig, next: GlobalConfig): stri
   if (prev.control.text !== next.control.text) changed.push("control");
   if (prev.control_token_file !== next.control_token_file) changed.push("control_token_file");
   if (prev.control_allow_remote !== next.control_allow_remote) changed.push("control_allow_remote");
+  if (prev.control_group !== next.control_group) changed.push("control_group");
   if (prev.metrics?.text !== next.metrics?.text) changed.push("metrics");
   if (prev.log_level !== next.log_level) changed.push("log_level");
   if (prev.log_format !== next.log_format) changed.push("log_format");

@@ -35,11 +35,18 @@ export async function runDaemon(daemon: Daemon, log: Logger, hooks: RunHooks = {
     [
       "SIGHUP",
       () => {
+        log.info("signal received", { signal: "SIGHUP", action: "reload" });
         if (!daemon.isStarted) return log.warn("SIGHUP ignored: tcpvs is still starting");
         daemon.reload().catch((e: unknown) => log.error("reload failed", { error: String(e) }));
       },
     ],
-    ["SIGUSR1", () => daemon.dump()],
+    [
+      "SIGUSR1",
+      () => {
+        log.info("signal received", { signal: "SIGUSR1", action: "state dump" });
+        daemon.dump();
+      },
+    ],
   ];
   for (const [sig, fn] of handlers) process.on(sig, fn);
   try {
@@ -52,7 +59,7 @@ export async function runDaemon(daemon: Daemon, log: Logger, hooks: RunHooks = {
   }
   hooks.announce?.();
   const signal = await stopSignal;
-  log.info("signal received", { signal });
+  log.info("signal received", { signal, action: "stop" });
   await daemon.stop().catch((e: unknown) => log.error("stop failed", { error: String(e) }));
   for (const [sig, fn] of handlers) process.off(sig, fn);
   hooks.cleanup?.();

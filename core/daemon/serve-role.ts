@@ -2,7 +2,9 @@
 // second daemon started by mistake fails on its ports), the control channel and metrics (our own sockets
 // before VRRP, so a clash fails before an advert goes out), the health monitor, and VRRP in its Worker.
 
+import type { DaemonDescription } from "../control/snapshot.ts";
 import { MetricsRegistry } from "../metrics/MetricsRegistry.ts";
+import { pageSource } from "./page-source.ts";
 import { clusterFromConfig } from "../state/from-config.ts";
 import { ControlService } from "./control-service.ts";
 import { Daemon, type DaemonOptions } from "./Daemon.ts";
@@ -39,23 +41,26 @@ export function serveDaemon(o: ServeOptions): Daemon {
         control: { kind: "unix" as const, path: o.controlPath, text: `unix:${o.controlPath}` },
       }
     : o.config.global;
+  const describe = (): DaemonDescription => ({
+    version: o.version,
+    startedAt: d.startedAt,
+    configFile: o.file,
+    configHash: d.hash,
+    role: "serve",
+    vrrp: d.config.vrrp,
+    pendingRestart: d.pendingRestart,
+    listeners: d.config.virtual_server.map((vs) => ({
+      virtual_server: vs.name,
+      listen: vs.listen.map((l) => l.text),
+      mode: vs.mode,
+      pool: vs.pool,
+      tls: vs.tls?.loaded?.map((c) => c.toJSON()),
+    })),
+  });
   const control = new ControlService(global, {
     cluster,
     logger: o.log,
-    describe: () => ({
-      version: o.version,
-      startedAt: d.startedAt,
-      configFile: o.file,
-      configHash: d.hash,
-      role: "serve",
-      listeners: d.config.virtual_server.map((vs) => ({
-        virtual_server: vs.name,
-        listen: vs.listen.map((l) => l.text),
-        mode: vs.mode,
-        pool: vs.pool,
-        tls: vs.tls?.loaded?.map((c) => c.toJSON()),
-      })),
-    }),
+    describe,
     actions: {
       // The control handler emits the reload event itself: do not announce it twice.
       reload: () => d.applyReload(),
@@ -74,7 +79,13 @@ export function serveDaemon(o: ServeOptions): Daemon {
     },
   });
   return d.use({
-    services: [sw, control, new MetricsService(o.config.global.metrics, metrics, o.log), monitor, vrrp],
+    services: [
+      sw,
+      control,
+      new MetricsService(o.config.global.metrics, metrics, o.log, pageSource(cluster, describe)),
+      monitor,
+      vrrp,
+    ],
     preflight: (current, next) => checkNewListeners(current.virtual_server, next.virtual_server),
     ready: () => [
       "tcpvs serving",

@@ -3,7 +3,9 @@
 // metrics, then the instances. SIGHUP changes the instances in place, as in `serve`.
 
 import { ConfigError } from "../config/load.ts";
+import type { DaemonDescription } from "../control/snapshot.ts";
 import { MetricsRegistry } from "../metrics/MetricsRegistry.ts";
+import { pageSource } from "./page-source.ts";
 import { Cluster } from "../state/cluster.ts";
 import { ControlService } from "./control-service.ts";
 import { Daemon, type DaemonOptions } from "./Daemon.ts";
@@ -33,20 +35,26 @@ export function vrrpDaemon(o: VrrpRoleOptions): Daemon {
     control = new ControlService(o.config.global, {
       cluster,
       logger: o.log,
-      describe: () => ({
-        version: o.version,
-        startedAt: d.startedAt,
-        configFile: o.config.file,
-        configHash: d.hash,
-        role: "vrrp",
-        listeners: [],
-      }),
+      describe: () => describe(),
       actions: { vrrp: (instance, action, priority) => vrrp.action(instance, action, priority) },
     });
     services.push(control);
   }
   const metrics = new MetricsRegistry({ cluster, version: o.version, startedAt: d.startedAt });
-  services.push(new MetricsService(o.config.global.metrics, metrics, o.log), vrrp);
+  const describe = (): DaemonDescription => ({
+    version: o.version,
+    startedAt: d.startedAt,
+    configFile: o.config.file,
+    configHash: d.hash,
+    role: "vrrp",
+    listeners: [],
+    vrrp: d.config.vrrp,
+    pendingRestart: d.pendingRestart,
+  });
+  services.push(
+    new MetricsService(o.config.global.metrics, metrics, o.log, pageSource(cluster, describe)),
+    vrrp,
+  );
   return d.use({
     services,
     ready: () => ["vrrp running", { instances: names, control: control?.address }],

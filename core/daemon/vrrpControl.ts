@@ -67,5 +67,13 @@ export function steerVrrp(
 
 /** SIGUSR1: each instance's state as last reported. */
 export function dumpVrrpStates(log: Logger, cluster: Cluster): void {
-  for (const [name, v] of cluster.vrrp) log.info("state vrrp", { instance: name, ...v });
+  for (const [name, v] of cluster.vrrp)
+    log.info("state vrrp", {
+      instance: name,
+      state: v.state,
+      priority: v.priority,
+      master: v.master,
+      since: new Date(v.since),
+      reason: v.reason,
+    });
 }

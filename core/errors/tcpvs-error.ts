@@ -51,6 +51,7 @@ export const ERROR_CODES = {
   rate_limited: "too many control requests; retry later",
   action_failed: "a control action was accepted but could not be carried out",
   unavailable: "this daemon has no handler for the request (e.g. reload in a VRRP-only daemon)",
+  read_only: "a control_group member may read the status but not act; act as root or the daemon's owner",
   no_socket: "no control socket at the path given (is the daemon running?)",
   refused: "nothing listens at the control address",
   permission_denied: "the control socket or file is not accessible to this user",

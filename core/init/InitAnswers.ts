@@ -114,22 +114,72 @@ export type InitFlags = Partial<
 };
 
 export const INIT_OPTIONS = [
-  { name: "role", type: "string", arg: "ROLE", description: "master (owns the VIP) or backup" },
-  { name: "vip", type: "string", arg: "CIDR", description: "the virtual IP, e.g. 10.0.0.100/24" },
-  { name: "interface", type: "string", arg: "IFACE", description: "interface for VRRP and the VIP" },
-  { name: "vrid", type: "string", arg: "N", description: "virtual router id 1-255" },
+  {
+    name: "role",
+    type: "string",
+    arg: "ROLE",
+    description: "master (owns the VIP) or backup",
+    example: "master",
+    choices: ["master", "backup"],
+  },
+  {
+    name: "vip",
+    type: "string",
+    arg: "CIDR",
+    description: "the virtual IP with its prefix",
+    example: "10.0.0.100/24",
+  },
+  {
+    name: "interface",
+    type: "string",
+    arg: "IFACE",
+    description: "interface for VRRP and the VIP",
+    example: "eth0",
+  },
+  {
+    name: "vrid",
+    type: "string",
+    arg: "N",
+    description: "virtual router id 1-255, the same on both nodes",
+    example: "51",
+  },
   {
     name: "backend",
     type: "string",
     multiple: true,
     arg: "ADDR",
     description: "an application server (repeat, or comma-separate)",
+    example: "10.0.0.11:8080",
   },
-  { name: "check", type: "string", arg: "CHECK", description: 'health check: "tcp" or "http:/path"' },
-  { name: "listen", type: "string", arg: "ADDR", description: "listener (default 0.0.0.0:80)" },
-  { name: "out", type: "string", arg: "PATH", description: "this node's config file" },
-  { name: "peer-out", type: "string", arg: "PATH", description: "the peer node's config file" },
-  { name: "force", type: "boolean", description: "overwrite existing files" },
+  {
+    name: "check",
+    type: "string",
+    arg: "CHECK",
+    description: 'health check: "tcp" or "http:/path"',
+    example: "http:/health",
+  },
+  {
+    name: "listen",
+    type: "string",
+    arg: "ADDR",
+    description: "listener (default 0.0.0.0:80)",
+    example: "0.0.0.0:8080",
+  },
+  {
+    name: "out",
+    type: "string",
+    arg: "PATH",
+    description: "this node's config file",
+    example: "node-a.toml",
+  },
+  {
+    name: "peer-out",
+    type: "string",
+    arg: "PATH",
+    description: "the peer node's config file",
+    example: "node-b.toml",
+  },
+  { name: "force", type: "boolean", description: "overwrite existing files without asking" },
 ] as const satisfies readonly OptionSpec[];
 
 /** The answers given as flags (parsed by parseArgv with INIT_OPTIONS); an empty value counts as none. */

@@ -20,8 +20,12 @@ export async function runInit(flags: InitFlags): Promise<number> {
   try {
     const answers = interactive ? await ask(flags) : answersFromFlags(flags);
     if (!answers) return 1;
+    const missing = interfaceMissing(answers.interface);
+    if (missing) process.stderr.write(`tcpvs init: warning: ${missing}\n`);
     const files = await writeConfigs(answers);
-    process.stdout.write(`wrote ${files.self} (${answers.role})\nwrote ${files.peer} (peer)\n`);
+    process.stdout.write(
+      `wrote ${files.self} (${answers.role})\nwrote ${files.peer} (peer)\n\n${nextSteps(files)}`,
+    );
     return 0;
   } catch (e) {
     if (!interactive && e instanceof InitError && e.code === "usage") {
@@ -41,6 +45,23 @@ function fail(e: unknown): number {
     return e.code === "config_invalid" ? 2 : 1;
   }
   throw e;
+}
+
+/** Why the interface is not on this machine, or undefined when it is. */
+export function interfaceMissing(name: string, have = Object.keys(networkInterfaces())): string | undefined {
+  if (have.includes(name)) return undefined;
+  return `interface "${name}" does not exist on this machine (it has ${have.join(", ") || "none"}); fine if the files are for other machines, else VRRP will not start`;
+}
+
+/** What to do with the two files, in order. */
+export function nextSteps(files: { self: string; peer: string }): string {
+  return `Next steps:
+  1. tcpvs config check -c ${files.self}        (and the same for ${files.peer})
+  2. on this node: install -m 0644 ${files.self} /etc/tcpvs/tcpvs.toml
+     on the peer:  install -m 0644 ${files.peer} /etc/tcpvs/tcpvs.toml
+  3. on each node: cp tcpvs.service /etc/systemd/system/ && systemctl daemon-reload && systemctl enable --now tcpvs
+  4. tcpvs status     (docs/operations.md: install, upgrade, failover drills)
+`;
 }
 
 /** The first interface with a non-internal IPv4 address: a sensible default. */

@@ -82,15 +82,36 @@ export class Logger {
     let line = this.journald
       ? `${prefix}${msg}`
       : `${this.now().toISOString()} ${level.toUpperCase().padEnd(5)} ${msg}`;
-    for (const [k, v] of Object.entries(all)) line += ` ${k}=${formatValue(v)}`;
+    // A field with no value is left out, not written "undefined".
+    for (const [k, v] of Object.entries(all)) if (v !== undefined) line += ` ${k}=${formatValue(v)}`;
     this.sink.write(`${line}\n`);
   }
 }
 
-function formatValue(v: unknown): string {
-  if (typeof v === "string") return /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v);
-  if (v instanceof Error) return JSON.stringify(v.message);
-  return JSON.stringify(v) ?? String(v);
+/** A value as a person reads it: "quoted" only when it must be, in words rather than JSON. */
+export function formatValue(v: unknown): string {
+  const text = humanText(v);
+  return /^[^\s"=]+$/.test(text) ? text : JSON.stringify(text);
+}
+
+function humanText(v: unknown): string {
+  if (typeof v === "string") return v;
+  if (v instanceof Error) return v.message;
+  if (v instanceof Date) return v.toISOString();
+  if (v === null) return "none";
+  if (Array.isArray(v)) return v.length ? v.map(humanText).join(",") : "none";
+  if (typeof v === "object") {
+    // {"interface eth0": {"vrid": 0}} -> "interface eth0: vrid 0"; {} -> "none".
+    const parts = Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== undefined)
+      .map(([k, x]) =>
+        x !== null && typeof x === "object" && !(x instanceof Date)
+          ? `${k}: ${humanText(x)}`
+          : `${k} ${humanText(x)}`,
+      );
+    return parts.length ? parts.join(", ") : "none";
+  }
+  return String(v);
 }
 
 /** The process-wide logger; cmd/main.ts replaces it once flags are parsed. */

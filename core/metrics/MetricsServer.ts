@@ -1,10 +1,12 @@
-// The optional HTTP listener for Prometheus (global.metrics): GET /metrics, nothing else.
+// The optional HTTP listener for Prometheus (global.metrics): GET /metrics, and the read-only status
+// page (GET /, /status.json, /events: status-page.ts) when the daemon gives it a source.
 
 import type { Server } from "bun";
 import type { Endpoint } from "../config/types.ts";
 import { log as defaultLog, type Logger } from "../log/logger.ts";
 import type { MetricsRegistry } from "./MetricsRegistry.ts";
 import { hostPort } from "../net/endpoint.ts";
+import { type StatusPageSource, statusPageRoute } from "./status-page.ts";
 
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -16,9 +18,17 @@ export class MetricsServer {
     this.endpoint = endpoint;
   }
 
-  static start(endpoint: Endpoint, registry: MetricsRegistry, logger: Logger = defaultLog): MetricsServer {
+  static start(
+    endpoint: Endpoint,
+    registry: MetricsRegistry,
+    logger: Logger = defaultLog,
+    page?: StatusPageSource,
+  ): MetricsServer {
     const ms = new MetricsServer(endpoint);
+    const open = { streams: 0 };
     const fetch = (req: Request): Response => {
+      const pageAnswer = page ? statusPageRoute(req, page, open) : undefined;
+      if (pageAnswer) return pageAnswer;
       const url = new URL(req.url);
       if (url.pathname !== "/metrics") return new Response("see /metrics\n", { status: 404 });
       if (req.method !== "GET" && req.method !== "HEAD") return new Response("use GET\n", { status: 405 });

@@ -25,10 +25,18 @@ export class ServerState implements SchedServer {
   configWeight: number;
   /** Weight set by a dynamic check (script exit code) or the control channel; undefined = config. */
   dynamicWeight: number | undefined = undefined;
+  /** Who set the weight in force: the config, an operator (control channel) or a dynamic check. */
+  weightSource: "config" | "operator" | "check" = "config";
+  /** Epoch ms the operator set the weight; undefined when the weight is not the operator's. */
+  weightSetAt: number | undefined = undefined;
   /** Drained by the control channel: quiescent, weight 0 until enabled again. */
   drained = false;
+  /** Epoch ms the drain began (shown as how long it has lasted); undefined when not drained. */
+  drainedAt: number | undefined = undefined;
   /** Disabled by the control channel: not picked at all. */
   disabled = false;
+  /** Epoch ms it was disabled; undefined when not disabled. */
+  disabledAt: number | undefined = undefined;
   /** Health from the checkers: all of this server's checks pass. */
   healthy: boolean;
   /** Pool quorum lost with inhibit_on_failure keeps the server but at weight 0. */
@@ -83,8 +91,18 @@ export type ClusterEvent =
   | { type: "server"; pool: string; server: string; up: boolean; weight: number; reason: string; at: number }
   | { type: "pool"; pool: string; quorum: boolean; at: number }
   | { type: "vrrp"; instance: string; state: string; priority: number; reason: string; at: number }
-  | { type: "reload"; ok: boolean; errors?: string[]; at: number }
+  | { type: "reload"; ok: boolean; errors?: string[]; pendingRestart?: string[]; at: number }
   | { type: "action"; action: string; peer: string; detail: Record<string, unknown>; at: number };
+
+export interface VrrpOperatorState {
+  /** Held in BACKUP by `status vrrp NAME backup` until `normal`. */
+  held: boolean;
+  /** Epoch ms the hold began. */
+  heldAt?: number;
+  /** Priority set by `status vrrp NAME priority N`, until `normal`. */
+  priority?: number;
+  priorityAt?: number;
+}
 
 export type ClusterListener = (e: ClusterEvent) => void;
 
@@ -114,6 +132,13 @@ export class Cluster {
     string,
     { state: string; priority: number; master?: string; since: number; reason: string }
   >();
+  /**
+   * What an operator did to each VRRP instance over the control channel, kept apart from the reports so
+   * a held backup shows as held (a forgotten `normal` would otherwise keep it backup unseen).
+   */
+  readonly vrrpOperator = new Map<string, VrrpOperatorState>();
+  /** Per virtual server: requests answered and how many were 5xx (for rates in `status --watch`). */
+  readonly virtualServers = new Map<string, { requests: number; responses5xx: number }>();
   /** Named counters: rejects by reason, retries, timeouts, VRRP drops ... */
   readonly counters = new Map<string, number>();
   private listeners = new Set<ClusterListener>();

@@ -104,6 +104,23 @@ export function cstr(s: string): Uint8Array {
   return new TextEncoder().encode(`${s}\0`);
 }
 
+const SO_PEERCRED = 17;
+
+/** Who is at the other end of a connected unix socket, as the kernel recorded it at connect time. */
+export interface PeerCred {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+/** SO_PEERCRED of a connected unix socket: the peer's real credentials, not what it declares. */
+export function peerCred(fd: number): PeerCred {
+  const buf = new Int32Array(3);
+  const len = new Uint32Array([12]);
+  check(libc().getsockopt(fd, SOL_SOCKET, SO_PEERCRED, ptr(buf), ptr(len)), "Cannot read SO_PEERCRED");
+  return { pid: buf[0]!, uid: buf[1]!, gid: buf[2]! };
+}
+
 export { ptr };
 
 export const AF_UNIX = 1;

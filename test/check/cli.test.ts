@@ -93,7 +93,9 @@ describe("tcpvs check, one check", () => {
     const r = await run(["tcp", `127.0.0.1:${l.port}`]);
     expect(r.code).toBe(0);
     expect(r.text).toMatch(
-      new RegExp(`^TCPVS CHECK OK - tcp 127\\.0\\.0\\.1:${l.port}: connected in \\d+(\\.\\d)? ms\\n$`),
+      new RegExp(
+        `^TCPVS CHECK OK - tcp 127\\.0\\.0\\.1:${l.port}: connected in \\d+(\\.\\d)? ms \\| time=\\d+(\\.\\d)?ms;;;0\\n$`,
+      ),
     );
   });
 
@@ -104,7 +106,7 @@ describe("tcpvs check, one check", () => {
     expect(r.text).toStartWith(`TCPVS CHECK CRITICAL - tcp 127.0.0.1:${port}: refused in`);
     expect(await run(["tcp", `127.0.0.1:${port}`, "--quiet"])).toEqual({ code: 2, text: "" });
     const j = JSON.parse((await run(["tcp", `127.0.0.1:${port}`, "--json"])).text);
-    expect(j).toMatchObject({ status: "CRITICAL", code: 2, ok: false, reason: "refused" });
+    expect(j).toMatchObject({ status: "critical", exit_code: 2, ok: false, reason: "refused" });
   });
 
   test("http status flag", async () => {
@@ -164,14 +166,21 @@ describe("tcpvs check, a whole config", () => {
     const all = await run([], cfg);
     expect(all.code).toBe(2);
     expect(all.text.split("\n")[0]).toBe(
-      "TCPVS CHECK CRITICAL - pool web: 2/2 up, pool api: 1/2 up, pool db: 0/1 up",
+      "TCPVS CHECK CRITICAL - pool web: 2/2 up, pool api: 1/2 up, pool db: 0/1 up | " +
+        "web_up=2;;;0;2 web_down=0;;;0;2 api_up=1;;;0;2 api_down=1;;;0;2 db_up=0;;;0;1 db_down=1;;;0;1",
     );
     expect(all.text).toContain(`api2    127.0.0.1:${dead}`);
     const api = await run(["-c", "test.toml", "--pool", "api", "--log-level", "warn"], cfg);
     expect(api.code).toBe(1);
-    expect(api.text).toStartWith("TCPVS CHECK WARNING - pool api: 1/2 up\n");
+    expect(api.text).toStartWith(
+      "TCPVS CHECK WARNING - pool api: 1/2 up | api_up=1;;;0;2 api_down=1;;;0;2\n",
+    );
     const web = JSON.parse((await run(["--pool", "web", "--json"], cfg)).text);
-    expect(web).toMatchObject({ status: "OK", code: 0, pools: [{ pool: "web", up: 2, total: 2, code: 0 }] });
+    expect(web).toMatchObject({
+      status: "ok",
+      exit_code: 0,
+      pools: [{ name: "web", servers_up: 2, servers_down: 0, servers_total: 2, status: "ok" }],
+    });
     expect(web.checks).toHaveLength(2);
     expect((await run(["--pool", "nope"], cfg)).code).toBe(3);
   });

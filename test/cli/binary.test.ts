@@ -73,4 +73,46 @@ describe("dist binary", () => {
     expect(r.err).toContain('Cannot connect to "unix:/nonexistent/control.sock"');
     expect(r.err).not.toMatch(/\bat \S+ \(|function\s*\(/);
   });
+
+  test("man and completion come out of the binary (their modules are bundled)", () => {
+    const man = run("man");
+    expect(man.code).toBe(0);
+    expect(man.out).toStartWith(".TH TCPVS 1");
+    expect(run("completion", "bash").out).toContain("complete -F _tcpvs tcpvs");
+  });
+
+  test("the control gate reads SO_PEERCRED in the binary: an action is logged with uid=0", async () => {
+    const free = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const port = free.port;
+    free.stop(true);
+    const demo = Bun.spawn([BIN, "serve", "--demo", "--port", String(port)], {
+      cwd: dir,
+      env: { PATH: "/var/empty", NO_COLOR: "1" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    try {
+      let text = "";
+      const dec = new TextDecoder();
+      const reader = (demo.stdout as ReadableStream<Uint8Array>).getReader();
+      const deadline = Date.now() + 15_000;
+      while (!/--control (\S+)/.test(text) && Date.now() < deadline) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += dec.decode(value);
+      }
+      reader.releaseLock();
+      const control = /--control (\S+)/.exec(text)?.[1];
+      expect({ control, text }).toMatchObject({ control: expect.stringMatching(/^unix:/) });
+      const st = run("status", "--json", "--control", control!);
+      expect(st.code).toBe(0);
+      const server = JSON.parse(st.out).pools[0].servers[0].name;
+      expect(run("status", "drain", "demo", server, "--control", control!).code).toBe(0);
+      demo.kill("SIGTERM");
+      const log = await new Response(demo.stderr).text();
+      expect(log).toMatch(/control action .*action=drain .*uid=0\(root\) gid=0 pid=\d+/);
+    } finally {
+      demo.kill(9);
+    }
+  }, 30_000);
 });

@@ -77,13 +77,16 @@ describe("ControlHandler actions", () => {
     const h = new ControlHandler(provider);
     expect(await h.handle({ method: "check", pool: "app", server: "a2" }, "p")).toMatchObject({
       ok: true,
-      latencyMs: 4,
+      action: "check",
+      state: "up",
+      check: { ok: true, latency_ms: 4, at_ms: 1 },
     });
     expect(
       await h.handle({ method: "vrrp", instance: "VI_1", action: "priority", priority: 20 }, "p"),
-    ).toEqual({
-      ok: true,
-    });
+    ).toMatchObject({ ok: true, action: "vrrp", held: false, operator_priority: 20 });
+    // backup is a hold the snapshot shows until normal; normal failing here keeps it.
+    await h.handle({ method: "vrrp", instance: "VI_1", action: "backup" }, "p");
+    expect(cluster.vrrpOperator.get("VI_1")).toMatchObject({ held: true, priority: 20 });
     expect(await code(h.handle({ method: "vrrp", instance: "VI_1", action: "normal" }, "p"))).toBe(
       "action_failed",
     );
@@ -91,9 +94,15 @@ describe("ControlHandler actions", () => {
       "not_found",
     );
     expect(await code(h.handle({ method: "check", pool: "nope", server: "a2" }, "p"))).toBe("not_found");
-    expect(calls).toEqual(["check app/a2", "vrrp VI_1 priority 20", "vrrp VI_1 normal undefined"]);
+    expect(calls).toEqual([
+      "check app/a2",
+      "vrrp VI_1 priority 20",
+      "vrrp VI_1 backup undefined",
+      "vrrp VI_1 normal undefined",
+    ]);
     expect(events.filter((e) => e.type === "action").map((e) => (e as { action: string }).action)).toEqual([
       "check",
+      "vrrp",
       "vrrp",
       "vrrp",
     ]);

@@ -6,6 +6,7 @@ import { ControlError } from "../../core/control/ControlError.ts";
 import { ControlServer, checkControlEndpoint } from "../../core/control/ControlServer.ts";
 import type { StatusSnapshot } from "../../core/control/snapshot.ts";
 import type { Cluster, ClusterEvent } from "../../core/state/cluster.ts";
+import type { EventJson } from "../../core/control/event-json.ts";
 import { makeCluster, makeProvider, tempDir } from "./fixture.ts";
 
 let tmp: ReturnType<typeof tempDir>;
@@ -67,11 +68,11 @@ describe("ControlServer over a unix socket", () => {
     const c = await client(address);
     const snap = (await c.request("status")) as StatusSnapshot;
     expect(snap.counters["reject.timeout"]).toBe(n);
-    expect(snap.pools[0]!.servers[0]!.requests).toBe(42);
-    expect(snap.pools[0]!.servers[0]!.active).toBe(3);
-    expect(snap.vrrp[0]).toMatchObject({ instance: "VI_1", state: "MASTER", priority: 150 });
-    expect(snap.config).toEqual({ file: "/etc/tcpvs/tcpvs.toml", hash: "abc123" });
-    expect(snap.listeners[0]!.virtual_server).toBe("web");
+    expect(snap.pools[0]!.servers[0]!.requests_total).toBe(42);
+    expect(snap.pools[0]!.servers[0]!.active_connections).toBe(3);
+    expect(snap.vrrp[0]).toMatchObject({ name: "VI_1", state: "master", priority: 150 });
+    expect(snap.config).toEqual({ file: "/etc/tcpvs/tcpvs.toml", sha256: "abc123" });
+    expect(snap.virtual_servers[0]!.name).toBe("web");
   });
 
   test("drain sets the server quiescent, logs the peer and emits an action event", async () => {
@@ -81,7 +82,8 @@ describe("ControlServer over a unix socket", () => {
     cluster.subscribe((e) => events.push(e));
     const c = await client(address);
     const r = await c.request("drain", { pool: "app", server: "a1" });
-    expect(r).toEqual({ up: true, weight: 0 });
+    // The answer agrees with `status server --is`: drained, not "up".
+    expect(r).toMatchObject({ ok: true, action: "drain", state: "drained", weight: 0 });
     const s = cluster.pools.get("app")!.server("a1")!;
     expect(s.drained).toBe(true);
     expect(s.weight).toBe(0);
@@ -94,6 +96,8 @@ describe("ControlServer over a unix socket", () => {
     expect(s.weight).toBe(2);
     await c.request("weight", { pool: "app", server: "a1", weight: 9 });
     expect(s.weight).toBe(9);
+    const snap = (await c.request("status")) as StatusSnapshot;
+    expect(snap.pools[0]!.servers[0]).toMatchObject({ weight: 9, weight_source: "operator" });
     await c.request("disable", { pool: "app", server: "a1" });
     expect(s.up).toBe(false);
     const nf = await rejection(c.request("drain", { pool: "app", server: "zz" }));
@@ -112,10 +116,10 @@ describe("ControlServer over a unix socket", () => {
       },
     });
     const c = await client(address);
-    const r = (await c.request("reload")) as { ok: boolean; errors: string[] };
+    const r = (await c.request("reload")) as { ok: boolean; errors: Array<{ message: string }> };
     expect(calls).toBe(1);
     expect(r.ok).toBe(false);
-    expect(r.errors).toEqual(['pool.app.server[0].address: "x" is not an address']);
+    expect(r.errors).toEqual([{ message: 'pool.app.server[0].address: "x" is not an address' }]);
   });
 
   test("a missing action answers unavailable; bad params answer bad_request", async () => {
@@ -132,7 +136,7 @@ describe("ControlServer over a unix socket", () => {
     const cluster = makeCluster();
     const { address } = await start(cluster);
     const c = await client(address);
-    const got: ClusterEvent[] = [];
+    const got: EventJson[] = [];
     const seen = new Promise<void>((resolve) => {
       c.onEvent((e) => {
         got.push(e);

@@ -82,7 +82,7 @@ describe("tcpvs status", () => {
     expect(tty.out).toContain("\x1b[32m");
     const json = await run(["--json"]);
     const snap = JSON.parse(json.out) as StatusSnapshot;
-    expect(snap.pools[0]!.servers.map((s) => s.id)).toEqual(["a1", "a2"]);
+    expect(snap.pools[0]!.servers.map((s) => s.name)).toEqual(["a1", "a2"]);
   });
 
   test("drain through the CLI, then --is answers by exit code", async () => {
@@ -147,5 +147,28 @@ describe("tcpvs status", () => {
     const r = await done;
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/server app\/a2 down weight=1 check failed: refused/);
+  });
+
+  test("--watch on a terminal redraws every second with rates, and says when the daemon is gone", async () => {
+    const ac = new AbortController();
+    const o = io(true, ac.signal);
+    const done = run(["--watch"], o);
+    const screens = () => o.stdout.join("").split("\x1b[H\x1b[2J").filter(Boolean);
+    for (let i = 0; i < 100 && screens().length < 1; i++) await Bun.sleep(20);
+    // Traffic between ticks shows as a rate on the next screen, without any event.
+    cluster.virtualServers.set("web", { requests: 40, responses5xx: 0 });
+    for (let i = 0; i < 150 && screens().length < 3; i++) await Bun.sleep(20);
+    expect(screens().length).toBeGreaterThanOrEqual(3);
+    const last = screens().at(-1)!;
+    expect(last).toContain("REQ/S");
+    expect(last).toMatch(/web\s+0\.0\.0\.0:80\s+app\s+0\s+\d+\.\d/);
+    expect(last).toContain("recent events");
+    // The daemon goes away: the screen says so and the watch keeps trying (no exit 3).
+    await server!.stop();
+    server = undefined;
+    for (let i = 0; i < 100 && !screens().at(-1)!.includes("lost the daemon"); i++) await Bun.sleep(20);
+    expect(screens().at(-1)).toContain("reconnecting every 1s");
+    ac.abort();
+    expect((await done).code).toBe(0);
   });
 });

@@ -76,10 +76,10 @@ test("N requests -> N in status (sum over servers), N 2xx responses and N latenc
 
   const s = await statusJson(control);
   const app = s.pools.find((x) => x.name === "app")!;
-  const requests = app.servers.reduce((n, sv) => n + sv.requests, 0);
+  const requests = app.servers.reduce((n, sv) => n + sv.requests_total, 0);
   expect(requests).toBe(N);
   // Each server's count matches what its backend saw.
-  for (const b of backends) expect(app.servers.find((sv) => sv.id === b.name)!.requests).toBe(b.hits);
+  for (const b of backends) expect(app.servers.find((sv) => sv.name === b.name)!.requests_total).toBe(b.hits);
 
   const m = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   expect(metricSum(m, "tcpvs_http_responses_total", { virtual_server: "web", code: "2xx" })).toBe(N);

@@ -43,8 +43,8 @@ test.skipIf(NO_CURL !== undefined)(
     // The printed status command works against the running demo.
     const st = await runTcpvs(["status", "--json", "--control", statusHint![1]!]);
     expect(st.code).toBe(0);
-    const snap = JSON.parse(st.out) as { pools: Array<{ servers: Array<{ requests: number }> }> };
-    expect(snap.pools[0]!.servers.reduce((n, s) => n + s.requests, 0)).toBe(4);
+    const snap = JSON.parse(st.out) as { pools: Array<{ servers: Array<{ requests_total: number }> }> };
+    expect(snap.pools[0]!.servers.reduce((n, s) => n + s.requests_total, 0)).toBe(4);
 
     p.proc.kill("SIGINT");
     expect(await exitWithin(p, 8000)).toBe(0);

@@ -64,9 +64,9 @@ test("drain keeps the in-flight slow request, stops new ones; enable restores", 
   const drained = await runTcpvs(["status", "drain", "app", "b1", "--control", control]);
   expect(drained.code).toBe(0);
   const s = await statusJson(control);
-  const sv = s.pools[0]!.servers.find((x) => x.id === "b1")!;
+  const sv = s.pools[0]!.servers.find((x) => x.name === "b1")!;
   expect(sv.drained).toBe(true);
-  expect(sv.active).toBe(1);
+  expect(sv.active_connections).toBe(1);
 
   const b1Before = b1.hits;
   const during = await Promise.all(Array.from({ length: 6 }, () => one("/fast")));
@@ -102,5 +102,5 @@ test("check runs the server's checks now (exit 0 up, 1 down); weight sets the dy
   const down = await runTcpvs(["status", "check", "app", "b2", "--json", "--control", control]);
   expect(down.code).toBe(1);
   expect(JSON.parse(down.out)).toMatchObject({ ok: false });
-  expect(JSON.parse(down.out).reason).toMatch(/refused|connect/i);
+  expect(JSON.parse(down.out).check.reason).toMatch(/refused|connect/i);
 }, 20_000);

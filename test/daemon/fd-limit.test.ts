@@ -109,7 +109,7 @@ test("more clients than descriptors: they wait, no spin, the limit logged with a
 
     // Nobody blamed: the server has no errors, no connect timeout or local failure was counted.
     const st = await statusJson(control);
-    expect(st.pools[0]!.servers[0]!.errors).toBe(0);
+    expect(st.pools[0]!.servers[0]!.errors_total).toBe(0);
     expect(Object.keys(st.counters).filter((k) => /server_connect|local_|max_connections/.test(k))).toEqual(
       [],
     );

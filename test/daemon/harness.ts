@@ -222,17 +222,18 @@ export interface StatusLite {
     name: string;
     quorum_up: boolean;
     servers: Array<{
-      id: string;
+      name: string;
+      state: string;
       up: boolean;
       drained: boolean;
-      requests: number;
-      errors: number;
-      active: number;
+      requests_total: number;
+      errors_total: number;
+      active_connections: number;
     }>;
   }>;
-  vrrp: Array<{ instance: string; state: string; priority: number; master: string | null }>;
+  vrrp: Array<{ name: string; state: string; priority: number; master: string | null; held: boolean }>;
   counters: Record<string, number>;
-  listeners: Array<{ virtual_server: string; listen: string[] }>;
+  virtual_servers: Array<{ name: string; listen: string[] }>;
 }
 
 /** GET through curl-less fetch with keep-alive off; returns status and body. */

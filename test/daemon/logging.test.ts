@@ -65,14 +65,16 @@ test("log_level = warn in the file hides info lines", async () => {
   expect(p.lines.filter((l) => / INFO /.test(l))).toEqual([]);
 }, 20_000);
 
-test("a reload changing control or log settings warns that they apply at restart", async () => {
+test("a reload changing control or log settings says they wait for a restart, and exits 1", async () => {
   const { tmp, file, control, text } = setup("");
   const p = await startServe(file);
   cleanups.push(() => killIfRunning(p));
   writeConfig(tmp.dir, text('log_level = "debug"\n').replace(control, `unix:${tmp.dir}/other.sock`));
   const from = p.lines.length;
-  expect((await runTcpvs(["status", "reload", "--control", control])).code).toBe(0);
-  const i = await waitLine(p, /apply at restart/, 5000, from);
+  const r = await runTcpvs(["status", "reload", "--control", control]);
+  expect(r.code).toBe(1);
+  expect(r.out).toContain("wait for a restart: control, log_level");
+  const i = await waitLine(p, /wait for a restart/, 5000, from);
   expect(p.lines[i]).toContain("control");
   expect(p.lines[i]).toContain("log_level");
   // The channel really stayed where it was.

@@ -140,7 +140,7 @@ pool = "static"
   expect(await viaNew.text()).toBe("static1\n");
   const s = await statusJson(base.control);
   expect(s.pools.map((x) => x.name).sort()).toEqual(["app", "static"]);
-  expect(s.listeners.map((l) => l.virtual_server).sort()).toEqual(["second", "web"]);
+  expect(s.virtual_servers.map((l) => l.name).sort()).toEqual(["second", "web"]);
 
   // Step 2: remove the second virtual server: its port stops accepting, the first keeps serving.
   writeConfig(tmp.dir, configText({ ...base, vsExtra: rule, extra: addPool.split("[[virtual_server]]")[0] }));
@@ -161,7 +161,7 @@ test("watchers see exactly one reload event per reload, by signal or by the cont
   writeConfig(tmp.dir, configText(base));
   const w = spawnTcpvs(["status", "--watch", "--json", "--control", base.control]);
   try {
-    await Bun.sleep(400);
+    await waitLine(w, /"type":"snapshot"/, 5000);
     const from = w.lines.length;
     expect((await runTcpvs(["status", "reload", "--control", base.control])).code).toBe(0);
     p!.proc.kill("SIGHUP");
@@ -169,8 +169,9 @@ test("watchers see exactly one reload event per reload, by signal or by the cont
     await Bun.sleep(300);
     const reloads = w.lines
       .slice(from)
-      .map((l) => JSON.parse(l) as { type: string; ok?: boolean })
-      .filter((e) => e.type === "reload");
+      .map((l) => JSON.parse(l) as { type: string; event?: { type: string; ok?: boolean } })
+      .filter((l) => l.type === "event" && l.event!.type === "reload")
+      .map((l) => l.event);
     expect(reloads).toEqual([expect.objectContaining({ ok: true }), expect.objectContaining({ ok: true })]);
   } finally {
     killIfRunning(w);
@@ -183,7 +184,7 @@ test("a server added to a running pool takes traffic; the others keep their coun
   for (let i = 0; i < 4; i++) await (await fetch(`http://127.0.0.1:${base.port}/`)).text();
   const before = await statusJson(base.control);
   const count = (s: typeof before, id: string) =>
-    s.pools.find((x) => x.name === "app")!.servers.find((x) => x.id === id)?.requests;
+    s.pools.find((x) => x.name === "app")!.servers.find((x) => x.name === id)?.requests_total;
   const b3 = backend("b3");
   try {
     writeConfig(tmp.dir, configText({ ...base, backends: [...backends, b3] }));
@@ -210,7 +211,7 @@ test("a drained server stays drained across a reload that rebuilds its pool's sc
     writeConfig(tmp.dir, configText({ ...base, backends: [...backends, b3] }));
     expect((await runTcpvs(["status", "reload", "--control", base.control])).code).toBe(0);
     const s = await statusJson(base.control);
-    expect(s.pools.find((x) => x.name === "app")!.servers.find((x) => x.id === "b1")!.drained).toBe(true);
+    expect(s.pools.find((x) => x.name === "app")!.servers.find((x) => x.name === "b1")!.drained).toBe(true);
     const hits = backends[0]!.hits;
     for (let i = 0; i < 6; i++) await (await fetch(`http://127.0.0.1:${base.port}/`)).text();
     expect(backends[0]!.hits).toBe(hits);
@@ -245,7 +246,7 @@ pool = "other"
     expect(r.out).toContain("in use");
     const s = await statusJson(base.control);
     expect(s.pools.map((x) => x.name)).toEqual(["app"]);
-    expect(s.listeners.map((l) => l.virtual_server)).toEqual(["web"]);
+    expect(s.virtual_servers.map((l) => l.name)).toEqual(["web"]);
 
     // The running virtual server gaining a taken address: refused, and it keeps serving throughout.
     const text = configText(base).replace(

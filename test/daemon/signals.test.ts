@@ -143,14 +143,14 @@ test("status --watch --json sees a killed backend go down within one check inter
   const { control, backends } = await daemon({ checkInterval: `${intervalMs}ms` });
   const w: Proc = spawnTcpvs(["status", "--watch", "--json", "--control", control]);
   cleanups.push(() => killIfRunning(w));
-  // --json prints nothing until the first event: give the subscription a moment, then kill b2.
-  await Bun.sleep(300);
+  // --json starts with a snapshot: once it is there, the subscription is too.
+  await waitLine(w, /"type":"snapshot"/, 5000);
   const from = w.lines.length;
   const t0 = Date.now();
   backends[1]!.stop();
-  const i = await waitLine(w, /"b2"/, intervalMs * 2 + 1500, from);
+  const i = await waitLine(w, /"type":"event".*"b2"/, intervalMs * 2 + 1500, from);
   const elapsed = Date.now() - t0;
-  const ev = JSON.parse(w.lines[i]!) as { type: string; server?: string; up?: boolean };
+  const ev = (JSON.parse(w.lines[i]!) as { event: { type: string; server?: string; up?: boolean } }).event;
   expect(ev.type).toBe("server");
   expect(ev.up).toBe(false);
   // One interval plus the check timeout and a margin for a loaded 2-core machine.

@@ -4,6 +4,8 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { SchemaSet } from "../json-schema.ts";
 import { isRoot, Lab } from "../vrrp/lab.ts";
 import {
   BUN,
@@ -20,6 +22,7 @@ import {
 } from "./harness.ts";
 
 const ROOT = isRoot();
+const SCHEMAS = new SchemaSet(join(import.meta.dir, "..", "..", "docs", "schema"));
 if (!ROOT) console.log("skipping tcpvs vrrp control tests: they need root for network namespaces");
 
 function vrrpToml(control: string, priority: number): string {
@@ -63,11 +66,11 @@ describe.skipIf(!ROOT)("tcpvs vrrp with its control channel", () => {
     tmp?.cleanup();
   });
 
-  const state = async (i: number) => (await statusJson(ctl(i))).vrrp.find((v) => v.instance === "VI_1");
+  const state = async (i: number) => (await statusJson(ctl(i))).vrrp.find((v) => v.name === "VI_1");
 
   test("status shows the instance; priority, normal and backup steer the election", async () => {
-    await waitFor(async () => (await state(1))?.state === "MASTER", 5000, "node 1 MASTER in its status");
-    await waitFor(async () => (await state(2))?.state === "BACKUP", 5000, "node 2 BACKUP in its status");
+    await waitFor(async () => (await state(1))?.state === "master", 5000, "node 1 MASTER in its status");
+    await waitFor(async () => (await state(2))?.state === "backup", 5000, "node 2 BACKUP in its status");
     const s1: StatusLite = await statusJson(ctl(1));
     expect(s1.role).toBe("vrrp");
     expect(s1.vrrp[0]!.master).toBe(lab.ip(1));
@@ -75,35 +78,77 @@ describe.skipIf(!ROOT)("tcpvs vrrp with its control channel", () => {
     expect(lab.hasAddr(1, "10.77.0.100")).toBe(true);
     expect((await runTcpvs(["status", "vrrp", "VI_1", "--is", "master", "--control", ctl(1)])).code).toBe(0);
     expect((await runTcpvs(["status", "vrrp", "VI_1", "--is", "master", "--control", ctl(2)])).code).toBe(1);
+    // The VRRP status carries the VIPs, interface and vrid, and is valid against the JSON contract.
+    const raw = await runTcpvs(["status", "--json", "--control", ctl(1)]);
+    const doc = JSON.parse(raw.out);
+    expect(SCHEMAS.validate("status.schema.json", doc)).toEqual([]);
+    expect(doc.vrrp[0]).toMatchObject({
+      name: "VI_1",
+      vrid: 61,
+      interface: "eth0",
+      vips: ["10.77.0.100/24"],
+      held: false,
+    });
+    // Nagios: tcpvs check vrrp against each running daemon.
+    const ok = await runTcpvs(["check", "vrrp", "VI_1", "--expect", "master", "--control", ctl(1)]);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/^TCPVS VRRP OK - VI_1 is master, as expected .* \| priority=\d+;;;0;255\n$/);
+    expect((await runTcpvs(["check", "vrrp", "VI_1", "--expect", "master", "--control", ctl(2)])).code).toBe(
+      2,
+    );
+    expect((await runTcpvs(["check", "vrrp", "VI_1", "--expect", "backup", "--control", ctl(2)])).code).toBe(
+      0,
+    );
+    const checkJson = await runTcpvs([
+      "check",
+      "vrrp",
+      "VI_1",
+      "--expect",
+      "master",
+      "--json",
+      "--control",
+      ctl(1),
+    ]);
+    expect(SCHEMAS.validate("check.schema.json", JSON.parse(checkJson.out))).toEqual([]);
+    const one = await runTcpvs(["status", "vrrp", "VI_1", "--is", "backup", "--json", "--control", ctl(2)]);
+    expect(one.code).toBe(0);
+    const oneDoc = JSON.parse(one.out);
+    expect(oneDoc).toMatchObject({ name: "VI_1", state: "backup", is: "backup", matches: true });
+    expect(SCHEMAS.validate("status.schema.json#/$defs/vrrp", oneDoc)).toEqual([]);
 
     // Priority 50 < node 2's 100: node 2 preempts, node 1 steps down.
     const pr = await runTcpvs(["status", "vrrp", "VI_1", "priority", "50", "--control", ctl(1)]);
     expect(pr.code).toBe(0);
-    await waitFor(async () => (await state(2))?.state === "MASTER", 5000, "node 2 to take over");
-    await waitFor(async () => (await state(1))?.state === "BACKUP", 5000, "node 1 to step down");
+    await waitFor(async () => (await state(2))?.state === "master", 5000, "node 2 to take over");
+    await waitFor(async () => (await state(1))?.state === "backup", 5000, "node 1 to step down");
     expect(lab.hasAddr(2, "10.77.0.100")).toBe(true);
 
     // normal: back to 150, node 1 preempts again.
     expect((await runTcpvs(["status", "vrrp", "VI_1", "normal", "--control", ctl(1)])).code).toBe(0);
-    await waitFor(async () => (await state(1))?.state === "MASTER", 5000, "node 1 to preempt back");
+    await waitFor(async () => (await state(1))?.state === "master", 5000, "node 1 to preempt back");
 
     // backup: held in BACKUP whatever its priority.
     expect((await runTcpvs(["status", "vrrp", "VI_1", "backup", "--control", ctl(1)])).code).toBe(0);
-    await waitFor(async () => (await state(2))?.state === "MASTER", 5000, "node 2 MASTER while 1 is held");
+    await waitFor(async () => (await state(2))?.state === "master", 5000, "node 2 MASTER while 1 is held");
     // Node 1 hands over: it keeps the VIP a moment past node 2's first advert, then steps down.
-    await waitFor(async () => (await state(1))?.state === "BACKUP", 2000, "node 1 BACKUP once 2 is MASTER");
+    await waitFor(async () => (await state(1))?.state === "backup", 2000, "node 1 BACKUP once 2 is MASTER");
+    // The hold is visible: a forgotten `normal` would otherwise keep node 1 backup unseen.
+    expect(await state(1)).toMatchObject({ held: true });
+    const shown = await runTcpvs(["status", "vrrp", "VI_1", "--control", ctl(1)]);
+    expect(shown.out).toMatch(/VI_1 backup priority=\d+ held since/);
     expect((await runTcpvs(["status", "vrrp", "VI_1", "normal", "--control", ctl(1)])).code).toBe(0);
-    await waitFor(async () => (await state(1))?.state === "MASTER", 5000, "node 1 MASTER after release");
+    await waitFor(async () => (await state(1))?.state === "master", 5000, "node 1 MASTER after release");
+    expect(await state(1)).toMatchObject({ held: false });
   }, 40_000);
 
   // A priority change with no transition (operator "priority N" on a master that stays master) must
   // still reach status and tcpvs_vrrp_priority.
   test("status shows an operator priority that does not change the state", async () => {
-    await waitFor(async () => (await state(1))?.state === "MASTER", 5000, "node 1 MASTER");
+    await waitFor(async () => (await state(1))?.state === "master", 5000, "node 1 MASTER");
     expect((await runTcpvs(["status", "vrrp", "VI_1", "priority", "120", "--control", ctl(1)])).code).toBe(0);
     try {
       await waitFor(async () => (await state(1))?.priority === 120, 2000, "status to show priority 120");
-      expect((await state(1))?.state).toBe("MASTER");
+      expect((await state(1))?.state).toBe("master");
     } finally {
       await runTcpvs(["status", "vrrp", "VI_1", "normal", "--control", ctl(1)]);
     }
@@ -135,7 +180,7 @@ describe.skipIf(!ROOT)("tcpvs vrrp with its control channel", () => {
     expect(lp.lines.join("\n")).toContain(`${tmp.dir}/c1.sock`);
     expect(lp.lines.join("\n")).not.toContain("entering");
     // The first node still answers on its socket.
-    expect((await state(1))?.state).toBe("MASTER");
+    expect((await state(1))?.state).toBe("master");
   }, 20_000);
 
   test("SIGHUP and SIGUSR1 do not end vrrp: HUP reloads in place, USR1 dumps the state", async () => {
@@ -149,7 +194,7 @@ describe.skipIf(!ROOT)("tcpvs vrrp with its control channel", () => {
     expect(n1.lines[i]).toContain("MASTER");
     await Bun.sleep(200);
     expect(n1.proc.exitCode).toBeNull();
-    expect((await state(1))?.state).toBe("MASTER");
+    expect((await state(1))?.state).toBe("master");
   }, 20_000);
 
   test("SIGTERM resigns, exits 0 and removes the control socket", async () => {
@@ -158,7 +203,7 @@ describe.skipIf(!ROOT)("tcpvs vrrp with its control channel", () => {
     expect(await exitWithin(n1, 5000)).toBe(0);
     expect(existsSync(`${tmp.dir}/c1.sock`)).toBe(false);
     // Node 2 takes over promptly after the priority-0 advert.
-    await waitFor(async () => (await state(2))?.state === "MASTER", 3000, "node 2 to take over");
+    await waitFor(async () => (await state(2))?.state === "master", 3000, "node 2 to take over");
     nodes[1]!.proc.kill("SIGTERM");
     expect(await exitWithin(nodes[1]!, 5000)).toBe(0);
   }, 20_000);

@@ -89,7 +89,7 @@ describe.skipIf(!ROOT || !WRK)("VRRP under full HTTP load", () => {
     master = lab.spawn(1, [BUN, MAIN, "serve", "-c", writeConfig(tmp.dir, serveToml(ctl("m")), "m.toml")]);
     await waitLine(master, /tcpvs serving/, 15_000);
     await waitFor(
-      async () => (await statusJson(ctl("m"))).vrrp[0]?.state === "MASTER",
+      async () => (await statusJson(ctl("m"))).vrrp[0]?.state === "master",
       5000,
       "the serve node to become MASTER",
     );
@@ -140,14 +140,14 @@ describe.skipIf(!ROOT || !WRK)("VRRP under full HTTP load", () => {
       expect(non2xx).toBe(0);
       // The control channel shares the main thread with the switch: it must still answer under load.
       expect(statusFailures).toBe(0);
-      expect([...states]).toEqual(["MASTER"]);
-      expect(after.vrrp[0]!.state).toBe("MASTER");
+      expect([...states]).toEqual(["master"]);
+      expect(after.vrrp[0]!.state).toBe("master");
       expect(masterTransitions).toBe(0);
       expect(peerMaster).toBe(0);
-      expect(peerStatus.vrrp[0]!.state).toBe("BACKUP");
+      expect(peerStatus.vrrp[0]!.state).toBe("backup");
       expect(peerStatus.counters["vrrp.VI_1.to_master"] ?? 0).toBe(0);
       // The switch really carried the load.
-      const served = after.pools[0]!.servers[0]!.requests - before.pools[0]!.servers[0]!.requests;
+      const served = after.pools[0]!.servers[0]!.requests_total - before.pools[0]!.servers[0]!.requests_total;
       expect(served).toBeGreaterThan(rps * SECONDS * 0.5);
     },
     (SECONDS + 60) * 1000,
@@ -158,10 +158,10 @@ describe.skipIf(!ROOT || !WRK)("VRRP under full HTTP load", () => {
     const pst = async () => (await statusJson(ctl("p"))).vrrp[0]?.state;
     const run = (args: string[]) => runTcpvs(["status", "vrrp", "VI_1", ...args, "--control", ctl("m")]);
     expect((await run(["backup"])).code).toBe(0);
-    await waitFor(async () => (await pst()) === "MASTER", 5000, "the peer to take over");
-    await waitFor(async () => (await mst()) === "BACKUP", 5000, "serve to be held in BACKUP");
+    await waitFor(async () => (await pst()) === "master", 5000, "the peer to take over");
+    await waitFor(async () => (await mst()) === "backup", 5000, "serve to be held in BACKUP");
     expect((await run(["normal"])).code).toBe(0);
-    await waitFor(async () => (await mst()) === "MASTER", 5000, "serve to preempt back");
+    await waitFor(async () => (await mst()) === "master", 5000, "serve to preempt back");
     const from = master.lines.length;
     master.proc.kill("SIGUSR1");
     const i = await waitLine(master, /state vrrp/, 5000, from);
@@ -175,19 +175,19 @@ describe.skipIf(!ROOT || !WRK)("VRRP under full HTTP load", () => {
     // checker -> cluster pool event -> bridge -> Worker: priority 150 - 100 = 50 < the peer's 100.
     backendProc.proc.kill("SIGKILL");
     await backendProc.done;
-    await waitFor(async () => (await pst()) === "MASTER", 8000, "the peer to take over on quorum loss");
-    await waitFor(async () => (await mst())?.state === "BACKUP", 3000, "serve to step down");
+    await waitFor(async () => (await pst()) === "master", 8000, "the peer to take over on quorum loss");
+    await waitFor(async () => (await mst())?.state === "backup", 3000, "serve to step down");
     expect((await mst())?.priority).toBe(50);
     backendProc = lab.spawn(1, [BUN, BACKEND, "9001", "b1"]);
     await waitLine(backendProc, /listening/, 10_000);
-    await waitFor(async () => (await mst())?.state === "MASTER", 8000, "serve to preempt back with quorum");
+    await waitFor(async () => (await mst())?.state === "master", 8000, "serve to preempt back with quorum");
     expect((await mst())?.priority).toBe(150);
-    expect(await pst()).toBe("BACKUP");
+    expect(await pst()).toBe("backup");
   }, 40_000);
 
   test("SIGTERM on serve resigns: the peer takes over at once, serve exits 0", async () => {
     master.proc.kill("SIGTERM");
-    await waitFor(async () => (await statusJson(ctl("p"))).vrrp[0]?.state === "MASTER", 3000, "the peer");
+    await waitFor(async () => (await statusJson(ctl("p"))).vrrp[0]?.state === "master", 3000, "the peer");
     expect(await Promise.race([master.done, Bun.sleep(8000).then(() => "timeout")])).toBe(0);
     expect(lab.hasAddr(1, "10.77.0.100")).toBe(false);
   }, 20_000);

@@ -65,7 +65,7 @@ describe.skipIf(!ROOT)("IPv6 VRRP in tcpvs serve", () => {
   let tmp: ReturnType<typeof tempDir>;
   const serve: Record<number, Proc> = {};
   const ctl = (i: number) => `unix:${tmp.dir}/c${i}.sock`;
-  const vi6 = async (i: number) => (await statusJson(ctl(i))).vrrp.find((v) => v.instance === "VI6");
+  const vi6 = async (i: number) => (await statusJson(ctl(i))).vrrp.find((v) => v.name === "VI6");
   const transitions = async (i: number) =>
     Object.entries((await statusJson(ctl(i))).counters)
       .filter(([k]) => k.startsWith("vrrp.VI6.to_"))
@@ -100,17 +100,17 @@ describe.skipIf(!ROOT)("IPv6 VRRP in tcpvs serve", () => {
   });
 
   test("exactly one MASTER holds the IPv6 VIP; status tells each node's state", async () => {
-    await waitFor(async () => (await vi6(1))?.state === "MASTER", 5000, "node 1 MASTER in its status");
-    await waitFor(async () => (await vi6(2))?.state === "BACKUP", 5000, "node 2 BACKUP in its status");
+    await waitFor(async () => (await vi6(1))?.state === "master", 5000, "node 1 MASTER in its status");
+    await waitFor(async () => (await vi6(2))?.state === "backup", 5000, "node 2 BACKUP in its status");
     // Several master-down intervals later nothing has moved: node 2 hears node 1's adverts.
     const before = [await transitions(1), await transitions(2)];
     await Bun.sleep(3 * DOWN_100);
     expect([await transitions(1), await transitions(2)]).toEqual(before);
     const [s1, s2] = [await statusJson(ctl(1)), await statusJson(ctl(2))];
     expect(s1.role).toBe("serve");
-    expect(s1.vrrp[0]).toMatchObject({ state: "MASTER", priority: 150, master: lab.linkLocal(1) });
+    expect(s1.vrrp[0]).toMatchObject({ state: "master", priority: 150, master: lab.linkLocal(1) });
     // The backup names the master it hears (learnt from adverts after its own transition).
-    expect(s2.vrrp[0]).toMatchObject({ state: "BACKUP", priority: 100, master: lab.linkLocal(1) });
+    expect(s2.vrrp[0]).toMatchObject({ state: "backup", priority: 100, master: lab.linkLocal(1) });
     expect(lab.sh(1, "ip -6 -o addr show dev eth0").out).toContain(` ${VIP}/64`);
     expect(lab.sh(2, "ip -6 -o addr show dev eth0").out).not.toContain(` ${VIP}/`);
     // The human table and the scripted query agree.
@@ -132,7 +132,7 @@ describe.skipIf(!ROOT)("IPv6 VRRP in tcpvs serve", () => {
     const took = await waitFor(() => lab.hasAddr(2, VIP), DOWN_100 + 1000, "node 2 to add the VIP");
     expect(await serve[1]!.done).not.toBe(0);
     await waitLine(serve[2]!, /entering MASTER state/, 1000, from);
-    expect(await vi6(2)).toMatchObject({ state: "MASTER", priority: 100, master: lab.linkLocal(2) });
+    expect(await vi6(2)).toMatchObject({ state: "master", priority: 100, master: lab.linkLocal(2) });
     const table = await runTcpvs(["status", "--control", ctl(2)]);
     expect(table.out).toMatch(/VI6\s+master\s+100/);
     expect((await runTcpvs(["status", "vrrp", "VI6", "--is", "master", "--control", ctl(2)])).code).toBe(0);
@@ -149,12 +149,12 @@ describe.skipIf(!ROOT)("IPv6 VRRP in tcpvs serve", () => {
     serve[1] = lab.spawn(1, [BUN, MAIN, "serve", "-c", join(tmp.dir, "n1.toml")]);
     await waitLine(serve[1], /removed a VIP left behind/, 10_000);
     await waitLine(serve[1], /tcpvs serving/, 10_000);
-    await waitFor(async () => (await vi6(1))?.state === "MASTER", 5000, "node 1 to preempt");
-    await waitFor(async () => (await vi6(2))?.state === "BACKUP", 2000, "node 2 to step down");
+    await waitFor(async () => (await vi6(1))?.state === "master", 5000, "node 1 to preempt");
+    await waitFor(async () => (await vi6(2))?.state === "backup", 2000, "node 2 to step down");
     expect(lab.hasAddr(2, VIP)).toBe(false);
     // Resigning sends priority 0: node 2 waits only its skew time, not a whole master-down interval.
     serve[1].proc.kill("SIGTERM");
-    const took = await waitFor(async () => (await vi6(2))?.state === "MASTER", 3000, "node 2 to take over");
+    const took = await waitFor(async () => (await vi6(2))?.state === "master", 3000, "node 2 to take over");
     expect(await Promise.race([serve[1].done, Bun.sleep(8000).then(() => "timeout")])).toBe(0);
     expect(lab.hasAddr(1, VIP)).toBe(false);
     expect(lab.hasAddr(2, VIP)).toBe(true);

@@ -114,11 +114,11 @@ export async function status(
 }
 
 export function vrrpState(s: StatusSnapshot | undefined, instance = "VI_1"): string | undefined {
-  return s?.vrrp.find((v) => v.instance === instance)?.state;
+  return s?.vrrp.find((v) => v.name === instance)?.state;
 }
 
 export function server(s: StatusSnapshot | undefined, pool: string, id: string) {
-  return s?.pools.find((p) => p.name === pool)?.servers.find((x) => x.id === id);
+  return s?.pools.find((p) => p.name === pool)?.servers.find((x) => x.name === id);
 }
 
 /** One request of the load client. */

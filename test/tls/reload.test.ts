@@ -2,6 +2,8 @@
 // established keep-alive connection goes on; a broken certificate refuses the whole reload and the
 // running one keeps serving. A real daemon (tcpvs serve) with real certificates.
 
+import { SchemaSet } from "../json-schema.ts";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import {
@@ -71,6 +73,13 @@ describe.skipIf(skip !== undefined)("SIGHUP reload of certificates", () => {
     expect(st.out).toMatch(
       /certificate {2}site\.test {2}(29|30) days left \(\d{4}-\d\d-\d\d\) {2}.*site\.pem/,
     );
+    // The JSON carries them too, in the contract's shape (docs/schema/status.schema.json).
+    const sj = await runTcpvs(["status", "--json", "--control", `unix:${certs.dir}/control.sock`]);
+    const doc = JSON.parse(sj.out);
+    expect(
+      new SchemaSet(join(import.meta.dir, "..", "..", "docs", "schema")).validate("status.schema.json", doc),
+    ).toEqual([]);
+    expect(doc.virtual_servers[0].tls[0]).toMatchObject({ names: ["site.test"] });
     const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(text).toContain('tcpvs_tls_handshakes_total{result="ok",reason=""}');
     expect(text).toContain('tcpvs_tls_handshakes_total{result="failed",reason="alpn"} 1');

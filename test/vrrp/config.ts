@@ -37,6 +37,7 @@ export function tcpvsConfig(vrrp: VrrpConfig[]): TcpvsConfig {
       grace: 1000,
       router_id: "test",
       enable_script_security: false,
+      peers: [],
       max_connections: 0,
       max_held_bytes: 64 * 1024 * 1024,
     },

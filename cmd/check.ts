@@ -1,16 +1,16 @@
 // `tcpvs check`: its flags, which are the check schema's keys (core/cli/check-flags.ts), mapped to the
 // words parseCheckArgs reads; the report and the Nagios aggregation are core/cli/check-report.ts's;
-// `check vrrp NAME` asks a running daemon (core/check/vrrp-check.ts).
+// `check vrrp NAME` asks a running daemon (core/cli/vrrp-check.ts).
 
-import { checkFlagExample } from "../core/check/check-flag-docs.ts";
-import { unknownJson } from "../core/check/nagios-output.ts";
-import { runVrrpCheck } from "../core/check/vrrp-check.ts";
+import { checkFlagExample } from "../core/cli/check-flag-docs.ts";
+import { unknownJson } from "../core/cli/nagios-output.ts";
+import { runVrrpCheck } from "../core/cli/vrrp-check.ts";
 import { CHECK_FLAGS, VALUE_FLAGS } from "../core/cli/check-flags.ts";
 import { CHECK_TYPES_HELP, runCheck } from "../core/cli/check-report.ts";
 import { list, type OptionSpec, str } from "../core/cli/parse-argv.ts";
 import { ConfigError, findConfig, loadConfig } from "../core/config/load.ts";
 import type { TcpvsConfig } from "../core/config/types.ts";
-import { statusTarget } from "../core/control/run-status.ts";
+import { statusTarget } from "../core/cli/run-status.ts";
 import type { Command } from "./command.ts";
 
 // Every spelling of a key is accepted; --help shows the first.

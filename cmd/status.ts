@@ -1,9 +1,9 @@
 // `tcpvs status`: its flags; the planning, the `--is` test and the watch loop are core/control's.
 
 import { str } from "../core/cli/parse-argv.ts";
-import { runStatus, statusTarget } from "../core/control/run-status.ts";
-import { allTargets } from "../core/control/status-all.ts";
-import { STATUS_OPTIONS, STATUS_USAGE, STATUS_VERBS } from "../core/control/status-plan.ts";
+import { runStatus, statusTarget } from "../core/cli/run-status.ts";
+import { allTargets } from "../core/cli/status-all.ts";
+import { STATUS_OPTIONS, STATUS_USAGE, STATUS_VERBS } from "../core/cli/status-plan.ts";
 import type { Command } from "./command.ts";
 
 export const command: Command = {

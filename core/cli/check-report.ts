@@ -8,15 +8,7 @@ import { lookup } from "node:dns/promises";
 import type { Endpoint, TcpvsConfig } from "../config/types.ts";
 import { CheckUsageError, checkFlagsHelp, parseCheckArgs } from "./check-flags.ts";
 import { runOneCheck } from "../check/registry.ts";
-import {
-  msText,
-  NAGIOS,
-  poolPerf,
-  statusWord,
-  timePerf,
-  unknownJson,
-  withPerf,
-} from "../check/nagios-output.ts";
+import { msText, NAGIOS, poolPerf, statusWord, timePerf, unknownJson, withPerf } from "./nagios-output.ts";
 import type { CheckOutcome } from "../check/types.ts";
 
 /** What TYPE and TARGET look like, and the exit codes: the part of --help the flags do not say. */

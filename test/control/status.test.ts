@@ -7,8 +7,8 @@ import type { Cluster } from "../../core/state/cluster.ts";
 import { GLOBAL_OPTIONS } from "../../core/cli/help-text.ts";
 import { parseArgv } from "../../core/cli/parse-argv.ts";
 import { UsageError } from "../../core/cli/usage-error.ts";
-import { runStatus } from "../../core/control/run-status.ts";
-import { STATUS_OPTIONS, type StatusIO } from "../../core/control/status-plan.ts";
+import { runStatus } from "../../core/cli/run-status.ts";
+import { STATUS_OPTIONS, type StatusIO } from "../../core/cli/status-plan.ts";
 import { makeCluster, makeProvider, tempDir } from "./fixture.ts";
 
 let tmp: ReturnType<typeof tempDir>;

@@ -4,11 +4,11 @@
 
 import { existsSync } from "node:fs";
 import { hostname, userInfo } from "node:os";
-import { jsonError as jsonFailureOf } from "../cli/json-errors.ts";
-import { UsageError } from "../cli/usage-error.ts";
+import { jsonError as jsonFailureOf } from "./json-errors.ts";
+import { UsageError } from "./usage-error.ts";
 import { DEFAULT_CONFIG_PATHS, loadConfig } from "../config/load.ts";
-import { ControlClient } from "./ControlClient.ts";
-import { ControlError } from "./ControlError.ts";
+import { ControlClient } from "../control/ControlClient.ts";
+import { ControlError } from "../control/ControlError.ts";
 import {
   EXIT_FALSE,
   EXIT_UNREACHABLE,
@@ -18,7 +18,7 @@ import {
   type StatusArgs,
   type StatusIO,
 } from "./status-plan.ts";
-import { readTokenFile } from "./token.ts";
+import { readTokenFile } from "../control/token.ts";
 import { type NodeTarget, runStatusAll } from "./status-all.ts";
 import { runWatch } from "./watch-loop.ts";
 

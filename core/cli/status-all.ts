@@ -4,14 +4,14 @@
 // that cannot be reached is reported and never holds up the others: each connection has its own
 // timeout. Exit 0 when every node answered ok, 1 otherwise.
 
-import { UsageError } from "../cli/usage-error.ts";
+import { UsageError } from "./usage-error.ts";
 import { findConfig, loadConfig } from "../config/load.ts";
-import { ControlClient } from "./ControlClient.ts";
-import type { ActionResult } from "./ControlHandler.ts";
-import type { StatusSnapshot } from "./snapshot.ts";
+import { ControlClient } from "../control/ControlClient.ts";
+import type { ActionResult } from "../control/ControlHandler.ts";
+import type { StatusSnapshot } from "../control/snapshot.ts";
 import { EXIT_FALSE, EXIT_OK, type StatusArgs, type StatusIO, statusIntent } from "./status-plan.ts";
-import { ago, serverStateCell, vrrpStateCell } from "./statusTable.ts";
-import { readTokenFile } from "./token.ts";
+import { ago, serverStateCell, vrrpStateCell } from "../control/statusTable.ts";
+import { readTokenFile } from "../control/token.ts";
 
 export interface NodeTarget {
   name: string;

@@ -2,14 +2,14 @@
 // socket), and each plan's run against a connected client: the table, one server or instance, the
 // `--is` test, or an action. Exit codes are docs/control.md's.
 
-import type { OptionSpec } from "../cli/parse-argv.ts";
-import { UsageError } from "../cli/usage-error.ts";
+import type { OptionSpec } from "./parse-argv.ts";
+import { UsageError } from "./usage-error.ts";
 import { nearest } from "../config/values.ts";
-import type { ControlClient } from "./ControlClient.ts";
-import { ControlError } from "./ControlError.ts";
-import type { ActionResult } from "./ControlHandler.ts";
-import type { ServerSnapshot, StatusSnapshot } from "./snapshot.ts";
-import { ago, formatStatus, serverNotes } from "./statusTable.ts";
+import type { ControlClient } from "../control/ControlClient.ts";
+import { ControlError } from "../control/ControlError.ts";
+import type { ActionResult } from "../control/ControlHandler.ts";
+import type { ServerSnapshot, StatusSnapshot } from "../control/snapshot.ts";
+import { ago, formatStatus, serverNotes } from "../control/statusTable.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_FALSE = 1;

@@ -2,7 +2,7 @@
 // 'label'=value[UOM];warn;crit;min;max), and the JSON contract's shapes for --json (docs/json.md,
 // docs/schema/check.schema.json): lowercase status, the exit code, units in the key names.
 
-import { jsonError } from "../cli/json-errors.ts";
+import { jsonError } from "./json-errors.ts";
 
 export const NAGIOS = ["OK", "WARNING", "CRITICAL", "UNKNOWN"] as const;
 export type NagiosStatus = "ok" | "warning" | "critical" | "unknown";

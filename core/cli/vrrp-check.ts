@@ -6,7 +6,7 @@
 
 import { ControlClient } from "../control/ControlClient.ts";
 import { ControlError } from "../control/ControlError.ts";
-import type { StatusTarget } from "../control/run-status.ts";
+import type { StatusTarget } from "./run-status.ts";
 import type { StatusSnapshot, VrrpSnapshot } from "../control/snapshot.ts";
 import { readTokenFile } from "../control/token.ts";
 import { NAGIOS, statusWord, unknownJson, withPerf } from "./nagios-output.ts";

@@ -9,7 +9,7 @@ import { poolConfig, vsConfig } from "../test/switch/helpers.ts";
 import { memoryLogger } from "../core/log/logger.ts";
 import { createPoolScheduling } from "../core/sched/registry.ts";
 import { Cluster, PoolState, ServerState } from "../core/state/cluster.ts";
-import { ClientConn } from "../core/switch/listener.ts";
+import { ClientConn } from "../core/switch/client-conn.ts";
 import { VsRuntime } from "../core/switch/runtime.ts";
 import { Switch } from "../core/switch/switch.ts";
 import { ServerConn } from "../core/switch/upstream.ts";

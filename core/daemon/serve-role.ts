@@ -3,16 +3,16 @@
 // before VRRP, so a clash fails before an advert goes out), the health monitor, and VRRP in its Worker.
 
 import type { DaemonDescription } from "../control/snapshot.ts";
-import { MetricsRegistry } from "../metrics/MetricsRegistry.ts";
+import { MetricsRegistry } from "../metrics/metrics-registry.ts";
 import { pageSource } from "./page-source.ts";
 import { clusterFromConfig } from "../state/from-config.ts";
 import { ControlService } from "./control-service.ts";
-import { Daemon, type DaemonOptions } from "./Daemon.ts";
+import { Daemon, type DaemonOptions } from "./daemon.ts";
 import { MetricsService } from "./metrics-service.ts";
 import { MonitorService } from "./monitor-service.ts";
 import { checkNewListeners } from "./preflight.ts";
 import { SwitchService } from "./switch-service.ts";
-import { VrrpBridge } from "./VrrpBridge.ts";
+import { VrrpBridge } from "./vrrp-bridge.ts";
 
 export interface ServeOptions extends Omit<DaemonOptions, "role" | "cluster"> {
   version: string;

@@ -3,8 +3,8 @@
 
 import type { PoolConfig, TcpvsConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
-import type { Histogram } from "../metrics/Histogram.ts";
-import type { MetricsRegistry, ResponseCounter } from "../metrics/MetricsRegistry.ts";
+import type { Histogram } from "../metrics/histogram.ts";
+import type { MetricsRegistry, ResponseCounter } from "../metrics/metrics-registry.ts";
 import { createPoolScheduling, type PoolScheduling } from "../sched/registry.ts";
 import type { Cluster } from "../state/cluster.ts";
 import { reconcileCluster } from "../state/from-config.ts";

@@ -2,11 +2,11 @@
 // the switch uses to build a pool's scheduler with persistence wrapped around it.
 
 import { chbl } from "./chbl.ts";
-import { type CookieInsert, CookiePersistence } from "./CookiePersistence.ts";
+import { type CookieInsert, CookiePersistence } from "./cookie-persistence.ts";
 import { dh } from "./dh.ts";
 import { SchedulerError } from "./errors.ts";
 import { fo } from "./fo.ts";
-import { parseGranularity } from "./ipKey.ts";
+import { parseGranularity } from "./ip-key.ts";
 import { lblc } from "./lblc.ts";
 import { lblcr } from "./lblcr.ts";
 import { lc } from "./lc.ts";
@@ -14,8 +14,8 @@ import { mh } from "./mh.ts";
 import { nq } from "./nq.ts";
 import { boolOption, numberOption, type OptionSpec, type SchedulerDef, validateOptions } from "./options.ts";
 import { ovf } from "./ovf.ts";
-import { peakEwma } from "./PeakEwma.ts";
-import { Persistence } from "./Persistence.ts";
+import { peakEwma } from "./peak-ewma.ts";
+import { Persistence } from "./persistence.ts";
 import { rr } from "./rr.ts";
 import { sed } from "./sed.ts";
 import { sh } from "./sh.ts";

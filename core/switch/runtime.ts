@@ -5,7 +5,7 @@ import type { PoolConfig, VirtualServerConfig } from "../config/types.ts";
 import type { ParserOptions } from "../http/parser.ts";
 import type { Logger } from "../log/logger.ts";
 import type { PoolState, ServerState, Cluster } from "../state/cluster.ts";
-import type { CookieInsert } from "../sched/CookiePersistence.ts";
+import type { CookieInsert } from "../sched/cookie-persistence.ts";
 import type { Scheduler } from "../sched/types.ts";
 import type { IdleConn } from "./conn-ceiling.ts";
 import type { HeldBudget } from "./held-budget.ts";

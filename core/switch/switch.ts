@@ -7,20 +7,20 @@ import type { SocketListener, TLSOptions } from "bun";
 import { poolTlsOptions } from "../tls/pool-tls.ts";
 import type { Endpoint, PoolConfig, VirtualServerConfig } from "../config/types.ts";
 import { log as defaultLog, type Logger } from "../log/logger.ts";
-import type { CookieInsert } from "../sched/CookiePersistence.ts";
+import type { CookieInsert } from "../sched/cookie-persistence.ts";
 import type { Scheduler } from "../sched/types.ts";
 import { type Cluster, ServerState } from "../state/cluster.ts";
 import { AcceptGate } from "../sys/accept-gate.ts";
 import { fdShortage } from "../sys/fd-limit.ts";
 import { ConnCeiling, type Gate, type Listening } from "./conn-ceiling.ts";
-import { ClientConn } from "./listener.ts";
+import { ClientConn } from "./client-conn.ts";
 import { errorResponse } from "./rewrite.ts";
 import { type LiveConn, type SwitchServices, VsRuntime } from "./runtime.ts";
 import { ServerFaults } from "./server-fault.ts";
 import { ClientStalls } from "./client-stalls.ts";
 import { DEFAULT_MAX_HELD, HeldBudget } from "./held-budget.ts";
 import { ThrottledWarn } from "../log/throttled-warn.ts";
-import { TcpConn } from "./tcp.ts";
+import { TcpRelay } from "./tcp-relay.ts";
 import { SniConn } from "./sni-conn.ts";
 import { tlsListen } from "./tls-listen.ts";
 import { Upstream } from "./upstream.ts";
@@ -237,7 +237,7 @@ export class Switch implements SwitchServices {
 
   private open(rt: VsRuntime, ep: Endpoint): SocketListener<undefined> {
     const tcp = rt.cfg.mode === "tcp";
-    type Conn = ClientConn | TcpConn | SniConn | undefined;
+    type Conn = ClientConn | TcpRelay | SniConn | undefined;
     const handlers = {
       open: (s: import("bun").Socket<Conn>) => {
         try {
@@ -313,7 +313,7 @@ export class Switch implements SwitchServices {
 
   private accept(
     rt: VsRuntime,
-    s: import("bun").Socket<ClientConn | TcpConn | SniConn | undefined>,
+    s: import("bun").Socket<ClientConn | TcpRelay | SniConn | undefined>,
     tcp: boolean,
   ): void {
     if (!this.ceiling.admit(rt)) {
@@ -324,9 +324,9 @@ export class Switch implements SwitchServices {
     }
     s.setNoDelay(true);
     const c = rt.sni
-      ? new SniConn(rt, s as import("bun").Socket<SniConn | TcpConn>)
+      ? new SniConn(rt, s as import("bun").Socket<SniConn | TcpRelay>)
       : tcp
-        ? new TcpConn(rt, s as import("bun").Socket<TcpConn>)
+        ? new TcpRelay(rt, s as import("bun").Socket<TcpRelay>)
         : new ClientConn(rt, s as import("bun").Socket<ClientConn>);
     s.data = c;
     rt.conns.add(c);

@@ -4,7 +4,7 @@
 
 import { log as defaultLog, type Logger } from "../log/logger.ts";
 import type { CheckResult, Cluster, ServerState, VrrpOperatorState } from "../state/cluster.ts";
-import { ControlError } from "./ControlError.ts";
+import { ControlError } from "./control-error.ts";
 import { type ControlRequest, PROTOCOL_VERSION, type VrrpAction } from "./protocol.ts";
 import { buildSnapshot, checkSnapshot, type DaemonDescription, serverState } from "./snapshot.ts";
 

@@ -4,7 +4,7 @@
 // there is an equivalent.
 
 import type { Cluster } from "../state/cluster.ts";
-import { Histogram, LATENCY_BUCKETS } from "./Histogram.ts";
+import { Histogram, LATENCY_BUCKETS } from "./histogram.ts";
 import { renderTlsMetrics, type TlsCertificates } from "../tls/tls-metrics.ts";
 
 // "cut": a response that ended short (server stalled or reset mid-body, client timed out or left), counted

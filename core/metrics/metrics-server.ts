@@ -4,7 +4,7 @@
 import type { Server } from "bun";
 import type { Endpoint } from "../config/types.ts";
 import { log as defaultLog, type Logger } from "../log/logger.ts";
-import type { MetricsRegistry } from "./MetricsRegistry.ts";
+import type { MetricsRegistry } from "./metrics-registry.ts";
 import { hostPort } from "../net/endpoint.ts";
 import { type StatusPageSource, statusPageRoute } from "./status-page.ts";
 

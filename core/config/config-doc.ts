@@ -5,7 +5,7 @@
 import { checkSection } from "./check-schema.ts";
 import { globalSection, poolSection, serverSection } from "./schema.ts";
 import type { Key, Section } from "./schema-kit.ts";
-import { ruleSection, virtualServerSection } from "./virtual-server-schema.ts";
+import { limitSection, ruleSection, virtualServerSection } from "./virtual-server-schema.ts";
 import { trackScriptSection, vrrpSection } from "./vrrp-schema.ts";
 
 /** The sections docs/config.md shows, by the title its markers use. */
@@ -13,6 +13,7 @@ export const DOC_SECTIONS: readonly Section[] = [
   globalSection,
   virtualServerSection,
   ruleSection,
+  limitSection,
   poolSection,
   serverSection,
   checkSection,

@@ -196,7 +196,7 @@ export const configSection = section(
         else names.set(vs.name, i);
         const refs: Array<[string, string]> = [
           [`${path}.pool`, vs.pool],
-          ...vs.rule.map((r, j): [string, string] => [`${path}.rule[${j}].pool`, r.pool]),
+          ...vs.rule.map((r, j): [string, string] => [`${path}.rule[${j}].pool`, r.pool ?? ""]),
         ];
         for (const [p, pool] of refs)
           if (pool && !cfg.pool[pool]) at(p, `pool "${pool}" is not defined${hintPool(cfg.pool)}`);

@@ -1,6 +1,14 @@
 // [[virtual_server]] and its [[virtual_server.rule]]s: a listener set, its limits and timeouts, and the
 // rules that route a request to a pool, each key described once (see schema-kit.ts).
 
+import {
+  ACTIONS,
+  errorPagesKey,
+  limitKeys,
+  ruleActionKeys,
+  ruleHeaderKeys,
+  vsHeaderKeys,
+} from "./actions-schema.ts";
 import { type Fields, join } from "./fields.ts";
 import { readSection, section } from "./schema-kit.ts";
 import { k } from "./schema-keys.ts";
@@ -31,29 +39,45 @@ const matcher = (what: string) =>
     read: readMatcher,
   });
 
+// What a request is matched on: in rules, in `not`, in limits.
+const matcherKeys = {
+  path: k.string({ doc: "the path exactly (without the query)" }),
+  path_prefix: k.string({ doc: "the path's beginning" }),
+  path_regex: k.regex({ doc: "the path (compiled once at load)" }),
+  host: k.string({
+    doc: 'the Host header (or an absolute-form target\'s authority, which wins), exactly or `"*.example.com"` (any subdomain), case-insensitive, port ignored',
+    map: (s) => s.toLowerCase(),
+  }),
+  method: k.strings({ doc: "the request method", each: (_f, s) => s.toUpperCase() }),
+  header: matcher("a header"),
+  cookie: matcher("a cookie"),
+  query: matcher("a query parameter"),
+  source: k.strings({
+    doc: "the client address",
+    type: "CIDR or array",
+    each: (f, s, p) => {
+      const r = parseCidr(s);
+      if (!r.ok) f.error(p, r.error);
+      return s;
+    },
+  }),
+};
+
+const notSection = section("virtual_server.rule.not", matcherKeys);
+
+const notKey = k.custom({
+  doc: 'matchers that must NOT all match: `not = { source = "10.0.0.0/8" }`',
+  type: "table",
+  read: (f, v, p) => readSection(f, notSection, v, p),
+});
+
+export const limitSection = section("virtual_server.limit", { ...limitKeys, ...matcherKeys, not: notKey });
+
 export const ruleSection = section(
   "virtual_server.rule",
   {
-    path: k.string({ doc: "the path exactly (without the query)" }),
-    path_prefix: k.string({ doc: "the path's beginning" }),
-    path_regex: k.regex({ doc: "the path (compiled once at load)" }),
-    host: k.string({
-      doc: 'the Host header (or an absolute-form target\'s authority, which wins), exactly or `"*.example.com"` (any subdomain), case-insensitive, port ignored',
-      map: (s) => s.toLowerCase(),
-    }),
-    method: k.strings({ doc: "the request method", each: (_f, s) => s.toUpperCase() }),
-    header: matcher("a header"),
-    cookie: matcher("a cookie"),
-    query: matcher("a query parameter"),
-    source: k.strings({
-      doc: "the client address",
-      type: "CIDR or array",
-      each: (f, s, p) => {
-        const r = parseCidr(s);
-        if (!r.ok) f.error(p, r.error);
-        return s;
-      },
-    }),
+    ...matcherKeys,
+    not: notKey,
     hash_capture: k.custom({
       doc: "a capture group of `path_regex` used as the hash key for hashing schedulers (KTCPVS `hhttp`)",
       type: "name or number",
@@ -63,9 +87,21 @@ export const ruleSection = section(
         return undefined as never;
       },
     }),
-    pool: k.string({ doc: "where matching requests go", required: true }),
+    pool: k.string({ doc: "action: where matching requests go" }),
+    ...ruleActionKeys,
+    ...ruleHeaderKeys,
   },
   [
+    (r, at) => {
+      const acts = ACTIONS.filter((a) => r[a] !== undefined);
+      if (acts.length !== 1)
+        at(
+          acts[1] ?? "",
+          acts.length === 0
+            ? "a rule needs one action: pool, redirect, deny or return"
+            : `a rule has one action, not ${acts.join(" and ")}: split it into two rules`,
+        );
+    },
     (r, at, raw) => {
       if (r.hash_capture !== undefined && !r.path_regex) {
         // A path_regex written but refused is reported already.
@@ -119,6 +155,25 @@ export const virtualServerSection = section("virtual_server", {
   }),
   pool: k.string({ doc: "default pool: used when no rule matches", required: true }),
   rule: k.tables(ruleSection, { doc: "routing rules, tried in file order (below)" }),
+  ...vsHeaderKeys,
+  error_pages: errorPagesKey,
+  limit: k.tables(limitSection, { doc: "rate limits, each checked on every request it matches (below)" }),
+  max_connections_per_source: k.int({
+    doc: "client connections from one address (after PROXY); more are closed at once. 0 = unlimited",
+    def: 0,
+    min: 0,
+  }),
+  accept_proxy: k.strings({
+    doc: "connections from these sources must begin with a PROXY v1 or v2 header, whose address becomes the client's; others are refused",
+    type: "CIDR or array",
+    def: () => [],
+    defaultText: "`[]`",
+    each: (f, s, p) => {
+      const r = parseCidr(s);
+      if (!r.ok) f.error(p, r.error);
+      return s;
+    },
+  }),
   max_connections: k.int({
     doc: "client connections per virtual server; more are refused",
     def: 10_000,

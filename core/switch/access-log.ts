@@ -20,6 +20,9 @@ export function accessLog(
   started: number,
   t0: number,
   term?: string,
+  rule = 0,
+  retries = 0,
+  uri = req.target,
 ): void {
   const svc = rt.svc;
   svc.observe?.(rt.cfg.name, pool, status, (performance.now() - t0) / 1000, term);
@@ -30,10 +33,12 @@ export function accessLog(
     client,
     method: req.method,
     host: req.host,
-    uri: req.target,
+    uri,
     status,
     pool,
     server,
+    rule,
+    retries,
     ms: svc.now() - started,
   };
   if (term !== undefined) line.term = term;

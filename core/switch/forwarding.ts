@@ -39,6 +39,13 @@ export class Forwarding {
     };
   }
 
+  /** The client's address as a PROXY header gave it. */
+  client(ip: string, port: number): void {
+    this.fo.clientIp = ip;
+    this.fo.clientPort = port;
+    this.fo.appendCache = undefined;
+  }
+
   private get local(): SocketAddresses {
     return this.sock as unknown as SocketAddresses;
   }

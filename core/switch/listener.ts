@@ -22,6 +22,14 @@ import type { RequestHead, ResponseHead } from "../http/head.ts";
 import { HttpParser } from "../http/parser.ts";
 import { accessLog } from "./access-log.ts";
 import {
+  A_DENY,
+  A_POOL,
+  actionAnswer,
+  applyRequestEdits,
+  errorAnswer,
+  type ResponseEdits,
+} from "./actions.ts";
+import {
   D_CLIENT,
   D_CONNECT,
   D_HEADER,
@@ -46,12 +54,14 @@ import { Out } from "./out.ts";
 import { ServerChoice } from "./server-choice.ts";
 import { R_BAD_UPGRADE, R_FINAL, R_UPGRADE, ResponseRelay } from "./response-relay.ts";
 import { faultReason } from "./server-fault.ts";
+import { parseProxyHeader } from "./proxy-in.ts";
 import { Retained } from "./retained.ts";
 import { GIVE_UP, RETRY_FREE, retryDecision } from "./retry.ts";
-import { errorResponse } from "./rewrite.ts";
 import { splitTarget } from "./rules.ts";
 import type { LiveConn, VsRuntime } from "./runtime.ts";
 import type { ServerConn, UpFailure, UpstreamOwner } from "./upstream.ts";
+
+const EMPTY = Buffer.alloc(0);
 
 // Why we stopped reading the client (bit mask).
 const PAUSE_PIPELINE = 1;
@@ -64,8 +74,18 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
   readonly out = new Out();
   private readonly relay = new ResponseRelay(this.out);
   private readonly parser: HttpParser<RequestHead>;
-  private readonly ip: string;
-  private readonly port: number;
+  private ip: string;
+  private port: number;
+  /** accept_proxy: the bytes of a PROXY header still being read; undefined once read (or not expected). */
+  private proxyPending: Buffer | undefined = undefined;
+  /** Counted in the virtual server's connections per source (left on close). */
+  private counted: boolean;
+  /** The number of the rule that matched the current request (0: the default pool). */
+  private rule = 0;
+  /** The request target as the client sent it (before rewrite_path), for the log. */
+  private target = "";
+  /** The response modifiers of the current request's rule and virtual server. */
+  private resEdits: ResponseEdits | undefined = undefined;
   deadline = 0;
   private dkind = D_NONE;
   private paused = 0;
@@ -117,6 +137,9 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
     this.out.onUnblocked = () => this.onOutBlocked(false);
     this.choice = new ServerChoice(rt.svc, this.ip, this.port, rt.cfg.name);
     this.fwd = new Forwarding(sock, this.ip, this.port);
+    // With accept_proxy the client is known from the PROXY header; Switch.accept counted the others.
+    this.counted = rt.proxyFrom === undefined;
+    if (!this.counted) this.proxyPending = EMPTY;
     this.setDeadline(D_HEADER);
   }
 
@@ -135,8 +158,14 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
 
   // ---- client socket events ----
 
-  onData(buf: Buffer): void {
+  onData(data: Buffer): void {
     if (this.closing) return;
+    let buf = data;
+    if (this.proxyPending !== undefined) {
+      const rest = this.readProxy(buf);
+      if (rest === undefined) return;
+      buf = rest;
+    }
     if (this.tunnel) {
       this.up?.out.write(buf);
       this.setDeadline(D_IDLE);
@@ -169,6 +198,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
     this.closing = true;
     this.out.dead = true;
     this.rt.conns.delete(this);
+    if (this.counted) this.rt.perSource.leave(this.ip);
     const held = this.heldBytes;
     this.heldBytes = 0;
     this.rt.svc.held?.leave(this, held);
@@ -253,9 +283,36 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
     // An absolute-form target or an Upgrade is settled before anything reads the head.
     if (req.upgrade !== undefined || req.target.charCodeAt(0) !== 47)
       normaliseRequest(req, this.rt.upgradeProtocols);
+    const rt = this.rt;
     const t = splitTarget(req.target);
-    const route = this.rt.router.route({ req, path: t.path, query: t.query, sourceIp: this.ip });
-    this.choice.start(req, this.rt.pool(route.pool), route.hashKey);
+    const x = { req, path: t.path, query: t.query, sourceIp: this.ip };
+    const route = rt.router.route(x);
+    const a = route.action;
+    this.rule = a.index;
+    this.target = req.target;
+    this.choice.start(req, rt.pool(route.pool), route.hashKey);
+    if (rt.limits !== undefined) {
+      const wait = rt.limits.check(x, rt.svc.now());
+      if (wait > 0) {
+        rt.svc.cluster.count("reject.limited");
+        const retry = `retry-after: ${Math.max(1, Math.ceil(wait / 1000))}\r\n`;
+        this.answer(429, "limited", "limited", errorAnswer(rt.cfg.error_pages, 429, "limited", retry));
+        return;
+      }
+    }
+    if (a.kind !== A_POOL) {
+      const deny = a.kind === A_DENY;
+      if (deny) rt.svc.cluster.count("reject.denied");
+      this.answer(
+        a.status,
+        "denied",
+        deny ? "denied" : undefined,
+        actionAnswer(a, req, t.path, t.query, rt.cfg.error_pages),
+      );
+      return;
+    }
+    if (a.reqDrop !== undefined || a.rewrite !== undefined) applyRequestEdits(a, req, t.path, t.query);
+    this.resEdits = a.res;
     this.kept.reset();
     const p = this.parser;
     this.fwd.keepHead(this.kept, req, p, this.rt.cfg);
@@ -357,7 +414,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
 
   onUpHead(h: ResponseHead): void {
     const mayKeep = this.reqDone && !this.draining && !this.rt.draining && !this.clientEof;
-    switch (this.relay.head(h, this.up!.parser, this.req!, mayKeep, this.choice.setCookie())) {
+    switch (this.relay.head(h, this.up!.parser, this.req!, mayKeep, this.choice.setCookie(), this.resEdits)) {
       case R_FINAL:
         this.status = h.status;
         // The body is the server's to send now; the client not reading it switches the wait (onOutBlocked).
@@ -534,13 +591,16 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
     this.answer(err.status, err.code);
   }
 
-  /** Answer from tcpvs itself and close (`cut`: the request itself was cut short). */
-  private answer(status: number, code: string, cut?: string): void {
+  /**
+   * Answer from tcpvs itself and close (`cut`: why the request ended short; `text`: the whole answer,
+   * else the error answer for `status`).
+   */
+  private answer(status: number, code: string, cut?: string, text?: string): void {
     this.status = status;
     this.holding = false;
     this.rt.svc.log.debug("refused request", { vs: this.rt.cfg.name, client: this.ip, status, code });
     this.logRequest(cut);
-    this.out.write(errorResponse(status, code));
+    this.out.write(text ?? errorAnswer(this.rt.cfg.error_pages, status, code));
     this.close();
     this.syncHeld();
   }
@@ -596,12 +656,57 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
     }
   }
 
+  /** Read the PROXY header (accept_proxy): the bytes after it, or undefined while none are to parse. */
+  private readProxy(buf: Buffer): Buffer | undefined {
+    const pending = this.proxyPending!;
+    const all = pending.length > 0 ? Buffer.concat([pending, buf]) : buf;
+    const r = parseProxyHeader(all);
+    if (r.state === "more") {
+      this.proxyPending = Buffer.from(all);
+      return undefined;
+    }
+    const rt = this.rt;
+    if (r.state === "bad") {
+      rt.svc.cluster.count("reject.proxy_header");
+      rt.svc.log.debug("refused connection", { vs: rt.cfg.name, client: this.ip, error: r.error });
+      this.terminate();
+      return undefined;
+    }
+    this.proxyPending = undefined;
+    if (r.ip !== undefined) {
+      this.ip = r.ip;
+      this.port = r.port ?? 0;
+      this.choice.client(this.ip, this.port);
+      this.fwd.client(this.ip, this.port);
+    }
+    if (!rt.perSource.enter(this.ip, rt.cfg.max_connections_per_source)) {
+      rt.svc.cluster.count("reject.max_connections_per_source");
+      this.terminate();
+      return undefined;
+    }
+    this.counted = true;
+    return all.length > r.used ? all.subarray(r.used) : undefined;
+  }
+
   /** The access record of the current request, once; `cut` says why it ended short, if it did. */
   private logRequest(cut: string | undefined): void {
     const req = this.req;
     if (!req || this.logged) return;
     this.logged = true;
     const c = this.choice;
-    accessLog(this.rt, req, this.ip, c.pool?.name, c.serverId, this.status, c.started, this.t0, cut);
+    accessLog(
+      this.rt,
+      req,
+      this.ip,
+      c.pool?.name,
+      c.serverId,
+      this.status,
+      c.started,
+      this.t0,
+      cut,
+      this.rule,
+      this.tries,
+      this.target,
+    );
   }
 }

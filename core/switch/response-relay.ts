@@ -3,6 +3,7 @@
 // HTTP/1.0 client. One object per connection, reset for each request.
 
 import type { RequestHead, ResponseHead } from "../http/head.ts";
+import type { ResponseEdits } from "./actions.ts";
 import type { HttpParser } from "../http/parser.ts";
 import { upgradeAccepted } from "./normalise-request.ts";
 import type { Out } from "./out.ts";
@@ -70,6 +71,7 @@ export class ResponseRelay {
     req: RequestHead,
     mayKeep: boolean,
     setCookie: string | undefined,
+    edits?: ResponseEdits,
   ): number {
     const status = h.status;
     if (status < 200 && status !== 101) {
@@ -95,6 +97,7 @@ export class ResponseRelay {
     ro.clientMinor = req.versionMinor;
     ro.dechunk = this.dechunk;
     ro.setCookie = setCookie;
+    ro.edits = edits;
     if (p.headBuf && responsePassesAsIs(h, ro)) this.out.writeRange(p.headBuf, p.headStart, p.headEnd);
     else {
       const head = responseHead(h, ro);

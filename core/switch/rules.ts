@@ -1,8 +1,10 @@
-// Content rules of a virtual server, compiled once: every matcher of a rule must match (AND), the first
-// matching rule names the pool, no match means the default pool. A path_regex capture group can become
-// the scheduler's hash key (KTCPVS hhttp).
+// Content rules of a virtual server, compiled once: every matcher of a rule must match (AND), `not`
+// negates a set of matchers, the first matching rule gives the action (actions.ts), no match means the
+// default pool. A path_regex capture group can become the scheduler's hash key (KTCPVS hhttp). The
+// matchers are generic (a name, a compiled test): limits (limits.ts) use the same ones.
 
 import type { RuleConfig, VirtualServerConfig } from "../config/types.ts";
+import { type Action, compileAction, defaultAction } from "./actions.ts";
 import type { RequestHead } from "../http/head.ts";
 import { cidrMatcher, readCidr } from "../net/cidr.ts";
 import { parseIp } from "../net/ip.ts";
@@ -28,15 +30,25 @@ export interface RouteInput {
 export interface Route {
   pool: string;
   hashKey: string | undefined;
+  /** What to do: forward to `pool` (with its modifiers), redirect, deny or answer. */
+  action: Action;
 }
 
-type Matcher = (r: RouteInput) => boolean;
+export type Matcher = (r: RouteInput) => boolean;
+
+/** The matcher keys of a rule, a `not` or a limit. */
+export type MatchConfig = Partial<
+  Pick<
+    RuleConfig,
+    "path" | "path_prefix" | "path_regex" | "host" | "method" | "header" | "cookie" | "query" | "source"
+  >
+> & { not?: MatchConfig };
 
 interface CompiledRule {
   matchers: Matcher[];
-  pool: string;
   regex: RegExp | undefined;
   capture: string | number | undefined;
+  action: Action;
 }
 
 function valueRegex(where: string, src: string | undefined): RegExp | undefined {
@@ -90,9 +102,9 @@ export function headerOf(req: RequestHead, lower: string): string | undefined {
   return out;
 }
 
-function compileRule(r: RuleConfig, i: number): CompiledRule {
+/** The tests of every matcher key in `r` (`where` names it in errors); `regex` is its path_regex. */
+export function compileMatchers(r: MatchConfig, where: string): { m: Matcher[]; regex: RegExp | undefined } {
   const m: Matcher[] = [];
-  const where = `rule ${i + 1}`;
   if (r.path !== undefined) {
     const p = r.path;
     m.push((x) => x.path === p);
@@ -149,10 +161,28 @@ function compileRule(r: RuleConfig, i: number): CompiledRule {
       return ip !== undefined && nets.some((match) => match(ip));
     });
   }
+  if (r.not !== undefined) {
+    const neg = compileMatchers(r.not, `${where} not`).m;
+    if (neg.length > 0)
+      m.push((x) => {
+        for (let j = 0; j < neg.length; j++) if (!neg[j]!(x)) return true;
+        return false;
+      });
+  }
+  return { m, regex };
+}
+
+function compileRule(r: RuleConfig, i: number, vs: VsModifiers): CompiledRule {
+  const where = `rule ${i + 1}`;
+  const { m, regex } = compileMatchers(r, where);
   if (r.hash_capture !== undefined && !regex)
     throw new RuleError(`Add a path_regex to ${where}: hash_capture needs one`);
-  return { matchers: m, pool: r.pool, regex, capture: r.hash_capture };
+  return { matchers: m, regex, capture: r.hash_capture, action: compileAction(r, i + 1, vs) };
 }
+
+type VsModifiers = Partial<
+  Pick<VirtualServerConfig, "set_header" | "del_header" | "set_response_header" | "del_response_header">
+>;
 
 function stripPort(host: string): string {
   if (host.charCodeAt(0) === 91) {
@@ -166,15 +196,18 @@ function stripPort(host: string): string {
 export class Router {
   private readonly rules: CompiledRule[];
   readonly defaultPool: string;
+  private readonly fallback: Route;
 
-  constructor(vs: Pick<VirtualServerConfig, "pool" | "rule">) {
-    this.rules = vs.rule.map(compileRule);
+  constructor(vs: Pick<VirtualServerConfig, "pool" | "rule"> & VsModifiers) {
+    this.rules = vs.rule.map((r, i) => compileRule(r, i, vs));
     this.defaultPool = vs.pool;
+    this.fallback = { pool: vs.pool, hashKey: undefined, action: defaultAction(vs.pool, vs) };
   }
 
   /** Pools any rule can send to, default first. */
   pools(): string[] {
-    return [...new Set([this.defaultPool, ...this.rules.map((r) => r.pool)])];
+    const named = this.rules.flatMap((r) => (r.action.pool === "" ? [] : [r.action.pool]));
+    return [...new Set([this.defaultPool, ...named])];
   }
 
   route(x: RouteInput): Route {
@@ -188,9 +221,9 @@ export class Router {
         const c = r.capture;
         hashKey = typeof c === "number" ? m?.[c] : (m?.groups?.[c] ?? m?.[Number(c)]);
       }
-      return { pool: r.pool, hashKey };
+      return { pool: r.action.pool, hashKey, action: r.action };
     }
-    return { pool: this.defaultPool, hashKey: undefined };
+    return this.fallback;
   }
 }
 

@@ -8,6 +8,9 @@ import type { PoolState, ServerState, Cluster } from "../state/cluster.ts";
 import type { CookieInsert } from "../sched/CookiePersistence.ts";
 import type { Scheduler } from "../sched/types.ts";
 import type { HeldBudget } from "./held-budget.ts";
+import { Limits } from "./limits.ts";
+import { SourceCounts } from "./source-counts.ts";
+import { cidrMatcher, readCidr } from "../net/cidr.ts";
 import { Router } from "./rules.ts";
 import type { Upstream } from "./upstream.ts";
 
@@ -55,6 +58,12 @@ export class VsRuntime {
   /** upgrade_protocols, lower-cased. */
   upgradeProtocols: string[];
   readonly conns = new Set<LiveConn>();
+  /** The rate limits; undefined when there are none (the request pays nothing). */
+  limits: Limits | undefined;
+  /** Connections per client address, for max_connections_per_source. */
+  readonly perSource = new SourceCounts();
+  /** accept_proxy's sources; undefined when the virtual server takes no PROXY header. */
+  proxyFrom: ((ip: string) => boolean) | undefined;
   draining = false;
   readonly svc: SwitchServices;
 
@@ -62,6 +71,8 @@ export class VsRuntime {
     this.svc = svc;
     this.cfg = cfg;
     this.router = new Router(cfg);
+    this.limits = cfg.limit.length > 0 ? new Limits(cfg.limit) : undefined;
+    this.proxyFrom = VsRuntime.proxySources(cfg);
     this.parserOpts = VsRuntime.parserOptions(cfg);
     this.upgradeProtocols = cfg.upgrade_protocols.map((p) => p.toLowerCase());
   }
@@ -79,10 +90,34 @@ export class VsRuntime {
   /** Take a new config for the same listeners; rules compile before anything changes. */
   update(cfg: VirtualServerConfig): void {
     const router = new Router(cfg);
+    // Counters restart with a new config (a shared limiter would keep them).
+    this.limits = cfg.limit.length > 0 ? new Limits(cfg.limit) : undefined;
     this.cfg = cfg;
     this.router = router;
+    this.proxyFrom = VsRuntime.proxySources(cfg);
     this.parserOpts = VsRuntime.parserOptions(cfg);
     this.upgradeProtocols = cfg.upgrade_protocols.map((p) => p.toLowerCase());
+  }
+
+  static proxySources(cfg: VirtualServerConfig): ((ip: string) => boolean) | undefined {
+    if (cfg.accept_proxy.length === 0) return undefined;
+    const nets = cfg.accept_proxy.flatMap((c) => {
+      const r = readCidr(c);
+      return r.ok ? [cidrMatcher(r.value)] : [];
+    });
+    return (ip) => nets.some((m) => m(ip));
+  }
+
+  /**
+   * Why a new HTTP connection from `ip` is refused (a counter name), or undefined. A connection whose
+   * client comes in a PROXY header is counted per source once the header is read (listener.ts).
+   */
+  admit(ip: string): string | undefined {
+    const from = this.proxyFrom;
+    if (from !== undefined) return from(ip) ? undefined : "reject.proxy_source";
+    return this.perSource.enter(ip, this.cfg.max_connections_per_source)
+      ? undefined
+      : "reject.max_connections_per_source";
   }
 
   pool(name: string): PoolState | undefined {

@@ -265,6 +265,12 @@ export class Switch implements SwitchServices {
       s.end();
       return;
     }
+    const refused = tcp ? undefined : rt.admit(s.remoteAddress);
+    if (refused !== undefined) {
+      this.cluster.count(refused);
+      s.terminate();
+      return;
+    }
     s.setNoDelay(true);
     const c = tcp
       ? new TcpConn(rt, s as import("bun").Socket<TcpConn>)

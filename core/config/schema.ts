@@ -88,6 +88,11 @@ export const serverSection = section("pool.NAME.server", {
   max_connections: k.int({ doc: "0 = unlimited; a server at its limit is skipped", def: 0, min: 0 }),
 });
 
+const observeSection = section("pool.NAME.observe", {
+  errors: k.int({ doc: "errors that mark the server down", required: true, min: 1 }),
+  within: k.duration({ doc: "counted over this window", def: "10s", min: 1 }),
+});
+
 export const poolSection = section(
   "pool.NAME",
   {
@@ -137,6 +142,20 @@ export const poolSection = section(
     notify_down: k.string({
       type: "command",
       doc: "run when a server goes down; see [checks.md](checks.md)",
+    }),
+    queue_timeout: k.duration({
+      doc: "when every usable server is at its `max_connections`, a request waits in order this long for a slot (HAProxy `timeout queue`), then gets 503; 0: 503 at once",
+      // No `def`: absent reads as off, and a PoolConfig built in code needs no entry.
+      defaultText: "`0` (off)",
+    }),
+    slow_start: k.duration({
+      doc: "a server coming up (or enabled) ramps its effective weight from 0 to its weight over this time",
+      defaultText: "`0` (off)",
+    }),
+    observe: k.custom({
+      doc: 'passive health: `{ errors = 5, within = "10s" }` connection failures and 5xx answers on live traffic mark a server down until its checks bring it back (HAProxy `observe layer7` with `error-limit`)',
+      type: "table",
+      read: (f, v, p) => readSection(f, observeSection, v, p),
     }),
     server: k.tables(serverSection, { doc: "the servers (below)" }),
     check: k.tables(checkSection, { doc: "health checks (below); a server is up while all pass" }),

@@ -37,6 +37,7 @@ import {
   D_KEEPALIVE,
   D_NONE,
   D_RESPONSE,
+  D_QUEUE,
   D_SERVER,
   expiry,
   timeoutFor,
@@ -45,13 +46,15 @@ import {
   X_CLOSE,
   X_CONNECT_FAILED,
   X_DESTROY,
+  X_QUEUE_TIMEOUT,
   X_SERVER_FAILED,
 } from "./deadlines.ts";
 import { Forwarding } from "./forwarding.ts";
 import { normaliseRequest } from "./normalise-request.ts";
 import type { HeldWaiter } from "./held-budget.ts";
 import { Out } from "./out.ts";
-import { ServerChoice } from "./server-choice.ts";
+import { type Choice, ServerChoice } from "./server-choice.ts";
+import { mayQueue, type QueueWaiter } from "./queue.ts";
 import { R_BAD_UPGRADE, R_FINAL, R_UPGRADE, ResponseRelay } from "./response-relay.ts";
 import { faultReason } from "./server-fault.ts";
 import { parseProxyHeader } from "./proxy-in.ts";
@@ -67,8 +70,9 @@ const EMPTY = Buffer.alloc(0);
 const PAUSE_PIPELINE = 1;
 const PAUSE_UPSTREAM = 2;
 const PAUSE_BUDGET = 4;
+const PAUSE_QUEUE = 8;
 
-export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
+export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWaiter {
   private readonly rt: VsRuntime;
   private readonly sock: Socket<ClientConn>;
   readonly out = new Out();
@@ -86,6 +90,8 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
   private target = "";
   /** The response modifiers of the current request's rule and virtual server. */
   private resEdits: ResponseEdits | undefined = undefined;
+  /** The pool whose queue holds the current request, while it waits for a server slot. */
+  private queuedOn: string | undefined = undefined;
   deadline = 0;
   private dkind = D_NONE;
   private paused = 0;
@@ -199,6 +205,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
     this.out.dead = true;
     this.rt.conns.delete(this);
     if (this.counted) this.rt.perSource.leave(this.ip);
+    this.leaveQueue();
     const held = this.heldBytes;
     this.heldBytes = 0;
     this.rt.svc.held?.leave(this, held);
@@ -382,11 +389,53 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
     const choice = this.choice;
     const c = choice.choose();
     if (!c) {
+      if (this.enqueue()) return;
       const pool = choice.pool !== undefined;
       this.rt.svc.cluster.count(pool ? "reject.no_server" : "reject.no_pool");
       this.answer(503, pool ? "no_server" : "no_pool");
       return;
     }
+    this.send(c);
+  }
+
+  /** Every usable server is full and the pool has a queue_timeout: wait for a slot. */
+  private enqueue(): boolean {
+    const pool = this.choice.pool;
+    const svc = this.rt.svc;
+    const ms = pool === undefined ? 0 : (svc.poolConfig(pool.name)?.queue_timeout ?? 0);
+    if (ms <= 0 || svc.queues === undefined || !mayQueue(pool!)) return false;
+    svc.queues.add(pool!.name, this);
+    svc.cluster.count("queue.wait");
+    this.queuedOn = pool!.name;
+    // A body waits in the kernel meanwhile: nothing would take it.
+    this.setPaused(PAUSE_QUEUE, true);
+    this.dkind = D_QUEUE;
+    this.deadline = svc.now() + ms;
+    return true;
+  }
+
+  /** The queue's turn came (a slot may be free): true when the request left the queue. */
+  retry(): boolean {
+    if (this.closing || this.queuedOn === undefined) return true;
+    const c = this.choice.choose();
+    if (!c) return false;
+    this.queuedOn = undefined;
+    this.setPaused(PAUSE_QUEUE, false);
+    this.setDeadline(D_NONE);
+    this.send(c);
+    return true;
+  }
+
+  private leaveQueue(): void {
+    const q = this.queuedOn;
+    if (q === undefined) return;
+    this.queuedOn = undefined;
+    this.setPaused(PAUSE_QUEUE, false);
+    this.rt.svc.queues?.remove(q, this);
+  }
+
+  private send(c: Choice): void {
+    const choice = this.choice;
     const conn = this.fwd.serverConn(choice, c.upstream, this.rt.cfg.proxy_protocol);
     choice.begin(c.server);
     conn.owner = this;
@@ -652,6 +701,10 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
         return;
       case X_CLIENT_FAILED:
         this.clientFailed(x.status, x.code);
+        return;
+      case X_QUEUE_TIMEOUT:
+        this.leaveQueue();
+        this.answer(x.status, x.code, x.code);
         return;
     }
   }

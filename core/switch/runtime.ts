@@ -9,6 +9,7 @@ import type { CookieInsert } from "../sched/CookiePersistence.ts";
 import type { Scheduler } from "../sched/types.ts";
 import type { HeldBudget } from "./held-budget.ts";
 import { Limits } from "./limits.ts";
+import type { Queues } from "./queue.ts";
 import { SourceCounts } from "./source-counts.ts";
 import { cidrMatcher, readCidr } from "../net/cidr.ts";
 import { Router } from "./rules.ts";
@@ -36,6 +37,8 @@ export interface SwitchServices {
   readonly held?: HeldBudget;
   /** A client stalled (`reason`) an exchange with `server` through `vs`: logged, rate-limited per server. */
   clientStall?(vs: string, server: ServerState, reason: string): void;
+  /** Requests waiting for a server slot (pools with queue_timeout). */
+  readonly queues?: Queues;
   /** A server failed an attempt through virtual server `vs` (logged, rate-limited per server). */
   serverFault?(vs: string, server: ServerState, reason: string): void;
 }

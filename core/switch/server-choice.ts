@@ -115,6 +115,8 @@ export class ServerChoice implements PickContext {
     if (!s) return;
     s.active--;
     s.inflight--;
+    const q = this.svc.queues;
+    if (q !== undefined && q.waiting > 0) q.wake(s.pool);
     if (!ok) {
       s.errors++;
       if (fault !== undefined) this.svc.serverFault?.(this.vs, s, fault);

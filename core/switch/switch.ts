@@ -18,6 +18,7 @@ import { DEFAULT_MAX_HELD, HeldBudget } from "./held-budget.ts";
 import { ThrottledWarn } from "../log/throttled-warn.ts";
 import { TcpConn } from "./tcp.ts";
 import { Upstream } from "./upstream.ts";
+import { Queues } from "./queue.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
 
 /** Bun's bind error says only "Failed to listen at HOST"; the errno code is the reason an operator needs. */
@@ -100,6 +101,7 @@ export class Switch implements SwitchServices {
   private readonly faults: ServerFaults;
   private readonly stalls: ClientStalls;
   readonly held: HeldBudget;
+  readonly queues = new Queues();
   private readonly heldWarn: ThrottledWarn;
 
   constructor(opts: SwitchOptions) {
@@ -416,6 +418,7 @@ export class Switch implements SwitchServices {
       check(b.rt.conns);
       if (b.rt.conns.size === 0) this.draining.delete(b);
     }
+    this.queues.wakeAll();
     for (const u of this.upstreams.values()) u.sweep(now);
     for (const s of this.sorries.values()) s.upstream.sweep(now);
   }

@@ -19,6 +19,7 @@ import { ThrottledWarn } from "../log/throttled-warn.ts";
 import { TcpConn } from "./tcp.ts";
 import { Upstream } from "./upstream.ts";
 import { Queues } from "./queue.ts";
+import { SlowStart } from "./slow-start.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
 
 /** Bun's bind error says only "Failed to listen at HOST"; the errno code is the reason an operator needs. */
@@ -102,6 +103,7 @@ export class Switch implements SwitchServices {
   private readonly stalls: ClientStalls;
   readonly held: HeldBudget;
   readonly queues = new Queues();
+  private readonly slowStart = new SlowStart();
   private readonly heldWarn: ThrottledWarn;
 
   constructor(opts: SwitchOptions) {
@@ -418,6 +420,7 @@ export class Switch implements SwitchServices {
       check(b.rt.conns);
       if (b.rt.conns.size === 0) this.draining.delete(b);
     }
+    this.slowStart.tick(this.cluster, (p) => this.pools[p]?.slow_start ?? 0, now);
     this.queues.wakeAll();
     for (const u of this.upstreams.values()) u.sweep(now);
     for (const s of this.sorries.values()) s.upstream.sweep(now);

@@ -466,6 +466,8 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
     switch (this.relay.head(h, this.up!.parser, this.req!, mayKeep, this.choice.setCookie(), this.resEdits)) {
       case R_FINAL:
         this.status = h.status;
+        if (h.status >= 500 && this.choice.server !== undefined)
+          this.rt.svc.serverError?.(this.choice.server);
         // The body is the server's to send now; the client not reading it switches the wait (onOutBlocked).
         this.setDeadline(this.out.blocked ? D_CLIENT : D_SERVER);
         return;

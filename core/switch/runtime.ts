@@ -37,6 +37,8 @@ export interface SwitchServices {
   readonly held?: HeldBudget;
   /** A client stalled (`reason`) an exchange with `server` through `vs`: logged, rate-limited per server. */
   clientStall?(vs: string, server: ServerState, reason: string): void;
+  /** A connection failure or a 5xx from `server` on live traffic (passive health). */
+  serverError?(server: ServerState): void;
   /** Requests waiting for a server slot (pools with queue_timeout). */
   readonly queues?: Queues;
   /** A server failed an attempt through virtual server `vs` (logged, rate-limited per server). */

@@ -119,7 +119,10 @@ export class ServerChoice implements PickContext {
     if (q !== undefined && q.waiting > 0) q.wake(s.pool);
     if (!ok) {
       s.errors++;
-      if (fault !== undefined) this.svc.serverFault?.(this.vs, s, fault);
+      if (fault !== undefined) {
+        this.svc.serverFault?.(this.vs, s, fault);
+        this.svc.serverError?.(s);
+      }
     }
     const sched = this.pool ? this.svc.schedulerFor(this.pool.name) : undefined;
     sched?.done?.(s, this.svc.now() - this.started, ok);

@@ -20,6 +20,7 @@ import { TcpConn } from "./tcp.ts";
 import { Upstream } from "./upstream.ts";
 import { Queues } from "./queue.ts";
 import { SlowStart } from "./slow-start.ts";
+import { PassiveHealth } from "./passive-health.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
 
 /** Bun's bind error says only "Failed to listen at HOST"; the errno code is the reason an operator needs. */
@@ -104,6 +105,8 @@ export class Switch implements SwitchServices {
   readonly held: HeldBudget;
   readonly queues = new Queues();
   private readonly slowStart = new SlowStart();
+  /** Passive health (pool `observe`); its `markDown` is the health monitor's, when one runs. */
+  readonly passive: PassiveHealth;
   private readonly heldWarn: ThrottledWarn;
 
   constructor(opts: SwitchOptions) {
@@ -116,6 +119,7 @@ export class Switch implements SwitchServices {
     this.faults = new ServerFaults(this.log, { intervalMs: opts.faultLogIntervalMs ?? 10_000 });
     this.stalls = new ClientStalls(this.log, { intervalMs: opts.faultLogIntervalMs ?? 10_000 });
     this.held = new HeldBudget(opts.maxHeldBytes ?? DEFAULT_MAX_HELD);
+    this.passive = new PassiveHealth(this.cluster, this.log);
     this.held.onSpent = () => this.heldSpent();
     this.heldWarn = new ThrottledWarn(this.log, { intervalMs: opts.faultLogIntervalMs ?? 10_000 });
     this.upOpts = {
@@ -161,6 +165,11 @@ export class Switch implements SwitchServices {
 
   serverFault(vs: string, server: ServerState, reason: string): void {
     this.faults.report(vs, server, reason);
+  }
+
+  serverError(server: ServerState): void {
+    const o = this.pools[server.pool]?.observe;
+    if (o !== undefined) this.passive.error(server, o, this.clock);
   }
 
   clientStall(vs: string, server: ServerState, reason: string): void {
@@ -422,6 +431,7 @@ export class Switch implements SwitchServices {
     }
     this.slowStart.tick(this.cluster, (p) => this.pools[p]?.slow_start ?? 0, now);
     this.queues.wakeAll();
+    this.passive.tick(now);
     for (const u of this.upstreams.values()) u.sweep(now);
     for (const s of this.sorries.values()) s.upstream.sweep(now);
   }

@@ -243,8 +243,21 @@ export const virtualServerSection = section("virtual_server", {
     def: 0,
     oneOf: [0, 1, 2],
   }),
-  access_log: k.bool({
-    doc: "one log line per request; a request that ended short carries `term` (`server_timeout`, `server_reset`, `server_bad_response`, `client_timeout`, `client_abort`, `bad_request`, `shutdown`)",
+  access_log: k.custom({
+    doc: 'one log line per request (`true`), also sent as RFC 5424 over UDP with `"syslog:HOST:PORT"`. It carries the client (after PROXY), rule number, pool, server, status, bytes in and out, timings (`t_head` `t_queue` `t_connect` `t_server` `ms`), retries, and for a request that did not end normally `term`: `client_abort`, `client_timeout`, `server_timeout`, `server_reset`, `server_bad_response`, `bad_request`, `denied` (a deny rule), `limited` (a rate limit), `queue_timeout`, `shutdown`',
+    type: 'bool or `"syslog:HOST:PORT"`',
     def: false,
+    read: (f, v, p): boolean | { syslog: Endpoint } => {
+      if (typeof v === "boolean") return v;
+      if (typeof v === "string" && v.startsWith("syslog:")) {
+        const r = parseEndpoint(v.slice("syslog:".length));
+        if (r.ok && r.value.kind === "inet") return { syslog: r.value };
+        f.error(p, r.ok ? `syslog needs HOST:PORT, not "${v}"` : r.error);
+        return false;
+      }
+      f.error(p, `expected true, false or "syslog:HOST:PORT", got ${describe(v)}`);
+      return false;
+    },
+    write: (v: boolean | { syslog: Endpoint }) => (typeof v === "boolean" ? v : `syslog:${v.syslog.text}`),
   }),
 });

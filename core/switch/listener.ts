@@ -20,7 +20,7 @@ import type { Socket } from "bun";
 import type { HttpError } from "../http/errors.ts";
 import type { RequestHead, ResponseHead } from "../http/head.ts";
 import { HttpParser } from "../http/parser.ts";
-import { accessLog } from "./access-log.ts";
+import { AccessRecord, accessLog } from "./access-log.ts";
 import {
   A_DENY,
   A_POOL,
@@ -84,10 +84,9 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
   private proxyPending: Buffer | undefined = undefined;
   /** Counted in the virtual server's connections per source (left on close). */
   private counted: boolean;
-  /** The number of the rule that matched the current request (0: the default pool). */
-  private rule = 0;
-  /** The request target as the client sent it (before rewrite_path), for the log. */
-  private target = "";
+  /** The current request's access record; its time stamps are taken only while `stamps`. */
+  private readonly rec = new AccessRecord();
+  private stamps = false;
   /** The response modifiers of the current request's rule and virtual server. */
   private resEdits: ResponseEdits | undefined = undefined;
   /** The pool whose queue holds the current request, while it waits for a server slot. */
@@ -181,6 +180,8 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
       this.gotAny = true;
       if (this.req === undefined) this.setDeadline(D_HEADER);
     }
+    if (this.req === undefined && this.rec.first === 0 && this.rt.accessLogger !== undefined)
+      this.rec.first = performance.now();
     this.inData = true;
     const err = this.parser.execute(buf);
     this.inData = false;
@@ -295,8 +296,14 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
     const x = { req, path: t.path, query: t.query, sourceIp: this.ip };
     const route = rt.router.route(x);
     const a = route.action;
-    this.rule = a.index;
-    this.target = req.target;
+    const rec = this.rec;
+    rec.reset();
+    rec.uri = req.target;
+    rec.rule = a.index;
+    rec.bytesIn = req.size;
+    rec.outStart = this.out.bytes;
+    this.stamps = rt.accessLogger !== undefined;
+    if (this.stamps) rec.head = this.t0;
     this.choice.start(req, rt.pool(route.pool), route.hashKey);
     if (rt.limits !== undefined) {
       const wait = rt.limits.check(x, rt.svc.now());
@@ -339,6 +346,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
   }
 
   private onBody(b: Buffer, s: number, e: number): void {
+    this.rec.bytesIn += e - s;
     const kept = this.kept;
     if (kept.whole) {
       if (kept.fits(e - s)) kept.add(b, s, e);
@@ -407,6 +415,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
     svc.queues.add(pool!.name, this);
     svc.cluster.count("queue.wait");
     this.queuedOn = pool!.name;
+    if (this.stamps) this.rec.queued = performance.now();
     // A body waits in the kernel meanwhile: nothing would take it.
     this.setPaused(PAUSE_QUEUE, true);
     this.dkind = D_QUEUE;
@@ -420,6 +429,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
     const c = this.choice.choose();
     if (!c) return false;
     this.queuedOn = undefined;
+    if (this.stamps) this.rec.dequeued = performance.now();
     this.setPaused(PAUSE_QUEUE, false);
     this.setDeadline(D_NONE);
     this.send(c);
@@ -436,6 +446,11 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
 
   private send(c: Choice): void {
     const choice = this.choice;
+    if (this.stamps) {
+      this.rec.sent = performance.now();
+      this.rec.opened = 0;
+      this.rec.serverHead = 0;
+    }
     const conn = this.fwd.serverConn(choice, c.upstream, this.rt.cfg.proxy_protocol);
     choice.begin(c.server);
     conn.owner = this;
@@ -458,11 +473,13 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
   }
 
   onUpOpen(_c: ServerConn): void {
+    if (this.stamps) this.rec.opened = performance.now();
     if (this.dkind === D_CONNECT) this.awaitServer();
   }
 
   onUpHead(h: ResponseHead): void {
     const mayKeep = this.reqDone && !this.draining && !this.rt.draining && !this.clientEof;
+    if (this.stamps && this.rec.serverHead === 0) this.rec.serverHead = performance.now();
     switch (this.relay.head(h, this.up!.parser, this.req!, mayKeep, this.choice.setCookie(), this.resEdits)) {
       case R_FINAL:
         this.status = h.status;
@@ -749,6 +766,8 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
     if (!req || this.logged) return;
     this.logged = true;
     const c = this.choice;
+    const rec = this.rec;
+    rec.retries = this.tries;
     accessLog(
       this.rt,
       req,
@@ -759,9 +778,9 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
       c.started,
       this.t0,
       cut,
-      this.rule,
-      this.tries,
-      this.target,
+      rec,
+      this.out.bytes - rec.outStart,
     );
+    rec.first = 0;
   }
 }

@@ -8,6 +8,7 @@ import type { PoolState, ServerState, Cluster } from "../state/cluster.ts";
 import type { CookieInsert } from "../sched/CookiePersistence.ts";
 import type { Scheduler } from "../sched/types.ts";
 import type { HeldBudget } from "./held-budget.ts";
+import { accessLogger } from "./access-log.ts";
 import { Limits } from "./limits.ts";
 import type { Queues } from "./queue.ts";
 import { SourceCounts } from "./source-counts.ts";
@@ -67,6 +68,8 @@ export class VsRuntime {
   limits: Limits | undefined;
   /** Connections per client address, for max_connections_per_source. */
   readonly perSource = new SourceCounts();
+  /** Where access lines go; undefined when access_log is off. */
+  accessLogger: Logger | undefined;
   /** accept_proxy's sources; undefined when the virtual server takes no PROXY header. */
   proxyFrom: ((ip: string) => boolean) | undefined;
   draining = false;
@@ -78,6 +81,7 @@ export class VsRuntime {
     this.router = new Router(cfg);
     this.limits = cfg.limit.length > 0 ? new Limits(cfg.limit) : undefined;
     this.proxyFrom = VsRuntime.proxySources(cfg);
+    this.accessLogger = accessLogger(cfg, this.svc.log);
     this.parserOpts = VsRuntime.parserOptions(cfg);
     this.upgradeProtocols = cfg.upgrade_protocols.map((p) => p.toLowerCase());
   }
@@ -100,6 +104,7 @@ export class VsRuntime {
     this.cfg = cfg;
     this.router = router;
     this.proxyFrom = VsRuntime.proxySources(cfg);
+    this.accessLogger = accessLogger(cfg, this.svc.log);
     this.parserOpts = VsRuntime.parserOptions(cfg);
     this.upgradeProtocols = cfg.upgrade_protocols.map((p) => p.toLowerCase());
   }

@@ -16,6 +16,8 @@ export const A_RETURN = 3;
 export interface ResponseEdits {
   readonly drop: ReadonlySet<string>;
   readonly add: string;
+  /** `add` and the head's final CRLF, as bytes: appended to a head passed through as it came. */
+  readonly tail: Uint8Array;
 }
 
 export interface Action {
@@ -98,7 +100,8 @@ function responseEdits(vs: Modifiers, r: Partial<RuleConfig> | undefined): Respo
     r?.del_response_header,
   );
   if (!m) return undefined;
-  return { drop: m.drop, add: m.add.map(([n, v]) => `${n}: ${v}\r\n`).join("") };
+  const add = m.add.map(([n, v]) => `${n}: ${v}\r\n`).join("");
+  return { drop: m.drop, add, tail: Buffer.from(`${add}\r\n`, "latin1") };
 }
 
 function base(vs: Modifiers, r: Partial<RuleConfig> | undefined) {

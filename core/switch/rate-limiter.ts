@@ -18,6 +18,8 @@ export class LocalRateLimiter implements RateLimiter {
   /** How far ahead of now a bucket may run: a full bucket holds count + burst requests. */
   private readonly slack: number;
   private readonly maxKeys: number;
+  /** The key last moved to the end of `keys`. */
+  private newest: string | undefined = undefined;
 
   constructor(count: number, ms: number, burst: number, maxKeys: number) {
     this.step = ms / count;
@@ -35,6 +37,12 @@ export class LocalRateLimiter implements RateLimiter {
     let tat = had === undefined || had < now ? now : had;
     if (tat - now > this.slack) return tat - now - this.slack;
     tat += this.step;
+    if (key === this.newest) {
+      // Already the most recently used: updated where it stands (a busy client costs no re-insert).
+      keys.set(key, tat);
+      return 0;
+    }
+    this.newest = key;
     if (had !== undefined) keys.delete(key);
     else if (keys.size >= this.maxKeys) {
       // The least recently used key goes: the first in insertion order.

@@ -7,7 +7,7 @@ import type { ResponseEdits } from "./actions.ts";
 import type { HttpParser } from "../http/parser.ts";
 import { upgradeAccepted } from "./normalise-request.ts";
 import type { Out } from "./out.ts";
-import { type ResponseOptions, responseHead, responsePassesAsIs } from "./rewrite.ts";
+import { noFieldEdited, type ResponseOptions, responseHead, responsePassesAsIs } from "./rewrite.ts";
 
 /** What the head was (the caller acts on the last three). */
 export const R_INFORMATIONAL = 0;
@@ -97,9 +97,19 @@ export class ResponseRelay {
     ro.clientMinor = req.versionMinor;
     ro.dechunk = this.dechunk;
     ro.setCookie = setCookie;
-    ro.edits = edits;
-    if (p.headBuf && responsePassesAsIs(h, ro)) this.out.writeRange(p.headBuf, p.headStart, p.headEnd);
-    else {
+    ro.edits = undefined;
+    if (p.headBuf && responsePassesAsIs(h, ro)) {
+      // Fields only added (HSTS on a response without one): the server's head, then ours.
+      if (edits === undefined) this.out.writeRange(p.headBuf, p.headStart, p.headEnd);
+      else if (noFieldEdited(h, edits)) {
+        this.out.writeRange(p.headBuf, p.headStart, p.headEnd - 2);
+        this.out.write(edits.tail);
+      } else {
+        ro.edits = edits;
+        this.out.write(h.ascii ? responseHead(h, ro) : Buffer.from(responseHead(h, ro), "latin1"));
+      }
+    } else {
+      ro.edits = edits;
       const head = responseHead(h, ro);
       this.out.write(h.ascii ? head : Buffer.from(head, "latin1"));
     }

@@ -159,6 +159,14 @@ export function responsePassesAsIs(res: ResponseHead, o: ResponseOptions): boole
   return true;
 }
 
+/** None of the response's fields is one `edits` drops or sets: its head can pass, with `edits.tail`. */
+export function noFieldEdited(res: ResponseHead, edits: ResponseEdits): boolean {
+  const names = res.names;
+  const drop = edits.drop;
+  for (let i = 0; i < names.length; i++) if (drop.has(names[i]!)) return false;
+  return true;
+}
+
 /** The response head sent to the client. */
 export function responseHead(res: ResponseHead, o: ResponseOptions): string {
   let s = `HTTP/1.1 ${res.status} ${res.reason}\r\n`;

@@ -193,15 +193,44 @@ function stripPort(host: string): string {
   return c < 0 ? host : host.slice(0, c);
 }
 
+// Rules are bucketed by the path's second character (the one after "/"): a rule with a `path` or
+// `path_prefix` of two characters or more can only match paths that share it, so a request tries
+// only the rules of its bucket (each still checked whole), in file order. 50 prefix rules cost a
+// request the few that could match, not 50 calls.
+const END = 128;
+const OTHER = 129;
+
+function pathKey(r: RuleConfig): number | undefined {
+  const p = r.path ?? (r.path_prefix !== undefined && r.path_prefix.length >= 2 ? r.path_prefix : undefined);
+  if (p === undefined) return undefined;
+  if (p.length < 2) return END;
+  const c = p.charCodeAt(1);
+  return c < 128 ? c : OTHER;
+}
+
 export class Router {
   private readonly rules: CompiledRule[];
+  /** Rule indices by the path's second character (END: none; OTHER: not ASCII). */
+  private readonly buckets: Int32Array[];
   readonly defaultPool: string;
   private readonly fallback: Route;
+  /** The route of each rule without a hash key: a request allocates none. */
+  private readonly routes: Route[];
 
   constructor(vs: Pick<VirtualServerConfig, "pool" | "rule"> & VsModifiers) {
     this.rules = vs.rule.map((r, i) => compileRule(r, i, vs));
     this.defaultPool = vs.pool;
     this.fallback = { pool: vs.pool, hashKey: undefined, action: defaultAction(vs.pool, vs) };
+    this.routes = this.rules.map((r) => ({ pool: r.action.pool, hashKey: undefined, action: r.action }));
+    const keys = vs.rule.map(pathKey);
+    this.buckets = [];
+    for (let c = 0; c <= OTHER; c++) {
+      const list: number[] = [];
+      keys.forEach((k, i) => {
+        if (k === undefined || k === c) list.push(i);
+      });
+      this.buckets.push(Int32Array.from(list));
+    }
   }
 
   /** Pools any rule can send to, default first. */
@@ -212,15 +241,18 @@ export class Router {
 
   route(x: RouteInput): Route {
     const rules = this.rules;
-    outer: for (let i = 0; i < rules.length; i++) {
+    if (rules.length === 0) return this.fallback;
+    const path = x.path;
+    const c = path.length < 2 ? END : path.charCodeAt(1);
+    const list = this.buckets[path.length < 2 || c < 128 ? c : OTHER]!;
+    outer: for (let k = 0; k < list.length; k++) {
+      const i = list[k]!;
       const r = rules[i]!;
       for (let j = 0; j < r.matchers.length; j++) if (!r.matchers[j]!(x)) continue outer;
-      let hashKey: string | undefined;
-      if (r.capture !== undefined && r.regex) {
-        const m = r.regex.exec(x.path);
-        const c = r.capture;
-        hashKey = typeof c === "number" ? m?.[c] : (m?.groups?.[c] ?? m?.[Number(c)]);
-      }
+      if (r.capture === undefined || !r.regex) return this.routes[i]!;
+      const m = r.regex.exec(path);
+      const cap = r.capture;
+      const hashKey = typeof cap === "number" ? m?.[cap] : (m?.groups?.[cap] ?? m?.[Number(cap)]);
       return { pool: r.action.pool, hashKey, action: r.action };
     }
     return this.fallback;

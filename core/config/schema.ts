@@ -153,7 +153,7 @@ export const poolSection = section(
       defaultText: "`0` (off)",
     }),
     observe: k.custom({
-      doc: 'passive health: `{ errors = 5, within = "10s" }` connection failures and 5xx answers on live traffic mark a server down until its checks bring it back (HAProxy `observe layer7` with `error-limit`)',
+      doc: 'passive health: `{ errors = 5, within = "10s" }` connection failures and 5xx answers on live traffic mark a server down as if a check had failed: its checks bring it back after `rise` passes; a server without checks comes back after `within` (HAProxy `observe layer7` with `error-limit`)',
       type: "table",
       read: (f, v, p) => readSection(f, observeSection, v, p),
     }),

@@ -159,12 +159,12 @@ export const virtualServerSection = section("virtual_server", {
   error_pages: errorPagesKey,
   limit: k.tables(limitSection, { doc: "rate limits, each checked on every request it matches (below)" }),
   max_connections_per_source: k.int({
-    doc: "client connections from one address (after PROXY); more are closed at once. 0 = unlimited",
+    doc: "HTTP mode: client connections from one address (after PROXY); more are closed at once. 0 = unlimited",
     def: 0,
     min: 0,
   }),
   accept_proxy: k.strings({
-    doc: "connections from these sources must begin with a PROXY v1 or v2 header, whose address becomes the client's; others are refused",
+    doc: "HTTP mode: connections from these sources must begin with a PROXY v1 or v2 header, whose address becomes the client's (X-Forwarded-For, `source` rules, persistence, limits, logs); connections from elsewhere are refused, a missing or malformed header closes the connection (`reject.proxy_source`, `reject.proxy_header`)",
     type: "CIDR or array",
     def: () => [],
     defaultText: "`[]`",

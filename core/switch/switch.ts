@@ -10,7 +10,7 @@ import type { CookieInsert } from "../sched/CookiePersistence.ts";
 import type { Scheduler } from "../sched/types.ts";
 import { type Cluster, ServerState } from "../state/cluster.ts";
 import { ClientConn } from "./listener.ts";
-import { errorResponse } from "./rewrite.ts";
+import { errorAnswer } from "./actions.ts";
 import { type LiveConn, type SwitchServices, VsRuntime } from "./runtime.ts";
 import { ServerFaults } from "./server-fault.ts";
 import { ClientStalls } from "./client-stalls.ts";
@@ -274,7 +274,7 @@ export class Switch implements SwitchServices {
     const cfg = rt.cfg;
     if (rt.draining || (cfg.max_connections > 0 && rt.conns.size >= cfg.max_connections)) {
       this.cluster.count("reject.max_connections");
-      if (!tcp) s.write(errorResponse(503, "max_connections"));
+      if (!tcp) s.write(errorAnswer(cfg.error_pages, 503, "max_connections"));
       s.end();
       return;
     }

@@ -49,6 +49,12 @@ export const globalSection = section(
       def: () => hostname(),
       defaultText: "host name",
     }),
+    max_connections: k.int({
+      doc: "client connections at once across all virtual servers; 0 = `(nofile − reserve) / 2`, see [below](#connection-limits-and-file-descriptors); a higher figure than that is lowered to it, with a warning",
+      def: 0,
+      defaultText: "0 (from the descriptor limit)",
+      min: 0,
+    }),
     // 64 MiB: about a thousand bodies held to their 64 KiB bound at once (see docs/reliability.md).
     max_held_bytes: k.size({
       doc: "request bytes held before forwarding, over all client connections: chunked bodies held until checked, partial heads, pipelined requests. When spent, clients that would add to it are not read (their bytes wait in the kernel) until bytes free up, in the order they began to wait; new connections wait too. At least 64 KiB; applied on reload. See [reliability](reliability.md#held-request-bodies)",

@@ -175,7 +175,7 @@ export const virtualServerSection = section("virtual_server", {
     },
   }),
   max_connections: k.int({
-    doc: "client connections per virtual server; more are refused",
+    doc: "client connections per virtual server; more wait in the kernel's accept queue, and near the limit the oldest idle keep-alive connections are closed to admit them (see [below](#connection-limits-and-file-descriptors))",
     def: 10_000,
     min: 1,
   }),

@@ -9,6 +9,8 @@ import { createPoolScheduling, type PoolScheduling } from "../sched/registry.ts"
 import type { Cluster } from "../state/cluster.ts";
 import { reconcileCluster } from "../state/from-config.ts";
 import { Switch } from "../switch/switch.ts";
+import { type NofileLimit, raiseNofile } from "../sys/fd-limit.ts";
+import { fdBudget } from "./fd-budget.ts";
 import type { LoadedConfig, Service } from "./service.ts";
 
 export class SwitchService implements Service {
@@ -71,7 +73,47 @@ export class SwitchService implements Service {
     }
   }
 
+  private nofile: NofileLimit | undefined;
+  private ceiling = 0;
+
+  /** Size the global connection ceiling from the descriptor limit and the config (start and reload). */
+  private applyCeiling(announce: boolean): void {
+    const lim = this.nofile;
+    if (!lim) return;
+    const b = fdBudget(lim.soft, this.config);
+    const changed = b.ceiling !== this.ceiling;
+    this.ceiling = b.ceiling;
+    this.switch.setCeiling(b.ceiling);
+    if (b.capped)
+      this.log.warn(
+        "[global] max_connections is more than the descriptor limit allows: using the lower figure",
+        {
+          asked: this.config.global.max_connections,
+          max_connections: b.ceiling,
+          nofile: lim.soft,
+          fix: "raise LimitNOFILE (ulimit -n)",
+        },
+      );
+    if (announce || changed)
+      this.log.info("connection ceiling", {
+        max_connections: b.ceiling,
+        nofile: lim.soft,
+        nofile_was: lim.was,
+        nofile_hard: lim.hard,
+        reserve: b.reserve,
+        formula: "(nofile - reserve) / 2",
+        ...(lim.error ? { raise_failed: lim.error } : {}),
+      });
+  }
+
   async start(): Promise<void> {
+    // Before any socket: as many descriptors as we may have (HAProxy and nginx do the same).
+    try {
+      this.nofile = raiseNofile();
+    } catch (e) {
+      this.log.warn("Cannot read the descriptor limit: no global connection ceiling", { error: String(e) });
+    }
+    this.applyCeiling(true);
     for (const vs of this.config.virtual_server) await this.switch.listen(vs);
   }
 
@@ -90,6 +132,7 @@ export class SwitchService implements Service {
     this.config = next.config;
     this.buildSchedulers(changed);
     this.switch.held.setMax(next.config.global.max_held_bytes);
+    this.applyCeiling(false);
     await this.switch.reload(next.config.virtual_server, next.config.pool);
   }
 

@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   config_not_found: "no config file at the path given or at the default paths",
   config_syntax: "the config file is not valid TOML",
   config_invalid: "the config file parses but breaks the schema; `problems` lists each at file:line:column",
+  keepalived_syntax: "a keepalived.conf `tcpvs import` cannot read or parse; file, line and column say where",
   bad_address: "text that is not an IP address, CIDR prefix or endpoint of the kind asked for",
   file_exists: "a file that would be overwritten already exists",
   write_failed: "a file could not be written",

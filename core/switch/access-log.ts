@@ -63,6 +63,8 @@ export function accessLog(
   term: string | undefined,
   rec: AccessRecord,
   bytesOut: number,
+  /** Why tcpvs answered itself (the code in its error body), when it did. */
+  code?: string,
 ): void {
   const svc = rt.svc;
   const now = performance.now();
@@ -90,6 +92,7 @@ export function accessLog(
     retries: rec.retries,
   };
   if (term !== undefined) line.term = term;
+  if (code !== undefined) line.code = code;
   out.info("access", line);
 }
 

@@ -19,7 +19,7 @@
 import type { Socket } from "bun";
 import type { HttpError } from "../http/errors.ts";
 import type { RequestHead, ResponseHead } from "../http/head.ts";
-import { HttpParser } from "../http/parser.ts";
+import { HttpParser, type ParserHandler } from "../http/parser.ts";
 import { AccessRecord, accessLog } from "./access-log.ts";
 import {
   A_DENY,
@@ -52,7 +52,7 @@ import {
 import { Forwarding } from "./forwarding.ts";
 import { normaliseRequest } from "./normalise-request.ts";
 import type { HeldWaiter } from "./held-budget.ts";
-import { Out } from "./out.ts";
+import { Out, type OutOwner } from "./out.ts";
 import { type Choice, ServerChoice } from "./server-choice.ts";
 import { mayQueue, type QueueWaiter } from "./queue.ts";
 import { R_BAD_UPGRADE, R_FINAL, R_UPGRADE, ResponseRelay } from "./response-relay.ts";
@@ -61,6 +61,7 @@ import { parseProxyHeader } from "./proxy-in.ts";
 import { Retained } from "./retained.ts";
 import { GIVE_UP, RETRY_FREE, retryDecision } from "./retry.ts";
 import { splitTarget } from "./rules.ts";
+import type { IdleConn } from "./conn-ceiling.ts";
 import type { LiveConn, VsRuntime } from "./runtime.ts";
 import type { ServerConn, UpFailure, UpstreamOwner } from "./upstream.ts";
 
@@ -72,7 +73,28 @@ const PAUSE_UPSTREAM = 2;
 const PAUSE_BUDGET = 4;
 const PAUSE_QUEUE = 8;
 
-export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWaiter {
+/**
+ * The request parser's events, passed to the connection: one small object with methods on its
+ * prototype rather than three closures per connection (an idle connection is mostly such objects).
+ * Not the connection itself: its onData is the socket's.
+ */
+class RequestEvents implements ParserHandler<RequestHead> {
+  constructor(private readonly c: ClientConn) {}
+  onHead(h: RequestHead): void {
+    this.c.onHead(h);
+  }
+  onBody(b: Buffer, s: number, e: number): void {
+    this.c.onBody(b, s, e);
+  }
+  onEnd(): void {
+    this.c.onEnd();
+  }
+}
+
+/** How long a connection closed to make room may take to finish its close before it is cut. */
+const REAP_CLOSE_MS = 1000;
+
+export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, HeldWaiter, QueueWaiter {
   private readonly rt: VsRuntime;
   private readonly sock: Socket<ClientConn>;
   readonly out = new Out();
@@ -92,6 +114,8 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
   /** The pool whose queue holds the current request, while it waits for a server slot. */
   private queuedOn: string | undefined = undefined;
   deadline = 0;
+  /** Coarse clock (ms) when it went idle between requests (while in rt.idle). */
+  idleSince = 0;
   private dkind = D_NONE;
   private paused = 0;
   private closing = false;
@@ -129,17 +153,8 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
     this.out.sock = sock;
     this.ip = sock.remoteAddress;
     this.port = (sock as unknown as { remotePort?: number }).remotePort ?? 0;
-    this.parser = new HttpParser<RequestHead>(
-      "request",
-      {
-        onHead: (h) => this.onHead(h),
-        onBody: (b, s, e) => this.onBody(b, s, e),
-        onEnd: () => this.onEnd(),
-      },
-      rt.parserOpts,
-    );
-    this.out.onBlocked = () => this.onOutBlocked(true);
-    this.out.onUnblocked = () => this.onOutBlocked(false);
+    this.parser = new HttpParser<RequestHead>("request", new RequestEvents(this), rt.parserOpts);
+    this.out.owner = this;
     this.choice = new ServerChoice(rt.svc, this.ip, this.port, rt.cfg.name);
     this.fwd = new Forwarding(sock, this.ip, this.port);
     // With accept_proxy the client is known from the PROXY header; Switch.accept counted the others.
@@ -165,6 +180,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
 
   onData(data: Buffer): void {
     if (this.closing) return;
+    if (this.idleSince !== 0) this.notIdle();
     let buf = data;
     if (this.proxyPending !== undefined) {
       const rest = this.readProxy(buf);
@@ -205,6 +221,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
     this.closing = true;
     this.out.dead = true;
     this.rt.conns.delete(this);
+    if (this.idleSince !== 0) this.notIdle();
     if (this.counted) this.rt.perSource.leave(this.ip);
     this.leaveQueue();
     const held = this.heldBytes;
@@ -280,7 +297,8 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
 
   // ---- request parser events ----
 
-  private onHead(req: RequestHead): void {
+  /** Parser event (via RequestEvents). */
+  onHead(req: RequestHead): void {
     this.req = req;
     this.logged = false;
     this.reqDone = false;
@@ -345,7 +363,8 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
     this.dispatch();
   }
 
-  private onBody(b: Buffer, s: number, e: number): void {
+  /** Parser event (via RequestEvents). */
+  onBody(b: Buffer, s: number, e: number): void {
     this.rec.bytesIn += e - s;
     const kept = this.kept;
     if (kept.whole) {
@@ -363,7 +382,8 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
     }
   }
 
-  private onEnd(): void {
+  /** Parser event (via RequestEvents). */
+  onEnd(): void {
     this.reqDone = true;
     if (this.holding) this.release();
     else if (this.dkind === D_CLIENT && this.up && !this.relay.started) this.setDeadline(D_RESPONSE);
@@ -517,6 +537,10 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
     else up.close();
     this.req = undefined;
     this.choice.req = undefined;
+    // No retry can follow: let go of the request's bytes now, not at the next request (an idle
+    // keep-alive connection would hold up to RETAIN_MAX of its last request for as long as it idles).
+    if (this.reqDone) this.kept.reset();
+    else this.kept.drop();
     if (!this.relay.keepClient || this.clientEof) {
       this.close();
       return;
@@ -526,7 +550,25 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
     if (this.parser.buffered > 0) this.setDeadline(D_HEADER);
     const err = this.parser.resume();
     if (err) this.refuse(err);
+    else if (this.req === undefined && this.parser.buffered === 0 && !this.closing) {
+      this.idleSince = this.rt.svc.now() || 1;
+      this.rt.idle.add(this);
+    }
     this.syncHeld();
+  }
+
+  private notIdle(): void {
+    this.idleSince = 0;
+    this.rt.idle.delete(this);
+  }
+
+  /** Closed to make room for a new connection (it is idle: nothing is lost). */
+  reap(): void {
+    this.notIdle();
+    this.rt.svc.cluster.count("close.idle_reaped");
+    this.close();
+    // A client that does not close its side in turn is cut soon: the slot is wanted now.
+    this.deadline = this.rt.svc.now() + REAP_CLOSE_MS;
   }
 
   onUpFail(c: ServerConn, why: UpFailure, err?: HttpError): void {
@@ -538,6 +580,16 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
       return;
     }
     const count = this.rt.svc.cluster;
+    if (why === "local") {
+      // Out of descriptors or local ports: the server is not to blame and another would fare no better.
+      const code = `local_${c.localError.toLowerCase()}`;
+      count.count(`reject.${code}`);
+      this.up = undefined;
+      this.choice.cancel();
+      if (this.relay.started) this.destroy();
+      else this.answer(503, code);
+      return;
+    }
     if (why === "connect_timeout") count.count("timeout.server_connect");
     // A response cut by the server's close reads as an incomplete message: a reset, not garbage.
     const reset = why === "closed" || err?.code === "incomplete_message";
@@ -606,7 +658,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
   }
 
   /** The client's writer backs up (or drains): pause (resume) the server, and blame the right side. */
-  private onOutBlocked(blocked: boolean): void {
+  onOutBlocked(_o: Out, blocked: boolean): void {
     this.up?.pauseRead(blocked);
     const k = this.dkind;
     if (blocked) {
@@ -667,7 +719,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
     this.status = status;
     this.holding = false;
     this.rt.svc.log.debug("refused request", { vs: this.rt.cfg.name, client: this.ip, status, code });
-    this.logRequest(cut);
+    this.logRequest(cut, code);
     this.out.write(text ?? errorAnswer(this.rt.cfg.error_pages, status, code));
     this.close();
     this.syncHeld();
@@ -677,6 +729,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
   close(): void {
     if (this.closing) return;
     this.closing = true;
+    if (this.idleSince !== 0) this.notIdle();
     // What is queued must be taken by the client within client_timeout (re-armed as it reads).
     this.setDeadline(D_CLIENT);
     this.setPaused(PAUSE_PIPELINE, true);
@@ -691,6 +744,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
 
   private terminate(): void {
     this.closing = true;
+    if (this.idleSince !== 0) this.notIdle();
     this.sock.terminate();
   }
 
@@ -760,8 +814,11 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
     return all.length > r.used ? all.subarray(r.used) : undefined;
   }
 
-  /** The access record of the current request, once; `cut` says why it ended short, if it did. */
-  private logRequest(cut: string | undefined): void {
+  /**
+   * The access record of the current request, once; `cut` says why it ended short, if it did, and
+   * `code` why tcpvs answered itself, when it did.
+   */
+  private logRequest(cut: string | undefined, code?: string): void {
     const req = this.req;
     if (!req || this.logged) return;
     this.logged = true;
@@ -780,6 +837,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter, QueueWai
       cut,
       rec,
       this.out.bytes - rec.outStart,
+      code,
     );
     rec.first = 0;
   }

@@ -23,7 +23,8 @@ const AS_IS: ResponseOptions = { keepAlive: true, clientMinor: 1, dechunk: false
 
 const CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n";
 
-export class ResponseRelay {
+/** Its own ResponseOptions for the client's head (no second object per connection). */
+export class ResponseRelay implements ResponseOptions {
   private readonly out: Out;
   /** A final (or 101) head went to the client: tcpvs can no longer answer in its place. */
   started = false;
@@ -35,16 +36,19 @@ export class ResponseRelay {
   serverKeep = true;
   /** tcpvs sent the client its own 100 Continue: the server's is not relayed (a second would confuse). */
   continued = false;
-  // Reused for every head: building the client's head allocates no options object.
-  private readonly ro: ResponseOptions = {
-    keepAlive: false,
-    clientMinor: 1,
-    dechunk: false,
-    setCookie: undefined,
-  };
+  /** ResponseOptions: the request's minor version and the cookie to add, set for each head. */
+  clientMinor = 1;
+  setCookie: string | undefined = undefined;
+  /** The rule's (and virtual server's) response header edits, while a head is built. */
+  edits: ResponseEdits | undefined = undefined;
 
   constructor(out: Out) {
     this.out = out;
+  }
+
+  /** ResponseOptions: the client connection stays open after this response. */
+  get keepAlive(): boolean {
+    return this.keepClient;
   }
 
   reset(): void {
@@ -92,28 +96,25 @@ export class ResponseRelay {
     const closeDelimited = !bodiless && !h.chunked && (h.contentLength < 0 || h.teNotChunked);
     this.keepClient = mayKeep && req.keepAlive && !closeDelimited;
     this.dechunk = req.versionMinor === 0 && h.chunked && !bodiless;
-    const ro = this.ro;
-    ro.keepAlive = this.keepClient;
-    ro.clientMinor = req.versionMinor;
-    ro.dechunk = this.dechunk;
-    ro.setCookie = setCookie;
-    ro.edits = undefined;
-    if (p.headBuf && responsePassesAsIs(h, ro)) {
+    this.clientMinor = req.versionMinor;
+    this.setCookie = setCookie;
+    this.edits = undefined;
+    if (p.headBuf && responsePassesAsIs(h, this)) {
       // Fields only added (HSTS on a response without one): the server's head, then ours.
       if (edits === undefined) this.out.writeRange(p.headBuf, p.headStart, p.headEnd);
       else if (noFieldEdited(h, edits)) {
         this.out.writeRange(p.headBuf, p.headStart, p.headEnd - 2);
         this.out.write(edits.tail);
       } else {
-        ro.edits = edits;
-        this.out.write(h.ascii ? responseHead(h, ro) : Buffer.from(responseHead(h, ro), "latin1"));
+        this.edits = edits;
+        this.out.write(h.ascii ? responseHead(h, this) : Buffer.from(responseHead(h, this), "latin1"));
       }
     } else {
-      ro.edits = edits;
-      const head = responseHead(h, ro);
+      this.edits = edits;
+      const head = responseHead(h, this);
       this.out.write(h.ascii ? head : Buffer.from(head, "latin1"));
     }
-    ro.setCookie = undefined;
+    this.setCookie = undefined;
     return R_FINAL;
   }
 

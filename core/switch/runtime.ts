@@ -7,6 +7,7 @@ import type { Logger } from "../log/logger.ts";
 import type { PoolState, ServerState, Cluster } from "../state/cluster.ts";
 import type { CookieInsert } from "../sched/CookiePersistence.ts";
 import type { Scheduler } from "../sched/types.ts";
+import type { IdleConn } from "./conn-ceiling.ts";
 import type { HeldBudget } from "./held-budget.ts";
 import { accessLogger } from "./access-log.ts";
 import { Limits } from "./limits.ts";
@@ -72,6 +73,8 @@ export class VsRuntime {
   accessLogger: Logger | undefined;
   /** accept_proxy's sources; undefined when the virtual server takes no PROXY header. */
   proxyFrom: ((ip: string) => boolean) | undefined;
+  /** Client connections between requests, oldest first (insertion order): closed first near a limit. */
+  readonly idle = new Set<IdleConn>();
   draining = false;
   readonly svc: SwitchServices;
 

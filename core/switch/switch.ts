@@ -9,6 +9,9 @@ import { log as defaultLog, type Logger } from "../log/logger.ts";
 import type { CookieInsert } from "../sched/CookiePersistence.ts";
 import type { Scheduler } from "../sched/types.ts";
 import { type Cluster, ServerState } from "../state/cluster.ts";
+import { AcceptGate } from "../sys/accept-gate.ts";
+import { fdShortage } from "../sys/fd-limit.ts";
+import { ConnCeiling, type Gate, type Listening } from "./conn-ceiling.ts";
 import { ClientConn } from "./listener.ts";
 import { errorAnswer } from "./actions.ts";
 import { type LiveConn, type SwitchServices, VsRuntime } from "./runtime.ts";
@@ -62,11 +65,14 @@ export interface SwitchOptions {
   observe?(vs: string, pool: string | undefined, status: number, seconds: number, cut?: string): void;
   /** [global] max_held_bytes: bytes held before forwarding, over every connection (default 64 MiB). */
   maxHeldBytes?: number;
-  /** Interval of the server-fault WARN lines: one per server per interval (default 10000 ms). */
+  /**
+   * Interval of the repeated-fault WARN lines: server faults (default 10000 ms), and out of descriptors
+   * or a connection limit reached (default 5000 ms).
+   */
   faultLogIntervalMs?: number;
 }
 
-interface Bound {
+interface Bound extends Listening {
   rt: VsRuntime;
   listeners: SocketListener<undefined>[];
   ports: number[];
@@ -108,6 +114,8 @@ export class Switch implements SwitchServices {
   /** Passive health (pool `observe`); its `markDown` is the health monitor's, when one runs. */
   readonly passive: PassiveHealth;
   private readonly heldWarn: ThrottledWarn;
+  /** Client connection limits: the global ceiling, each virtual server's, idle reaping, EMFILE backoff. */
+  readonly ceiling: ConnCeiling;
 
   constructor(opts: SwitchOptions) {
     this.cluster = opts.cluster;
@@ -122,12 +130,17 @@ export class Switch implements SwitchServices {
     this.passive = new PassiveHealth(this.cluster, this.log);
     this.held.onSpent = () => this.heldSpent();
     this.heldWarn = new ThrottledWarn(this.log, { intervalMs: opts.faultLogIntervalMs ?? 10_000 });
+    this.ceiling = new ConnCeiling(() => this.bound.values(), this.log, opts.faultLogIntervalMs);
     this.upOpts = {
       maxIdle: opts.upstreamMaxIdle ?? 128,
       idleTimeout: opts.upstreamIdleTimeout ?? 30_000,
       connectTimeout: 120_000, // backstop: each virtual server enforces its own
       now: () => this.clock,
+      onLocalFailure: (code: string) => {
+        if (code === "EMFILE" || code === "ENFILE") this.ceiling.fdShortage(code, Date.now());
+      },
     };
+    fdShortage(); // opens the probe's descriptor now, while there are plenty
     this.timer = setInterval(() => this.sweep(), opts.tickMs ?? 100);
     this.timer.unref?.();
   }
@@ -195,14 +208,17 @@ export class Switch implements SwitchServices {
     if (this.bound.has(vs.name))
       throw new SwitchError("bad_config", `Rename virtual server "${vs.name}": already listening`);
     const rt = new VsRuntime(vs, this);
-    const b: Bound = { rt, listeners: [], ports: [], key: listenKey(vs) };
+    const b: Bound = { rt, listeners: [], ports: [], key: listenKey(vs), gates: [] };
     try {
       for (const ep of vs.listen) {
         const l = this.open(rt, ep);
         b.listeners.push(l);
-        b.ports.push((l as unknown as { port?: number }).port ?? 0);
+        const port = (l as unknown as { port?: number }).port ?? 0;
+        b.ports.push(port);
+        b.gates.push(this.gate(ep.kind === "unix" ? { path: ep.path } : { port }, ep.text));
       }
     } catch (e) {
+      for (const g of b.gates) g?.restore();
       for (const l of b.listeners) l.stop(true);
       const where = vs.listen.map((e) => e.text).join(", ");
       throw new SwitchError(
@@ -251,11 +267,13 @@ export class Switch implements SwitchServices {
         }
       },
       close: (s: import("bun").Socket<Conn>) => {
+        if (s.data === undefined) return;
         try {
-          s.data?.onClose();
+          s.data.onClose();
         } catch (e) {
           this.bug(e, undefined);
         }
+        this.ceiling.closed(this.clock);
       },
       error: () => {},
     };
@@ -266,15 +284,32 @@ export class Switch implements SwitchServices {
     return l as unknown as SocketListener<undefined>;
   }
 
+  /** The way to pause a listener (see accept-gate.ts); undefined: over a limit, accept and refuse. */
+  private gate(where: { port: number } | { path: string }, text: string): Gate | undefined {
+    const held = new Set<number>();
+    for (const b of this.bound.values()) for (const g of b.gates) if (g instanceof AcceptGate) held.add(g.fd);
+    const g = AcceptGate.find(where, held);
+    if (!g)
+      this.log.warn("Cannot pause accepting on this listener: over a connection limit, new ones get 503", {
+        listen: text,
+      });
+    return g;
+  }
+
+  /** Set the global ceiling on client connections (from the descriptor limit; see the daemon). */
+  setCeiling(max: number): void {
+    this.ceiling.max = max > 0 ? max : Number.POSITIVE_INFINITY;
+    this.ceiling.sync(Date.now());
+  }
+
   private accept(
     rt: VsRuntime,
     s: import("bun").Socket<ClientConn | TcpConn | undefined>,
     tcp: boolean,
   ): void {
-    const cfg = rt.cfg;
-    if (rt.draining || (cfg.max_connections > 0 && rt.conns.size >= cfg.max_connections)) {
+    if (!this.ceiling.admit(rt)) {
       this.cluster.count("reject.max_connections");
-      if (!tcp) s.write(errorAnswer(cfg.error_pages, 503, "max_connections"));
+      if (!tcp) s.write(errorAnswer(rt.cfg.error_pages, 503, "max_connections"));
       s.end();
       return;
     }
@@ -290,6 +325,7 @@ export class Switch implements SwitchServices {
       : new ClientConn(rt, s as import("bun").Socket<ClientConn>);
     s.data = c;
     rt.conns.add(c);
+    this.ceiling.opened(rt, this.clock);
     // While the held-bytes budget is spent, a new client waits its turn before its first read.
     if (!tcp) this.held.admit(c as ClientConn);
   }
@@ -376,6 +412,8 @@ export class Switch implements SwitchServices {
 
   private retire(name: string, b: Bound): void {
     this.bound.delete(name);
+    // The real listening socket back in its place first: Bun closes what it finds there.
+    for (const g of b.gates) g?.restore();
     for (const l of b.listeners) l.stop(false);
     b.rt.draining = true;
     for (const c of b.rt.conns) c.drain();
@@ -434,5 +472,9 @@ export class Switch implements SwitchServices {
     this.passive.tick(now);
     for (const u of this.upstreams.values()) u.sweep(now);
     for (const s of this.sorries.values()) s.upstream.sweep(now);
+    // Bun retries a failed accept() at once, forever: out of descriptors, stop the listeners instead.
+    const short = fdShortage();
+    if (short !== undefined) this.ceiling.fdShortage(short, now);
+    this.ceiling.tick(now);
   }
 }

@@ -7,6 +7,8 @@ import { ServerState } from "../state/cluster.ts";
 import { log } from "../log/logger.ts";
 import { Out } from "./out.ts";
 import { proxyV1, proxyV2 } from "./proxy-protocol.ts";
+import { fdShortage } from "../sys/fd-limit.ts";
+import { localConnectError } from "./upstream.ts";
 import type { LiveConn, VsRuntime } from "./runtime.ts";
 import { faultReason } from "./server-fault.ts";
 
@@ -34,8 +36,8 @@ const upHandlers = {
   drain: (s: Socket<UpSide>) => guard(s, () => s.data.conn.onUpDrain(s.data.attempt)),
   end: (s: Socket<UpSide>) => guard(s, () => s.data.conn.onUpEof(s.data.attempt)),
   close: (s: Socket<UpSide>) => guard(s, () => s.data.conn.onUpClose(s.data.attempt)),
-  connectError: (s: Socket<UpSide>, e?: Error) =>
-    guard(s, () => s.data.conn.onUpClose(s.data.attempt, (e as { code?: string } | undefined)?.code)),
+  connectError: (s: Socket<UpSide>, e: unknown) =>
+    guard(s, () => s.data.conn.onUpConnectError(e, s.data.attempt)),
   error: () => {},
 };
 
@@ -58,13 +60,17 @@ export class TcpConn implements LiveConn {
     this.rt = rt;
     this.sock = sock;
     this.out.sock = sock;
-    // Backpressure: a full side stops reading from the other one.
-    this.out.onBlocked = () => this.upSock?.pause();
-    this.out.onUnblocked = () => this.upSock?.resume();
-    this.upOut.onBlocked = () => this.sock.pause();
-    this.upOut.onUnblocked = () => this.sock.resume();
+    this.out.owner = this;
+    this.upOut.owner = this;
     this.touch();
     this.connect();
+  }
+
+  /** Backpressure: a full side stops reading from the other one. */
+  onOutBlocked(o: Out, blocked: boolean): void {
+    const from = o === this.out ? this.upSock : this.sock;
+    if (blocked) from?.pause();
+    else from?.resume();
   }
 
   private touch(): void {
@@ -88,6 +94,11 @@ export class TcpConn implements LiveConn {
     if (!target) {
       svc.cluster.count("reject.no_server");
       this.destroy();
+      return;
+    }
+    const short = fdShortage();
+    if (short !== undefined) {
+      this.localFail(short);
       return;
     }
     this.server = target.server;
@@ -154,6 +165,25 @@ export class TcpConn implements LiveConn {
     this.serverEof = true;
     this.out.end(true);
     if (this.clientEof) this.finish();
+  }
+
+  /** No server was involved (out of descriptors ...): not a server error, and no other server is tried. */
+  private localFail(code: string): void {
+    this.rt.svc.cluster.count(`reject.local_${code.toLowerCase()}`);
+    this.destroy();
+  }
+
+  onUpConnectError(err: unknown, attempt: number): void {
+    if (attempt !== this.attempt || this.closed) return;
+    const local = localConnectError(err);
+    if (local === undefined) {
+      this.onUpClose(attempt, (err as { code?: string } | undefined)?.code);
+      return;
+    }
+    this.server!.active--;
+    this.server!.totalConnections--;
+    this.server = undefined;
+    this.localFail(local);
   }
 
   /** `errno`: the connect's error code; "timeout" when the connect deadline ran out. */

@@ -69,7 +69,8 @@ test("a retried request counts its retries; refusals say denied, limited, queue_
     ]);
     const q = by("/queued")[0]!;
     expect(q).toMatchObject({ status: 503, term: "queue_timeout" });
-    expect(q.t_queue as number).toBeGreaterThanOrEqual(90);
+    // The wait is timed by the coarse clock (the sweep tick), the figure by the fine one.
+    expect(q.t_queue as number).toBeGreaterThanOrEqual(50);
   } finally {
     await r.stop();
   }

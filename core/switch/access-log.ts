@@ -61,7 +61,7 @@ export function accessLog(
   started: number,
   t0: number,
   term: string | undefined,
-  rec: AccessRecord,
+  rec: AccessRecord | undefined,
   bytesOut: number,
   /** Why tcpvs answered itself (the code in its error body), when it did. */
   code?: string,
@@ -71,7 +71,7 @@ export function accessLog(
   svc.observe?.(rt.cfg.name, pool, status, (now - t0) / 1000, term);
   if (term !== undefined) svc.cluster.count(`cut.${term}`);
   const out = rt.accessLogger;
-  if (out === undefined) return;
+  if (out === undefined || rec === undefined) return;
   const line: Record<string, unknown> = {
     vs: rt.cfg.name,
     client,

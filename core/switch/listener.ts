@@ -106,8 +106,11 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
   private proxyPending: Buffer | undefined = undefined;
   /** Counted in the virtual server's connections per source (left on close). */
   private counted: boolean;
-  /** The current request's access record; its time stamps are taken only while `stamps`. */
-  private readonly rec = new AccessRecord();
+  /**
+   * The current request's access record, made when the virtual server first logs one (an idle
+   * connection without an access log holds none); filled only while `stamps`.
+   */
+  private rec: AccessRecord | undefined = undefined;
   private stamps = false;
   /** The response modifiers of the current request's rule and virtual server. */
   private resEdits: ResponseEdits | undefined = undefined;
@@ -196,8 +199,10 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
       this.gotAny = true;
       if (this.req === undefined) this.setDeadline(D_HEADER);
     }
-    if (this.req === undefined && this.rec.first === 0 && this.rt.accessLogger !== undefined)
-      this.rec.first = performance.now();
+    if (this.req === undefined && this.rt.accessLogger !== undefined) {
+      const rec = (this.rec ??= new AccessRecord());
+      if (rec.first === 0) rec.first = performance.now();
+    }
     this.inData = true;
     const err = this.parser.execute(buf);
     this.inData = false;
@@ -314,14 +319,16 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
     const x = { req, path: t.path, query: t.query, sourceIp: this.ip };
     const route = rt.router.route(x);
     const a = route.action;
-    const rec = this.rec;
-    rec.reset();
-    rec.uri = req.target;
-    rec.rule = a.index;
-    rec.bytesIn = req.size;
-    rec.outStart = this.out.bytes;
     this.stamps = rt.accessLogger !== undefined;
-    if (this.stamps) rec.head = this.t0;
+    if (this.stamps) {
+      const rec = (this.rec ??= new AccessRecord());
+      rec.reset();
+      rec.uri = req.target;
+      rec.rule = a.index;
+      rec.bytesIn = req.size;
+      rec.outStart = this.out.bytes;
+      rec.head = this.t0;
+    }
     this.choice.start(req, rt.pool(route.pool), route.hashKey);
     if (rt.limits !== undefined) {
       const wait = rt.limits.check(x, rt.svc.now());
@@ -365,7 +372,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
 
   /** Parser event (via RequestEvents). */
   onBody(b: Buffer, s: number, e: number): void {
-    this.rec.bytesIn += e - s;
+    if (this.stamps) this.rec!.bytesIn += e - s;
     const kept = this.kept;
     if (kept.whole) {
       if (kept.fits(e - s)) kept.add(b, s, e);
@@ -435,7 +442,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
     svc.queues.add(pool!.name, this);
     svc.cluster.count("queue.wait");
     this.queuedOn = pool!.name;
-    if (this.stamps) this.rec.queued = performance.now();
+    if (this.stamps) this.rec!.queued = performance.now();
     // A body waits in the kernel meanwhile: nothing would take it.
     this.setPaused(PAUSE_QUEUE, true);
     this.dkind = D_QUEUE;
@@ -449,7 +456,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
     const c = this.choice.choose();
     if (!c) return false;
     this.queuedOn = undefined;
-    if (this.stamps) this.rec.dequeued = performance.now();
+    if (this.stamps) this.rec!.dequeued = performance.now();
     this.setPaused(PAUSE_QUEUE, false);
     this.setDeadline(D_NONE);
     this.send(c);
@@ -467,9 +474,10 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
   private send(c: Choice): void {
     const choice = this.choice;
     if (this.stamps) {
-      this.rec.sent = performance.now();
-      this.rec.opened = 0;
-      this.rec.serverHead = 0;
+      const rec = this.rec!;
+      rec.sent = performance.now();
+      rec.opened = 0;
+      rec.serverHead = 0;
     }
     const conn = this.fwd.serverConn(choice, c.upstream, this.rt.cfg.proxy_protocol);
     choice.begin(c.server);
@@ -493,13 +501,13 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
   }
 
   onUpOpen(_c: ServerConn): void {
-    if (this.stamps) this.rec.opened = performance.now();
+    if (this.stamps) this.rec!.opened = performance.now();
     if (this.dkind === D_CONNECT) this.awaitServer();
   }
 
   onUpHead(h: ResponseHead): void {
     const mayKeep = this.reqDone && !this.draining && !this.rt.draining && !this.clientEof;
-    if (this.stamps && this.rec.serverHead === 0) this.rec.serverHead = performance.now();
+    if (this.stamps && this.rec!.serverHead === 0) this.rec!.serverHead = performance.now();
     switch (this.relay.head(h, this.up!.parser, this.req!, mayKeep, this.choice.setCookie(), this.resEdits)) {
       case R_FINAL:
         this.status = h.status;
@@ -823,8 +831,9 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
     if (!req || this.logged) return;
     this.logged = true;
     const c = this.choice;
-    const rec = this.rec;
-    rec.retries = this.tries;
+    // A record begun before the access log was turned on (a reload) is not one: none is written.
+    const rec = this.stamps ? this.rec : undefined;
+    if (rec !== undefined) rec.retries = this.tries;
     accessLog(
       this.rt,
       req,
@@ -836,9 +845,9 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
       this.t0,
       cut,
       rec,
-      this.out.bytes - rec.outStart,
+      rec === undefined ? 0 : this.out.bytes - rec.outStart,
       code,
     );
-    rec.first = 0;
+    if (rec !== undefined) rec.first = 0;
   }
 }

@@ -6,6 +6,9 @@ import type { VirtualServerConfig } from "../config/types.ts";
 import { LocalRateLimiter, type RateLimiter } from "./rate-limiter.ts";
 import { cookieValue, compileMatchers, headerOf, type Matcher, type RouteInput } from "./rules.ts";
 
+/** Longer keys are kept as a hash. */
+const MAX_KEY = 64;
+
 interface Limit {
   matchers: Matcher[];
   key: (x: RouteInput) => string | undefined;
@@ -43,8 +46,11 @@ export class Limits {
     outer: for (let i = 0; i < list.length; i++) {
       const l = list[i]!;
       for (let j = 0; j < l.matchers.length; j++) if (!l.matchers[j]!(x)) continue outer;
-      const key = l.key(x);
+      let key = l.key(x);
       if (key === undefined) continue;
+      // A header or cookie value may be kilobytes long: a counter keeps a 64-bit hash of it instead,
+      // so max_keys bounds memory whatever clients send.
+      if (key.length > MAX_KEY) key = `#${Bun.hash(key).toString(36)}`;
       const wait = l.limiter.take(key, now);
       if (wait > 0) return wait;
     }

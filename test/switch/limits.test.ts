@@ -58,6 +58,11 @@ describe("rate limits", () => {
     expect(await st("b")).toBe(200);
     expect([await st(undefined), await st(undefined), await st(undefined)]).toEqual([200, 200, 200]);
     expect(seen("/api")).toBe(6);
+    // Long keys are counted by their hash: still one counter per value.
+    const long = "k".repeat(5000);
+    expect([await st(long), await st(long), await st(long), await st(`${long}2`)]).toEqual([
+      200, 200, 429, 200,
+    ]);
   });
 
   test("by cookie", async () => {

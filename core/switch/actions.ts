@@ -207,24 +207,45 @@ const REASONS: Record<number, string> = {
   503: "Service Unavailable",
 };
 
-/** A response made by tcpvs; it closes the connection (the rest of a request body is never read). */
-export function ownResponse(status: number, contentType: string, body: string, extra = ""): string {
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * A response made by tcpvs. `keep`: the connection stays open (0: closes; 1: HTTP/1.1 client; 2: an
+ * HTTP/1.0 client, told so). A body with bytes above 0x7f goes as bytes: UTF-8 for a configured one,
+ * latin1 (the file's own bytes) for an error page.
+ */
+export function ownResponse(
+  status: number,
+  contentType: string,
+  body: string,
+  extra = "",
+  keep = 0,
+  encoding: "utf8" | "latin1" = "utf8",
+): string | Uint8Array {
   const bodiless = status === 204 || status === 304;
-  return (
+  const conn = keep === 0 ? "connection: close\r\n" : keep === 2 ? "connection: keep-alive\r\n" : "";
+  const head =
     `HTTP/1.1 ${status} ${REASONS[status] ?? "Status"}\r\n${extra}` +
     (bodiless
       ? ""
-      : `content-type: ${contentType}\r\ncontent-length: ${Buffer.byteLength(body, "latin1")}\r\n`) +
-    `connection: close\r\ncache-control: no-store\r\n\r\n${bodiless ? "" : body}`
-  );
+      : `content-type: ${contentType}\r\ncontent-length: ${Buffer.byteLength(body, encoding)}\r\n`) +
+    `${conn}cache-control: no-store\r\n\r\n`;
+  if (bodiless) return head;
+  if (ASCII.test(body)) return head + body;
+  return Buffer.concat([Buffer.from(head, "latin1"), Buffer.from(body, encoding)]);
 }
 
 export type ErrorPages = Readonly<Record<number, { readonly body: string }>>;
 
 /** tcpvs's own error answer: the error page for `status` when the virtual server has one. */
-export function errorAnswer(pages: ErrorPages, status: number, code: string, extra = ""): string {
+export function errorAnswer(
+  pages: ErrorPages,
+  status: number,
+  code: string,
+  extra = "",
+): string | Uint8Array {
   const page = pages[status];
-  if (page !== undefined) return ownResponse(status, "text/html", page.body, extra);
+  if (page !== undefined) return ownResponse(status, "text/html", page.body, extra, 0, "latin1");
   if (extra === "" && status !== 429) return errorResponse(status, code);
   return ownResponse(status, "text/plain", `${status} ${REASONS[status] ?? "Error"}: ${code}\n`, extra);
 }
@@ -236,9 +257,10 @@ export function actionAnswer(
   path: string,
   query: string,
   pages: ErrorPages,
-): string {
+  keep = 0,
+): string | Uint8Array {
   if (a.kind === A_DENY) return errorAnswer(pages, a.status, "denied");
-  if (a.kind === A_RETURN) return ownResponse(a.status, a.contentType, a.body);
+  if (a.kind === A_RETURN) return ownResponse(a.status, a.contentType, a.body, "", keep);
   let loc = "";
   for (const part of a.location!) {
     if (typeof part === "string") loc += part;
@@ -247,5 +269,5 @@ export function actionAnswer(
     else if (part === P_QUERY) loc += query;
     else loc += query === "" ? path : `${path}?${query}`;
   }
-  return ownResponse(a.status, "text/plain", "", `location: ${loc}\r\n`);
+  return ownResponse(a.status, "text/plain", "", `location: ${loc}\r\n`, keep);
 }

@@ -116,6 +116,8 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
   private resEdits: ResponseEdits | undefined = undefined;
   /** The pool whose queue holds the current request, while it waits for a server slot. */
   private queuedOn: string | undefined = undefined;
+  /** tcpvs answered the current request itself and keeps the connection (redirect, return). */
+  private ownAnswered = false;
   deadline = 0;
   /** Coarse clock (ms) when it went idle between requests (while in rt.idle). */
   idleSince = 0;
@@ -342,6 +344,25 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
     if (a.kind !== A_POOL) {
       const deny = a.kind === A_DENY;
       if (deny) rt.svc.cluster.count("reject.denied");
+      // A redirect or return to a request without a body keeps the connection (HAProxy does too).
+      if (
+        !deny &&
+        req.contentLength <= 0 &&
+        !req.chunked &&
+        req.keepAlive &&
+        !this.clientEof &&
+        !this.draining &&
+        !rt.draining
+      ) {
+        this.status = a.status;
+        this.logRequest(undefined);
+        this.out.write(
+          actionAnswer(a, req, t.path, t.query, rt.cfg.error_pages, req.versionMinor === 0 ? 2 : 1),
+        );
+        this.ownAnswered = true;
+        this.setDeadline(D_NONE);
+        return;
+      }
       this.answer(
         a.status,
         "denied",
@@ -392,6 +413,14 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
   /** Parser event (via RequestEvents). */
   onEnd(): void {
     this.reqDone = true;
+    if (this.ownAnswered) {
+      // Answered by tcpvs, the connection kept: the next request, once the parser has paused here.
+      this.ownAnswered = false;
+      queueMicrotask(() => {
+        if (!this.closing) this.nextRequest(true);
+      });
+      return;
+    }
     if (this.holding) this.release();
     else if (this.dkind === D_CLIENT && this.up && !this.relay.started) this.setDeadline(D_RESPONSE);
   }
@@ -543,13 +572,18 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
     this.logRequest(undefined);
     if (keepServer && !up.tunnel) this.fwd.release(up);
     else up.close();
+    this.nextRequest(this.relay.keepClient);
+  }
+
+  /** The exchange is over: read the next request on this connection (`keep`), or close. */
+  private nextRequest(keep: boolean): void {
     this.req = undefined;
     this.choice.req = undefined;
     // No retry can follow: let go of the request's bytes now, not at the next request (an idle
     // keep-alive connection would hold up to RETAIN_MAX of its last request for as long as it idles).
     if (this.reqDone) this.kept.reset();
     else this.kept.drop();
-    if (!this.relay.keepClient || this.clientEof) {
+    if (!keep || this.clientEof) {
       this.close();
       return;
     }
@@ -723,7 +757,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
    * Answer from tcpvs itself and close (`cut`: why the request ended short; `text`: the whole answer,
    * else the error answer for `status`).
    */
-  private answer(status: number, code: string, cut?: string, text?: string): void {
+  private answer(status: number, code: string, cut?: string, text?: string | Uint8Array): void {
     this.status = status;
     this.holding = false;
     this.rt.svc.log.debug("refused request", { vs: this.rt.cfg.name, client: this.ip, status, code });

@@ -29,6 +29,10 @@ describe("rule actions", () => {
           { path_prefix: "/local/", not: { source: ["127.0.0.0/8"] }, deny: 403 },
           { path: "/ping", return: { status: 200, body: "pong\n", content_type: "text/plain" } },
           {
+            path: "/utf8",
+            return: { status: 200, body: "caf\u00e9 \u2713", content_type: "text/plain; charset=utf-8" },
+          },
+          {
             path_prefix: "/api/",
             pool: "api",
             rewrite_path: { regex: "^/api(/.*)$", replace: "$1" },
@@ -60,6 +64,12 @@ describe("rule actions", () => {
     expect(web.requests.some((q) => q.target.startsWith("/old") || q.target === "/go")).toBe(false);
   });
 
+  test("a return body beyond ASCII goes as UTF-8 bytes with their length", async () => {
+    const x = await exchange(r.port, GET("/utf8"));
+    expect(x.responses[0]!.headers["content-length"]).toBe(String(Buffer.byteLength("caf\u00e9 \u2713")));
+    expect(Buffer.from(x.responses[0]!.body, "latin1").toString("utf8")).toBe("caf\u00e9 \u2713");
+  });
+
   test("deny with not = { source }: refused from outside the network, forwarded from inside", async () => {
     const denied = await exchange(r.port, GET("/admin/x"));
     expect(denied.responses[0]!.status).toBe(403);
@@ -79,6 +89,23 @@ describe("rule actions", () => {
     expect(responses[0]!.body).toBe("pong\n");
     expect(responses[0]!.headers["content-type"]).toBe("text/plain");
     expect(web.requests.length + api.requests.length).toBe(before);
+  });
+
+  test("return and redirect keep the connection for the next requests (pipelined too); a body closes it", async () => {
+    const x = await exchange(r.port, GET("/ping") + GET("/go") + GET("/page"), { count: 3 });
+    expect(x.responses.map((y) => y.status)).toEqual([200, 302, 200]);
+    expect(x.responses[0]!.headers.connection).toBeUndefined();
+    expect(x.responses[2]!.body).toContain("hello from web /page");
+    expect(x.closed).toBe(false);
+    const old = await exchange(r.port, "GET /ping HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    expect(old.responses[0]!.headers.connection).toBe("keep-alive");
+    const post = await exchange(r.port, "POST /ping HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc", {
+      count: 2,
+      timeoutMs: 1000,
+    });
+    expect(post.responses[0]!.body).toBe("pong\n");
+    expect(post.responses[0]!.headers.connection).toBe("close");
+    expect(post.closed).toBe(true);
   });
 
   test("rewrite_path and request headers set and deleted reach the server; response headers are edited", async () => {
@@ -114,7 +141,7 @@ describe("rule actions", () => {
     const line = (uri: string) => r.lines.filter((l) => l.includes(`"uri":"${uri}"`)).at(-1) ?? "";
     expect(line("/admin/y")).toMatch(/"term":"denied"/);
     expect(line("/admin/y")).toMatch(/"rule":3/);
-    expect(line("/api/z")).toMatch(/"rule":6/);
+    expect(line("/api/z")).toMatch(/"rule":7/);
     expect(line("/api/z")).not.toMatch(/"term"/);
   });
 });

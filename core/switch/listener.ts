@@ -202,7 +202,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
       if (this.req === undefined) this.setDeadline(D_HEADER);
     }
     if (this.req === undefined && this.rt.accessLogger !== undefined) {
-      const rec = (this.rec ??= new AccessRecord());
+      const rec = this.record();
       if (rec.first === 0) rec.first = performance.now();
     }
     this.inData = true;
@@ -323,7 +323,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
     const a = route.action;
     this.stamps = rt.accessLogger !== undefined;
     if (this.stamps) {
-      const rec = (this.rec ??= new AccessRecord());
+      const rec = this.record();
       rec.reset();
       rec.uri = req.target;
       rec.rule = a.index;
@@ -389,6 +389,11 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
     }
     this.setDeadline(D_NONE);
     this.dispatch();
+  }
+
+  private record(): AccessRecord {
+    if (this.rec === undefined) this.rec = new AccessRecord();
+    return this.rec;
   }
 
   /** Parser event (via RequestEvents). */

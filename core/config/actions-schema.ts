@@ -4,7 +4,7 @@
 
 import { readFileSync } from "node:fs";
 import { type Fields, isTable, join } from "./fields.ts";
-import { readSection, section } from "./schema-kit.ts";
+import { readSection, section, writeSection } from "./schema-kit.ts";
 import { k } from "./schema-keys.ts";
 import { describe, parseDuration } from "./values.ts";
 
@@ -68,12 +68,14 @@ const headerKeys = (where: string) => ({
     doc: `request headers to set (replace) ${where}: \`{ "X-Api" = "1" }\``,
     type: "table",
     read: readSetHeaders,
+    write: (pairs: Array<[string, string]>) => Object.fromEntries(pairs),
   }),
   del_header: k.custom({ doc: `request headers to delete ${where}`, type: "array", read: readDelHeaders }),
   set_response_header: k.custom({
     doc: `response headers to set (replace) ${where}, on server responses`,
     type: "table",
     read: readSetHeaders,
+    write: (pairs: Array<[string, string]>) => Object.fromEntries(pairs),
   }),
   del_response_header: k.custom({
     doc: `response headers to delete ${where}`,
@@ -118,8 +120,10 @@ export const ruleActionKeys = {
     doc: 'answer without a server: `{ status = 200, body = "pong\\n", content_type = "text/plain" }`',
     type: "table",
     read: (f, v, p) => readSection(f, returnSection, v, p),
+    write: (v: unknown) => writeSection(returnSection, v),
   }),
   rewrite_path: k.custom({
+    write: (v: unknown) => writeSection(rewriteSection, v),
     doc: 'the path as the server gets it: `{ regex = "^/api(/.*)$", replace = "$1" }` (the query is kept)',
     type: "table",
     read: (f, v, p) => {

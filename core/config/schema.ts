@@ -8,7 +8,7 @@ import { isLoopback as isLoopbackIp, parseIp } from "../net/ip.ts";
 import { schedulerNames, validatePersistence, validateSchedulerOptions } from "../sched/registry.ts";
 import { checkSection } from "./check-schema.ts";
 import { type Fields, isTable, type Raw } from "./fields.ts";
-import { readSection, section } from "./schema-kit.ts";
+import { readSection, section, writeSection } from "./schema-kit.ts";
 import { k } from "./schema-keys.ts";
 import type { TcpvsConfig } from "./types.ts";
 import { virtualServerSection } from "./virtual-server-schema.ts";
@@ -162,6 +162,7 @@ export const poolSection = section(
       doc: 'passive health: `{ errors = 5, within = "10s" }` connection failures and 5xx answers on live traffic mark a server down as if a check had failed: its checks bring it back after `rise` passes; a server without checks comes back after `within` (HAProxy `observe layer7` with `error-limit`)',
       type: "table",
       read: (f, v, p) => readSection(f, observeSection, v, p),
+      write: (v: unknown) => writeSection(observeSection, v),
     }),
     server: k.tables(serverSection, { doc: "the servers (below)" }),
     check: k.tables(checkSection, { doc: "health checks (below); a server is up while all pass" }),

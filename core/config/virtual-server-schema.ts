@@ -10,7 +10,7 @@ import {
   vsHeaderKeys,
 } from "./actions-schema.ts";
 import { type Fields, join } from "./fields.ts";
-import { readSection, section } from "./schema-kit.ts";
+import { readSection, section, writeSection } from "./schema-kit.ts";
 import { k } from "./schema-keys.ts";
 import type { Endpoint } from "./types.ts";
 import { describe, parseCidr, parseEndpoint } from "./values.ts";
@@ -69,6 +69,7 @@ const notKey = k.custom({
   doc: 'matchers that must NOT all match: `not = { source = "10.0.0.0/8" }`',
   type: "table",
   read: (f, v, p) => readSection(f, notSection, v, p),
+  write: (v: unknown) => writeSection(notSection, v),
 });
 
 export const limitSection = section("virtual_server.limit", { ...limitKeys, ...matcherKeys, not: notKey });

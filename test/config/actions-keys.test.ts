@@ -127,6 +127,12 @@ describe("limits", () => {
     );
   });
 
+  test("the HTTP-mode keys are refused on a TCP virtual server, at their line", () => {
+    expect(problems(vs('mode = "tcp"\naccept_proxy = ["10.0.0.0/8"]'))).toEqual([
+      '6:1 virtual_server[0].accept_proxy: accept_proxy works in HTTP mode only: remove it or set mode = "http"',
+    ]);
+  });
+
   test("accept_proxy takes CIDRs", () => {
     expect(
       parseConfig(vs('accept_proxy = ["10.0.0.0/8"]'), "t.toml").virtual_server[0]!.accept_proxy,

@@ -6,6 +6,8 @@
 import type { RuleConfig, VirtualServerConfig } from "../config/types.ts";
 import type { RequestHead } from "../http/head.ts";
 import { errorResponse } from "./rewrite.ts";
+import type { RouteInput } from "./rules.ts";
+import type { VsRuntime } from "./runtime.ts";
 
 export const A_POOL = 0;
 export const A_REDIRECT = 1;
@@ -270,4 +272,58 @@ export function actionAnswer(
     else loc += query === "" ? path : `${path}?${query}`;
   }
   return ownResponse(a.status, "text/plain", "", `location: ${loc}\r\n`, keep);
+}
+
+/** What tcpvs answers itself instead of forwarding; `keep`: the connection stays open. */
+export interface OwnAnswer {
+  status: number;
+  code: string;
+  /** The access line's `term`, when the answer is a refusal. */
+  cut: string | undefined;
+  text: string | Uint8Array;
+  keep: boolean;
+}
+
+/**
+ * The answer to `x` before any server: 429 when a limit is over (counted, `term=limited`), or the
+ * action `a` when it is not a pool. A redirect or return to a request without a body keeps the
+ * connection (as HAProxy does) unless `mayKeep` is false (the client half-closed, a drain).
+ */
+export function ownAnswer(rt: VsRuntime, x: RouteInput, a: Action, mayKeep: boolean): OwnAnswer | undefined {
+  const pages = rt.cfg.error_pages;
+  if (rt.limits !== undefined) {
+    const wait = rt.limits.check(x, rt.svc.now());
+    if (wait > 0) {
+      rt.svc.cluster.count("reject.limited");
+      const retry = `retry-after: ${Math.max(1, Math.ceil(wait / 1000))}\r\n`;
+      return {
+        status: 429,
+        code: "limited",
+        cut: "limited",
+        text: errorAnswer(pages, 429, "limited", retry),
+        keep: false,
+      };
+    }
+  }
+  if (a.kind === A_POOL) return undefined;
+  const req = x.req;
+  if (a.kind === A_DENY) {
+    rt.svc.cluster.count("reject.denied");
+    return {
+      status: a.status,
+      code: "denied",
+      cut: "denied",
+      text: actionAnswer(a, req, x.path, x.query, pages),
+      keep: false,
+    };
+  }
+  const keep = mayKeep && !rt.draining && req.contentLength <= 0 && !req.chunked && req.keepAlive;
+  const text = actionAnswer(a, req, x.path, x.query, pages, keep ? (req.versionMinor === 0 ? 2 : 1) : 0);
+  return {
+    status: a.status,
+    code: a.kind === A_REDIRECT ? "redirect" : "return",
+    cut: undefined,
+    text,
+    keep,
+  };
 }

@@ -22,11 +22,11 @@ import type { RequestHead, ResponseHead } from "../http/head.ts";
 import { HttpParser, type ParserHandler } from "../http/parser.ts";
 import { AccessRecord, accessLog } from "./access-log.ts";
 import {
-  A_DENY,
   A_POOL,
-  actionAnswer,
   applyRequestEdits,
   errorAnswer,
+  type OwnAnswer,
+  ownAnswer,
   type ResponseEdits,
 } from "./actions.ts";
 import {
@@ -332,44 +332,12 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
       rec.head = this.t0;
     }
     this.choice.start(req, rt.pool(route.pool), route.hashKey);
-    if (rt.limits !== undefined) {
-      const wait = rt.limits.check(x, rt.svc.now());
-      if (wait > 0) {
-        rt.svc.cluster.count("reject.limited");
-        const retry = `retry-after: ${Math.max(1, Math.ceil(wait / 1000))}\r\n`;
-        this.answer(429, "limited", "limited", errorAnswer(rt.cfg.error_pages, 429, "limited", retry));
+    if (rt.limits !== undefined || a.kind !== A_POOL) {
+      const own = ownAnswer(rt, x, a, !this.clientEof && !this.draining);
+      if (own !== undefined) {
+        this.sendOwn(own);
         return;
       }
-    }
-    if (a.kind !== A_POOL) {
-      const deny = a.kind === A_DENY;
-      if (deny) rt.svc.cluster.count("reject.denied");
-      // A redirect or return to a request without a body keeps the connection (HAProxy does too).
-      if (
-        !deny &&
-        req.contentLength <= 0 &&
-        !req.chunked &&
-        req.keepAlive &&
-        !this.clientEof &&
-        !this.draining &&
-        !rt.draining
-      ) {
-        this.status = a.status;
-        this.logRequest(undefined);
-        this.out.write(
-          actionAnswer(a, req, t.path, t.query, rt.cfg.error_pages, req.versionMinor === 0 ? 2 : 1),
-        );
-        this.ownAnswered = true;
-        this.setDeadline(D_NONE);
-        return;
-      }
-      this.answer(
-        a.status,
-        "denied",
-        deny ? "denied" : undefined,
-        actionAnswer(a, req, t.path, t.query, rt.cfg.error_pages),
-      );
-      return;
     }
     if (a.reqDrop !== undefined || a.rewrite !== undefined) applyRequestEdits(a, req, t.path, t.query);
     this.resEdits = a.res;
@@ -756,6 +724,20 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
       return;
     }
     this.answer(err.status, err.code);
+  }
+
+  /** tcpvs's own answer to the request (a limit, a redirect, deny or return); kept or closing. */
+  private sendOwn(own: OwnAnswer): void {
+    if (!own.keep) {
+      this.answer(own.status, own.code, own.cut, own.text);
+      return;
+    }
+    this.status = own.status;
+    this.logRequest(undefined, own.code);
+    this.out.write(own.text);
+    // The next request is read once the parser reaches this one's end (onEnd).
+    this.ownAnswered = true;
+    this.setDeadline(D_NONE);
   }
 
   /**

@@ -265,11 +265,17 @@ export const virtualServerSection = section(
     }),
   },
   [
-    (vs, at, raw) => {
+    (vs, at) => {
       if (vs.mode !== "tcp") return;
       // These read HTTP requests or are applied where an HTTP connection is admitted.
-      for (const key of ["accept_proxy", "max_connections_per_source", "limit", "error_pages"] as const)
-        if (raw[key] !== undefined) at(key, `${key} works in HTTP mode only: remove it or set mode = "http"`);
+      const set = {
+        accept_proxy: vs.accept_proxy.length > 0,
+        max_connections_per_source: vs.max_connections_per_source > 0,
+        limit: vs.limit.length > 0,
+        error_pages: Object.keys(vs.error_pages).length > 0,
+      };
+      for (const [key, on] of Object.entries(set))
+        if (on) at(key, `${key} works in HTTP mode only: remove it or set mode = "http"`);
     },
   ],
 );

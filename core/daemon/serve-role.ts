@@ -34,6 +34,8 @@ export function serveDaemon(o: ServeOptions): Daemon {
   });
   const sw = new SwitchService(o.config, cluster, metrics, o.log);
   const monitor = new MonitorService(cluster, o.config.pool);
+  // Passive health marks servers down through their checks, which then bring them back.
+  sw.switch.passive.markDown = (pool, server, reason) => monitor.monitor.markDown(pool, server, reason);
   const vrrp = new VrrpBridge(o.config, cluster, o.log);
   const global = o.controlPath
     ? {

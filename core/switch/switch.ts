@@ -14,7 +14,7 @@ import { AcceptGate } from "../sys/accept-gate.ts";
 import { fdShortage } from "../sys/fd-limit.ts";
 import { ConnCeiling, type Gate, type Listening } from "./conn-ceiling.ts";
 import { ClientConn } from "./client-conn.ts";
-import { errorResponse } from "./rewrite.ts";
+import { errorAnswer } from "./actions.ts";
 import { type LiveConn, type SwitchServices, VsRuntime } from "./runtime.ts";
 import { ServerFaults } from "./server-fault.ts";
 import { ClientStalls } from "./client-stalls.ts";
@@ -24,6 +24,9 @@ import { TcpRelay } from "./tcp-relay.ts";
 import { SniConn } from "./sni-conn.ts";
 import { tlsListen } from "./tls-listen.ts";
 import { Upstream } from "./upstream.ts";
+import { Queues } from "./queue.ts";
+import { SlowStart } from "./slow-start.ts";
+import { PassiveHealth } from "./passive-health.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
 
 /** Bun's bind error says only "Failed to listen at HOST"; the errno code is the reason an operator needs. */
@@ -110,6 +113,10 @@ export class Switch implements SwitchServices {
   private readonly faults: ServerFaults;
   private readonly stalls: ClientStalls;
   readonly held: HeldBudget;
+  readonly queues = new Queues();
+  private readonly slowStart = new SlowStart();
+  /** Passive health (pool `observe`); its `markDown` is the health monitor's, when one runs. */
+  readonly passive: PassiveHealth;
   private readonly heldWarn: ThrottledWarn;
   /** Client connection limits: the global ceiling, each virtual server's, idle reaping, EMFILE backoff. */
   readonly ceiling: ConnCeiling;
@@ -124,6 +131,7 @@ export class Switch implements SwitchServices {
     this.faults = new ServerFaults(this.log, { intervalMs: opts.faultLogIntervalMs ?? 10_000 });
     this.stalls = new ClientStalls(this.log, { intervalMs: opts.faultLogIntervalMs ?? 10_000 });
     this.held = new HeldBudget(opts.maxHeldBytes ?? DEFAULT_MAX_HELD);
+    this.passive = new PassiveHealth(this.cluster, this.log);
     this.held.onSpent = () => this.heldSpent();
     this.heldWarn = new ThrottledWarn(this.log, { intervalMs: opts.faultLogIntervalMs ?? 10_000 });
     this.ceiling = new ConnCeiling(() => this.bound.values(), this.log, opts.faultLogIntervalMs);
@@ -184,6 +192,11 @@ export class Switch implements SwitchServices {
 
   serverFault(vs: string, server: ServerState, reason: string): void {
     this.faults.report(vs, server, reason);
+  }
+
+  serverError(server: ServerState): void {
+    const o = this.pools[server.pool]?.observe;
+    if (o !== undefined) this.passive.error(server, o, this.clock);
   }
 
   clientStall(vs: string, server: ServerState, reason: string): void {
@@ -318,8 +331,14 @@ export class Switch implements SwitchServices {
   ): void {
     if (!this.ceiling.admit(rt)) {
       this.cluster.count("reject.max_connections");
-      if (!tcp) s.write(errorResponse(503, "max_connections"));
+      if (!tcp) s.write(errorAnswer(rt.cfg.error_pages, 503, "max_connections"));
       s.end();
+      return;
+    }
+    const refused = tcp ? undefined : rt.admit(s.remoteAddress);
+    if (refused !== undefined) {
+      this.cluster.count(refused);
+      s.terminate();
       return;
     }
     s.setNoDelay(true);
@@ -509,6 +528,9 @@ export class Switch implements SwitchServices {
       check(b.rt.conns);
       if (b.rt.conns.size === 0) this.draining.delete(b);
     }
+    this.slowStart.tick(this.cluster, (p) => this.pools[p]?.slow_start ?? 0, now);
+    this.queues.wakeAll();
+    this.passive.tick(now);
     for (const u of this.upstreams.values()) u.sweep(now);
     for (const s of this.sorries.values()) s.upstream.sweep(now);
     // Bun retries a failed accept() at once, forever: out of descriptors, stop the listeners instead.

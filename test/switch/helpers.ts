@@ -167,6 +167,10 @@ export function vsConfig(over: Partial<VirtualServerConfig> = {}): VirtualServer
     proxy_protocol: 0,
     upgrade_protocols: ["websocket"],
     access_log: false,
+    error_pages: {},
+    limit: [],
+    max_connections_per_source: 0,
+    accept_proxy: [],
     ...over,
   };
 }

@@ -21,6 +21,14 @@ export interface DaemonDescription {
   /** "serve" | "vrrp" | ... */
   role?: string;
   listeners: ListenerInfo[];
+  /** Data-path workers ([global] workers): each one's client connections now and requests sent. */
+  workers?: WorkerInfo[];
+}
+
+export interface WorkerInfo {
+  id: number;
+  connections: number;
+  requests: number;
 }
 
 export interface ServerSnapshot {
@@ -70,6 +78,7 @@ export interface StatusSnapshot {
   pools: PoolSnapshot[];
   vrrp: VrrpSnapshot[];
   counters: Record<string, number>;
+  workers: WorkerInfo[];
 }
 
 export function buildSnapshot(
@@ -127,5 +136,6 @@ export function buildSnapshot(
     pools,
     vrrp,
     counters: Object.fromEntries(cluster.counters),
+    workers: d.workers ?? [],
   };
 }

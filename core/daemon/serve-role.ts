@@ -3,19 +3,24 @@
 // before VRRP, so a clash fails before an advert goes out), the health monitor, and VRRP in its Worker.
 
 import { MetricsRegistry } from "../metrics/MetricsRegistry.ts";
+import type { Cluster } from "../state/cluster.ts";
 import { clusterFromConfig } from "../state/from-config.ts";
 import { ControlService } from "./control-service.ts";
 import { Daemon, type DaemonOptions } from "./Daemon.ts";
 import { MetricsService } from "./metrics-service.ts";
 import { MonitorService } from "./monitor-service.ts";
 import { checkNewListeners } from "./preflight.ts";
+import { resolveWorkers } from "../sys/cpu-count.ts";
 import { SwitchService } from "./switch-service.ts";
+import { WorkerPool } from "./worker-pool.ts";
 import { VrrpBridge } from "./VrrpBridge.ts";
 
 export interface ServeOptions extends Omit<DaemonOptions, "role" | "cluster"> {
   version: string;
   /** Override the control endpoint (the demo uses a temp socket). */
   controlPath?: string;
+  /** Override `[global] workers` (tests). */
+  workers?: number;
 }
 
 export function serveDaemon(o: ServeOptions): Daemon {
@@ -26,9 +31,14 @@ export function serveDaemon(o: ServeOptions): Daemon {
     cluster,
     version: o.version,
     startedAt: d.startedAt,
-    gauges: () => sw.switch.gauges(),
+    gauges: () => (sw instanceof WorkerPool ? sw.gauges() : sw.switch.gauges()),
   });
-  const sw = new SwitchService(o.config, cluster, metrics, o.log);
+  // One worker is the data path on this thread, as before workers existed; more are Worker threads.
+  const workers = o.workers ?? resolveWorkers(o.config.global.workers);
+  const sw =
+    workers > 1
+      ? new WorkerPool(o.config, cluster, metrics, o.log, workers)
+      : new SwitchService(o.config, cluster, metrics, o.log);
   const monitor = new MonitorService(cluster, o.config.pool);
   const vrrp = new VrrpBridge(o.config, cluster, o.log);
   const global = o.controlPath
@@ -52,6 +62,7 @@ export function serveDaemon(o: ServeOptions): Daemon {
         mode: vs.mode,
         pool: vs.pool,
       })),
+      workers: sw instanceof WorkerPool ? sw.workers() : [singleWorker(cluster, sw)],
     }),
     actions: {
       // The control handler emits the reload event itself: do not announce it twice.
@@ -82,4 +93,14 @@ export function serveDaemon(o: ServeOptions): Daemon {
       },
     ],
   });
+}
+
+/** `workers = 1`: the main thread is worker 0. */
+function singleWorker(
+  cluster: Cluster,
+  sw: SwitchService,
+): { id: number; connections: number; requests: number } {
+  let requests = 0;
+  for (const p of cluster.pools.values()) for (const s of p.servers) requests += s.requests;
+  return { id: 0, connections: sw.switch.connectionCount(), requests };
 }

@@ -5,17 +5,31 @@ import type { PoolConfig, TcpvsConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Histogram } from "../metrics/Histogram.ts";
 import type { MetricsRegistry, ResponseCounter } from "../metrics/MetricsRegistry.ts";
-import { createPoolScheduling, type PoolScheduling } from "../sched/registry.ts";
+import {
+  createPoolScheduling,
+  type PoolScheduling,
+  type SchedulingParts,
+  systemEnv,
+} from "../sched/registry.ts";
 import type { Cluster } from "../state/cluster.ts";
 import { reconcileCluster } from "../state/from-config.ts";
-import { Switch } from "../switch/switch.ts";
+import { Switch, type SwitchOptions } from "../switch/switch.ts";
 import type { LoadedConfig, Service } from "./service.ts";
+
+/** What a data-path worker (switch-worker.ts) changes: shared scheduling state, listener options. */
+export interface SwitchServiceExtras {
+  parts?(pool: string): SchedulingParts;
+  switchOptions?: Partial<SwitchOptions>;
+  /** After a reload reconciled the cluster's servers, before the schedulers are rebuilt over them. */
+  reconciled?(): void;
+}
 
 export class SwitchService implements Service {
   readonly name = "switch";
   private config: TcpvsConfig;
   private readonly cluster: Cluster;
-  private readonly metrics: MetricsRegistry;
+  private readonly metrics: Pick<MetricsRegistry, "responses" | "poolLatency">;
+  private readonly extra: SwitchServiceExtras;
   private readonly log: Logger;
   private readonly scheduling = new Map<string, PoolScheduling>();
   readonly switch: Switch;
@@ -25,7 +39,14 @@ export class SwitchService implements Service {
     Map<string, { responses: ResponseCounter; latency: Histogram }>
   >();
 
-  constructor(config: TcpvsConfig, cluster: Cluster, metrics: MetricsRegistry, log: Logger) {
+  constructor(
+    config: TcpvsConfig,
+    cluster: Cluster,
+    metrics: Pick<MetricsRegistry, "responses" | "poolLatency">,
+    log: Logger,
+    extra: SwitchServiceExtras = {},
+  ) {
+    this.extra = extra;
     this.config = config;
     this.cluster = cluster;
     this.metrics = metrics;
@@ -39,6 +60,7 @@ export class SwitchService implements Service {
       log,
       maxHeldBytes: config.global.max_held_bytes,
       observe: (vs, pool, status, seconds, cut) => this.observe(vs, pool ?? "", status, seconds, cut),
+      ...extra.switchOptions,
     });
   }
 
@@ -65,7 +87,7 @@ export class SwitchService implements Service {
         this.scheduling.delete(name);
         continue;
       }
-      const sched = createPoolScheduling(cfg, state.servers);
+      const sched = createPoolScheduling(cfg, state.servers, systemEnv, this.extra.parts?.(name));
       this.scheduling.set(name, sched);
       state.onChange = () => sched.scheduler.update();
     }
@@ -82,6 +104,7 @@ export class SwitchService implements Service {
 
   async reload(next: LoadedConfig): Promise<void> {
     const changed = reconcileCluster(this.cluster, next.config);
+    this.extra.reconciled?.();
     // reconcileCluster only knows server sets; a new scheduler or its options need a rebuild too.
     for (const [name, cfg] of Object.entries(next.config.pool)) {
       const old = this.config.pool[name];

@@ -35,6 +35,20 @@ export interface SwitchServices {
   clientStall?(vs: string, server: ServerState, reason: string): void;
   /** A server failed an attempt through virtual server `vs` (logged, rate-limited per server). */
   serverFault?(vs: string, server: ServerState, reason: string): void;
+  /** Connection counts shared with other workers: a connection leaving `conns` is given back there. */
+  readonly admission?: { release(vs: string): void };
+}
+
+/** The live connections of a virtual server whose count is also kept by an admission (switch.ts). */
+class AdmittedSet extends Set<LiveConn> {
+  constructor(private readonly rt: VsRuntime) {
+    super();
+  }
+  override delete(c: LiveConn): boolean {
+    const had = super.delete(c);
+    if (had) this.rt.svc.admission?.release(this.rt.cfg.name);
+    return had;
+  }
 }
 
 /** Something the sweep can time out and a drain can close. */
@@ -54,13 +68,14 @@ export class VsRuntime {
   parserOpts: ParserOptions;
   /** upgrade_protocols, lower-cased. */
   upgradeProtocols: string[];
-  readonly conns = new Set<LiveConn>();
+  readonly conns: Set<LiveConn>;
   draining = false;
   readonly svc: SwitchServices;
 
   constructor(cfg: VirtualServerConfig, svc: SwitchServices) {
     this.svc = svc;
     this.cfg = cfg;
+    this.conns = svc.admission ? new AdmittedSet(this) : new Set();
     this.router = new Router(cfg);
     this.parserOpts = VsRuntime.parserOptions(cfg);
     this.upgradeProtocols = cfg.upgrade_protocols.map((p) => p.toLowerCase());

@@ -61,6 +61,16 @@ export interface SwitchOptions {
   maxHeldBytes?: number;
   /** Interval of the server-fault WARN lines: one per server per interval (default 10000 ms). */
   faultLogIntervalMs?: number;
+  /** SO_REUSEPORT on TCP listeners: several data-path workers share each port. */
+  reusePort?: boolean;
+  /** Virtual server connection counts kept elsewhere (shared by workers): max_connections is checked there. */
+  admission?: Admission;
+}
+
+/** Who counts a virtual server's connections against its max_connections when the switch does not. */
+export interface Admission {
+  acquire(vs: string, max: number): boolean;
+  release(vs: string): void;
 }
 
 interface Bound {
@@ -101,9 +111,13 @@ export class Switch implements SwitchServices {
   private readonly stalls: ClientStalls;
   readonly held: HeldBudget;
   private readonly heldWarn: ThrottledWarn;
+  private readonly listenOpts: Pick<SwitchOptions, "reusePort">;
+  readonly admission: Admission | undefined;
 
   constructor(opts: SwitchOptions) {
     this.cluster = opts.cluster;
+    this.listenOpts = { reusePort: opts.reusePort };
+    this.admission = opts.admission;
     this.log = (opts.log ?? defaultLog).child({ subsystem: "switch" });
     this.schedFor = opts.schedulerFor;
     this.observe = opts.observe;
@@ -249,7 +263,14 @@ export class Switch implements SwitchServices {
     const l =
       ep.kind === "unix"
         ? Bun.listen<Conn>({ unix: ep.path, socket: handlers, allowHalfOpen: true })
-        : Bun.listen<Conn>({ hostname: ep.host, port: ep.port, socket: handlers, allowHalfOpen: true });
+        : Bun.listen<Conn>({
+            hostname: ep.host,
+            port: ep.port,
+            socket: handlers,
+            allowHalfOpen: true,
+            // Bun honours it on listen too (SO_REUSEPORT); its types declare it on connect only.
+            ...({ reusePort: this.listenOpts.reusePort === true } as object),
+          });
     return l as unknown as SocketListener<undefined>;
   }
 
@@ -259,7 +280,10 @@ export class Switch implements SwitchServices {
     tcp: boolean,
   ): void {
     const cfg = rt.cfg;
-    if (rt.draining || (cfg.max_connections > 0 && rt.conns.size >= cfg.max_connections)) {
+    const full = this.admission
+      ? !rt.draining && !this.admission.acquire(cfg.name, cfg.max_connections)
+      : cfg.max_connections > 0 && rt.conns.size >= cfg.max_connections;
+    if (rt.draining || full) {
       this.cluster.count("reject.max_connections");
       if (!tcp) s.write(errorResponse(503, "max_connections"));
       s.end();
@@ -273,6 +297,14 @@ export class Switch implements SwitchServices {
     rt.conns.add(c);
     // While the held-bytes budget is spent, a new client waits its turn before its first read.
     if (!tcp) this.held.admit(c as ClientConn);
+  }
+
+  /** Client connections open now, over every virtual server (and those still draining). */
+  connectionCount(): number {
+    let n = 0;
+    for (const b of this.bound.values()) n += b.rt.conns.size;
+    for (const b of this.draining) n += b.rt.conns.size;
+    return n;
   }
 
   /** Figures for the metrics: the held-bytes budget. */

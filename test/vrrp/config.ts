@@ -37,6 +37,7 @@ export function tcpvsConfig(vrrp: VrrpConfig[]): TcpvsConfig {
       grace: 1000,
       router_id: "test",
       max_held_bytes: 64 * 1024 * 1024,
+      workers: 1,
     },
     virtual_server: [],
     pool: {},

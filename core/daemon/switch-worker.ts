@@ -95,7 +95,10 @@ const metrics = {
   poolLatency: (pool: string) => ({
     observe(seconds: number) {
       let a = latency.get(pool);
-      if (!a) latency.set(pool, (a = []));
+      if (!a) {
+        a = [];
+        latency.set(pool, a);
+      }
       if (a.length < MAX_SAMPLES) a.push(seconds);
     },
   }),

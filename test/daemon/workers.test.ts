@@ -8,7 +8,17 @@ import type { Daemon } from "../../core/daemon/Daemon.ts";
 import { serveDaemon } from "../../core/daemon/serve-role.ts";
 import type { WorkerPool } from "../../core/daemon/worker-pool.ts";
 import { memoryLogger } from "../../core/log/logger.ts";
-import { type Backend, backend, configText, freePort, tempDir, waitFor } from "./harness.ts";
+import {
+  type Backend,
+  backend,
+  configText,
+  freePort,
+  runTcpvs,
+  statusJson,
+  steadyLoad,
+  tempDir,
+  waitFor,
+} from "./harness.ts";
 
 const cleanups: Array<() => void | Promise<void>> = [];
 afterEach(async () => {
@@ -25,23 +35,25 @@ interface Setup {
   setText(t: string): void;
 }
 
-async function serveWorkers(
-  o: { backends?: number; delayMs?: number; pool?: string; vsExtra?: string } = {},
-): Promise<Setup> {
+interface SetupOptions {
+  backends?: Backend[];
+  /** Replaces the pool's `scheduler = "rr"` line. */
+  pool?: string;
+  /** Lines added to every [[pool.app.server]]. */
+  serverExtra?: string;
+  grace?: string;
+}
+
+async function serveWorkers(o: SetupOptions = {}): Promise<Setup> {
   const tmp = tempDir();
   cleanups.push(tmp.cleanup);
-  const backends = Array.from({ length: o.backends ?? 2 }, (_, i) => backend(`b${i + 1}`, o.delayMs ?? 300));
+  const backends = o.backends ?? [backend("b1", 300), backend("b2", 300)];
   for (const b of backends) cleanups.push(() => b.stop());
   const port = freePort();
   const control = `${tmp.dir}/c.sock`;
-  const base = configText({
-    port,
-    control: `unix:${control}`,
-    backends,
-    checkInterval: "5s",
-    vsExtra: o.vsExtra,
-  });
-  let text = o.pool ? base.replace('scheduler = "rr"', o.pool) : base;
+  let text = configText({ port, control: `unix:${control}`, backends, checkInterval: "5s", grace: o.grace });
+  if (o.pool) text = text.replace('scheduler = "rr"', o.pool);
+  if (o.serverExtra) text = text.replace(/(address = "[^"]+"\n)/g, `$1  ${o.serverExtra}\n`);
   const { logger, lines } = memoryLogger("info");
   const d = serveDaemon({
     file: "test.toml",
@@ -79,4 +91,176 @@ test("workers = 2: both workers accept connections on the one port", async () =>
   expect(servers.reduce((n, x) => n + x.requests, 0)).toBe(60);
   // rr is one sequence across workers: 60 requests split 30/30 whatever worker took each.
   expect(s.backends.map((b) => b.hits)).toEqual([30, 30]);
+}, 30_000);
+
+test("workers = 2: 40 new connections with persistence_timeout all reach one server", async () => {
+  const s = await serveWorkers({ pool: 'scheduler = "rr"\npersistence_timeout = "60s"' });
+  const bodies = new Set<string>();
+  for (let i = 0; i < 40; i++) {
+    const r = await once(s.port);
+    expect(r.status).toBe(200);
+    bodies.add(r.body);
+  }
+  expect(bodies.size).toBe(1);
+  // The point: connections accepted by both workers, one shared table.
+  const w = s.pool.workers();
+  expect(w[0]!.requests).toBeGreaterThan(0);
+  expect(w[1]!.requests).toBeGreaterThan(0);
+}, 30_000);
+
+/** A backend that answers after delayMs and records the most requests it held at once. */
+function countingBackend(name: string, delayMs: number) {
+  const b = { name, address: "", now: 0, peak: 0, hits: 0, stop: () => server.stop(true) };
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch(req) {
+      if (new URL(req.url).pathname === "/health") return new Response("ok");
+      b.hits++;
+      b.now++;
+      b.peak = Math.max(b.peak, b.now);
+      await Bun.sleep(delayMs);
+      b.now--;
+      return new Response(`${name}\n`);
+    },
+  });
+  b.address = `127.0.0.1:${server.port}`;
+  return b;
+}
+
+test("workers = 2: max_connections = 4 per server holds across workers under 16 concurrent slow requests", async () => {
+  const c1 = countingBackend("b1", 600);
+  const c2 = countingBackend("b2", 600);
+  const s = await serveWorkers({
+    backends: [c1, c2] as unknown as Backend[],
+    pool: 'scheduler = "lc"',
+    serverExtra: "max_connections = 4",
+  });
+  const results = await Promise.all(Array.from({ length: 16 }, () => once(s.port, "/slow")));
+  const ok = results.filter((r) => r.status === 200).length;
+  expect(c1.peak).toBeLessThanOrEqual(4);
+  expect(c2.peak).toBeLessThanOrEqual(4);
+  // The limit is the whole 8 places, not 4 per worker per server: 8 served, the rest refused (503).
+  expect(ok).toBe(8);
+  expect(results.filter((r) => r.status === 503).length).toBe(8);
+  const w = s.pool.workers();
+  expect(w[0]!.requests + w[1]!.requests).toBe(8);
+  // The counts came back to zero once every exchange ended.
+  await waitFor(() => s.d.cluster.pools.get("app")!.servers.every((x) => x.active === 0), 2000, "active 0");
+}, 30_000);
+
+test("workers = 2: drain and weight set through tcpvs status apply to connections of either worker", async () => {
+  const s = await serveWorkers();
+  const status = (...a: string[]) => runTcpvs(["status", ...a, "--control", s.control]);
+  expect((await status("drain", "app", "b1")).code).toBe(0);
+  for (let i = 0; i < 20; i++) expect((await once(s.port)).body).toBe("b2\n");
+  expect((await status("enable", "app", "b1")).code).toBe(0);
+  expect((await status("weight", "app", "b2", "0")).code).toBe(0);
+  const before = s.pool.workers().map((w) => w.requests);
+  for (let i = 0; i < 20; i++) expect((await once(s.port)).body).toBe("b1\n");
+  const after = s.pool.workers().map((w) => w.requests);
+  expect(after[0]! - before[0]!).toBeGreaterThan(0);
+  expect(after[1]! - before[1]!).toBeGreaterThan(0);
+  // `tcpvs status --json` shows the workers, and sums over them.
+  const j = (await statusJson(`unix:${s.control}`)) as unknown as {
+    workers: Array<{ id: number; requests: number }>;
+  };
+  expect(j.workers.map((w) => w.id)).toEqual([0, 1]);
+  expect(j.workers.reduce((n, w) => n + w.requests, 0)).toBe(40);
+}, 30_000);
+
+test("workers = 2: a control-plane decision reaches every worker within a bound (measured)", async () => {
+  const s = await serveWorkers();
+  const rounds: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const t0 = performance.now();
+    s.d.cluster.updateServer(
+      "app",
+      "b1",
+      (x) => {
+        x.drained = i % 2 === 0;
+      },
+      "test",
+    );
+    await s.pool.broadcast();
+    rounds.push(performance.now() - t0);
+  }
+  rounds.sort((a, b) => a - b);
+  const p50 = rounds[25]!;
+  const max = rounds[49]!;
+  console.log(
+    `propagation to 2 workers: p50 ${p50.toFixed(3)} ms, max ${max.toFixed(3)} ms (50 rounds, shared 2-core machine)`,
+  );
+  // A correctness bound, not a speed claim: an acknowledged change, well inside one health-check interval.
+  expect(max).toBeLessThan(1000);
+}, 30_000);
+
+test("workers = 2: a reload under load loses no request; a broken file changes nothing", async () => {
+  const s = await serveWorkers();
+  const loads = [steadyLoad(`http://127.0.0.1:${s.port}/`, 2), steadyLoad(`http://127.0.0.1:${s.port}/`, 3)];
+  await Bun.sleep(200);
+  const good = s.d.config;
+  for (let i = 0; i < 4; i++) {
+    const text = configTextWithWeight(s, i + 1);
+    s.setText(text);
+    expect((await s.d.reload()).ok).toBe(true);
+    await Bun.sleep(100);
+  }
+  s.setText("[global\nbroken");
+  expect((await s.d.reload()).ok).toBe(false);
+  expect(s.d.config).not.toBe(good);
+  await Bun.sleep(200);
+  for (const l of loads) await l.stop();
+  const ok = loads.reduce((n, l) => n + l.ok, 0);
+  const failed = loads.reduce((n, l) => n + l.failed, 0);
+  expect(failed).toBe(0);
+  expect(ok).toBeGreaterThan(20);
+  expect((await once(s.port)).status).toBe(200);
+}, 30_000);
+
+/** The setup's config with b2's weight changed (and so a real change for every worker). */
+function configTextWithWeight(s: Setup, w: number): string {
+  const b2 = s.backends[1]!;
+  return configText({
+    port: s.port,
+    control: `unix:${s.control}`,
+    backends: s.backends,
+    checkInterval: "5s",
+  }).replace(`address = "${b2.address}"\n`, `address = "${b2.address}"\n  weight = ${w}\n`);
+}
+
+test("workers = 2: a worker dying of an uncaught error is logged and replaced; the other keeps serving", async () => {
+  const s = await serveWorkers();
+  const load = steadyLoad(`http://127.0.0.1:${s.port}/`, 2);
+  await Bun.sleep(100);
+  s.pool.injectFault(1);
+  await waitFor(() => s.pool.restarts === 1 && s.pool.allReady, 10_000, "worker 1 replaced");
+  const during = load.ok;
+  await Bun.sleep(200);
+  await load.stop();
+  expect(load.ok).toBeGreaterThan(during);
+  expect(s.lines.some((l) => l.includes("data-path worker died") && l.includes('"worker":1'))).toBe(true);
+  // Both accept again, and nothing the dead worker counted is left in the shared counts.
+  const before = s.pool.workers().map((w) => w.requests);
+  for (let i = 0; i < 40; i++) expect((await once(s.port)).status).toBe(200);
+  const after = s.pool.workers().map((w) => w.requests);
+  expect(after[1]! - before[1]!).toBeGreaterThan(0);
+  expect(after[0]! - before[0]!).toBeGreaterThan(0);
+  await waitFor(() => s.d.cluster.pools.get("app")!.servers.every((x) => x.active === 0), 2000, "active 0");
+}, 30_000);
+
+test("workers = 2: stop drains requests in flight on every worker within grace", async () => {
+  const s = await serveWorkers({ grace: "5s" });
+  const inflight = Array.from({ length: 12 }, () => once(s.port, "/slow"));
+  await waitFor(
+    () => s.backends.reduce((n, b) => n + b.slowStarted, 0) === 12,
+    5000,
+    "12 slow requests started",
+  );
+  const w = s.pool.workers();
+  expect(w[0]!.connections).toBeGreaterThan(0);
+  expect(w[1]!.connections).toBeGreaterThan(0);
+  await s.d.stop(5000);
+  const results = await Promise.all(inflight);
+  expect(results.every((r) => r.status === 200)).toBe(true);
 }, 30_000);

@@ -7,7 +7,7 @@
 // worker is.
 
 import type { TcpvsConfig } from "../config/types.ts";
-import { type LogFields, Logger, type LogLevel } from "../log/logger.ts";
+import { type LogFields, type LogFormat, Logger, type LogLevel } from "../log/logger.ts";
 import type { MetricsRegistry } from "../metrics/MetricsRegistry.ts";
 import { SharedCounts, type SharedLayout, serverKey } from "../sched/shared-counts.ts";
 import { sharedParts } from "../sched/shared-sched.ts";
@@ -27,6 +27,23 @@ let cluster: Cluster;
 let sw: SwitchService | undefined;
 let log: Logger;
 let pendingInputs: ClusterInputs | undefined;
+
+/** Lines go to the main thread's logger, which writes them with `worker` added. */
+class ForwardLogger extends Logger {
+  constructor(
+    level: LogLevel,
+    format: LogFormat,
+    private readonly fields: LogFields,
+  ) {
+    super({ level, format, sink: { write: () => {} } });
+  }
+  override log(level: LogLevel, msg: string, fields?: LogFields): void {
+    if (this.enabled(level)) post({ type: "log", level, msg, fields: { ...this.fields, ...fields } });
+  }
+  override child(fields: LogFields): Logger {
+    return new ForwardLogger(this.level, this.format, { ...this.fields, ...fields });
+  }
+}
 
 /** Worker 0 keeps the unix-socket listeners; the others bind only what SO_REUSEPORT can share. */
 function forWorker(config: TcpvsConfig): TcpvsConfig {
@@ -126,16 +143,7 @@ function report(): void {
 async function start(m: Extract<ToWorker, { type: "start" }>): Promise<void> {
   id = m.id;
   counts = new SharedCounts(m.layout);
-  log = new Logger({
-    level: m.level,
-    format: m.format,
-    sink: { write: () => {} },
-  });
-  // Lines go to the main thread's logger, which adds `worker`.
-  log.log = (level: LogLevel, msg: string, fields?: LogFields) => {
-    if (log.enabled(level)) post({ type: "log", level, msg, fields });
-  };
-  log.child = () => log;
+  log = new ForwardLogger(m.level, m.format, {});
   cluster = clusterFromConfig(m.config);
   bindAll();
   applyInputs(m.inputs);

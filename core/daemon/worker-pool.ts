@@ -50,6 +50,8 @@ export class WorkerPool implements Service {
   private readonly cluster: Cluster;
   private readonly metrics: MetricsRegistry | undefined;
   private readonly log: Logger;
+  /** The daemon's own logger: workers' lines carry their own subsystem. */
+  private readonly baseLog: Logger;
   private readonly o: Required<Omit<WorkerPoolOptions, "workerUrl">> & Pick<WorkerPoolOptions, "workerUrl">;
   private readonly slots: Slot[] = [];
   private seq = 0;
@@ -73,6 +75,7 @@ export class WorkerPool implements Service {
     this.cluster = cluster;
     this.metrics = metrics;
     this.log = log.child({ subsystem: "workers" });
+    this.baseLog = log;
     this.size = size;
     this.o = { maxServers: 4096, reportMs: 250, timeoutMs: 10_000, ...o };
     this.counts = SharedCounts.create({
@@ -228,7 +231,7 @@ export class WorkerPool implements Service {
 
   private onMessage(s: Slot, m: FromWorker): void {
     if (m.type === "log") {
-      this.log.log(m.level, m.msg, { ...m.fields, worker: s.id });
+      this.baseLog.log(m.level, m.msg, { ...m.fields, worker: s.id });
       return;
     }
     if (m.type === "report") {

@@ -28,17 +28,17 @@ function cgroupDir(): string | undefined {
   }
 }
 
-/** The tightest cgroup v2 quota from this process's cgroup up to the root, in CPUs. */
-export function cgroupQuotaCpus(dir = cgroupDir()): number | undefined {
+/** The tightest cgroup v2 quota from this process's cgroup up to the root (`root`), in CPUs. */
+export function cgroupQuotaCpus(dir = cgroupDir(), root = "/sys/fs/cgroup"): number | undefined {
   let best: number | undefined;
-  for (let d = dir; d?.startsWith("/sys/fs/cgroup"); d = d.slice(0, d.lastIndexOf("/"))) {
+  for (let d = dir; d?.startsWith(root); d = d.slice(0, d.lastIndexOf("/"))) {
     try {
       const q = quotaCpus(readFileSync(`${d}/cpu.max`, "utf8"));
       if (q !== undefined) best = best === undefined ? q : Math.min(best, q);
     } catch {
       // The root has no cpu.max, and a cgroup v1 host has none at all.
     }
-    if (d === "/sys/fs/cgroup") break;
+    if (d === root) break;
   }
   return best;
 }

@@ -4,6 +4,7 @@ import { str } from "../core/cli/parse-argv.ts";
 import { UsageError } from "../core/cli/usage-error.ts";
 import { describeConfig } from "../core/config/describe.ts";
 import { findConfig, loadConfig } from "../core/config/load.ts";
+import { resolveWorkers } from "../core/sys/cpu-count.ts";
 import type { Command } from "./command.ts";
 
 export const command: Command = {
@@ -24,10 +25,14 @@ export const command: Command = {
       );
     const path = findConfig(file ?? str(values, "config"));
     const { config, hash } = loadConfig(path);
+    // What `serve` would start here: "auto" resolved against this process's CPUs.
+    const workers = resolveWorkers(config.global.workers);
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ ok: true, file: path, sha256: hash, config }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ ok: true, file: path, sha256: hash, workers, config }, null, 2)}\n`,
+      );
     } else {
-      process.stdout.write(describeConfig(config));
+      process.stdout.write(describeConfig(config, workers));
       process.stdout.write(`${path}: configuration is valid\n`);
     }
     return 0;

@@ -130,10 +130,15 @@ export class WorkerPool implements Service {
     return { seq: ++this.seq, servers, quorum };
   }
 
-  /** The config as workers bind it: `port = 0` listeners take the port worker 0 got. */
+  /**
+   * The config as workers run it: `port = 0` listeners take the port worker 0 got, and max_held_bytes
+   * (a bound over every connection) is split between them, each worker holding its own budget.
+   */
   private forWorkers(config: TcpvsConfig): TcpvsConfig {
+    const held = Math.max(64 * 1024, Math.floor(config.global.max_held_bytes / this.size));
     return {
       ...config,
+      global: { ...config.global, max_held_bytes: held },
       virtual_server: config.virtual_server.map((vs) => {
         const ports = this.bound[vs.name];
         if (!ports) return vs;

@@ -4,7 +4,7 @@
 // ++/-- contract.
 
 import type { SharedCounts } from "../sched/shared-counts.ts";
-import type { ServerState } from "./cluster.ts";
+import { ServerState } from "./cluster.ts";
 
 /** One pending reservation per thread: made by a pick (SharedLimit), claimed by the `active++` after it. */
 export const reservation: { slot: number } = { slot: -1 };
@@ -15,45 +15,85 @@ const FIELDS: readonly Field[] = ["active", "inflight", "requests", "errors", "t
 /** The slot a bound server counts in, or undefined for a plain one. */
 export const slotOf = new WeakMap<object, number>();
 
+/** The fields a bound server keeps for its accessors (own data fields: one object shape for all). */
+interface Bound {
+  _slot: number;
+  /** Index of this worker's share: worker × maxServers + slot. */
+  _at: number;
+  /** What the last read of active / inflight returned, for the delta of the write that follows. */
+  _seenActive: number;
+  _seenInflight: number;
+}
+
+// One prototype per (counts, worker), shared by every bound server: the scheduler's loops over servers
+// then see one object shape, not one per server (closures per instance cost ~4x on wlc).
+const protos = new WeakMap<SharedCounts, Map<number, object>>();
+
+function workerProto(c: SharedCounts, w: number): object {
+  let byWorker = protos.get(c);
+  if (!byWorker) {
+    byWorker = new Map();
+    protos.set(c, byWorker);
+  }
+  const have = byWorker.get(w);
+  if (have) return have;
+  const { active, activeBy, inflight, inflightBy, requestsBy, errorsBy, connectionsBy } = c;
+  const counter = (by: Float64Array): PropertyDescriptor => ({
+    get(this: Bound) {
+      return by[this._at]!;
+    },
+    set(this: Bound, v: number) {
+      by[this._at] = v;
+    },
+  });
+  const proto = Object.create(ServerState.prototype, {
+    active: {
+      get(this: Bound) {
+        this._seenActive = Atomics.load(active, this._slot);
+        return this._seenActive;
+      },
+      set(this: Bound, v: number) {
+        const d = v - this._seenActive;
+        this._seenActive = v;
+        if (d === 0) return;
+        // The pick already counted this one globally (SharedLimit's reservation): count it as ours only.
+        if (d === 1 && reservation.slot === this._slot) reservation.slot = -1;
+        else Atomics.add(active, this._slot, d);
+        Atomics.add(activeBy, this._at, d);
+      },
+    },
+    inflight: {
+      get(this: Bound) {
+        this._seenInflight = Atomics.load(inflight, this._slot);
+        return this._seenInflight;
+      },
+      set(this: Bound, v: number) {
+        const d = v - this._seenInflight;
+        this._seenInflight = v;
+        if (d === 0) return;
+        Atomics.add(inflight, this._slot, d);
+        Atomics.add(inflightBy, this._at, d);
+      },
+    },
+    requests: counter(requestsBy),
+    errors: counter(errorsBy),
+    totalConnections: counter(connectionsBy),
+  });
+  byWorker.set(w, proto);
+  return proto;
+}
+
 /** Worker side: `s`'s counters become worker `w`'s share of slot `i`. */
 export function bindWorkerServer(c: SharedCounts, w: number, s: ServerState, i: number): void {
   if (slotOf.get(s) === i) return;
   for (const f of FIELDS) delete (s as unknown as Record<string, unknown>)[f];
   slotOf.set(s, i);
-  const S = c.layout.maxServers;
-  const at = w * S + i;
-  const gauge = (global: Int32Array, mine: Int32Array, claims: boolean): PropertyDescriptor => {
-    let seen = 0;
-    return {
-      configurable: true,
-      get: () => {
-        seen = Atomics.load(global, i);
-        return seen;
-      },
-      set: (v: number) => {
-        const d = v - seen;
-        seen = v;
-        if (d === 0) return;
-        if (claims && d === 1 && reservation.slot === i) reservation.slot = -1;
-        else Atomics.add(global, i, d);
-        Atomics.add(mine, at, d);
-      },
-    };
-  };
-  const counter = (by: Float64Array): PropertyDescriptor => ({
-    configurable: true,
-    get: () => by[at]!,
-    set: (v: number) => {
-      by[at] = v;
-    },
-  });
-  Object.defineProperties(s, {
-    active: gauge(c.active, c.activeBy, true),
-    inflight: gauge(c.inflight, c.inflightBy, false),
-    requests: counter(c.requestsBy),
-    errors: counter(c.errorsBy),
-    totalConnections: counter(c.connectionsBy),
-  });
+  const b = s as unknown as Bound;
+  b._slot = i;
+  b._at = w * c.layout.maxServers + i;
+  b._seenActive = 0;
+  b._seenInflight = 0;
+  Object.setPrototypeOf(s, workerProto(c, w));
 }
 
 /** Main side: `s`'s counters read the totals of slot `i` over every worker; writes are ignored. */

@@ -264,3 +264,19 @@ test("workers = 2: stop drains requests in flight on every worker within grace",
   const results = await Promise.all(inflight);
   expect(results.every((r) => r.status === 200)).toBe(true);
 }, 30_000);
+
+test("workers = 2: cookie persistence holds whichever worker accepts", async () => {
+  const s = await serveWorkers({ pool: 'scheduler = "rr"\nscheduler_options = { cookie = "SRV" }' });
+  const first = await fetch(`http://127.0.0.1:${s.port}/`, { headers: { connection: "close" } });
+  const server = await first.text();
+  const cookie = first.headers.get("set-cookie")!.split(";")[0]!;
+  expect(cookie).toMatch(/^SRV=/);
+  const before = s.pool.workers().map((w) => w.requests);
+  for (let i = 0; i < 30; i++) {
+    const r = await fetch(`http://127.0.0.1:${s.port}/`, { headers: { connection: "close", cookie } });
+    expect(await r.text()).toBe(server);
+  }
+  const after = s.pool.workers().map((w) => w.requests);
+  expect(after[0]! - before[0]!).toBeGreaterThan(0);
+  expect(after[1]! - before[1]!).toBeGreaterThan(0);
+}, 30_000);

@@ -62,6 +62,7 @@ function adoptLayout(layout: SharedLayout): void {
   Object.assign(counts.layout.vs, layout.vs);
   Object.assign(counts.layout.pools, layout.pools);
   Object.assign(counts.layout.persistence, layout.persistence);
+  Object.assign(counts.layout.locality, layout.locality);
 }
 
 function bindAll(): void {

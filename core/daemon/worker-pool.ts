@@ -93,6 +93,10 @@ export class WorkerPool implements Service {
     for (const vs of this.config.virtual_server) c.assign("vs", vs.name);
     for (const pool of Object.values(this.config.pool)) {
       c.assign("pools", pool.name);
+      if (pool.scheduler === "lblc" && !c.layout.locality[pool.name])
+        c.layout.locality[pool.name] = persistenceBuffer(
+          numberOption(pool.scheduler_options, "table_size", 65536),
+        );
       if (pool.persistence_timeout > 0 && !c.layout.persistence[pool.name])
         c.layout.persistence[pool.name] = persistenceBuffer(
           numberOption(pool.scheduler_options, "persistence_table_size", 65536),

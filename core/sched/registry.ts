@@ -133,7 +133,12 @@ export const systemEnv: SchedulerEnv = { now: () => performance.now(), random: M
  */
 export interface SchedulingParts {
   /** The algorithm itself, or undefined for the plain one. */
-  algorithm?(name: string, servers: readonly SchedServer[], env: SchedulerEnv): Scheduler | undefined;
+  algorithm?(
+    name: string,
+    servers: readonly SchedServer[],
+    env: SchedulerEnv,
+    options: Record<string, unknown>,
+  ): Scheduler | undefined;
   persistence?(
     inner: Scheduler,
     servers: readonly SchedServer[],
@@ -155,7 +160,7 @@ export function createPoolScheduling(
   const granularity = parseGranularity(pool.persistence_granularity);
   if (typeof granularity === "string") throw new SchedulerError("bad_scheduler_options", granularity);
   let scheduler = createScheduler(pool.scheduler, servers, options, env);
-  scheduler = parts.algorithm?.(pool.scheduler, servers, env) ?? scheduler;
+  scheduler = parts.algorithm?.(pool.scheduler, servers, env, options) ?? scheduler;
   const expireQuiescent = boolOption(options, "expire_quiescent", false);
   if (pool.persistence_timeout > 0) {
     const opts: PersistenceOptions = {

@@ -22,6 +22,8 @@ export interface SharedLayout {
   pools: Record<string, number>;
   /** Source-persistence tables by pool (see shared-persistence.ts). */
   persistence: Record<string, SharedArrayBuffer>;
+  /** lblc key tables by pool. */
+  locality: Record<string, SharedArrayBuffer>;
   maxServers: number;
   maxVs: number;
   maxPools: number;
@@ -87,7 +89,7 @@ export class SharedCounts {
     maxWorkers: number;
   }): SharedCounts {
     const buffer = new SharedArrayBuffer(SharedCounts.bytes(o.maxServers, o.maxVs, o.maxPools, o.maxWorkers));
-    return new SharedCounts({ buffer, servers: {}, vs: {}, pools: {}, persistence: {}, ...o });
+    return new SharedCounts({ buffer, servers: {}, vs: {}, pools: {}, persistence: {}, locality: {}, ...o });
   }
 
   /** The slot of a server, vs or pool, assigned on first sight (main thread only); -1 when full. */

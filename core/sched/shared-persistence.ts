@@ -1,9 +1,7 @@
 // Source persistence (persistence_timeout) with its table in shared memory, so a client's next
 // connection reaches the same server whichever worker accepts it. The rules are Persistence.ts's; only
-// the table differs: open addressing over [key, server slot + 1, last use] words, a short probe
-// window, the least recently used entry of the window replaced when it is full, and one spin lock per
-// table held for a lookup or an insert (never across the inner pick, so two workers that miss the same
-// key at once both pick, and the first to insert wins: the second takes its server).
+// the table differs (SharedKeyTable, also lblc's): two workers that miss the same key at once both
+// pick, and the first to store wins: the second takes its server.
 
 import { ipKey } from "./ipKey.ts";
 import type { PersistenceOptions } from "./Persistence.ts";
@@ -24,49 +22,63 @@ export function persistenceBuffer(maxEntries: number): SharedArrayBuffer {
   return b;
 }
 
-export class SharedPersistence implements Scheduler {
-  readonly name: string;
-  readonly inner: Scheduler;
+/**
+ * A key -> server slot table in shared memory: open addressing over [key, slot + 1, last use] words in
+ * a probe window of PROBE, expiry by idle time, the least recently used entry of a full window replaced,
+ * and one spin lock held only for a lookup or a store (never across a scheduler's pick).
+ */
+export class SharedKeyTable {
   private readonly w: Int32Array;
   private readonly mask: number;
-  private readonly servers: readonly SchedServer[];
-  private readonly tier: Tier;
-  private readonly opts: PersistenceOptions;
   private readonly timeoutTicks: number;
-  private bySlot = new Map<number, SchedServer>();
 
-  constructor(
-    inner: Scheduler,
-    servers: readonly SchedServer[],
-    _env: SchedulerEnv,
-    opts: PersistenceOptions,
-    buffer: SharedArrayBuffer,
-  ) {
-    this.name = inner.name;
-    this.inner = inner;
-    this.servers = servers;
-    this.tier = new Tier(servers);
-    this.opts = opts;
+  constructor(buffer: SharedArrayBuffer, timeoutMs: number) {
     this.w = new Int32Array(buffer);
     this.mask = this.w[1]! - 1;
-    this.timeoutTicks = Math.ceil(opts.timeout / TICK_MS);
-    this.index();
+    this.timeoutTicks = Math.ceil(timeoutMs / TICK_MS);
   }
 
-  private index(): void {
-    this.bySlot = new Map();
-    for (const s of this.servers) {
-      const i = slotOf.get(s);
-      if (i !== undefined) this.bySlot.set(i, s);
+  /** The table's clock, in ticks (the same on every thread: wall time, not performance.now()). */
+  static now(): number {
+    return (Date.now() / TICK_MS) | 0;
+  }
+
+  /** The live slot for `key` (and its use time refreshed), or -1. */
+  get(key: number, now: number): number {
+    this.lock();
+    const at = this.find(key, now);
+    let slot = -1;
+    if (at >= 0) {
+      this.w[at + 2] = now;
+      slot = this.w[at + 1]! - 1;
     }
+    this.unlock();
+    return slot;
   }
 
-  private keeps(s: SchedServer): boolean {
-    if (!this.tier.serves(s)) return false;
-    return this.opts.expireQuiescent ? available(s) : reachable(s);
+  /**
+   * Store `slot` for `key` unless another thread stored a live one meanwhile that `keep` accepts:
+   * returns the slot that holds (first writer wins).
+   */
+  put(key: number, slot: number, now: number, keep: (slot: number) => boolean): number {
+    const w = this.w;
+    this.lock();
+    let at = this.find(key, now);
+    if (at >= 0) {
+      const other = w[at + 1]! - 1;
+      if (other !== slot && keep(other)) {
+        w[at + 2] = now;
+        this.unlock();
+        return other;
+      }
+    } else at = this.victim(key, now);
+    w[at] = key;
+    w[at + 1] = slot + 1;
+    w[at + 2] = now;
+    this.unlock();
+    return slot;
   }
 
-  /** Under the lock: the entry index holding `key` live, or -1. */
   private find(key: number, now: number): number {
     const w = this.w;
     for (let k = 0, h = key & this.mask; k < PROBE; k++, h = (h + 1) & this.mask) {
@@ -74,48 +86,6 @@ export class SharedPersistence implements Scheduler {
       if (w[at + 1] !== 0 && w[at] === key && (now - w[at + 2]!) >>> 0 <= this.timeoutTicks) return at;
     }
     return -1;
-  }
-
-  private lock(): void {
-    for (let spins = 0; Atomics.compareExchange(this.w, 0, 0, 1) !== 0; spins++) {
-      if (spins > 10_000_000) break; // a holder that died: take it
-    }
-  }
-
-  private unlock(): void {
-    Atomics.store(this.w, 0, 0);
-  }
-
-  pick(ctx: PickContext): SchedServer | undefined {
-    const now = (Date.now() / TICK_MS) | 0;
-    const { v4Mask, v6Prefix } = this.opts.granularity;
-    const key = ipKey(ctx.sourceIp, v4Mask, v6Prefix) | 0;
-    const w = this.w;
-    this.lock();
-    let at = this.find(key, now);
-    let held = at >= 0 ? this.bySlot.get(w[at + 1]! - 1) : undefined;
-    if (held !== undefined) w[at + 2] = now;
-    this.unlock();
-    if (held !== undefined && this.keeps(held)) return held;
-    const s = this.inner.pick(ctx);
-    if (s === undefined) return undefined;
-    const slot = slotOf.get(s);
-    if (slot === undefined) return s;
-    this.lock();
-    at = this.find(key, now);
-    held = at >= 0 ? this.bySlot.get(w[at + 1]! - 1) : undefined;
-    if (held !== undefined && held !== s && this.keeps(held)) {
-      // Another worker placed this client first: follow it.
-      w[at + 2] = now;
-      this.unlock();
-      return held;
-    }
-    if (at < 0) at = this.victim(key, now);
-    w[at] = key;
-    w[at + 1] = slot + 1;
-    w[at + 2] = now;
-    this.unlock();
-    return s;
   }
 
   /** A free, expired or else least recently used entry of the key's probe window. */
@@ -135,9 +105,74 @@ export class SharedPersistence implements Scheduler {
     return best;
   }
 
+  private lock(): void {
+    for (let spins = 0; Atomics.compareExchange(this.w, 0, 0, 1) !== 0; spins++) {
+      if (spins > 10_000_000) break; // a holder that died: take it
+    }
+  }
+
+  private unlock(): void {
+    Atomics.store(this.w, 0, 0);
+  }
+}
+
+/** The servers of a list by their shared slot. */
+export function bySlot(servers: readonly SchedServer[]): Map<number, SchedServer> {
+  const m = new Map<number, SchedServer>();
+  for (const s of servers) {
+    const i = slotOf.get(s);
+    if (i !== undefined) m.set(i, s);
+  }
+  return m;
+}
+
+export class SharedPersistence implements Scheduler {
+  readonly name: string;
+  readonly inner: Scheduler;
+  private readonly table: SharedKeyTable;
+  private readonly servers: readonly SchedServer[];
+  private readonly tier: Tier;
+  private readonly opts: PersistenceOptions;
+  private slots = new Map<number, SchedServer>();
+
+  constructor(
+    inner: Scheduler,
+    servers: readonly SchedServer[],
+    _env: SchedulerEnv,
+    opts: PersistenceOptions,
+    buffer: SharedArrayBuffer,
+  ) {
+    this.name = inner.name;
+    this.inner = inner;
+    this.servers = servers;
+    this.tier = new Tier(servers);
+    this.opts = opts;
+    this.table = new SharedKeyTable(buffer, opts.timeout);
+    this.slots = bySlot(servers);
+  }
+
+  private keeps(s: SchedServer | undefined): s is SchedServer {
+    if (s === undefined || !this.tier.serves(s)) return false;
+    return this.opts.expireQuiescent ? available(s) : reachable(s);
+  }
+
+  pick(ctx: PickContext): SchedServer | undefined {
+    const now = SharedKeyTable.now();
+    const { v4Mask, v6Prefix } = this.opts.granularity;
+    const key = ipKey(ctx.sourceIp, v4Mask, v6Prefix) | 0;
+    const held = this.slots.get(this.table.get(key, now));
+    if (this.keeps(held)) return held;
+    const s = this.inner.pick(ctx);
+    if (s === undefined) return undefined;
+    const slot = slotOf.get(s);
+    if (slot === undefined) return s;
+    // Another worker may have placed this client first: follow it.
+    return this.slots.get(this.table.put(key, slot, now, (o) => this.keeps(this.slots.get(o)))) ?? s;
+  }
+
   update(): void {
     this.tier.refresh();
-    this.index();
+    this.slots = bySlot(this.servers);
     this.inner.update();
   }
 

@@ -6,7 +6,12 @@
 import type { SchedulingParts } from "./registry.ts";
 import { RoundRobin } from "./rr.ts";
 import type { SharedCounts } from "./shared-counts.ts";
-import { SharedPersistence } from "./shared-persistence.ts";
+import { keyId, type KeySpec, keyOption } from "./key.ts";
+import { isOverloaded } from "./locality.ts";
+import { numberOption } from "./options.ts";
+import { bySlot, SharedKeyTable, SharedPersistence } from "./shared-persistence.ts";
+import { available, Tier } from "./tier.ts";
+import { leastWeighted } from "./wlc.ts";
 import type { PickContext, SchedServer, Scheduler } from "./types.ts";
 import { WeightedRoundRobin } from "./wrr.ts";
 import { reservation, slotOf } from "../state/shared-server.ts";
@@ -59,6 +64,51 @@ class SharedWeightedRoundRobin extends WeightedRoundRobin {
   }
 }
 
+/** lblc with its key table shared (SharedKeyTable): a key placed by one worker is found by the others. */
+class SharedLocality implements Scheduler {
+  readonly name = "lblc";
+  private readonly tier: Tier;
+  private readonly servers: readonly SchedServer[];
+  private readonly key: KeySpec;
+  private readonly table: SharedKeyTable;
+  private members = new Set<SchedServer>();
+  private slots = new Map<number, SchedServer>();
+
+  constructor(servers: readonly SchedServer[], buffer: SharedArrayBuffer, options: Record<string, unknown>) {
+    this.servers = servers;
+    this.tier = new Tier(servers);
+    this.key = keyOption(options, "host_path");
+    this.table = new SharedKeyTable(buffer, numberOption(options, "expiration", 86400000));
+    this.update();
+  }
+
+  private keeps(s: SchedServer | undefined, list: readonly SchedServer[]): s is SchedServer {
+    return s !== undefined && this.members.has(s) && available(s) && !isOverloaded(s, list);
+  }
+
+  pick(ctx: PickContext): SchedServer | undefined {
+    const now = SharedKeyTable.now();
+    // The table keys are 32 bits: a rare collision sends a key to another key's server, which costs
+    // locality, never correctness.
+    const id = keyId(ctx, this.key);
+    const k = (id ^ Math.floor(id / 4294967296)) | 0;
+    const list = this.tier.list;
+    const held = this.slots.get(this.table.get(k, now));
+    if (this.keeps(held, list)) return held;
+    const s = leastWeighted(list);
+    if (s === undefined) return undefined;
+    const slot = slotOf.get(s);
+    if (slot === undefined) return s;
+    return this.slots.get(this.table.put(k, slot, now, (o) => this.keeps(this.slots.get(o), list))) ?? s;
+  }
+
+  update(): void {
+    this.tier.refresh();
+    this.members = new Set(this.tier.list);
+    this.slots = bySlot(this.servers);
+  }
+}
+
 /**
  * max_connections across workers: a server the inner scheduler picks is reserved by compare-and-swap
  * on its shared count; one at its limit (another worker took the last place) is skipped and the pick
@@ -107,10 +157,12 @@ export function sharedParts(c: SharedCounts, pool: string): SchedulingParts {
   const p = c.layout.pools[pool];
   const table = c.layout.persistence[pool];
   return {
-    algorithm: (name, servers) => {
+    algorithm: (name, servers, _env, options) => {
       if (p === undefined) return undefined;
       if (name === "rr") return new SharedRoundRobin(servers, c, p);
       if (name === "wrr") return new SharedWeightedRoundRobin(servers, c, p);
+      const lt = c.layout.locality[pool];
+      if (name === "lblc" && lt) return new SharedLocality(servers, lt, options);
       return undefined;
     },
     persistence: table

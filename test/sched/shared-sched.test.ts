@@ -18,12 +18,13 @@ interface Spec {
   max?: number;
 }
 
-function layout(specs: Spec[], persistence = false): SharedCounts {
+function layout(specs: Spec[], persistence = false, locality = false): SharedCounts {
   const c = SharedCounts.create({ maxServers: 16, maxVs: 4, maxPools: 4, maxWorkers: 2 });
   c.assign("pools", "p");
   c.assign("vs", "web");
   for (const s of specs) c.assign("servers", serverKey("p", s.id));
   if (persistence) c.layout.persistence.p = persistenceBuffer(1024);
+  if (locality) c.layout.locality.p = persistenceBuffer(1024);
   return c;
 }
 
@@ -155,4 +156,37 @@ test("virtual server max_connections is one limit over workers", () => {
   expect(c.workerTotals(1).connections).toBe(1);
   c.forget(1);
   expect(Atomics.load(c.vsConns, v)).toBe(2);
+});
+
+test("lblc: a key placed by one worker is found by the other, and moves when its server goes down", () => {
+  const specs = [
+    { id: "a", weight: 10 },
+    { id: "b", weight: 10 },
+    { id: "c", weight: 10 },
+  ];
+  const c = layout(specs, false, true);
+  const [w0, w1] = [worker(c, 0, specs, { scheduler: "lblc" }), worker(c, 1, specs, { scheduler: "lblc" })];
+  const req = (uri: string) => ({
+    sourceIp: "192.0.2.1",
+    sourcePort: 1,
+    http: { method: "GET", host: "example.org", uri, header: () => undefined, cookie: () => undefined },
+  });
+  const placed = new Map<string, string>();
+  for (let i = 0; i < 6; i++) {
+    // Each key is placed by worker 0 with a connection open there, so the least-loaded choice moves on.
+    const s = w0.sched.pick(req(`/k${i}`))! as ServerState;
+    s.active++;
+    placed.set(`/k${i}`, s.id);
+  }
+  expect(new Set(placed.values()).size).toBe(3);
+  for (const [uri, id] of placed) expect(w1.sched.pick(req(uri))!.id).toBe(id);
+  const first = placed.get("/k0")!;
+  for (const w of [w0, w1]) {
+    w.byId.get(first)!.healthy = false;
+    w.byId.get(first)!.recompute();
+    w.sched.update();
+  }
+  const moved = w1.sched.pick(req("/k0"))!.id;
+  expect(moved).not.toBe(first);
+  expect(w0.sched.pick(req("/k0"))!.id).toBe(moved);
 });

@@ -9,6 +9,8 @@ import { serveDaemon } from "../../core/daemon/serve-role.ts";
 import type { WorkerPool } from "../../core/daemon/worker-pool.ts";
 import { memoryLogger } from "../../core/log/logger.ts";
 import {
+  BUN,
+  MAIN,
   type Backend,
   backend,
   configText,
@@ -18,6 +20,7 @@ import {
   steadyLoad,
   tempDir,
   waitFor,
+  writeConfig,
 } from "./harness.ts";
 
 const cleanups: Array<() => void | Promise<void>> = [];
@@ -279,4 +282,29 @@ test("workers = 2: cookie persistence holds whichever worker accepts", async () 
   const after = s.pool.workers().map((w) => w.requests);
   expect(after[0]! - before[0]!).toBeGreaterThan(0);
   expect(after[1]! - before[1]!).toBeGreaterThan(0);
+}, 30_000);
+
+test('tcpvs config check shows the workers chosen: "auto" under taskset -c 0 is 1', async () => {
+  const tmp = tempDir();
+  cleanups.push(tmp.cleanup);
+  const fake = { name: "b1", address: "127.0.0.1:9" } as Backend;
+  const text = configText({
+    port: 1,
+    control: `unix:${tmp.dir}/c.sock`,
+    backends: [fake],
+    checkInterval: "5s",
+  });
+  const check = async (workers: string, cpus: string) => {
+    const file = writeConfig(tmp.dir, text.replace("[global]\n", `[global]\nworkers = ${workers}\n`));
+    const p = Bun.spawn(["taskset", "-c", cpus, BUN, MAIN, "config", "check", "--json", "-c", file], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const out = await new Response(p.stdout).text();
+    expect(await p.exited).toBe(0);
+    return (JSON.parse(out) as { workers: number }).workers;
+  };
+  expect(await check('"auto"', "0")).toBe(1);
+  expect(await check('"auto"', "0,1")).toBe(Math.min(2, navigator.hardwareConcurrency));
+  expect(await check("3", "0")).toBe(3);
 }, 30_000);

@@ -63,6 +63,12 @@ export function formatStatus(s: StatusSnapshot, color: boolean): string {
     `${p(BOLD, `tcpvs ${s.version}`)}${s.role ? ` ${s.role}` : ""}  up ${ago(s.uptime_seconds * 1000)}  ` +
       `config ${s.config.file} ${p(DIM, `(${s.config.hash.slice(0, 12)})`)}`,
   );
+  // An older daemon's snapshot has no `workers`; one worker is the main thread, nothing to add.
+  const workers = s.workers ?? [];
+  if (workers.length > 1)
+    out.push(
+      `workers ${workers.length}  ${workers.map((w) => `#${w.id} ${w.connections} conns ${w.requests} reqs`).join(", ")}`,
+    );
   for (const l of s.listeners)
     out.push(`listen  ${l.virtual_server}  ${l.mode}  ${l.listen.join(",")} -> ${l.pool}`);
   if (s.vrrp.length > 0) {

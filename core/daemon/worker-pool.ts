@@ -35,6 +35,7 @@ interface Slot {
   ready: boolean;
   waiters: Array<(m: FromWorker) => boolean>;
   held: WorkerReport["held"];
+  spawnedAt: number;
 }
 
 export function switchWorkerUrl(): string | URL {
@@ -166,7 +167,8 @@ export class WorkerPool implements Service {
       this.broadcastQueued = true;
       queueMicrotask(() => {
         this.broadcastQueued = false;
-        this.broadcast();
+        // A worker that dies meanwhile gets the state again when it is replaced: nothing to do here.
+        this.broadcast().catch(() => {});
       });
     });
     await this.spawn(0);
@@ -200,6 +202,12 @@ export class WorkerPool implements Service {
         reject(new Error(`Cannot hear from data-path worker ${s.id} within ${timeoutMs} ms`));
       }, timeoutMs);
       const waiter = (m: FromWorker) => {
+        // A worker that died answers every wait with this: the caller hears it now, not at timeout.
+        if (m.type === "error" && m.message.startsWith("died:")) {
+          clearTimeout(t);
+          reject(new Error(`Data-path worker ${s.id} ${m.message}`));
+          return true;
+        }
         if (!match(m)) return false;
         clearTimeout(t);
         resolve(m);
@@ -211,7 +219,14 @@ export class WorkerPool implements Service {
 
   private async spawn(id: number): Promise<void> {
     const worker = new Worker(this.o.workerUrl ?? switchWorkerUrl());
-    const slot: Slot = { id, worker, ready: false, waiters: [], held: { used: 0, max: 0, waiting: 0 } };
+    const slot: Slot = {
+      id,
+      worker,
+      ready: false,
+      waiters: [],
+      held: { used: 0, max: 0, waiting: 0 },
+      spawnedAt: Date.now(),
+    };
     this.slots[id] = slot;
     worker.onmessage = (ev: MessageEvent<FromWorker>) => this.onMessage(slot, ev.data);
     worker.onerror = (ev) => {
@@ -270,14 +285,19 @@ export class WorkerPool implements Service {
     s.ready = false;
     s.worker.terminate();
     this.counts.forget(s.id);
-    for (const w of s.waiters) w({ type: "error", message: `worker ${s.id} died: ${message}` });
+    for (const w of s.waiters) w({ type: "error", message: `died: ${message}` });
     s.waiters = [];
     if (this.stopping) return;
     this.restarts++;
     this.log.error("data-path worker died: replacing it", { worker: s.id, error: message });
-    this.spawn(s.id).catch((e: unknown) =>
-      this.log.error("Cannot replace data-path worker", { worker: s.id, error: String(e) }),
-    );
+    // One that dies within a second of its start is not restarted in a tight loop.
+    const wait = Date.now() - s.spawnedAt < 1000 ? 1000 : 0;
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.spawn(s.id).catch((e: unknown) =>
+        this.log.error("Cannot replace data-path worker", { worker: s.id, error: String(e) }),
+      );
+    }, wait);
   }
 
   /** Test hook (never reached from the control channel or config): make worker `id` throw. */

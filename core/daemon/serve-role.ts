@@ -12,7 +12,7 @@ import { MonitorService } from "./monitor-service.ts";
 import { checkNewListeners } from "./preflight.ts";
 import { resolveWorkers } from "../sys/cpu-count.ts";
 import { SwitchService } from "./switch-service.ts";
-import { WorkerPool } from "./worker-pool.ts";
+import { WorkerPool, type WorkerPoolOptions } from "./worker-pool.ts";
 import { VrrpBridge } from "./VrrpBridge.ts";
 
 export interface ServeOptions extends Omit<DaemonOptions, "role" | "cluster"> {
@@ -21,6 +21,8 @@ export interface ServeOptions extends Omit<DaemonOptions, "role" | "cluster"> {
   controlPath?: string;
   /** Override `[global] workers` (tests). */
   workers?: number;
+  /** Tests: the data-path workers' report interval and the like. */
+  workerOptions?: WorkerPoolOptions;
 }
 
 export function serveDaemon(o: ServeOptions): Daemon {
@@ -32,12 +34,13 @@ export function serveDaemon(o: ServeOptions): Daemon {
     version: o.version,
     startedAt: d.startedAt,
     gauges: () => (sw instanceof WorkerPool ? sw.gauges() : sw.switch.gauges()),
+    sync: () => (sw instanceof WorkerPool ? sw.flush() : Promise.resolve()),
   });
   // One worker is the data path on this thread, as before workers existed; more are Worker threads.
   const workers = o.workers ?? resolveWorkers(o.config.global.workers);
   const sw =
     workers > 1
-      ? new WorkerPool(o.config, cluster, metrics, o.log, workers)
+      ? new WorkerPool(o.config, cluster, metrics, o.log, workers, o.workerOptions)
       : new SwitchService(o.config, cluster, metrics, o.log);
   const monitor = new MonitorService(cluster, o.config.pool);
   const vrrp = new VrrpBridge(o.config, cluster, o.log);
@@ -49,6 +52,7 @@ export function serveDaemon(o: ServeOptions): Daemon {
     : o.config.global;
   const control = new ControlService(global, {
     cluster,
+    sync: () => (sw instanceof WorkerPool ? sw.flush() : Promise.resolve()),
     logger: o.log,
     describe: () => ({
       version: o.version,

@@ -214,6 +214,9 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
           post({ type: "stopped" });
         });
       return;
+    case "report":
+      if (cluster) report();
+      return;
     case "fault":
       setTimeout(() => {
         throw new Error("injected fault (test hook)");

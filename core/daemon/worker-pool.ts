@@ -258,10 +258,7 @@ export class WorkerPool implements Service {
       this.baseLog.log(m.level, m.msg, { ...m.fields, worker: s.id });
       return;
     }
-    if (m.type === "report") {
-      this.absorb(s, m.report);
-      return;
-    }
+    if (m.type === "report") this.absorb(s, m.report);
     s.waiters = s.waiters.filter((w) => !w(m));
   }
 
@@ -298,6 +295,18 @@ export class WorkerPool implements Service {
         this.log.error("Cannot replace data-path worker", { worker: s.id, error: String(e) }),
       );
     }, wait);
+  }
+
+  /**
+   * Ask every worker for its report now and take them in, so `tcpvs status` and a scrape show counters
+   * and responses up to this moment rather than up to the last periodic report. Bounded: a worker
+   * that does not answer within 500 ms is left out of this one.
+   */
+  async flush(): Promise<void> {
+    const live = this.slots.filter((s) => s.ready);
+    const got = live.map((s) => this.expect(s, (m) => m.type === "report", 500).catch(() => undefined));
+    for (const s of live) this.send(s, { type: "report" });
+    await Promise.all(got);
   }
 
   /** Test hook (never reached from the control channel or config): make worker `id` throw. */

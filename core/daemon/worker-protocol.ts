@@ -39,6 +39,8 @@ export type ToWorker =
   | { type: "inputs"; inputs: ClusterInputs }
   | { type: "reload"; seq: number; config: TcpvsConfig; layout: SharedLayout; inputs: ClusterInputs }
   | { type: "stop"; graceMs: number }
+  /** Send a report now (a status query or a scrape is waiting for it). */
+  | { type: "report" }
   /** Tests only (WorkerPool.injectFault): throw an uncaught error on the worker's event loop. */
   | { type: "fault" };
 

@@ -65,6 +65,8 @@ async function serveWorkers(o: SetupOptions = {}): Promise<Setup> {
     log: logger,
     version: "test",
     workers: 2,
+    // Reports only on demand: a status query must fetch what the workers counted (flush).
+    workerOptions: { reportMs: 60_000 },
     reloadSource: () => ({ config: parseConfig(text, "test.toml"), hash: "h2" }),
   });
   await d.start();
@@ -146,6 +148,9 @@ test("workers = 2: max_connections = 4 per server holds across workers under 16 
   // The limit is the whole 8 places, not 4 per worker per server: 8 served, the rest refused (503).
   expect(ok).toBe(8);
   expect(results.filter((r) => r.status === 503).length).toBe(8);
+  // The refusals were counted in the workers; status asks them first, so they show at once.
+  const st = await statusJson(`unix:${s.control}`);
+  expect(st.counters["reject.no_server"]).toBe(8);
   const w = s.pool.workers();
   expect(w[0]!.requests + w[1]!.requests).toBe(8);
   // The counts came back to zero once every exchange ended.

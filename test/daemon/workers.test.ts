@@ -332,3 +332,25 @@ test('tcpvs config check shows the workers chosen: "auto" under taskset -c 0 is 
   expect(await check('"auto"', "0,1")).toBe(Math.min(2, navigator.hardwareConcurrency));
   expect(await check("3", "0")).toBe(3);
 }, 30_000);
+
+test("workers = 2: a second stop request (hurry) cuts what every worker still drains", async () => {
+  const slow = [backend("b1", 20_000), backend("b2", 20_000)];
+  const s = await serveWorkers({ backends: slow, grace: "30s" });
+  const inflight = Array.from({ length: 8 }, () =>
+    once(s.port, "/slow").catch(() => ({ status: 0, body: "" })),
+  );
+  await waitFor(() => slow.reduce((n, b) => n + b.slowStarted, 0) === 8, 5000, "8 slow requests started");
+  const w = s.pool.workers();
+  expect(w[0]!.connections + w[1]!.connections).toBe(8);
+  const stopped = s.d.stop(30_000);
+  await Bun.sleep(200);
+  s.d.hurry();
+  // Not a speed claim: without the cut this waits for the 20 s backends (grace is 30 s).
+  const r = await Promise.race([
+    stopped.then(() => "stopped"),
+    Bun.sleep(10_000).then(() => "still draining"),
+  ]);
+  expect(r).toBe("stopped");
+  const results = await Promise.all(inflight);
+  expect(results.every((x) => x.status !== 200)).toBe(true);
+}, 30_000);

@@ -234,10 +234,11 @@ export class WorkerPool implements Service {
       this.died(slot, ev.message);
     };
     const started = this.expect(slot, (m) => m.type === "started" || m.type === "error", this.o.timeoutMs);
+    const sent = this.config;
     this.send(slot, {
       type: "start",
       id,
-      config: this.forWorkers(this.config),
+      config: this.forWorkers(sent),
       layout: this.counts.layout,
       inputs: this.inputs(),
       level: this.log.level,
@@ -251,6 +252,17 @@ export class WorkerPool implements Service {
     }
     if (m.type === "started" && id === 0 && Object.keys(this.bound).length === 0) this.bound = m.ports;
     slot.ready = true;
+    // A replacement that started while a reload went to the others catches up with it now.
+    if (this.config !== sent) {
+      const seq = ++this.seq;
+      this.send(slot, {
+        type: "reload",
+        seq,
+        config: this.forWorkers(this.config),
+        layout: this.counts.layout,
+        inputs: this.inputs(),
+      });
+    } else this.send(slot, { type: "inputs", inputs: this.inputs() });
   }
 
   private onMessage(s: Slot, m: FromWorker): void {

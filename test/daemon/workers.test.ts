@@ -22,6 +22,9 @@ import {
   waitFor,
   writeConfig,
 } from "./harness.ts";
+import { missingTools } from "../tools.ts";
+
+const NO_TASKSET = missingTools("the config check test of workers = auto", "taskset");
 
 const cleanups: Array<() => void | Promise<void>> = [];
 afterEach(async () => {
@@ -308,30 +311,34 @@ test("workers = 2: cookie persistence holds whichever worker accepts", async () 
   expect(after[1]! - before[1]!).toBeGreaterThan(0);
 }, 30_000);
 
-test('tcpvs config check shows the workers chosen: "auto" under taskset -c 0 is 1', async () => {
-  const tmp = tempDir();
-  cleanups.push(tmp.cleanup);
-  const fake = { name: "b1", address: "127.0.0.1:9" } as Backend;
-  const text = configText({
-    port: 1,
-    control: `unix:${tmp.dir}/c.sock`,
-    backends: [fake],
-    checkInterval: "5s",
-  });
-  const check = async (workers: string, cpus: string) => {
-    const file = writeConfig(tmp.dir, text.replace("[global]\n", `[global]\nworkers = ${workers}\n`));
-    const p = Bun.spawn(["taskset", "-c", cpus, BUN, MAIN, "config", "check", "--json", "-c", file], {
-      stdout: "pipe",
-      stderr: "pipe",
+test.skipIf(NO_TASKSET !== undefined)(
+  'tcpvs config check shows the workers chosen: "auto" under taskset -c 0 is 1',
+  async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const fake = { name: "b1", address: "127.0.0.1:9" } as Backend;
+    const text = configText({
+      port: 1,
+      control: `unix:${tmp.dir}/c.sock`,
+      backends: [fake],
+      checkInterval: "5s",
     });
-    const out = await new Response(p.stdout).text();
-    expect(await p.exited).toBe(0);
-    return (JSON.parse(out) as { workers: number }).workers;
-  };
-  expect(await check('"auto"', "0")).toBe(1);
-  expect(await check('"auto"', "0,1")).toBe(Math.min(2, navigator.hardwareConcurrency));
-  expect(await check("3", "0")).toBe(3);
-}, 30_000);
+    const check = async (workers: string, cpus: string) => {
+      const file = writeConfig(tmp.dir, text.replace("[global]\n", `[global]\nworkers = ${workers}\n`));
+      const p = Bun.spawn(["taskset", "-c", cpus, BUN, MAIN, "config", "check", "--json", "-c", file], {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const out = await new Response(p.stdout).text();
+      expect(await p.exited).toBe(0);
+      return (JSON.parse(out) as { workers: number }).workers;
+    };
+    expect(await check('"auto"', "0")).toBe(1);
+    expect(await check('"auto"', "0,1")).toBe(Math.min(2, navigator.hardwareConcurrency));
+    expect(await check("3", "0")).toBe(3);
+  },
+  30_000,
+);
 
 test("workers = 2: a second stop request (hurry) cuts what every worker still drains", async () => {
   const slow = [backend("b1", 20_000), backend("b2", 20_000)];

@@ -11,6 +11,7 @@ import type { Logger } from "../log/logger.ts";
 import type { MetricsRegistry } from "../metrics/MetricsRegistry.ts";
 import { SharedCounts, serverKey } from "../sched/shared-counts.ts";
 import { numberOption } from "../sched/options.ts";
+import { LBLCR_WIDTH } from "../sched/shared-lblcr.ts";
 import { persistenceBuffer } from "../sched/shared-persistence.ts";
 import type { Cluster } from "../state/cluster.ts";
 import { reconcileCluster } from "../state/from-config.ts";
@@ -94,9 +95,11 @@ export class WorkerPool implements Service {
     for (const vs of this.config.virtual_server) c.assign("vs", vs.name);
     for (const pool of Object.values(this.config.pool)) {
       c.assign("pools", pool.name);
-      if (pool.scheduler === "lblc" && !c.layout.locality[pool.name])
-        c.layout.locality[pool.name] = persistenceBuffer(
+      const lk = `${pool.name}:${pool.scheduler}`;
+      if ((pool.scheduler === "lblc" || pool.scheduler === "lblcr") && !c.layout.locality[lk])
+        c.layout.locality[lk] = persistenceBuffer(
           numberOption(pool.scheduler_options, "table_size", 65536),
+          pool.scheduler === "lblcr" ? LBLCR_WIDTH : 3,
         );
       if (pool.persistence_timeout > 0 && !c.layout.persistence[pool.name])
         c.layout.persistence[pool.name] = persistenceBuffer(

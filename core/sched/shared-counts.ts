@@ -22,7 +22,7 @@ export interface SharedLayout {
   pools: Record<string, number>;
   /** Source-persistence tables by pool (see shared-persistence.ts). */
   persistence: Record<string, SharedArrayBuffer>;
-  /** lblc key tables by pool. */
+  /** lblc and lblcr key tables by "pool:scheduler". */
   locality: Record<string, SharedArrayBuffer>;
   maxServers: number;
   maxVs: number;

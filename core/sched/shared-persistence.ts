@@ -14,10 +14,10 @@ const PROBE = 8;
 const TICK_MS = 10;
 
 /** The buffer for a table remembering about `maxEntries` clients: [lock, size, ...entries × 3]. */
-export function persistenceBuffer(maxEntries: number): SharedArrayBuffer {
+export function persistenceBuffer(maxEntries: number, width = 3): SharedArrayBuffer {
   let size = 16;
   while (size < maxEntries * 2 && size < 1 << 22) size <<= 1;
-  const b = new SharedArrayBuffer((2 + size * 3) * 4);
+  const b = new SharedArrayBuffer((2 + size * width) * 4);
   new Int32Array(b)[1] = size;
   return b;
 }
@@ -32,7 +32,11 @@ export class SharedKeyTable {
   private readonly mask: number;
   private readonly timeoutTicks: number;
 
-  constructor(buffer: SharedArrayBuffer, timeoutMs: number) {
+  /** Words per entry: [key, value (0 = free), last use, ...more of the caller's]. */
+  private readonly width: number;
+
+  constructor(buffer: SharedArrayBuffer, timeoutMs: number, width = 3) {
+    this.width = width;
     this.w = new Int32Array(buffer);
     this.mask = this.w[1]! - 1;
     this.timeoutTicks = Math.ceil(timeoutMs / TICK_MS);
@@ -79,10 +83,24 @@ export class SharedKeyTable {
     return slot;
   }
 
+  /**
+   * Run `fn` under the lock with the entry for `key`: its index in `words` and whether it was found live
+   * (else a free, expired or least recently used entry the caller may overwrite, key included).
+   */
+  withEntry<T>(key: number, now: number, fn: (words: Int32Array, at: number, found: boolean) => T): T {
+    this.lock();
+    try {
+      const at = this.find(key, now);
+      return at >= 0 ? fn(this.w, at, true) : fn(this.w, this.victim(key, now), false);
+    } finally {
+      this.unlock();
+    }
+  }
+
   private find(key: number, now: number): number {
     const w = this.w;
     for (let k = 0, h = key & this.mask; k < PROBE; k++, h = (h + 1) & this.mask) {
-      const at = 2 + h * 3;
+      const at = 2 + h * this.width;
       if (w[at + 1] !== 0 && w[at] === key && (now - w[at + 2]!) >>> 0 <= this.timeoutTicks) return at;
     }
     return -1;
@@ -94,7 +112,7 @@ export class SharedKeyTable {
     let best = -1;
     let bestAge = -1;
     for (let k = 0, h = key & this.mask; k < PROBE; k++, h = (h + 1) & this.mask) {
-      const at = 2 + h * 3;
+      const at = 2 + h * this.width;
       if (w[at + 1] === 0) return at;
       const age = (now - w[at + 2]!) >>> 0;
       if (age > bestAge) {

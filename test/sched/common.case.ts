@@ -4,6 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { createPoolScheduling, createScheduler, type SchedulingParts } from "../../core/sched/registry.ts";
 import { SharedCounts, serverKey } from "../../core/sched/shared-counts.ts";
+import { LBLCR_WIDTH } from "../../core/sched/shared-lblcr.ts";
 import { persistenceBuffer } from "../../core/sched/shared-persistence.ts";
 import { sharedParts } from "../../core/sched/shared-sched.ts";
 import type { ServerState } from "../../core/state/cluster.ts";
@@ -60,7 +61,8 @@ function sharedFor(list: SchedServer[]): SchedulingParts {
   const c = SharedCounts.create({ maxServers: 64, maxVs: 1, maxPools: 1, maxWorkers: 1 });
   c.assign("pools", "p");
   c.layout.persistence.p = persistenceBuffer(65536);
-  c.layout.locality.p = persistenceBuffer(65536);
+  c.layout.locality["p:lblc"] = persistenceBuffer(65536);
+  c.layout.locality["p:lblcr"] = persistenceBuffer(65536, LBLCR_WIDTH);
   for (const s of list) bindWorkerServer(c, 0, s as ServerState, c.assign("servers", serverKey("p", s.id)));
   const { outer: _, ...parts } = sharedParts(c, "p");
   return parts;

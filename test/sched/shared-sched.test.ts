@@ -5,6 +5,7 @@
 import { expect, test } from "bun:test";
 import { createPoolScheduling, type PoolSchedulingConfig } from "../../core/sched/registry.ts";
 import { SharedCounts, serverKey } from "../../core/sched/shared-counts.ts";
+import { LBLCR_WIDTH } from "../../core/sched/shared-lblcr.ts";
 import { persistenceBuffer } from "../../core/sched/shared-persistence.ts";
 import { sharedParts } from "../../core/sched/shared-sched.ts";
 import type { Scheduler } from "../../core/sched/types.ts";
@@ -24,7 +25,10 @@ function layout(specs: Spec[], persistence = false, locality = false): SharedCou
   c.assign("vs", "web");
   for (const s of specs) c.assign("servers", serverKey("p", s.id));
   if (persistence) c.layout.persistence.p = persistenceBuffer(1024);
-  if (locality) c.layout.locality.p = persistenceBuffer(1024);
+  if (locality) {
+    c.layout.locality["p:lblc"] = persistenceBuffer(1024);
+    c.layout.locality["p:lblcr"] = persistenceBuffer(1024, LBLCR_WIDTH);
+  }
   return c;
 }
 
@@ -189,4 +193,34 @@ test("lblc: a key placed by one worker is found by the other, and moves when its
   const moved = w1.sched.pick(req("/k0"))!.id;
   expect(moved).not.toBe(first);
   expect(w0.sched.pick(req("/k0"))!.id).toBe(moved);
+});
+
+test("lblcr: a key's server set is one set for both workers, grown when its member is overloaded", () => {
+  const specs = [
+    { id: "a", weight: 2 },
+    { id: "b", weight: 2 },
+    { id: "c", weight: 2 },
+  ];
+  const c = layout(specs, false, true);
+  const [w0, w1] = [worker(c, 0, specs, { scheduler: "lblcr" }), worker(c, 1, specs, { scheduler: "lblcr" })];
+  const req = {
+    sourceIp: "192.0.2.1",
+    sourcePort: 1,
+    http: {
+      method: "GET",
+      host: "example.org",
+      uri: "/hot",
+      header: () => undefined,
+      cookie: () => undefined,
+    },
+  };
+  const first = w0.sched.pick(req)! as ServerState;
+  expect(w1.sched.pick(req)!.id).toBe(first.id);
+  // Overload the member (active > weight while others are idle): the key's set grows, for both.
+  for (let i = 0; i < 3; i++) first.active++;
+  const second = w1.sched.pick(req)!;
+  expect(second.id).not.toBe(first.id);
+  (second as ServerState).active++;
+  // Worker 0 now sees a set of two: it goes to the less loaded member, the one worker 1 added.
+  expect(w0.sched.pick(req)!.id).toBe(second.id);
 });

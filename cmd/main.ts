@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   status: async () => (await import("./status.ts")).command,
   config: async () => (await import("./config.ts")).command,
   init: async () => (await import("./init.ts")).command,
+  import: async () => (await import("./import.ts")).command,
   version: async () => (await import("./version.ts")).command,
   help: async () => helpCommand,
 };
@@ -34,6 +35,7 @@ Commands:
   status    read and steer a running tcpvs over its control channel
   config    validate a config file and print it normalised ("config check")
   init      write a config for a node and its peer, interactively or from flags
+  import    write a tcpvs.toml from a keepalived.conf ("import keepalived FILE")
   version   print the version
   help      show help for a command
 

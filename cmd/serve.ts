@@ -3,7 +3,7 @@
 
 import { str } from "../core/cli/parse-argv.ts";
 import { UsageError } from "../core/cli/usage-error.ts";
-import { findConfig, loadConfig } from "../core/config/load.ts";
+import { findConfig, formatProblem, loadConfig } from "../core/config/load.ts";
 import { runDaemon } from "../core/daemon/run-daemon.ts";
 import { serveDemo } from "../core/daemon/serve-demo.ts";
 import { serveDaemon } from "../core/daemon/serve-role.ts";
@@ -48,8 +48,9 @@ Exit codes: 0 stopped cleanly, 1 could not start, 2 usage or config error.`,
         "--port applies only with --demo; set the listen address in the config",
       );
     const file = findConfig(str(values, "config"));
-    const { config, hash } = loadConfig(file);
+    const { config, hash, warnings } = loadConfig(file);
     useConfigLogging(values, config);
+    for (const w of warnings) log.warn(formatProblem(w));
     return runDaemon(serveDaemon({ file, config, hash, log, version: VERSION, notify: sdNotify }), log);
   },
 };

@@ -11,6 +11,7 @@ import { CheckState, firstDelay } from "./check-state.ts";
 import { FlapLog } from "../log/flap-log.ts";
 import { type NotifyEvent, runNotify } from "./notify.ts";
 import { liveWeight, nextQuorum } from "./quorum.ts";
+import { fdShortage } from "../sys/fd-limit.ts";
 import type { CheckOutcome } from "./types.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
 
@@ -25,6 +26,11 @@ export interface MonitorEnv {
   /** Transition lines per server per window before a flapping server is summarised. */
   flapLimit: number;
   flapWindowMs: number;
+  /**
+   * "EMFILE"/"ENFILE" when this host is out of descriptors: a failed check then says nothing about
+   * the server (Bun reports the socket it could not create as a refused connect) and is not counted.
+   */
+  localShortage(): string | undefined;
 }
 
 interface CheckWatch {
@@ -58,6 +64,7 @@ export function defaultMonitorEnv(): MonitorEnv {
     logger: defaultLog.child({ subsystem: "check" }),
     flapLimit: 4,
     flapWindowMs: 60_000,
+    localShortage: fdShortage,
   };
 }
 
@@ -156,6 +163,12 @@ export class HealthMonitor {
     c.timer = this.env.setTimer(async () => {
       const out = await this.probe(c.cfg, sw.cfg);
       if (gen !== this.generation) return;
+      const local = out.ok ? undefined : this.env.localShortage();
+      if (local !== undefined) {
+        this.ignored(sw, local);
+        this.schedule(sw, c, c.cfg.interval);
+        return;
+      }
       let next = c.cfg.interval;
       try {
         next = this.apply(sw, c, out);
@@ -169,6 +182,24 @@ export class HealthMonitor {
       }
       this.schedule(sw, c, next);
     }, ms);
+  }
+
+  private ignoredLogAt = Number.NEGATIVE_INFINITY;
+  private ignoredCount = 0;
+
+  /** A failed check not counted (this host's fault): one line per 10 s at most, with a count. */
+  private ignored(sw: ServerWatch, code: string): void {
+    this.ignoredCount++;
+    const now = this.env.now();
+    if (now - this.ignoredLogAt < 10_000) return;
+    this.env.logger.warn("Check failures not counted: this host is out of file descriptors", {
+      reason: code,
+      count: this.ignoredCount,
+      pool: sw.pool,
+      server: sw.cfg.name,
+    });
+    this.ignoredLogAt = now;
+    this.ignoredCount = 0;
   }
 
   private async probe(check: CheckConfig, server: ServerConfig): Promise<CheckOutcome> {

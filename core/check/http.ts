@@ -6,6 +6,7 @@
 import type { CheckConfig } from "../config/types.ts";
 import { responseReader } from "./http-response-reader.ts";
 import { TcpConn, type TlsChoice } from "./tcp-conn.ts";
+import { poolCheckFiles } from "../tls/pool-tls.ts";
 import { CheckFailure, type CheckFn, type CheckTarget, measure } from "./types.ts";
 
 export function statusAccepted(status: number, ranges: Array<[number, number]>): boolean {
@@ -40,7 +41,9 @@ export function buildRequest(check: CheckConfig, target: CheckTarget, tls: boole
 function tlsChoice(check: CheckConfig, target: CheckTarget): TlsChoice {
   const bare = check.host?.replace(/:\d+$/, "");
   const fromTarget = target.kind === "inet" && !/^[\d.:]+$/.test(target.host) ? target.host : undefined;
-  return { serverName: check.sni ?? bare ?? fromTarget, verify: check.tls_verify };
+  const choice: TlsChoice = { serverName: check.sni ?? bare ?? fromTarget, verify: check.tls_verify };
+  const files = poolCheckFiles(check);
+  return files ? { ...choice, ...files } : choice;
 }
 
 function compile(source: string, key: string): RegExp {

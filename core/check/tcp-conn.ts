@@ -9,6 +9,10 @@ export interface TlsChoice {
   /** SNI and the name the certificate is checked against. */
   serverName?: string;
   verify: boolean;
+  /** PEM text: trusted CAs, and a client certificate with its key (a TLS pool's). */
+  ca?: string;
+  cert?: string;
+  key?: string;
 }
 
 /** Return a value when `buf` holds enough; `eof` says no more bytes will come. */
@@ -46,7 +50,15 @@ export class TcpConn {
         c.notify();
       },
     };
-    const tlsOpt = tls ? { serverName: tls.serverName, rejectUnauthorized: tls.verify } : undefined;
+    const tlsOpt = tls
+      ? {
+          serverName: tls.serverName,
+          rejectUnauthorized: tls.verify,
+          ca: tls.ca,
+          cert: tls.cert,
+          key: tls.key,
+        }
+      : undefined;
     const connecting =
       target.kind === "unix"
         ? Bun.connect({ unix: target.path, socket: handler, tls: tlsOpt })

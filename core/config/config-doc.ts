@@ -5,6 +5,7 @@
 import { checkSection } from "./check-schema.ts";
 import { globalSection, poolSection, serverSection } from "./schema.ts";
 import type { Key, Section } from "./schema-kit.ts";
+import { listenerTlsSection, poolTlsSection } from "./tls-schema.ts";
 import { ruleSection, virtualServerSection } from "./virtual-server-schema.ts";
 import { trackScriptSection, vrrpSection } from "./vrrp-schema.ts";
 
@@ -13,7 +14,9 @@ export const DOC_SECTIONS: readonly Section[] = [
   globalSection,
   virtualServerSection,
   ruleSection,
+  listenerTlsSection,
   poolSection,
+  poolTlsSection,
   serverSection,
   checkSection,
   vrrpSection,

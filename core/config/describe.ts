@@ -35,6 +35,13 @@ export function describeConfig(cfg: TcpvsConfig, workers?: number): string {
       out.push(`  rule ${m} -> pool ${r.pool}`);
     }
     out.push(`  default -> pool ${vs.pool}`);
+    if (vs.tls) {
+      out.push(`  tls min_version ${vs.tls.min_version}, alpn ${vs.tls.alpn.join(",")}`);
+      for (const c of vs.tls.loaded ?? [])
+        out.push(
+          `  certificate ${c.names.join(",")} until ${c.notAfter.toISOString().slice(0, 10)} (${c.file})`,
+        );
+    }
   }
   for (const p of Object.values(cfg.pool)) {
     out.push(
@@ -46,6 +53,10 @@ export function describeConfig(cfg: TcpvsConfig, workers?: number): string {
       );
     }
     for (const c of p.check) out.push(`  check ${check(c)}`);
+    if (p.tls)
+      out.push(
+        `  tls to servers: verify ${p.tls.verify}${p.tls.sni ? `, sni ${p.tls.sni}` : ""}${p.tls.certificate ? `, client certificate ${p.tls.certificate}` : ""}`,
+      );
   }
   for (const v of Object.values(cfg.vrrp)) {
     const vips = v.virtual_ipaddress.map((a) => `${a.address}/${a.prefix}`).join(", ");

@@ -6,6 +6,7 @@ import toml from "toml";
 import { Fields } from "./fields.ts";
 import { indexPositions, locate } from "./positions.ts";
 import { readConfig } from "./schema.ts";
+import { readTlsFiles } from "./tls-schema.ts";
 import type { TcpvsConfig } from "./types.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
 
@@ -49,8 +50,11 @@ interface PegError {
   location?: { start: { line: number; column: number } };
 }
 
-/** Parse and validate config text; `file` only names it in messages. */
-export function parseConfig(text: string, file: string): TcpvsConfig {
+/**
+ * Parse and validate config text; `file` only names it in messages. The certificate files it names are
+ * read too; `warnings` (when given) gets what is usable but due for attention (a certificate expiring).
+ */
+export function parseConfig(text: string, file: string, warnings?: ConfigProblem[]): TcpvsConfig {
   let raw: Record<string, unknown>;
   try {
     raw = toml.parse(text);
@@ -72,6 +76,12 @@ export function parseConfig(text: string, file: string): TcpvsConfig {
   }
   const f = new Fields();
   const config = readConfig(f, raw, file);
+  const tlsWarnings = readTlsFiles(f, config);
+  if (warnings && tlsWarnings.length > 0) {
+    const index = indexPositions(text);
+    for (const w of tlsWarnings)
+      warnings.push({ file, ...locate(index, w.path), path: w.path, message: w.message });
+  }
   if (f.issues.length > 0) {
     const index = indexPositions(text);
     const problems = f.issues
@@ -102,7 +112,12 @@ export function findConfig(explicit?: string): string {
   return found;
 }
 
-export function loadConfig(file: string): { config: TcpvsConfig; text: string; hash: string } {
+export function loadConfig(file: string): {
+  config: TcpvsConfig;
+  text: string;
+  hash: string;
+  warnings: ConfigProblem[];
+} {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -112,7 +127,8 @@ export function loadConfig(file: string): { config: TcpvsConfig; text: string; h
       err.code === "ENOENT" ? "no such file" : err.code === "EACCES" ? "permission denied" : err.message;
     throw new ConfigError("config_not_found", `Cannot read config "${file}": ${why}`);
   }
-  const config = parseConfig(text, file);
+  const warnings: ConfigProblem[] = [];
+  const config = parseConfig(text, file, warnings);
   const hash = new Bun.CryptoHasher("sha256").update(text).digest("hex");
-  return { config, text, hash };
+  return { config, text, hash, warnings };
 }

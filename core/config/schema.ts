@@ -10,6 +10,7 @@ import { checkSection } from "./check-schema.ts";
 import { type Fields, isTable, type Raw } from "./fields.ts";
 import { readSection, section } from "./schema-kit.ts";
 import { k } from "./schema-keys.ts";
+import { checkTcpRules, poolTlsKey } from "./tls-schema.ts";
 import type { TcpvsConfig } from "./types.ts";
 import { virtualServerSection } from "./virtual-server-schema.ts";
 import { duplicateVrids, vrrpSection } from "./vrrp-schema.ts";
@@ -48,6 +49,12 @@ export const globalSection = section(
       doc: "names this node in logs and notify lines",
       def: () => hostname(),
       defaultText: "host name",
+    }),
+    max_connections: k.int({
+      doc: "client connections at once across all virtual servers; 0 = `(nofile − reserve) / 2`, see [below](#connection-limits-and-file-descriptors); a higher figure than that is lowered to it, with a warning",
+      def: 0,
+      defaultText: "0 (from the descriptor limit)",
+      min: 0,
     }),
     // 64 MiB: about a thousand bodies held to their 64 KiB bound at once (see docs/reliability.md).
     max_held_bytes: k.size({
@@ -152,6 +159,7 @@ export const poolSection = section(
     }),
     server: k.tables(serverSection, { doc: "the servers (below)" }),
     check: k.tables(checkSection, { doc: "health checks (below); a server is up while all pass" }),
+    tls: poolTlsKey,
   },
   [
     (p, at, _raw, path) => {
@@ -226,6 +234,7 @@ export const configSection = section(
       });
     },
     (cfg, at) => duplicateVrids(cfg.vrrp, at),
+    (cfg, at) => checkTcpRules(cfg, at),
     (cfg, at) => {
       for (const [name, inst] of Object.entries(cfg.vrrp)) {
         inst.track_pool.forEach((tp, i) => {

@@ -13,6 +13,7 @@ import type { trackScriptSection, vrrpSection } from "./vrrp-schema.ts";
 import type { Endpoint } from "../net/endpoint.ts";
 
 export type { Endpoint };
+export type { ListenerTlsConfig, PoolTlsConfig } from "./tls-schema.ts";
 
 export type GlobalConfig = Infer<(typeof globalSection)["keys"]>;
 export type RuleConfig = Infer<(typeof ruleSection)["keys"]>;

@@ -4,6 +4,7 @@
 import { type Fields, join } from "./fields.ts";
 import { readSection, section } from "./schema-kit.ts";
 import { k } from "./schema-keys.ts";
+import { listenerTlsKey, sniKey } from "./tls-schema.ts";
 import type { Endpoint } from "./types.ts";
 import { describe, parseCidr, parseEndpoint } from "./values.ts";
 
@@ -63,6 +64,7 @@ export const ruleSection = section(
         return undefined as never;
       },
     }),
+    sni: sniKey,
     pool: k.string({ doc: "where matching requests go", required: true }),
   },
   [
@@ -120,7 +122,7 @@ export const virtualServerSection = section("virtual_server", {
   pool: k.string({ doc: "default pool: used when no rule matches", required: true }),
   rule: k.tables(ruleSection, { doc: "routing rules, tried in file order (below)" }),
   max_connections: k.int({
-    doc: "client connections per virtual server; more are refused",
+    doc: "client connections per virtual server; more wait in the kernel's accept queue, and near the limit the oldest idle keep-alive connections are closed to admit them (see [below](#connection-limits-and-file-descriptors))",
     def: 10_000,
     min: 1,
   }),
@@ -192,4 +194,5 @@ export const virtualServerSection = section("virtual_server", {
     doc: "one log line per request; a request that ended short carries `term` (`server_timeout`, `server_reset`, `server_bad_response`, `client_timeout`, `client_abort`, `bad_request`, `shutdown`)",
     def: false,
   }),
+  tls: listenerTlsKey,
 });

@@ -8,6 +8,8 @@ export interface ListenerInfo {
   listen: string[];
   mode: string;
   pool: string;
+  /** A TLS listener's certificates, the first the default. */
+  tls?: Array<{ file: string; names: string[]; not_after: string; days_left: number }>;
 }
 
 /** What the daemon tells about itself; supplied by serve/vrrp through a callback. */

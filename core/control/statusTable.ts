@@ -69,8 +69,15 @@ export function formatStatus(s: StatusSnapshot, color: boolean): string {
     out.push(
       `workers ${workers.length}  ${workers.map((w) => `#${w.id} ${w.connections} conns ${w.requests} reqs`).join(", ")}`,
     );
-  for (const l of s.listeners)
-    out.push(`listen  ${l.virtual_server}  ${l.mode}  ${l.listen.join(",")} -> ${l.pool}`);
+  for (const l of s.listeners) {
+    out.push(
+      `listen  ${l.virtual_server}  ${l.mode}${l.tls ? "+tls" : ""}  ${l.listen.join(",")} -> ${l.pool}`,
+    );
+    for (const c of l.tls ?? [])
+      out.push(
+        `  certificate  ${c.names.join(",")}  ${c.days_left} days left (${c.not_after.slice(0, 10)})  ${c.file}`,
+      );
+  }
   if (s.vrrp.length > 0) {
     const rows = [["VRRP", "STATE", "PRIO", "MASTER", "SINCE", "WHY"]];
     for (const v of s.vrrp) {

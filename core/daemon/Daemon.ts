@@ -143,6 +143,7 @@ export class Daemon {
       this.o.notify?.("READY=1");
       return { ok: false, errors: problems ?? lines };
     }
+    for (const w of next.warnings ?? []) this.log.warn(formatProblem(w));
     const unbindable = this.r.preflight?.(this.current.config, next.config) ?? [];
     if (unbindable.length) return refuse(unbindable);
     const restart = restartOnlyChanges(this.current.config.global, next.config.global);

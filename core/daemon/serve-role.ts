@@ -35,6 +35,8 @@ export function serveDaemon(o: ServeOptions): Daemon {
     startedAt: d.startedAt,
     gauges: () => (sw instanceof WorkerPool ? sw.gauges() : sw.switch.gauges()),
     sync: () => (sw instanceof WorkerPool ? sw.flush() : Promise.resolve()),
+    tlsCertificates: () =>
+      d.config.virtual_server.map((vs) => ({ virtual_server: vs.name, certificates: vs.tls?.loaded ?? [] })),
   });
   // One worker is the data path on this thread, as before workers existed; more are Worker threads.
   const workers = o.workers ?? resolveWorkers(o.config.global.workers);
@@ -65,6 +67,7 @@ export function serveDaemon(o: ServeOptions): Daemon {
         listen: vs.listen.map((l) => l.text),
         mode: vs.mode,
         pool: vs.pool,
+        tls: vs.tls?.loaded?.map((c) => c.toJSON()),
       })),
       workers: sw instanceof WorkerPool ? sw.workers() : [singleWorker(cluster, sw)],
     }),

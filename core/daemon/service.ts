@@ -2,12 +2,15 @@
 // metrics servers), so that start order, rollback, reload, stop and the state dump are written once, in
 // Daemon, for every role.
 
+import type { ConfigProblem } from "../config/load.ts";
 import type { TcpvsConfig } from "../config/types.ts";
 
 /** A config as loaded and validated, with the hash of its text. */
 export interface LoadedConfig {
   config: TcpvsConfig;
   hash: string;
+  /** Usable but due for attention (a certificate expiring, TLS unverified): logged as warnings. */
+  warnings?: ConfigProblem[];
 }
 
 export interface Service {

@@ -14,6 +14,8 @@ import {
 import type { Cluster } from "../state/cluster.ts";
 import { reconcileCluster } from "../state/from-config.ts";
 import { Switch, type SwitchOptions } from "../switch/switch.ts";
+import { type NofileLimit, raiseNofile } from "../sys/fd-limit.ts";
+import { fdBudget } from "./fd-budget.ts";
 import type { LoadedConfig, Service } from "./service.ts";
 
 /** What a data-path worker (switch-worker.ts) changes: shared scheduling state, listener options. */
@@ -22,6 +24,8 @@ export interface SwitchServiceExtras {
   switchOptions?: Partial<SwitchOptions>;
   /** After a reload reconciled the cluster's servers, before the schedulers are rebuilt over them. */
   reconciled?(): void;
+  /** The process's connection ceiling is shared by this many switches (data-path workers). */
+  ceilingShares?: number;
 }
 
 export class SwitchService implements Service {
@@ -93,7 +97,48 @@ export class SwitchService implements Service {
     }
   }
 
+  private nofile: NofileLimit | undefined;
+  private ceiling = 0;
+
+  /** Size the global connection ceiling from the descriptor limit and the config (start and reload). */
+  private applyCeiling(announce: boolean): void {
+    const lim = this.nofile;
+    if (!lim) return;
+    const b = fdBudget(lim.soft, this.config);
+    const changed = b.ceiling !== this.ceiling;
+    this.ceiling = b.ceiling;
+    // Descriptors are the process's: N workers share its ceiling.
+    this.switch.setCeiling(Math.max(1, Math.floor(b.ceiling / (this.extra.ceilingShares ?? 1))));
+    if (b.capped)
+      this.log.warn(
+        "[global] max_connections is more than the descriptor limit allows: using the lower figure",
+        {
+          asked: this.config.global.max_connections,
+          max_connections: b.ceiling,
+          nofile: lim.soft,
+          fix: "raise LimitNOFILE (ulimit -n)",
+        },
+      );
+    if (announce || changed)
+      this.log.info("connection ceiling", {
+        max_connections: b.ceiling,
+        nofile: lim.soft,
+        nofile_was: lim.was,
+        nofile_hard: lim.hard,
+        reserve: b.reserve,
+        formula: "(nofile - reserve) / 2",
+        ...(lim.error ? { raise_failed: lim.error } : {}),
+      });
+  }
+
   async start(): Promise<void> {
+    // Before any socket: as many descriptors as we may have (HAProxy and nginx do the same).
+    try {
+      this.nofile = raiseNofile();
+    } catch (e) {
+      this.log.warn("Cannot read the descriptor limit: no global connection ceiling", { error: String(e) });
+    }
+    this.applyCeiling(true);
     for (const vs of this.config.virtual_server) await this.switch.listen(vs);
   }
 
@@ -113,6 +158,7 @@ export class SwitchService implements Service {
     this.config = next.config;
     this.buildSchedulers(changed);
     this.switch.held.setMax(next.config.global.max_held_bytes);
+    this.applyCeiling(false);
     await this.switch.reload(next.config.virtual_server, next.config.pool);
   }
 

@@ -163,6 +163,7 @@ async function start(m: Extract<ToWorker, { type: "start" }>): Promise<void> {
         },
       },
     },
+    ceilingShares: m.workers,
     reconciled: () => {
       bindAll();
       if (pendingInputs) applyInputs(pendingInputs);

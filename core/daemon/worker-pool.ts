@@ -241,6 +241,7 @@ export class WorkerPool implements Service {
     this.send(slot, {
       type: "start",
       id,
+      workers: this.size,
       config: this.forWorkers(sent),
       layout: this.counts.layout,
       inputs: this.inputs(),

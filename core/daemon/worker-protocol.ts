@@ -29,6 +29,8 @@ export type ToWorker =
   | {
       type: "start";
       id: number;
+      /** How many workers share the process (its descriptor ceiling). */
+      workers: number;
       config: TcpvsConfig;
       layout: SharedLayout;
       inputs: ClusterInputs;

@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   config_not_found: "no config file at the path given or at the default paths",
   config_syntax: "the config file is not valid TOML",
   config_invalid: "the config file parses but breaks the schema; `problems` lists each at file:line:column",
+  keepalived_syntax: "a keepalived.conf `tcpvs import` cannot read or parse; file, line and column say where",
   bad_address: "text that is not an IP address, CIDR prefix or endpoint of the kind asked for",
   file_exists: "a file that would be overwritten already exists",
   write_failed: "a file could not be written",
@@ -25,6 +26,11 @@ export const ERROR_CODES = {
   bad_rule: "a routing rule that cannot be compiled",
   listen_failed: "a listener could not bind its address",
   bad_config: "a value that passed the schema but cannot be used at run time (a token file, a rename ...)",
+  // TLS certificates (reported by config check at the key naming the file)
+  certificate_unreadable: "a certificate file or directory that cannot be read, or a directory without *.pem",
+  certificate_not_pem: "a certificate file that holds no PEM certificate, or one that does not parse",
+  certificate_no_key: "a certificate file without its private key, or with a key that does not parse",
+  certificate_key_mismatch: "a certificate file whose private key is not the key of its certificate",
   // Health checks
   check_failed: "a probe failed; `reason` is what the operator sees",
   unknown_server: "a server id that no pool holds",

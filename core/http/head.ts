@@ -191,6 +191,31 @@ function resetFields(fs: FieldState): FieldState {
 }
 
 /**
+ * The start of a request line still arriving: the bytes before the first space must be a method's
+ * tchars. A TLS ClientHello (0x16) or any other protocol is refused at its first byte rather than
+ * left to the header timeout. Checked on every look at a request head, whole or partial, so a split
+ * never changes the verdict; empty lines before a request were skipped by the caller (RFC 9112 2.2).
+ */
+function checkMethodSoFar(s: string): void {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 32) {
+      if (i === 0)
+        throw new HttpError("bad_request_line", `Reject the request line ${quote(s.slice(0, 40))}`);
+      return;
+    }
+    // A CR or LF ends what can be judged here; the whole start line is checked once its LF is in.
+    if (c === 13 || c === 10) return;
+    if (c >= 128 || TCHAR[c] === 0)
+      throw new HttpError(
+        "bad_method",
+        `Reject a request starting ${quote(s.slice(0, i + 1))}: not an HTTP method`,
+      );
+  }
+}
+
+/**
  * Decode the head in `s`. With complete = true, `s` holds the start line and every field line, each
  * ending in CRLF, but not the final empty line; with complete = false it is a prefix still arriving
  * and the result is undefined when no error was found yet.
@@ -202,6 +227,7 @@ export function scanHead(
   limits: HeadLimits,
   size: number,
 ): RequestHead | ResponseHead | undefined {
+  if (kind === "request") checkMethodSoFar(s);
   let lf = s.indexOf("\n");
   if (lf < 0) {
     if (kind === "request" && s.length > limits.maxRequestLine)

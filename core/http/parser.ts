@@ -57,6 +57,25 @@ function asBuffer(u: Uint8Array): Buffer {
   return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
+// The limits worked out once per options object: every connection of a virtual server shares them.
+const LIMITS = new WeakMap<ParserOptions, HeadLimits>();
+
+function limitsOf(opts: ParserOptions): HeadLimits {
+  let l = LIMITS.get(opts);
+  if (l === undefined) {
+    l = {
+      maxHeaderSize: opts.maxHeaderSize ?? DEFAULT_LIMITS.maxHeaderSize,
+      maxHeaders: opts.maxHeaders ?? DEFAULT_LIMITS.maxHeaders,
+      maxRequestLine: Math.min(
+        opts.maxRequestLine ?? DEFAULT_LIMITS.maxRequestLine,
+        opts.maxHeaderSize ?? 1e9,
+      ),
+    };
+    LIMITS.set(opts, l);
+  }
+  return l;
+}
+
 export class HttpParser<H extends RequestHead | ResponseHead = RequestHead | ResponseHead> {
   readonly kind: "request" | "response";
   private readonly limits: HeadLimits;
@@ -85,14 +104,7 @@ export class HttpParser<H extends RequestHead | ResponseHead = RequestHead | Res
   constructor(kind: "request" | "response", handler: ParserHandler<H>, opts: ParserOptions = {}) {
     this.kind = kind;
     this.h = handler;
-    this.limits = {
-      maxHeaderSize: opts.maxHeaderSize ?? DEFAULT_LIMITS.maxHeaderSize,
-      maxHeaders: opts.maxHeaders ?? DEFAULT_LIMITS.maxHeaders,
-      maxRequestLine: Math.min(
-        opts.maxRequestLine ?? DEFAULT_LIMITS.maxRequestLine,
-        opts.maxHeaderSize ?? 1e9,
-      ),
-    };
+    this.limits = limitsOf(opts);
     this.maxBody = opts.maxBodySize ?? 0;
     this.pauseAfterEnd = opts.pauseAfterEnd ?? false;
   }
@@ -122,11 +134,13 @@ export class HttpParser<H extends RequestHead | ResponseHead = RequestHead | Res
     let data = b;
     let scan = true;
     if (this.pending) {
-      // A partial head only needs a new look when a line ended or a limit may have been crossed.
+      // A partial head only needs a new look when a line ended, a limit may have been crossed, or a
+      // request's method is still arriving (a byte that cannot be in one is refused at once).
       scan =
         this.state !== HEAD ||
         b.indexOf(10) >= 0 ||
-        this.pending.length + b.length > this.limits.maxRequestLine;
+        this.pending.length + b.length > this.limits.maxRequestLine ||
+        (this.kind === "request" && this.pending.indexOf(32) < 0);
       data = Buffer.concat([this.pending, b]);
       this.pending = undefined;
     }

@@ -5,6 +5,7 @@
 
 import type { Cluster } from "../state/cluster.ts";
 import { Histogram, LATENCY_BUCKETS } from "./Histogram.ts";
+import { renderTlsMetrics, type TlsCertificates } from "../tls/tls-metrics.ts";
 
 // "cut": a response that ended short (server stalled or reset mid-body, client timed out or left), counted
 // apart whatever its status line said: a 200 whose body stopped half-way is not a 2xx served.
@@ -44,6 +45,8 @@ export interface MetricsSource {
   startedAt?: number;
   /** Bring in figures kept elsewhere (data-path workers' reports) before a scrape. */
   sync?: () => Promise<void>;
+  /** The certificates of the TLS listeners (read at scrape time: a reload changes them). */
+  tlsCertificates?(): TlsCertificates[];
 }
 
 function esc(v: string): string {
@@ -134,6 +137,7 @@ export class MetricsRegistry {
       "Named event counters (rejects by reason, retries, timeouts ...).",
     );
     for (const [name, v] of cluster.counters) o.sample("tcpvs_events_total", { name }, v);
+    renderTlsMetrics(o, cluster.counters, this.src.tlsCertificates?.() ?? []);
     return `${o.lines.join("\n")}\n`;
   }
 

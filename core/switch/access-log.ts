@@ -20,6 +20,8 @@ export function accessLog(
   started: number,
   t0: number,
   term?: string,
+  /** Why tcpvs answered itself (the code in its error body), when it did. */
+  code?: string,
 ): void {
   const svc = rt.svc;
   svc.observe?.(rt.cfg.name, pool, status, (performance.now() - t0) / 1000, term);
@@ -37,5 +39,6 @@ export function accessLog(
     ms: svc.now() - started,
   };
   if (term !== undefined) line.term = term;
+  if (code !== undefined) line.code = code;
   svc.log.info("access", line);
 }

@@ -18,25 +18,27 @@ interface SocketAddresses {
   localPort?: number;
 }
 
-export class Forwarding {
+/** Its own ForwardOptions (no second object per connection). */
+export class Forwarding implements ForwardOptions {
   // biome-ignore lint/suspicious/noExplicitAny: only the socket's addresses are read
   private readonly sock: Socket<any>;
-  private readonly fo: ForwardOptions;
+  readonly clientIp: string;
+  readonly clientPort: number;
+  readonly proto = "http";
+  xForwardedFor = false;
+  xForwardedProto = false;
+  forwarded = false;
+  localIp = "";
+  appendCache?: Uint8Array = undefined;
+  appendKey?: number = undefined;
   /** PROXY protocol: the idle connection bound to this client, kept for its next request. */
   private mine: ServerConn | undefined = undefined;
 
   // biome-ignore lint/suspicious/noExplicitAny: only the socket's addresses are read
   constructor(sock: Socket<any>, clientIp: string, clientPort: number) {
     this.sock = sock;
-    this.fo = {
-      clientIp,
-      clientPort,
-      proto: "http",
-      xForwardedFor: false,
-      xForwardedProto: false,
-      forwarded: false,
-      localIp: "",
-    };
+    this.clientIp = clientIp;
+    this.clientPort = clientPort;
   }
 
   private get local(): SocketAddresses {
@@ -45,9 +47,10 @@ export class Forwarding {
 
   /** Keep the head of `req` (just parsed by `p`) as the server must get it. */
   keepHead(kept: Retained, req: RequestHead, p: HttpParser<RequestHead>, cfg: VirtualServerConfig): void {
-    const fo = this.fo;
+    const fo = this as ForwardOptions;
     fo.xForwardedFor = cfg.x_forwarded_for;
     fo.xForwardedProto = cfg.x_forwarded_proto;
+    fo.proto = cfg.tls ? "https" : "http";
     fo.forwarded = cfg.forwarded;
     if (cfg.forwarded && fo.localIp === "") fo.localIp = this.local.localAddress ?? "";
     const extra = p.headBuf ? appendedFields(req, fo) : undefined;
@@ -64,7 +67,7 @@ export class Forwarding {
 
   /** The PROXY protocol header (version 1 or 2) for a new server connection. */
   proxyHeader(version: number): string | Uint8Array {
-    const fo = this.fo;
+    const fo = this as ForwardOptions;
     const addrs = {
       srcIp: fo.clientIp,
       srcPort: fo.clientPort,

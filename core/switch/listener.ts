@@ -19,7 +19,7 @@
 import type { Socket } from "bun";
 import type { HttpError } from "../http/errors.ts";
 import type { RequestHead, ResponseHead } from "../http/head.ts";
-import { HttpParser } from "../http/parser.ts";
+import { HttpParser, type ParserHandler } from "../http/parser.ts";
 import { accessLog } from "./access-log.ts";
 import {
   D_CLIENT,
@@ -42,7 +42,7 @@ import {
 import { Forwarding } from "./forwarding.ts";
 import { normaliseRequest } from "./normalise-request.ts";
 import type { HeldWaiter } from "./held-budget.ts";
-import { Out } from "./out.ts";
+import { Out, type OutOwner } from "./out.ts";
 import { ServerChoice } from "./server-choice.ts";
 import { R_BAD_UPGRADE, R_FINAL, R_UPGRADE, ResponseRelay } from "./response-relay.ts";
 import { faultReason } from "./server-fault.ts";
@@ -50,15 +50,38 @@ import { Retained } from "./retained.ts";
 import { GIVE_UP, RETRY_FREE, retryDecision } from "./retry.ts";
 import { errorResponse } from "./rewrite.ts";
 import { splitTarget } from "./rules.ts";
+import type { IdleConn } from "./conn-ceiling.ts";
 import type { LiveConn, VsRuntime } from "./runtime.ts";
 import type { ServerConn, UpFailure, UpstreamOwner } from "./upstream.ts";
+import { serverNameOf } from "../tls/listener-tls.ts";
 
 // Why we stopped reading the client (bit mask).
 const PAUSE_PIPELINE = 1;
 const PAUSE_UPSTREAM = 2;
 const PAUSE_BUDGET = 4;
 
-export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
+/**
+ * The request parser's events, passed to the connection: one small object with methods on its
+ * prototype rather than three closures per connection (an idle connection is mostly such objects).
+ * Not the connection itself: its onData is the socket's.
+ */
+class RequestEvents implements ParserHandler<RequestHead> {
+  constructor(private readonly c: ClientConn) {}
+  onHead(h: RequestHead): void {
+    this.c.onHead(h);
+  }
+  onBody(b: Buffer, s: number, e: number): void {
+    this.c.onBody(b, s, e);
+  }
+  onEnd(): void {
+    this.c.onEnd();
+  }
+}
+
+/** How long a connection closed to make room may take to finish its close before it is cut. */
+const REAP_CLOSE_MS = 1000;
+
+export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, HeldWaiter {
   private readonly rt: VsRuntime;
   private readonly sock: Socket<ClientConn>;
   readonly out = new Out();
@@ -67,6 +90,8 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
   private readonly ip: string;
   private readonly port: number;
   deadline = 0;
+  /** Coarse clock (ms) when it went idle between requests (while in rt.idle). */
+  idleSince = 0;
   private dkind = D_NONE;
   private paused = 0;
   private closing = false;
@@ -104,17 +129,8 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
     this.out.sock = sock;
     this.ip = sock.remoteAddress;
     this.port = (sock as unknown as { remotePort?: number }).remotePort ?? 0;
-    this.parser = new HttpParser<RequestHead>(
-      "request",
-      {
-        onHead: (h) => this.onHead(h),
-        onBody: (b, s, e) => this.onBody(b, s, e),
-        onEnd: () => this.onEnd(),
-      },
-      rt.parserOpts,
-    );
-    this.out.onBlocked = () => this.onOutBlocked(true);
-    this.out.onUnblocked = () => this.onOutBlocked(false);
+    this.parser = new HttpParser<RequestHead>("request", new RequestEvents(this), rt.parserOpts);
+    this.out.owner = this;
     this.choice = new ServerChoice(rt.svc, this.ip, this.port, rt.cfg.name);
     this.fwd = new Forwarding(sock, this.ip, this.port);
     this.setDeadline(D_HEADER);
@@ -137,6 +153,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
 
   onData(buf: Buffer): void {
     if (this.closing) return;
+    if (this.idleSince !== 0) this.notIdle();
     if (this.tunnel) {
       this.up?.out.write(buf);
       this.setDeadline(D_IDLE);
@@ -169,6 +186,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
     this.closing = true;
     this.out.dead = true;
     this.rt.conns.delete(this);
+    if (this.idleSince !== 0) this.notIdle();
     const held = this.heldBytes;
     this.heldBytes = 0;
     this.rt.svc.held?.leave(this, held);
@@ -242,7 +260,8 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
 
   // ---- request parser events ----
 
-  private onHead(req: RequestHead): void {
+  /** Parser event (via RequestEvents). */
+  onHead(req: RequestHead): void {
     this.req = req;
     this.logged = false;
     this.reqDone = false;
@@ -254,7 +273,8 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
     if (req.upgrade !== undefined || req.target.charCodeAt(0) !== 47)
       normaliseRequest(req, this.rt.upgradeProtocols);
     const t = splitTarget(req.target);
-    const route = this.rt.router.route({ req, path: t.path, query: t.query, sourceIp: this.ip });
+    const sni = this.rt.tls ? serverNameOf(this.sock) : undefined;
+    const route = this.rt.router.route({ req, path: t.path, query: t.query, sourceIp: this.ip, sni });
     this.choice.start(req, this.rt.pool(route.pool), route.hashKey);
     this.kept.reset();
     const p = this.parser;
@@ -274,7 +294,8 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
     this.dispatch();
   }
 
-  private onBody(b: Buffer, s: number, e: number): void {
+  /** Parser event (via RequestEvents). */
+  onBody(b: Buffer, s: number, e: number): void {
     const kept = this.kept;
     if (kept.whole) {
       if (kept.fits(e - s)) kept.add(b, s, e);
@@ -291,7 +312,8 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
     }
   }
 
-  private onEnd(): void {
+  /** Parser event (via RequestEvents). */
+  onEnd(): void {
     this.reqDone = true;
     if (this.holding) this.release();
     else if (this.dkind === D_CLIENT && this.up && !this.relay.started) this.setDeadline(D_RESPONSE);
@@ -392,6 +414,10 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
     else up.close();
     this.req = undefined;
     this.choice.req = undefined;
+    // No retry can follow: let go of the request's bytes now, not at the next request (an idle
+    // keep-alive connection would hold up to RETAIN_MAX of its last request for as long as it idles).
+    if (this.reqDone) this.kept.reset();
+    else this.kept.drop();
     if (!this.relay.keepClient || this.clientEof) {
       this.close();
       return;
@@ -401,7 +427,25 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
     if (this.parser.buffered > 0) this.setDeadline(D_HEADER);
     const err = this.parser.resume();
     if (err) this.refuse(err);
+    else if (this.req === undefined && this.parser.buffered === 0 && !this.closing) {
+      this.idleSince = this.rt.svc.now() || 1;
+      this.rt.idle.add(this);
+    }
     this.syncHeld();
+  }
+
+  private notIdle(): void {
+    this.idleSince = 0;
+    this.rt.idle.delete(this);
+  }
+
+  /** Closed to make room for a new connection (it is idle: nothing is lost). */
+  reap(): void {
+    this.notIdle();
+    this.rt.svc.cluster.count("close.idle_reaped");
+    this.close();
+    // A client that does not close its side in turn is cut soon: the slot is wanted now.
+    this.deadline = this.rt.svc.now() + REAP_CLOSE_MS;
   }
 
   onUpFail(c: ServerConn, why: UpFailure, err?: HttpError): void {
@@ -413,6 +457,16 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
       return;
     }
     const count = this.rt.svc.cluster;
+    if (why === "local") {
+      // Out of descriptors or local ports: the server is not to blame and another would fare no better.
+      const code = `local_${c.localError.toLowerCase()}`;
+      count.count(`reject.${code}`);
+      this.up = undefined;
+      this.choice.cancel();
+      if (this.relay.started) this.destroy();
+      else this.answer(503, code);
+      return;
+    }
     if (why === "connect_timeout") count.count("timeout.server_connect");
     // A response cut by the server's close reads as an incomplete message: a reset, not garbage.
     const reset = why === "closed" || err?.code === "incomplete_message";
@@ -481,7 +535,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
   }
 
   /** The client's writer backs up (or drains): pause (resume) the server, and blame the right side. */
-  private onOutBlocked(blocked: boolean): void {
+  onOutBlocked(_o: Out, blocked: boolean): void {
     this.up?.pauseRead(blocked);
     const k = this.dkind;
     if (blocked) {
@@ -539,7 +593,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
     this.status = status;
     this.holding = false;
     this.rt.svc.log.debug("refused request", { vs: this.rt.cfg.name, client: this.ip, status, code });
-    this.logRequest(cut);
+    this.logRequest(cut, code);
     this.out.write(errorResponse(status, code));
     this.close();
     this.syncHeld();
@@ -549,6 +603,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
   close(): void {
     if (this.closing) return;
     this.closing = true;
+    if (this.idleSince !== 0) this.notIdle();
     // What is queued must be taken by the client within client_timeout (re-armed as it reads).
     this.setDeadline(D_CLIENT);
     this.setPaused(PAUSE_PIPELINE, true);
@@ -563,6 +618,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
 
   private terminate(): void {
     this.closing = true;
+    if (this.idleSince !== 0) this.notIdle();
     this.sock.terminate();
   }
 
@@ -596,12 +652,15 @@ export class ClientConn implements UpstreamOwner, LiveConn, HeldWaiter {
     }
   }
 
-  /** The access record of the current request, once; `cut` says why it ended short, if it did. */
-  private logRequest(cut: string | undefined): void {
+  /**
+   * The access record of the current request, once; `cut` says why it ended short, if it did, and
+   * `code` why tcpvs answered itself, when it did.
+   */
+  private logRequest(cut: string | undefined, code?: string): void {
     const req = this.req;
     if (!req || this.logged) return;
     this.logged = true;
     const c = this.choice;
-    accessLog(this.rt, req, this.ip, c.pool?.name, c.serverId, this.status, c.started, this.t0, cut);
+    accessLog(this.rt, req, this.ip, c.pool?.name, c.serverId, this.status, c.started, this.t0, cut, code);
   }
 }

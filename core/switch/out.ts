@@ -32,30 +32,38 @@ export function concatChunks(parts: Chunk[]): Uint8Array {
   return b;
 }
 
+// The queue of an Out with nothing queued (never pushed to): most never queue a byte.
+const NONE: Uint8Array[] = [];
 // One per process: filled and sent synchronously, never held across events.
 const SCRATCH = Buffer.allocUnsafe(64 * 1024);
 /** Bytes queued before a socket that is not connected yet asks the writer to pause. */
 const HIGH_WATER = 256 * 1024;
 
+/**
+ * The side that feeds an Out: told to stop reading its source while the Out is blocked. A method of
+ * the owner, not a closure per Out: an idle connection then holds no function objects.
+ */
+export interface OutOwner {
+  onOutBlocked(o: Out, blocked: boolean): void;
+}
+
 export class Out {
   // biome-ignore lint/suspicious/noExplicitAny: the socket's data type does not matter for writing
   sock: Socket<any> | undefined = undefined;
   private corked = 0;
-  // Pending parts while corked: chunk, start, end (strings: 0, length). Arrays are reused.
-  private readonly pc: Chunk[] = [];
-  private readonly ps: number[] = [];
-  private readonly pe: number[] = [];
+  // Pending parts while corked, three slots each: chunk, start, end (strings: 0, length). One array,
+  // reused: three parallel ones cost an idle connection twice the memory.
+  private readonly p: Array<Chunk | number> = [];
   private n = 0;
-  private queue: Uint8Array[] = [];
+  private queue: Uint8Array[] = NONE;
   queued = 0;
   /** The socket refused writes (closed). */
   dead = false;
   /** end() was asked: send FIN once everything before it is out. */
   private ending = false;
   private half = false;
-  /** Called when the kernel stops taking bytes, and when the queue has drained. */
-  onBlocked: () => void = () => {};
-  onUnblocked: () => void = () => {};
+  /** Told when the kernel stops taking bytes, and when the queue has drained. */
+  owner: OutOwner | undefined = undefined;
 
   get blocked(): boolean {
     return this.queue.length > 0;
@@ -71,9 +79,10 @@ export class Out {
     const n = this.n;
     if (n === 0) return;
     this.n = 0;
-    if (n === 1) this.send(this.pc[0]!, this.ps[0]!, this.pe[0]!);
+    const p = this.p;
+    if (n === 1) this.send(p[0] as Chunk, p[1] as number, p[2] as number);
     else this.sendParts(n);
-    for (let i = 0; i < n; i++) this.pc[i] = "";
+    for (let i = 0; i < n * 3; i += 3) p[i] = "";
     if (this.ending && this.queue.length === 0) this.finish();
   }
 
@@ -110,35 +119,40 @@ export class Out {
       return;
     }
     const i = this.n;
-    if (i > 0 && this.pc[i - 1] === c && this.pe[i - 1] === start) {
-      this.pe[i - 1] = end; // contiguous with the previous range of the same buffer
+    const p = this.p;
+    const k = i * 3;
+    if (i > 0 && p[k - 3] === c && p[k - 1] === start) {
+      p[k - 1] = end; // contiguous with the previous range of the same buffer
       return;
     }
-    this.pc[i] = c;
-    this.ps[i] = start;
-    this.pe[i] = end;
+    p[k] = c;
+    p[k + 1] = start;
+    p[k + 2] = end;
     this.n = i + 1;
   }
 
   private enqueue(b: Uint8Array): void {
-    this.queue.push(b);
+    if (this.queue === NONE) this.queue = [b];
+    else this.queue.push(b);
     this.queued += b.byteLength;
   }
 
   /** Several ranges in one send through a shared scratch buffer: no allocation when the kernel takes all. */
   private sendParts(n: number): void {
     const s = this.sock;
+    const p = this.p;
+    const last = n * 3;
     let total = 0;
-    for (let i = 0; i < n; i++) total += this.pe[i]! - this.ps[i]!;
+    for (let k = 0; k < last; k += 3) total += (p[k + 2] as number) - (p[k + 1] as number);
     if (!s || this.queue.length > 0 || this.dead || total > SCRATCH.length) {
-      for (let i = 0; i < n; i++) this.send(this.pc[i]!, this.ps[i]!, this.pe[i]!);
+      for (let k = 0; k < last; k += 3) this.send(p[k] as Chunk, p[k + 1] as number, p[k + 2] as number);
       return;
     }
     let at = 0;
-    for (let i = 0; i < n; i++) {
-      const c = this.pc[i]!;
-      const st = this.ps[i]!;
-      const en = this.pe[i]!;
+    for (let k = 0; k < last; k += 3) {
+      const c = p[k] as Chunk;
+      const st = p[k + 1] as number;
+      const en = p[k + 2] as number;
       if (typeof c === "string")
         at += SCRATCH.write(st === 0 && en === c.length ? c : c.slice(st, en), at, "latin1");
       else {
@@ -154,7 +168,7 @@ export class Out {
       return;
     }
     this.enqueue(Buffer.from(SCRATCH.subarray(w, total)));
-    this.onBlocked();
+    this.owner?.onOutBlocked(this, true);
   }
 
   private send(c: Chunk, start: number, end: number): void {
@@ -164,7 +178,8 @@ export class Out {
       const b = typeof c === "string" ? toBytes(c.slice(start, end)) : view(c, start, end);
       this.enqueue(b);
       // Not connected yet, or already behind: past a bound, the other side must stop feeding us.
-      if (this.queued > HIGH_WATER && this.queued - b.byteLength <= HIGH_WATER) this.onBlocked();
+      if (this.queued > HIGH_WATER && this.queued - b.byteLength <= HIGH_WATER)
+        this.owner?.onOutBlocked(this, true);
       return;
     }
     const len = end - start;
@@ -178,7 +193,7 @@ export class Out {
       return;
     }
     this.enqueue(typeof c === "string" ? toBytes(c.slice(start + w, end)) : view(c, start + w, end));
-    this.onBlocked();
+    this.owner?.onOutBlocked(this, true);
   }
 
   /** The socket connected or drained: push the queue. */
@@ -196,19 +211,20 @@ export class Out {
       this.queued -= Math.max(w, 0);
       if (w < b.byteLength) {
         this.queue[0] = b.subarray(w);
-        this.onBlocked();
+        this.owner?.onOutBlocked(this, true);
         return;
       }
       this.queue.shift();
     }
-    this.onUnblocked();
+    this.queue = NONE;
+    this.owner?.onOutBlocked(this, false);
     if (this.ending) this.finish();
   }
 
   /** Drop whatever was not sent (the peer went away). */
   reset(): void {
-    this.queue = [];
-    for (let i = 0; i < this.n; i++) this.pc[i] = "";
+    this.queue = NONE;
+    for (let i = 0; i < this.n * 3; i += 3) this.p[i] = "";
     this.n = 0;
     this.queued = 0;
     this.corked = 0;

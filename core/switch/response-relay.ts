@@ -22,7 +22,8 @@ const AS_IS: ResponseOptions = { keepAlive: true, clientMinor: 1, dechunk: false
 
 const CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n";
 
-export class ResponseRelay {
+/** Its own ResponseOptions for the client's head (no second object per connection). */
+export class ResponseRelay implements ResponseOptions {
   private readonly out: Out;
   /** A final (or 101) head went to the client: tcpvs can no longer answer in its place. */
   started = false;
@@ -34,16 +35,17 @@ export class ResponseRelay {
   serverKeep = true;
   /** tcpvs sent the client its own 100 Continue: the server's is not relayed (a second would confuse). */
   continued = false;
-  // Reused for every head: building the client's head allocates no options object.
-  private readonly ro: ResponseOptions = {
-    keepAlive: false,
-    clientMinor: 1,
-    dechunk: false,
-    setCookie: undefined,
-  };
+  /** ResponseOptions: the request's minor version and the cookie to add, set for each head. */
+  clientMinor = 1;
+  setCookie: string | undefined = undefined;
 
   constructor(out: Out) {
     this.out = out;
+  }
+
+  /** ResponseOptions: the client connection stays open after this response. */
+  get keepAlive(): boolean {
+    return this.keepClient;
   }
 
   reset(): void {
@@ -90,17 +92,14 @@ export class ResponseRelay {
     const closeDelimited = !bodiless && !h.chunked && (h.contentLength < 0 || h.teNotChunked);
     this.keepClient = mayKeep && req.keepAlive && !closeDelimited;
     this.dechunk = req.versionMinor === 0 && h.chunked && !bodiless;
-    const ro = this.ro;
-    ro.keepAlive = this.keepClient;
-    ro.clientMinor = req.versionMinor;
-    ro.dechunk = this.dechunk;
-    ro.setCookie = setCookie;
-    if (p.headBuf && responsePassesAsIs(h, ro)) this.out.writeRange(p.headBuf, p.headStart, p.headEnd);
+    this.clientMinor = req.versionMinor;
+    this.setCookie = setCookie;
+    if (p.headBuf && responsePassesAsIs(h, this)) this.out.writeRange(p.headBuf, p.headStart, p.headEnd);
     else {
-      const head = responseHead(h, ro);
+      const head = responseHead(h, this);
       this.out.write(h.ascii ? head : Buffer.from(head, "latin1"));
     }
-    ro.setCookie = undefined;
+    this.setCookie = undefined;
     return R_FINAL;
   }
 

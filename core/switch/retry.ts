@@ -26,7 +26,8 @@ export function retryDecision(
   tries: number,
   maxRetries: number,
 ): number {
-  if (!nothingBack || !replayable) return GIVE_UP;
+  // A failure of this host's (out of descriptors ...) would fail the same way on any server.
+  if (why === "local" || !nothingBack || !replayable) return GIVE_UP;
   // Refused or never connected: the server saw nothing. Closed without a word: it may have seen the
   // request, so only a reused connection (the server timed it out) or an idempotent method qualifies.
   const neverSent = why === "refused" || why === "connect_timeout";

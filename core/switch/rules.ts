@@ -7,6 +7,7 @@ import type { RequestHead } from "../http/head.ts";
 import { cidrMatcher, readCidr } from "../net/cidr.ts";
 import { parseIp } from "../net/ip.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
+import { serverNameMatcher } from "../tls/sni-match.ts";
 
 export class RuleError extends TcpvsError {
   declare readonly code: "bad_rule";
@@ -23,6 +24,8 @@ export interface RouteInput {
   path: string;
   query: string;
   sourceIp: string;
+  /** The TLS server name of a terminated connection. */
+  sni?: string;
 }
 
 export interface Route {
@@ -148,6 +151,10 @@ function compileRule(r: RuleConfig, i: number): CompiledRule {
       const ip = parseIp(x.sourceIp);
       return ip !== undefined && nets.some((match) => match(ip));
     });
+  }
+  if (r.sni !== undefined && r.sni.length > 0) {
+    const match = serverNameMatcher(r.sni);
+    m.push((x) => match(x.sni));
   }
   if (r.hash_capture !== undefined && !regex)
     throw new RuleError(`Add a path_regex to ${where}: hash_capture needs one`);

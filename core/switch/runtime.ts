@@ -7,8 +7,11 @@ import type { Logger } from "../log/logger.ts";
 import type { PoolState, ServerState, Cluster } from "../state/cluster.ts";
 import type { CookieInsert } from "../sched/CookiePersistence.ts";
 import type { Scheduler } from "../sched/types.ts";
+import type { IdleConn } from "./conn-ceiling.ts";
 import type { HeldBudget } from "./held-budget.ts";
 import { Router } from "./rules.ts";
+import { ListenerTls } from "../tls/listener-tls.ts";
+import { SniRouter } from "../tls/sni-match.ts";
 import type { Upstream } from "./upstream.ts";
 
 export interface SwitchServices {
@@ -69,14 +72,22 @@ export class VsRuntime {
   /** upgrade_protocols, lower-cased. */
   upgradeProtocols: string[];
   readonly conns: Set<LiveConn>;
+  /** Client connections between requests, oldest first (insertion order): closed first near a limit. */
+  readonly idle = new Set<IdleConn>();
   draining = false;
   readonly svc: SwitchServices;
+  /** TLS terminated on the listeners ([virtual_server.tls]). */
+  tls: ListenerTls | undefined;
+  /** TCP mode without tls: routing by the ClientHello's server name (sni rules). */
+  sni: SniRouter | undefined;
 
   constructor(cfg: VirtualServerConfig, svc: SwitchServices) {
     this.svc = svc;
     this.cfg = cfg;
     this.conns = svc.admission ? new AdmittedSet(this) : new Set();
     this.router = new Router(cfg);
+    this.tls = cfg.tls ? new ListenerTls(cfg.tls) : undefined;
+    this.sni = VsRuntime.sniRouter(cfg);
     this.parserOpts = VsRuntime.parserOptions(cfg);
     this.upgradeProtocols = cfg.upgrade_protocols.map((p) => p.toLowerCase());
   }
@@ -91,11 +102,19 @@ export class VsRuntime {
     };
   }
 
-  /** Take a new config for the same listeners; rules compile before anything changes. */
+  private static sniRouter(cfg: VirtualServerConfig): SniRouter | undefined {
+    const r = cfg.mode === "tcp" && !cfg.tls ? new SniRouter(cfg) : undefined;
+    return r?.active ? r : undefined;
+  }
+
+  /** Take a new config for the same listeners; rules and certificates load before anything changes. */
   update(cfg: VirtualServerConfig): void {
     const router = new Router(cfg);
+    const tls = cfg.tls ? new ListenerTls(cfg.tls) : undefined;
     this.cfg = cfg;
     this.router = router;
+    this.tls = tls;
+    this.sni = VsRuntime.sniRouter(cfg);
     this.parserOpts = VsRuntime.parserOptions(cfg);
     this.upgradeProtocols = cfg.upgrade_protocols.map((p) => p.toLowerCase());
   }

@@ -118,6 +118,16 @@ export class ServerChoice implements PickContext {
     this.server = undefined;
   }
 
+  /** The attempt never reached the server (a failure of this host's): undo begin(), blame no one. */
+  cancel(): void {
+    const s = this.server;
+    if (!s) return;
+    s.active--;
+    s.inflight--;
+    s.requests--;
+    this.server = undefined;
+  }
+
   /**
    * The persistence cookie to set on the response of the current server, if any: the scheduler
    * honours the cookie; the switch inserts it when it is missing or names another server (HAProxy's

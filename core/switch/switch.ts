@@ -3,12 +3,16 @@
 // connections, and a graceful stop.
 
 import { parseEndpoint } from "../config/values.ts";
-import type { SocketListener } from "bun";
+import type { SocketListener, TLSOptions } from "bun";
+import { poolTlsOptions } from "../tls/pool-tls.ts";
 import type { Endpoint, PoolConfig, VirtualServerConfig } from "../config/types.ts";
 import { log as defaultLog, type Logger } from "../log/logger.ts";
 import type { CookieInsert } from "../sched/CookiePersistence.ts";
 import type { Scheduler } from "../sched/types.ts";
 import { type Cluster, ServerState } from "../state/cluster.ts";
+import { AcceptGate } from "../sys/accept-gate.ts";
+import { fdShortage } from "../sys/fd-limit.ts";
+import { ConnCeiling, type Gate, type Listening } from "./conn-ceiling.ts";
 import { ClientConn } from "./listener.ts";
 import { errorResponse } from "./rewrite.ts";
 import { type LiveConn, type SwitchServices, VsRuntime } from "./runtime.ts";
@@ -17,6 +21,8 @@ import { ClientStalls } from "./client-stalls.ts";
 import { DEFAULT_MAX_HELD, HeldBudget } from "./held-budget.ts";
 import { ThrottledWarn } from "../log/throttled-warn.ts";
 import { TcpConn } from "./tcp.ts";
+import { SniConn } from "./sni-conn.ts";
+import { tlsListen } from "./tls-listen.ts";
 import { Upstream } from "./upstream.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
 
@@ -59,7 +65,10 @@ export interface SwitchOptions {
   observe?(vs: string, pool: string | undefined, status: number, seconds: number, cut?: string): void;
   /** [global] max_held_bytes: bytes held before forwarding, over every connection (default 64 MiB). */
   maxHeldBytes?: number;
-  /** Interval of the server-fault WARN lines: one per server per interval (default 10000 ms). */
+  /**
+   * Interval of the repeated-fault WARN lines: server faults (default 10000 ms), and out of descriptors
+   * or a connection limit reached (default 5000 ms).
+   */
   faultLogIntervalMs?: number;
   /** SO_REUSEPORT on TCP listeners: several data-path workers share each port. */
   reusePort?: boolean;
@@ -73,7 +82,7 @@ export interface Admission {
   release(vs: string): void;
 }
 
-interface Bound {
+interface Bound extends Listening {
   rt: VsRuntime;
   listeners: SocketListener<undefined>[];
   ports: number[];
@@ -88,7 +97,7 @@ function parseAddress(text: string): Endpoint {
 }
 
 function listenKey(vs: VirtualServerConfig): string {
-  return `${vs.mode} ${vs.listen.map((e) => e.text).join(",")}`;
+  return `${vs.mode}${vs.tls ? "+tls" : ""} ${vs.listen.map((e) => e.text).join(",")}`;
 }
 
 export class Switch implements SwitchServices {
@@ -102,6 +111,7 @@ export class Switch implements SwitchServices {
   /** The request path's lookup: by the server object, no key string built per request. */
   private readonly byServer = new WeakMap<ServerState, Upstream>();
   private readonly sorries = new Map<string, { server: ServerState; upstream: Upstream }>();
+  private readonly poolTls = new Map<string, TLSOptions | undefined>();
   private clock = Date.now();
   private readonly timer: ReturnType<typeof setInterval>;
   private readonly upOpts;
@@ -113,6 +123,8 @@ export class Switch implements SwitchServices {
   private readonly heldWarn: ThrottledWarn;
   private readonly listenOpts: Pick<SwitchOptions, "reusePort">;
   readonly admission: Admission | undefined;
+  /** Client connection limits: the global ceiling, each virtual server's, idle reaping, EMFILE backoff. */
+  readonly ceiling: ConnCeiling;
 
   constructor(opts: SwitchOptions) {
     this.cluster = opts.cluster;
@@ -128,12 +140,17 @@ export class Switch implements SwitchServices {
     this.held = new HeldBudget(opts.maxHeldBytes ?? DEFAULT_MAX_HELD);
     this.held.onSpent = () => this.heldSpent();
     this.heldWarn = new ThrottledWarn(this.log, { intervalMs: opts.faultLogIntervalMs ?? 10_000 });
+    this.ceiling = new ConnCeiling(() => this.bound.values(), this.log, opts.faultLogIntervalMs);
     this.upOpts = {
       maxIdle: opts.upstreamMaxIdle ?? 128,
       idleTimeout: opts.upstreamIdleTimeout ?? 30_000,
       connectTimeout: 120_000, // backstop: each virtual server enforces its own
       now: () => this.clock,
+      onLocalFailure: (code: string) => {
+        if (code === "EMFILE" || code === "ENFILE") this.ceiling.fdShortage(code, Date.now());
+      },
     };
+    fdShortage(); // opens the probe's descriptor now, while there are plenty
     this.timer = setInterval(() => this.sweep(), opts.tickMs ?? 100);
     this.timer.unref?.();
   }
@@ -163,10 +180,20 @@ export class Switch implements SwitchServices {
       u?.closeIdle();
       const cfg = this.pools[pool]?.server.find((s) => s.name === server.id);
       u = new Upstream(server, cfg?.address ?? parseAddress(server.address), this.upOpts);
+      u.tls = this.tlsTo(pool);
       this.upstreams.set(key, u);
     }
     this.byServer.set(server, u);
     return u;
+  }
+
+  /** The pool's TLS options for Bun.connect, built once per config. */
+  private tlsTo(pool: string): TLSOptions | undefined {
+    if (!this.poolTls.has(pool)) {
+      const t = this.pools[pool]?.tls;
+      this.poolTls.set(pool, t ? poolTlsOptions(t) : undefined);
+    }
+    return this.poolTls.get(pool);
   }
 
   serverFault(vs: string, server: ServerState, reason: string): void {
@@ -196,14 +223,17 @@ export class Switch implements SwitchServices {
     if (this.bound.has(vs.name))
       throw new SwitchError("bad_config", `Rename virtual server "${vs.name}": already listening`);
     const rt = new VsRuntime(vs, this);
-    const b: Bound = { rt, listeners: [], ports: [], key: listenKey(vs) };
+    const b: Bound = { rt, listeners: [], ports: [], key: listenKey(vs), gates: [] };
     try {
       for (const ep of vs.listen) {
         const l = this.open(rt, ep);
         b.listeners.push(l);
-        b.ports.push((l as unknown as { port?: number }).port ?? 0);
+        const port = (l as unknown as { port?: number }).port ?? 0;
+        b.ports.push(port);
+        b.gates.push(this.gate(ep.kind === "unix" ? { path: ep.path } : { port }, ep.text));
       }
     } catch (e) {
+      for (const g of b.gates) g?.restore();
       for (const l of b.listeners) l.stop(true);
       const where = vs.listen.map((e) => e.text).join(", ");
       throw new SwitchError(
@@ -221,7 +251,7 @@ export class Switch implements SwitchServices {
 
   private open(rt: VsRuntime, ep: Endpoint): SocketListener<undefined> {
     const tcp = rt.cfg.mode === "tcp";
-    type Conn = ClientConn | TcpConn | undefined;
+    type Conn = ClientConn | TcpConn | SniConn | undefined;
     const handlers = {
       open: (s: import("bun").Socket<Conn>) => {
         try {
@@ -252,49 +282,73 @@ export class Switch implements SwitchServices {
         }
       },
       close: (s: import("bun").Socket<Conn>) => {
+        if (s.data === undefined) return;
         try {
-          s.data?.onClose();
+          s.data.onClose();
         } catch (e) {
           this.bug(e, undefined);
         }
+        this.ceiling.closed(this.clock);
       },
       error: () => {},
     };
+    const tls = rt.tls ? tlsListen(rt, this.cluster) : undefined;
+    if (tls) Object.assign(handlers, tls.handlers);
     const l =
       ep.kind === "unix"
-        ? Bun.listen<Conn>({ unix: ep.path, socket: handlers, allowHalfOpen: true })
+        ? Bun.listen<Conn>({ unix: ep.path, socket: handlers, allowHalfOpen: true, tls: tls?.options })
         : Bun.listen<Conn>({
             hostname: ep.host,
             port: ep.port,
             socket: handlers,
             allowHalfOpen: true,
+            tls: tls?.options,
             // Bun honours it on listen too (SO_REUSEPORT); its types declare it on connect only.
             ...({ reusePort: this.listenOpts.reusePort === true } as object),
           });
     return l as unknown as SocketListener<undefined>;
   }
 
+  /** The way to pause a listener (see accept-gate.ts); undefined: over a limit, accept and refuse. */
+  private gate(where: { port: number } | { path: string }, text: string): Gate | undefined {
+    const held = new Set<number>();
+    for (const b of this.bound.values()) for (const g of b.gates) if (g instanceof AcceptGate) held.add(g.fd);
+    const g = AcceptGate.find(where, held);
+    if (!g)
+      this.log.warn("Cannot pause accepting on this listener: over a connection limit, new ones get 503", {
+        listen: text,
+      });
+    return g;
+  }
+
+  /** Set the global ceiling on client connections (from the descriptor limit; see the daemon). */
+  setCeiling(max: number): void {
+    this.ceiling.max = max > 0 ? max : Number.POSITIVE_INFINITY;
+    this.ceiling.sync(Date.now());
+  }
+
   private accept(
     rt: VsRuntime,
-    s: import("bun").Socket<ClientConn | TcpConn | undefined>,
+    s: import("bun").Socket<ClientConn | TcpConn | SniConn | undefined>,
     tcp: boolean,
   ): void {
-    const cfg = rt.cfg;
-    const full = this.admission
-      ? !rt.draining && !this.admission.acquire(cfg.name, cfg.max_connections)
-      : cfg.max_connections > 0 && rt.conns.size >= cfg.max_connections;
-    if (rt.draining || full) {
+    // With data-path workers, a virtual server's max_connections is one count over all of them.
+    const a = this.admission;
+    if (!this.ceiling.admit(rt) || (a !== undefined && !a.acquire(rt.cfg.name, rt.cfg.max_connections))) {
       this.cluster.count("reject.max_connections");
       if (!tcp) s.write(errorResponse(503, "max_connections"));
       s.end();
       return;
     }
     s.setNoDelay(true);
-    const c = tcp
-      ? new TcpConn(rt, s as import("bun").Socket<TcpConn>)
-      : new ClientConn(rt, s as import("bun").Socket<ClientConn>);
+    const c = rt.sni
+      ? new SniConn(rt, s as import("bun").Socket<SniConn | TcpConn>)
+      : tcp
+        ? new TcpConn(rt, s as import("bun").Socket<TcpConn>)
+        : new ClientConn(rt, s as import("bun").Socket<ClientConn>);
     s.data = c;
     rt.conns.add(c);
+    this.ceiling.opened(rt, this.clock);
     // While the held-bytes budget is spent, a new client waits its turn before its first read.
     if (!tcp) this.held.admit(c as ClientConn);
   }
@@ -361,6 +415,7 @@ export class Switch implements SwitchServices {
   async reload(list: VirtualServerConfig[], pools?: Record<string, PoolConfig>): Promise<void> {
     if (pools) {
       this.pools = pools;
+      this.poolTls.clear();
       for (const [key, u] of this.upstreams) {
         const [pool, id] = key.split("\u0000") as [string, string];
         const cfg = pools[pool]?.server.find((s) => s.name === id);
@@ -372,14 +427,26 @@ export class Switch implements SwitchServices {
           u.closeIdle();
           u.endpoint = cfg.address;
         }
+        if (cfg) {
+          // New TLS settings (a renewed client certificate, another CA) serve new connections only.
+          const tls = this.tlsTo(pool);
+          if (JSON.stringify(tls) !== JSON.stringify(u.tls)) {
+            u.closeIdle();
+            u.tls = tls;
+          }
+        }
       }
     }
     const wanted = new Map(list.map((v) => [v.name, v]));
     for (const [name, b] of this.bound) {
       const v = wanted.get(name);
       if (v && listenKey(v) === b.key) {
+        const tlsBefore = b.rt.tls;
         b.rt.update(v);
         wanted.delete(name);
+        // Bun.listen keeps its first certificate (the one for clients without SNI): a new one
+        // means new listeners; the connections of the old ones go on.
+        if (tlsBefore && b.rt.tls && !tlsBefore.sameListener(b.rt.tls)) this.reopen(b);
         continue;
       }
       this.retire(name, b);
@@ -387,8 +454,34 @@ export class Switch implements SwitchServices {
     for (const v of wanted.values()) await this.listen(v);
   }
 
+  private reopen(b: Bound): void {
+    // The gate keeps a second descriptor of the listening socket: give it back first, or the port
+    // stays bound.
+    for (const g of b.gates) g?.restore();
+    for (const l of b.listeners) l.stop(false);
+    b.listeners = [];
+    b.gates = [];
+    try {
+      // Port 0 (tests) reopens the port the first listener got.
+      for (const [i, ep] of b.rt.cfg.listen.entries()) {
+        const at = ep.kind === "inet" && ep.port === 0 ? { ...ep, port: b.ports[i] ?? 0 } : ep;
+        b.listeners.push(this.open(b.rt, at));
+        b.gates.push(this.gate(ep.kind === "unix" ? { path: ep.path } : { port: b.ports[i] ?? 0 }, ep.text));
+      }
+    } catch (e) {
+      // Something took the port in the moment between: the reload fails and the daemon restores.
+      const where = b.rt.cfg.listen.map((e) => e.text).join(", ");
+      throw new SwitchError(
+        "listen_failed",
+        `Cannot listen again on "${where}" for "${b.rt.cfg.name}": ${listenReason(e)}`,
+      );
+    }
+  }
+
   private retire(name: string, b: Bound): void {
     this.bound.delete(name);
+    // The real listening socket back in its place first: Bun closes what it finds there.
+    for (const g of b.gates) g?.restore();
     for (const l of b.listeners) l.stop(false);
     b.rt.draining = true;
     for (const c of b.rt.conns) c.drain();
@@ -444,5 +537,9 @@ export class Switch implements SwitchServices {
     }
     for (const u of this.upstreams.values()) u.sweep(now);
     for (const s of this.sorries.values()) s.upstream.sweep(now);
+    // Bun retries a failed accept() at once, forever: out of descriptors, stop the listeners instead.
+    const short = fdShortage();
+    if (short !== undefined) this.ceiling.fdShortage(short, now);
+    this.ceiling.tick(now);
   }
 }

@@ -7,12 +7,17 @@ import { ServerState } from "../state/cluster.ts";
 import { log } from "../log/logger.ts";
 import { Out } from "./out.ts";
 import { proxyV1, proxyV2 } from "./proxy-protocol.ts";
+import { fdShortage } from "../sys/fd-limit.ts";
+import { localConnectError } from "./upstream.ts";
 import type { LiveConn, VsRuntime } from "./runtime.ts";
 import { faultReason } from "./server-fault.ts";
+import { serverHandshakeReason } from "../tls/pool-tls.ts";
 
 interface UpSide {
   conn: TcpConn;
   attempt: number;
+  /** TLS to the server: whether its certificate must verify. */
+  verify?: boolean;
 }
 
 function guard(s: Socket<UpSide>, f: () => void): void {
@@ -34,9 +39,23 @@ const upHandlers = {
   drain: (s: Socket<UpSide>) => guard(s, () => s.data.conn.onUpDrain(s.data.attempt)),
   end: (s: Socket<UpSide>) => guard(s, () => s.data.conn.onUpEof(s.data.attempt)),
   close: (s: Socket<UpSide>) => guard(s, () => s.data.conn.onUpClose(s.data.attempt)),
-  connectError: (s: Socket<UpSide>, e?: Error) =>
-    guard(s, () => s.data.conn.onUpClose(s.data.attempt, (e as { code?: string } | undefined)?.code)),
+  connectError: (s: Socket<UpSide>, e: unknown) =>
+    guard(s, () => s.data.conn.onUpConnectError(e, s.data.attempt)),
   error: () => {},
+};
+
+/** TLS to the server ([pool.NAME.tls]): the relay starts when the handshake ends, if it verified. */
+const tlsUpHandlers = {
+  ...upHandlers,
+  open: () => {},
+  handshake: (s: Socket<UpSide>, ok: boolean, err: Error | null) =>
+    guard(s, () => {
+      if (ok || s.data.verify === false) s.data.conn.onUpOpen(s, s.data.attempt);
+      else {
+        s.data.conn.onUpTlsFailed(s.data.attempt, serverHandshakeReason(err));
+        s.terminate();
+      }
+    }),
 };
 
 export class TcpConn implements LiveConn {
@@ -53,18 +72,26 @@ export class TcpConn implements LiveConn {
   private serverEof = false;
   private closed = false;
   deadline = 0;
+  private tlsFailure: string | undefined = undefined;
+  /** The pool: the virtual server's, or the one an SNI rule chose. */
+  private readonly poolName: string;
 
-  constructor(rt: VsRuntime, sock: Socket<TcpConn>) {
+  constructor(rt: VsRuntime, sock: Socket<TcpConn>, pool = rt.cfg.pool) {
     this.rt = rt;
     this.sock = sock;
+    this.poolName = pool;
     this.out.sock = sock;
-    // Backpressure: a full side stops reading from the other one.
-    this.out.onBlocked = () => this.upSock?.pause();
-    this.out.onUnblocked = () => this.upSock?.resume();
-    this.upOut.onBlocked = () => this.sock.pause();
-    this.upOut.onUnblocked = () => this.sock.resume();
+    this.out.owner = this;
+    this.upOut.owner = this;
     this.touch();
     this.connect();
+  }
+
+  /** Backpressure: a full side stops reading from the other one. */
+  onOutBlocked(o: Out, blocked: boolean): void {
+    const from = o === this.out ? this.upSock : this.sock;
+    if (blocked) from?.pause();
+    else from?.resume();
   }
 
   private touch(): void {
@@ -73,15 +100,19 @@ export class TcpConn implements LiveConn {
 
   private connect(): void {
     const svc = this.rt.svc;
-    const poolName = this.rt.cfg.pool;
+    const poolName = this.poolName;
     const pool = this.rt.pool(poolName);
     let target: { server: ServerState; endpoint: import("../config/types.ts").Endpoint } | undefined;
     const picked = pool
       ? svc.schedulerFor(poolName)?.pick({ sourceIp: this.sock.remoteAddress, sourcePort: 0 })
       : undefined;
     const s = picked instanceof ServerState ? picked : picked && pool?.server(picked.id);
-    if (s?.up) target = { server: s, endpoint: svc.upstream(poolName, s).endpoint };
-    else {
+    let tls: import("bun").TLSOptions | undefined;
+    if (s?.up) {
+      const up = svc.upstream(poolName, s);
+      target = { server: s, endpoint: up.endpoint };
+      tls = up.tls;
+    } else {
       const sorry = svc.sorry(poolName);
       if (sorry) target = { server: sorry.server, endpoint: sorry.upstream.endpoint };
     }
@@ -90,23 +121,30 @@ export class TcpConn implements LiveConn {
       this.destroy();
       return;
     }
+    const short = fdShortage();
+    if (short !== undefined) {
+      this.localFail(short);
+      return;
+    }
     this.server = target.server;
     target.server.active++;
     target.server.totalConnections++;
     const attempt = ++this.attempt;
     this.deadline = svc.now() + this.rt.cfg.server_connect_timeout;
     const ep = target.endpoint;
-    const data: UpSide = { conn: this, attempt };
+    const data: UpSide = { conn: this, attempt, verify: tls?.rejectUnauthorized };
+    const socket = tls ? tlsUpHandlers : upHandlers;
     try {
       const p =
         ep.kind === "unix"
-          ? Bun.connect<UpSide>({ unix: ep.path, socket: upHandlers, data, allowHalfOpen: true })
+          ? Bun.connect<UpSide>({ unix: ep.path, socket, data, allowHalfOpen: true, tls })
           : Bun.connect<UpSide>({
               hostname: ep.host,
               port: ep.port,
-              socket: upHandlers,
+              socket,
               data,
               allowHalfOpen: true,
+              tls,
             });
       p.catch(() => {});
     } catch {
@@ -156,13 +194,41 @@ export class TcpConn implements LiveConn {
     if (this.clientEof) this.finish();
   }
 
+  /** No server was involved (out of descriptors ...): not a server error, and no other server is tried. */
+  private localFail(code: string): void {
+    this.rt.svc.cluster.count(`reject.local_${code.toLowerCase()}`);
+    this.destroy();
+  }
+
+  onUpConnectError(err: unknown, attempt: number): void {
+    if (attempt !== this.attempt || this.closed) return;
+    const local = localConnectError(err);
+    if (local === undefined) {
+      this.onUpClose(attempt, (err as { code?: string } | undefined)?.code);
+      return;
+    }
+    this.server!.active--;
+    this.server!.totalConnections--;
+    this.server = undefined;
+    this.localFail(local);
+  }
+
+  /** The server's TLS handshake failed: like a refused connect, with the TLS reason. */
+  onUpTlsFailed(attempt: number, reason: string): void {
+    if (attempt === this.attempt) this.tlsFailure = reason;
+  }
+
   /** `errno`: the connect's error code; "timeout" when the connect deadline ran out. */
   onUpClose(attempt: number, errno?: string): void {
     if (attempt !== this.attempt || this.closed) return;
     if (!this.connected) {
       // Refused or unreachable: nothing was relayed yet, another server may take it.
       this.server!.errors++;
-      const reason = errno === "timeout" ? faultReason("connect_timeout") : faultReason("refused", errno);
+      const reason =
+        errno === "timeout"
+          ? faultReason("connect_timeout")
+          : faultReason("refused", this.tlsFailure ?? errno);
+      this.tlsFailure = undefined;
       this.rt.svc.serverFault?.(this.rt.cfg.name, this.server!, reason);
       this.server!.active--;
       this.server = undefined;

@@ -1,16 +1,31 @@
 // Connections to servers: one request at a time on each, kept alive between requests in a bounded
 // per-server idle list (most recently used first, so the rest age out), each with an idle timeout.
 
-import type { Socket } from "bun";
+import type { Socket, TLSOptions } from "bun";
+import { serverHandshakeReason } from "../tls/pool-tls.ts";
 import type { Endpoint } from "../config/types.ts";
 import type { HttpError } from "../http/errors.ts";
 import type { ResponseHead } from "../http/head.ts";
 import { HttpParser } from "../http/parser.ts";
 import { log } from "../log/logger.ts";
 import type { ServerState } from "../state/cluster.ts";
+import { fdShortage } from "../sys/fd-limit.ts";
 import { Out } from "./out.ts";
 
-export type UpFailure = "refused" | "connect_timeout" | "closed" | "bad_response";
+export type UpFailure = "refused" | "connect_timeout" | "closed" | "bad_response" | "local";
+
+/**
+ * Connect errors that are this host's, not the server's: out of descriptors, of local ports, of
+ * buffer memory. Such a failure is not counted against the server and not retried on another.
+ */
+const LOCAL_ERRORS = new Set(["EMFILE", "ENFILE", "EADDRNOTAVAIL", "ENOBUFS", "ENOMEM"]);
+
+/** The local reason a connect failed ("EMFILE" ...), or undefined when the server may be to blame. */
+export function localConnectError(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  // Bun reports a socket() that failed for want of a descriptor as ECONNREFUSED: ask the kernel.
+  return typeof code === "string" && LOCAL_ERRORS.has(code) ? code : fdShortage();
+}
 
 /** The client side of an exchange, told what the server does. */
 export interface UpstreamOwner {
@@ -52,6 +67,8 @@ export class ServerConn {
   privateTo: unknown = undefined;
   /** The socket's error code when it closed on one (ECONNREFUSED, ECONNRESET): the fault's reason. */
   errno: string | undefined = undefined;
+  /** Why a connect failed on this host ("EMFILE" ...), for a "local" failure. */
+  localError = "";
   private readPaused = false;
 
   constructor(upstream: Upstream) {
@@ -67,8 +84,11 @@ export class ServerConn {
       },
       { pauseAfterEnd: true },
     );
-    this.out.onBlocked = () => this.owner?.onUpBlocked(true);
-    this.out.onUnblocked = () => this.owner?.onUpBlocked(false);
+    this.out.owner = this;
+  }
+
+  onOutBlocked(_o: Out, blocked: boolean): void {
+    this.owner?.onUpBlocked(blocked);
   }
 
   get open(): boolean {
@@ -140,9 +160,27 @@ export class ServerConn {
     if (err && this.owner === o) o.onUpFail(this, "bad_response", err);
   }
 
-  onClose(sockErr?: Error): void {
+  /** The connect failed for a reason of this host's: no server was involved. */
+  onLocalFail(code: string): void {
+    if (this.state === CLOSED) return;
+    this.state = CLOSED;
+    this.localError = code;
+    this.upstream.forget(this);
+    const o = this.owner;
+    this.owner = undefined;
+    this.upstream.opts.onLocalFailure?.(code);
+    o?.onUpFail(this, "local");
+  }
+
+  onConnectError(err: unknown): void {
+    const local = localConnectError(err);
+    if (local !== undefined && this.state === CONNECTING) this.onLocalFail(local);
+    else this.onClose(err);
+  }
+
+  onClose(sockErr?: unknown): void {
     const code = (sockErr as { code?: unknown } | undefined)?.code;
-    if (typeof code === "string") this.errno = code;
+    if (typeof code === "string" && this.errno === undefined) this.errno = code;
     const was = this.state;
     this.state = CLOSED;
     this.upstream.forget(this);
@@ -169,6 +207,8 @@ export interface UpstreamOptions {
   idleTimeout: number;
   connectTimeout: number;
   now: () => number;
+  /** Told of a connect that failed for a reason of this host's ("EMFILE" ...). */
+  onLocalFailure?: (code: string) => void;
 }
 
 /** A defect in a server connection's handling costs that connection, not the process. */
@@ -192,7 +232,21 @@ const handlers = {
   drain: (s: Socket<ServerConn>) => guard(s, () => s.data.out.flush()),
   close: (s: Socket<ServerConn>, e?: Error) => guard(s, () => s.data.onClose(e)),
   error: (_s: Socket<ServerConn>) => {},
-  connectError: (s: Socket<ServerConn>, e?: Error) => guard(s, () => s.data.onClose(e)),
+  connectError: (s: Socket<ServerConn>, e: unknown) => guard(s, () => s.data.onConnectError(e)),
+};
+
+/** TLS to the server: the connection opens when the handshake ends, and only if it verified. */
+const tlsHandlers = {
+  ...handlers,
+  open: () => {},
+  handshake: (s: Socket<ServerConn>, ok: boolean, err: Error | null) =>
+    guard(s, () => {
+      if (ok || s.data.upstream.tls?.rejectUnauthorized === false) s.data.onOpen(s);
+      else {
+        s.data.errno = serverHandshakeReason(err);
+        s.terminate();
+      }
+    }),
 };
 
 /** All connections tcpvs holds to one server. */
@@ -204,6 +258,8 @@ export class Upstream {
   opts: UpstreamOptions;
   /** Connections opened since start (for tests and stats). */
   opened = 0;
+  /** The pool's TLS to its servers ([pool.NAME.tls]), or plain TCP. */
+  tls: TLSOptions | undefined;
 
   constructor(server: ServerState, endpoint: Endpoint, opts: UpstreamOptions) {
     this.server = server;
@@ -231,17 +287,25 @@ export class Upstream {
 
   connect(): ServerConn {
     const c = new ServerConn(this);
+    const short = fdShortage();
+    if (short !== undefined) {
+      // Not an attempt at the server: reported after the caller has set up, like a refusal.
+      queueMicrotask(() => c.onLocalFail(short));
+      return c;
+    }
     c.target = this.endpoint.text;
     c.deadline = this.opts.now() + this.opts.connectTimeout;
     this.connecting.add(c);
     this.opened++;
     this.server.totalConnections++;
     const ep = this.endpoint;
+    const tls = this.tls;
+    const socket = tls ? tlsHandlers : handlers;
     try {
       const p =
         ep.kind === "unix"
-          ? Bun.connect<ServerConn>({ unix: ep.path, socket: handlers, data: c })
-          : Bun.connect<ServerConn>({ hostname: ep.host, port: ep.port, socket: handlers, data: c });
+          ? Bun.connect<ServerConn>({ unix: ep.path, socket, data: c, tls })
+          : Bun.connect<ServerConn>({ hostname: ep.host, port: ep.port, socket, data: c, tls });
       p.catch(() => {
         // connectError already reported it.
       });

@@ -25,6 +25,13 @@ function open() {
     __errno_location: { args: [], returns: P },
     strerror: { args: [i32], returns: cstring },
     clock_gettime: { args: [i32, P], returns: i32 },
+    getrlimit: { args: [i32, P], returns: i32 },
+    setrlimit: { args: [i32, P], returns: i32 },
+    open: { args: [P, i32], returns: i32 },
+    dup: { args: [i32], returns: i32 },
+    dup3: { args: [i32, i32, i32], returns: i32 },
+    getsockopt: { args: [i32, i32, i32, P, P], returns: i32 },
+    epoll_ctl: { args: [i32, i32, i32, P], returns: i32 },
     sched_getaffinity: { args: [i32, u64, P], returns: i32 },
   });
 }
@@ -38,15 +45,20 @@ export function libc() {
 export const errnoName: Record<number, string> = {
   1: "EPERM",
   2: "ENOENT",
+  9: "EBADF",
   11: "EAGAIN",
+  12: "ENOMEM",
   13: "EACCES",
   17: "EEXIST",
   19: "ENODEV",
   22: "EINVAL",
+  23: "ENFILE",
+  24: "EMFILE",
   93: "EPROTONOSUPPORT",
   99: "EADDRNOTAVAIL",
   100: "ENETDOWN",
   101: "ENETUNREACH",
+  105: "ENOBUFS",
   113: "EHOSTUNREACH",
 };
 

@@ -44,6 +44,7 @@ function pool(
 function setup(
   cfg: PoolConfig,
   verdict: (server: string, check: number, t: number) => boolean | CheckOutcome,
+  localShortage: () => string | undefined = () => undefined,
 ) {
   const clock = new FakeClock();
   const { logger, lines } = memoryLogger("info");
@@ -66,6 +67,7 @@ function setup(
     clearTimer: clock.clearTimer,
     logger,
     notify: (_cmd, e) => notes.push(e),
+    localShortage,
     runCheck: async (check, s) => {
       probes.push({ server: s.name, t: clock.t });
       const v = verdict(s.name, cfg.check.indexOf(check), clock.t);
@@ -115,6 +117,23 @@ describe("health monitor timing", () => {
     expect(h.probes.map((p) => p.t).slice(0, 6)).toEqual([0, 1000, 1200, 1400, 2400, 3400]);
     const down = h.events.find((e) => e.type === "server" && !e.up);
     expect(down?.at).toBe(1400);
+    expect(h.state.server("s1")!.up).toBe(false);
+    h.monitor.stop();
+  });
+
+  test("a check failing while this host is out of descriptors is not counted against the server", async () => {
+    const cfg = pool([server("s1")], [{ fall: 1 }]);
+    let short = true;
+    const h = setup(
+      cfg,
+      (_s, _c, t) => t === 0,
+      () => (short ? "EMFILE" : undefined),
+    );
+    await h.clock.advance(3500);
+    expect(h.state.server("s1")!.up).toBe(true);
+    expect(h.lines.filter((l) => /out of file descriptors/.test(l)).length).toBe(1);
+    short = false;
+    await h.clock.advance(1000);
     expect(h.state.server("s1")!.up).toBe(false);
     h.monitor.stop();
   });

@@ -250,6 +250,14 @@ export const twins: Twin[] = [
     status: 400,
   },
   {
+    // Refused on the partial head: no line end is needed to know this is not HTTP.
+    rule: "a TLS ClientHello's first bytes",
+    bad: "\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03",
+    good: `\r\n\r\nGET / HTTP/1.1\r\n${H}\r\n`,
+    code: "bad_method",
+    status: 400,
+  },
+  {
     rule: "bad version",
     bad: `GET / HTTP/1.x\r\n${H}\r\n`,
     good: `GET / HTTP/1.1\r\n${H}\r\n`,

@@ -11,6 +11,11 @@ describe("retryDecision", () => {
     }
   });
 
+  test("a failure of this host's (out of descriptors, of local ports) is never retried elsewhere", () => {
+    expect(retryDecision("local", true, true, false, "GET", 0, 2)).toBe(GIVE_UP);
+    expect(retryDecision("local", true, true, true, "GET", 0, 2)).toBe(GIVE_UP);
+  });
+
   test("the retries run out", () => {
     expect(retryDecision("refused", true, true, false, "GET", 2, 2)).toBe(GIVE_UP);
     expect(retryDecision("refused", true, true, false, "GET", 0, 0)).toBe(GIVE_UP);

@@ -36,6 +36,7 @@ export function tcpvsConfig(vrrp: VrrpConfig[]): TcpvsConfig {
       log_format: "json",
       grace: 1000,
       router_id: "test",
+      max_connections: 0,
       max_held_bytes: 64 * 1024 * 1024,
       workers: 1,
     },

@@ -105,10 +105,11 @@ export class SwitchService implements Service {
     const lim = this.nofile;
     if (!lim) return;
     const b = fdBudget(lim.soft, this.config);
-    const changed = b.ceiling !== this.ceiling;
-    this.ceiling = b.ceiling;
+    const mine = Math.max(1, Math.floor(b.ceiling / (this.extra.ceilingShares ?? 1)));
+    const changed = mine !== this.ceiling;
+    this.ceiling = mine;
     // Descriptors are the process's: N workers share its ceiling.
-    this.switch.setCeiling(Math.max(1, Math.floor(b.ceiling / (this.extra.ceilingShares ?? 1))));
+    this.switch.setCeiling(mine);
     if (b.capped)
       this.log.warn(
         "[global] max_connections is more than the descriptor limit allows: using the lower figure",
@@ -127,6 +128,7 @@ export class SwitchService implements Service {
         nofile_hard: lim.hard,
         reserve: b.reserve,
         formula: "(nofile - reserve) / 2",
+        ...(this.extra.ceilingShares ? { workers: this.extra.ceilingShares, per_worker: this.ceiling } : {}),
         ...(lim.error ? { raise_failed: lim.error } : {}),
       });
   }

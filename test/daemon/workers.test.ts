@@ -3,6 +3,7 @@
 // decisions reach both; reload, a dead worker and stop are handled for all of them.
 
 import { afterEach, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
 import { parseConfig } from "../../core/config/load.ts";
 import type { Daemon } from "../../core/daemon/Daemon.ts";
 import { serveDaemon } from "../../core/daemon/serve-role.ts";
@@ -22,6 +23,7 @@ import {
   waitFor,
   writeConfig,
 } from "./harness.ts";
+import { CertDir } from "../tls/certs.ts";
 import { missingTools } from "../tools.ts";
 
 const NO_TASKSET = missingTools("the config check test of workers = auto", "taskset");
@@ -42,6 +44,8 @@ interface Setup {
 }
 
 interface SetupOptions {
+  /** Lines added to the [[virtual_server]] (a [virtual_server.tls] table). */
+  vsExtra?: string;
   backends?: Backend[];
   /** Replaces the pool's `scheduler = "rr"` line. */
   pool?: string;
@@ -57,7 +61,14 @@ async function serveWorkers(o: SetupOptions = {}): Promise<Setup> {
   for (const b of backends) cleanups.push(() => b.stop());
   const port = freePort();
   const control = `${tmp.dir}/c.sock`;
-  let text = configText({ port, control: `unix:${control}`, backends, checkInterval: "5s", grace: o.grace });
+  let text = configText({
+    vsExtra: o.vsExtra,
+    port,
+    control: `unix:${control}`,
+    backends,
+    checkInterval: "5s",
+    grace: o.grace,
+  });
   if (o.pool) text = text.replace('scheduler = "rr"', o.pool);
   if (o.serverExtra) text = text.replace(/(address = "[^"]+"\n)/g, `$1  ${o.serverExtra}\n`);
   const { logger, lines } = memoryLogger("info");
@@ -361,3 +372,26 @@ test("workers = 2: a second stop request (hurry) cuts what every worker still dr
   const results = await Promise.all(inflight);
   expect(results.every((x) => x.status !== 200)).toBe(true);
 }, 30_000);
+
+test.skipIf(missingTools("the TLS test with workers", "openssl") !== undefined)(
+  "workers = 2: a TLS listener is shared too, both workers terminate",
+  async () => {
+    const certs = new CertDir();
+    cleanups.push(() => rmSync(certs.dir, { recursive: true, force: true }));
+    const ca = certs.ca("ca").pem;
+    const pem = certs.leaf("a", ["a.test", "IP:127.0.0.1"], "ca");
+    const s = await serveWorkers({ vsExtra: `  [virtual_server.tls]\n  certificates = ["${pem}"]\n` });
+    for (let i = 0; i < 40; i++) {
+      const r = await fetch(`https://127.0.0.1:${s.port}/`, {
+        headers: { connection: "close" },
+        tls: { ca },
+      } as RequestInit);
+      expect(r.status).toBe(200);
+      await r.text();
+    }
+    const w = s.pool.workers();
+    expect(w[0]!.requests).toBeGreaterThan(0);
+    expect(w[1]!.requests).toBeGreaterThan(0);
+  },
+  30_000,
+);

@@ -152,6 +152,7 @@ async function start(m: Extract<ToWorker, { type: "start" }>): Promise<void> {
     parts: (pool) => sharedParts(counts, pool),
     switchOptions: {
       reusePort: true,
+      acceptGates: false,
       admission: {
         acquire: (vs, max) => {
           const v = counts.layout.vs[vs];

@@ -72,6 +72,12 @@ export interface SwitchOptions {
   faultLogIntervalMs?: number;
   /** SO_REUSEPORT on TCP listeners: several data-path workers share each port. */
   reusePort?: boolean;
+  /**
+   * Pause listeners at a connection limit (accept-gate.ts; default true). Data-path workers do not: a
+   * gate keeps a duplicate of the listening socket, which a worker that dies could not give back, and
+   * the kernel would go on queueing connections on it for no one.
+   */
+  acceptGates?: boolean;
   /** Virtual server connection counts kept elsewhere (shared by workers): max_connections is checked there. */
   admission?: Admission;
 }
@@ -121,14 +127,14 @@ export class Switch implements SwitchServices {
   private readonly stalls: ClientStalls;
   readonly held: HeldBudget;
   private readonly heldWarn: ThrottledWarn;
-  private readonly listenOpts: Pick<SwitchOptions, "reusePort">;
+  private readonly listenOpts: Pick<SwitchOptions, "reusePort" | "acceptGates">;
   readonly admission: Admission | undefined;
   /** Client connection limits: the global ceiling, each virtual server's, idle reaping, EMFILE backoff. */
   readonly ceiling: ConnCeiling;
 
   constructor(opts: SwitchOptions) {
     this.cluster = opts.cluster;
-    this.listenOpts = { reusePort: opts.reusePort };
+    this.listenOpts = { reusePort: opts.reusePort, acceptGates: opts.acceptGates };
     this.admission = opts.admission;
     this.log = (opts.log ?? defaultLog).child({ subsystem: "switch" });
     this.schedFor = opts.schedulerFor;
@@ -311,6 +317,7 @@ export class Switch implements SwitchServices {
 
   /** The way to pause a listener (see accept-gate.ts); undefined: over a limit, accept and refuse. */
   private gate(where: { port: number } | { path: string }, text: string): Gate | undefined {
+    if (this.listenOpts.acceptGates === false) return undefined;
     const held = new Set<number>();
     for (const b of this.bound.values()) for (const g of b.gates) if (g instanceof AcceptGate) held.add(g.fd);
     const g = AcceptGate.find(where, held);

@@ -33,6 +33,8 @@ export interface ControlActions {
 export interface ControlProvider {
   cluster: Cluster;
   describe(): DaemonDescription;
+  /** Bring in figures kept elsewhere (data-path workers' reports) before a status snapshot. */
+  sync?(): Promise<void>;
   /** Absent actions answer "unavailable" (e.g. `tcpvs vrrp` has no reload of pools). */
   actions?: Partial<ControlActions>;
   logger?: Logger;
@@ -61,6 +63,7 @@ export class ControlHandler {
     }
     switch (req.method) {
       case "status":
+        await this.p.sync?.();
         return buildSnapshot(this.p.cluster, this.p.describe(), PROTOCOL_VERSION, this.now());
       case "subscribe":
       case "unsubscribe":

@@ -47,6 +47,20 @@ export interface SwitchServices {
   readonly queues?: Queues;
   /** A server failed an attempt through virtual server `vs` (logged, rate-limited per server). */
   serverFault?(vs: string, server: ServerState, reason: string): void;
+  /** Connection counts shared with other workers: a connection leaving `conns` is given back there. */
+  readonly admission?: { release(vs: string): void };
+}
+
+/** The live connections of a virtual server whose count is also kept by an admission (switch.ts). */
+class AdmittedSet extends Set<LiveConn> {
+  constructor(private readonly rt: VsRuntime) {
+    super();
+  }
+  override delete(c: LiveConn): boolean {
+    const had = super.delete(c);
+    if (had) this.rt.svc.admission?.release(this.rt.cfg.name);
+    return had;
+  }
 }
 
 /** Something the sweep can time out and a drain can close. */
@@ -66,7 +80,7 @@ export class VsRuntime {
   parserOpts: ParserOptions;
   /** upgrade_protocols, lower-cased. */
   upgradeProtocols: string[];
-  readonly conns = new Set<LiveConn>();
+  readonly conns: Set<LiveConn>;
   /** The rate limits; undefined when there are none (the request pays nothing). */
   limits: Limits | undefined;
   /** Connections per client address, for max_connections_per_source. */
@@ -87,6 +101,7 @@ export class VsRuntime {
   constructor(cfg: VirtualServerConfig, svc: SwitchServices) {
     this.svc = svc;
     this.cfg = cfg;
+    this.conns = svc.admission ? new AdmittedSet(this) : new Set();
     this.router = new Router(cfg);
     this.tls = cfg.tls ? new ListenerTls(cfg.tls) : undefined;
     this.sni = VsRuntime.sniRouter(cfg);

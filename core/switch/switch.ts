@@ -73,6 +73,22 @@ export interface SwitchOptions {
    * or a connection limit reached (default 5000 ms).
    */
   faultLogIntervalMs?: number;
+  /** SO_REUSEPORT on TCP listeners: several data-path workers share each port. */
+  reusePort?: boolean;
+  /**
+   * Pause listeners at a connection limit (accept-gate.ts; default true). Data-path workers do not: a
+   * gate keeps a duplicate of the listening socket, which a worker that dies could not give back, and
+   * the kernel would go on queueing connections on it for no one.
+   */
+  acceptGates?: boolean;
+  /** Virtual server connection counts kept elsewhere (shared by workers): max_connections is checked there. */
+  admission?: Admission;
+}
+
+/** Who counts a virtual server's connections against its max_connections when the switch does not. */
+export interface Admission {
+  acquire(vs: string, max: number): boolean;
+  release(vs: string): void;
 }
 
 interface Bound extends Listening {
@@ -118,11 +134,15 @@ export class Switch implements SwitchServices {
   /** Passive health (pool `observe`); its `markDown` is the health monitor's, when one runs. */
   readonly passive: PassiveHealth;
   private readonly heldWarn: ThrottledWarn;
+  private readonly listenOpts: Pick<SwitchOptions, "reusePort" | "acceptGates">;
+  readonly admission: Admission | undefined;
   /** Client connection limits: the global ceiling, each virtual server's, idle reaping, EMFILE backoff. */
   readonly ceiling: ConnCeiling;
 
   constructor(opts: SwitchOptions) {
     this.cluster = opts.cluster;
+    this.listenOpts = { reusePort: opts.reusePort, acceptGates: opts.acceptGates };
+    this.admission = opts.admission;
     this.log = (opts.log ?? defaultLog).child({ subsystem: "switch" });
     this.schedFor = opts.schedulerFor;
     this.observe = opts.observe;
@@ -302,12 +322,15 @@ export class Switch implements SwitchServices {
             socket: handlers,
             allowHalfOpen: true,
             tls: tls?.options,
+            // Bun honours it on listen too (SO_REUSEPORT); its types declare it on connect only.
+            ...({ reusePort: this.listenOpts.reusePort === true } as object),
           });
     return l as unknown as SocketListener<undefined>;
   }
 
   /** The way to pause a listener (see accept-gate.ts); undefined: over a limit, accept and refuse. */
   private gate(where: { port: number } | { path: string }, text: string): Gate | undefined {
+    if (this.listenOpts.acceptGates === false) return undefined;
     const held = new Set<number>();
     for (const b of this.bound.values()) for (const g of b.gates) if (g instanceof AcceptGate) held.add(g.fd);
     const g = AcceptGate.find(where, held);
@@ -329,7 +352,9 @@ export class Switch implements SwitchServices {
     s: import("bun").Socket<ClientConn | TcpRelay | SniConn | undefined>,
     tcp: boolean,
   ): void {
-    if (!this.ceiling.admit(rt)) {
+    // With data-path workers, a virtual server's max_connections is one count over all of them.
+    const a = this.admission;
+    if (!this.ceiling.admit(rt) || (a !== undefined && !a.acquire(rt.cfg.name, rt.cfg.max_connections))) {
       this.cluster.count("reject.max_connections");
       if (!tcp) s.write(errorAnswer(rt.cfg.error_pages, 503, "max_connections"));
       s.end();
@@ -352,6 +377,14 @@ export class Switch implements SwitchServices {
     this.ceiling.opened(rt, this.clock);
     // While the held-bytes budget is spent, a new client waits its turn before its first read.
     if (!tcp) this.held.admit(c as ClientConn);
+  }
+
+  /** Client connections open now, over every virtual server (and those still draining). */
+  connectionCount(): number {
+    let n = 0;
+    for (const b of this.bound.values()) n += b.rt.conns.size;
+    for (const b of this.draining) n += b.rt.conns.size;
+    return n;
   }
 
   /** Figures for the metrics: the held-bytes budget. */

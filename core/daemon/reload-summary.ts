@@ -59,11 +59,9 @@ export function reloadSummary(prev: TcpvsConfig, next: TcpvsConfig): string {
 
 /**
  * What differs between the config the process started with and the file now, among the settings only
- * a restart applies: [global] sockets and logging by key, VRRP instances as `vrrp.NAME`.
+ * a restart applies: [global] sockets and logging by key. VRRP instances are not among them: a reload
+ * applies them in place (a new VRID, interface or family restarts that instance, not the process).
  */
 export function pendingRestart(started: TcpvsConfig, now: TcpvsConfig): string[] {
-  const out = restartOnlyChanges(started.global, now.global);
-  const d = diff(new Map(Object.entries(started.vrrp)), new Map(Object.entries(now.vrrp)));
-  for (const n of [...d.added, ...d.removed, ...d.changed]) out.push(`vrrp.${n}`);
-  return out;
+  return restartOnlyChanges(started.global, now.global);
 }

@@ -162,6 +162,19 @@ export function convertInstance(ctx: ImportContext, n: KNode): void {
       perScriptUser(ctx, k, k.args.slice(1));
     }
   }
+  // keepalived clears both at start when the initial state is MASTER ("... will not work with
+  // initial state MASTER - clearing"); tcpvs would keep them, so neither is written.
+  if (t.state === "MASTER") {
+    for (const key of ["nopreempt", "preempt_delay"]) {
+      const node = n.children?.find((c) => c.keyword === key);
+      if (!node || (key === "nopreempt" ? t.preempt !== false : t.preempt_delay === undefined)) continue;
+      delete t[key === "nopreempt" ? "preempt" : key];
+      ctx.ledger.drop(
+        node,
+        "keepalived ignores it with state MASTER (it says so and clears it); so does the import",
+      );
+    }
+  }
   // What an instance cannot do without: keepalived refuses these too.
   for (const key of ["interface", "virtual_router_id"]) {
     if (t[key] === undefined) {

@@ -63,7 +63,7 @@ vrrp_instance VI_6 {
   notify "/etc/keepalived/notify.sh"
   notify_stop /etc/keepalived/stop.sh
   garp_master_delay 1
-  state MASTER
+  state BACKUP
   notify_master /etc/keepalived/master.sh nobody nogroup
 }
 vrrp_instance VI_DUP {
@@ -91,7 +91,7 @@ vrrp_instance VI_NOIF {
         interface: "eth0",
         virtual_router_id: 61,
         priority: 120,
-        state: "MASTER",
+        state: "BACKUP",
         advert_int: "500ms",
         version: 3,
         preempt_delay: "10s",
@@ -177,6 +177,28 @@ vrrp_instance B {
       'keepalived.conf:28: state: not carried over: expected MASTER or BACKUP, got "backup"',
     ]);
   });
+});
+
+test("state: MASTER starts as master; keepalived then clears nopreempt and preempt_delay, and so does the import", () => {
+  const inst = (name: string, vrid: number, state: string) => `
+vrrp_instance ${name} {
+  state ${state}
+  nopreempt
+  preempt_delay 30
+  interface eth0
+  virtual_router_id ${vrid}
+  virtual_ipaddress {
+    10.0.0.${vrid}
+  }
+}`;
+  const { cfg, dropped } = imp(inst("M", 1, "MASTER") + inst("B", 2, "BACKUP"));
+  expect(cfg.vrrp.M).toMatchObject({ state: "MASTER" });
+  expect([cfg.vrrp.M.preempt, cfg.vrrp.M.preempt_delay]).toEqual([undefined, undefined]);
+  expect(cfg.vrrp.B).toMatchObject({ state: "BACKUP", preempt: false, preempt_delay: "30s" });
+  expect(dropped).toEqual([
+    "keepalived.conf:4: nopreempt: not carried over: keepalived ignores it with state MASTER (it says so and clears it); so does the import",
+    "keepalived.conf:5: preempt_delay: not carried over: keepalived ignores it with state MASTER (it says so and clears it); so does the import",
+  ]);
 });
 
 describe("virtual_server", () => {

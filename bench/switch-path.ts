@@ -3,13 +3,13 @@
 // everything; each round feeds a wrk-style request and an nginx-style response through the real
 // parser, router, scheduler, rewrite and relay code. What `tcpvs serve` spends per request beyond this
 // is Bun's socket layer and the kernel (bench/switch.ts prints the user/kernel split).
-// Usage: bun bench/switch-path.ts [requests per round=200000]
+// Usage: bun bench/switch-path.ts [requests per round=200000] [case index: one case in this process]
 
 import { poolConfig, vsConfig } from "../test/switch/helpers.ts";
 import { memoryLogger } from "../core/log/logger.ts";
 import { createPoolScheduling } from "../core/sched/registry.ts";
 import { Cluster, PoolState, ServerState } from "../core/state/cluster.ts";
-import { ClientConn } from "../core/switch/listener.ts";
+import { ClientConn } from "../core/switch/client-conn.ts";
 import { VsRuntime } from "../core/switch/runtime.ts";
 import { Switch } from "../core/switch/switch.ts";
 import { ServerConn } from "../core/switch/upstream.ts";
@@ -35,7 +35,14 @@ function standInSocket(): unknown {
   };
 }
 
-function setup(xff: boolean): { one: () => void; answered: () => number } {
+/** The day-one work of issue 18: 50 rules tried before the default, a limit by source, a response header. */
+const RULES_50 = {
+  rule: Array.from({ length: 50 }, (_, i) => ({ path_prefix: `/r${i}/`, pool: "web" })),
+  limit: [{ key: "source", rate: { count: 1_000_000_000, ms: 1000 }, burst: 0, max_keys: 100_000 }],
+  set_response_header: [["Strict-Transport-Security", "max-age=31536000"]] as Array<[string, string]>,
+};
+
+function setup(xff: boolean, rules = false): { one: () => void; answered: () => number } {
   const cluster = new Cluster();
   const servers = [1, 2].map((i) => new ServerState("web", `n${i}`, `127.0.0.1:${i}`, 1));
   const pool = new PoolState("web", servers);
@@ -55,7 +62,11 @@ function setup(xff: boolean): { one: () => void; answered: () => number } {
       answered++;
     },
   });
-  const cfg = vsConfig({ rule: [{ path_prefix: "/never/", pool: "web" }], x_forwarded_for: xff });
+  const cfg = vsConfig(
+    rules
+      ? { ...RULES_50, x_forwarded_for: xff }
+      : { rule: [{ path_prefix: "/never/", pool: "web" }], x_forwarded_for: xff },
+  );
   const rt = new VsRuntime(cfg, sw);
   const conns = servers.map((s) => {
     const u = sw.upstream("web", s);
@@ -82,8 +93,14 @@ function setup(xff: boolean): { one: () => void; answered: () => number } {
   };
 }
 
-for (const xff of [false, true]) {
-  const { one, answered } = setup(xff);
+const cases: Array<[boolean, boolean, string]> = [
+  [false, false, "X-Forwarded-Proto only"],
+  [true, false, "X-Forwarded-For and -Proto added (the defaults)"],
+  [true, true, "the defaults + 50 rules, a limit and a response header"],
+];
+
+function measure(xff: boolean, rules: boolean, label: string): void {
+  const { one, answered } = setup(xff, rules);
   for (let i = 0; i < perRound; i++) one();
   let best = Number.POSITIVE_INFINITY;
   for (let r = 0; r < 7; r++) {
@@ -94,6 +111,19 @@ for (const xff of [false, true]) {
   }
   if (answered() !== perRound * 8) throw new Error(`Expected ${perRound * 8} answers, got ${answered()}`);
   console.log(
-    `switch JS path, ${xff ? "X-Forwarded-For and -Proto added (the defaults)" : "X-Forwarded-Proto only"}: ${best.toFixed(0)} ns per request (best of 7 rounds of ${perRound})`,
+    `switch JS path, ${label}: ${best.toFixed(0)} ns per request (best of 7 rounds of ${perRound})`,
   );
 }
+
+// Each case in a process of its own: a second setup in the same process runs slower (call sites
+// the first one made monomorphic see new shapes), which would be charged to the case, not the code.
+const which = process.argv[3];
+if (which !== undefined) measure(...cases[Number(which)]!);
+else
+  for (let i = 0; i < cases.length; i++) {
+    const p = Bun.spawn([process.execPath, import.meta.path, String(perRound), String(i)], {
+      stdout: "inherit",
+      stderr: "inherit",
+    });
+    if ((await p.exited) !== 0) throw new Error(`Cannot measure case ${i}: exit ${p.exitCode}`);
+  }

@@ -7,6 +7,9 @@
 // sendfile off, where nginx and wrk copying every byte on their shared core are the limit (nginx direct
 // does no better than either proxy there). Each proxy runs next to its HAProxy twin; the ratios are
 // taken per round, then their median and range.
+// The "rules" scenario adds a second virtual server (and HAProxy frontend) doing the day-one work of
+// issue 18: 50 path rules tried before the default pool, a rate limit by source (high enough never
+// to refuse) and a response header; its ratio is read next to the plain one of the same round.
 // Usage: bun bench/switch.ts [seconds=5] [rounds=1] [scenario filter, e.g. "small, 50"]
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -22,7 +25,10 @@ const ALL_SCENARIOS = [
   { label: "64 KiB, 10 conns", path: "/64k", conns: 10 },
   { label: "1 MiB, 10 conns", path: "/1m", conns: 10 },
   { label: "1 MiB, 10 conns, backends copying", path: "/copy/1m", conns: 10 },
+  { label: "small, 50 conns, 50 rules + limit + response header", path: "/", conns: 50, rules: true },
 ];
+/** The rules of the "rules" scenario: none matches "/", so every one is tried. */
+const RULES = 50;
 const only = process.argv[4];
 const SCENARIOS = only ? ALL_SCENARIOS.filter((s) => s.label.includes(only)) : ALL_SCENARIOS;
 if (SCENARIOS.length === 0) {
@@ -37,6 +43,8 @@ const ports = {
   tcpvs: base + 3,
   haproxyTcp: base + 4,
   tcpvsTcp: base + 5,
+  haproxyRules: base + 6,
+  tcpvsRules: base + 7,
 };
 const dir = mkdtempSync(join(tmpdir(), "tcpvs-bench-"));
 const procs: Array<{ name: string; proc: ReturnType<typeof Bun.spawn> }> = [];
@@ -103,6 +111,18 @@ backend be
   http-reuse always
   server n1 127.0.0.1:${ports.nginx1}
   server n2 127.0.0.1:${ports.nginx2}
+frontend rules
+  mode http
+  bind 127.0.0.1:${ports.haproxyRules}
+  option forwardfor
+  http-request set-header X-Forwarded-Proto http
+  # A rate limit by source, as [[virtual_server.limit]] key = "source", rate = "1000000000/1s".
+  stick-table type ip size 100k expire 10s store http_req_rate(1s)
+  http-request track-sc0 src
+  http-request deny deny_status 429 if { sc_http_req_rate(0) gt 1000000000 }
+  http-response set-header Strict-Transport-Security "max-age=31536000"
+${Array.from({ length: RULES }, (_, i) => `  acl r${i} path_beg /r${i}/\n  use_backend be if r${i}`).join("\n")}
+  default_backend be
 listen tcp
   mode tcp
   bind 127.0.0.1:${ports.haproxyTcp}
@@ -127,6 +147,17 @@ max_connections = 8000
   [[virtual_server.rule]]
   path_prefix = "/never/"
   pool = "web"
+[[virtual_server]]
+name = "rules"
+listen = ["127.0.0.1:${ports.tcpvsRules}"]
+mode = "http"
+pool = "web"
+max_connections = 8000
+set_response_header = { "Strict-Transport-Security" = "max-age=31536000" }
+  [[virtual_server.limit]]
+  key = "source"
+  rate = "1000000000/1s"
+${Array.from({ length: RULES }, (_, i) => `  [[virtual_server.rule]]\n  path_prefix = "/r${i}/"\n  pool = "web"`).join("\n")}
 [[virtual_server]]
 name = "tcp"
 listen = ["127.0.0.1:${ports.tcpvsTcp}"]
@@ -231,14 +262,24 @@ async function main(): Promise<void> {
       ["tcpvs tcp", ports.tcpvsTcp, tv.pid],
     ],
   ];
-  const contenders = groups.flat();
+  const rulesGroups: Contender[][] = [
+    groups[1]!,
+    [
+      ["haproxy rules", ports.haproxyRules, hap.pid],
+      ["tcpvs rules", ports.tcpvsRules, tv.pid],
+    ],
+  ];
   // Warm up (JIT, pools), then measure in rotating order.
-  for (const [name, port, pid] of contenders) if (name.startsWith("tcpvs")) await wrkShort(name, port, pid);
+  for (const [name, port, pid] of [...groups, ...rulesGroups].flat())
+    if (name.startsWith("tcpvs")) await wrkShort(name, port, pid);
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   for (const sc of SCENARIOS) {
+    const scGroups = "rules" in sc ? rulesGroups : groups;
+    const contenders = scGroups.flat();
     const all = new Map<string, Result[]>();
     for (let r = 0; r < rounds; r++) {
-      const rotated = [...groups.slice(r % groups.length), ...groups.slice(0, r % groups.length)];
+      const n = scGroups.length;
+      const rotated = [...scGroups.slice(r % n), ...scGroups.slice(0, r % n)];
       const order = rotated.flatMap((g) => (r % 2 === 1 ? [...g].reverse() : g));
       for (const [name, port, pid] of order) {
         const res = await wrk(name, port, pid, sc.path, sc.conns);
@@ -275,6 +316,15 @@ async function main(): Promise<void> {
       const range = xs.length > 1 ? ` (${sorted[0]!.toFixed(2)}–${sorted.at(-1)!.toFixed(2)})` : "";
       return `${median(xs).toFixed(2)}${range}`;
     };
+    if ("rules" in sc) {
+      console.log(
+        `\ntcpvs/haproxy, median of ${rounds} paired round(s): ` +
+          `plain http req/s ${perRound("tcpvs http", "haproxy http", (x) => x.rps)}, ` +
+          `with ${RULES} rules + limit + response header req/s ${perRound("tcpvs rules", "haproxy rules", (x) => x.rps)}, ` +
+          `CPU/req ${perRound("tcpvs rules", "haproxy rules", (x) => x.cpuUs)}`,
+      );
+      continue;
+    }
     console.log(
       `\ntcpvs/haproxy, median of ${rounds} paired round(s): ` +
         `http req/s ${perRound("tcpvs http", "haproxy http", (x) => x.rps)}, ` +

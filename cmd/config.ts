@@ -12,6 +12,7 @@ import {
   loadConfig,
 } from "../core/config/load.ts";
 import { checkPeers, formatPeerProblem, type PeerProblem } from "../core/config/peer-check.ts";
+import { resolveWorkers } from "../core/sys/cpu-count.ts";
 import type { Command } from "./command.ts";
 
 /** A warning in the JSON contract's words (docs/json.md). */
@@ -94,18 +95,21 @@ With --json the answer is {"ok": true, "file", "sha256", "warnings", "config"} o
       return 2;
     }
     const { config, hash } = loaded;
+    // What `serve` would start here: "auto" resolved against this process's CPUs.
+    const workers = resolveWorkers(config.global.workers);
     if (values.json) {
       const out = {
         ok: true,
         file: found,
         sha256: hash,
         warnings: loaded.warnings.map(warningJson),
+        workers,
         config,
         ...(peer ? { peer: { file: peerFile, warnings: peer.map(warningJson) } } : {}),
       };
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     } else if (!values.quiet) {
-      process.stdout.write(describeConfig(config));
+      process.stdout.write(describeConfig(config, workers));
       process.stdout.write(`${found}: configuration is valid\n`);
       if (peer) process.stdout.write(`${found} and ${peerFile}: the pair agrees (${peer.length} warnings)\n`);
     }

@@ -1,6 +1,6 @@
 // `tcpvs init`: its flags; the prompts, the checks and the writing are core/init's.
 
-import { INIT_OPTIONS, initFlagsFrom } from "../core/init/InitAnswers.ts";
+import { INIT_OPTIONS, initFlagsFrom } from "../core/init/init-answers.ts";
 import { runInit } from "../core/init/run-init.ts";
 import type { Command } from "./command.ts";
 

@@ -10,7 +10,7 @@ import { serveDaemon } from "../core/daemon/serve-role.ts";
 import { log } from "../core/log/logger.ts";
 import { sdNotify } from "../core/sys/sdnotify.ts";
 import type { Command } from "./command.ts";
-import { useConfigLogging } from "./configLogging.ts";
+import { useConfigLogging } from "./config-logging.ts";
 import { VERSION } from "./version.ts";
 
 export const command: Command = {

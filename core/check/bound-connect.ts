@@ -1,6 +1,6 @@
 // A check's connection from a chosen source address and port (keepalived's bindto / bind_port). Bun.connect
 // cannot bind its local end; node:net (and node:tls over it) can, so a check with a source goes this way
-// and every other check keeps Bun.connect. The events are the ones TcpConn already handles.
+// and every other check keeps Bun.connect. The events are the ones ProbeConn already handles.
 
 import { connect as netConnect } from "node:net";
 import { type TLSSocket, connect as tlsConnect } from "node:tls";
@@ -14,7 +14,7 @@ export interface BoundEvents {
   handshake(ok: boolean, err: Error | null): void;
 }
 
-/** What TcpConn needs of a connected socket. */
+/** What ProbeConn needs of a connected socket. */
 export interface BoundSocket {
   write(data: string | Uint8Array): void;
   terminate(): void;

@@ -46,6 +46,13 @@ export class CheckState {
     return Math.max(1, this.timing.rise);
   }
 
+  /** Down now, as after `fall` failures (passive health saw the server fail): `rise` passes bring it up. */
+  forceDown(): void {
+    this.up = false;
+    this.oks = 0;
+    this.fails = this.failsToDown;
+  }
+
   record(ok: boolean): Verdict {
     const was = this.up;
     if (ok) {

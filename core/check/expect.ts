@@ -2,7 +2,7 @@
 // wait for the text received since the previous match to match a regex. All steps share the timeout.
 
 import type { CheckConfig } from "../config/types.ts";
-import { TcpConn } from "./tcp-conn.ts";
+import { ProbeConn } from "./probe-conn.ts";
 import { CheckFailure, type CheckFn, measure } from "./types.ts";
 
 export function dialogueSteps(check: CheckConfig): Array<{ send?: string; expect?: RegExp }> {
@@ -25,7 +25,7 @@ export function dialogueSteps(check: CheckConfig): Array<{ send?: string; expect
 export const expectCheck: CheckFn = (check, target) =>
   measure(async () => {
     const steps = dialogueSteps(check);
-    const conn = await TcpConn.open(target, check.timeout);
+    const conn = await ProbeConn.open(target, check.timeout);
     const decoder = new TextDecoder("latin1");
     let consumed = 0;
     try {

@@ -293,6 +293,34 @@ export class HealthMonitor {
     return verdict.next;
   }
 
+  /**
+   * Passive health saw `server` fail on live traffic: down now, as if its checks had failed, and back
+   * only after `rise` passes. False when the server has no checks here.
+   */
+  markDown(pool: string, server: string, reason: string): boolean {
+    const pw = this.pools.get(pool);
+    const sw = pw?.servers.get(server);
+    const cluster = this.cluster;
+    if (!pw || !sw || !cluster || sw.checks.length === 0) return false;
+    for (const c of sw.checks) c.state.forceDown();
+    const now = this.env.now();
+    const s = pw.state.server(server);
+    const was = s?.healthy;
+    cluster.updateServer(
+      pool,
+      server,
+      (st) => {
+        st.healthy = false;
+        st.inhibited = pw.cfg.inhibit_on_failure;
+      },
+      reason,
+      now,
+    );
+    if (s && was) this.transition(pw, sw, false, reason, now);
+    this.evaluateQuorum(pw, now);
+    return true;
+  }
+
   private transition(pw: PoolWatch, sw: ServerWatch, up: boolean, reason: string, now: number): void {
     const key = `${sw.pool}/${sw.cfg.name}`;
     const state = up ? "UP" : "DOWN";

@@ -6,7 +6,7 @@ import { ERROR_CODES } from "../errors/tcpvs-error.ts";
 import type { HttpError } from "../http/errors.ts";
 import type { ResponseHead } from "../http/head.ts";
 import { HttpParser } from "../http/parser.ts";
-import type { Reader } from "./tcp-conn.ts";
+import type { Reader } from "./probe-conn.ts";
 import { CheckFailure } from "./types.ts";
 
 export interface HttpResponse {
@@ -32,7 +32,7 @@ function toResponse(h: ResponseHead, body: Uint8Array): HttpResponse {
 }
 
 /**
- * A Reader for TcpConn: returns the response once complete. With `wantBody` false it stops after the
+ * A Reader for ProbeConn: returns the response once complete. With `wantBody` false it stops after the
  * head, so a status-only check does not download a large page. Interim 1xx responses are skipped.
  */
 export function responseReader(method: string, wantBody: boolean): Reader<HttpResponse> {

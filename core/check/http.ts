@@ -5,7 +5,7 @@
 
 import type { CheckConfig } from "../config/types.ts";
 import { responseReader } from "./http-response-reader.ts";
-import { TcpConn, type TlsChoice } from "./tcp-conn.ts";
+import { ProbeConn, type TlsChoice } from "./probe-conn.ts";
 import { poolCheckFiles } from "../tls/pool-tls.ts";
 import { CheckFailure, type CheckFn, type CheckTarget, measure } from "./types.ts";
 
@@ -59,7 +59,7 @@ export const httpCheck: CheckFn = (check, target) =>
     const tls = check.type === "https";
     const bodyRe = check.body_regex !== undefined ? compile(check.body_regex, "body_regex") : undefined;
     const wantBody = bodyRe !== undefined || check.digest !== undefined;
-    const conn = await TcpConn.open(target, check.timeout, tls ? tlsChoice(check, target) : undefined);
+    const conn = await ProbeConn.open(target, check.timeout, tls ? tlsChoice(check, target) : undefined);
     try {
       conn.write(buildRequest(check, target, tls));
       const res = await conn.read(responseReader(check.method.toUpperCase(), wantBody));

@@ -1,6 +1,6 @@
 // SMTP_CHECK: a 220 banner, EHLO (HELO if the server refuses EHLO) answered with 250, then QUIT.
 
-import { TcpConn } from "./tcp-conn.ts";
+import { ProbeConn } from "./probe-conn.ts";
 import { CheckFailure, type CheckFn, measure } from "./types.ts";
 
 export interface SmtpReply {
@@ -33,7 +33,7 @@ export function smtpReply(buf: Uint8Array): SmtpReply | undefined {
 }
 
 /** Read the next reply on the connection; `consumed` tracks bytes taken by earlier replies. */
-function nextReply(conn: TcpConn, consumed: { n: number }): Promise<SmtpReply> {
+function nextReply(conn: ProbeConn, consumed: { n: number }): Promise<SmtpReply> {
   return conn.read((buf) => {
     const r = smtpReply(buf.subarray(consumed.n));
     if (r) consumed.n += r.length;
@@ -43,7 +43,7 @@ function nextReply(conn: TcpConn, consumed: { n: number }): Promise<SmtpReply> {
 
 export const smtpCheck: CheckFn = (check, target) =>
   measure(async () => {
-    const conn = await TcpConn.open(target, check.timeout);
+    const conn = await ProbeConn.open(target, check.timeout);
     const consumed = { n: 0 };
     try {
       const banner = await nextReply(conn, consumed);

@@ -7,8 +7,8 @@ import { hostname, userInfo } from "node:os";
 import { jsonError as jsonFailureOf } from "./json-errors.ts";
 import { UsageError } from "./usage-error.ts";
 import { DEFAULT_CONFIG_PATHS, loadConfig } from "../config/load.ts";
-import { ControlClient } from "../control/ControlClient.ts";
-import { ControlError } from "../control/ControlError.ts";
+import { ControlClient } from "../control/control-client.ts";
+import { ControlError } from "../control/control-error.ts";
 import {
   EXIT_FALSE,
   EXIT_UNREACHABLE,

@@ -6,11 +6,11 @@
 
 import { UsageError } from "./usage-error.ts";
 import { findConfig, loadConfig } from "../config/load.ts";
-import { ControlClient } from "../control/ControlClient.ts";
-import type { ActionResult } from "../control/ControlHandler.ts";
+import { ControlClient } from "../control/control-client.ts";
+import type { ActionResult } from "../control/control-handler.ts";
 import type { StatusSnapshot } from "../control/snapshot.ts";
 import { EXIT_FALSE, EXIT_OK, type StatusArgs, type StatusIO, statusIntent } from "./status-plan.ts";
-import { ago, serverStateCell, vrrpStateCell } from "../control/statusTable.ts";
+import { ago, serverStateCell, vrrpStateCell } from "../control/status-table.ts";
 import { readTokenFile } from "../control/token.ts";
 
 export interface NodeTarget {

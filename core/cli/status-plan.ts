@@ -5,11 +5,11 @@
 import type { OptionSpec } from "./parse-argv.ts";
 import { UsageError } from "./usage-error.ts";
 import { nearest } from "../config/values.ts";
-import type { ControlClient } from "../control/ControlClient.ts";
-import { ControlError } from "../control/ControlError.ts";
-import type { ActionResult } from "../control/ControlHandler.ts";
+import type { ControlClient } from "../control/control-client.ts";
+import { ControlError } from "../control/control-error.ts";
+import type { ActionResult } from "../control/control-handler.ts";
 import type { ServerSnapshot, StatusSnapshot } from "../control/snapshot.ts";
-import { ago, formatStatus, serverNotes } from "../control/statusTable.ts";
+import { ago, formatStatus, serverNotes } from "../control/status-table.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_FALSE = 1;

@@ -4,8 +4,8 @@
 // is how a node stays backup for ever); CRITICAL when the state differs or the daemon cannot be
 // reached; UNKNOWN for a bad call or an instance the daemon does not run.
 
-import { ControlClient } from "../control/ControlClient.ts";
-import { ControlError } from "../control/ControlError.ts";
+import { ControlClient } from "../control/control-client.ts";
+import { ControlError } from "../control/control-error.ts";
 import type { StatusTarget } from "./run-status.ts";
 import type { StatusSnapshot, VrrpSnapshot } from "../control/snapshot.ts";
 import { readTokenFile } from "../control/token.ts";

@@ -2,11 +2,11 @@
 // terminal, a `stats` JSON line with --json), events as they come, and when the daemon goes away (a
 // restart) a line saying so and a new connection as soon as it is back. Ends on Ctrl-C (exit 0).
 
-import type { ControlClient } from "../control/ControlClient.ts";
+import type { ControlClient } from "../control/control-client.ts";
 import type { EventJson } from "../control/event-json.ts";
 import type { StatusSnapshot } from "../control/snapshot.ts";
 import { EXIT_OK, type StatusIO, useColor } from "./status-plan.ts";
-import { formatEvent } from "../control/statusTable.ts";
+import { formatEvent } from "../control/status-table.ts";
 import { type StatsLine, WatchModel } from "../control/watch-view.ts";
 
 export interface WatchOptions {

@@ -6,7 +6,7 @@ import { checkSection } from "./check-schema.ts";
 import { globalSection, poolSection, serverSection } from "./schema.ts";
 import type { Key, Section } from "./schema-kit.ts";
 import { listenerTlsSection, poolTlsSection } from "./tls-schema.ts";
-import { ruleSection, virtualServerSection } from "./virtual-server-schema.ts";
+import { limitSection, ruleSection, virtualServerSection } from "./virtual-server-schema.ts";
 import { trackScriptSection, vrrpSection } from "./vrrp-schema.ts";
 
 /** The sections docs/config.md shows, by the title its markers use. */
@@ -15,6 +15,7 @@ export const DOC_SECTIONS: readonly Section[] = [
   virtualServerSection,
   ruleSection,
   listenerTlsSection,
+  limitSection,
   poolSection,
   poolTlsSection,
   serverSection,

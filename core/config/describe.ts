@@ -18,10 +18,12 @@ function check(c: CheckConfig): string {
   return `${c.type}${what} (${timing})`;
 }
 
-export function describeConfig(cfg: TcpvsConfig): string {
+export function describeConfig(cfg: TcpvsConfig, workers?: number): string {
   const out: string[] = [];
+  const w =
+    workers === undefined ? "" : `, workers ${workers}${cfg.global.workers === "auto" ? " (auto)" : ""}`;
   out.push(
-    `control ${cfg.global.control.text}${cfg.global.metrics ? `, metrics ${cfg.global.metrics.text}` : ""}`,
+    `control ${cfg.global.control.text}${cfg.global.metrics ? `, metrics ${cfg.global.metrics.text}` : ""}${w}`,
   );
   for (const vs of cfg.virtual_server) {
     out.push(`virtual_server ${vs.name} (${vs.mode}) listen ${vs.listen.map((l) => l.text).join(", ")}`);

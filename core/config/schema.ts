@@ -8,7 +8,7 @@ import { isLoopback as isLoopbackIp, parseIp } from "../net/ip.ts";
 import { schedulerNames, validatePersistence, validateSchedulerOptions } from "../sched/registry.ts";
 import { checkSection } from "./check-schema.ts";
 import { type Fields, isTable, type Raw } from "./fields.ts";
-import { readSection, section } from "./schema-kit.ts";
+import { readSection, section, writeSection } from "./schema-kit.ts";
 import { k } from "./schema-keys.ts";
 import { checkTcpRules, poolTlsKey } from "./tls-schema.ts";
 import type { TcpvsConfig } from "./types.ts";
@@ -97,6 +97,18 @@ export const globalSection = section(
       def: "64MiB",
       min: 64 * 1024,
     }),
+    workers: k.custom({
+      doc: 'data-path event loops, each a Worker thread with its own SO_REUSEPORT listeners, sharing one set of connection counts, rr positions and persistence tables; `"auto"`: the CPUs this process may run on (affinity and cgroup quota). 1 runs the data path on the main thread, as before. Applies at restart. See [workers](workers.md)',
+      type: '`"auto"` or an integer 1-256',
+      def: 1,
+      read: (f, v, p): number | "auto" => {
+        if (v === undefined) return 1;
+        if (v === "auto") return "auto";
+        if (typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= 256) return v;
+        f.error(p, `expected "auto" or an integer from 1 to 256, got ${JSON.stringify(v)}`);
+        return 1;
+      },
+    }),
   },
   [
     (g, at) => {
@@ -140,6 +152,11 @@ export const serverSection = section("pool.NAME.server", {
   }),
   backup: k.bool({ doc: "used only while every non-backup server is down", def: false }),
   max_connections: k.int({ doc: "0 = unlimited; a server at its limit is skipped", def: 0, min: 0 }),
+});
+
+const observeSection = section("pool.NAME.observe", {
+  errors: k.int({ doc: "errors that mark the server down", required: true, min: 1 }),
+  within: k.duration({ doc: "counted over this window", def: "10s", min: 1 }),
 });
 
 export const poolSection = section(
@@ -204,6 +221,21 @@ export const poolSection = section(
       doc: "at shutdown, run `notify_down` for each live server and `quorum_down` (keepalived `omega`)",
       def: false,
     }),
+    queue_timeout: k.duration({
+      doc: "when every usable server is at its `max_connections`, a request waits in order this long for a slot (HAProxy `timeout queue`), then gets 503; 0: 503 at once",
+      // No `def`: absent reads as off, and a PoolConfig built in code needs no entry.
+      defaultText: "`0` (off)",
+    }),
+    slow_start: k.duration({
+      doc: "a server coming up (or enabled) ramps its effective weight from 0 to its weight over this time",
+      defaultText: "`0` (off)",
+    }),
+    observe: k.custom({
+      doc: 'passive health: `{ errors = 5, within = "10s" }` connection failures and 5xx answers on live traffic mark a server down as if a check had failed: its checks bring it back after `rise` passes; a server without checks comes back after `within` (HAProxy `observe layer7` with `error-limit`)',
+      type: "table",
+      read: (f, v, p) => readSection(f, observeSection, v, p),
+      write: (v: unknown) => writeSection(observeSection, v),
+    }),
     server: k.tables(serverSection, { doc: "the servers (below)" }),
     check: k.tables(checkSection, { doc: "health checks (below); a server is up while all pass" }),
     tls: poolTlsKey,
@@ -263,7 +295,7 @@ export const configSection = section(
         else names.set(vs.name, i);
         const refs: Array<[string, string]> = [
           [`${path}.pool`, vs.pool],
-          ...vs.rule.map((r, j): [string, string] => [`${path}.rule[${j}].pool`, r.pool]),
+          ...vs.rule.map((r, j): [string, string] => [`${path}.rule[${j}].pool`, r.pool ?? ""]),
         ];
         for (const [p, pool] of refs)
           if (pool && !cfg.pool[pool]) at(p, `pool "${pool}" is not defined${hintPool(cfg.pool)}`);

@@ -3,7 +3,7 @@
 // 0660 for that group and its directory lets the group in. Actions stay with root and the owner.
 
 import { chmodSync, chownSync, readFileSync, statSync } from "node:fs";
-import { ControlError } from "./ControlError.ts";
+import { ControlError } from "./control-error.ts";
 
 export interface ControlGroup {
   name: string;

@@ -2,7 +2,7 @@
 // server never trusts a field it did not check. Version 1; see docs/control.md.
 
 import type { EventJson } from "./event-json.ts";
-import { ControlError } from "./ControlError.ts";
+import { ControlError } from "./control-error.ts";
 
 export const PROTOCOL_VERSION = 1;
 /** Largest frame either side accepts; a bigger one closes the connection (1009). */

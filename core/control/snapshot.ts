@@ -39,6 +39,14 @@ export interface DaemonDescription {
   vrrp?: Record<string, VrrpConfig>;
   /** Settings changed in the file that apply only at restart ("control", "vrrp.VI_1"). */
   pendingRestart?: string[];
+  /** Data-path workers ([global] workers): each one's client connections now and requests sent. */
+  workers?: WorkerInfo[];
+}
+
+export interface WorkerInfo {
+  id: number;
+  connections: number;
+  requests: number;
 }
 
 export type ServerStateName = "up" | "down" | "drained" | "disabled" | "inhibited";
@@ -129,6 +137,7 @@ export interface StatusSnapshot {
   pools: PoolSnapshot[];
   vrrp: VrrpSnapshot[];
   counters: Record<string, number>;
+  workers: WorkerInfo[];
 }
 
 export function serverState(s: {
@@ -243,5 +252,6 @@ export function buildSnapshot(
     pools,
     vrrp,
     counters: Object.fromEntries(cluster.counters),
+    workers: d.workers ?? [],
   };
 }

@@ -3,7 +3,7 @@
 
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
-import { ControlError } from "./ControlError.ts";
+import { ControlError } from "./control-error.ts";
 
 /** Read a token file: the first line, trimmed. Throws ControlError with a message naming the file. */
 export function readTokenFile(path: string): string {

@@ -13,7 +13,7 @@ import {
   vrrpPriorityCell,
   vrrpStateCell,
   weightCell,
-} from "./statusTable.ts";
+} from "./status-table.ts";
 
 /** Samples kept per series: a minute at one per second. */
 export const HISTORY = 60;

@@ -1,9 +1,9 @@
 // The control channel as a service: its endpoint and token apply at restart, so reload leaves it be.
 
 import type { GlobalConfig } from "../config/types.ts";
-import type { ControlProvider } from "../control/ControlHandler.ts";
-import type { ControlServer } from "../control/ControlServer.ts";
-import { startControl } from "../control/startControl.ts";
+import type { ControlProvider } from "../control/control-handler.ts";
+import type { ControlServer } from "../control/control-server.ts";
+import { startControl } from "../control/start-control.ts";
 import type { Service } from "./service.ts";
 
 export class ControlService implements Service {

@@ -2,8 +2,8 @@
 
 import type { Endpoint } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
-import type { MetricsRegistry } from "../metrics/MetricsRegistry.ts";
-import { MetricsServer } from "../metrics/MetricsServer.ts";
+import type { MetricsRegistry } from "../metrics/metrics-registry.ts";
+import { MetricsServer } from "../metrics/metrics-server.ts";
 import type { StatusPageSource } from "../metrics/status-page.ts";
 import type { Service } from "./service.ts";
 

@@ -2,7 +2,7 @@
 // still waits for a restart (the control and metrics sockets, the logger, VRRP instances).
 
 import type { TcpvsConfig } from "../config/types.ts";
-import { restartOnlyChanges } from "./restartOnlyChanges.ts";
+import { restartOnlyChanges } from "./restart-only-changes.ts";
 
 interface Diff {
   added: string[];

@@ -4,7 +4,7 @@
 // VRRP.
 
 import type { Logger } from "../log/logger.ts";
-import type { Daemon } from "./Daemon.ts";
+import type { Daemon } from "./daemon.ts";
 
 export interface RunHooks {
   /** After every service started (the demo prints how to try it). */

@@ -8,7 +8,7 @@ import { UsageError } from "../cli/usage-error.ts";
 import { parseConfig } from "../config/load.ts";
 import type { Logger } from "../log/logger.ts";
 import { startDemoBackends } from "../switch/demo.ts";
-import type { Daemon } from "./Daemon.ts";
+import type { Daemon } from "./daemon.ts";
 import { demoConfigText, selfCommand } from "./demo.ts";
 import type { RunHooks } from "./run-daemon.ts";
 import { serveDaemon } from "./serve-role.ts";

@@ -3,21 +3,28 @@
 // before VRRP, so a clash fails before an advert goes out), the health monitor, and VRRP in its Worker.
 
 import type { DaemonDescription } from "../control/snapshot.ts";
-import { MetricsRegistry } from "../metrics/MetricsRegistry.ts";
+import { MetricsRegistry } from "../metrics/metrics-registry.ts";
 import { pageSource } from "./page-source.ts";
+import type { Cluster } from "../state/cluster.ts";
 import { clusterFromConfig } from "../state/from-config.ts";
 import { ControlService } from "./control-service.ts";
-import { Daemon, type DaemonOptions } from "./Daemon.ts";
+import { Daemon, type DaemonOptions } from "./daemon.ts";
 import { MetricsService } from "./metrics-service.ts";
 import { MonitorService } from "./monitor-service.ts";
 import { checkNewListeners } from "./preflight.ts";
+import { resolveWorkers } from "../sys/cpu-count.ts";
 import { SwitchService } from "./switch-service.ts";
-import { VrrpBridge } from "./VrrpBridge.ts";
+import { WorkerPool, type WorkerPoolOptions } from "./worker-pool.ts";
+import { VrrpBridge } from "./vrrp-bridge.ts";
 
 export interface ServeOptions extends Omit<DaemonOptions, "role" | "cluster"> {
   version: string;
   /** Override the control endpoint (the demo uses a temp socket). */
   controlPath?: string;
+  /** Override `[global] workers` (tests). */
+  workers?: number;
+  /** Tests: the data-path workers' report interval and the like. */
+  workerOptions?: WorkerPoolOptions;
 }
 
 export function serveDaemon(o: ServeOptions): Daemon {
@@ -28,12 +35,22 @@ export function serveDaemon(o: ServeOptions): Daemon {
     cluster,
     version: o.version,
     startedAt: d.startedAt,
-    gauges: () => sw.switch.gauges(),
+    gauges: () => (sw instanceof WorkerPool ? sw.gauges() : sw.switch.gauges()),
+    sync: () => (sw instanceof WorkerPool ? sw.flush() : Promise.resolve()),
     tlsCertificates: () =>
       d.config.virtual_server.map((vs) => ({ virtual_server: vs.name, certificates: vs.tls?.loaded ?? [] })),
   });
-  const sw = new SwitchService(o.config, cluster, metrics, o.log);
+  // One worker is the data path on this thread, as before workers existed; more are Worker threads.
+  const workers = o.workers ?? resolveWorkers(o.config.global.workers);
+  const sw =
+    workers > 1
+      ? new WorkerPool(o.config, cluster, metrics, o.log, workers, o.workerOptions)
+      : new SwitchService(o.config, cluster, metrics, o.log);
   const monitor = new MonitorService(cluster, o.config.pool);
+  // Passive health marks servers down through their checks, which then bring them back. Not yet with
+  // data-path workers: their switches would have to report the marks to this thread (README limits).
+  if (sw instanceof SwitchService)
+    sw.switch.passive.markDown = (pool, server, reason) => monitor.monitor.markDown(pool, server, reason);
   const vrrp = new VrrpBridge(o.config, cluster, o.log);
   const global = o.controlPath
     ? {
@@ -56,9 +73,11 @@ export function serveDaemon(o: ServeOptions): Daemon {
       pool: vs.pool,
       tls: vs.tls?.loaded?.map((c) => c.toJSON()),
     })),
+    workers: sw instanceof WorkerPool ? sw.workers() : [singleWorker(cluster, sw)],
   });
   const control = new ControlService(global, {
     cluster,
+    sync: () => (sw instanceof WorkerPool ? sw.flush() : Promise.resolve()),
     logger: o.log,
     describe,
     actions: {
@@ -96,4 +115,14 @@ export function serveDaemon(o: ServeOptions): Daemon {
       },
     ],
   });
+}
+
+/** `workers = 1`: the main thread is worker 0. */
+function singleWorker(
+  cluster: Cluster,
+  sw: SwitchService,
+): { id: number; connections: number; requests: number } {
+  let requests = 0;
+  for (const p of cluster.pools.values()) for (const s of p.servers) requests += s.requests;
+  return { id: 0, connections: sw.switch.connectionCount(), requests };
 }

@@ -3,21 +3,37 @@
 
 import type { PoolConfig, TcpvsConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
-import type { Histogram } from "../metrics/Histogram.ts";
-import type { MetricsRegistry, ResponseCounter } from "../metrics/MetricsRegistry.ts";
-import { createPoolScheduling, type PoolScheduling } from "../sched/registry.ts";
+import type { Histogram } from "../metrics/histogram.ts";
+import type { MetricsRegistry, ResponseCounter } from "../metrics/metrics-registry.ts";
+import {
+  createPoolScheduling,
+  type PoolScheduling,
+  type SchedulingParts,
+  systemEnv,
+} from "../sched/registry.ts";
 import type { Cluster } from "../state/cluster.ts";
 import { reconcileCluster } from "../state/from-config.ts";
-import { Switch } from "../switch/switch.ts";
+import { Switch, type SwitchOptions } from "../switch/switch.ts";
 import { type NofileLimit, raiseNofile } from "../sys/fd-limit.ts";
 import { fdBudget } from "./fd-budget.ts";
 import type { LoadedConfig, Service } from "./service.ts";
+
+/** What a data-path worker (switch-worker.ts) changes: shared scheduling state, listener options. */
+export interface SwitchServiceExtras {
+  parts?(pool: string): SchedulingParts;
+  switchOptions?: Partial<SwitchOptions>;
+  /** After a reload reconciled the cluster's servers, before the schedulers are rebuilt over them. */
+  reconciled?(): void;
+  /** The process's connection ceiling is shared by this many switches (data-path workers). */
+  ceilingShares?: number;
+}
 
 export class SwitchService implements Service {
   readonly name = "switch";
   private config: TcpvsConfig;
   private readonly cluster: Cluster;
-  private readonly metrics: MetricsRegistry;
+  private readonly metrics: Pick<MetricsRegistry, "responses" | "poolLatency">;
+  private readonly extra: SwitchServiceExtras;
   private readonly log: Logger;
   private readonly scheduling = new Map<string, PoolScheduling>();
   readonly switch: Switch;
@@ -27,7 +43,14 @@ export class SwitchService implements Service {
     Map<string, { responses: ResponseCounter; latency: Histogram }>
   >();
 
-  constructor(config: TcpvsConfig, cluster: Cluster, metrics: MetricsRegistry, log: Logger) {
+  constructor(
+    config: TcpvsConfig,
+    cluster: Cluster,
+    metrics: Pick<MetricsRegistry, "responses" | "poolLatency">,
+    log: Logger,
+    extra: SwitchServiceExtras = {},
+  ) {
+    this.extra = extra;
     this.config = config;
     this.cluster = cluster;
     this.metrics = metrics;
@@ -41,6 +64,7 @@ export class SwitchService implements Service {
       log,
       maxHeldBytes: config.global.max_held_bytes,
       observe: (vs, pool, status, seconds, cut) => this.observe(vs, pool ?? "", status, seconds, cut),
+      ...extra.switchOptions,
     });
   }
 
@@ -74,7 +98,7 @@ export class SwitchService implements Service {
         this.scheduling.delete(name);
         continue;
       }
-      const sched = createPoolScheduling(cfg, state.servers);
+      const sched = createPoolScheduling(cfg, state.servers, systemEnv, this.extra.parts?.(name));
       this.scheduling.set(name, sched);
       state.onChange = () => sched.scheduler.update();
     }
@@ -88,9 +112,11 @@ export class SwitchService implements Service {
     const lim = this.nofile;
     if (!lim) return;
     const b = fdBudget(lim.soft, this.config);
-    const changed = b.ceiling !== this.ceiling;
-    this.ceiling = b.ceiling;
-    this.switch.setCeiling(b.ceiling);
+    const mine = Math.max(1, Math.floor(b.ceiling / (this.extra.ceilingShares ?? 1)));
+    const changed = mine !== this.ceiling;
+    this.ceiling = mine;
+    // Descriptors are the process's: N workers share its ceiling.
+    this.switch.setCeiling(mine);
     if (b.capped)
       this.log.warn(
         "[global] max_connections is more than the descriptor limit allows: using the lower figure",
@@ -109,6 +135,7 @@ export class SwitchService implements Service {
         nofile_hard: lim.hard,
         reserve: b.reserve,
         formula: "(nofile - reserve) / 2",
+        ...(this.extra.ceilingShares ? { workers: this.extra.ceilingShares, per_worker: this.ceiling } : {}),
         ...(lim.error ? { raise_failed: lim.error } : {}),
       });
   }
@@ -131,6 +158,7 @@ export class SwitchService implements Service {
 
   async reload(next: LoadedConfig): Promise<void> {
     const changed = reconcileCluster(this.cluster, next.config);
+    this.extra.reconciled?.();
     // reconcileCluster only knows server sets; a new scheduler or its options need a rebuild too.
     for (const [name, cfg] of Object.entries(next.config.pool)) {
       const old = this.config.pool[name];

@@ -4,11 +4,11 @@
 
 import { ConfigError } from "../config/load.ts";
 import type { DaemonDescription } from "../control/snapshot.ts";
-import { MetricsRegistry } from "../metrics/MetricsRegistry.ts";
+import { MetricsRegistry } from "../metrics/metrics-registry.ts";
 import { pageSource } from "./page-source.ts";
 import { Cluster } from "../state/cluster.ts";
 import { ControlService } from "./control-service.ts";
-import { Daemon, type DaemonOptions } from "./Daemon.ts";
+import { Daemon, type DaemonOptions } from "./daemon.ts";
 import { MetricsService } from "./metrics-service.ts";
 import type { Service } from "./service.ts";
 import { VrrpService } from "./vrrp-service.ts";

@@ -6,7 +6,7 @@ import type { Logger } from "../log/logger.ts";
 import type { Cluster } from "../state/cluster.ts";
 import { VrrpManager } from "../vrrp/manager.ts";
 import type { LoadedConfig, Service } from "./service.ts";
-import { dumpVrrpStates, recordVrrpState, steerVrrp } from "./vrrpControl.ts";
+import { dumpVrrpStates, recordVrrpState, steerVrrp } from "./vrrp-control.ts";
 
 export class VrrpService implements Service {
   readonly name = "vrrp";

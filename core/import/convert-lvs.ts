@@ -4,7 +4,7 @@
 // a pool with the same scheduler, persistence, quorum and checks.
 
 import { SCHEDULERS } from "../config/schema.ts";
-import { parseGranularity } from "../sched/ipKey.ts";
+import { parseGranularity } from "../sched/ip-key.ts";
 import type { CheckDefaults } from "./convert-checks.ts";
 import { forwarding, majorityChecks, realServer, type Server, settlePool } from "./convert-real-servers.ts";
 import { perScriptUser } from "./convert-script-user.ts";

@@ -12,8 +12,8 @@ import {
   type InitFlags,
   type Role,
   splitList,
-} from "./InitAnswers.ts";
-import { writeConfigs } from "./writeConfigs.ts";
+} from "./init-answers.ts";
+import { writeConfigs } from "./write-configs.ts";
 
 export async function runInit(flags: InitFlags): Promise<number> {
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);

@@ -2,11 +2,11 @@
 // the switch uses to build a pool's scheduler with persistence wrapped around it.
 
 import { chbl } from "./chbl.ts";
-import { type CookieInsert, CookiePersistence } from "./CookiePersistence.ts";
+import { type CookieInsert, CookiePersistence } from "./cookie-persistence.ts";
 import { dh } from "./dh.ts";
 import { SchedulerError } from "./errors.ts";
 import { fo } from "./fo.ts";
-import { parseGranularity } from "./ipKey.ts";
+import { parseGranularity } from "./ip-key.ts";
 import { lblc } from "./lblc.ts";
 import { lblcr } from "./lblcr.ts";
 import { lc } from "./lc.ts";
@@ -14,8 +14,8 @@ import { mh } from "./mh.ts";
 import { nq } from "./nq.ts";
 import { boolOption, numberOption, type OptionSpec, type SchedulerDef, validateOptions } from "./options.ts";
 import { ovf } from "./ovf.ts";
-import { peakEwma } from "./PeakEwma.ts";
-import { Persistence } from "./Persistence.ts";
+import { peakEwma } from "./peak-ewma.ts";
+import { Persistence, type PersistenceOptions } from "./persistence.ts";
 import { rr } from "./rr.ts";
 import { sed } from "./sed.ts";
 import { sh } from "./sh.ts";
@@ -127,24 +127,51 @@ export interface PoolScheduling {
 
 export const systemEnv: SchedulerEnv = { now: () => performance.now(), random: Math.random };
 
+/**
+ * Where a pool's scheduling keeps state that several data-path workers must share (core/sched/
+ * shared-sched.ts); absent, every piece is the plain in-thread one.
+ */
+export interface SchedulingParts {
+  /** The algorithm itself, or undefined for the plain one. */
+  algorithm?(
+    name: string,
+    servers: readonly SchedServer[],
+    env: SchedulerEnv,
+    options: Record<string, unknown>,
+  ): Scheduler | undefined;
+  persistence?(
+    inner: Scheduler,
+    servers: readonly SchedServer[],
+    env: SchedulerEnv,
+    opts: PersistenceOptions,
+  ): Scheduler;
+  /** Wrapped around everything (the shared max_connections reservation). */
+  outer?(s: Scheduler, servers: readonly SchedServer[]): Scheduler;
+}
+
 /** A pool's scheduler with source-address and cookie persistence wrapped around it as configured. */
 export function createPoolScheduling(
   pool: PoolSchedulingConfig,
   servers: readonly SchedServer[],
   env: SchedulerEnv = systemEnv,
+  parts: SchedulingParts = {},
 ): PoolScheduling {
   const options = pool.scheduler_options;
   const granularity = parseGranularity(pool.persistence_granularity);
   if (typeof granularity === "string") throw new SchedulerError("bad_scheduler_options", granularity);
   let scheduler = createScheduler(pool.scheduler, servers, options, env);
+  scheduler = parts.algorithm?.(pool.scheduler, servers, env, options) ?? scheduler;
   const expireQuiescent = boolOption(options, "expire_quiescent", false);
   if (pool.persistence_timeout > 0) {
-    scheduler = new Persistence(scheduler, servers, env, {
+    const opts: PersistenceOptions = {
       timeout: pool.persistence_timeout,
       granularity,
       maxEntries: numberOption(options, "persistence_table_size", 65536),
       expireQuiescent,
-    });
+    };
+    scheduler = parts.persistence
+      ? parts.persistence(scheduler, servers, env, opts)
+      : new Persistence(scheduler, servers, env, opts);
   }
   let cookie: CookieInsert | undefined;
   if (typeof options["cookie"] === "string") {
@@ -152,5 +179,6 @@ export function createPoolScheduling(
     cookie = wrapped.insert;
     scheduler = wrapped;
   }
+  if (parts.outer) scheduler = parts.outer(scheduler, servers);
   return { scheduler, cookie };
 }

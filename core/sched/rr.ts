@@ -8,7 +8,7 @@ import type { PickContext, SchedServer, Scheduler } from "./types.ts";
 export class RoundRobin implements Scheduler {
   readonly name = "rr";
   private readonly tier: Tier;
-  private next = 0;
+  protected next = 0;
 
   constructor(servers: readonly SchedServer[]) {
     this.tier = new Tier(servers);

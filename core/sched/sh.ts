@@ -2,7 +2,7 @@
 // bucket of a fixed table; `fallback` (on by default) rehashes past a down, quiescent or full server,
 // so only that server's clients move. A rule's capture group (hashKey) replaces the address.
 
-import { BucketTable } from "./BucketTable.ts";
+import { BucketTable } from "./bucket-table.ts";
 import { keyHash, type KeySpec, keyOption } from "./key.ts";
 import { boolOption, numberOption, type SchedulerDef } from "./options.ts";
 import { Tier } from "./tier.ts";

@@ -12,10 +12,10 @@ export class WeightedRoundRobin implements Scheduler {
   readonly name = "wrr";
   private readonly tier: Tier;
   /** Index of the last server picked; -1 = before the first (IPVS: the list head). */
-  private cl = -1;
-  private cw = 0;
+  protected cl = -1;
+  protected cw = 0;
   /** Max weight minus (gcd - 1), as IPVS. */
-  private mw = 0;
+  protected mw = 0;
   private di = 1;
 
   constructor(servers: readonly SchedServer[]) {

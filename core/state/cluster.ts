@@ -41,6 +41,10 @@ export class ServerState implements SchedServer {
   healthy: boolean;
   /** Pool quorum lost with inhibit_on_failure keeps the server but at weight 0. */
   inhibited = false;
+  /** Slow start in progress: the share (0–1) of its weight the server gets now (core/switch/slow-start.ts). */
+  ramp: number | undefined = undefined;
+  /** The weight without slow start. */
+  fullWeight = 0;
 
   // Derived, kept current by recompute() so the hot path reads plain fields.
   up = true;
@@ -79,7 +83,10 @@ export class ServerState implements SchedServer {
   /** Recompute `up` and `weight` from the inputs; returns whether either changed. */
   recompute(): boolean {
     const up = this.healthy && !this.disabled;
-    const weight = this.drained || this.inhibited ? 0 : (this.dynamicWeight ?? this.configWeight);
+    const full = this.drained || this.inhibited ? 0 : (this.dynamicWeight ?? this.configWeight);
+    this.fullWeight = full;
+    // A ramping server gets at least 1, so it is tried at all.
+    const weight = this.ramp === undefined || full === 0 ? full : Math.max(1, Math.ceil(full * this.ramp));
     const changed = up !== this.up || weight !== this.weight;
     this.up = up;
     this.weight = weight;

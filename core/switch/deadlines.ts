@@ -19,6 +19,8 @@ export const D_IDLE = 5;
 export const D_SERVER = 6;
 /** The client: its next request body byte, or taking bytes it has not read (a response, a close). */
 export const D_CLIENT = 7;
+/** A server slot, in the pool's queue (queue_timeout; the connection sets this deadline itself). */
+export const D_QUEUE = 8;
 
 /** The timeout (ms) for a wait; 0 means none. */
 export function timeoutFor(kind: number, cfg: VirtualServerConfig): number {
@@ -55,6 +57,8 @@ export const X_CONNECT_FAILED = 4;
 export const X_SERVER_FAILED = 5;
 /** The client stalled: answer `status`/`code` (or cut it if the response had started); not the server's fault. */
 export const X_CLIENT_FAILED = 6;
+/** The queue wait ran out: leave the queue, answer 503. */
+export const X_QUEUE_TIMEOUT = 7;
 
 export interface Expiry {
   readonly act: number;
@@ -82,6 +86,7 @@ const TUNNEL_UP = v(X_SERVER_FAILED, "timeout.tunnel", 504, "idle_timeout");
 const TUNNEL = v(X_DESTROY, "timeout.tunnel");
 const SERVER = v(X_SERVER_FAILED, "timeout.server", 504, "server_timeout");
 const CLIENT = v(X_CLIENT_FAILED, "timeout.client", 408, "client_timeout");
+const QUEUE = v(X_QUEUE_TIMEOUT, "timeout.queue", 503, "queue_timeout");
 
 /**
  * What to do when the wait `kind` ran out. `closing`: a graceful close was already under way;
@@ -113,6 +118,8 @@ export function expiry(
       return hasServer ? SERVER : NOTHING;
     case D_CLIENT:
       return CLIENT;
+    case D_QUEUE:
+      return QUEUE;
   }
   return NOTHING;
 }

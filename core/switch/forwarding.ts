@@ -22,8 +22,8 @@ interface SocketAddresses {
 export class Forwarding implements ForwardOptions {
   // biome-ignore lint/suspicious/noExplicitAny: only the socket's addresses are read
   private readonly sock: Socket<any>;
-  readonly clientIp: string;
-  readonly clientPort: number;
+  clientIp: string;
+  clientPort: number;
   readonly proto = "http";
   xForwardedFor = false;
   xForwardedProto = false;
@@ -39,6 +39,13 @@ export class Forwarding implements ForwardOptions {
     this.sock = sock;
     this.clientIp = clientIp;
     this.clientPort = clientPort;
+  }
+
+  /** The client's address as a PROXY header gave it. */
+  client(ip: string, port: number): void {
+    this.clientIp = ip;
+    this.clientPort = port;
+    this.appendCache = undefined;
   }
 
   private get local(): SocketAddresses {

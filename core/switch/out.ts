@@ -57,6 +57,8 @@ export class Out {
   private n = 0;
   private queue: Uint8Array[] = NONE;
   queued = 0;
+  /** Bytes written (sent or queued) since the start: the access log's bytes out. */
+  bytes = 0;
   /** The socket refused writes (closed). */
   dead = false;
   /** end() was asked: send FIN once everything before it is out. */
@@ -114,6 +116,7 @@ export class Out {
   /** Write bytes [start, end) of a chunk (strings are ASCII: one byte per character). */
   writeRange(c: Chunk, start: number, end: number): void {
     if (end <= start) return;
+    this.bytes += end - start;
     if (this.corked === 0) {
       this.send(c, start, end);
       return;

@@ -3,10 +3,11 @@
 // HTTP/1.0 client. One object per connection, reset for each request.
 
 import type { RequestHead, ResponseHead } from "../http/head.ts";
+import type { ResponseEdits } from "./actions.ts";
 import type { HttpParser } from "../http/parser.ts";
 import { upgradeAccepted } from "./normalise-request.ts";
 import type { Out } from "./out.ts";
-import { type ResponseOptions, responseHead, responsePassesAsIs } from "./rewrite.ts";
+import { noFieldEdited, type ResponseOptions, responseHead, responsePassesAsIs } from "./rewrite.ts";
 
 /** What the head was (the caller acts on the last three). */
 export const R_INFORMATIONAL = 0;
@@ -38,6 +39,8 @@ export class ResponseRelay implements ResponseOptions {
   /** ResponseOptions: the request's minor version and the cookie to add, set for each head. */
   clientMinor = 1;
   setCookie: string | undefined = undefined;
+  /** The rule's (and virtual server's) response header edits, while a head is built. */
+  edits: ResponseEdits | undefined = undefined;
 
   constructor(out: Out) {
     this.out = out;
@@ -72,6 +75,7 @@ export class ResponseRelay implements ResponseOptions {
     req: RequestHead,
     mayKeep: boolean,
     setCookie: string | undefined,
+    edits?: ResponseEdits,
   ): number {
     const status = h.status;
     if (status < 200 && status !== 101) {
@@ -94,8 +98,19 @@ export class ResponseRelay implements ResponseOptions {
     this.dechunk = req.versionMinor === 0 && h.chunked && !bodiless;
     this.clientMinor = req.versionMinor;
     this.setCookie = setCookie;
-    if (p.headBuf && responsePassesAsIs(h, this)) this.out.writeRange(p.headBuf, p.headStart, p.headEnd);
-    else {
+    this.edits = undefined;
+    if (p.headBuf && responsePassesAsIs(h, this)) {
+      // Fields only added (HSTS on a response without one): the server's head, then ours.
+      if (edits === undefined) this.out.writeRange(p.headBuf, p.headStart, p.headEnd);
+      else if (noFieldEdited(h, edits)) {
+        this.out.writeRange(p.headBuf, p.headStart, p.headEnd - 2);
+        this.out.write(edits.tail);
+      } else {
+        this.edits = edits;
+        this.out.write(h.ascii ? responseHead(h, this) : Buffer.from(responseHead(h, this), "latin1"));
+      }
+    } else {
+      this.edits = edits;
       const head = responseHead(h, this);
       this.out.write(h.ascii ? head : Buffer.from(head, "latin1"));
     }

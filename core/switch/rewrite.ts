@@ -3,6 +3,7 @@
 // not be able to strip Content-Length from the request the server sees).
 
 import type { RequestHead, ResponseHead } from "../http/head.ts";
+import type { ResponseEdits } from "./actions.ts";
 
 const HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "upgrade", "trailer"]);
 const NEVER_STRIP = new Set(["content-length", "transfer-encoding", "host"]);
@@ -129,6 +130,8 @@ export interface ResponseOptions {
   dechunk: boolean;
   /** A Set-Cookie to add (persistence cookie), or undefined. */
   setCookie: string | undefined;
+  /** set_response_header / del_response_header of the rule (and virtual server), or undefined. */
+  edits?: ResponseEdits | undefined;
 }
 
 /**
@@ -136,7 +139,14 @@ export interface ResponseOptions {
  * HTTP/1.1 exchange whose only hop-by-hop field is "Connection: keep-alive" (true on this hop too).
  */
 export function responsePassesAsIs(res: ResponseHead, o: ResponseOptions): boolean {
-  if (res.versionMinor !== 1 || !o.keepAlive || o.clientMinor !== 1 || o.dechunk || o.setCookie !== undefined)
+  if (
+    res.versionMinor !== 1 ||
+    !o.keepAlive ||
+    o.clientMinor !== 1 ||
+    o.dechunk ||
+    o.setCookie !== undefined ||
+    o.edits !== undefined
+  )
     return false;
   if (res.status < 200 || !res.ascii || res.normalised) return false;
   const conn = res.connection;
@@ -149,6 +159,14 @@ export function responsePassesAsIs(res: ResponseHead, o: ResponseOptions): boole
   return true;
 }
 
+/** None of the response's fields is one `edits` drops or sets: its head can pass, with `edits.tail`. */
+export function noFieldEdited(res: ResponseHead, edits: ResponseEdits): boolean {
+  const names = res.names;
+  const drop = edits.drop;
+  for (let i = 0; i < names.length; i++) if (drop.has(names[i]!)) return false;
+  return true;
+}
+
 /** The response head sent to the client. */
 export function responseHead(res: ResponseHead, o: ResponseOptions): string {
   let s = `HTTP/1.1 ${res.status} ${res.reason}\r\n`;
@@ -156,12 +174,15 @@ export function responseHead(res: ResponseHead, o: ResponseOptions): string {
   const values = res.values;
   const conn = res.connection;
   const upgrade = res.status === 101;
+  const drop = o.edits?.drop;
   for (let i = 0; i < names.length; i++) {
     const n = names[i]!;
     if (dropped(n, conn)) continue;
     if (o.dechunk && n === "transfer-encoding") continue;
+    if (drop?.has(n)) continue;
     s += `${n}: ${values[i]}\r\n`;
   }
+  if (o.edits !== undefined) s += o.edits.add;
   if (upgrade) s += `connection: upgrade\r\nupgrade: ${headerValue(res, "upgrade")}\r\n`;
   else if (!o.keepAlive) s += "connection: close\r\n";
   else if (o.clientMinor === 0) s += "connection: keep-alive\r\n";

@@ -1,8 +1,10 @@
-// Content rules of a virtual server, compiled once: every matcher of a rule must match (AND), the first
-// matching rule names the pool, no match means the default pool. A path_regex capture group can become
-// the scheduler's hash key (KTCPVS hhttp).
+// Content rules of a virtual server, compiled once: every matcher of a rule must match (AND), `not`
+// negates a set of matchers, the first matching rule gives the action (actions.ts), no match means the
+// default pool. A path_regex capture group can become the scheduler's hash key (KTCPVS hhttp). The
+// matchers are generic (a name, a compiled test): limits (limits.ts) use the same ones.
 
 import type { RuleConfig, VirtualServerConfig } from "../config/types.ts";
+import { type Action, compileAction, defaultAction } from "./actions.ts";
 import type { RequestHead } from "../http/head.ts";
 import { cidrMatcher, readCidr } from "../net/cidr.ts";
 import { parseIp } from "../net/ip.ts";
@@ -31,15 +33,34 @@ export interface RouteInput {
 export interface Route {
   pool: string;
   hashKey: string | undefined;
+  /** What to do: forward to `pool` (with its modifiers), redirect, deny or answer. */
+  action: Action;
 }
 
-type Matcher = (r: RouteInput) => boolean;
+export type Matcher = (r: RouteInput) => boolean;
+
+/** The matcher keys of a rule, a `not` or a limit. */
+export type MatchConfig = Partial<
+  Pick<
+    RuleConfig,
+    | "path"
+    | "path_prefix"
+    | "path_regex"
+    | "host"
+    | "method"
+    | "header"
+    | "cookie"
+    | "query"
+    | "source"
+    | "sni"
+  >
+> & { not?: MatchConfig };
 
 interface CompiledRule {
   matchers: Matcher[];
-  pool: string;
   regex: RegExp | undefined;
   capture: string | number | undefined;
+  action: Action;
 }
 
 function valueRegex(where: string, src: string | undefined): RegExp | undefined {
@@ -93,9 +114,9 @@ export function headerOf(req: RequestHead, lower: string): string | undefined {
   return out;
 }
 
-function compileRule(r: RuleConfig, i: number): CompiledRule {
+/** The tests of every matcher key in `r` (`where` names it in errors); `regex` is its path_regex. */
+export function compileMatchers(r: MatchConfig, where: string): { m: Matcher[]; regex: RegExp | undefined } {
   const m: Matcher[] = [];
-  const where = `rule ${i + 1}`;
   if (r.path !== undefined) {
     const p = r.path;
     m.push((x) => x.path === p);
@@ -156,10 +177,28 @@ function compileRule(r: RuleConfig, i: number): CompiledRule {
     const match = serverNameMatcher(r.sni);
     m.push((x) => match(x.sni));
   }
+  if (r.not !== undefined) {
+    const neg = compileMatchers(r.not, `${where} not`).m;
+    if (neg.length > 0)
+      m.push((x) => {
+        for (let j = 0; j < neg.length; j++) if (!neg[j]!(x)) return true;
+        return false;
+      });
+  }
+  return { m, regex };
+}
+
+function compileRule(r: RuleConfig, i: number, vs: VsModifiers): CompiledRule {
+  const where = `rule ${i + 1}`;
+  const { m, regex } = compileMatchers(r, where);
   if (r.hash_capture !== undefined && !regex)
     throw new RuleError(`Add a path_regex to ${where}: hash_capture needs one`);
-  return { matchers: m, pool: r.pool, regex, capture: r.hash_capture };
+  return { matchers: m, regex, capture: r.hash_capture, action: compileAction(r, i + 1, vs) };
 }
+
+type VsModifiers = Partial<
+  Pick<VirtualServerConfig, "set_header" | "del_header" | "set_response_header" | "del_response_header">
+>;
 
 function stripPort(host: string): string {
   if (host.charCodeAt(0) === 91) {
@@ -170,34 +209,69 @@ function stripPort(host: string): string {
   return c < 0 ? host : host.slice(0, c);
 }
 
+// Rules are bucketed by the path's second character (the one after "/"): a rule with a `path` or
+// `path_prefix` of two characters or more can only match paths that share it, so a request tries
+// only the rules of its bucket (each still checked whole), in file order. 50 prefix rules cost a
+// request the few that could match, not 50 calls.
+const END = 128;
+const OTHER = 129;
+
+function pathKey(r: RuleConfig): number | undefined {
+  const p = r.path ?? (r.path_prefix !== undefined && r.path_prefix.length >= 2 ? r.path_prefix : undefined);
+  if (p === undefined) return undefined;
+  if (p.length < 2) return END;
+  const c = p.charCodeAt(1);
+  return c < 128 ? c : OTHER;
+}
+
 export class Router {
   private readonly rules: CompiledRule[];
+  /** Rule indices by the path's second character (END: none; OTHER: not ASCII). */
+  private readonly buckets: Int32Array[];
   readonly defaultPool: string;
+  private readonly fallback: Route;
+  /** The route of each rule without a hash key: a request allocates none. */
+  private readonly routes: Route[];
 
-  constructor(vs: Pick<VirtualServerConfig, "pool" | "rule">) {
-    this.rules = vs.rule.map(compileRule);
+  constructor(vs: Pick<VirtualServerConfig, "pool" | "rule"> & VsModifiers) {
+    this.rules = vs.rule.map((r, i) => compileRule(r, i, vs));
     this.defaultPool = vs.pool;
+    this.fallback = { pool: vs.pool, hashKey: undefined, action: defaultAction(vs.pool, vs) };
+    this.routes = this.rules.map((r) => ({ pool: r.action.pool, hashKey: undefined, action: r.action }));
+    const keys = vs.rule.map(pathKey);
+    this.buckets = [];
+    for (let c = 0; c <= OTHER; c++) {
+      const list: number[] = [];
+      keys.forEach((k, i) => {
+        if (k === undefined || k === c) list.push(i);
+      });
+      this.buckets.push(Int32Array.from(list));
+    }
   }
 
   /** Pools any rule can send to, default first. */
   pools(): string[] {
-    return [...new Set([this.defaultPool, ...this.rules.map((r) => r.pool)])];
+    const named = this.rules.flatMap((r) => (r.action.pool === "" ? [] : [r.action.pool]));
+    return [...new Set([this.defaultPool, ...named])];
   }
 
   route(x: RouteInput): Route {
     const rules = this.rules;
-    outer: for (let i = 0; i < rules.length; i++) {
+    if (rules.length === 0) return this.fallback;
+    const path = x.path;
+    const c = path.length < 2 ? END : path.charCodeAt(1);
+    const list = this.buckets[path.length < 2 || c < 128 ? c : OTHER]!;
+    outer: for (let k = 0; k < list.length; k++) {
+      const i = list[k]!;
       const r = rules[i]!;
       for (let j = 0; j < r.matchers.length; j++) if (!r.matchers[j]!(x)) continue outer;
-      let hashKey: string | undefined;
-      if (r.capture !== undefined && r.regex) {
-        const m = r.regex.exec(x.path);
-        const c = r.capture;
-        hashKey = typeof c === "number" ? m?.[c] : (m?.groups?.[c] ?? m?.[Number(c)]);
-      }
-      return { pool: r.pool, hashKey };
+      if (r.capture === undefined || !r.regex) return this.routes[i]!;
+      const m = r.regex.exec(path);
+      const cap = r.capture;
+      const hashKey = typeof cap === "number" ? m?.[cap] : (m?.groups?.[cap] ?? m?.[Number(cap)]);
+      return { pool: r.action.pool, hashKey, action: r.action };
     }
-    return { pool: this.defaultPool, hashKey: undefined };
+    return this.fallback;
   }
 }
 

@@ -5,10 +5,15 @@ import type { PoolConfig, VirtualServerConfig } from "../config/types.ts";
 import type { ParserOptions } from "../http/parser.ts";
 import type { Logger } from "../log/logger.ts";
 import type { PoolState, ServerState, Cluster } from "../state/cluster.ts";
-import type { CookieInsert } from "../sched/CookiePersistence.ts";
+import type { CookieInsert } from "../sched/cookie-persistence.ts";
 import type { Scheduler } from "../sched/types.ts";
 import type { IdleConn } from "./conn-ceiling.ts";
 import type { HeldBudget } from "./held-budget.ts";
+import { accessLogger } from "./access-log.ts";
+import { Limits } from "./limits.ts";
+import type { Queues } from "./queue.ts";
+import { SourceCounts } from "./source-counts.ts";
+import { cidrMatcher, readCidr } from "../net/cidr.ts";
 import { Router } from "./rules.ts";
 import { ListenerTls } from "../tls/listener-tls.ts";
 import { SniRouter } from "../tls/sni-match.ts";
@@ -36,8 +41,26 @@ export interface SwitchServices {
   readonly held?: HeldBudget;
   /** A client stalled (`reason`) an exchange with `server` through `vs`: logged, rate-limited per server. */
   clientStall?(vs: string, server: ServerState, reason: string): void;
+  /** A connection failure or a 5xx from `server` on live traffic (passive health). */
+  serverError?(server: ServerState): void;
+  /** Requests waiting for a server slot (pools with queue_timeout). */
+  readonly queues?: Queues;
   /** A server failed an attempt through virtual server `vs` (logged, rate-limited per server). */
   serverFault?(vs: string, server: ServerState, reason: string): void;
+  /** Connection counts shared with other workers: a connection leaving `conns` is given back there. */
+  readonly admission?: { release(vs: string): void };
+}
+
+/** The live connections of a virtual server whose count is also kept by an admission (switch.ts). */
+class AdmittedSet extends Set<LiveConn> {
+  constructor(private readonly rt: VsRuntime) {
+    super();
+  }
+  override delete(c: LiveConn): boolean {
+    const had = super.delete(c);
+    if (had) this.rt.svc.admission?.release(this.rt.cfg.name);
+    return had;
+  }
 }
 
 /** Something the sweep can time out and a drain can close. */
@@ -57,7 +80,15 @@ export class VsRuntime {
   parserOpts: ParserOptions;
   /** upgrade_protocols, lower-cased. */
   upgradeProtocols: string[];
-  readonly conns = new Set<LiveConn>();
+  readonly conns: Set<LiveConn>;
+  /** The rate limits; undefined when there are none (the request pays nothing). */
+  limits: Limits | undefined;
+  /** Connections per client address, for max_connections_per_source. */
+  readonly perSource = new SourceCounts();
+  /** Where access lines go; undefined when access_log is off. */
+  accessLogger: Logger | undefined;
+  /** accept_proxy's sources; undefined when the virtual server takes no PROXY header. */
+  proxyFrom: ((ip: string) => boolean) | undefined;
   /** Client connections between requests, oldest first (insertion order): closed first near a limit. */
   readonly idle = new Set<IdleConn>();
   draining = false;
@@ -70,9 +101,13 @@ export class VsRuntime {
   constructor(cfg: VirtualServerConfig, svc: SwitchServices) {
     this.svc = svc;
     this.cfg = cfg;
+    this.conns = svc.admission ? new AdmittedSet(this) : new Set();
     this.router = new Router(cfg);
     this.tls = cfg.tls ? new ListenerTls(cfg.tls) : undefined;
     this.sni = VsRuntime.sniRouter(cfg);
+    this.limits = cfg.limit.length > 0 ? new Limits(cfg.limit) : undefined;
+    this.proxyFrom = VsRuntime.proxySources(cfg);
+    this.accessLogger = accessLogger(cfg, this.svc.log);
     this.parserOpts = VsRuntime.parserOptions(cfg);
     this.upgradeProtocols = cfg.upgrade_protocols.map((p) => p.toLowerCase());
   }
@@ -96,12 +131,37 @@ export class VsRuntime {
   update(cfg: VirtualServerConfig): void {
     const router = new Router(cfg);
     const tls = cfg.tls ? new ListenerTls(cfg.tls) : undefined;
+    // Counters restart with a new config (a shared limiter would keep them).
+    this.limits = cfg.limit.length > 0 ? new Limits(cfg.limit) : undefined;
     this.cfg = cfg;
     this.router = router;
     this.tls = tls;
     this.sni = VsRuntime.sniRouter(cfg);
+    this.proxyFrom = VsRuntime.proxySources(cfg);
+    this.accessLogger = accessLogger(cfg, this.svc.log);
     this.parserOpts = VsRuntime.parserOptions(cfg);
     this.upgradeProtocols = cfg.upgrade_protocols.map((p) => p.toLowerCase());
+  }
+
+  static proxySources(cfg: VirtualServerConfig): ((ip: string) => boolean) | undefined {
+    if (cfg.accept_proxy.length === 0) return undefined;
+    const nets = cfg.accept_proxy.flatMap((c) => {
+      const r = readCidr(c);
+      return r.ok ? [cidrMatcher(r.value)] : [];
+    });
+    return (ip) => nets.some((m) => m(ip));
+  }
+
+  /**
+   * Why a new HTTP connection from `ip` is refused (a counter name), or undefined. A connection whose
+   * client comes in a PROXY header is counted per source once the header is read (listener.ts).
+   */
+  admit(ip: string): string | undefined {
+    const from = this.proxyFrom;
+    if (from !== undefined) return from(ip) ? undefined : "reject.proxy_source";
+    return this.perSource.enter(ip, this.cfg.max_connections_per_source)
+      ? undefined
+      : "reject.max_connections_per_source";
   }
 
   pool(name: string): PoolState | undefined {

@@ -17,8 +17,8 @@ export interface Choice {
 
 export class ServerChoice implements PickContext {
   private readonly svc: SwitchServices;
-  readonly sourceIp: string;
-  readonly sourcePort: number;
+  sourceIp: string;
+  sourcePort: number;
   hashKey: string | undefined = undefined;
   /** The request being served; undefined between requests. */
   req: RequestHead | undefined = undefined;
@@ -41,6 +41,12 @@ export class ServerChoice implements PickContext {
     this.sourceIp = sourceIp;
     this.sourcePort = sourcePort;
     this.http = this;
+  }
+
+  /** The client's address as a PROXY header gave it. */
+  client(ip: string, port: number): void {
+    this.sourceIp = ip;
+    this.sourcePort = port;
   }
 
   get method(): string {
@@ -109,9 +115,14 @@ export class ServerChoice implements PickContext {
     if (!s) return;
     s.active--;
     s.inflight--;
+    const q = this.svc.queues;
+    if (q !== undefined && q.waiting > 0) q.wake(s.pool);
     if (!ok) {
       s.errors++;
-      if (fault !== undefined) this.svc.serverFault?.(this.vs, s, fault);
+      if (fault !== undefined) {
+        this.svc.serverFault?.(this.vs, s, fault);
+        this.svc.serverError?.(s);
+      }
     }
     const sched = this.pool ? this.svc.schedulerFor(this.pool.name) : undefined;
     sched?.done?.(s, this.svc.now() - this.started, ok);

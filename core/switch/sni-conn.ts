@@ -7,17 +7,17 @@
 import type { Socket } from "bun";
 import { CLIENT_HELLO_MAX, readClientHello } from "../tls/client-hello.ts";
 import type { LiveConn, VsRuntime } from "./runtime.ts";
-import { TcpConn } from "./tcp.ts";
+import { TcpRelay } from "./tcp-relay.ts";
 
 export class SniConn implements LiveConn {
   private readonly rt: VsRuntime;
-  private readonly sock: Socket<SniConn | TcpConn>;
+  private readonly sock: Socket<SniConn | TcpRelay>;
   private buf: Buffer = Buffer.alloc(0);
   private eof = false;
   private done = false;
   deadline: number;
 
-  constructor(rt: VsRuntime, sock: Socket<SniConn | TcpConn>) {
+  constructor(rt: VsRuntime, sock: Socket<SniConn | TcpRelay>) {
     this.rt = rt;
     this.sock = sock;
     this.deadline = rt.svc.now() + rt.cfg.client_header_timeout;
@@ -51,7 +51,7 @@ export class SniConn implements LiveConn {
     const pool = rt.sni ? rt.sni.route(serverName) : rt.cfg.pool;
     rt.conns.delete(this);
     if (this.sock.readyState <= 0) return;
-    const relay = new TcpConn(rt, this.sock as Socket<TcpConn>, pool);
+    const relay = new TcpRelay(rt, this.sock as Socket<TcpRelay>, pool);
     this.sock.data = relay;
     rt.conns.add(relay);
     if (this.buf.length > 0) relay.onData(this.buf);

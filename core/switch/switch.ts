@@ -7,23 +7,26 @@ import type { SocketListener, TLSOptions } from "bun";
 import { poolTlsOptions } from "../tls/pool-tls.ts";
 import type { Endpoint, PoolConfig, VirtualServerConfig } from "../config/types.ts";
 import { log as defaultLog, type Logger } from "../log/logger.ts";
-import type { CookieInsert } from "../sched/CookiePersistence.ts";
+import type { CookieInsert } from "../sched/cookie-persistence.ts";
 import type { Scheduler } from "../sched/types.ts";
 import { type Cluster, ServerState } from "../state/cluster.ts";
 import { AcceptGate } from "../sys/accept-gate.ts";
 import { fdShortage } from "../sys/fd-limit.ts";
 import { ConnCeiling, type Gate, type Listening } from "./conn-ceiling.ts";
-import { ClientConn } from "./listener.ts";
-import { errorResponse } from "./rewrite.ts";
+import { ClientConn } from "./client-conn.ts";
+import { errorAnswer } from "./actions.ts";
 import { type LiveConn, type SwitchServices, VsRuntime } from "./runtime.ts";
 import { ServerFaults } from "./server-fault.ts";
 import { ClientStalls } from "./client-stalls.ts";
 import { DEFAULT_MAX_HELD, HeldBudget } from "./held-budget.ts";
 import { ThrottledWarn } from "../log/throttled-warn.ts";
-import { TcpConn } from "./tcp.ts";
+import { TcpRelay } from "./tcp-relay.ts";
 import { SniConn } from "./sni-conn.ts";
 import { tlsListen } from "./tls-listen.ts";
 import { Upstream } from "./upstream.ts";
+import { Queues } from "./queue.ts";
+import { SlowStart } from "./slow-start.ts";
+import { PassiveHealth } from "./passive-health.ts";
 import { TcpvsError } from "../errors/tcpvs-error.ts";
 
 /** Bun's bind error says only "Failed to listen at HOST"; the errno code is the reason an operator needs. */
@@ -70,6 +73,22 @@ export interface SwitchOptions {
    * or a connection limit reached (default 5000 ms).
    */
   faultLogIntervalMs?: number;
+  /** SO_REUSEPORT on TCP listeners: several data-path workers share each port. */
+  reusePort?: boolean;
+  /**
+   * Pause listeners at a connection limit (accept-gate.ts; default true). Data-path workers do not: a
+   * gate keeps a duplicate of the listening socket, which a worker that dies could not give back, and
+   * the kernel would go on queueing connections on it for no one.
+   */
+  acceptGates?: boolean;
+  /** Virtual server connection counts kept elsewhere (shared by workers): max_connections is checked there. */
+  admission?: Admission;
+}
+
+/** Who counts a virtual server's connections against its max_connections when the switch does not. */
+export interface Admission {
+  acquire(vs: string, max: number): boolean;
+  release(vs: string): void;
 }
 
 interface Bound extends Listening {
@@ -110,12 +129,20 @@ export class Switch implements SwitchServices {
   private readonly faults: ServerFaults;
   private readonly stalls: ClientStalls;
   readonly held: HeldBudget;
+  readonly queues = new Queues();
+  private readonly slowStart = new SlowStart();
+  /** Passive health (pool `observe`); its `markDown` is the health monitor's, when one runs. */
+  readonly passive: PassiveHealth;
   private readonly heldWarn: ThrottledWarn;
+  private readonly listenOpts: Pick<SwitchOptions, "reusePort" | "acceptGates">;
+  readonly admission: Admission | undefined;
   /** Client connection limits: the global ceiling, each virtual server's, idle reaping, EMFILE backoff. */
   readonly ceiling: ConnCeiling;
 
   constructor(opts: SwitchOptions) {
     this.cluster = opts.cluster;
+    this.listenOpts = { reusePort: opts.reusePort, acceptGates: opts.acceptGates };
+    this.admission = opts.admission;
     this.log = (opts.log ?? defaultLog).child({ subsystem: "switch" });
     this.schedFor = opts.schedulerFor;
     this.observe = opts.observe;
@@ -124,6 +151,7 @@ export class Switch implements SwitchServices {
     this.faults = new ServerFaults(this.log, { intervalMs: opts.faultLogIntervalMs ?? 10_000 });
     this.stalls = new ClientStalls(this.log, { intervalMs: opts.faultLogIntervalMs ?? 10_000 });
     this.held = new HeldBudget(opts.maxHeldBytes ?? DEFAULT_MAX_HELD);
+    this.passive = new PassiveHealth(this.cluster, this.log);
     this.held.onSpent = () => this.heldSpent();
     this.heldWarn = new ThrottledWarn(this.log, { intervalMs: opts.faultLogIntervalMs ?? 10_000 });
     this.ceiling = new ConnCeiling(() => this.bound.values(), this.log, opts.faultLogIntervalMs);
@@ -186,6 +214,11 @@ export class Switch implements SwitchServices {
     this.faults.report(vs, server, reason);
   }
 
+  serverError(server: ServerState): void {
+    const o = this.pools[server.pool]?.observe;
+    if (o !== undefined) this.passive.error(server, o, this.clock);
+  }
+
   clientStall(vs: string, server: ServerState, reason: string): void {
     this.stalls.report(vs, server, reason);
   }
@@ -237,7 +270,7 @@ export class Switch implements SwitchServices {
 
   private open(rt: VsRuntime, ep: Endpoint): SocketListener<undefined> {
     const tcp = rt.cfg.mode === "tcp";
-    type Conn = ClientConn | TcpConn | SniConn | undefined;
+    type Conn = ClientConn | TcpRelay | SniConn | undefined;
     const handlers = {
       open: (s: import("bun").Socket<Conn>) => {
         try {
@@ -289,12 +322,15 @@ export class Switch implements SwitchServices {
             socket: handlers,
             allowHalfOpen: true,
             tls: tls?.options,
+            // Bun honours it on listen too (SO_REUSEPORT); its types declare it on connect only.
+            ...({ reusePort: this.listenOpts.reusePort === true } as object),
           });
     return l as unknown as SocketListener<undefined>;
   }
 
   /** The way to pause a listener (see accept-gate.ts); undefined: over a limit, accept and refuse. */
   private gate(where: { port: number } | { path: string }, text: string): Gate | undefined {
+    if (this.listenOpts.acceptGates === false) return undefined;
     const held = new Set<number>();
     for (const b of this.bound.values()) for (const g of b.gates) if (g instanceof AcceptGate) held.add(g.fd);
     const g = AcceptGate.find(where, held);
@@ -313,26 +349,42 @@ export class Switch implements SwitchServices {
 
   private accept(
     rt: VsRuntime,
-    s: import("bun").Socket<ClientConn | TcpConn | SniConn | undefined>,
+    s: import("bun").Socket<ClientConn | TcpRelay | SniConn | undefined>,
     tcp: boolean,
   ): void {
-    if (!this.ceiling.admit(rt)) {
+    // With data-path workers, a virtual server's max_connections is one count over all of them.
+    const a = this.admission;
+    if (!this.ceiling.admit(rt) || (a !== undefined && !a.acquire(rt.cfg.name, rt.cfg.max_connections))) {
       this.cluster.count("reject.max_connections");
-      if (!tcp) s.write(errorResponse(503, "max_connections"));
+      if (!tcp) s.write(errorAnswer(rt.cfg.error_pages, 503, "max_connections"));
       s.end();
+      return;
+    }
+    const refused = tcp ? undefined : rt.admit(s.remoteAddress);
+    if (refused !== undefined) {
+      this.cluster.count(refused);
+      s.terminate();
       return;
     }
     s.setNoDelay(true);
     const c = rt.sni
-      ? new SniConn(rt, s as import("bun").Socket<SniConn | TcpConn>)
+      ? new SniConn(rt, s as import("bun").Socket<SniConn | TcpRelay>)
       : tcp
-        ? new TcpConn(rt, s as import("bun").Socket<TcpConn>)
+        ? new TcpRelay(rt, s as import("bun").Socket<TcpRelay>)
         : new ClientConn(rt, s as import("bun").Socket<ClientConn>);
     s.data = c;
     rt.conns.add(c);
     this.ceiling.opened(rt, this.clock);
     // While the held-bytes budget is spent, a new client waits its turn before its first read.
     if (!tcp) this.held.admit(c as ClientConn);
+  }
+
+  /** Client connections open now, over every virtual server (and those still draining). */
+  connectionCount(): number {
+    let n = 0;
+    for (const b of this.bound.values()) n += b.rt.conns.size;
+    for (const b of this.draining) n += b.rt.conns.size;
+    return n;
   }
 
   /** Figures for the metrics: the held-bytes budget. */
@@ -509,6 +561,9 @@ export class Switch implements SwitchServices {
       check(b.rt.conns);
       if (b.rt.conns.size === 0) this.draining.delete(b);
     }
+    this.slowStart.tick(this.cluster, (p) => this.pools[p]?.slow_start ?? 0, now);
+    this.queues.wakeAll();
+    this.passive.tick(now);
     for (const u of this.upstreams.values()) u.sweep(now);
     for (const s of this.sorries.values()) s.upstream.sweep(now);
     // Bun retries a failed accept() at once, forever: out of descriptors, stop the listeners instead.

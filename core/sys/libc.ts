@@ -32,6 +32,7 @@ function open() {
     dup3: { args: [i32, i32, i32], returns: i32 },
     getsockopt: { args: [i32, i32, i32, P, P], returns: i32 },
     epoll_ctl: { args: [i32, i32, i32, P], returns: i32 },
+    sched_getaffinity: { args: [i32, u64, P], returns: i32 },
   });
 }
 
@@ -183,4 +184,14 @@ export function monotonicUsec(): bigint {
   const ts = new BigInt64Array(2); // struct timespec: tv_sec, tv_nsec (64-bit each on x86-64)
   check(libc().clock_gettime(CLOCK_MONOTONIC, ts), "clock_gettime(CLOCK_MONOTONIC)");
   return ts[0]! * 1_000_000n + ts[1]! / 1000n;
+}
+
+/** How many CPUs this process may run on (sched_getaffinity of pid 0): `taskset -c 3` gives 1. */
+export function affinityCpuCount(): number {
+  const mask = new Uint8Array(1024); // cpu_set_t for up to 8192 CPUs
+  const r = libc().sched_getaffinity(0, mask.length, mask);
+  check(r, "sched_getaffinity");
+  let n = 0;
+  for (const byte of mask) for (let b = byte; b !== 0; b &= b - 1) n++;
+  return n;
 }

@@ -26,11 +26,12 @@ export class SniRouter {
   private readonly rules: Array<{ match: ServerNameMatcher; pool: string }>;
   readonly defaultPool: string;
 
-  constructor(vs: { pool: string; rule: ReadonlyArray<{ sni?: string[]; pool: string }> }) {
+  constructor(vs: { pool: string; rule: ReadonlyArray<{ sni?: string[]; pool?: string }> }) {
     this.defaultPool = vs.pool;
+    // A TCP mode rule has no other action than `pool` (the config refuses the rest).
     this.rules = vs.rule
-      .filter((r) => r.sni !== undefined)
-      .map((r) => ({ match: serverNameMatcher(r.sni!), pool: r.pool }));
+      .filter((r) => r.sni !== undefined && r.pool !== undefined)
+      .map((r) => ({ match: serverNameMatcher(r.sni!), pool: r.pool! }));
   }
 
   get active(): boolean {

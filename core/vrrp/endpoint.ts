@@ -6,7 +6,7 @@
 import type { VrrpConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { ifIndex, ifLinkLocal6, ifPrimaryAddress } from "../sys/iface.ts";
-import type { DropHandler } from "./advertCheck.ts";
+import type { DropHandler } from "./advert-check.ts";
 import { openChannel, type PacketHandler, releaseChannel, type VrrpChannel } from "./channel.ts";
 import { canonicalIp } from "../net/ip.ts";
 import { encodeAdvert, VRRP_GROUP, VRRP_GROUP6 } from "./packet.ts";

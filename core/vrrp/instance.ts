@@ -1,12 +1,12 @@
 // One VRRP instance: wires the pure state machine to its end of the wire (endpoint.ts: sockets,
-// source address, adverts sent), the checks on adverts received (advertCheck.ts), the VIPs (netlink),
-// gratuitous ARP, tracking, notify scripts and the state reports (stateReporter.ts). Every action the
+// source address, adverts sent), the checks on adverts received (advert-check.ts), the VIPs (netlink),
+// gratuitous ARP, tracking, notify scripts and the state reports (state-reporter.ts). Every action the
 // FSM asks for is carried out here; the instance decides when, the parts know how.
 
 import type { VrrpConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Received } from "./socket4.ts";
-import { AdvertCheck } from "./advertCheck.ts";
+import { AdvertCheck } from "./advert-check.ts";
 import { VrrpEndpoint } from "./endpoint.ts";
 import { type FsmAction, RESIGN_INTERVALS, type VrrpState, VrrpFsm } from "./fsm.ts";
 import { NotifyQueue } from "./notify.ts";
@@ -14,12 +14,12 @@ import type { DropReason } from "./packet.ts";
 import { effectivePriority } from "./track.ts";
 import { TrackedItems } from "./tracked-items.ts";
 import { validateVrrpConfig } from "./validate.ts";
-import { StateReporter, type VrrpStateReport } from "./stateReporter.ts";
+import { StateReporter, type VrrpStateReport } from "./state-reporter.ts";
 import type { VrrpReloadPlan } from "./reload-plan.ts";
 import { VipSet } from "./vip.ts";
 
 // Importers of the instance have always found the report type here.
-export type { VrrpStateReport } from "./stateReporter.ts";
+export type { VrrpStateReport } from "./state-reporter.ts";
 
 const LINK_POLL_MS = 200;
 

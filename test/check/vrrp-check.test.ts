@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { runVrrpCheck } from "../../core/cli/vrrp-check.ts";
-import { ControlServer } from "../../core/control/ControlServer.ts";
+import { ControlServer } from "../../core/control/control-server.ts";
 import type { Cluster } from "../../core/state/cluster.ts";
 import { makeCluster, makeProvider, tempDir } from "../control/fixture.ts";
 

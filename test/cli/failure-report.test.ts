@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { failureReport } from "../../core/cli/failure-report.ts";
 import { UsageError } from "../../core/cli/usage-error.ts";
 import { ConfigError } from "../../core/config/load.ts";
-import { ControlError } from "../../core/control/ControlError.ts";
+import { ControlError } from "../../core/control/control-error.ts";
 import { TcpvsError } from "../../core/errors/tcpvs-error.ts";
 
 describe("failureReport", () => {

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ControlActions, ControlProvider } from "../../core/control/ControlHandler.ts";
+import type { ControlActions, ControlProvider } from "../../core/control/control-handler.ts";
 import { memoryLogger } from "../../core/log/logger.ts";
 import { Cluster, PoolState, ServerState } from "../../core/state/cluster.ts";
 

@@ -3,7 +3,7 @@
 
 import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
-import { ControlServer } from "../../core/control/ControlServer.ts";
+import { ControlServer } from "../../core/control/control-server.ts";
 import { makeCluster, makeProvider, tempDir } from "./fixture.ts";
 
 const TOKEN = "s3cret-token-0123456789";

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ControlServer } from "../../core/control/ControlServer.ts";
+import { ControlServer } from "../../core/control/control-server.ts";
 import type { StatusSnapshot } from "../../core/control/snapshot.ts";
 import type { Cluster } from "../../core/state/cluster.ts";
 import { GLOBAL_OPTIONS } from "../../core/cli/help-text.ts";

@@ -4,7 +4,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { parseConfig } from "../../core/config/load.ts";
-import { Daemon } from "../../core/daemon/Daemon.ts";
+import { Daemon } from "../../core/daemon/daemon.ts";
 import type { LoadedConfig, Service } from "../../core/daemon/service.ts";
 import { memoryLogger } from "../../core/log/logger.ts";
 import { Cluster } from "../../core/state/cluster.ts";

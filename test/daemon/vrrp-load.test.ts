@@ -22,6 +22,9 @@ import {
 const ROOT = isRoot();
 const WRK = haveTool("wrk");
 const SECONDS = Number(process.env.TCPVS_LOAD_SECONDS ?? 30);
+// TCPVS_LOAD_WORKERS=auto (or N): serve's data path on every core, wrk with as many threads.
+const WORKERS = process.env.TCPVS_LOAD_WORKERS ?? "1";
+const WRK_THREADS = WORKERS === "1" ? 1 : 2;
 if (!ROOT) console.log("skipping VRRP-under-load test: it needs root for network namespaces");
 else if (!WRK) console.log("skipping VRRP-under-load test: wrk is not installed (apt-get install wrk)");
 
@@ -31,6 +34,7 @@ function serveToml(control: string): string {
   return `[global]
 control = "${control}"
 grace = "2s"
+workers = ${WORKERS === "auto" ? '"auto"' : WORKERS}
 
 [[virtual_server]]
 name = "web"
@@ -103,11 +107,11 @@ describe.skipIf(!ROOT || !WRK)("VRRP under full HTTP load", () => {
   });
 
   test(
-    `keeps mastership for ${SECONDS} s of wrk -t1 -c50 with no transition at either node`,
+    `keeps mastership for ${SECONDS} s of wrk -t${WRK_THREADS} -c50 (workers = ${WORKERS}) with no transition at either node`,
     async () => {
       const before = await statusJson(ctl("m"));
       const peerFrom = peer.lines.length;
-      const w = lab.spawn(1, ["wrk", "-t1", "-c50", `-d${SECONDS}s`, "http://127.0.0.1:8080/"]);
+      const w = lab.spawn(1, ["wrk", `-t${WRK_THREADS}`, "-c50", `-d${SECONDS}s`, "http://127.0.0.1:8080/"]);
       // Sample the master's view every 2 s while the load runs (bounded by the wrk run).
       const states = new Set<string>();
       let statusFailures = 0;
@@ -132,7 +136,7 @@ describe.skipIf(!ROOT || !WRK)("VRRP under full HTTP load", () => {
       const peerMaster = peer.lines.slice(peerFrom).filter((l) => /entering MASTER state/.test(l)).length;
       const peerStatus = await statusJson(ctl("p"));
       console.log(
-        `wrk -t1 -c50 -d${SECONDS}s: ${rps} req/s, non-2xx ${non2xx}; ` +
+        `workers = ${WORKERS}, wrk -t${WRK_THREADS} -c50 -d${SECONDS}s: ${rps} req/s, non-2xx ${non2xx}; ` +
           `master transitions ${masterTransitions}, peer MASTER transitions ${peerMaster}, ` +
           `status queries failed during load: ${statusFailures}`,
       );

@@ -172,6 +172,10 @@ describe.skipIf(!ROOT || !TOOLS)("two-node appliance", () => {
         "both applications up at node A",
       );
       expect(vrrpState(sA)).toBe("master");
+      // TCPVS_E2E_WORKERS=auto: the directors really run that many data-path workers.
+      const workers = (sA as unknown as { workers?: unknown[] }).workers?.length ?? 1;
+      console.log(`node A data-path workers: ${workers}`);
+      if (process.env.TCPVS_E2E_WORKERS === "auto") expect(workers).toBe(navigator.hardwareConcurrency);
       expect(vrrpState((await status(sockB)).json)).toBe("backup");
       expect(l.hasAddr(1, VIP)).toBe(true);
       expect(l.hasAddr(2, VIP)).toBe(false);

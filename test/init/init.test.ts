@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import toml from "toml";
 import { parseConfig } from "../../core/config/load.ts";
-import { answersFromFlags, check, InitError, parseInitFlags } from "../../core/init/InitAnswers.ts";
-import { writeConfigs } from "../../core/init/writeConfigs.ts";
+import { answersFromFlags, check, InitError, parseInitFlags } from "../../core/init/init-answers.ts";
+import { writeConfigs } from "../../core/init/write-configs.ts";
 
 // `tcpvs init` run as its own process, so the tests can give it a real terminal (tmux) or none.
 const MAIN = join(import.meta.dir, "../../cmd/main.ts");

@@ -2,7 +2,7 @@
 // held-bytes figures are exposed as gauges read at scrape time.
 
 import { expect, test } from "bun:test";
-import { MetricsRegistry } from "../../core/metrics/MetricsRegistry.ts";
+import { MetricsRegistry } from "../../core/metrics/metrics-registry.ts";
 import { Cluster } from "../../core/state/cluster.ts";
 
 function samples(text: string): Map<string, number> {

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { memoryLogger } from "../../core/log/logger.ts";
-import { Histogram } from "../../core/metrics/Histogram.ts";
-import { MetricsRegistry } from "../../core/metrics/MetricsRegistry.ts";
-import { MetricsServer } from "../../core/metrics/MetricsServer.ts";
+import { Histogram } from "../../core/metrics/histogram.ts";
+import { MetricsRegistry } from "../../core/metrics/metrics-registry.ts";
+import { MetricsServer } from "../../core/metrics/metrics-server.ts";
 import { Cluster, PoolState, ServerState } from "../../core/state/cluster.ts";
 
 function cluster(): Cluster {

@@ -5,9 +5,9 @@
 import { describe, expect, test } from "bun:test";
 import { parseCheckArgs } from "../../core/cli/check-flags.ts";
 import { ConfigError, parseConfig } from "../../core/config/load.ts";
-import { parseControlAddress } from "../../core/control/ControlClient.ts";
-import { answersFromFlags, parseInitFlags } from "../../core/init/InitAnswers.ts";
-import { renderConfig } from "../../core/init/renderConfig.ts";
+import { parseControlAddress } from "../../core/control/control-client.ts";
+import { answersFromFlags, parseInitFlags } from "../../core/init/init-answers.ts";
+import { renderConfig } from "../../core/init/render-config.ts";
 
 type Seen = { host: string; port: number } | "refused";
 

@@ -2,7 +2,13 @@
 // new scheduler gets the same checks by adding its traits there.
 
 import { describe, expect, test } from "bun:test";
-import { createPoolScheduling, createScheduler } from "../../core/sched/registry.ts";
+import { createPoolScheduling, createScheduler, type SchedulingParts } from "../../core/sched/registry.ts";
+import { SharedCounts, serverKey } from "../../core/sched/shared-counts.ts";
+import { LBLCR_WIDTH } from "../../core/sched/shared-lblcr.ts";
+import { persistenceBuffer } from "../../core/sched/shared-persistence.ts";
+import { sharedParts } from "../../core/sched/shared-sched.ts";
+import type { ServerState } from "../../core/state/cluster.ts";
+import { bindWorkerServer } from "../../core/state/shared-server.ts";
 import type { PickContext, SchedServer, Scheduler } from "../../core/sched/types.ts";
 import { prng, randomCtx, servers, shares, testEnv } from "./helpers.ts";
 
@@ -16,6 +22,8 @@ export interface Traits {
   options?: Record<string, unknown>;
   /** Run wrapped in source-address persistence (expire_quiescent on, so weight 0 takes no one). */
   persistence?: boolean;
+  /** Run as a data-path worker does: counts, rr/wrr position and tables in shared memory. */
+  shared?: boolean;
 }
 
 const WEIGHTS = [5, 3, 2, 1, 1];
@@ -28,17 +36,36 @@ function eligible(s: SchedServer, list: readonly SchedServer[]): boolean {
 }
 
 function make(name: string, list: SchedServer[], traits: Traits, seed = 7): Scheduler {
-  if (!traits.persistence) return createScheduler(name, list, traits.options ?? {}, testEnv(seed));
+  const parts = traits.shared ? sharedFor(list) : {};
+  if (!traits.persistence && !traits.shared)
+    return createScheduler(name, list, traits.options ?? {}, testEnv(seed));
   return createPoolScheduling(
     {
       scheduler: name,
       scheduler_options: { ...traits.options, expire_quiescent: true },
-      persistence_timeout: 60000,
+      persistence_timeout: traits.persistence ? 60000 : 0,
       persistence_granularity: "",
     },
     list,
     testEnv(seed),
+    parts,
   ).scheduler;
+}
+
+/**
+ * The parts a data-path worker uses (worker 0 of a layout of its own), over `list` bound to shared
+ * counts. Without the max_connections reservation: it counts a pick before the switch does, which this
+ * suite (picking without counting) does not model; test/sched/shared-sched.test.ts covers it.
+ */
+function sharedFor(list: SchedServer[]): SchedulingParts {
+  const c = SharedCounts.create({ maxServers: 64, maxVs: 1, maxPools: 1, maxWorkers: 1 });
+  c.assign("pools", "p");
+  c.layout.persistence.p = persistenceBuffer(65536);
+  c.layout.locality["p:lblc"] = persistenceBuffer(65536);
+  c.layout.locality["p:lblcr"] = persistenceBuffer(65536, LBLCR_WIDTH);
+  for (const s of list) bindWorkerServer(c, 0, s as ServerState, c.assign("servers", serverKey("p", s.id)));
+  const { outer: _, ...parts } = sharedParts(c, "p");
+  return parts;
 }
 
 function contexts(n: number, seed = 3): PickContext[] {
@@ -71,7 +98,8 @@ function run(sched: Scheduler, ctxs: PickContext[], load: boolean): Map<SchedSer
 }
 
 export function runSchedulerConformance(name: string, traits: Traits): void {
-  describe(`scheduler ${name}${traits.persistence ? " + persistence" : ""} (conformance)`, () => {
+  const what = `${traits.persistence ? " + persistence" : ""}${traits.shared ? ", shared (workers)" : ""}`;
+  describe(`scheduler ${name}${what} (conformance)`, () => {
     test("picks only up servers, and one whenever any is eligible", () => {
       const list = servers(WEIGHTS);
       const sched = make(name, list, traits);

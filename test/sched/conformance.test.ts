@@ -42,3 +42,13 @@ for (const name of schedulerNames) {
   };
   runSchedulerConformance(name, { ...t, distribution, persistence: true });
 }
+
+// As a data-path worker runs them (workers > 1): the shared rr/wrr position, lblc table and
+// persistence table, and counts in shared memory, obey the same rules.
+for (const name of schedulerNames) {
+  const t = TRAITS[name];
+  if (!t) continue;
+  runSchedulerConformance(name, { ...t, shared: true });
+  if (name === "rr" || name === "wlc")
+    runSchedulerConformance(name, { ...t, shared: true, persistence: true });
+}

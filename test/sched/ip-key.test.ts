@@ -3,7 +3,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { formatIp, parseIp } from "../../core/net/ip.ts";
-import { ipKey, ipKeyOf } from "../../core/sched/ipKey.ts";
+import { ipKey, ipKeyOf } from "../../core/sched/ip-key.ts";
 import { mutateText, seeded } from "../fuzz.ts";
 
 const rnd = seeded(0x1b6e);

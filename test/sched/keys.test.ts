@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { hashString } from "../../core/sched/hash.ts";
-import { ipKey, parseGranularity } from "../../core/sched/ipKey.ts";
+import { ipKey, parseGranularity } from "../../core/sched/ip-key.ts";
 import { keyHash, parseKey, type KeySpec } from "../../core/sched/key.ts";
 import { createScheduler } from "../../core/sched/registry.ts";
 import { ctx, servers, testEnv } from "./helpers.ts";

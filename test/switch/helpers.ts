@@ -6,7 +6,7 @@ import type { Endpoint, PoolConfig, VirtualServerConfig } from "../../core/confi
 import type { RequestHead } from "../../core/http/head.ts";
 import { HttpParser } from "../../core/http/parser.ts";
 import { memoryLogger } from "../../core/log/logger.ts";
-import type { CookieInsert } from "../../core/sched/CookiePersistence.ts";
+import type { CookieInsert } from "../../core/sched/cookie-persistence.ts";
 import { createPoolScheduling } from "../../core/sched/registry.ts";
 import type { Scheduler } from "../../core/sched/types.ts";
 import { Cluster, PoolState, ServerState } from "../../core/state/cluster.ts";
@@ -167,6 +167,10 @@ export function vsConfig(over: Partial<VirtualServerConfig> = {}): VirtualServer
     proxy_protocol: 0,
     upgrade_protocols: ["websocket"],
     access_log: false,
+    error_pages: {},
+    limit: [],
+    max_connections_per_source: 0,
+    accept_proxy: [],
     ...over,
   };
 }

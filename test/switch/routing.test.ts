@@ -20,7 +20,7 @@ const rules: RuleConfig[] = [
 
 describe("content rules", () => {
   let r: Rig;
-  const names = ["def", ...rules.map((x) => x.pool)];
+  const names = ["def", ...rules.map((x) => x.pool!)];
   beforeAll(async () => {
     const pools: Record<string, TestBackend[]> = {};
     for (const n of names) pools[n === "def" ? "web" : n] = [new TestBackend(n)];

@@ -57,6 +57,35 @@ describe("rules", () => {
     expect(route("GET /a HTTP/1.1\r\nHost: x\r\n\r\n")).toBe("def");
     expect(route("POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")).toBe("def");
   });
+  test("rules are tried in file order whatever their path's first character (the buckets only narrow)", () => {
+    const r = new Router({
+      pool: "def",
+      rule: [
+        { path_prefix: "/a", method: ["POST"], pool: "post-a" },
+        { header: { name: "X-Any" }, pool: "any" },
+        { path: "/", pool: "root" },
+        { path_prefix: "/", method: ["PUT"], pool: "put" },
+        { path_prefix: "/ab", pool: "ab" },
+        { path_prefix: "/%C3%A9", pool: "pct" },
+        { path_regex: "^/b", pool: "b" },
+      ],
+    });
+    const route = (w: string) => {
+      const h = head(w);
+      const t = splitTarget(h.target);
+      return r.route({ req: h, path: t.path, query: t.query, sourceIp: "1.2.3.4" }).pool;
+    };
+    const get = (p: string, extra = "") => `GET ${p} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`;
+    expect(route(get("/abc"))).toBe("ab");
+    expect(route(get("/abc", "X-Any: 1\r\n"))).toBe("any");
+    expect(route("POST /abc HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")).toBe("post-a");
+    expect(route(get("/"))).toBe("root");
+    expect(route("PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")).toBe("root");
+    expect(route("PUT /zz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")).toBe("put");
+    expect(route(get("/b/1"))).toBe("b");
+    expect(route(get("/zz"))).toBe("def");
+    expect(route(get("/%C3%A9t%C3%A9"))).toBe("pct");
+  });
   test("cookie, query and target helpers", () => {
     expect(cookieValue("a=1; b=two; c=3", "b")).toBe("two");
     expect(cookieValue("ab=1", "a")).toBeUndefined();

@@ -40,6 +40,7 @@ export function tcpvsConfig(vrrp: VrrpConfig[]): TcpvsConfig {
       peers: [],
       max_connections: 0,
       max_held_bytes: 64 * 1024 * 1024,
+      workers: 1,
     },
     virtual_server: [],
     pool: {},

@@ -4,10 +4,10 @@
 import { describe, expect, test } from "bun:test";
 import { memoryLogger } from "../../core/log/logger.ts";
 import type { Received } from "../../core/vrrp/socket4.ts";
-import { AdvertCheck } from "../../core/vrrp/advertCheck.ts";
+import { AdvertCheck } from "../../core/vrrp/advert-check.ts";
 import type { VrrpFsm, VrrpState } from "../../core/vrrp/fsm.ts";
 import type { DropReason } from "../../core/vrrp/packet.ts";
-import { StateReporter, type VrrpStateReport } from "../../core/vrrp/stateReporter.ts";
+import { StateReporter, type VrrpStateReport } from "../../core/vrrp/state-reporter.ts";
 import { ipBytes, KA_V3_PRIO150, VIPS4 } from "./captures.ts";
 import { vrrpDefaults } from "./config.ts";
 

@@ -14,7 +14,7 @@ import { faultReason } from "./server-fault.ts";
 import { serverHandshakeReason } from "../tls/pool-tls.ts";
 
 interface UpSide {
-  conn: TcpConn;
+  conn: TcpRelay;
   attempt: number;
   /** TLS to the server: whether its certificate must verify. */
   verify?: boolean;
@@ -58,9 +58,9 @@ const tlsUpHandlers = {
     }),
 };
 
-export class TcpConn implements LiveConn {
+export class TcpRelay implements LiveConn {
   private readonly rt: VsRuntime;
-  private readonly sock: Socket<TcpConn>;
+  private readonly sock: Socket<TcpRelay>;
   readonly out = new Out();
   private readonly upOut = new Out();
   private upSock: Socket<UpSide> | undefined = undefined;
@@ -76,7 +76,7 @@ export class TcpConn implements LiveConn {
   /** The pool: the virtual server's, or the one an SNI rule chose. */
   private readonly poolName: string;
 
-  constructor(rt: VsRuntime, sock: Socket<TcpConn>, pool = rt.cfg.pool) {
+  constructor(rt: VsRuntime, sock: Socket<TcpRelay>, pool = rt.cfg.pool) {
     this.rt = rt;
     this.sock = sock;
     this.poolName = pool;

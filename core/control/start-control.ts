@@ -4,9 +4,9 @@
 import { createHash } from "node:crypto";
 import type { GlobalConfig } from "../config/types.ts";
 import { log as defaultLog, type Logger } from "../log/logger.ts";
-import type { ControlProvider } from "./ControlHandler.ts";
+import type { ControlProvider } from "./control-handler.ts";
 import { findGroup } from "./control-group.ts";
-import { ControlServer } from "./ControlServer.ts";
+import { ControlServer } from "./control-server.ts";
 import { readTokenFile, tokenFileTooOpen } from "./token.ts";
 
 export async function startControl(

@@ -20,7 +20,15 @@ import type { Socket } from "bun";
 import type { HttpError } from "../http/errors.ts";
 import type { RequestHead, ResponseHead } from "../http/head.ts";
 import { HttpParser, type ParserHandler } from "../http/parser.ts";
-import { accessLog } from "./access-log.ts";
+import { AccessRecord, accessLog } from "./access-log.ts";
+import {
+  A_POOL,
+  applyRequestEdits,
+  errorAnswer,
+  type OwnAnswer,
+  ownAnswer,
+  type ResponseEdits,
+} from "./actions.ts";
 import {
   D_CLIENT,
   D_CONNECT,
@@ -29,6 +37,7 @@ import {
   D_KEEPALIVE,
   D_NONE,
   D_RESPONSE,
+  D_QUEUE,
   D_SERVER,
   expiry,
   timeoutFor,
@@ -37,28 +46,33 @@ import {
   X_CLOSE,
   X_CONNECT_FAILED,
   X_DESTROY,
+  X_QUEUE_TIMEOUT,
   X_SERVER_FAILED,
 } from "./deadlines.ts";
 import { Forwarding } from "./forwarding.ts";
 import { normaliseRequest } from "./normalise-request.ts";
 import type { HeldWaiter } from "./held-budget.ts";
 import { Out, type OutOwner } from "./out.ts";
-import { ServerChoice } from "./server-choice.ts";
+import { type Choice, ServerChoice } from "./server-choice.ts";
+import { mayQueue, type QueueWaiter } from "./queue.ts";
 import { R_BAD_UPGRADE, R_FINAL, R_UPGRADE, ResponseRelay } from "./response-relay.ts";
 import { faultReason } from "./server-fault.ts";
+import { parseProxyHeader } from "./proxy-in.ts";
 import { Retained } from "./retained.ts";
 import { GIVE_UP, RETRY_FREE, retryDecision } from "./retry.ts";
-import { errorResponse } from "./rewrite.ts";
 import { splitTarget } from "./rules.ts";
 import type { IdleConn } from "./conn-ceiling.ts";
 import type { LiveConn, VsRuntime } from "./runtime.ts";
 import type { ServerConn, UpFailure, UpstreamOwner } from "./upstream.ts";
 import { serverNameOf } from "../tls/listener-tls.ts";
 
+const EMPTY = Buffer.alloc(0);
+
 // Why we stopped reading the client (bit mask).
 const PAUSE_PIPELINE = 1;
 const PAUSE_UPSTREAM = 2;
 const PAUSE_BUDGET = 4;
+const PAUSE_QUEUE = 8;
 
 /**
  * The request parser's events, passed to the connection: one small object with methods on its
@@ -81,14 +95,30 @@ class RequestEvents implements ParserHandler<RequestHead> {
 /** How long a connection closed to make room may take to finish its close before it is cut. */
 const REAP_CLOSE_MS = 1000;
 
-export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, HeldWaiter {
+export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, HeldWaiter, QueueWaiter {
   private readonly rt: VsRuntime;
   private readonly sock: Socket<ClientConn>;
   readonly out = new Out();
   private readonly relay = new ResponseRelay(this.out);
   private readonly parser: HttpParser<RequestHead>;
-  private readonly ip: string;
-  private readonly port: number;
+  private ip: string;
+  private port: number;
+  /** accept_proxy: the bytes of a PROXY header still being read; undefined once read (or not expected). */
+  private proxyPending: Buffer | undefined = undefined;
+  /** Counted in the virtual server's connections per source (left on close). */
+  private counted: boolean;
+  /**
+   * The current request's access record, made when the virtual server first logs one (an idle
+   * connection without an access log holds none); filled only while `stamps`.
+   */
+  private rec: AccessRecord | undefined = undefined;
+  private stamps = false;
+  /** The response modifiers of the current request's rule and virtual server. */
+  private resEdits: ResponseEdits | undefined = undefined;
+  /** The pool whose queue holds the current request, while it waits for a server slot. */
+  private queuedOn: string | undefined = undefined;
+  /** tcpvs answered the current request itself and keeps the connection (redirect, return). */
+  private ownAnswered = false;
   deadline = 0;
   /** Coarse clock (ms) when it went idle between requests (while in rt.idle). */
   idleSince = 0;
@@ -133,6 +163,9 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
     this.out.owner = this;
     this.choice = new ServerChoice(rt.svc, this.ip, this.port, rt.cfg.name);
     this.fwd = new Forwarding(sock, this.ip, this.port);
+    // With accept_proxy the client is known from the PROXY header; Switch.accept counted the others.
+    this.counted = rt.proxyFrom === undefined;
+    if (!this.counted) this.proxyPending = EMPTY;
     this.setDeadline(D_HEADER);
   }
 
@@ -151,9 +184,15 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
 
   // ---- client socket events ----
 
-  onData(buf: Buffer): void {
+  onData(data: Buffer): void {
     if (this.closing) return;
     if (this.idleSince !== 0) this.notIdle();
+    let buf = data;
+    if (this.proxyPending !== undefined) {
+      const rest = this.readProxy(buf);
+      if (rest === undefined) return;
+      buf = rest;
+    }
     if (this.tunnel) {
       this.up?.out.write(buf);
       this.setDeadline(D_IDLE);
@@ -162,6 +201,10 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
     if (!this.gotAny || this.dkind === D_KEEPALIVE) {
       this.gotAny = true;
       if (this.req === undefined) this.setDeadline(D_HEADER);
+    }
+    if (this.req === undefined && this.rt.accessLogger !== undefined) {
+      const rec = this.record();
+      if (rec.first === 0) rec.first = performance.now();
     }
     this.inData = true;
     const err = this.parser.execute(buf);
@@ -187,6 +230,8 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
     this.out.dead = true;
     this.rt.conns.delete(this);
     if (this.idleSince !== 0) this.notIdle();
+    if (this.counted) this.rt.perSource.leave(this.ip);
+    this.leaveQueue();
     const held = this.heldBytes;
     this.heldBytes = 0;
     this.rt.svc.held?.leave(this, held);
@@ -272,10 +317,32 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
     // An absolute-form target or an Upgrade is settled before anything reads the head.
     if (req.upgrade !== undefined || req.target.charCodeAt(0) !== 47)
       normaliseRequest(req, this.rt.upgradeProtocols);
+    const rt = this.rt;
     const t = splitTarget(req.target);
     const sni = this.rt.tls ? serverNameOf(this.sock) : undefined;
-    const route = this.rt.router.route({ req, path: t.path, query: t.query, sourceIp: this.ip, sni });
-    this.choice.start(req, this.rt.pool(route.pool), route.hashKey);
+    const x = { req, path: t.path, query: t.query, sourceIp: this.ip, sni };
+    const route = rt.router.route(x);
+    const a = route.action;
+    this.stamps = rt.accessLogger !== undefined;
+    if (this.stamps) {
+      const rec = this.record();
+      rec.reset();
+      rec.uri = req.target;
+      rec.rule = a.index;
+      rec.bytesIn = req.size;
+      rec.outStart = this.out.bytes;
+      rec.head = this.t0;
+    }
+    this.choice.start(req, rt.pool(route.pool), route.hashKey);
+    if (rt.limits !== undefined || a.kind !== A_POOL) {
+      const own = ownAnswer(rt, x, a, !this.clientEof && !this.draining);
+      if (own !== undefined) {
+        this.sendOwn(own);
+        return;
+      }
+    }
+    if (a.reqDrop !== undefined || a.rewrite !== undefined) applyRequestEdits(a, req, t.path, t.query);
+    this.resEdits = a.res;
     this.kept.reset();
     const p = this.parser;
     this.fwd.keepHead(this.kept, req, p, this.rt.cfg);
@@ -294,8 +361,14 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
     this.dispatch();
   }
 
+  private record(): AccessRecord {
+    if (this.rec === undefined) this.rec = new AccessRecord();
+    return this.rec;
+  }
+
   /** Parser event (via RequestEvents). */
   onBody(b: Buffer, s: number, e: number): void {
+    if (this.stamps) this.rec!.bytesIn += e - s;
     const kept = this.kept;
     if (kept.whole) {
       if (kept.fits(e - s)) kept.add(b, s, e);
@@ -315,6 +388,14 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
   /** Parser event (via RequestEvents). */
   onEnd(): void {
     this.reqDone = true;
+    if (this.ownAnswered) {
+      // Answered by tcpvs, the connection kept: the next request, once the parser has paused here.
+      this.ownAnswered = false;
+      queueMicrotask(() => {
+        if (!this.closing) this.nextRequest(true);
+      });
+      return;
+    }
     if (this.holding) this.release();
     else if (this.dkind === D_CLIENT && this.up && !this.relay.started) this.setDeadline(D_RESPONSE);
   }
@@ -347,10 +428,60 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
     const choice = this.choice;
     const c = choice.choose();
     if (!c) {
+      if (this.enqueue()) return;
       const pool = choice.pool !== undefined;
       this.rt.svc.cluster.count(pool ? "reject.no_server" : "reject.no_pool");
       this.answer(503, pool ? "no_server" : "no_pool");
       return;
+    }
+    this.send(c);
+  }
+
+  /** Every usable server is full and the pool has a queue_timeout: wait for a slot. */
+  private enqueue(): boolean {
+    const pool = this.choice.pool;
+    const svc = this.rt.svc;
+    const ms = pool === undefined ? 0 : (svc.poolConfig(pool.name)?.queue_timeout ?? 0);
+    if (ms <= 0 || svc.queues === undefined || !mayQueue(pool!)) return false;
+    svc.queues.add(pool!.name, this);
+    svc.cluster.count("queue.wait");
+    this.queuedOn = pool!.name;
+    if (this.stamps) this.rec!.queued = performance.now();
+    // A body waits in the kernel meanwhile: nothing would take it.
+    this.setPaused(PAUSE_QUEUE, true);
+    this.dkind = D_QUEUE;
+    this.deadline = svc.now() + ms;
+    return true;
+  }
+
+  /** The queue's turn came (a slot may be free): true when the request left the queue. */
+  retry(): boolean {
+    if (this.closing || this.queuedOn === undefined) return true;
+    const c = this.choice.choose();
+    if (!c) return false;
+    this.queuedOn = undefined;
+    if (this.stamps) this.rec!.dequeued = performance.now();
+    this.setPaused(PAUSE_QUEUE, false);
+    this.setDeadline(D_NONE);
+    this.send(c);
+    return true;
+  }
+
+  private leaveQueue(): void {
+    const q = this.queuedOn;
+    if (q === undefined) return;
+    this.queuedOn = undefined;
+    this.setPaused(PAUSE_QUEUE, false);
+    this.rt.svc.queues?.remove(q, this);
+  }
+
+  private send(c: Choice): void {
+    const choice = this.choice;
+    if (this.stamps) {
+      const rec = this.rec!;
+      rec.sent = performance.now();
+      rec.opened = 0;
+      rec.serverHead = 0;
     }
     const conn = this.fwd.serverConn(choice, c.upstream, this.rt.cfg.proxy_protocol);
     choice.begin(c.server);
@@ -374,14 +505,18 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
   }
 
   onUpOpen(_c: ServerConn): void {
+    if (this.stamps) this.rec!.opened = performance.now();
     if (this.dkind === D_CONNECT) this.awaitServer();
   }
 
   onUpHead(h: ResponseHead): void {
     const mayKeep = this.reqDone && !this.draining && !this.rt.draining && !this.clientEof;
-    switch (this.relay.head(h, this.up!.parser, this.req!, mayKeep, this.choice.setCookie())) {
+    if (this.stamps && this.rec!.serverHead === 0) this.rec!.serverHead = performance.now();
+    switch (this.relay.head(h, this.up!.parser, this.req!, mayKeep, this.choice.setCookie(), this.resEdits)) {
       case R_FINAL:
         this.status = h.status;
+        if (h.status >= 500 && this.choice.server !== undefined)
+          this.rt.svc.serverError?.(this.choice.server);
         // The body is the server's to send now; the client not reading it switches the wait (onOutBlocked).
         this.setDeadline(this.out.blocked ? D_CLIENT : D_SERVER);
         return;
@@ -412,13 +547,18 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
     this.logRequest(undefined);
     if (keepServer && !up.tunnel) this.fwd.release(up);
     else up.close();
+    this.nextRequest(this.relay.keepClient);
+  }
+
+  /** The exchange is over: read the next request on this connection (`keep`), or close. */
+  private nextRequest(keep: boolean): void {
     this.req = undefined;
     this.choice.req = undefined;
     // No retry can follow: let go of the request's bytes now, not at the next request (an idle
     // keep-alive connection would hold up to RETAIN_MAX of its last request for as long as it idles).
     if (this.reqDone) this.kept.reset();
     else this.kept.drop();
-    if (!this.relay.keepClient || this.clientEof) {
+    if (!keep || this.clientEof) {
       this.close();
       return;
     }
@@ -588,13 +728,30 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
     this.answer(err.status, err.code);
   }
 
-  /** Answer from tcpvs itself and close (`cut`: the request itself was cut short). */
-  private answer(status: number, code: string, cut?: string): void {
+  /** tcpvs's own answer to the request (a limit, a redirect, deny or return); kept or closing. */
+  private sendOwn(own: OwnAnswer): void {
+    if (!own.keep) {
+      this.answer(own.status, own.code, own.cut, own.text);
+      return;
+    }
+    this.status = own.status;
+    this.logRequest(undefined, own.code);
+    this.out.write(own.text);
+    // The next request is read once the parser reaches this one's end (onEnd).
+    this.ownAnswered = true;
+    this.setDeadline(D_NONE);
+  }
+
+  /**
+   * Answer from tcpvs itself and close (`cut`: why the request ended short; `text`: the whole answer,
+   * else the error answer for `status`).
+   */
+  private answer(status: number, code: string, cut?: string, text?: string | Uint8Array): void {
     this.status = status;
     this.holding = false;
     this.rt.svc.log.debug("refused request", { vs: this.rt.cfg.name, client: this.ip, status, code });
     this.logRequest(cut, code);
-    this.out.write(errorResponse(status, code));
+    this.out.write(text ?? errorAnswer(this.rt.cfg.error_pages, status, code));
     this.close();
     this.syncHeld();
   }
@@ -649,7 +806,43 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
       case X_CLIENT_FAILED:
         this.clientFailed(x.status, x.code);
         return;
+      case X_QUEUE_TIMEOUT:
+        this.leaveQueue();
+        this.answer(x.status, x.code, x.code);
+        return;
     }
+  }
+
+  /** Read the PROXY header (accept_proxy): the bytes after it, or undefined while none are to parse. */
+  private readProxy(buf: Buffer): Buffer | undefined {
+    const pending = this.proxyPending!;
+    const all = pending.length > 0 ? Buffer.concat([pending, buf]) : buf;
+    const r = parseProxyHeader(all);
+    if (r.state === "more") {
+      this.proxyPending = Buffer.from(all);
+      return undefined;
+    }
+    const rt = this.rt;
+    if (r.state === "bad") {
+      rt.svc.cluster.count("reject.proxy_header");
+      rt.svc.log.debug("refused connection", { vs: rt.cfg.name, client: this.ip, error: r.error });
+      this.terminate();
+      return undefined;
+    }
+    this.proxyPending = undefined;
+    if (r.ip !== undefined) {
+      this.ip = r.ip;
+      this.port = r.port ?? 0;
+      this.choice.client(this.ip, this.port);
+      this.fwd.client(this.ip, this.port);
+    }
+    if (!rt.perSource.enter(this.ip, rt.cfg.max_connections_per_source)) {
+      rt.svc.cluster.count("reject.max_connections_per_source");
+      this.terminate();
+      return undefined;
+    }
+    this.counted = true;
+    return all.length > r.used ? all.subarray(r.used) : undefined;
   }
 
   /**
@@ -661,6 +854,23 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
     if (!req || this.logged) return;
     this.logged = true;
     const c = this.choice;
-    accessLog(this.rt, req, this.ip, c.pool?.name, c.serverId, this.status, c.started, this.t0, cut, code);
+    // A record begun before the access log was turned on (a reload) is not one: none is written.
+    const rec = this.stamps ? this.rec : undefined;
+    if (rec !== undefined) rec.retries = this.tries;
+    accessLog(
+      this.rt,
+      req,
+      this.ip,
+      c.pool?.name,
+      c.serverId,
+      this.status,
+      c.started,
+      this.t0,
+      cut,
+      rec,
+      rec === undefined ? 0 : this.out.bytes - rec.outStart,
+      code,
+    );
+    if (rec !== undefined) rec.first = 0;
   }
 }

@@ -5,7 +5,7 @@
 
 import WebSocket from "ws";
 import { readEndpoint } from "../net/endpoint.ts";
-import { ControlError } from "./ControlError.ts";
+import { ControlError } from "./control-error.ts";
 import type { EventJson } from "./event-json.ts";
 import { CONTROL_PATH, PROTOCOL_VERSION, type ServerFrame } from "./protocol.ts";
 

@@ -22,7 +22,7 @@ export type Reader<T> = (buf: Uint8Array, eof: boolean) => T | undefined;
 /** Cap on buffered bytes: a check never needs more, and a huge reply must not eat memory. */
 const MAX_BUFFER = 4 * 1024 * 1024;
 
-export class TcpConn {
+export class ProbeConn {
   private socket: Pick<BoundSocket, "write" | "terminate"> | undefined;
   private chunks: Uint8Array[] = [];
   private size = 0;
@@ -37,8 +37,8 @@ export class TcpConn {
   }
 
   /** Connect; the whole exchange that follows shares the same `timeoutMs` deadline. */
-  static async open(target: CheckTarget, timeoutMs: number, tls?: TlsChoice): Promise<TcpConn> {
-    const c = new TcpConn(timeoutMs);
+  static async open(target: CheckTarget, timeoutMs: number, tls?: TlsChoice): Promise<ProbeConn> {
+    const c = new ProbeConn(timeoutMs);
     const handler = {
       data: (_s: Socket<undefined>, d: Buffer) => c.push(d),
       end: () => c.finish(),

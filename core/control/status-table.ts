@@ -92,6 +92,12 @@ export function headerLines(s: StatusSnapshot, p: Paint): string[] {
   ];
   if (s.pending_restart.length)
     out.push(p(YELLOW, `restart pending: ${s.pending_restart.join(", ")} changed in the file, not applied`));
+  // One worker is the main thread, nothing to add.
+  const workers = s.workers ?? [];
+  if (workers.length > 1)
+    out.push(
+      `workers ${workers.length}  ${workers.map((w) => `#${w.id} ${w.connections} conns ${w.requests} reqs`).join(", ")}`,
+    );
   return out;
 }
 

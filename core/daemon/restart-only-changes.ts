@@ -13,5 +13,6 @@ export function restartOnlyChanges(prev: GlobalConfig, next: GlobalConfig): stri
   if (prev.metrics?.text !== next.metrics?.text) changed.push("metrics");
   if (prev.log_level !== next.log_level) changed.push("log_level");
   if (prev.log_format !== next.log_format) changed.push("log_format");
+  if (prev.workers !== next.workers) changed.push("workers");
   return changed;
 }

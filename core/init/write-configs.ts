@@ -4,8 +4,8 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { ConfigError, formatProblem, parseConfig } from "../config/load.ts";
-import { type InitAnswers, InitError } from "./InitAnswers.ts";
-import { renderPair } from "./renderConfig.ts";
+import { type InitAnswers, InitError } from "./init-answers.ts";
+import { renderPair } from "./render-config.ts";
 
 export async function writeConfigs(a: InitAnswers): Promise<{ self: string; peer: string }> {
   const files = { self: resolve(a.out), peer: resolve(a.peerOut) };

@@ -8,7 +8,7 @@ import type { Cluster } from "../state/cluster.ts";
 import { handoverBoundMs } from "../vrrp/fsm.ts";
 import { VrrpHost } from "../vrrp/host.ts";
 import type { LoadedConfig, Service } from "./service.ts";
-import { dumpVrrpStates, recordVrrpState, steerVrrp } from "./vrrpControl.ts";
+import { dumpVrrpStates, recordVrrpState, steerVrrp } from "./vrrp-control.ts";
 
 export class VrrpBridge implements Service {
   readonly name = "vrrp";

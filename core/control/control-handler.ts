@@ -4,7 +4,7 @@
 
 import { log as defaultLog, type Logger } from "../log/logger.ts";
 import type { CheckResult, Cluster, ServerState, VrrpOperatorState } from "../state/cluster.ts";
-import { ControlError } from "./ControlError.ts";
+import { ControlError } from "./control-error.ts";
 import { type ControlRequest, PROTOCOL_VERSION, type VrrpAction } from "./protocol.ts";
 import { buildSnapshot, checkSnapshot, type DaemonDescription, serverState } from "./snapshot.ts";
 
@@ -33,6 +33,8 @@ export interface ControlActions {
 export interface ControlProvider {
   cluster: Cluster;
   describe(): DaemonDescription;
+  /** Bring in figures kept elsewhere (data-path workers' reports) before a status snapshot. */
+  sync?(): Promise<void>;
   /** Absent actions answer "unavailable" (e.g. `tcpvs vrrp` has no reload of pools). */
   actions?: Partial<ControlActions>;
   logger?: Logger;
@@ -61,6 +63,7 @@ export class ControlHandler {
     }
     switch (req.method) {
       case "status":
+        await this.p.sync?.();
         return buildSnapshot(this.p.cluster, this.p.describe(), PROTOCOL_VERSION, this.now());
       case "subscribe":
       case "unsubscribe":

@@ -4,7 +4,7 @@
 // there is an equivalent.
 
 import type { Cluster } from "../state/cluster.ts";
-import { Histogram, LATENCY_BUCKETS } from "./Histogram.ts";
+import { Histogram, LATENCY_BUCKETS } from "./histogram.ts";
 import { renderTlsMetrics, type TlsCertificates } from "../tls/tls-metrics.ts";
 
 // "cut": a response that ended short (server stalled or reset mid-body, client timed out or left), counted
@@ -43,6 +43,8 @@ export interface MetricsSource {
   version?: string;
   /** Epoch ms the process started. */
   startedAt?: number;
+  /** Bring in figures kept elsewhere (data-path workers' reports) before a scrape. */
+  sync?: () => Promise<void>;
   /** The certificates of the TLS listeners (read at scrape time: a reload changes them). */
   tlsCertificates?(): TlsCertificates[];
 }
@@ -80,6 +82,11 @@ export class MetricsRegistry {
   constructor(src: MetricsSource, buckets: readonly number[] = LATENCY_BUCKETS) {
     this.src = src;
     this.buckets = buckets;
+  }
+
+  /** Bring in what other threads counted since their last report (none with one worker). */
+  sync(): Promise<void> {
+    return this.src.sync?.() ?? Promise.resolve();
   }
 
   /** The counter for (virtual server, pool); keep it and call inc(status) per response. */

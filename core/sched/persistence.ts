@@ -4,7 +4,7 @@
 // serving tier (a backup once a primary is back) is replaced. A quiescent one (weight 0) keeps its
 // clients, as LVS does, unless expire_quiescent is set (the kernel's expire_quiescent_template).
 
-import { ipKey, type Granularity } from "./ipKey.ts";
+import { ipKey, type Granularity } from "./ip-key.ts";
 import { LocalityTable } from "./locality.ts";
 import { available, reachable, Tier } from "./tier.ts";
 import type { PickContext, SchedServer, Scheduler, SchedulerEnv } from "./types.ts";

@@ -1,7 +1,7 @@
 // The two tcpvs.toml files of a two-node appliance: both nodes run the balancer over both nodes' app,
 // one holds the VIP by a higher VRRP priority. The files differ only in priority and comments.
 
-import type { InitAnswers, Role } from "./InitAnswers.ts";
+import type { InitAnswers, Role } from "./init-answers.ts";
 
 export const MASTER_PRIORITY = 150;
 export const BACKUP_PRIORITY = 100;

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { ControlClient } from "../../core/control/ControlClient.ts";
-import { ControlError } from "../../core/control/ControlError.ts";
-import { ControlServer, checkControlEndpoint } from "../../core/control/ControlServer.ts";
+import { ControlClient } from "../../core/control/control-client.ts";
+import { ControlError } from "../../core/control/control-error.ts";
+import { ControlServer, checkControlEndpoint } from "../../core/control/control-server.ts";
 import type { StatusSnapshot } from "../../core/control/snapshot.ts";
 import type { Cluster, ClusterEvent } from "../../core/state/cluster.ts";
 import type { EventJson } from "../../core/control/event-json.ts";

@@ -11,8 +11,8 @@ import type { Endpoint } from "../config/types.ts";
 import { log as defaultLog, type Logger } from "../log/logger.ts";
 import { type ControlGroup, openToGroup } from "./control-group.ts";
 import { ControlRefusals } from "./control-refusals.ts";
-import { ControlError } from "./ControlError.ts";
-import { type AccessLevel, ControlHandler, type ControlProvider } from "./ControlHandler.ts";
+import { ControlError } from "./control-error.ts";
+import { type AccessLevel, ControlHandler, type ControlProvider } from "./control-handler.ts";
 import { credFromHeader, PEER_HEADER, PeerCredGate } from "./peer-cred-gate.ts";
 import { eventJson } from "./event-json.ts";
 import {
@@ -22,7 +22,7 @@ import {
   parseRequest,
   type ServerFrame,
 } from "./protocol.ts";
-import { RateLimiter } from "./RateLimiter.ts";
+import { RateLimiter } from "./rate-limiter.ts";
 import { bearerToken, tokensEqual } from "./token.ts";
 import { isLoopback, parseIp } from "../net/ip.ts";
 import { hostPort } from "../net/endpoint.ts";

@@ -4,7 +4,7 @@
 import type { Server } from "bun";
 import type { Endpoint } from "../config/types.ts";
 import { log as defaultLog, type Logger } from "../log/logger.ts";
-import type { MetricsRegistry } from "./MetricsRegistry.ts";
+import type { MetricsRegistry } from "./metrics-registry.ts";
 import { hostPort } from "../net/endpoint.ts";
 import { type StatusPageSource, statusPageRoute } from "./status-page.ts";
 
@@ -26,12 +26,13 @@ export class MetricsServer {
   ): MetricsServer {
     const ms = new MetricsServer(endpoint);
     const open = { streams: 0 };
-    const fetch = (req: Request): Response => {
+    const fetch = async (req: Request): Promise<Response> => {
       const pageAnswer = page ? statusPageRoute(req, page, open) : undefined;
       if (pageAnswer) return pageAnswer;
       const url = new URL(req.url);
       if (url.pathname !== "/metrics") return new Response("see /metrics\n", { status: 404 });
       if (req.method !== "GET" && req.method !== "HEAD") return new Response("use GET\n", { status: 405 });
+      await registry.sync();
       return new Response(registry.render(), { headers: { "content-type": METRICS_CONTENT_TYPE } });
     };
     ms.server =

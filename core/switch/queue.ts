@@ -1,0 +1,99 @@
+// Requests waiting for a server slot (a pool's queue_timeout, HAProxy's `timeout queue`): when every
+// usable server of the pool is at its max_connections, a request waits here in arrival order and is
+// tried again when a slot frees (an attempt ends) or on the sweep tick (a server came up); its
+// connection's deadline answers 503 when the wait runs out. Waking is deferred to a microtask: a slot
+// frees inside another connection's event, whose own clean-up must finish first.
+
+import type { PoolState } from "../state/cluster.ts";
+
+/** Worth queueing for: a usable server of the pool is at its max_connections (not all down). */
+export function mayQueue(pool: PoolState): boolean {
+  const list = pool.servers;
+  for (let i = 0; i < list.length; i++) {
+    const s = list[i]!;
+    if (s.up && s.weight > 0 && s.maxConnections > 0 && s.active >= s.maxConnections) return true;
+  }
+  return false;
+}
+
+/** A request in a queue: `retry` tries to dispatch it now, true when it left the queue. */
+export interface QueueWaiter {
+  retry(): boolean;
+}
+
+class PoolQueue {
+  readonly list: QueueWaiter[] = [];
+  head = 0;
+  scheduled = false;
+
+  get length(): number {
+    return this.list.length - this.head;
+  }
+}
+
+export class Queues {
+  private readonly byPool = new Map<string, PoolQueue>();
+  /** Requests waiting in every queue: a request that ends pays one comparison when it is 0. */
+  waiting = 0;
+
+  add(pool: string, w: QueueWaiter): void {
+    let q = this.byPool.get(pool);
+    if (q === undefined) {
+      q = new PoolQueue();
+      this.byPool.set(pool, q);
+    }
+    q.list.push(w);
+    this.waiting++;
+  }
+
+  /** The request left before its turn (the client closed, its wait ran out). */
+  remove(pool: string, w: QueueWaiter): void {
+    const q = this.byPool.get(pool);
+    if (q === undefined) return;
+    const i = q.list.indexOf(w, q.head);
+    if (i < 0) return;
+    q.list.splice(i, 1);
+    this.waiting--;
+    this.compact(pool, q);
+  }
+
+  /** A slot may have freed in `pool`: try its first requests, in order, soon. */
+  wake(pool: string): void {
+    const q = this.byPool.get(pool);
+    if (q === undefined || q.scheduled || q.length === 0) return;
+    q.scheduled = true;
+    queueMicrotask(() => {
+      q.scheduled = false;
+      this.serve(pool, q);
+    });
+  }
+
+  /** Try every queue (the sweep tick: a server may have come up or been enabled). */
+  wakeAll(): void {
+    if (this.waiting === 0) return;
+    for (const pool of this.byPool.keys()) this.wake(pool);
+  }
+
+  private serve(pool: string, q: PoolQueue): void {
+    // Each success frees a place; the first that cannot be served keeps its place and stops the round.
+    while (q.length > 0) {
+      const w = q.list[q.head]!;
+      q.head++;
+      this.waiting--;
+      if (!w.retry()) {
+        q.head--;
+        this.waiting++;
+        break;
+      }
+    }
+    this.compact(pool, q);
+  }
+
+  private compact(pool: string, q: PoolQueue): void {
+    if (q.length === 0) this.byPool.delete(pool);
+    else if (q.head > 64 && q.head * 2 > q.list.length) {
+      q.list.splice(0, q.head);
+      q.head = 0;
+    }
+  }
+}

@@ -1,0 +1,25 @@
+// Open client connections per address, for max_connections_per_source: an entry exists only while
+// its address has a connection open, so the map is bounded by max_connections.
+
+export class SourceCounts {
+  private readonly n = new Map<string, number>();
+
+  /** Count a connection from `ip`, unless `max` (> 0) are open already: false then. */
+  enter(ip: string, max: number): boolean {
+    const now = this.n.get(ip) ?? 0;
+    if (max > 0 && now >= max) return false;
+    this.n.set(ip, now + 1);
+    return true;
+  }
+
+  leave(ip: string): void {
+    const now = this.n.get(ip);
+    if (now === undefined) return;
+    if (now <= 1) this.n.delete(ip);
+    else this.n.set(ip, now - 1);
+  }
+
+  get size(): number {
+    return this.n.size;
+  }
+}

@@ -1,0 +1,402 @@
+// `[global] workers = 2` against real listeners: two data-path Worker threads share each port and
+// schedule as one load balancer (shared counts, rr position, persistence table); the control plane's
+// decisions reach both; reload, a dead worker and stop are handled for all of them.
+
+import { afterEach, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
+import { parseConfig } from "../../core/config/load.ts";
+import type { Daemon } from "../../core/daemon/daemon.ts";
+import { serveDaemon } from "../../core/daemon/serve-role.ts";
+import type { WorkerPool } from "../../core/daemon/worker-pool.ts";
+import { memoryLogger } from "../../core/log/logger.ts";
+import {
+  BUN,
+  MAIN,
+  type Backend,
+  backend,
+  configText,
+  freePort,
+  runTcpvs,
+  statusJson,
+  steadyLoad,
+  tempDir,
+  waitFor,
+  writeConfig,
+} from "./harness.ts";
+import { CertDir } from "../tls/certs.ts";
+import { missingTools } from "../tools.ts";
+
+const NO_TASKSET = missingTools("the config check test of workers = auto", "taskset");
+
+const cleanups: Array<() => void | Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+interface Setup {
+  d: Daemon;
+  pool: WorkerPool;
+  port: number;
+  backends: Backend[];
+  lines: string[];
+  control: string;
+  setText(t: string): void;
+}
+
+interface SetupOptions {
+  /** Lines added to the [[virtual_server]] (a [virtual_server.tls] table). */
+  vsExtra?: string;
+  backends?: Backend[];
+  /** Replaces the pool's `scheduler = "rr"` line. */
+  pool?: string;
+  /** Lines added to every [[pool.app.server]]. */
+  serverExtra?: string;
+  grace?: string;
+}
+
+async function serveWorkers(o: SetupOptions = {}): Promise<Setup> {
+  const tmp = tempDir();
+  cleanups.push(tmp.cleanup);
+  const backends = o.backends ?? [backend("b1", 300), backend("b2", 300)];
+  for (const b of backends) cleanups.push(() => b.stop());
+  const port = freePort();
+  const control = `${tmp.dir}/c.sock`;
+  let text = configText({
+    vsExtra: o.vsExtra,
+    port,
+    control: `unix:${control}`,
+    backends,
+    checkInterval: "5s",
+    grace: o.grace,
+  });
+  if (o.pool) text = text.replace('scheduler = "rr"', o.pool);
+  if (o.serverExtra) text = text.replace(/(address = "[^"]+"\n)/g, `$1  ${o.serverExtra}\n`);
+  const { logger, lines } = memoryLogger("info");
+  const d = serveDaemon({
+    file: "test.toml",
+    config: parseConfig(text, "test.toml"),
+    hash: "h",
+    log: logger,
+    version: "test",
+    workers: 2,
+    // Reports only on demand: a status query must fetch what the workers counted (flush).
+    workerOptions: { reportMs: 60_000 },
+    reloadSource: () => ({ config: parseConfig(text, "test.toml"), hash: "h2" }),
+  });
+  await d.start();
+  cleanups.push(() => d.stop(0));
+  const pool = d.service<WorkerPool>("switch")!;
+  return { d, pool, port, backends, lines, control, setText: (t) => (text = t) };
+}
+
+/** One request on its own connection. */
+async function once(port: number, path = "/"): Promise<{ status: number; body: string }> {
+  const r = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { connection: "close" } });
+  return { status: r.status, body: await r.text() };
+}
+
+test("workers = 2: both workers accept connections on the one port", async () => {
+  const s = await serveWorkers();
+  expect(s.pool.size).toBe(2);
+  for (let i = 0; i < 60; i++) expect((await once(s.port)).status).toBe(200);
+  const w = s.pool.workers();
+  expect(w.map((x) => x.id)).toEqual([0, 1]);
+  // The kernel hashes each new connection's 4-tuple to one of the two sockets: 60 land on both.
+  expect(w[0]!.requests).toBeGreaterThan(0);
+  expect(w[1]!.requests).toBeGreaterThan(0);
+  expect(w[0]!.requests + w[1]!.requests).toBe(60);
+  // Each worker found its own listening socket to pause at a limit (not the other's, not none).
+  expect(s.lines.filter((l) => l.includes("Cannot pause accepting"))).toEqual([]);
+  // Status adds up over workers: the main thread's server counters are the sums.
+  const servers = s.d.cluster.pools.get("app")!.servers;
+  expect(servers.reduce((n, x) => n + x.requests, 0)).toBe(60);
+  // rr is one sequence across workers: 60 requests split 30/30 whatever worker took each.
+  expect(s.backends.map((b) => b.hits)).toEqual([30, 30]);
+}, 30_000);
+
+test("workers = 2: 40 new connections with persistence_timeout all reach one server", async () => {
+  const s = await serveWorkers({ pool: 'scheduler = "rr"\npersistence_timeout = "60s"' });
+  const bodies = new Set<string>();
+  for (let i = 0; i < 40; i++) {
+    const r = await once(s.port);
+    expect(r.status).toBe(200);
+    bodies.add(r.body);
+  }
+  expect(bodies.size).toBe(1);
+  // The point: connections accepted by both workers, one shared table.
+  const w = s.pool.workers();
+  expect(w[0]!.requests).toBeGreaterThan(0);
+  expect(w[1]!.requests).toBeGreaterThan(0);
+}, 30_000);
+
+/** A backend that answers after delayMs and records the most requests it held at once. */
+function countingBackend(name: string, delayMs: number) {
+  const b = { name, address: "", now: 0, peak: 0, hits: 0, stop: () => server.stop(true) };
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch(req) {
+      if (new URL(req.url).pathname === "/health") return new Response("ok");
+      b.hits++;
+      b.now++;
+      b.peak = Math.max(b.peak, b.now);
+      await Bun.sleep(delayMs);
+      b.now--;
+      return new Response(`${name}\n`);
+    },
+  });
+  b.address = `127.0.0.1:${server.port}`;
+  return b;
+}
+
+test("workers = 2: max_connections = 4 per server holds across workers under 16 concurrent slow requests", async () => {
+  const c1 = countingBackend("b1", 600);
+  const c2 = countingBackend("b2", 600);
+  const s = await serveWorkers({
+    backends: [c1, c2] as unknown as Backend[],
+    pool: 'scheduler = "lc"',
+    serverExtra: "max_connections = 4",
+  });
+  const results = await Promise.all(Array.from({ length: 16 }, () => once(s.port, "/slow")));
+  const ok = results.filter((r) => r.status === 200).length;
+  expect(c1.peak).toBeLessThanOrEqual(4);
+  expect(c2.peak).toBeLessThanOrEqual(4);
+  // The limit is the whole 8 places, not 4 per worker per server: 8 served, the rest refused (503).
+  expect(ok).toBe(8);
+  expect(results.filter((r) => r.status === 503).length).toBe(8);
+  // The refusals were counted in the workers; status asks them first, so they show at once.
+  const st = await statusJson(`unix:${s.control}`);
+  expect(st.counters["reject.no_server"]).toBe(8);
+  const w = s.pool.workers();
+  expect(w[0]!.requests + w[1]!.requests).toBe(8);
+  // The counts came back to zero once every exchange ended.
+  await waitFor(() => s.d.cluster.pools.get("app")!.servers.every((x) => x.active === 0), 2000, "active 0");
+}, 30_000);
+
+test("workers = 2: drain and weight set through tcpvs status apply to connections of either worker", async () => {
+  const s = await serveWorkers();
+  const status = (...a: string[]) => runTcpvs(["status", ...a, "--control", s.control]);
+  expect((await status("drain", "app", "b1")).code).toBe(0);
+  for (let i = 0; i < 20; i++) expect((await once(s.port)).body).toBe("b2\n");
+  expect((await status("enable", "app", "b1")).code).toBe(0);
+  expect((await status("weight", "app", "b2", "0")).code).toBe(0);
+  const before = s.pool.workers().map((w) => w.requests);
+  for (let i = 0; i < 20; i++) expect((await once(s.port)).body).toBe("b1\n");
+  const after = s.pool.workers().map((w) => w.requests);
+  expect(after[0]! - before[0]!).toBeGreaterThan(0);
+  expect(after[1]! - before[1]!).toBeGreaterThan(0);
+  // `tcpvs status --json` shows the workers, and sums over them.
+  const j = (await statusJson(`unix:${s.control}`)) as unknown as {
+    workers: Array<{ id: number; requests: number }>;
+  };
+  expect(j.workers.map((w) => w.id)).toEqual([0, 1]);
+  expect(j.workers.reduce((n, w) => n + w.requests, 0)).toBe(40);
+}, 30_000);
+
+test("workers = 2: a control-plane decision reaches every worker within a bound (measured)", async () => {
+  const s = await serveWorkers();
+  const rounds: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const t0 = performance.now();
+    s.d.cluster.updateServer(
+      "app",
+      "b1",
+      (x) => {
+        x.drained = i % 2 === 0;
+      },
+      "test",
+    );
+    await s.pool.broadcast();
+    rounds.push(performance.now() - t0);
+  }
+  rounds.sort((a, b) => a - b);
+  const p50 = rounds[25]!;
+  const max = rounds[49]!;
+  console.log(
+    `propagation to 2 workers: p50 ${p50.toFixed(3)} ms, max ${max.toFixed(3)} ms (50 rounds, shared 2-core machine)`,
+  );
+  // A correctness bound, not a speed claim: an acknowledged change, well inside one health-check interval.
+  expect(max).toBeLessThan(1000);
+}, 30_000);
+
+test("workers = 2: a reload under load loses no request, applies to both workers; a broken file changes nothing", async () => {
+  const s = await serveWorkers();
+  const loads = [steadyLoad(`http://127.0.0.1:${s.port}/`, 2), steadyLoad(`http://127.0.0.1:${s.port}/`, 3)];
+  await Bun.sleep(200);
+  for (let i = 0; i < 4; i++) {
+    s.setText(configTextWithWeight(s, i + 1));
+    expect((await s.d.reload()).ok).toBe(true);
+    await Bun.sleep(100);
+  }
+  // b2 quiescent and a second virtual server: both workers take both at once.
+  const port2 = freePort();
+  s.setText(
+    `${configTextWithWeight(s, 0)}
+[[virtual_server]]
+name = "second"
+listen = ["127.0.0.1:${port2}"]
+mode = "http"
+pool = "app"
+`,
+  );
+  expect((await s.d.reload()).ok).toBe(true);
+  const before = s.pool.workers().map((w) => w.requests);
+  for (let i = 0; i < 20; i++) {
+    expect((await once(s.port)).body).toBe("b1\n");
+    expect((await once(port2)).body).toBe("b1\n");
+  }
+  const after = s.pool.workers().map((w) => w.requests);
+  expect(after[0]! - before[0]!).toBeGreaterThan(0);
+  expect(after[1]! - before[1]!).toBeGreaterThan(0);
+  const last = s.d.config;
+  s.setText("[global\nbroken");
+  expect((await s.d.reload()).ok).toBe(false);
+  expect(s.d.config).toBe(last);
+  for (let i = 0; i < 10; i++) expect((await once(port2)).body).toBe("b1\n");
+  await Bun.sleep(200);
+  for (const l of loads) await l.stop();
+  const ok = loads.reduce((n, l) => n + l.ok, 0);
+  const failed = loads.reduce((n, l) => n + l.failed, 0);
+  expect(failed).toBe(0);
+  expect(ok).toBeGreaterThan(20);
+}, 30_000);
+
+/** The setup's config with b2's weight changed (and so a real change for every worker). */
+function configTextWithWeight(s: Setup, w: number): string {
+  const b2 = s.backends[1]!;
+  return configText({
+    port: s.port,
+    control: `unix:${s.control}`,
+    backends: s.backends,
+    checkInterval: "5s",
+  }).replace(`address = "${b2.address}"\n`, `address = "${b2.address}"\n  weight = ${w}\n`);
+}
+
+for (const victim of [1, 0])
+  test(`workers = 2: worker ${victim} dying of an uncaught error is logged and replaced; the other keeps serving`, async () => {
+    const s = await serveWorkers();
+    const load = steadyLoad(`http://127.0.0.1:${s.port}/`, 2);
+    await Bun.sleep(100);
+    s.pool.injectFault(victim);
+    await waitFor(() => s.pool.restarts === 1 && s.pool.allReady, 10_000, `worker ${victim} replaced`);
+    const during = load.ok;
+    await Bun.sleep(200);
+    await load.stop();
+    expect(load.ok).toBeGreaterThan(during);
+    expect(s.lines.some((l) => l.includes("data-path worker died") && l.includes(`"worker":${victim}`))).toBe(
+      true,
+    );
+    // Both accept again, and nothing the dead worker counted is left in the shared counts.
+    const before = s.pool.workers().map((w) => w.requests);
+    for (let i = 0; i < 40; i++) expect((await once(s.port)).status).toBe(200);
+    const after = s.pool.workers().map((w) => w.requests);
+    expect(after[1]! - before[1]!).toBeGreaterThan(0);
+    expect(after[0]! - before[0]!).toBeGreaterThan(0);
+    await waitFor(() => s.d.cluster.pools.get("app")!.servers.every((x) => x.active === 0), 2000, "active 0");
+  }, 30_000);
+
+test("workers = 2: stop drains requests in flight on every worker within grace", async () => {
+  const s = await serveWorkers({ grace: "5s" });
+  const inflight = Array.from({ length: 12 }, () => once(s.port, "/slow"));
+  await waitFor(
+    () => s.backends.reduce((n, b) => n + b.slowStarted, 0) === 12,
+    5000,
+    "12 slow requests started",
+  );
+  const w = s.pool.workers();
+  expect(w[0]!.connections).toBeGreaterThan(0);
+  expect(w[1]!.connections).toBeGreaterThan(0);
+  await s.d.stop(5000);
+  const results = await Promise.all(inflight);
+  expect(results.every((r) => r.status === 200)).toBe(true);
+}, 30_000);
+
+test("workers = 2: cookie persistence holds whichever worker accepts", async () => {
+  const s = await serveWorkers({ pool: 'scheduler = "rr"\nscheduler_options = { cookie = "SRV" }' });
+  const first = await fetch(`http://127.0.0.1:${s.port}/`, { headers: { connection: "close" } });
+  const server = await first.text();
+  const cookie = first.headers.get("set-cookie")!.split(";")[0]!;
+  expect(cookie).toMatch(/^SRV=/);
+  const before = s.pool.workers().map((w) => w.requests);
+  for (let i = 0; i < 30; i++) {
+    const r = await fetch(`http://127.0.0.1:${s.port}/`, { headers: { connection: "close", cookie } });
+    expect(await r.text()).toBe(server);
+  }
+  const after = s.pool.workers().map((w) => w.requests);
+  expect(after[0]! - before[0]!).toBeGreaterThan(0);
+  expect(after[1]! - before[1]!).toBeGreaterThan(0);
+}, 30_000);
+
+test.skipIf(NO_TASKSET !== undefined)(
+  'tcpvs config check shows the workers chosen: "auto" under taskset -c 0 is 1',
+  async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const fake = { name: "b1", address: "127.0.0.1:9" } as Backend;
+    const text = configText({
+      port: 1,
+      control: `unix:${tmp.dir}/c.sock`,
+      backends: [fake],
+      checkInterval: "5s",
+    });
+    const check = async (workers: string, cpus: string) => {
+      const file = writeConfig(tmp.dir, text.replace("[global]\n", `[global]\nworkers = ${workers}\n`));
+      const p = Bun.spawn(["taskset", "-c", cpus, BUN, MAIN, "config", "check", "--json", "-c", file], {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const out = await new Response(p.stdout).text();
+      expect(await p.exited).toBe(0);
+      return (JSON.parse(out) as { workers: number }).workers;
+    };
+    expect(await check('"auto"', "0")).toBe(1);
+    expect(await check('"auto"', "0,1")).toBe(Math.min(2, navigator.hardwareConcurrency));
+    expect(await check("3", "0")).toBe(3);
+  },
+  30_000,
+);
+
+test("workers = 2: a second stop request (hurry) cuts what every worker still drains", async () => {
+  const slow = [backend("b1", 20_000), backend("b2", 20_000)];
+  const s = await serveWorkers({ backends: slow, grace: "30s" });
+  const inflight = Array.from({ length: 8 }, () =>
+    once(s.port, "/slow").catch(() => ({ status: 0, body: "" })),
+  );
+  await waitFor(() => slow.reduce((n, b) => n + b.slowStarted, 0) === 8, 5000, "8 slow requests started");
+  const w = s.pool.workers();
+  expect(w[0]!.connections + w[1]!.connections).toBe(8);
+  const stopped = s.d.stop(30_000);
+  await Bun.sleep(200);
+  s.d.hurry();
+  // Not a speed claim: without the cut this waits for the 20 s backends (grace is 30 s).
+  const r = await Promise.race([
+    stopped.then(() => "stopped"),
+    Bun.sleep(10_000).then(() => "still draining"),
+  ]);
+  expect(r).toBe("stopped");
+  const results = await Promise.all(inflight);
+  expect(results.every((x) => x.status !== 200)).toBe(true);
+}, 30_000);
+
+test.skipIf(missingTools("the TLS test with workers", "openssl") !== undefined)(
+  "workers = 2: a TLS listener is shared too, both workers terminate",
+  async () => {
+    const certs = new CertDir();
+    cleanups.push(() => rmSync(certs.dir, { recursive: true, force: true }));
+    const ca = certs.ca("ca").pem;
+    const pem = certs.leaf("a", ["a.test", "IP:127.0.0.1"], "ca");
+    const s = await serveWorkers({ vsExtra: `  [virtual_server.tls]\n  certificates = ["${pem}"]\n` });
+    for (let i = 0; i < 40; i++) {
+      const r = await fetch(`https://127.0.0.1:${s.port}/`, {
+        headers: { connection: "close" },
+        tls: { ca },
+      } as RequestInit);
+      expect(r.status).toBe(200);
+      await r.text();
+    }
+    const w = s.pool.workers();
+    expect(w[0]!.requests).toBeGreaterThan(0);
+    expect(w[1]!.requests).toBeGreaterThan(0);
+  },
+  30_000,
+);

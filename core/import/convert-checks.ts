@@ -2,16 +2,7 @@
 // PING_CHECK, UDP_CHECK) as tcpvs [[pool.NAME.check]] tables. keepalived's defaults are written out
 // (delay_loop 60 s, connect_timeout 5 s, retry 1 ...) so the imported checks behave as the old ones.
 
-import {
-  dropKnown,
-  duration,
-  family,
-  type ImportContext,
-  integer,
-  NO_WARMUP,
-  seconds,
-  word,
-} from "./import-context.ts";
+import { dropKnown, duration, family, type ImportContext, integer, seconds, word } from "./import-context.ts";
 import { miscCheck, udpCheck } from "./convert-misc-checks.ts";
 import type { KNode } from "./keepalived-parser.ts";
 import type { Table, TomlValue } from "./toml-writer.ts";
@@ -30,6 +21,7 @@ export interface CheckDefaults {
   delayBeforeRetry?: number;
   alpha: boolean;
   host?: string;
+  warmup?: number;
 }
 
 export const CHECKERS = [
@@ -45,15 +37,31 @@ export const CHECKERS = [
   "BFD_CHECK",
 ];
 
-const SOURCE = "tcpvs checks from the host's own address (bindto and bind_port come with issue 19 part 2)";
 const COMMON_UNSUPPORTED: Record<string, string> = {
-  bindto: SOURCE,
-  bind_port: SOURCE,
-  bind_if: SOURCE,
+  bind_if: "tcpvs binds a check to an address (bindto), not to an interface",
   fwmark: "tcpvs does not mark check packets",
-  warmup: NO_WARMUP,
   log_all_failures: "tcpvs logs transitions, not each failed run",
 };
+// keepalived's MISC_CHECK opens no connection and does not read these; tcpvs's script check neither.
+const NO_CONNECTION = ["connect_ip", "connect_port", "bindto", "bind_port"];
+
+/** connect_ip / bindto: an IP address (bindto: one tcpvs can bind, so not link-local). */
+function address(ctx: ImportContext, k: KNode): string | undefined {
+  const ip = k.args[0] ?? "";
+  if (!family(ip)) {
+    ctx.ledger.drop(k, `"${ip}" is not an IPv4 or IPv6 address`);
+    return undefined;
+  }
+  if (k.keyword === "bindto" && /^fe[89ab]/i.test(ip)) {
+    ctx.ledger.drop(
+      k,
+      "tcpvs binds a check to an address, not to an interface: a link-local source cannot be named",
+    );
+    return undefined;
+  }
+  ctx.ledger.use(k);
+  return ip;
+}
 
 /** The timing keys every checker shares; `kind` picks keepalived's per-checker defaults. */
 function timing(
@@ -68,13 +76,26 @@ function timing(
   let retry = d.retry;
   let dbr = d.delayBeforeRetry;
   let alpha = d.alpha;
+  let warmup = d.warmup;
   let port: number | undefined;
+  let connectIp: string | undefined;
+  let bindto: string | undefined;
+  let bindPort: number | undefined;
   for (const k of c.children ?? []) {
     if (dropKnown(ctx, k, COMMON_UNSUPPORTED)) continue;
+    if (kind === "MISC_CHECK" && NO_CONNECTION.includes(k.keyword)) {
+      ctx.ledger.drop(k, "a MISC_CHECK opens no connection; keepalived does not read it there either");
+      continue;
+    }
+    if (kind === "PING_CHECK" && (k.keyword === "bindto" || k.keyword === "bind_port")) {
+      ctx.ledger.drop(k, "tcpvs's icmp check sends from the host's own address");
+      continue;
+    }
     if (k.keyword === "delay_loop") interval = seconds(ctx, k) ?? interval;
     else if (k.keyword === "connect_timeout") timeout = seconds(ctx, k);
     else if (k.keyword === "retry" || k.keyword === "nb_get_retry") retry = integer(ctx, k, 0, 100);
     else if (k.keyword === "delay_before_retry") dbr = seconds(ctx, k);
+    else if (k.keyword === "warmup") warmup = seconds(ctx, k);
     else if (k.keyword === "alpha") {
       ctx.ledger.use(k);
       alpha = k.args[0] !== "no" && k.args[0] !== "false";
@@ -83,10 +104,11 @@ function timing(
       // The server's own port is what tcpvs checks anyway; leaving it out keeps servers' checks alike.
       port = p === rs.port ? undefined : p;
     } else if (k.keyword === "connect_ip") {
-      if (k.args[0] === rs.ip) ctx.ledger.use(k);
-      else
-        ctx.ledger.drop(k, "tcpvs checks the server's own address (connect_ip comes with issue 19 part 2)");
-    }
+      const ip = address(ctx, k);
+      // As with connect_port: the server's own address is checked anyway; leaving it out keeps servers alike.
+      connectIp = ip === rs.ip ? undefined : ip;
+    } else if (k.keyword === "bindto") bindto = address(ctx, k);
+    else if (k.keyword === "bind_port") bindPort = integer(ctx, k, 1, 65535);
   }
   // keepalived's defaults, per checker, where tcpvs's differ.
   retry ??= kind === "DNS_CHECK" ? 3 : kind === "MISC_CHECK" ? 0 : 1;
@@ -109,11 +131,15 @@ function timing(
     delay_before_retry: duration(dbr),
     alpha: alpha || undefined,
     port,
+    connect_ip: connectIp,
+    bindto,
+    bind_port: bindPort,
+    warmup: warmup === undefined ? undefined : duration(warmup),
   };
   return {
     t: definedOnly(t),
     interval,
-    resolved: { interval, timeout, retry, delayBeforeRetry: dbr, alpha, host: d.host },
+    resolved: { interval, timeout, retry, delayBeforeRetry: dbr, alpha, host: d.host, warmup },
   };
 }
 
@@ -185,16 +211,8 @@ function smtpChecks(ctx: ImportContext, c: KNode, base: Table, d: CheckDefaults,
   }
   ctx.ledger.use(c);
   if (hosts.length === 0) return [{ type: "smtp", ...base, helo_name: helo }];
+  // keepalived requires every host to answer; tcpvs requires every check of a pool to pass.
   return hosts.flatMap((h) => {
-    const ip = h.children?.find((k) => k.keyword === "connect_ip")?.args[0];
-    if (ip !== undefined && ip !== rs.ip) {
-      ctx.ledger.drop(
-        h,
-        `it checks ${ip}, not the server: tcpvs checks the server's own address (connect_ip comes with issue 19 part 2)`,
-        "SMTP_CHECK host",
-      );
-      return [];
-    }
     ctx.ledger.use(h);
     const { t } = timing(ctx, h, d, "SMTP_CHECK", rs);
     return [{ type: "smtp", ...base, ...t, helo_name: helo }];
@@ -214,16 +232,6 @@ export function convertChecker(ctx: ImportContext, c: KNode, d: CheckDefaults, r
   }
   if (kind === "BFD_CHECK") {
     ctx.ledger.drop(c, "tcpvs has no BFD");
-    return [];
-  }
-  // A check of another address tests something else than the server: keep none rather than a wrong one.
-  const elsewhere = c.children?.find((k) => k.keyword === "connect_ip" && k.args[0] !== rs.ip);
-  if (elsewhere) {
-    ctx.ledger.drop(
-      c,
-      `it checks ${elsewhere.args[0] ?? "?"}, not the server: tcpvs checks the server's own address (connect_ip comes with issue 19 part 2)`,
-      `${kind} connect_ip`,
-    );
     return [];
   }
   const { t: base, resolved } = timing(ctx, c, d, kind, rs);

@@ -7,6 +7,7 @@ import { SCHEDULERS } from "../config/schema.ts";
 import { parseGranularity } from "../sched/ip-key.ts";
 import type { CheckDefaults } from "./convert-checks.ts";
 import { forwarding, majorityChecks, realServer, type Server, settlePool } from "./convert-real-servers.ts";
+import { perScriptUser } from "./convert-script-user.ts";
 import {
   dropKnown,
   duration,
@@ -16,7 +17,6 @@ import {
   type ImportContext,
   integer,
   NO_EMAIL,
-  NO_WARMUP,
   safeName,
   seconds,
   word,
@@ -36,17 +36,11 @@ const VS_UNSUPPORTED: Record<string, string> = {
   "mh-fallback": IPVS_FLAGS,
   persistence_engine: "tcpvs has no SIP persistence engine",
   ha_suspend: "tcpvs runs checks whether or not the VIP is present",
-  omega: "tcpvs runs no notify scripts at shutdown (omega comes with issue 19 part 2)",
-  quorum_up:
-    "tcpvs has no quorum scripts yet (issue 19 part 2); a track_pool in [vrrp.NAME] can act on quorum",
-  quorum_down:
-    "tcpvs has no quorum scripts yet (issue 19 part 2); a track_pool in [vrrp.NAME] can act on quorum",
   smtp_alert: NO_EMAIL,
   snmp_name: "tcpvs has no SNMP; see tcpvs status and the metrics listener",
   sorry_server_inhibit: "tcpvs sends traffic to the sorry server only while the pool has lost quorum",
   sorry_server_lvs_method: "tcpvs is a proxy: it connects to the sorry server itself",
   ip_family: "only a fwmark service needs it",
-  warmup: NO_WARMUP,
 };
 /** "192.168.200.3-10" -> 192.168.200.3 ... .10; "ae00::2-9" likewise on the last group. */
 function expandRange(text: string): string[] | undefined {
@@ -174,9 +168,16 @@ export function convertVirtualServer(ctx: ImportContext, n: KNode, listensTaken:
     else if (kw === "connect_timeout") d.timeout = seconds(ctx, k);
     else if (kw === "retry" || kw === "nb_get_retry") d.retry = integer(ctx, k, 0, 100);
     else if (kw === "delay_before_retry") d.delayBeforeRetry = seconds(ctx, k);
+    else if (kw === "warmup") d.warmup = seconds(ctx, k);
     else if (kw === "alpha") {
       ctx.ledger.use(k);
       d.alpha = k.args[0] !== "no" && k.args[0] !== "false";
+    } else if (kw === "omega") {
+      ctx.ledger.use(k);
+      if (k.args[0] !== "no" && k.args[0] !== "false") pool.omega = true;
+    } else if (kw === "quorum_up" || kw === "quorum_down") {
+      pool[kw] = word(ctx, k);
+      perScriptUser(ctx, k, k.args.slice(1));
     }
   }
   // Real servers after the virtual server's own keys, which are their defaults wherever written.

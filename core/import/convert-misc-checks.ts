@@ -1,5 +1,6 @@
 // keepalived's MISC_CHECK and UDP_CHECK as tcpvs "script" and "udp" checks.
 
+import { perScriptUser } from "./convert-script-user.ts";
 import { duration, type ImportContext, seconds, word } from "./import-context.ts";
 import type { KNode } from "./keepalived-parser.ts";
 import type { Table } from "./toml-writer.ts";
@@ -50,14 +51,12 @@ export function miscCheck(ctx: ImportContext, c: KNode, base: Table, interval: n
   for (const k of c.children ?? []) {
     if (k.keyword === "misc_path") {
       t.script = word(ctx, k);
-      if (k.args.length > 1)
-        ctx.ledger.note(k, "misc_path USER", "tcpvs has no script user yet (issue 19 part 2)");
+      perScriptUser(ctx, k, k.args.slice(1));
     } else if (k.keyword === "misc_timeout") timeout = seconds(ctx, k);
     else if (k.keyword === "misc_dynamic") {
       ctx.ledger.use(k);
       t.dynamic = true;
-    } else if (k.keyword === "user")
-      ctx.ledger.drop(k, "tcpvs has no script user yet (issue 19 part 2): the script runs as root");
+    } else if (k.keyword === "user") perScriptUser(ctx, k, k.args, true);
   }
   // keepalived lets the script run for the whole delay_loop unless misc_timeout says otherwise.
   const want = timeout ?? interval;

@@ -3,6 +3,7 @@
 // most of them have is kept and the others are reported.
 
 import { type CheckDefaults, CHECKERS, convertChecker } from "./convert-checks.ts";
+import { perScriptUser } from "./convert-script-user.ts";
 import {
   dropKnown,
   family,
@@ -10,7 +11,6 @@ import {
   type ImportContext,
   integer,
   NO_EMAIL,
-  NO_WARMUP,
   seconds,
   word,
 } from "./import-context.ts";
@@ -21,7 +21,6 @@ const RS_UNSUPPORTED: Record<string, string> = {
   lthreshold: "tcpvs uses a server again as soon as it is below max_connections",
   smtp_alert: NO_EMAIL,
   snmp_name: "tcpvs has no SNMP; see tcpvs status and the metrics listener",
-  warmup: NO_WARMUP,
 };
 const PROXY =
   "tcpvs is a proxy, so servers see the director's address unless proxy_protocol is used and the application reads it";
@@ -96,17 +95,13 @@ export function realServer(
       server.inhibit = k;
     } else if (kw === "notify_up" || kw === "notify_down") {
       server.notify[kw] = { cmd: word(ctx, k), node: k };
-      if (k.args.length > 1)
-        ctx.ledger.note(
-          k,
-          `${kw} ${k.args.slice(1).join(" ")}`,
-          "tcpvs has no script user yet (issue 19 part 2)",
-        );
+      perScriptUser(ctx, k, k.args.slice(1));
     } else if (kw === "virtualhost") own.host = word(ctx, k);
     else if (kw === "delay_loop") own.interval = seconds(ctx, k) ?? own.interval;
     else if (kw === "connect_timeout") own.timeout = seconds(ctx, k);
     else if (kw === "retry" || kw === "nb_get_retry") own.retry = integer(ctx, k, 0, 100);
     else if (kw === "delay_before_retry") own.delayBeforeRetry = seconds(ctx, k);
+    else if (kw === "warmup") own.warmup = seconds(ctx, k);
     else if (kw === "alpha") {
       ctx.ledger.use(k);
       own.alpha = k.args[0] !== "no" && k.args[0] !== "false";

@@ -1,6 +1,7 @@
 // The lists inside a vrrp_instance: tracked scripts (through named vrrp_script blocks), tracked
 // interfaces, and VIP lines; plus vrrp_sync_group, which tcpvs writes as each member's sync_group.
 
+import { perScriptUser } from "./convert-script-user.ts";
 import { duration, family, type ImportContext, integer, NO_EMAIL, seconds } from "./import-context.ts";
 import type { KNode } from "./keepalived-parser.ts";
 import type { TomlValue } from "./toml-writer.ts";
@@ -36,8 +37,7 @@ function readScriptDef(ctx: ImportContext, def: KNode): ScriptDef | undefined {
     else if (k.keyword === "weight") {
       weight = integer(ctx, k, -253, 253) ?? weight;
       if (k.args[1] === "reverse") ctx.ledger.note(k, "weight reverse", "tcpvs has no reversed weights");
-    } else if (k.keyword === "user")
-      ctx.ledger.drop(k, "tcpvs has no script user yet (issue 19 part 2): the script runs as root");
+    } else if (k.keyword === "user") perScriptUser(ctx, k, k.args, true);
     else if (k.keyword === "init_fail") ctx.ledger.drop(k, "a tcpvs track script starts as passing");
   }
   // keepalived lets a script run for its whole interval unless a timeout is given.

@@ -13,6 +13,7 @@ import {
   seconds,
   word,
 } from "./import-context.ts";
+import { perScriptUser } from "./convert-script-user.ts";
 import { trackInterface, trackScript, vip } from "./convert-vrrp-lists.ts";
 import type { KNode } from "./keepalived-parser.ts";
 import type { Table, TomlValue } from "./toml-writer.ts";
@@ -21,8 +22,6 @@ const NO_ROUTES =
   "tcpvs adds and removes VIPs only; run ip route/ip rule from notify_master and notify_backup";
 
 const INSTANCE_UNSUPPORTED: Record<string, string> = {
-  state:
-    "tcpvs has no initial-state key yet (issue 19 part 2 adds state); every instance starts as BACKUP and the highest priority becomes master",
   smtp_alert: NO_EMAIL,
   use_vmac: "tcpvs adds the VIPs to the interface itself; it does not create a virtual MAC interface",
   vmac_xmit_base: "tcpvs does not create a virtual MAC interface",
@@ -81,7 +80,11 @@ export function convertInstance(ctx: ImportContext, n: KNode): void {
     if (kw === "interface") t.interface = word(ctx, k);
     else if (kw === "virtual_router_id") t.virtual_router_id = integer(ctx, k, 1, 255);
     else if (kw === "priority") t.priority = integer(ctx, k, 1, 255);
-    else if (kw === "advert_int") {
+    else if (kw === "state") {
+      // keepalived reads these two words, exactly, and warns about any other.
+      if (k.args[0] === "MASTER" || k.args[0] === "BACKUP") t.state = word(ctx, k);
+      else ctx.ledger.drop(k, `expected MASTER or BACKUP, got "${k.args[0] ?? ""}"`);
+    } else if (kw === "advert_int") {
       advert = seconds(ctx, k) ?? advert;
       advertNode = k;
     } else if (kw === "version") {
@@ -155,14 +158,21 @@ export function convertInstance(ctx: ImportContext, n: KNode): void {
         if (v !== undefined) trackScripts.push(v);
       }
     } else if (["notify_master", "notify_backup", "notify_fault", "notify_stop", "notify"].includes(kw)) {
-      const cmd = word(ctx, k);
-      t[kw] = cmd;
-      if (k.args.length > 1)
-        ctx.ledger.note(
-          k,
-          `${kw} ${k.args.slice(1).join(" ")}`,
-          "tcpvs has no script user yet (issue 19 part 2)",
-        );
+      t[kw] = word(ctx, k);
+      perScriptUser(ctx, k, k.args.slice(1));
+    }
+  }
+  // keepalived clears both at start when the initial state is MASTER ("... will not work with
+  // initial state MASTER - clearing"); tcpvs would keep them, so neither is written.
+  if (t.state === "MASTER") {
+    for (const key of ["nopreempt", "preempt_delay"]) {
+      const node = n.children?.find((c) => c.keyword === key);
+      if (!node || (key === "nopreempt" ? t.preempt !== false : t.preempt_delay === undefined)) continue;
+      delete t[key === "nopreempt" ? "preempt" : key];
+      ctx.ledger.drop(
+        node,
+        "keepalived ignores it with state MASTER (it says so and clears it); so does the import",
+      );
     }
   }
   // What an instance cannot do without: keepalived refuses these too.
@@ -248,6 +258,7 @@ export function convertInstance(ctx: ImportContext, n: KNode): void {
     "interface",
     "virtual_router_id",
     "priority",
+    "state",
     "advert_int",
     "version",
     "preempt",

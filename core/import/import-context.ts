@@ -4,6 +4,7 @@
 import { isIP } from "node:net";
 import type { ImportLedger } from "./import-ledger.ts";
 import type { KNode } from "./keepalived-parser.ts";
+import type { ScriptHost } from "./script-host.ts";
 import type { Table } from "./toml-writer.ts";
 
 export interface OutPool {
@@ -32,6 +33,17 @@ export interface ImportContext {
   vrids: Map<string, string>;
   /** vrrp_instance name -> vrrp_sync_group name. */
   syncGroups: Map<string, string>;
+  /** The machine the import runs on: whether its users and scripts pass config check. */
+  host: ScriptHost;
+  /** global_defs script settings, settled once the output's scripts are known. */
+  script: {
+    userNode?: KNode;
+    securityNode?: KNode;
+    /** keepalived's user for scripts that name none (memo; null: keepalived's own). */
+    user?: string | null;
+  };
+  /** Comment lines written at the end of [global] (settings written commented out). */
+  globalComments: string[];
   /** global_defs values that are instance defaults in tcpvs. */
   vrrpDefaults: {
     version?: number;
@@ -113,7 +125,3 @@ export function dropKnown(ctx: ImportContext, n: KNode, reasons: Record<string, 
 }
 
 export const NO_EMAIL = "tcpvs sends no e-mail; a notify script can";
-export const NO_SCRIPT_USER =
-  "tcpvs has no script_user or script security yet (issue 19 part 2); every script runs as root";
-export const NO_WARMUP =
-  "tcpvs spreads first checks over the first interval; warmup comes with issue 19 part 2";

@@ -3,6 +3,7 @@
 // no statement is left without a verdict).
 
 import { convertVirtualServer, unusedGroup } from "./convert-lvs.ts";
+import { settleScriptSettings } from "./convert-script-user.ts";
 import { convertInstance } from "./convert-vrrp.ts";
 import { convertSyncGroup } from "./convert-vrrp-lists.ts";
 import {
@@ -11,17 +12,19 @@ import {
   type ImportContext,
   integer,
   NO_EMAIL,
-  NO_SCRIPT_USER,
   seconds,
   word,
 } from "./import-context.ts";
 import { type Dropped, ImportLedger } from "./import-ledger.ts";
 import type { KNode, ParseResult } from "./keepalived-parser.ts";
+import { realScriptHost, type ScriptHost } from "./script-host.ts";
 import { TomlDoc } from "./toml-writer.ts";
 
 export interface ImportOptions {
   /** Virtual servers on these ports become HTTP mode; the others TCP mode. */
   httpPorts?: number[];
+  /** Where script_user and the scripts are checked; default: this machine, as config check does. */
+  host?: ScriptHost;
 }
 
 export interface ImportResult {
@@ -57,8 +60,6 @@ const GLOBAL_UNSUPPORTED: Record<string, string> = {
   smtp_alert: NO_EMAIL,
   smtp_alert_vrrp: NO_EMAIL,
   smtp_alert_checker: NO_EMAIL,
-  enable_script_security: NO_SCRIPT_USER,
-  script_user: NO_SCRIPT_USER,
   vrrp_strict: "tcpvs has no strict mode",
   vrrp_iptables: "tcpvs does not add firewall rules",
   vrrp_skip_check_adv_addr: "tcpvs always checks an advert's addresses",
@@ -73,7 +74,9 @@ function globalDefs(ctx: ImportContext, n: KNode): void {
   for (const k of n.children ?? []) {
     if (dropKnown(ctx, k, GLOBAL_UNSUPPORTED)) continue;
     const kw = k.keyword;
-    if (kw === "router_id" || (kw === "lvs_id" && ctx.out.global.router_id === undefined))
+    if (kw === "script_user") ctx.script.userNode = k;
+    else if (kw === "enable_script_security") ctx.script.securityNode = k;
+    else if (kw === "router_id" || (kw === "lvs_id" && ctx.out.global.router_id === undefined))
       ctx.out.global.router_id = word(ctx, k);
     else if (kw === "vrrp_version") ctx.vrrpDefaults.version = integer(ctx, k, 2, 3);
     else if (kw === "vrrp_garp_master_delay") {
@@ -99,6 +102,9 @@ export function importKeepalived(parsed: ParseResult, opts: ImportOptions = {}):
     vsGroups: new Map(),
     syncGroups: new Map(),
     vrids: new Map(),
+    host: opts.host ?? realScriptHost,
+    script: {},
+    globalComments: [],
     vrrpDefaults: {},
   };
   const top = parsed.nodes;
@@ -125,6 +131,7 @@ export function importKeepalived(parsed: ParseResult, opts: ImportOptions = {}):
     if (n.keyword === "vrrp_script" && !tracked.has(n.args[0] ?? ""))
       ledger.drop(n, "no vrrp_instance carried over tracks it", `vrrp_script ${n.args[0] ?? ""}`.trim());
   }
+  settleScriptSettings(ctx);
   const dropped = ledger.finish(top);
   return {
     toml: render(ctx, parsed.files[0] ?? "keepalived.conf"),
@@ -145,7 +152,8 @@ function render(ctx: ImportContext, file: string): string {
       `tcpvs's differ; what could not be carried over was listed when this file was written.`,
   );
   const o = ctx.out;
-  if (Object.keys(o.global).length > 0) doc.table(["global"], o.global);
+  if (Object.keys(o.global).length > 0 || ctx.globalComments.length > 0)
+    doc.table(["global"], o.global, { trailer: ctx.globalComments });
   for (const vs of o.virtualServers) doc.table(["virtual_server"], vs.table, { array: true, from: vs.from });
   for (const [name, p] of o.pools) {
     doc.table(["pool", name], p.table, { from: p.from });

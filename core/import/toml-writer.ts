@@ -27,14 +27,18 @@ export class TomlDoc {
     return this;
   }
 
-  /** `[header]` (or `[[header]]`) and its keys; `from` becomes a comment naming the source line. */
-  table(header: string[], t: Table, opts: { array?: boolean; from?: string } = {}): this {
+  /**
+   * `[header]` (or `[[header]]`) and its keys; `from` becomes a comment naming the source line,
+   * `trailer` comment lines after the keys (settings left for the operator to turn on).
+   */
+  table(header: string[], t: Table, opts: { array?: boolean; from?: string; trailer?: string[] } = {}): this {
     if (this.lines.length > 0) this.lines.push("");
     if (opts.from) this.lines.push(`# ${opts.from}`);
     const h = header.map(tomlKey).join(".");
     this.lines.push(opts.array ? `[[${h}]]` : `[${h}]`);
     for (const [k, v] of Object.entries(t))
       if (v !== undefined) this.lines.push(`${tomlKey(k)} = ${tomlValue(v)}`);
+    for (const c of opts.trailer ?? []) this.lines.push(`# ${c}`);
     return this;
   }
 

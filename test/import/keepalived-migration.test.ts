@@ -103,7 +103,8 @@ describe.skipIf(!ROOT || !HAVE)("replacing one keepalived node by its import", (
       stderr: "pipe",
     });
     expect(imp.exitCode).toBe(0);
-    expect(imp.stderr.toString()).toContain("lb2.conf:6: state: not carried over");
+    expect(imp.stderr.toString()).toContain("; 0 not carried over\n"); // state BACKUP included
+    expect(readFileSync(toml, "utf8")).toContain('state = "BACKUP"');
     // The node's own control socket, so the test does not touch /run/tcpvs.
     const text = readFileSync(toml, "utf8").replace(
       "[global]\n",

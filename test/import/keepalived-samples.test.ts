@@ -74,6 +74,8 @@ describe.skipIf(!present)("keepalived's samples", () => {
       preempt: false,
       version: 2,
     });
+    const v = importSample("keepalived.conf.vrrp").cfg.vrrp;
+    expect([v.VI_1.state, v.VI_2.state, v.VI_3.state]).toEqual(["MASTER", undefined, "MASTER"]); // VI_2 has none: BACKUP, both ways
     expect(s.vrrp.VI_1.virtual_ipaddress).toEqual(["192.168.200.11", "192.168.200.12", "192.168.200.13"]);
     const pool = s.pool.vs_10_10_10_2_1358;
     expect(pool).toMatchObject({
@@ -95,7 +97,15 @@ describe.skipIf(!present)("keepalived's samples", () => {
     expect(s.virtual_server[0]).toMatchObject({ listen: ["10.10.10.2:1358"], mode: "tcp" });
 
     const q = importSample("keepalived.conf.quorum").cfg.pool.vs_10_0_1_1_80;
-    expect(q).toMatchObject({ scheduler: "wrr", quorum: 7, hysteresis: 2, persistence_timeout: "900s" });
+    expect(q).toMatchObject({
+      scheduler: "wrr",
+      quorum: 7,
+      hysteresis: 2,
+      persistence_timeout: "900s",
+      omega: true,
+      quorum_up: "/usr/local/sbin/quorum-up.sh",
+      quorum_down: "/usr/local/sbin/quorum-down.sh",
+    });
     expect(q.server).toHaveLength(10);
     expect(q.check[0]).toMatchObject({ type: "tcp", port: 80, alpha: true, retry: 1, timeout: "3s" });
 
@@ -139,8 +149,9 @@ describe.skipIf(!present)("keepalived's samples", () => {
     expect(keywords("keepalived.conf.UDP_CHECK")).toContain("protocol UDP");
     expect(keywords("keepalived.conf.PING_CHECK")).toContain("protocol UDP");
     expect(keywords("keepalived.conf.vrrp")).toEqual(
-      expect.arrayContaining(["state", "smtp_alert", "notification_email"]),
+      expect.arrayContaining(["smtp_alert", "notification_email"]),
     );
+    expect(keywords("keepalived.conf.vrrp")).not.toContain("state");
     // 192.168.200.18 is listed twice in VI_1 (the second time with a label): added once.
     const dup = importSample("keepalived.conf.vrrp").result.dropped.find(
       (d) => d.keyword === "virtual_ipaddress",
@@ -157,19 +168,19 @@ describe.skipIf(!present)("keepalived's samples", () => {
       expect.arrayContaining(["use_vmac", "net_namespace"]),
     );
     expect(keywords("keepalived.conf.SSL_GET")).toContain("auth_type AH");
-    expect(keywords("keepalived.conf.quorum")).toEqual(
-      expect.arrayContaining(["omega", "quorum_up", "quorum_down"]),
-    );
+    expect(keywords("keepalived.conf.quorum")).toEqual([]); // omega, quorum_up and quorum_down carried over
     expect(keywords("keepalived.conf.HTTP_GET.port")).toContain("lb_kind NAT"); // TCP mode: client address lost
     expect(keywords("keepalived.conf.virtualhost")).not.toContain("lb_kind NAT"); // HTTP mode: X-Forwarded-For
-    const smtp = keywords("keepalived.conf.SMTP_CHECK");
-    expect(smtp.filter((k) => k === "SMTP_CHECK host")).toHaveLength(4);
-    // Checks differ per server; tcpvs checks a pool alike, so most servers' checks win and the odd one is reported.
-    const odd = importSample("keepalived.conf.SMTP_CHECK").result.dropped.find(
+    // Each server's SMTP_CHECK differs (its own host blocks with connect_ip, connect_port and bindto);
+    // tcpvs checks a pool alike, so the first of three different kinds is kept and the others reported.
+    const smtp = importSample("keepalived.conf.SMTP_CHECK").result.dropped.filter(
       (d) => d.keyword === "SMTP_CHECK",
     );
-    expect(odd?.line).toBe(39);
-    expect(odd?.reason).toContain("checks every server of a pool alike");
+    expect(smtp.map((d) => d.line)).toEqual([58, 89]);
+    expect(smtp[0]?.reason).toBe(
+      "tcpvs checks every server of a pool alike, with the checks of real_server 172.16.1.10 25 (line 37)",
+    );
+    expect(keywords("keepalived.conf.SMTP_CHECK")).not.toContain("SMTP_CHECK host");
   });
 });
 

@@ -115,17 +115,7 @@ export function formatStatus(s: StatusSnapshot, color: boolean): string {
   if (s.vrrp.length > 0) {
     const rows = [["VRRP", "STATE", "PRIO", "VRID", "IFACE", "VIPS", "MASTER", "SINCE", "WHY"]];
     for (const v of s.vrrp) {
-      rows.push([
-        v.name,
-        vrrpStateCell(v, now),
-        vrrpPriorityCell(v),
-        v.vrid === null ? "-" : String(v.vrid),
-        v.interface ?? "-",
-        v.vips.join(",") || "-",
-        v.master ?? "-",
-        ago(now - v.changed_at_ms),
-        v.reason,
-      ]);
+      rows.push([...vrrpCells(v, now), v.reason]);
     }
     out.push(
       "",
@@ -196,4 +186,18 @@ export function formatEvent(e: EventJson, withDate = true): string {
         .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
         .join(" ")}`;
   }
+}
+
+/** A VRRP instance's cells in the table and the watch view: name to SINCE. */
+export function vrrpCells(v: StatusSnapshot["vrrp"][number], now: number): string[] {
+  return [
+    v.name,
+    vrrpStateCell(v, now),
+    vrrpPriorityCell(v),
+    v.vrid === null ? "-" : String(v.vrid),
+    v.interface ?? "-",
+    v.vips.join(",") || "-",
+    v.master ?? "-",
+    ago(now - v.changed_at_ms),
+  ];
 }

@@ -4,16 +4,7 @@
 
 import type { EventJson } from "./event-json.ts";
 import type { StatusSnapshot } from "./snapshot.ts";
-import {
-  ago,
-  formatEvent,
-  headerLines,
-  painter,
-  serverStateCell,
-  vrrpPriorityCell,
-  vrrpStateCell,
-  weightCell,
-} from "./status-table.ts";
+import { formatEvent, headerLines, painter, serverStateCell, vrrpCells, weightCell } from "./status-table.ts";
 
 /** Samples kept per series: a minute at one per second. */
 export const HISTORY = 60;
@@ -160,17 +151,7 @@ export class WatchModel {
     if (s.virtual_servers.length) out.push("", ...columns(rows));
     if (s.vrrp.length) {
       const vr = [["VRRP", "STATE", "PRIO", "VRID", "IFACE", "VIPS", "MASTER", "SINCE"]];
-      for (const v of s.vrrp)
-        vr.push([
-          v.name,
-          vrrpStateCell(v, now),
-          vrrpPriorityCell(v),
-          v.vrid === null ? "-" : String(v.vrid),
-          v.interface ?? "-",
-          v.vips.join(",") || "-",
-          v.master ?? "-",
-          ago(now - v.changed_at_ms),
-        ]);
+      for (const v of s.vrrp) vr.push(vrrpCells(v, now));
       out.push("", ...columns(vr));
     }
     const svRate = new Map(stats?.servers.map((x) => [`${x.pool}/${x.server}`, x]) ?? []);

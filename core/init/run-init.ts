@@ -29,7 +29,7 @@ export async function runInit(flags: InitFlags): Promise<number> {
     );
     return 0;
   } catch (e) {
-    if (!interactive && e instanceof InitError && e.code === "usage") {
+    if (!interactive && e instanceof InitError && e.code === "usage" && e.message.includes("(missing)")) {
       process.stderr.write("tcpvs init: no terminal to ask on, so every answer must come as a flag\n");
     }
     return fail(e);

@@ -82,6 +82,8 @@ export interface ServerSnapshot {
   connections_total: number;
   requests_total: number;
   errors_total: number;
+  /** Responses with a 5xx status the server sent. */
+  responses_5xx_total: number;
   last_check: CheckSnapshot | null;
   /** Epoch ms of the last up/down change. */
   changed_at_ms: number;
@@ -183,6 +185,7 @@ export function serverSnapshot(s: ServerState): ServerSnapshot {
     connections_total: s.totalConnections,
     requests_total: s.requests,
     errors_total: s.errors,
+    responses_5xx_total: s.responses5xx,
     last_check: checkSnapshot(s.lastCheck),
     changed_at_ms: s.since,
   };

@@ -35,6 +35,7 @@ export interface ServerRate {
   active_connections: number;
   requests_per_second: number;
   errors_per_second: number;
+  responses_5xx_per_second: number;
   check_latency_ms: number | null;
 }
 
@@ -86,7 +87,10 @@ export class WatchModel {
       this.push(`vs:${v.name}`, r.requests_per_second);
       return r;
     });
-    const svPrev = new Map<string, { requests_total: number; errors_total: number }>();
+    const svPrev = new Map<
+      string,
+      { requests_total: number; errors_total: number; responses_5xx_total: number }
+    >();
     for (const pool of prev?.pools ?? [])
       for (const sv of pool.servers) svPrev.set(`${pool.name}/${sv.name}`, sv);
     const servers: ServerRate[] = [];
@@ -102,6 +106,7 @@ export class WatchModel {
           active_connections: sv.active_connections,
           requests_per_second: rate(sv.requests_total, p?.requests_total, sec),
           errors_per_second: rate(sv.errors_total, p?.errors_total, sec),
+          responses_5xx_per_second: rate(sv.responses_5xx_total, p?.responses_5xx_total, sec),
           check_latency_ms: sv.last_check?.latency_ms ?? null,
         };
         this.push(`server:${key}`, r.requests_per_second);
@@ -157,7 +162,7 @@ export class WatchModel {
     const svRate = new Map(stats?.servers.map((x) => [`${x.pool}/${x.server}`, x]) ?? []);
     for (const pool of s.pools) {
       out.push("", `pool ${pool.name}  quorum ${pool.quorum_up ? "ok" : p(31, "lost")}`);
-      const pr = [["  SERVER", "STATE", "WEIGHT", "CONN", "REQ/S", "ERR/S", "CHECK", "LAST MINUTE"]];
+      const pr = [["  SERVER", "STATE", "WEIGHT", "CONN", "REQ/S", "5XX/S", "ERR/S", "CHECK", "LAST MINUTE"]];
       for (const sv of pool.servers) {
         const r = svRate.get(`${pool.name}/${sv.name}`);
         const check = sv.last_check
@@ -169,6 +174,7 @@ export class WatchModel {
           weightCell(sv),
           String(sv.active_connections),
           num(r?.requests_per_second),
+          num(r?.responses_5xx_per_second),
           num(r?.errors_per_second),
           check,
           sparkline(this.history.get(`server:${pool.name}/${sv.name}`) ?? [], 30),

@@ -32,7 +32,9 @@ export function renderConfig(a: InitAnswers, role: Role): string {
     `scheduler = "wlc"`,
   ];
   for (const b of a.backends) {
-    lines.push("  [[pool.app.server]]", `  address = ${q(b)}`, "  weight = 1");
+    lines.push("  [[pool.app.server]]");
+    if (b.name !== undefined) lines.push(`  name = ${q(b.name)}`);
+    lines.push(`  address = ${q(b.address)}`, "  weight = 1");
   }
   lines.push("  [[pool.app.check]]", `  type = ${q(a.check.type)}`);
   if (a.check.type === "http") lines.push(`  path = ${q(a.check.path)}`);
@@ -50,11 +52,19 @@ export function renderConfig(a: InitAnswers, role: Role): string {
     "version = 3",
     "preempt = true",
     `virtual_ipaddress = [${q(a.vip)}]`,
+    ...unicastLines(a, role),
     "# No live application behind this director: hand the VIP to the peer.",
     `track_pool = [{ name = "app", weight = -60 }]`,
     "",
   );
   return lines.join("\n");
+}
+
+/** Unicast adverts: each node sends from its own address to the other's. */
+function unicastLines(a: InitAnswers, role: Role): string[] {
+  if (!a.unicast) return [];
+  const [src, peer] = role === a.role ? [a.unicast.self, a.unicast.peer] : [a.unicast.peer, a.unicast.self];
+  return [`unicast_src_ip = ${q(src)}`, `unicast_peer = [${q(peer)}]`];
 }
 
 /** This node's file and its peer's. */

@@ -10,6 +10,7 @@ import {
   type InitAnswers,
   InitError,
   type InitFlags,
+  parseServer,
   type Role,
   splitList,
 } from "./init-answers.ts";
@@ -28,7 +29,7 @@ export async function runInit(flags: InitFlags): Promise<number> {
     );
     return 0;
   } catch (e) {
-    if (!interactive && e instanceof InitError && e.code === "usage") {
+    if (!interactive && e instanceof InitError && e.code === "usage" && e.message.includes("(missing)")) {
       process.stderr.write("tcpvs init: no terminal to ask on, so every answer must come as a flag\n");
     }
     return fail(e);
@@ -131,12 +132,33 @@ async function ask(f: InitFlags): Promise<InitAnswers | undefined> {
   let backends = f.backends;
   if (backends.length === 0) {
     const b = await p.text({
-      message: "Backends: this node's app and the peer's (host:port, comma-separated)",
+      message: "Backends: this node's app and the peer's (address:port, comma-separated)",
       placeholder: "10.0.0.1:8080, 10.0.0.2:8080",
       validate: (v) => check.backends(v ?? ""),
     });
     if (stop(b)) return undefined;
+    // Names asked one by one below, for the backends not already given one with "=NAME".
     backends = splitList(b);
+    const named: string[] = [];
+    for (const s of backends.map(parseServer)) {
+      if (s.name !== undefined) {
+        named.push(`${s.address}=${s.name}`);
+        continue;
+      }
+      const taken = named.map((x) => parseServer(x).name);
+      const name = await p.text({
+        message: `Name of server ${s.address} (as tcpvs status shows it; empty: its address)`,
+        placeholder: s.address,
+        validate: (v) =>
+          !v
+            ? undefined
+            : (check.name(v, s.address) ??
+              (taken.includes(v.trim()) ? `Give ${s.address} a name no other server has` : undefined)),
+      });
+      if (stop(name)) return undefined;
+      named.push(name ? `${s.address}=${name.trim()}` : s.address);
+    }
+    backends = named;
   }
 
   let chk = f.check;
@@ -159,6 +181,45 @@ async function ask(f: InitFlags): Promise<InitAnswers | undefined> {
       if (stop(path)) return undefined;
       chk = `http:${path}`;
     } else chk = "tcp";
+  }
+
+  const listen =
+    f.listen ??
+    (await p.text({
+      message: "Listen address of the virtual server",
+      defaultValue: "0.0.0.0:80",
+      placeholder: "0.0.0.0:80",
+      validate: orDefault(check.listen),
+    }));
+  if (stop(listen)) return undefined;
+
+  let unicastSrcIp = f.unicastSrcIp;
+  let unicastPeer = f.unicastPeer;
+  if (unicastSrcIp === undefined && unicastPeer === undefined) {
+    const how = await p.select<"multicast" | "unicast">({
+      message: "VRRP adverts",
+      options: [
+        { value: "multicast", label: "multicast", hint: "224.0.0.18, keepalived's default" },
+        { value: "unicast", label: "unicast", hint: "where multicast is filtered (clouds, some switches)" },
+      ],
+    });
+    if (stop(how)) return undefined;
+    if (how === "unicast") {
+      const self = await p.text({
+        message: "This node's address for VRRP (unicast_src_ip)",
+        validate: (v) => check.unicast(v ?? "", vip, "address of this node"),
+      });
+      if (stop(self)) return undefined;
+      const peer = await p.text({
+        message: "The peer node's address (unicast_peer)",
+        validate: (v) =>
+          check.unicast(v ?? "", vip, "address of the peer") ??
+          (v?.trim() === self.trim() ? "Give the peer's address, not this node's" : undefined),
+      });
+      if (stop(peer)) return undefined;
+      unicastSrcIp = self;
+      unicastPeer = peer;
+    }
   }
 
   const out =
@@ -198,7 +259,9 @@ async function ask(f: InitFlags): Promise<InitAnswers | undefined> {
     vrid,
     backends,
     check: chk,
-    listen: f.listen,
+    listen,
+    unicastSrcIp,
+    unicastPeer,
     out,
     peerOut,
     force,

@@ -171,6 +171,12 @@ export class MetricsRegistry {
     );
     each("tcpvs_server_requests_total", "counter", "Requests sent to the server.", (s) => s.requests);
     each("tcpvs_server_errors_total", "counter", "Failed connections or exchanges.", (s) => s.errors);
+    each(
+      "tcpvs_server_responses_5xx_total",
+      "counter",
+      "Responses with a 5xx status the server sent.",
+      (s) => s.responses5xx,
+    );
     each("tcpvs_server_check_status", "gauge", "1 when the last health check passed.", (s) =>
       s.lastCheck ? (s.lastCheck.ok ? 1 : 0) : undefined,
     );

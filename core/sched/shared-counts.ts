@@ -45,10 +45,11 @@ export class SharedCounts {
   readonly inflightBy: Int32Array;
   /** Per worker × virtual server. */
   readonly vsConnsBy: Int32Array;
-  /** Per worker × server, monotonic, single writer each: requests, errors, connections. */
+  /** Per worker × server, monotonic, single writer each: requests, errors, connections, 5xx responses. */
   readonly requestsBy: Float64Array;
   readonly errorsBy: Float64Array;
   readonly connectionsBy: Float64Array;
+  readonly responses5xxBy: Float64Array;
 
   constructor(layout: SharedLayout) {
     this.layout = layout;
@@ -68,6 +69,7 @@ export class SharedCounts {
     this.requestsBy = f64(W * S);
     this.errorsBy = f64(W * S);
     this.connectionsBy = f64(W * S);
+    this.responses5xxBy = f64(W * S);
     this.active = i32(S);
     this.inflight = i32(S);
     this.vsConns = i32(V);
@@ -78,7 +80,7 @@ export class SharedCounts {
   }
 
   static bytes(S: number, V: number, P: number, W: number): number {
-    return 3 * W * S * 8 + (2 * S + V + 4 * P + 2 * W * S + W * V) * 4 + 8;
+    return 4 * W * S * 8 + (2 * S + V + 4 * P + 2 * W * S + W * V) * 4 + 8;
   }
 
   /** A new layout with room for `maxServers` servers and `maxWorkers` workers. */

@@ -56,6 +56,8 @@ export class ServerState implements SchedServer {
   totalConnections = 0;
   requests = 0;
   errors = 0;
+  /** Responses with a 5xx status this server sent (not tcpvs's own 502/503/504 for it: those are errors). */
+  responses5xx = 0;
 
   lastCheck: CheckResult | undefined = undefined;
   /** Epoch ms of the last up/down change. */

@@ -8,8 +8,15 @@ import { ServerState } from "./cluster.ts";
 
 export { reservation, slotOf };
 
-type Field = "active" | "inflight" | "requests" | "errors" | "totalConnections";
-const FIELDS: readonly Field[] = ["active", "inflight", "requests", "errors", "totalConnections"];
+type Field = "active" | "inflight" | "requests" | "errors" | "totalConnections" | "responses5xx";
+const FIELDS: readonly Field[] = [
+  "active",
+  "inflight",
+  "requests",
+  "errors",
+  "totalConnections",
+  "responses5xx",
+];
 
 /** The fields a bound server keeps for its accessors (own data fields: one object shape for all). */
 interface Bound {
@@ -33,7 +40,7 @@ function workerProto(c: SharedCounts, w: number): object {
   }
   const have = byWorker.get(w);
   if (have) return have;
-  const { active, activeBy, inflight, inflightBy, requestsBy, errorsBy, connectionsBy } = c;
+  const { active, activeBy, inflight, inflightBy, requestsBy, errorsBy, connectionsBy, responses5xxBy } = c;
   const counter = (by: Float64Array): PropertyDescriptor => ({
     get(this: Bound) {
       return by[this._at]!;
@@ -74,6 +81,7 @@ function workerProto(c: SharedCounts, w: number): object {
     requests: counter(requestsBy),
     errors: counter(errorsBy),
     totalConnections: counter(connectionsBy),
+    responses5xx: counter(responses5xxBy),
   });
   byWorker.set(w, proto);
   return proto;
@@ -104,5 +112,6 @@ export function bindTotalsServer(c: SharedCounts, s: ServerState, i: number): vo
     requests: { configurable: true, get: () => c.total(c.requestsBy, i), set: ignore },
     errors: { configurable: true, get: () => c.total(c.errorsBy, i), set: ignore },
     totalConnections: { configurable: true, get: () => c.total(c.connectionsBy, i), set: ignore },
+    responses5xx: { configurable: true, get: () => c.total(c.responses5xxBy, i), set: ignore },
   });
 }

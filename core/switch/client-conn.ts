@@ -515,8 +515,10 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
     switch (this.relay.head(h, this.up!.parser, this.req!, mayKeep, this.choice.setCookie(), this.resEdits)) {
       case R_FINAL:
         this.status = h.status;
-        if (h.status >= 500 && this.choice.server !== undefined)
+        if (h.status >= 500 && this.choice.server !== undefined) {
+          if (h.status < 600) this.choice.server.responses5xx++;
           this.rt.svc.serverError?.(this.choice.server);
+        }
         // The body is the server's to send now; the client not reading it switches the wait (onOutBlocked).
         this.setDeadline(this.out.blocked ? D_CLIENT : D_SERVER);
         return;

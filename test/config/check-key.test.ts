@@ -2,7 +2,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { checkKey } from "../../core/config/check-key.ts";
-import { serverSection } from "../../core/config/schema.ts";
+import { poolSection, serverSection } from "../../core/config/schema.ts";
 import { virtualServerSection } from "../../core/config/virtual-server-schema.ts";
 import { vrrpSection } from "../../core/config/vrrp-schema.ts";
 
@@ -21,5 +21,20 @@ describe("checkKey", () => {
     expect(checkKey(vrrpSection, "virtual_ipaddress", ["10.0.0.100/24"])).toBeUndefined();
     expect(checkKey(vrrpSection, "virtual_ipaddress", ["10.0.0.100/33"])).toContain("prefix must be 0-32");
     expect(checkKey(vrrpSection, "auth_pass", "ééééé")).toContain("Remove auth_pass");
+  });
+
+  test("a rule that compares keys sees the ones given beside; only the checked key's problems count", () => {
+    const v6 = { virtual_ipaddress: ["2001:db8::100/64"] };
+    expect(checkKey(vrrpSection, "unicast_peer", ["2001:db8::2"], v6)).toBeUndefined();
+    expect(checkKey(vrrpSection, "unicast_peer", ["2001:db8::2"])).toContain("expected an IPv4 address");
+    expect(checkKey(vrrpSection, "unicast_src_ip", "10.0.0.1", v6)).toContain("expected an IPv6 address");
+    // A bad neighbour is not this key's problem.
+    expect(checkKey(vrrpSection, "unicast_peer", ["10.0.0.2"], { virtual_ipaddress: ["x"] })).toBeUndefined();
+    expect(
+      checkKey(poolSection, "server", [
+        { address: "10.0.0.1:80", name: "a" },
+        { address: "10.0.0.2:80", name: "a" },
+      ]),
+    ).toBe('duplicate server name "a" (also server[0])');
   });
 });

@@ -21,10 +21,19 @@ describe("WatchModel", () => {
     c.virtualServers.set("web", { requests: 30, responses5xx: 4 });
     c.pools.get("app")!.server("a1")!.requests = 20;
     c.pools.get("app")!.server("a2")!.errors = 3;
+    c.pools.get("app")!.server("a1")!.responses5xx = 4;
     const first = m.tick(snap(c, 12_000));
     // The snapshot taken on (re)connect is the first sample: the first tick compares with it.
     expect(first.virtual_servers[0]).toMatchObject({ requests_per_second: 15, responses_5xx_per_second: 2 });
-    expect(first.servers.find((s) => s.server === "a2")).toMatchObject({ errors_per_second: 1.5 });
+    expect(first.servers.find((s) => s.server === "a2")).toMatchObject({
+      errors_per_second: 1.5,
+      responses_5xx_per_second: 0,
+    });
+    // The server's own 5xx answers, apart from the attempts that failed.
+    expect(first.servers.find((s) => s.server === "a1")).toMatchObject({
+      errors_per_second: 0,
+      responses_5xx_per_second: 2,
+    });
     c.virtualServers.set("web", { requests: 50, responses5xx: 6 });
     c.pools.get("app")!.server("a1")!.requests = 30;
     const st = m.tick(snap(c, 14_000));

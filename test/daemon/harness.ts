@@ -151,6 +151,7 @@ export function backend(name: string, delayMs = 1000): Backend {
       }
       b.hits++;
       if (path === "/missing") return new Response("no\n", { status: 404 });
+      if (path === "/unavailable") return new Response("busy\n", { status: 503 });
       if (path.startsWith("/slow")) {
         b.slowStarted++;
         await Bun.sleep(delayMs);
@@ -228,6 +229,7 @@ export interface StatusLite {
       drained: boolean;
       requests_total: number;
       errors_total: number;
+      responses_5xx_total: number;
       active_connections: number;
     }>;
   }>;

@@ -14,6 +14,7 @@ import {
   runTcpvs,
   spawnTcpvs,
   startServe,
+  statusJson,
   tempDir,
   waitLine,
   writeConfig,
@@ -95,6 +96,39 @@ test("--watch --json: snapshot first, ticking rates, events, and a reconnect aft
   w.proc.kill("SIGINT");
   expect(await exitWithin(w, 5000)).toBe(0);
 }, 60_000);
+
+test("a server answering 503: its own 5xx count in the snapshot and its 5xx/s in the stats lines", async () => {
+  const t = spawnTcpvs(["status", "--watch", "--json", "--control", control]);
+  try {
+    await waitLine(t, /"type":"stats"/, 10_000);
+    const before = await statusJson(control);
+    for (let i = 0; i < 6; i++) {
+      const r = await fetch(`http://127.0.0.1:${port}/unavailable`, { headers: { connection: "close" } });
+      expect(r.status).toBe(503);
+      await r.text();
+    }
+    await waitLine(t, /"type":"stats".*"servers":\[.*"responses_5xx_per_second":[1-9]/, 5000);
+    const after = await statusJson(control);
+    const count = (s: typeof after) => s.pools[0]!.servers.reduce((n, x) => n + x.responses_5xx_total, 0);
+    expect(count(after) - count(before)).toBe(6);
+    // 503s the server sent are not failed attempts on it: the server is not at fault for tcpvs.
+    const errs = (s: typeof after) => s.pools[0]!.servers.reduce((n, x) => n + x.errors_total, 0);
+    expect(errs(after)).toBe(errs(before));
+    const stats = jsonLines(t).filter((l) => l.type === "stats") as unknown as Array<{
+      interval_ms: number;
+      servers: Array<{ server: string; responses_5xx_per_second: number }>;
+    }>;
+    const seen = stats.reduce(
+      (n, s) => n + s.servers.reduce((m, x) => m + (x.responses_5xx_per_second * s.interval_ms) / 1000, 0),
+      0,
+    );
+    expect(Math.round(seen)).toBeLessThanOrEqual(6);
+    expect(Math.round(seen)).toBeGreaterThan(0);
+  } finally {
+    t.proc.kill("SIGINT");
+    expect(await exitWithin(t, 5000)).toBe(0);
+  }
+}, 30_000);
 
 test("--watch without a terminal prints one line per event", async () => {
   const t = spawnTcpvs(["status", "--watch", "--control", control]);

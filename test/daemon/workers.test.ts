@@ -114,6 +114,17 @@ test("workers = 2: both workers accept connections on the one port", async () =>
   expect(s.backends.map((b) => b.hits)).toEqual([30, 30]);
 }, 30_000);
 
+test("workers = 2: the servers' 5xx responses are summed over workers in status", async () => {
+  const s = await serveWorkers();
+  for (let i = 0; i < 30; i++) expect((await once(s.port, "/unavailable")).status).toBe(503);
+  const st = await statusJson(s.control);
+  const servers = st.pools[0]!.servers;
+  expect(servers.reduce((n, x) => n + x.responses_5xx_total, 0)).toBe(30);
+  expect(servers.map((x) => x.responses_5xx_total)).toEqual([15, 15]);
+  // Both workers took some of the 30: the sum is over shares, not one worker's.
+  expect(s.pool.workers().every((w) => w.requests > 0)).toBe(true);
+}, 30_000);
+
 test("workers = 2: 40 new connections with persistence_timeout all reach one server", async () => {
   const s = await serveWorkers({ pool: 'scheduler = "rr"\npersistence_timeout = "60s"' });
   const bodies = new Set<string>();

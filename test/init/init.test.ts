@@ -25,7 +25,7 @@ interface Parsed {
     string,
     {
       scheduler: string;
-      server: Array<{ address: string; weight: number }>;
+      server: Array<{ name?: string; address: string; weight: number }>;
       check: Array<Record<string, unknown>>;
     }
   >;
@@ -40,6 +40,8 @@ interface Parsed {
       preempt: boolean;
       virtual_ipaddress: string[];
       track_pool: Array<{ name: string; weight: number }>;
+      unicast_src_ip?: string;
+      unicast_peer?: string[];
     }
   >;
 }
@@ -91,7 +93,11 @@ describe("answers", () => {
     const a = answersFromFlags(
       parseInitFlags([...FULL, "--backend=192.0.2.3:80", "--out", "a", "--peer-out=b"]),
     );
-    expect(a.backends).toEqual(["192.0.2.1:8080", "192.0.2.2:8080", "192.0.2.3:80"]);
+    expect(a.backends).toEqual([
+      { address: "192.0.2.1:8080" },
+      { address: "192.0.2.2:8080" },
+      { address: "192.0.2.3:80" },
+    ]);
     expect(a.vrid).toBe(42);
     let msg = "";
     try {
@@ -120,7 +126,7 @@ describe("writing", () => {
       parseInitFlags([...FULL, "--out", join(dir, "a.toml"), "--peer-out", join(dir, "b.toml")]),
     );
     // What the validator refuses however it got here: a host name where serve wants an address.
-    const bad = { ...a, backends: ["app.internal:8080"] };
+    const bad = { ...a, backends: [{ address: "app.internal:8080" }] };
     const err = await writeConfigs(bad).then(
       () => undefined,
       (e: unknown) => e,
@@ -201,6 +207,132 @@ describe("tcpvs init without a terminal", () => {
   });
 });
 
+describe("tcpvs init: listen address, server names and unicast peers as flags", () => {
+  const MORE = [
+    "--role",
+    "master",
+    "--vip",
+    "192.0.2.10/24",
+    "--interface",
+    "ens3",
+    "--vrid",
+    "42",
+    "--backend",
+    "192.0.2.1:8080=web-a",
+    "--backend",
+    "192.0.2.2:8080=web-b",
+    "--check",
+    "http:/health",
+    "--listen",
+    "127.0.0.1:8081",
+    "--unicast-src-ip",
+    "192.0.2.1",
+    "--unicast-peer",
+    "192.0.2.2",
+    "--out",
+    "a.toml",
+    "--peer-out",
+    "b.toml",
+  ];
+  const checkPair = (a: string, b: string) => {
+    const p = Bun.spawnSync(
+      [process.execPath, MAIN, "config", "check", "--quiet", "-c", join(dir, a), "--peer", join(dir, b)],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    return { code: p.exitCode, err: p.stderr.toString() };
+  };
+
+  test("the files carry them (the peer's with the unicast addresses swapped) and config check --peer accepts the pair", () => {
+    const r = runNoTty(MORE);
+    expect(r.code).toBe(0);
+    const self = load(join(dir, "a.toml"));
+    const peer = load(join(dir, "b.toml"));
+    for (const c of [self, peer]) {
+      expect(c.virtual_server[0]!.listen).toEqual(["127.0.0.1:8081"]);
+      expect(c.pool["app"]!.server).toEqual([
+        { name: "web-a", address: "192.0.2.1:8080", weight: 1 },
+        { name: "web-b", address: "192.0.2.2:8080", weight: 1 },
+      ]);
+    }
+    expect(self.vrrp["VI_1"]).toMatchObject({ unicast_src_ip: "192.0.2.1", unicast_peer: ["192.0.2.2"] });
+    expect(peer.vrrp["VI_1"]).toMatchObject({ unicast_src_ip: "192.0.2.2", unicast_peer: ["192.0.2.1"] });
+    expect(checkPair("a.toml", "b.toml")).toEqual({ code: 0, err: "" });
+    expect(checkPair("b.toml", "a.toml")).toEqual({ code: 0, err: "" });
+  });
+
+  test("without unicast flags the adverts stay multicast: no unicast keys", () => {
+    const r = runNoTty(
+      MORE.slice(0, MORE.indexOf("--unicast-src-ip")).concat("--out", "a.toml", "--peer-out", "b.toml"),
+    );
+    expect(r.code).toBe(0);
+    expect(load(join(dir, "a.toml")).vrrp["VI_1"]!.unicast_peer).toBeUndefined();
+  });
+
+  const refused: Array<[string, string, string, string]> = [
+    // [flag, bad value, what the validator says (checkKey on the schema), why]
+    ["--listen", "0.0.0.0", 'invalid address "0.0.0.0": a port is required', "a listener without a port"],
+    [
+      "--unicast-peer",
+      "2001:db8::2",
+      'invalid address "2001:db8::2": expected an IPv4 address, the family of this instance\'s VIPs',
+      "wrong family",
+    ],
+    ["--unicast-src-ip", "fe80::1%eth0", 'remove "%eth0"', "a zone"],
+    ["--unicast-peer", "peer.local", 'invalid address "peer.local"', "a host name"],
+    [
+      "--backend",
+      "192.0.2.1:8080=web-a,192.0.2.2:8080=web-a",
+      'duplicate server name "web-a"',
+      "one name twice",
+    ],
+    ["--backend", "192.0.2.1:8080=", 'a name after "="', "an empty name"],
+  ];
+  for (const [flag, value, says, why] of refused) {
+    test(`${flag} ${value} (${why}) is refused with the validator's message, nothing written`, () => {
+      const args = [...MORE];
+      if (flag === "--backend") args.splice(args.indexOf("--backend"), 4, "--backend", value);
+      else args[args.indexOf(flag) + 1] = value;
+      const r = runNoTty(args);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(says);
+      // The line names what was asked for (action first), then the validator's own words.
+      const lead = {
+        "--listen": "listen address",
+        "--backend": "192.0.2.1:8080",
+        "--unicast-peer": "--unicast-peer",
+        "--unicast-src-ip": "--unicast-src-ip",
+      }[flag]!;
+      expect(r.err).toMatch(new RegExp(`tcpvs init: Give .*(${lead.replace(/[.]/g, "\\.")}|backend)`));
+      expect(existsSync(join(dir, "a.toml"))).toBe(false);
+      expect(existsSync(join(dir, "b.toml"))).toBe(false);
+    });
+  }
+
+  test("the unicast flags go together, and the peer is not this node", () => {
+    const args = MORE.filter(
+      (_, i) => i !== MORE.indexOf("--unicast-peer") && i !== MORE.indexOf("--unicast-peer") + 1,
+    );
+    const r = runNoTty(args);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("Give --unicast-src-ip and --unicast-peer together");
+    const same = [...MORE];
+    same[same.indexOf("--unicast-peer") + 1] = "192.0.2.1";
+    expect(runNoTty(same).err).toContain("not this node's");
+  });
+
+  test("tcpvs init --help documents ADDR=NAME and the unicast flags", () => {
+    const p = Bun.spawnSync([process.execPath, MAIN, "init", "--help"], { stdout: "pipe", stderr: "pipe" });
+    const help = p.stdout.toString();
+    expect(p.exitCode).toBe(0);
+    expect(help).toContain("--backend");
+    expect(help).toContain("=NAME");
+    expect(help).toContain("10.0.0.11:8080=web-a");
+    expect(help).toContain("--unicast-src-ip");
+    expect(help).toContain("--unicast-peer");
+    expect(help).toContain("--listen");
+  });
+});
+
 describe("tcpvs init on a real terminal (tmux)", () => {
   const tmux = Bun.which("tmux");
   const session = `tcpvs-init-test-${process.pid}`;
@@ -247,10 +379,38 @@ describe("tcpvs init on a real terminal (tmux)", () => {
       await waitFor("Backends");
       type("10.0.0.1:8080, 10.0.0.2:8080");
       keys("Enter");
+      await waitFor("Name of server 10.0.0.1:8080");
+      type("app-1");
+      keys("Enter");
+      await waitFor("Name of server 10.0.0.2:8080");
+      type("app-1");
+      keys("Enter");
+      await waitFor("a name no other server has"); // refused, stays on the question
+      for (let i = 0; i < 5; i++) keys("BSpace");
+      keys("Enter"); // empty: named by its address
       await waitFor("Health check");
       keys("Enter"); // HTTP
       await waitFor("Health check path");
       keys("Enter"); // default /health
+      await waitFor("Listen address");
+      type("0.0.0.0");
+      keys("Enter");
+      await waitFor("a port is required"); // the schema's own message
+      type(":8080");
+      keys("Enter");
+      await waitFor("VRRP adverts");
+      keys("Down");
+      keys("Enter"); // unicast
+      await waitFor("This node's address");
+      type("10.0.0.1");
+      keys("Enter");
+      await waitFor("peer node's address");
+      type("2001:db8::2");
+      keys("Enter");
+      await waitFor("expected an IPv4"); // the schema's rule: the VIPs' family
+      for (let i = 0; i < 11; i++) keys("BSpace");
+      type("10.0.0.2");
+      keys("Enter");
       await waitFor("this node's config");
       keys("Enter");
       await waitFor("peer's config");
@@ -266,8 +426,15 @@ describe("tcpvs init on a real terminal (tmux)", () => {
       virtual_router_id: 77,
       priority: 150,
       virtual_ipaddress: ["10.0.0.100/24"],
+      unicast_src_ip: "10.0.0.1",
+      unicast_peer: ["10.0.0.2"],
     });
-    expect(peer.vrrp["VI_1"]!.priority).toBe(100);
+    expect(peer.vrrp["VI_1"]).toMatchObject({
+      priority: 100,
+      unicast_src_ip: "10.0.0.2",
+      unicast_peer: ["10.0.0.1"],
+    });
+    expect(self.virtual_server[0]!.listen).toEqual(["0.0.0.0:8080"]);
     expect(self.pool["app"]!.check[0]).toEqual({
       type: "http",
       path: "/health",
@@ -278,13 +445,13 @@ describe("tcpvs init on a real terminal (tmux)", () => {
     });
     expect(self.virtual_server[0]!.mode).toBe("http");
     expect(self.pool["app"]!.server).toEqual([
-      { address: "10.0.0.1:8080", weight: 1 },
+      { name: "app-1", address: "10.0.0.1:8080", weight: 1 },
       { address: "10.0.0.2:8080", weight: 1 },
     ]);
-  });
+  }, 30_000);
 });
 
-test("init writes the shipped two-node pair, apart from comments and server names", () => {
+test("init writes the shipped two-node pair, apart from comments", () => {
   const out = mkdtempSync(join(tmpdir(), "tcpvs-init-pair-"));
   try {
     const p = Bun.spawnSync(
@@ -301,9 +468,9 @@ test("init writes the shipped two-node pair, apart from comments and server name
         "--vrid",
         "51",
         "--backend",
-        "10.0.0.11:8080",
+        "10.0.0.11:8080=node-a",
         "--backend",
-        "10.0.0.12:8080",
+        "10.0.0.12:8080=node-b",
         "--check",
         "http:/health",
         "--listen",
@@ -318,7 +485,6 @@ test("init writes the shipped two-node pair, apart from comments and server name
     expect(p.exitCode).toBe(0);
     const strip = (file: string) => {
       const cfg = parseConfig(readFileSync(file, "utf8"), "x.toml");
-      for (const s of Object.values(cfg.pool).flatMap((pool) => pool.server)) s.name = s.address.text;
       return { ...cfg, file: "x.toml" };
     };
     const examples = join(import.meta.dir, "../../examples/two-node");

@@ -128,6 +128,12 @@ export const checkSection = section(
       for: ["https"],
       flag: { names: ["insecure"], invert: true },
     }),
+    tls: k.bool({
+      doc: "speak TLS: an `http` check of a pool with `[pool.NAME.tls]` is run over TLS unless `false` (HAProxy `no-check-ssl`), e.g. for a plain health port",
+      defaultText: "the pool's",
+      for: WEB,
+      flag: false,
+    }),
     sni: k.string({ doc: "TLS server name; default: `host`", for: ["https"] }),
     http_version: k.string({ doc: "request version", oneOf: ["1.0", "1.1"], def: "1.1", for: WEB }),
     helo_name: k.string({ doc: "name sent in EHLO/HELO", def: "tcpvs.localdomain", for: ["smtp"] }),
@@ -186,6 +192,10 @@ export const checkSection = section(
       const ip = parseIp(c.connect_ip);
       if (!ip || ip.zone !== undefined)
         at("connect_ip", `invalid address "${c.connect_ip}": expected an IPv4 or IPv6 address`);
+    },
+    (c, at) => {
+      if (c.tls === false && c.type === "https")
+        at("tls", 'an "https" check speaks TLS: use type = "http" for a plain check');
     },
     (c, at) => {
       if (c.type === "expect" && c.steps.length === 0 && !c.send && !c.expect)

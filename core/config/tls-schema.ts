@@ -161,7 +161,16 @@ export function readTlsFiles(f: Fields, cfg: TcpvsConfig, now = Date.now()): Iss
   });
   for (const [name, pool] of Object.entries(cfg.pool)) {
     const tls = pool.tls;
-    if (!tls) continue;
+    if (!tls) {
+      pool.check.forEach((c, i) => {
+        if (c.tls === true && c.type === "http")
+          f.error(
+            join(join(join(join("pool", name), "check"), i), "tls"),
+            `a check of pool "${name}", which has no [pool.${name}.tls], cannot borrow its TLS: use type = "https"`,
+          );
+      });
+      continue;
+    }
     const path = join(join("pool", name), "tls");
     if (!tls.verify)
       warnings.push({

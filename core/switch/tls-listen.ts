@@ -6,6 +6,10 @@ import type { Socket, TLSOptions } from "bun";
 import type { Cluster } from "../state/cluster.ts";
 import type { VsRuntime } from "./runtime.ts";
 import { handshakeFailure } from "../tls/listener-tls.ts";
+import { answerUnderTls } from "../tls/plain-http-answer.ts";
+import { errorResponse } from "./rewrite.ts";
+
+const PLAIN_HTTP_ANSWER = errorResponse(400, "plain HTTP request sent to a TLS port: use https://");
 
 export interface TlsListen {
   options: TLSOptions;
@@ -20,11 +24,16 @@ export function tlsListen(rt: VsRuntime, cluster: Cluster): TlsListen {
     options: rt.tls!.options(),
     handlers: {
       serverName: (_data, serverName) => rt.tls!.contextFor(serverName),
-      handshake: (_s, success, err) => {
+      handshake: (s, success, err) => {
         // A server that does not ask for client certificates still hears "unable to get issuer
         // certificate" with success: only `success` tells.
-        if (success) cluster.count("tls.handshake.ok");
-        else cluster.count(`tls.handshake.failed.${handshakeFailure(err)}`);
+        if (success) {
+          cluster.count("tls.handshake.ok");
+          return;
+        }
+        const reason = handshakeFailure(err);
+        cluster.count(`tls.handshake.failed.${reason}`);
+        if (reason === "plain_http") answerUnderTls(s, PLAIN_HTTP_ANSWER);
       },
     },
   };

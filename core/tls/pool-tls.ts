@@ -26,6 +26,7 @@ interface TlsCheck {
   type: string;
   sni?: string;
   tls_verify: boolean;
+  tls?: boolean;
 }
 
 export const SYSTEM_CA = "/etc/ssl/certs/ca-certificates.crt";
@@ -71,13 +72,14 @@ export function poolCheckFiles(check: object): { ca?: string; cert?: string; key
 
 /**
  * The checks of a TLS pool speak TLS: an http check becomes https, with the pool's sni, CA, client
- * certificate and verify (a check's own sni wins; tls_verify = false on the check stays).
+ * certificate and verify (a check's own sni wins; tls_verify = false on the check stays). A check
+ * with `tls = false` stays plain (a health endpoint on a plain port, HAProxy's no-check-ssl).
  */
 export function checksOverTls(pool: { tls?: PoolTls; check: TlsCheck[] }): void {
   const t = pool.tls;
   if (!t) return;
   for (const c of pool.check) {
-    if (c.type !== "http" && c.type !== "https") continue;
+    if ((c.type !== "http" && c.type !== "https") || c.tls === false) continue;
     c.type = "https";
     c.sni ??= t.sni;
     c.tls_verify = c.tls_verify && t.verify;

@@ -1,12 +1,15 @@
 // tcpvs config check reads every certificate a config names: a missing file, a file that is not PEM,
 // one without its key, a key that does not match its certificate are errors at the key's line; a
 // certificate ending within 14 days is a warning with its names and date; the printed config lists
-// each certificate's names and expiry, never a key. The checks of a TLS pool speak TLS.
+// each certificate's names and expiry, never a key. The checks of a TLS pool speak TLS unless
+// `tls = false` keeps one plain.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { ConfigError, type ConfigProblem, parseConfig } from "../../core/config/load.ts";
 import { httpCheck } from "../../core/check/http.ts";
+import { runOneCheck } from "../../core/check/registry.ts";
+import { TestBackend } from "../switch/helpers.ts";
 import { missingTools } from "../tools.ts";
 import { CertDir } from "./certs.ts";
 import { TlsBackend } from "./tls-backend.ts";
@@ -124,5 +127,47 @@ describe.skipIf(skip !== undefined)("config check reads certificates", () => {
     } finally {
       b.stop();
     }
+  });
+
+  test("tls = false keeps a TLS pool's check plain: the health endpoint on another, plain port answers; the default check of the same pool speaks TLS", async () => {
+    const tlsServer = new TlsBackend("app", {
+      cert: readFileSync(certs.path("a.crt"), "utf8"),
+      key: readFileSync(certs.path("a.key"), "utf8"),
+    });
+    const health = new TestBackend("health");
+    try {
+      const checks = `  [pool.app.tls]\n  ca = "${certs.path("ca.crt")}"\n  sni = "x.a.test"\n  [[pool.app.check]]\n  type = "http"\n  path = "/healthz"\n  port = ${health.port}\n  tls = false\n  [[pool.app.check]]\n  type = "http"\n  path = "/healthz"\n  port = ${health.port}\n`;
+      const cfg = parseConfig(config(`  certificates = ["${certs.path("a.pem")}"]`, checks), "t.toml");
+      const [plain, overTls] = cfg.pool.app!.check;
+      expect(plain!.type).toBe("http");
+      expect(overTls!.type).toBe("https");
+      // The server's own port is the TLS one; the checks go to the plain health port.
+      const server = { kind: "inet", host: "127.0.0.1", port: tlsServer.port, family: 4, text: "" } as const;
+      expect(await runOneCheck(plain!, server)).toMatchObject({ ok: true, reason: "status 200" });
+      expect(health.requests.map((r) => r.target)).toEqual(["/healthz"]);
+      // Without the opt-out the same check speaks TLS to the plain port and fails, sending no request.
+      const failed = await runOneCheck(overTls!, server);
+      expect(failed.ok).toBe(false);
+      expect(health.requests).toHaveLength(1);
+      expect(tlsServer.requests).toHaveLength(0);
+    } finally {
+      health.stop();
+      tlsServer.stop();
+    }
+  });
+
+  test("tls = false on an https check, tls = true on a plain pool's check: errors at the key", () => {
+    const p = problems(
+      config(
+        `  certificates = ["${certs.path("a.pem")}"]`,
+        `  [[pool.app.check]]\n  type = "https"\n  tls = false\n  [pool.plain]\n  [[pool.plain.server]]\n  address = "127.0.0.1:9001"\n  [[pool.plain.check]]\n  type = "http"\n  tls = true\n`,
+      ),
+    );
+    expect(p).toEqual([
+      expect.stringContaining('13 pool.app.check[0].tls: an "https" check speaks TLS') as unknown as string,
+      expect.stringContaining(
+        '19 pool.plain.check[0].tls: a check of pool "plain", which has no [pool.plain.tls], cannot borrow its TLS',
+      ) as unknown as string,
+    ]);
   });
 });

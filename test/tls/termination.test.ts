@@ -104,14 +104,37 @@ describe.skipIf(skip !== undefined)("HTTPS termination", () => {
     c.close();
   });
 
-  test("plain HTTP on the TLS port is closed at once, not left hanging, and counted as plain_http", async () => {
+  test("plain HTTP on the TLS port gets a plaintext 400 and a close, not a hang, counted as plain_http", async () => {
+    const before = r.cluster.counters.get("tls.handshake.failed.plain_http") ?? 0;
     const t0 = Date.now();
-    const res = await exchange(r.port, "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n", { timeoutMs: 2000 });
+    const res = await exchange(r.port, "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n", {
+      timeoutMs: 2000,
+      count: 2, // wait past the answer for the close
+    });
     expect(res.closed).toBe(true);
     expect(Date.now() - t0).toBeLessThan(1000);
-    // Not answered with a 400 (Bun gives no way to write plain bytes on a TLS socket): see docs/config.md.
-    expect(res.responses).toHaveLength(0);
-    expect(r.cluster.counters.get("tls.handshake.failed.plain_http")).toBe(1);
+    // The answer's are the first bytes on the wire: no TLS alert before it.
+    expect(res.raw).toStartWith("HTTP/1.1 400 Bad Request\r\n");
+    expect(res.responses).toHaveLength(1);
+    expect(res.responses[0]!.headers.connection).toBe("close");
+    expect(res.responses[0]!.body).toContain("plain HTTP request sent to a TLS port");
+    // A request with a body, and a proxy's CONNECT (BoringSSL's HTTPS_PROXY_REQUEST), the same.
+    const post = await exchange(r.port, "POST /f HTTP/1.1\r\nHost: a.test\r\nContent-Length: 3\r\n\r\nabc", {
+      timeoutMs: 2000,
+      count: 2,
+    });
+    expect(post.responses.map((x) => x.status)).toEqual([400]);
+    expect(post.closed).toBe(true);
+    const connect = await exchange(r.port, "CONNECT a.test:443 HTTP/1.1\r\nHost: a.test:443\r\n\r\n", {
+      timeoutMs: 2000,
+    });
+    expect(connect.responses.map((x) => x.status)).toEqual([400]);
+    expect(r.cluster.counters.get("tls.handshake.failed.plain_http")).toBe(before + 3);
+    expect(web.requests.some((h) => h.target === "/f")).toBe(false);
+    // The listener goes on serving TLS.
+    const c = await new TlsClient().connect(r.port, { serverName: "a.test", ca });
+    expect((await c.request(req("a.test", "/after")))?.status).toBe(200);
+    c.close();
   });
 
   test("X-Forwarded-Proto is https", async () => {

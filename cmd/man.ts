@@ -11,7 +11,7 @@ export const command: Command = {
     summary: "print the manual page (roff), made from the help texts",
     usage: "tcpvs man",
     options: [],
-    more: "dist/tcpvs.1 is this output; the install steps put it in /usr/local/share/man/man1.",
+    more: "docs/tcpvs.1 is this output; the install steps put it in /usr/local/share/man/man1.",
     example: "tcpvs man > /usr/local/share/man/man1/tcpvs.1 && man tcpvs",
   },
   async run() {

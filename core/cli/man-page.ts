@@ -1,5 +1,5 @@
 // tcpvs(1) in roff, made from the commands' specs (the same ones --help prints), so the manual cannot
-// drift from the help: `tcpvs man` prints it, dist/tcpvs.1 is a copy, and a test compares the two.
+// drift from the help: `tcpvs man` prints it, docs/tcpvs.1 is a copy, and a test compares the two.
 
 import { type CommandSpec, GLOBAL_OPTIONS, optionHead } from "./help-text.ts";
 import type { OptionSpec } from "./parse-argv.ts";

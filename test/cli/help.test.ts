@@ -1,5 +1,5 @@
 // Help, man page and completions come from one source (the commands' specs): every command's --help
-// has one usage block and a description and an example for each flag that takes a value; dist/tcpvs.1
+// has one usage block and a description and an example for each flag that takes a value; docs/tcpvs.1
 // is what `tcpvs man` prints and groff renders it without a warning; the bash completion completes
 // commands, actions, flags and values; the zsh one parses. Mistakes point at the right --help.
 
@@ -94,10 +94,10 @@ describe("--help", () => {
 });
 
 describe("tcpvs.1", () => {
-  test("dist/tcpvs.1 is what tcpvs man prints (run npm run man after changing a help text)", () => {
+  test("docs/tcpvs.1 is what tcpvs man prints (run npm run man after changing a help text)", () => {
     const man = tcpvs("man");
     expect(man.code).toBe(0);
-    expect(readFileSync(join(ROOT, "dist", "tcpvs.1"), "utf8")).toBe(man.out);
+    expect(readFileSync(join(ROOT, "docs", "tcpvs.1"), "utf8")).toBe(man.out);
     // Every command and every flag of --help is in it.
     for (const c of COMMANDS) expect(man.out).toContain(`.SS "tcpvs ${c}"`);
     expect(man.out).toContain("\\-\\-expect\\-answer");
@@ -105,7 +105,7 @@ describe("tcpvs.1", () => {
 
   const skip = missingTools("the man page rendering test", "groff");
   test.skipIf(skip !== undefined)("groff renders it with every warning on and none given", () => {
-    const r = Bun.spawnSync(["groff", "-man", "-Tutf8", "-ww", join(ROOT, "dist", "tcpvs.1")], {
+    const r = Bun.spawnSync(["groff", "-man", "-Tutf8", "-ww", join(ROOT, "docs", "tcpvs.1")], {
       stdout: "pipe",
       stderr: "pipe",
     });

@@ -6,9 +6,10 @@
 // over all the process's threads, and RSS per worker (tcpvs N minus tcpvs 1, over N - 1).
 // Usage: bun bench/all-cores.ts [seconds=5] [rounds=3] [workers=2] [scenario filter]
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cpuTicksOf, rssKiB, waitPort } from "./proc-stats.ts";
 
 const seconds = Number(process.argv[2] ?? 5);
 const rounds = Number(process.argv[3] ?? 3);
@@ -38,28 +39,6 @@ function spawn(cmd: string[]): ReturnType<typeof Bun.spawn> {
   const p = Bun.spawn(cmd, { stdout: "ignore", stderr: "pipe" });
   procs.push(p);
   return p;
-}
-
-function cpuTicks(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return Number(f[11]) + Number(f[12]);
-}
-
-function rssKiB(pid: number): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
-}
-
-async function waitPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-      s.end();
-      return;
-    } catch {
-      await Bun.sleep(50);
-    }
-  }
-  throw new Error(`Cannot reach 127.0.0.1:${port}: the contender did not start`);
 }
 
 const nginxConf = (port: number) => `daemon off; master_process off; worker_processes 1;
@@ -118,7 +97,7 @@ interface Result {
 }
 
 async function wrk(port: number, pid: number, path: string, conns: number, secs = seconds): Promise<Result> {
-  const before = cpuTicks(pid);
+  const before = cpuTicksSum(pid);
   const p = Bun.spawn(["wrk", `-t${N}`, `-c${conns}`, `-d${secs}s`, `http://127.0.0.1:${port}${path}`], {
     stdout: "pipe",
     stderr: "pipe",
@@ -131,7 +110,7 @@ async function wrk(port: number, pid: number, path: string, conns: number, secs 
     console.log(`  port ${port}: non-2xx ${bad} ${/Socket errors: (.*)/.exec(out)?.[1] ?? ""}`);
   return {
     rps: Number(/Requests\/sec:\s+([0-9.]+)/.exec(out)?.[1] ?? 0),
-    cpuUs: total > 0 ? (((cpuTicks(pid) - before) / TICK) * 1e6) / total : Number.NaN,
+    cpuUs: total > 0 ? (((cpuTicksSum(pid) - before) / TICK) * 1e6) / total : Number.NaN,
   };
 }
 
@@ -216,4 +195,9 @@ try {
   for (const p of procs) p.kill();
   await Promise.all(procs.map((p) => p.exited));
   rmSync(dir, { recursive: true, force: true });
+}
+
+function cpuTicksSum(pid: number): number {
+  const [u, sys] = cpuTicksOf(pid);
+  return u + sys;
 }

@@ -5,6 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { waitPort } from "./proc-stats.ts";
 
 /** The hard RLIMIT_NOFILE on the measuring machine (no CAP_SYS_RESOURCE to raise it). */
 export const NOFILE = 20_000;
@@ -29,6 +30,8 @@ export function stop(p: ReturnType<typeof Bun.spawn>): Promise<number> {
   return p.exited;
 }
 
+export { waitPort };
+
 export function rss(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "latin1"));
   return Number(m?.[1] ?? 0) * 1024;
@@ -38,23 +41,6 @@ export function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(f[11]) + Number(f[12])) / 100;
-}
-
-export async function waitPort(port: number, p?: ReturnType<typeof Bun.spawn>): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (p && p.exitCode !== null) {
-      const err = await new Response(p.stderr as ReadableStream).text();
-      throw new Error(`The contender on port ${port} exited ${p.exitCode}: ${err}`);
-    }
-    try {
-      const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-      s.end();
-      return;
-    } catch {
-      await Bun.sleep(50);
-    }
-  }
-  throw new Error(`Cannot reach 127.0.0.1:${port}: the contender did not start`);
 }
 
 /** One keep-alive client: one request, then idle. Resolves once the whole response is in. */

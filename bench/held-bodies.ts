@@ -17,6 +17,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Socket } from "bun";
+import { waitPort } from "./proc-stats.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -79,19 +80,6 @@ async function flood(port: number, n: number): Promise<void> {
 function rss(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) * KiB : Number.NaN;
-}
-
-async function waitPort(port: number): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    try {
-      const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-      s.end();
-      return;
-    } catch {
-      await Bun.sleep(50);
-    }
-  }
-  throw new Error(`Cannot reach 127.0.0.1:${port}: the contender did not start`);
 }
 
 async function firstLine(p: ReturnType<typeof Bun.spawn>): Promise<string> {

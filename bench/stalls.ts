@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Socket } from "bun";
+import { waitPort } from "./proc-stats.ts";
 
 const BIG = 256 * 1024 * 1024;
 const piece = Buffer.alloc(64 * 1024, 120);
@@ -99,19 +100,6 @@ const CASES = [
     stop: false,
   },
 ];
-
-async function waitPort(port: number): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    try {
-      const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-      s.end();
-      return;
-    } catch {
-      await Bun.sleep(50);
-    }
-  }
-  throw new Error(`Cannot reach 127.0.0.1:${port}: the contender did not start`);
-}
 
 /** Collect a child's output lines as they come. */
 function lines(stream: ReadableStream<Uint8Array>): string[] {

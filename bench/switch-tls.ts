@@ -10,6 +10,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cpuTicksOf, rssKiB, waitPort } from "./proc-stats.ts";
 
 const seconds = Number(process.argv[2] ?? 5);
 const rounds = Number(process.argv[3] ?? 1);
@@ -31,29 +32,6 @@ function spawn(cmd: string[], cpu: number): ReturnType<typeof Bun.spawn> {
   const p = Bun.spawn(["taskset", "-c", String(cpu), ...cmd], { stdout: "pipe", stderr: "pipe" });
   procs.push(p);
   return p;
-}
-
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(f[11]) + Number(f[12]);
-}
-
-function rssKiB(pid: number): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? Number.NaN);
-}
-
-async function waitPort(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-      s.end();
-      return;
-    } catch {
-      await Bun.sleep(50);
-    }
-  }
-  throw new Error(`Cannot reach 127.0.0.1:${port}: the contender did not start`);
 }
 
 function certificate(): string {
@@ -147,14 +125,14 @@ interface Result {
 }
 
 async function wrk(port: number, pid: number, sc: (typeof ALL)[number]): Promise<Result> {
-  const before = cpuTicks(pid);
+  const before = cpuTicksSum(pid);
   const args = ["taskset", "-c", "0", "wrk", "-t1", `-c${sc.conns}`, `-d${seconds}s`, "--latency"];
   if (sc.close) args.push("-H", "Connection: close");
   args.push(`https://127.0.0.1:${port}${sc.path}`);
   const p = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
   const out = await new Response(p.stdout).text();
   await p.exited;
-  const ticks = cpuTicks(pid) - before;
+  const ticks = cpuTicksSum(pid) - before;
   const total = Number(/([0-9]+) requests in/.exec(out)?.[1] ?? 0);
   const errors = /Socket errors: (.*)/.exec(out)?.[1];
   const non2xx = /Non-2xx or 3xx responses: ([0-9]+)/.exec(out)?.[1];
@@ -272,4 +250,9 @@ try {
   for (const p of procs) p.kill();
   await Promise.all(procs.map((p) => p.exited));
   rmSync(dir, { recursive: true, force: true });
+}
+
+function cpuTicksSum(pid: number): number {
+  const [u, sys] = cpuTicksOf(pid);
+  return u + sys;
 }

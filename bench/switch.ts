@@ -12,9 +12,10 @@
 // to refuse) and a response header; its ratio is read next to the plain one of the same round.
 // Usage: bun bench/switch.ts [seconds=5] [rounds=1] [scenario filter, e.g. "small, 50"]
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cpuTicksOf, waitPort } from "./proc-stats.ts";
 
 const seconds = Number(process.argv[2] ?? 5);
 const rounds = Number(process.argv[3] ?? 1);
@@ -54,26 +55,6 @@ function spawn(name: string, cmd: string[], cpu: number): ReturnType<typeof Bun.
   const proc = Bun.spawn(["taskset", "-c", String(cpu), ...cmd], { stdout: "pipe", stderr: "pipe" });
   procs.push({ name, proc });
   return proc;
-}
-
-/** utime and stime of a process, in clock ticks. */
-function cpuTicks(pid: number): [number, number] {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return [Number(f[11]), Number(f[12])];
-}
-
-async function waitPort(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-      s.end();
-      return;
-    } catch {
-      await Bun.sleep(50);
-    }
-  }
-  throw new Error(`Cannot reach 127.0.0.1:${port}: the contender did not start`);
 }
 
 function nginxConf(port: number): string {
@@ -199,7 +180,7 @@ async function wrk(
   path: string,
   conns: number,
 ): Promise<Result> {
-  const before = pid ? cpuTicks(pid) : [0, 0];
+  const before = pid ? cpuTicksOf(pid) : [0, 0];
   const p = Bun.spawn(
     [
       "taskset",
@@ -216,7 +197,7 @@ async function wrk(
   );
   const out = await new Response(p.stdout).text();
   await p.exited;
-  const after = pid ? cpuTicks(pid) : [0, 0];
+  const after = pid ? cpuTicksOf(pid) : [0, 0];
   const total = Number(/([0-9]+) requests in/.exec(out)?.[1] ?? 0);
   const non2xx = Number(/Non-2xx or 3xx responses: ([0-9]+)/.exec(out)?.[1] ?? 0);
   const errors = /Socket errors: (.*)/.exec(out)?.[1];

@@ -60,6 +60,20 @@ export class ServerFaults {
     );
   }
 
+  /**
+   * A client of `vs` stalled an exchange with `server` (client_timeout: it stopped reading the response
+   * or sending its body). Not the server's fault, yet named by server so an operator sees where, in
+   * its own line per server per interval.
+   */
+  clientStalled(vs: string, server: ServerState, reason: string): void {
+    this.warn.warn(
+      `stall\u0000${vs}\u0000${server.pool}\u0000${server.id}`,
+      `Exchange with server ${server.pool}/${server.id} on "${vs}" cut short: the client stalled`,
+      { vs, pool: server.pool, server: server.id },
+      reason,
+    );
+  }
+
   /** Log the counts still pending (at stop). */
   close(): void {
     this.warn.close();

@@ -17,7 +17,6 @@ import { ClientConn } from "./client-conn.ts";
 import { errorAnswer } from "./actions.ts";
 import { type LiveConn, type SwitchServices, VsRuntime } from "./runtime.ts";
 import { ServerFaults } from "./server-fault.ts";
-import { ClientStalls } from "./client-stalls.ts";
 import { DEFAULT_MAX_HELD, HeldBudget } from "./held-budget.ts";
 import { ThrottledWarn } from "../log/throttled-warn.ts";
 import { TcpRelay } from "./tcp-relay.ts";
@@ -127,7 +126,6 @@ export class Switch implements SwitchServices {
   readonly observe: SwitchServices["observe"];
   readonly cookieFor: SwitchServices["cookieFor"];
   private readonly faults: ServerFaults;
-  private readonly stalls: ClientStalls;
   readonly held: HeldBudget;
   readonly queues = new Queues();
   private readonly slowStart = new SlowStart();
@@ -149,7 +147,6 @@ export class Switch implements SwitchServices {
     this.cookieFor = opts.cookieFor;
     this.pools = opts.pools ?? {};
     this.faults = new ServerFaults(this.log, { intervalMs: opts.faultLogIntervalMs ?? 10_000 });
-    this.stalls = new ClientStalls(this.log, { intervalMs: opts.faultLogIntervalMs ?? 10_000 });
     this.held = new HeldBudget(opts.maxHeldBytes ?? DEFAULT_MAX_HELD);
     this.passive = new PassiveHealth(this.cluster, this.log);
     this.held.onSpent = () => this.heldSpent();
@@ -220,7 +217,7 @@ export class Switch implements SwitchServices {
   }
 
   clientStall(vs: string, server: ServerState, reason: string): void {
-    this.stalls.report(vs, server, reason);
+    this.faults.clientStalled(vs, server, reason);
   }
 
   sorry(pool: string): { server: ServerState; upstream: Upstream } | undefined {
@@ -531,7 +528,6 @@ export class Switch implements SwitchServices {
     for (const s of this.sorries.values()) s.upstream.closeAll();
     clearInterval(this.timer);
     this.faults.close();
-    this.stalls.close();
     this.heldWarn.close();
   }
 

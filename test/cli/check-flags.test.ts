@@ -24,6 +24,8 @@ describe("check flags from the schema", () => {
       "delay_before_retry",
       "alpha",
       "warmup",
+      // Whether a check in a TLS pool speaks TLS: a pool's, not a one-shot check's.
+      "tls",
       "steps",
     ]);
   });

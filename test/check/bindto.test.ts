@@ -6,7 +6,7 @@ import tls from "node:tls";
 import { parseConfig } from "../../core/config/load.ts";
 import { runOneCheck } from "../../core/check/registry.ts";
 import { checkDefaults } from "../../core/check/types.ts";
-import { inet } from "./net-helpers.ts";
+import { inet, selfSigned } from "./net-helpers.ts";
 
 const open: Array<{ stop: () => void }> = [];
 afterEach(() => {
@@ -126,26 +126,3 @@ pool = "app"
     );
   });
 });
-
-async function selfSigned(): Promise<{ cert: string; key: string } | undefined> {
-  const base = `/tmp/tcpvs-bindto-tls-${process.pid}`;
-  const p = Bun.spawn(
-    [
-      "openssl",
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=app.test",
-    ].concat(["-keyout", `${base}.key`, "-out", `${base}.crt`]),
-    { stdio: ["ignore", "ignore", "ignore"] },
-  );
-  if ((await p.exited) !== 0) return undefined;
-  const out = { cert: await Bun.file(`${base}.crt`).text(), key: await Bun.file(`${base}.key`).text() };
-  await Bun.$`rm -f ${base}.crt ${base}.key`.quiet();
-  return out;
-}

@@ -2,6 +2,7 @@
 
 import type { Socket, TCPSocketListener } from "bun";
 import type { Endpoint } from "../../core/config/types.ts";
+import { haveTool } from "../tools.ts";
 
 export function inet(port: number, host = "127.0.0.1"): Endpoint {
   return { kind: "inet", host, port, family: host.includes(":") ? 6 : 4, text: `${host}:${port}` };
@@ -62,3 +63,31 @@ export function rawHttpServer(reply: string | ((head: string) => string)) {
 }
 
 export const isRoot = process.getuid?.() === 0;
+
+/**
+ * A self-signed certificate for app.test, made by openssl in a temporary file; undefined when openssl
+ * is missing or fails (the caller skips, saying why).
+ */
+export async function selfSigned(): Promise<{ cert: string; key: string } | undefined> {
+  if (!haveTool("openssl")) return undefined;
+  const base = `/tmp/tcpvs-check-tls-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
+  const p = Bun.spawn(
+    [
+      "openssl",
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=app.test",
+    ].concat(["-keyout", `${base}.key`, "-out", `${base}.crt`]),
+    { stdio: ["ignore", "ignore", "ignore"] },
+  );
+  if ((await p.exited) !== 0) return undefined;
+  const out = { cert: await Bun.file(`${base}.crt`).text(), key: await Bun.file(`${base}.key`).text() };
+  await Bun.$`rm -f ${base}.crt ${base}.key`.quiet();
+  return out;
+}

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { runOneCheck } from "../../core/check/registry.ts";
 import { md5Hex } from "../../core/check/http.ts";
 import { checkDefaults } from "../../core/check/types.ts";
-import { closedTcpPort, inet, rawHttpServer, tcpServer } from "./net-helpers.ts";
+import { closedTcpPort, inet, rawHttpServer, selfSigned, tcpServer } from "./net-helpers.ts";
 
 const open: Array<{ stop(force?: boolean): void }> = [];
 afterAll(() => {
@@ -182,30 +182,3 @@ describe("http check", () => {
     expect(strict.reason.toLowerCase()).toContain("cert");
   });
 });
-
-async function selfSigned(): Promise<{ cert: string; key: string } | undefined> {
-  const dir = `/tmp/tcpvs-check-tls-${process.pid}`;
-  const p = Bun.spawn(
-    [
-      "openssl",
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=app.test",
-      "-keyout",
-      `${dir}.key`,
-      "-out",
-      `${dir}.crt`,
-    ],
-    { stdio: ["ignore", "ignore", "ignore"] },
-  );
-  if ((await p.exited) !== 0) return undefined;
-  const out = { cert: await Bun.file(`${dir}.crt`).text(), key: await Bun.file(`${dir}.key`).text() };
-  await Bun.$`rm -f ${dir}.crt ${dir}.key`.quiet();
-  return out;
-}

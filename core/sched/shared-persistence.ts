@@ -10,8 +10,15 @@ import type { PickContext, SchedServer, Scheduler, SchedulerEnv } from "./types.
 import { slotOf } from "./shared-counts.ts";
 
 const PROBE = 8;
-/** Clock unit of the table: 10 ms, so an int32 spans 248 days and wraps harmlessly (unsigned ages). */
+/** Clock unit of the table: 10 ms, so an int32 spans 248 days and wraps harmlessly (signed ages). */
 const TICK_MS = 10;
+
+/**
+ * Ticks since `then` (int32 ticks wrap: signed, so ±248 days). A little negative when another thread
+ * stored a later time than this one read (clocks read before the lock, or a coarse clock a tick behind):
+ * that entry is fresh, not expired.
+ */
+const age = (now: number, then: number): number => (now - then) | 0;
 
 /** The buffer for a table remembering about `maxEntries` clients: [lock, size, ...entries × 3]. */
 export function persistenceBuffer(maxEntries: number, width = 3): SharedArrayBuffer {
@@ -125,7 +132,7 @@ export class SharedKeyTable {
   live(now: number): number {
     let n = 0;
     this.scan((w, at) => {
-      if ((now - w[at + 2]!) >>> 0 <= this.timeoutTicks) n++;
+      if (age(now, w[at + 2]!) <= this.timeoutTicks) n++;
     });
     return n;
   }
@@ -138,7 +145,7 @@ export class SharedKeyTable {
         w[at + 1] !== 0 &&
         w[at] === key &&
         (hi === undefined || w[at + 3] === hi) &&
-        (now - w[at + 2]!) >>> 0 <= this.timeoutTicks
+        age(now, w[at + 2]!) <= this.timeoutTicks
       )
         return at;
     }
@@ -149,14 +156,14 @@ export class SharedKeyTable {
   private victim(key: number, now: number): number {
     const w = this.w;
     let best = -1;
-    let bestAge = -1;
+    let bestAge = Number.NEGATIVE_INFINITY;
     for (let k = 0, h = key & this.mask; k < PROBE; k++, h = (h + 1) & this.mask) {
       const at = 2 + h * this.width;
       if (w[at + 1] === 0) return at;
-      const age = (now - w[at + 2]!) >>> 0;
-      if (age > bestAge) {
+      const a = age(now, w[at + 2]!);
+      if (a > bestAge) {
         best = at;
-        bestAge = age;
+        bestAge = a;
       }
     }
     return best;

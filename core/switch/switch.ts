@@ -364,6 +364,8 @@ export class Switch implements SwitchServices {
     }
     const refused = tcp ? undefined : rt.admit(s.remoteAddress);
     if (refused !== undefined) {
+      // The admission above counted it: it never joins rt.conns, whose delete would give it back.
+      a?.release(rt.cfg.name);
       this.cluster.count(refused);
       s.terminate();
       return;

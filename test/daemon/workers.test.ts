@@ -411,3 +411,74 @@ test.skipIf(missingTools("the TLS test with workers", "openssl") !== undefined)(
   },
   30_000,
 );
+
+test("workers = 2: a rate limit counts one bucket per client over both workers (10 × 200, 20 × 429)", async () => {
+  // 10 per 100 s: one request is worth 10 s, so none comes back during the test however slow the machine.
+  const s = await serveWorkers({
+    vsExtra: 'access_log = true\n[[virtual_server.limit]]\nkey = "source"\nrate = "10/100s"\n',
+  });
+  const statuses: number[] = [];
+  const retry: string[] = [];
+  for (let i = 0; i < 30; i++) {
+    const r = await fetch(`http://127.0.0.1:${s.port}/`, { headers: { connection: "close" } });
+    await r.text();
+    statuses.push(r.status);
+    if (r.status === 429) retry.push(r.headers.get("retry-after") ?? "");
+  }
+  expect(statuses.filter((x) => x === 200).length).toBe(10);
+  expect(statuses.filter((x) => x === 429).length).toBe(20);
+  // The next request is 10 s away, seen from a worker whose clock (advanced every 100 ms) may lag.
+  expect(retry.filter((x) => !(Number(x) >= 5 && Number(x) <= 11))).toEqual([]);
+  // The servers saw exactly the 10 allowed.
+  expect(s.backends.reduce((n, b) => n + b.hits, 0)).toBe(10);
+  // Both workers answered some of the 30 (the kernel spreads new connections): with a bucket per worker
+  // each would have allowed 10.
+  await waitFor(() => s.lines.filter((l) => l.includes('"term":"limited"')).length === 20, 5000);
+  const by = (w: number) =>
+    s.lines.filter((l) => l.includes('"uri":"/"') && l.includes(`"worker":${w}`)).length;
+  expect(by(0)).toBeGreaterThan(0);
+  expect(by(1)).toBeGreaterThan(0);
+  expect(by(0) + by(1)).toBe(30);
+}, 30_000);
+
+test("workers = 2: max_connections_per_source = 2 holds over both workers; a dead worker's share is taken back", async () => {
+  const s = await serveWorkers({ vsExtra: "max_connections_per_source = 2\n" });
+  const open = () => Bun.connect({ hostname: "127.0.0.1", port: s.port, socket: { data() {}, close() {} } });
+  const conns = () => s.pool.workers().map((w) => w.connections);
+  // One held connection on each worker: per-worker counts would each be 1 and admit a third anywhere.
+  const a = await open();
+  await waitFor(() => conns()[0]! + conns()[1]! === 1, 5000);
+  const first = conns()[0] === 1 ? 0 : 1;
+  let b = await open();
+  for (let i = 0; i < 50; i++) {
+    await waitFor(() => conns()[0]! + conns()[1]! === 2, 5000);
+    if (conns()[1 - first] === 1) break;
+    b.end();
+    await waitFor(() => conns()[0]! + conns()[1]! === 1, 5000);
+    b = await open();
+  }
+  expect(conns()).toEqual([1, 1]);
+  // Every further connection is closed unanswered, whichever worker accepts it.
+  for (let i = 0; i < 10; i++) {
+    const r = await fetch(`http://127.0.0.1:${s.port}/`, { headers: { connection: "close" } }).catch(
+      () => undefined,
+    );
+    expect(r).toBeUndefined();
+  }
+  await s.pool.flush();
+  expect(s.d.cluster.counters.get("reject.max_connections_per_source")).toBe(10);
+  // One held connection goes: the address may connect again.
+  a.end();
+  await waitFor(() => conns()[0]! + conns()[1]! === 1, 5000);
+  expect((await once(s.port)).status).toBe(200);
+  // The worker holding `b` dies: its connection is taken out of the address's count with it.
+  const holder = conns()[0] === 1 ? 0 : 1;
+  s.pool.injectFault(holder);
+  await waitFor(() => s.pool.allReady && s.pool.restarts === 1, 10_000);
+  const c1 = await open();
+  const c2 = await open();
+  await waitFor(() => conns()[0]! + conns()[1]! === 2, 5000);
+  c1.end();
+  c2.end();
+  b.end();
+}, 60_000);

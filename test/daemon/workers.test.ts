@@ -433,7 +433,11 @@ test("workers = 2: a rate limit counts one bucket per client over both workers (
   expect(s.backends.reduce((n, b) => n + b.hits, 0)).toBe(10);
   // Both workers answered some of the 30 (the kernel spreads new connections): with a bucket per worker
   // each would have allowed 10.
-  await waitFor(() => s.lines.filter((l) => l.includes('"term":"limited"')).length === 20, 5000);
+  await waitFor(
+    () => s.lines.filter((l) => l.includes('"term":"limited"')).length === 20,
+    5000,
+    "20 access lines term=limited",
+  );
   const by = (w: number) =>
     s.lines.filter((l) => l.includes('"uri":"/"') && l.includes(`"worker":${w}`)).length;
   expect(by(0)).toBeGreaterThan(0);
@@ -445,16 +449,17 @@ test("workers = 2: max_connections_per_source = 2 holds over both workers; a dea
   const s = await serveWorkers({ vsExtra: "max_connections_per_source = 2\n" });
   const open = () => Bun.connect({ hostname: "127.0.0.1", port: s.port, socket: { data() {}, close() {} } });
   const conns = () => s.pool.workers().map((w) => w.connections);
+  const held = (n: number) => waitFor(() => conns()[0]! + conns()[1]! === n, 5000, `${n} connections held`);
   // One held connection on each worker: per-worker counts would each be 1 and admit a third anywhere.
   const a = await open();
-  await waitFor(() => conns()[0]! + conns()[1]! === 1, 5000);
+  await held(1);
   const first = conns()[0] === 1 ? 0 : 1;
   let b = await open();
   for (let i = 0; i < 50; i++) {
-    await waitFor(() => conns()[0]! + conns()[1]! === 2, 5000);
+    await held(2);
     if (conns()[1 - first] === 1) break;
     b.end();
-    await waitFor(() => conns()[0]! + conns()[1]! === 1, 5000);
+    await held(1);
     b = await open();
   }
   expect(conns()).toEqual([1, 1]);
@@ -469,15 +474,15 @@ test("workers = 2: max_connections_per_source = 2 holds over both workers; a dea
   expect(s.d.cluster.counters.get("reject.max_connections_per_source")).toBe(10);
   // One held connection goes: the address may connect again.
   a.end();
-  await waitFor(() => conns()[0]! + conns()[1]! === 1, 5000);
+  await held(1);
   expect((await once(s.port)).status).toBe(200);
   // The worker holding `b` dies: its connection is taken out of the address's count with it.
   const holder = conns()[0] === 1 ? 0 : 1;
   s.pool.injectFault(holder);
-  await waitFor(() => s.pool.allReady && s.pool.restarts === 1, 10_000);
+  await waitFor(() => s.pool.allReady && s.pool.restarts === 1, 10_000, "worker replaced");
   const c1 = await open();
   const c2 = await open();
-  await waitFor(() => conns()[0]! + conns()[1]! === 2, 5000);
+  await held(2);
   c1.end();
   c2.end();
   b.end();

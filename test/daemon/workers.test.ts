@@ -443,6 +443,25 @@ test("workers = 2: a rate limit counts one bucket per client over both workers (
   expect(by(0)).toBeGreaterThan(0);
   expect(by(1)).toBeGreaterThan(0);
   expect(by(0) + by(1)).toBe(30);
+  // A reload that keeps the limit keeps its counters; one that changes it starts it afresh.
+  const text = (limit: string, grace = "5s") =>
+    configText({
+      grace,
+      port: s.port,
+      control: `unix:${s.control}`,
+      backends: s.backends,
+      checkInterval: "5s",
+      vsExtra: `access_log = true\n[[virtual_server.limit]]\nkey = "source"\n${limit}\n`,
+    });
+  s.setText(text('rate = "10/100s"', "4s"));
+  expect((await s.d.reload()).ok).toBe(true);
+  for (let i = 0; i < 4; i++) expect((await once(s.port)).status).toBe(429);
+  s.setText(text('rate = "10/100s"\nburst = 1'));
+  expect((await s.d.reload()).ok).toBe(true);
+  const again: number[] = [];
+  for (let i = 0; i < 13; i++) again.push((await once(s.port)).status);
+  expect(again.filter((x) => x === 200).length).toBe(11);
+  expect(s.backends.reduce((n, b) => n + b.hits, 0)).toBe(21);
 }, 30_000);
 
 test("workers = 2: max_connections_per_source = 2 holds over both workers; a dead worker's share is taken back", async () => {

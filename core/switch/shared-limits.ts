@@ -4,7 +4,8 @@
 //
 // Reload: a limit keeps its table (its counters) while its virtual server, its place in the list and
 // everything it says (key, rate, burst, max_keys, matchers) stay the same; a changed limit starts with
-// empty counters, as with one process. A virtual server's per-source table lives as long as the
+// empty counters, as with one process (and a reload rolled back finds the previous tables again). A
+// virtual server's per-source table lives as long as the
 // virtual server does (its open connections are counted there), once max_connections_per_source has
 // been set on it.
 
@@ -23,14 +24,18 @@ export function limitKey(vs: string, index: number, l: LimitConfig): string {
   return `${vs}\0${index}\0${JSON.stringify(l)}`;
 }
 
+/** The limit tables the last layout dropped: a reload refused by a worker puts their config back. */
+const previous = new WeakMap<Tables, Record<string, SharedArrayBuffer>>();
+
 /** Tables for the config's limits (main thread): kept where unchanged, new where changed, dropped where gone. */
 export function layoutLimits(t: Tables, vss: readonly VirtualServerConfig[]): void {
   const limits: Record<string, SharedArrayBuffer> = {};
   const sources: Record<string, SharedArrayBuffer> = {};
+  const before = previous.get(t);
   for (const vs of vss) {
     vs.limit.forEach((l, i) => {
       const k = limitKey(vs.name, i, l);
-      limits[k] = t.limits[k] ?? rateLimitBuffer(l.max_keys);
+      limits[k] = t.limits[k] ?? before?.[k] ?? rateLimitBuffer(l.max_keys);
     });
     const had = t.sources[vs.name];
     if (had) sources[vs.name] = had;
@@ -40,6 +45,7 @@ export function layoutLimits(t: Tables, vss: readonly VirtualServerConfig[]): vo
         t.maxWorkers,
       );
   }
+  previous.set(t, t.limits);
   t.limits = limits;
   t.sources = sources;
 }

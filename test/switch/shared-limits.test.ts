@@ -210,6 +210,13 @@ describe("layout (main thread) and store (workers)", () => {
     expect(after[1]!.take("c", 0)).toBe(0);
     expect(store.sources("web")).toBe(src);
     expect(src.size).toBe(1);
+    // A reload refused by a worker puts the previous config back: its limit finds its counters again.
+    layoutLimits(t, [vs([{}, { burst: 1 }], 2)]);
+    expect(
+      store
+        .limiters("web")(vs([{}, { burst: 1 }]).limit[1]!, 1)
+        .take("c", 0),
+    ).toBe(60_000);
     // A virtual server that goes takes its tables along.
     layoutLimits(t, []);
     expect(t).toEqual({ limits: {}, sources: {}, maxWorkers: 2 });

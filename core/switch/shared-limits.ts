@@ -5,9 +5,8 @@
 // Reload: a limit keeps its table (its counters) while its virtual server, its place in the list and
 // everything it says (key, rate, burst, max_keys, matchers) stay the same; a changed limit starts with
 // empty counters, as with one process (and a reload rolled back finds the previous tables again). A
-// virtual server's per-source table lives as long as the
-// virtual server does (its open connections are counted there), once max_connections_per_source has
-// been set on it.
+// virtual server's per-source table lives as long as the virtual server does (its open connections are
+// counted there), once max_connections_per_source has been set on it.
 
 import type { VirtualServerConfig } from "../config/types.ts";
 import type { SharedLayout } from "../sched/shared-counts.ts";

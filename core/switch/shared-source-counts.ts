@@ -6,9 +6,8 @@
 //
 // The table holds about `sources` addresses at once (entries: the power of two at least twice that).
 // When an address's probe window of 8 is full of addresses with open connections, its connection is
-// admitted uncounted: the limit is then not enforced for it, and a later close of the same address may
-// end up taken off another of its connections' count (one connection more allowed). At half load the
-// window is practically never full.
+// admitted uncounted (the limit is not enforced for it; the worker remembers it, so its close takes
+// nothing off the table). At half load the window is practically never full.
 
 import { hashed, keyHash } from "../sched/key-hash.ts";
 import { persistenceBuffer, SharedKeyTable } from "../sched/shared-persistence.ts";
@@ -25,6 +24,9 @@ export class SharedSourceCounts implements SourceCounter {
   private readonly col: number;
   private max = 0;
   private ok = false;
+  private full = false;
+  /** Connections of this worker admitted uncounted, by address. */
+  private readonly uncounted = new Map<string, number>();
   private readonly enterStep: (w: Int32Array, at: number, found: boolean) => void;
   private readonly leaveStep: (w: Int32Array, at: number, found: boolean) => void;
 
@@ -42,7 +44,8 @@ export class SharedSourceCounts implements SourceCounter {
       }
       // A full window (every entry an address with connections open): admitted, not counted.
       this.ok = true;
-      if (w[at + 1] !== 0) return;
+      this.full = w[at + 1] !== 0;
+      if (this.full) return;
       w.fill(0, at, at + HEAD + workers);
       w[at] = hashed[0]!;
       w[at + 1] = 1;
@@ -59,11 +62,19 @@ export class SharedSourceCounts implements SourceCounter {
   enter(ip: string, max: number): boolean {
     keyHash(ip);
     this.max = max;
+    this.full = false;
     this.table.withEntry(hashed[0]!, 0, this.enterStep, hashed[1]!);
+    if (this.full) this.uncounted.set(ip, (this.uncounted.get(ip) ?? 0) + 1);
     return this.ok;
   }
 
   leave(ip: string): void {
+    const u = this.uncounted.get(ip);
+    if (u !== undefined) {
+      if (u <= 1) this.uncounted.delete(ip);
+      else this.uncounted.set(ip, u - 1);
+      return;
+    }
     keyHash(ip);
     this.table.withEntry(hashed[0]!, 0, this.leaveStep, hashed[1]!);
   }

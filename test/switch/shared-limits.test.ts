@@ -143,14 +143,28 @@ describe("SharedSourceCounts", () => {
 
   test("a full probe window admits uncounted rather than refusing or overwriting", () => {
     const c = new SharedSourceCounts(sourceCountsBuffer(8, 1), 1, 0);
-    let admitted = 0;
-    for (let i = 0; i < 100; i++) if (c.enter(`10.0.0.${i}`, 1)) admitted++;
-    expect(admitted).toBe(100);
-    expect(c.size).toBe(16);
+    const counted: string[] = [];
+    const uncounted: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      const ip = `10.0.0.${i}`;
+      const before = c.size;
+      expect(c.enter(ip, 1)).toBe(true);
+      (c.size > before ? counted : uncounted).push(ip);
+    }
+    expect(counted.length).toBe(16);
     // Those that got an entry are held to their limit.
-    let refused = 0;
-    for (let i = 0; i < 100; i++) if (!c.enter(`10.0.0.${i}`, 1)) refused++;
-    expect(refused).toBe(16);
+    expect(counted.filter((ip) => c.enter(ip, 1))).toEqual([]);
+    for (const ip of counted) c.leave(ip);
+    expect(c.size).toBe(0);
+    // An address admitted uncounted gets an entry for its next connection; closing the uncounted one
+    // takes nothing off that entry.
+    const x = uncounted[0]!;
+    expect(c.enter(x, 1)).toBe(true);
+    c.leave(x);
+    expect(c.size).toBe(1);
+    expect(c.enter(x, 1)).toBe(false);
+    c.leave(x);
+    expect(c.size).toBe(0);
   });
 });
 

@@ -11,6 +11,7 @@ import { type LogFields, type LogFormat, Logger, type LogLevel } from "../log/lo
 import type { MetricsRegistry } from "../metrics/metrics-registry.ts";
 import { SharedCounts, type SharedLayout, serverKey } from "../sched/shared-counts.ts";
 import { sharedParts } from "../sched/shared-sched.ts";
+import { sharedLimitStore } from "../switch/shared-limits.ts";
 import type { Cluster } from "../state/cluster.ts";
 import { clusterFromConfig } from "../state/from-config.ts";
 import { bindWorkerServer } from "../state/shared-server.ts";
@@ -63,6 +64,9 @@ function adoptLayout(layout: SharedLayout): void {
   Object.assign(counts.layout.pools, layout.pools);
   Object.assign(counts.layout.persistence, layout.persistence);
   Object.assign(counts.layout.locality, layout.locality);
+  // Replaced, not merged: a changed limit's old table is dropped (shared-limits.ts).
+  counts.layout.limits = layout.limits;
+  counts.layout.sources = layout.sources;
 }
 
 function bindAll(): void {
@@ -153,6 +157,7 @@ async function start(m: Extract<ToWorker, { type: "start" }>): Promise<void> {
     switchOptions: {
       reusePort: true,
       acceptGates: false,
+      limitStore: sharedLimitStore(counts.layout, id),
       admission: {
         acquire: (vs, max) => {
           const v = counts.layout.vs[vs];

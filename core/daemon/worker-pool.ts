@@ -13,6 +13,7 @@ import { SharedCounts, serverKey } from "../sched/shared-counts.ts";
 import { numberOption } from "../sched/options.ts";
 import { LBLCR_WIDTH } from "../sched/shared-lblcr.ts";
 import { persistenceBuffer } from "../sched/shared-persistence.ts";
+import { forgetSources, layoutLimits } from "../switch/shared-limits.ts";
 import type { Cluster } from "../state/cluster.ts";
 import { reconcileCluster } from "../state/from-config.ts";
 import { bindTotalsServer } from "../state/shared-server.ts";
@@ -106,6 +107,7 @@ export class WorkerPool implements Service {
           numberOption(pool.scheduler_options, "persistence_table_size", 65536),
         );
     }
+    layoutLimits(c.layout, this.config.virtual_server);
     for (const [name, pool] of this.cluster.pools) {
       for (const s of pool.servers) {
         const i = c.assign("servers", serverKey(name, s.id));
@@ -298,6 +300,7 @@ export class WorkerPool implements Service {
     s.ready = false;
     s.worker.terminate();
     this.counts.forget(s.id);
+    forgetSources(this.counts.layout, s.id);
     for (const w of s.waiters) w({ type: "error", message: `died: ${message}` });
     s.waiters = [];
     if (this.stopping) return;

@@ -24,6 +24,8 @@ export interface SharedLayout {
   persistence: Record<string, SharedArrayBuffer>;
   /** lblc and lblcr key tables by "pool:scheduler". */
   locality: Record<string, SharedArrayBuffer>;
+  /** Every worker's queue waiters and "slot freed" words (see shared-queue.ts), by pool slot. */
+  queues?: SharedArrayBuffer;
   maxServers: number;
   maxVs: number;
   maxPools: number;

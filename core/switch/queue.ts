@@ -3,6 +3,9 @@
 // tried again when a slot frees (an attempt ends) or on the sweep tick (a server came up); its
 // connection's deadline answers 503 when the wait runs out. Waking is deferred to a microtask: a slot
 // frees inside another connection's event, whose own clean-up must finish first.
+//
+// With data-path workers a QueueLink (shared-queue-link.ts) tells the other workers: a slot freed here
+// wakes their waiters, and a slot freed there wakes ours (through `wake`). Order holds within a worker.
 
 import type { PoolState } from "../state/cluster.ts";
 
@@ -31,10 +34,24 @@ class PoolQueue {
   }
 }
 
+/** The queues of the other workers: told of this worker's waiters and of every slot freed here. */
+export interface QueueLink {
+  joined(pool: string): void;
+  left(pool: string): void;
+  freed(pool: string): void;
+}
+
 export class Queues {
   private readonly byPool = new Map<string, PoolQueue>();
   /** Requests waiting in every queue: a request that ends pays one comparison when it is 0. */
   waiting = 0;
+  link: QueueLink | undefined = undefined;
+
+  /** An attempt at a server of `pool` ended: its slot may serve a waiter here or in another worker. */
+  released(pool: string): void {
+    if (this.waiting > 0) this.wake(pool);
+    this.link?.freed(pool);
+  }
 
   add(pool: string, w: QueueWaiter): void {
     let q = this.byPool.get(pool);
@@ -44,6 +61,11 @@ export class Queues {
     }
     q.list.push(w);
     this.waiting++;
+    if (this.link === undefined) return;
+    this.link.joined(pool);
+    // A slot another worker freed between our failed pick and the join did not see this waiter: look
+    // once more (the join and that worker's release are ordered by their atomics).
+    this.wake(pool);
   }
 
   /** The request left before its turn (the client closed, its wait ran out). */
@@ -54,6 +76,7 @@ export class Queues {
     if (i < 0) return;
     q.list.splice(i, 1);
     this.waiting--;
+    this.link?.left(pool);
     this.compact(pool, q);
   }
 
@@ -85,6 +108,7 @@ export class Queues {
         this.waiting++;
         break;
       }
+      this.link?.left(pool);
     }
     this.compact(pool, q);
   }

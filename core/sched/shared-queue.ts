@@ -1,0 +1,86 @@
+// The words that make every worker's queue (a pool's queue_timeout) part of one load balancer: with
+// `[global] workers` > 1 a server's max_connections is a global limit, so a slot freed by one worker
+// must wake the requests waiting in every other. Per pool, a "slot freed" generation word, bumped and
+// notified (Atomics.notify) on every release while any worker has a request waiting; each worker with
+// waiters on that pool sleeps on it with Atomics.waitAsync (measured: the other thread runs 40 µs after
+// the notify). Per pool, how many requests wait over all workers, so a release costs one atomic load
+// when no one waits. Per worker, its share of that count (taken back when it dies) and how many
+// requests it ever queued (status).
+//
+// One SharedArrayBuffer of its own (layout field `queues`), sized once by the main thread.
+
+const HEAD = 2;
+
+/** A buffer for `pools` pool slots and `workers` workers. */
+export function queueBuffer(pools: number, workers: number): SharedArrayBuffer {
+  const ints = HEAD + 2 * pools + workers * pools;
+  const b = new SharedArrayBuffer(Math.ceil((ints * 4) / 8) * 8 + workers * 8);
+  const h = new Int32Array(b, 0, HEAD);
+  h[0] = pools;
+  h[1] = workers;
+  return b;
+}
+
+export class SharedQueueWords {
+  /** Per pool: bumped on every release while someone waits; the word workers sleep on. */
+  readonly gen: Int32Array;
+  /** Per pool: requests waiting over every worker. */
+  private readonly waitingAll: Int32Array;
+  /** Per worker × pool: this worker's share of `waitingAll`. */
+  private readonly waitingBy: Int32Array;
+  /** Per worker: requests it ever queued (single writer). */
+  private readonly queuedBy: Float64Array;
+  private readonly pools: number;
+  private readonly workers: number;
+
+  constructor(buffer: SharedArrayBuffer) {
+    const h = new Int32Array(buffer, 0, HEAD);
+    const P = h[0]!;
+    const W = h[1]!;
+    this.pools = P;
+    this.workers = W;
+    this.gen = new Int32Array(buffer, HEAD * 4, P);
+    this.waitingAll = new Int32Array(buffer, (HEAD + P) * 4, P);
+    this.waitingBy = new Int32Array(buffer, (HEAD + 2 * P) * 4, W * P);
+    const ints = HEAD + 2 * P + W * P;
+    this.queuedBy = new Float64Array(buffer, Math.ceil((ints * 4) / 8) * 8, W);
+  }
+
+  /** A request of `worker` starts waiting on pool slot `p`. */
+  join(worker: number, p: number): void {
+    Atomics.add(this.waitingBy, worker * this.pools + p, 1);
+    Atomics.add(this.waitingAll, p, 1);
+    this.queuedBy[worker]!++;
+  }
+
+  /** It left the queue (served, timed out, gone). */
+  leave(worker: number, p: number): void {
+    Atomics.sub(this.waitingBy, worker * this.pools + p, 1);
+    Atomics.sub(this.waitingAll, p, 1);
+  }
+
+  /** A slot of pool `p` freed (after the count went down): wake every worker that has waiters. */
+  freed(p: number): void {
+    if (Atomics.load(this.waitingAll, p) === 0) return;
+    Atomics.add(this.gen, p, 1);
+    Atomics.notify(this.gen, p);
+  }
+
+  waiting(p: number): number {
+    return Atomics.load(this.waitingAll, p);
+  }
+
+  /** Requests `worker` has ever queued. */
+  queued(worker: number): number {
+    return this.queuedBy[worker] ?? 0;
+  }
+
+  /** Take a dead worker's waiters out (its connections went with it). */
+  forget(worker: number): void {
+    if (worker >= this.workers) return;
+    for (let p = 0; p < this.pools; p++) {
+      const n = Atomics.exchange(this.waitingBy, worker * this.pools + p, 0);
+      if (n !== 0) Atomics.sub(this.waitingAll, p, n);
+    }
+  }
+}

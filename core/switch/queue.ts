@@ -26,18 +26,36 @@ export interface QueueWaiter {
 
 class PoolQueue {
   readonly list: QueueWaiter[] = [];
+  /** Each waiter's place over every worker (QueueLink.joined), or 0 without a link. */
+  readonly tickets: number[] = [];
   head = 0;
   scheduled = false;
 
   get length(): number {
     return this.list.length - this.head;
   }
+
+  /** The ticket of the first waiter, 0 when there is none. */
+  get first(): number {
+    return this.head < this.tickets.length ? this.tickets[this.head]! : 0;
+  }
 }
 
-/** The queues of the other workers: told of this worker's waiters and of every slot freed here. */
+/**
+ * The queues of the other workers. A waiter takes a ticket (its place over every worker), this worker
+ * publishes the ticket of its first waiter, and a waiter is tried only when no other worker's first one
+ * is older: one order over every worker, as HAProxy's one queue per backend.
+ */
 export interface QueueLink {
-  joined(pool: string): void;
-  left(pool: string): void;
+  /** A request joins this worker's queue on `pool`; its ticket. */
+  joined(pool: string): number;
+  /** A request left; `head` is now the first one's ticket (0: none left). */
+  left(pool: string, head: number): void;
+  /** This worker's first waiter is now `ticket` (it was empty). */
+  first(pool: string, ticket: number): void;
+  /** Whether `ticket` comes before every other worker's first waiter. */
+  isTurn(pool: string, ticket: number): boolean;
+  /** A slot of `pool` freed in this worker. */
   freed(pool: string): void;
 }
 
@@ -59,10 +77,13 @@ export class Queues {
       q = new PoolQueue();
       this.byPool.set(pool, q);
     }
+    const link = this.link;
+    const ticket = link === undefined ? 0 : link.joined(pool);
     q.list.push(w);
+    q.tickets.push(ticket);
     this.waiting++;
-    if (this.link === undefined) return;
-    this.link.joined(pool);
+    if (link === undefined) return;
+    if (q.length === 1) link.first(pool, ticket);
     // A slot another worker freed between our failed pick and the join did not see this waiter: look
     // once more (the join and that worker's release are ordered by their atomics).
     this.wake(pool);
@@ -75,8 +96,9 @@ export class Queues {
     const i = q.list.indexOf(w, q.head);
     if (i < 0) return;
     q.list.splice(i, 1);
+    q.tickets.splice(i, 1);
     this.waiting--;
-    this.link?.left(pool);
+    this.link?.left(pool, q.first);
     this.compact(pool, q);
   }
 
@@ -98,8 +120,11 @@ export class Queues {
   }
 
   private serve(pool: string, q: PoolQueue): void {
-    // Each success frees a place; the first that cannot be served keeps its place and stops the round.
+    // Each success frees a place; the first that cannot be served keeps its place and stops the round,
+    // as does one whose turn has not come (another worker's first waiter is older).
+    const link = this.link;
     while (q.length > 0) {
+      if (link !== undefined && !link.isTurn(pool, q.first)) break;
       const w = q.list[q.head]!;
       q.head++;
       this.waiting--;
@@ -108,7 +133,7 @@ export class Queues {
         this.waiting++;
         break;
       }
-      this.link?.left(pool);
+      link?.left(pool, q.first);
     }
     this.compact(pool, q);
   }
@@ -117,6 +142,7 @@ export class Queues {
     if (q.length === 0) this.byPool.delete(pool);
     else if (q.head > 64 && q.head * 2 > q.list.length) {
       q.list.splice(0, q.head);
+      q.tickets.splice(0, q.head);
       q.head = 0;
     }
   }

@@ -18,13 +18,24 @@ afterEach(async () => {
 
 /** A backend that answers `status` after `delayMs` and records how many requests it held at once. */
 function server(name: string, delayMs: number, status = 200) {
-  const b = { name, address: "", hits: 0, now: 0, most: 0, starts: [] as number[], ends: [] as number[] };
+  const b = {
+    name,
+    address: "",
+    hits: 0,
+    now: 0,
+    most: 0,
+    paths: [] as string[],
+    starts: [] as number[],
+    ends: [] as number[],
+  };
   const srv: Server<undefined> = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
     async fetch(req) {
-      if (new URL(req.url).pathname === "/health") return new Response("ok");
+      const path = new URL(req.url).pathname;
+      if (path === "/health") return new Response("ok");
       b.hits++;
+      b.paths.push(path);
       b.now++;
       b.most = Math.max(b.most, b.now);
       b.starts.push(performance.now());
@@ -106,7 +117,7 @@ async function connectionsOn(s: Setup, perWorker: number): Promise<KeepAlive[][]
   return by;
 }
 
-test("workers = 2: a slot freed in one worker serves the requests queued in the other, in time", async () => {
+test("workers = 2: a slot freed in one worker serves the requests queued in the other, in order and in time", async () => {
   const b = server("b1", 150);
   // The sweep tick (which also retries queues) is a minute here: only a wake across workers serves.
   const s = await serve(
@@ -116,8 +127,16 @@ test("workers = 2: a slot freed in one worker serves the requests queued in the 
   );
   const by = await connectionsOn(s, 3);
   const conns = [by[0]![0]!, by[1]![0]!, by[0]![1]!, by[1]![1]!, by[0]![2]!, by[1]![2]!];
-  const answers = await Promise.all(conns.map((c, i) => c.get(`/q${i}`, 10_000)));
+  // Sent a little apart, alternating workers, so their order is plain: one queue over both workers
+  // serves them in it (without one order, the worker that frees the slot would serve its own first).
+  const answers = await Promise.all(
+    conns.map(async (c, i) => {
+      await Bun.sleep(i * 30);
+      return c.get(`/q${i}`, 10_000);
+    }),
+  );
   expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200]);
+  expect(b.paths).toEqual(["/q0", "/q1", "/q2", "/q3", "/q4", "/q5"]);
   // max_connections = 1 over both workers: one at a time, never two.
   expect(b.hits).toBe(6);
   expect(b.most).toBe(1);

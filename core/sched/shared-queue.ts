@@ -15,13 +15,14 @@
 
 const HEAD = 2;
 
-/** A buffer for `pools` pool slots and `workers` workers. */
-export function queueBuffer(pools: number, workers: number): SharedArrayBuffer {
+/** A buffer for `pools` pool slots and `workers` workers; tickets start after `lastTicket` (tests). */
+export function queueBuffer(pools: number, workers: number, lastTicket = 0): SharedArrayBuffer {
   const ints = HEAD + 3 * pools + 2 * workers * pools;
   const b = new SharedArrayBuffer(Math.ceil((ints * 4) / 8) * 8 + workers * 8);
   const h = new Int32Array(b, 0, HEAD);
   h[0] = pools;
   h[1] = workers;
+  new Int32Array(b, (HEAD + 2 * pools + workers * pools) * 4, pools).fill(lastTicket);
   return b;
 }
 

@@ -196,3 +196,26 @@ test("workers = 2: errors seen by both workers add up and mark the server down f
   for (const c of [c0, c1, c0, c1, c0, c1]) expect((await c.get("/")).status).toBe(200);
   expect(bad.hits).toBe(4);
 }, 30_000);
+
+test("workers = 2: a server without checks marked down by errors over both workers comes back after `within`", async () => {
+  const bad = server("bad", 0, 503);
+  const good = server("good", 0);
+  const s = await serve(
+    'observe = { errors = 2, within = "600ms" }',
+    `  [[pool.app.server]]\n  name = "bad"\n  address = "${bad.address}"\n` +
+      `  [[pool.app.server]]\n  name = "good"\n  address = "${good.address}"\n`,
+  );
+  const by = await connectionsOn(s, 1);
+  const [c0, c1] = [by[0]![0]!, by[1]![0]!];
+  for (const c of [c0, c0, c1, c1]) await c.get("/");
+  expect(bad.hits).toBe(2);
+  const bad0 = () => s.d.cluster.pools.get("app")!.server("bad")!;
+  await waitFor(() => !bad0().up, 5000, "bad to be marked down");
+  for (const c of [c0, c1, c0, c1]) expect((await c.get("/")).status).toBe(200);
+  expect(bad.hits).toBe(2);
+  // The main thread's tick brings it back, and every worker sends to it again.
+  await waitFor(() => bad0().up, 5000, "bad to come back");
+  await Bun.sleep(50);
+  for (const c of [c0, c0, c1, c1]) await c.get("/");
+  expect(bad.hits).toBe(4);
+}, 30_000);

@@ -118,7 +118,7 @@ async function connectionsOn(s: Setup, perWorker: number): Promise<KeepAlive[][]
 }
 
 test("workers = 2: a slot freed in one worker serves the requests queued in the other, in order and in time", async () => {
-  const b = server("b1", 150);
+  const b = server("b1", 200);
   // The sweep tick (which also retries queues) is a minute here: only a wake across workers serves.
   const s = await serve(
     'queue_timeout = "5s"',
@@ -132,7 +132,7 @@ test("workers = 2: a slot freed in one worker serves the requests queued in the 
   // serves them in it (without one order, the worker that frees the slot would serve its own first).
   const answers = await Promise.all(
     conns.map(async (c, i) => {
-      await Bun.sleep(i * 30);
+      await Bun.sleep(i * 50);
       return c.get(paths[i]!, 10_000);
     }),
   );
@@ -192,7 +192,8 @@ test("workers = 2: errors seen by both workers add up and mark the server down f
   expect(badStatus.state).toBe("down");
   expect(badStatus.responses_5xx_total).toBe(4);
   expect(st.counters["observe.down"]).toBe(1);
-  // Every later request, on either worker, goes to the other server.
+  // Every later request, on either worker, goes to the other server (once both applied the mark).
+  await s.pool.broadcast();
   for (const c of [c0, c1, c0, c1, c0, c1]) expect((await c.get("/")).status).toBe(200);
   expect(bad.hits).toBe(4);
 }, 30_000);
@@ -201,7 +202,7 @@ test("workers = 2: a server without checks marked down by errors over both worke
   const bad = server("bad", 0, 503);
   const good = server("good", 0);
   const s = await serve(
-    'observe = { errors = 2, within = "600ms" }',
+    'observe = { errors = 2, within = "1500ms" }',
     `  [[pool.app.server]]\n  name = "bad"\n  address = "${bad.address}"\n` +
       `  [[pool.app.server]]\n  name = "good"\n  address = "${good.address}"\n`,
   );
@@ -211,11 +212,12 @@ test("workers = 2: a server without checks marked down by errors over both worke
   expect(bad.hits).toBe(2);
   const bad0 = () => s.d.cluster.pools.get("app")!.server("bad")!;
   await waitFor(() => !bad0().up, 5000, "bad to be marked down");
+  await s.pool.broadcast();
   for (const c of [c0, c1, c0, c1]) expect((await c.get("/")).status).toBe(200);
   expect(bad.hits).toBe(2);
   // The main thread's tick brings it back, and every worker sends to it again.
   await waitFor(() => bad0().up, 5000, "bad to come back");
-  await Bun.sleep(50);
+  await s.pool.broadcast();
   for (const c of [c0, c0, c1, c1]) await c.get("/");
   expect(bad.hits).toBe(4);
 }, 30_000);

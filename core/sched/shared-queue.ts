@@ -108,13 +108,17 @@ export class SharedQueueWords {
     return this.queuedBy[worker] ?? 0;
   }
 
-  /** Take a dead worker's waiters out (its connections went with it); the others' turn comes. */
+  /**
+   * Take a dead worker's waiters out (its connections went with it) and wake the others: their turn
+   * may have come, and the slots it held are free (call after SharedCounts.forget).
+   */
   forget(worker: number): void {
     if (worker >= this.workers) return;
     for (let p = 0; p < this.pools; p++) {
       const n = Atomics.exchange(this.waitingBy, worker * this.pools + p, 0);
       if (n !== 0) Atomics.sub(this.waitingAll, p, n);
-      if (Atomics.exchange(this.heads, worker * this.pools + p, 0) !== 0) this.bump(p);
+      Atomics.store(this.heads, worker * this.pools + p, 0);
+      this.freed(p);
     }
   }
 }

@@ -169,6 +169,27 @@ test("workers = 2: a queue that times out in either worker answers 503", async (
   expect(s.pool.queueWords.waiting(s.pool.counts.layout.pools.app!)).toBe(0);
 }, 30_000);
 
+test("workers = 2: a worker that dies with requests queued does not hold back the other's", async () => {
+  const b = server("b1", 800);
+  const s = await serve(
+    'queue_timeout = "4s"',
+    `  [[pool.app.server]]\n  name = "b1"\n  address = "${b.address}"\n  max_connections = 1\n`,
+    60_000,
+  );
+  const by = await connectionsOn(s, 2);
+  // Worker 0 holds the slot and the oldest waiter; worker 1's waiter comes after it.
+  const lost = [by[0]![0]!.get("/slow", 5000), by[0]![1]!.get("/w0", 5000)].map((p) => p.catch(() => null));
+  await waitFor(() => b.hits === 1, 5000, "the first request to reach the server");
+  await Bun.sleep(50);
+  const waiting = by[1]![0]!.get("/w1", 8000);
+  await waitFor(() => s.pool.workers()[1]!.queued === 1, 5000, "worker 1 to queue its request");
+  s.pool.injectFault(0);
+  // Its slot and its first place are given back: worker 1's request is served, not timed out.
+  expect((await waiting).status).toBe(200);
+  expect(b.paths).toEqual(["/slow", "/w1"]);
+  await Promise.all(lost);
+}, 30_000);
+
 test("workers = 2: errors seen by both workers add up and mark the server down for all", async () => {
   const bad = server("bad", 0, 500);
   const good = server("good", 0);

@@ -2,7 +2,7 @@
 // `[global] workers` > 1 a server's max_connections is a global limit, so a slot freed by one worker
 // must wake the requests waiting in every other. Per pool, a "slot freed" generation word, bumped and
 // notified (Atomics.notify) on every release while any worker has a request waiting; each worker with
-// waiters on that pool sleeps on it with Atomics.waitAsync (measured: the other thread runs 40 µs after
+// waiters on that pool sleeps on it with Atomics.waitAsync (measured: the other thread runs about 50 µs after
 // the notify). Per pool, how many requests wait over all workers, so a release costs one atomic load
 // when no one waits. Per worker, its share of that count (taken back when it dies) and how many
 // requests it ever queued (status).

@@ -4,7 +4,9 @@
 // and persistence tables are shared memory (core/sched/shared-counts.ts), so the workers schedule as
 // one load balancer; server health, drains, weights and quorum go to every worker as one snapshot per
 // change; a reload is applied by every worker or, if one refuses, undone on all by the daemon; a worker
-// that dies is logged, its share of the counts taken back, and replaced.
+// that dies is logged, its share of the counts taken back, and replaced. Queues wake across workers
+// through shared memory (core/sched/shared-queue.ts); errors on live traffic come here, to the one
+// PassiveHealth, which marks servers down for every worker.
 
 import type { TcpvsConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
@@ -14,9 +16,11 @@ import { numberOption } from "../sched/options.ts";
 import { LBLCR_WIDTH } from "../sched/shared-lblcr.ts";
 import { persistenceBuffer } from "../sched/shared-persistence.ts";
 import { forgetSources, layoutLimits } from "../switch/shared-limits.ts";
+import { queueBuffer, SharedQueueWords } from "../sched/shared-queue.ts";
 import type { Cluster } from "../state/cluster.ts";
 import { reconcileCluster } from "../state/from-config.ts";
 import { bindTotalsServer } from "../state/shared-server.ts";
+import { PassiveHealth } from "../switch/passive-health.ts";
 import type { LoadedConfig, Service } from "./service.ts";
 import type { ClusterInputs, FromWorker, ToWorker, WorkerReport } from "./worker-protocol.ts";
 
@@ -29,6 +33,8 @@ export interface WorkerPoolOptions {
   timeoutMs?: number;
   /** Override where the worker module lives (tests). */
   workerUrl?: string | URL;
+  /** The workers' sweep tick (ms, default the switch's 100; tests). */
+  tickMs?: number;
 }
 
 interface Slot {
@@ -55,7 +61,8 @@ export class WorkerPool implements Service {
   private readonly log: Logger;
   /** The daemon's own logger: workers' lines carry their own subsystem. */
   private readonly baseLog: Logger;
-  private readonly o: Required<Omit<WorkerPoolOptions, "workerUrl">> & Pick<WorkerPoolOptions, "workerUrl">;
+  private readonly o: Required<Omit<WorkerPoolOptions, "workerUrl" | "tickMs">> &
+    Pick<WorkerPoolOptions, "workerUrl" | "tickMs">;
   private readonly slots: Slot[] = [];
   private seq = 0;
   private stopping = false;
@@ -65,6 +72,10 @@ export class WorkerPool implements Service {
   private bound: Record<string, number[]> = {};
   /** Workers replaced after dying, for tests and the log. */
   restarts = 0;
+  readonly queueWords: SharedQueueWords;
+  /** Passive health over every worker's errors; its `markDown` is the health monitor's. */
+  readonly passive: PassiveHealth;
+  private passiveTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     config: TcpvsConfig,
@@ -87,6 +98,9 @@ export class WorkerPool implements Service {
       maxPools: 256,
       maxWorkers: size,
     });
+    this.counts.layout.queues = queueBuffer(this.counts.layout.maxPools, size);
+    this.queueWords = new SharedQueueWords(this.counts.layout.queues);
+    this.passive = new PassiveHealth(cluster, log.child({ subsystem: "switch" }));
     this.assignSlots();
   }
 
@@ -176,6 +190,9 @@ export class WorkerPool implements Service {
         this.broadcast().catch(() => {});
       });
     });
+    // Servers without checks that passive health marked down come back after their window.
+    this.passiveTimer = setInterval(() => this.passive.tick(Date.now()), 100);
+    this.passiveTimer.unref?.();
     await this.spawn(0);
     await Promise.all(Array.from({ length: this.size - 1 }, (_, i) => this.spawn(i + 1)));
     this.log.info("data-path workers started", { workers: this.size });
@@ -250,6 +267,7 @@ export class WorkerPool implements Service {
       level: this.log.level,
       format: this.log.format,
       reportMs: this.o.reportMs,
+      tickMs: this.o.tickMs,
     });
     const m = await started.catch((e: unknown) => ({ type: "error" as const, message: String(e) }));
     if (m.type === "error") {
@@ -277,6 +295,10 @@ export class WorkerPool implements Service {
       return;
     }
     if (m.type === "report") this.absorb(s, m.report);
+    if (m.type === "observe-error") {
+      this.observed(m.errors);
+      return;
+    }
     s.waiters = s.waiters.filter((w) => !w(m));
   }
 
@@ -294,6 +316,15 @@ export class WorkerPool implements Service {
     }
   }
 
+  /** Errors a worker saw on live traffic, counted as if this thread had seen them. */
+  private observed(errors: Array<[pool: string, server: string, at: number]>): void {
+    for (const [pool, id, at] of errors) {
+      const o = this.config.pool[pool]?.observe;
+      const s = this.cluster.pools.get(pool)?.server(id);
+      if (o !== undefined && s !== undefined) this.passive.error(s, o, at);
+    }
+  }
+
   /** A worker ended by an uncaught error: log it, take its counts back, start another in its place. */
   private died(s: Slot, message: string): void {
     if (this.slots[s.id] !== s) return;
@@ -301,6 +332,7 @@ export class WorkerPool implements Service {
     s.worker.terminate();
     this.counts.forget(s.id);
     forgetSources(this.counts.layout, s.id);
+    this.queueWords.forget(s.id);
     for (const w of s.waiters) w({ type: "error", message: `died: ${message}` });
     s.waiters = [];
     if (this.stopping) return;
@@ -363,6 +395,7 @@ export class WorkerPool implements Service {
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     this.unsubscribe?.();
+    clearInterval(this.passiveTimer);
     const live = this.slots.filter((s) => s.ready);
     const done = live.map((s) =>
       this.expect(s, (m) => m.type === "stopped" || m.type === "error", graceMs + this.o.timeoutMs).catch(
@@ -377,9 +410,13 @@ export class WorkerPool implements Service {
     }
   }
 
-  /** `tcpvs status --json` `workers`: each one's client connections now and requests sent. */
-  workers(): Array<{ id: number; connections: number; requests: number }> {
-    return this.slots.map((s) => ({ id: s.id, ...this.counts.workerTotals(s.id) }));
+  /** `tcpvs status --json` `workers`: each one's client connections now, requests sent and queued. */
+  workers(): Array<{ id: number; connections: number; requests: number; queued: number }> {
+    return this.slots.map((s) => ({
+      id: s.id,
+      ...this.counts.workerTotals(s.id),
+      queued: this.queueWords.queued(s.id),
+    }));
   }
 
   /** Held bytes over every worker (the metrics' gauges). */

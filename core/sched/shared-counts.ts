@@ -28,6 +28,8 @@ export interface SharedLayout {
   limits: Record<string, SharedArrayBuffer>;
   /** Connections per source by virtual server (core/switch/shared-source-counts.ts). */
   sources: Record<string, SharedArrayBuffer>;
+  /** Every worker's queue waiters and "slot freed" words (see shared-queue.ts), by pool slot. */
+  queues?: SharedArrayBuffer;
   maxServers: number;
   maxVs: number;
   maxPools: number;

@@ -111,7 +111,7 @@ export class SwitchService implements Service {
   private applyCeiling(announce: boolean): void {
     const lim = this.nofile;
     if (!lim) return;
-    const b = fdBudget(lim.soft, this.config);
+    const b = fdBudget(lim.soft, this.config, this.extra.ceilingShares ?? 1);
     const mine = Math.max(1, Math.floor(b.ceiling / (this.extra.ceilingShares ?? 1)));
     const changed = mine !== this.ceiling;
     this.ceiling = mine;

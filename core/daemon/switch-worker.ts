@@ -10,6 +10,7 @@ import type { TcpvsConfig } from "../config/types.ts";
 import { type LogFields, type LogFormat, Logger, type LogLevel } from "../log/logger.ts";
 import type { MetricsRegistry } from "../metrics/metrics-registry.ts";
 import { SharedCounts, type SharedLayout, serverKey } from "../sched/shared-counts.ts";
+import { GateFds } from "../sys/gate-fds.ts";
 import { sharedParts } from "../sched/shared-sched.ts";
 import type { Cluster } from "../state/cluster.ts";
 import { clusterFromConfig } from "../state/from-config.ts";
@@ -144,6 +145,7 @@ function report(): void {
 async function start(m: Extract<ToWorker, { type: "start" }>): Promise<void> {
   id = m.id;
   counts = new SharedCounts(m.layout);
+  const gates = new GateFds(m.gates);
   log = new ForwardLogger(m.level, m.format, {});
   cluster = clusterFromConfig(m.config);
   bindAll();
@@ -152,7 +154,9 @@ async function start(m: Extract<ToWorker, { type: "start" }>): Promise<void> {
     parts: (pool) => sharedParts(counts, pool),
     switchOptions: {
       reusePort: true,
-      acceptGates: false,
+      // A listener pauses at a limit as with one worker; the main thread closes what its gates keep
+      // if this worker dies (gate-fds.ts).
+      gateRecord: gates.recordFor(id),
       admission: {
         acquire: (vs, max) => {
           const v = counts.layout.vs[vs];
@@ -160,8 +164,16 @@ async function start(m: Extract<ToWorker, { type: "start" }>): Promise<void> {
         },
         release: (vs) => {
           const v = counts.layout.vs[vs];
-          if (v !== undefined) counts.releaseVs(id, v);
+          if (v === undefined) return;
+          counts.releaseVs(id, v);
+          gates.freed();
         },
+        full: (vs, max) => {
+          const v = counts.layout.vs[vs];
+          return v !== undefined && max > 0 && Atomics.load(counts.vsConns, v) >= max;
+        },
+        mark: () => gates.mark(),
+        whenFreed: (mark, then) => gates.whenFreed(mark, then),
       },
     },
     ceilingShares: m.workers,

@@ -10,6 +10,7 @@ import type { TcpvsConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { MetricsRegistry } from "../metrics/metrics-registry.ts";
 import { SharedCounts, serverKey } from "../sched/shared-counts.ts";
+import { GateFds } from "../sys/gate-fds.ts";
 import { numberOption } from "../sched/options.ts";
 import { LBLCR_WIDTH } from "../sched/shared-lblcr.ts";
 import { persistenceBuffer } from "../sched/shared-persistence.ts";
@@ -37,6 +38,8 @@ interface Slot {
   waiters: Array<(m: FromWorker) => boolean>;
   held: WorkerReport["held"];
   spawnedAt: number;
+  /** The thread has ended ("close" event). */
+  closed: boolean;
 }
 
 export function switchWorkerUrl(): string | URL {
@@ -48,6 +51,8 @@ export class WorkerPool implements Service {
   readonly name = "switch";
   readonly size: number;
   readonly counts: SharedCounts;
+  /** What each worker's accept gates keep; closed here when a worker dies. */
+  readonly gates: GateFds;
   private config: TcpvsConfig;
   private readonly cluster: Cluster;
   private readonly metrics: MetricsRegistry | undefined;
@@ -86,6 +91,7 @@ export class WorkerPool implements Service {
       maxPools: 256,
       maxWorkers: size,
     });
+    this.gates = GateFds.create(size);
     this.assignSlots();
   }
 
@@ -229,7 +235,11 @@ export class WorkerPool implements Service {
       waiters: [],
       held: { used: 0, max: 0, waiting: 0 },
       spawnedAt: Date.now(),
+      closed: false,
     };
+    worker.addEventListener("close", () => {
+      slot.closed = true;
+    });
     this.slots[id] = slot;
     worker.onmessage = (ev: MessageEvent<FromWorker>) => this.onMessage(slot, ev.data);
     worker.onerror = (ev) => {
@@ -244,6 +254,7 @@ export class WorkerPool implements Service {
       workers: this.size,
       config: this.forWorkers(sent),
       layout: this.counts.layout,
+      gates: this.gates.buffer,
       inputs: this.inputs(),
       level: this.log.level,
       format: this.log.format,
@@ -298,6 +309,8 @@ export class WorkerPool implements Service {
     s.ready = false;
     s.worker.terminate();
     this.counts.forget(s.id);
+    // Its slots are free now: workers paused at a shared max_connections look again.
+    this.gates.freed();
     for (const w of s.waiters) w({ type: "error", message: `died: ${message}` });
     s.waiters = [];
     if (this.stopping) return;
@@ -305,12 +318,33 @@ export class WorkerPool implements Service {
     this.log.error("data-path worker died: replacing it", { worker: s.id, error: message });
     // One that dies within a second of its start is not restarted in a tight loop.
     const wait = Date.now() - s.spawnedAt < 1000 ? 1000 : 0;
-    setTimeout(() => {
-      if (this.stopping) return;
-      this.spawn(s.id).catch((e: unknown) =>
-        this.log.error("Cannot replace data-path worker", { worker: s.id, error: String(e) }),
-      );
-    }, wait);
+    void this.ended(s).then(() => {
+      // Bun closed the listening sockets it knew with the worker's loop; the duplicates its gates kept
+      // would keep each socket in the port's group, queueing connections no one accepts.
+      const closed = this.gates.closeFor(s.id);
+      if (closed > 0) this.log.info("closed a dead worker's accept-gate descriptors", { worker: s.id, closed });
+      setTimeout(() => {
+        if (this.stopping) return;
+        this.spawn(s.id).catch((e: unknown) =>
+          this.log.error("Cannot replace data-path worker", { worker: s.id, error: String(e) }),
+        );
+      }, wait);
+    });
+  }
+
+  /**
+   * Resolves once a terminated worker's thread has ended (its "close" event), so nothing of it can
+   * still use a descriptor the main thread closes; at most 2 s.
+   */
+  private ended(s: Slot): Promise<void> {
+    return new Promise((resolve) => {
+      if (s.closed) return resolve();
+      const t = setTimeout(resolve, 2000);
+      s.worker.addEventListener("close", () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
   }
 
   /**
@@ -372,6 +406,9 @@ export class WorkerPool implements Service {
       s.ready = false;
       s.worker.terminate();
     }
+    // A worker that stopped restored its gates; one that did not answer leaves them to close here.
+    await Promise.all(live.map((s) => this.ended(s)));
+    for (const s of live) this.gates.closeFor(s.id);
   }
 
   /** `tcpvs status --json` `workers`: each one's client connections now and requests sent. */

@@ -27,6 +27,18 @@ export interface IdleConn {
   reap(): void;
 }
 
+/**
+ * A virtual server's max_connections counted over every data-path worker (switch.ts's Admission): its
+ * listeners pause while the count is full and look again as soon as a connection ends anywhere.
+ */
+export interface GlobalSlots {
+  /** Taken before looking at the counts, so a slot freed in between is not missed. */
+  mark(): number;
+  full(rt: VsRuntime): boolean;
+  /** Look again (sync) once a slot frees anywhere after `mark`. */
+  wait(mark: number): void;
+}
+
 export interface Listening {
   rt: VsRuntime;
   /** One per listening socket; undefined where pausing is not possible (accept-then-refuse). */
@@ -87,6 +99,8 @@ export class ConnCeiling {
   private fullAt = 0;
   /** Told of each idle connection closed to make room. */
   onReap: () => void = () => {};
+  /** Counts shared by data-path workers, when there are several. */
+  global: GlobalSlots | undefined;
 
   constructor(
     private readonly listening: () => Iterable<Listening>,
@@ -160,8 +174,13 @@ export class ConnCeiling {
   sync(now: number): void {
     const backoff = now < this.backoffUntil;
     const globalFull = this.live >= this.max;
+    const mark = this.global?.mark() ?? 0;
+    let waitGlobal = false;
     for (const l of this.listening()) {
-      const stop = backoff || globalFull || l.rt.draining || l.rt.conns.size >= l.rt.cfg.max_connections;
+      const shared = this.global?.full(l.rt) === true;
+      if (shared && l.gates.some((g) => g !== undefined)) waitGlobal = true;
+      const stop =
+        backoff || globalFull || l.rt.draining || l.rt.conns.size >= l.rt.cfg.max_connections || shared;
       for (const g of l.gates) {
         if (!g || g.paused === stop) continue;
         if (stop) {
@@ -173,6 +192,7 @@ export class ConnCeiling {
         } else g.resume();
       }
     }
+    if (waitGlobal) this.global?.wait(mark);
   }
 
   /**

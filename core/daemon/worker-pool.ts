@@ -322,7 +322,8 @@ export class WorkerPool implements Service {
       // Bun closed the listening sockets it knew with the worker's loop; the duplicates its gates kept
       // would keep each socket in the port's group, queueing connections no one accepts.
       const closed = this.gates.closeFor(s.id);
-      if (closed > 0) this.log.info("closed a dead worker's accept-gate descriptors", { worker: s.id, closed });
+      if (closed > 0)
+        this.log.info("closed a dead worker's accept-gate descriptors", { worker: s.id, closed });
       setTimeout(() => {
         if (this.stopping) return;
         this.spawn(s.id).catch((e: unknown) =>

@@ -151,7 +151,11 @@ export class Switch implements SwitchServices {
 
   constructor(opts: SwitchOptions) {
     this.cluster = opts.cluster;
-    this.listenOpts = { reusePort: opts.reusePort, acceptGates: opts.acceptGates, gateRecord: opts.gateRecord };
+    this.listenOpts = {
+      reusePort: opts.reusePort,
+      acceptGates: opts.acceptGates,
+      gateRecord: opts.gateRecord,
+    };
     this.admission = opts.admission;
     this.log = (opts.log ?? defaultLog).child({ subsystem: "switch" });
     this.schedFor = opts.schedulerFor;
@@ -332,7 +336,12 @@ export class Switch implements SwitchServices {
     if (tls) Object.assign(handlers, tls.handlers);
     const l =
       ep.kind === "unix"
-        ? Bun.listen<ClientSocket["data"]>({ unix: ep.path, socket: handlers, allowHalfOpen: true, tls: tls?.options })
+        ? Bun.listen<ClientSocket["data"]>({
+            unix: ep.path,
+            socket: handlers,
+            allowHalfOpen: true,
+            tls: tls?.options,
+          })
         : Bun.listen<ClientSocket["data"]>({
             hostname: ep.host,
             port: ep.port,
@@ -349,7 +358,8 @@ export class Switch implements SwitchServices {
   private gate(l: SocketListener<undefined>, ep: Endpoint): Gate | undefined {
     if (this.listenOpts.acceptGates === false) return undefined;
     const fd = (l as unknown as { fd?: number }).fd;
-    const g = fd === undefined ? undefined : AcceptGate.find(fd, ep.kind !== "unix", this.listenOpts.gateRecord);
+    const g =
+      fd === undefined ? undefined : AcceptGate.find(fd, ep.kind !== "unix", this.listenOpts.gateRecord);
     if (!g)
       this.log.warn("Cannot pause accepting on this listener: over a connection limit, new ones get 503", {
         listen: ep.text,
@@ -363,11 +373,7 @@ export class Switch implements SwitchServices {
     this.ceiling.sync(Date.now());
   }
 
-  private accept(
-    rt: VsRuntime,
-    s: ClientSocket,
-    tcp: boolean,
-  ): void {
+  private accept(rt: VsRuntime, s: ClientSocket, tcp: boolean): void {
     // With data-path workers, a virtual server's max_connections is one count over all of them.
     const a = this.admission;
     const local = this.ceiling.admit(rt);
@@ -417,7 +423,11 @@ export class Switch implements SwitchServices {
   };
 
   /** The rest of accept(), once the connection holds its slots. */
-  private admitted(rt: VsRuntime, s: ClientSocket, tcp: boolean): ClientConn | TcpRelay | SniConn | undefined {
+  private admitted(
+    rt: VsRuntime,
+    s: ClientSocket,
+    tcp: boolean,
+  ): ClientConn | TcpRelay | SniConn | undefined {
     const refused = tcp ? undefined : rt.admit(s.remoteAddress);
     if (refused !== undefined) {
       this.cluster.count(refused);

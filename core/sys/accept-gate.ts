@@ -94,7 +94,12 @@ export class AcceptGate {
       const c = libc();
       const real = c.dup(fd);
       const standIn = c.socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      if (real < 0 || standIn < 0 || c.ioctl(real, FIOCLEX, null) !== 0 || !(record?.hold([real, standIn]) ?? true)) {
+      if (
+        real < 0 ||
+        standIn < 0 ||
+        c.ioctl(real, FIOCLEX, null) !== 0 ||
+        !(record?.hold([real, standIn]) ?? true)
+      ) {
         closeFd(real);
         closeFd(standIn);
         return undefined;

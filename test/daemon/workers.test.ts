@@ -3,7 +3,7 @@
 // decisions reach both; reload, a dead worker and stop are handled for all of them.
 
 import { afterEach, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { parseConfig } from "../../core/config/load.ts";
 import type { Daemon } from "../../core/daemon/daemon.ts";
 import { serveDaemon } from "../../core/daemon/serve-role.ts";
@@ -411,3 +411,76 @@ test.skipIf(missingTools("the TLS test with workers", "openssl") !== undefined)(
   },
   30_000,
 );
+
+/** Listening sockets on `port` in this process and any other (/proc/net/tcp, state LISTEN). */
+function listeningSockets(port: number): number {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  return readFileSync("/proc/net/tcp", "latin1")
+    .split("\n")
+    .slice(1)
+    .filter((l) => {
+      const f = l.trim().split(/\s+/);
+      return f[1]?.endsWith(hex) && f[3] === "0A";
+    }).length;
+}
+
+test("workers = 2: a virtual server's max_connections = 4 over both workers: 12 slow clients all served, none refused, never more than 4 in", async () => {
+  const c = countingBackend("b1", 400);
+  const s = await serveWorkers({ backends: [c] as unknown as Backend[], vsExtra: "max_connections = 4" });
+  // Each worker found its listener's gate (accept-gate.ts) and listed its descriptors for the main thread.
+  expect(s.lines.some((l) => l.includes("Cannot pause accepting"))).toBe(false);
+  expect(s.pool.gates.listed(0).length).toBe(2);
+  expect(s.pool.gates.listed(1).length).toBe(2);
+  const v = s.pool.counts.layout.vs.web!;
+  let peak = 0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, Atomics.load(s.pool.counts.vsConns, v));
+  }, 2);
+  const t0 = performance.now();
+  const results = await Promise.all(Array.from({ length: 12 }, () => once(s.port, "/slow")));
+  const ms = performance.now() - t0;
+  clearInterval(sampler);
+  expect(results.map((r) => r.status)).toEqual(Array(12).fill(200));
+  expect(c.peak).toBeLessThanOrEqual(4);
+  expect(peak).toBeLessThanOrEqual(4);
+  expect(peak).toBeGreaterThan(0);
+  const st = await statusJson(`unix:${s.control}`);
+  expect(st.counters["reject.max_connections"] ?? 0).toBe(0);
+  console.log(
+    `12 clients, max_connections 4, 400 ms each, 2 workers: all served in ${ms.toFixed(0)} ms (3 rounds = 1200 ms ideal); backend peak ${c.peak}, shared count peak ${peak}, parked after a lost race ${st.counters["accept.parked"] ?? 0}`,
+  );
+}, 30_000);
+
+test("workers = 2: a worker that dies while its gate is paused leaves no orphan socket queueing; its replacement serves", async () => {
+  const c = countingBackend("b1", 1500);
+  const s = await serveWorkers({ backends: [c] as unknown as Backend[], vsExtra: "max_connections = 2" });
+  expect(listeningSockets(s.port)).toBe(2);
+  // Connections of the worker that dies are lost with it (reset): only what comes after counts here.
+  const lost = (p: Promise<unknown>) => p.catch(() => undefined);
+  const held = [lost(once(s.port, "/slow")), lost(once(s.port, "/slow"))];
+  await waitFor(() => c.now === 2, 5000, "two slow requests in");
+  // Both workers' gates pause (the count is global); more clients wait in the kernel's queues.
+  const queued = Array.from({ length: 4 }, () => lost(once(s.port, "/q")));
+  await Bun.sleep(100);
+  const before = s.pool.gates.listed(1);
+  expect(before.length).toBe(2);
+  s.pool.injectFault(1);
+  await waitFor(() => s.pool.restarts === 1 && s.pool.allReady, 10_000, "worker 1 replaced");
+  // The dead worker's duplicates were closed: one listening socket per live worker, no third one.
+  expect(listeningSockets(s.port)).toBe(2);
+  expect(s.lines.some((l) => l.includes("closed a dead worker's accept-gate descriptors"))).toBe(true);
+  await Promise.allSettled([...held, ...queued]);
+  // Every connection made now reaches a live worker: an orphan would hold about a third of them.
+  // (The backend answers /health at once; 30 at a time still wait their turn for the 2 slots.)
+  const after = await Promise.all(
+    Array.from({ length: 30 }, () =>
+      fetch(`http://127.0.0.1:${s.port}/health`, {
+        headers: { connection: "close" },
+        signal: AbortSignal.timeout(5000),
+      })
+        .then((r) => r.status)
+        .catch((e: unknown) => String(e)),
+    ),
+  );
+  expect(after).toEqual(Array(30).fill(200));
+}, 30_000);

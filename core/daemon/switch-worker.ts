@@ -1,7 +1,10 @@
 // One data-path worker (a Bun Worker thread): the same SwitchService as `workers = 1`, over a mirror of
 // the cluster whose counters live in shared memory and whose health, weights and drains come from the
 // main thread (worker-pool.ts). Its listeners share each port with the other workers (SO_REUSEPORT);
-// unix-socket listeners, which cannot be shared, are worker 0's alone.
+// unix-socket listeners, which cannot be shared, are worker 0's alone. At a connection limit its
+// listeners pause (accept gates) as with one worker; a virtual server's max_connections is one count
+// over every worker, so its listeners pause while that count is full and reopen when a connection ends
+// in any worker (gate-fds.ts: a shared word and Atomics.waitAsync).
 //
 // Packaging: a second entrypoint of `bun build --compile` (package.json's build script), as the VRRP
 // worker is.

@@ -4,7 +4,8 @@
 // and persistence tables are shared memory (core/sched/shared-counts.ts), so the workers schedule as
 // one load balancer; server health, drains, weights and quorum go to every worker as one snapshot per
 // change; a reload is applied by every worker or, if one refuses, undone on all by the daemon; a worker
-// that dies is logged, its share of the counts taken back, and replaced.
+// that dies is logged, its share of the counts taken back, the descriptors its accept gates kept closed
+// (gate-fds.ts), and replaced.
 
 import type { TcpvsConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";

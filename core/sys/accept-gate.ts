@@ -9,6 +9,10 @@
 //   under another number, so an accept loop in progress gets EINVAL at its next accept() and stops.
 // Linux only; when anything is not as expected, find() returns undefined and the caller falls back to
 // accept-then-refuse. restore() must run before Bun closes the listener (it would close the stand-in).
+// In a data-path worker (a thread: the descriptor table is the process's) the gate lists its two
+// descriptors on a shared board (gate-fds.ts): if the worker dies, Bun closes the listener's number
+// with the worker's loop, and the main thread closes these two, or the duplicate would keep the socket
+// in the port's reuseport group, queueing connections for no one.
 
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { AF_INET, closeFd, libc, SOCK_CLOEXEC } from "./libc.ts";

@@ -34,6 +34,7 @@ export interface IdleConn {
 export interface GlobalSlots {
   /** Taken before looking at the counts, so a slot freed in between is not missed. */
   mark(): number;
+  /** The shared count is full (or connections accepted over it still wait: parked-conn.ts). */
   full(rt: VsRuntime): boolean;
   /** Look again (sync) once a slot frees anywhere after `mark`. */
   wait(mark: number): void;

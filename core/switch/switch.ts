@@ -172,7 +172,8 @@ export class Switch implements SwitchServices {
     if (a)
       this.ceiling.global = {
         mark: () => a.mark(),
-        full: (rt) => a.full(rt.cfg.name, rt.cfg.max_connections),
+        // Parked connections go first: the listener stays paused until they are in.
+        full: (rt) => this.hasParked(rt) || a.full(rt.cfg.name, rt.cfg.max_connections),
         wait: (mark) => a.whenFreed(mark, this.slotFreed),
       };
     this.upOpts = {
@@ -400,6 +401,11 @@ export class Switch implements SwitchServices {
   private gated(rt: VsRuntime): boolean {
     const b = this.bound.get(rt.cfg.name);
     return b !== undefined && b.rt === rt && b.gates.every((g) => g !== undefined);
+  }
+
+  private hasParked(rt: VsRuntime): boolean {
+    for (const p of this.parked) if (p.rt === rt) return true;
+    return false;
   }
 
   /** A slot freed in some worker: admit parked connections first, then reopen paused listeners. */
@@ -635,6 +641,7 @@ export class Switch implements SwitchServices {
     this.slowStart.tick(this.cluster, (p) => this.pools[p]?.slow_start ?? 0, now);
     this.queues.wakeAll();
     this.passive.tick(now);
+    if (this.parked.size > 0) this.slotFreed();
     for (const u of this.upstreams.values()) u.sweep(now);
     for (const s of this.sorries.values()) s.upstream.sweep(now);
     // Bun retries a failed accept() at once, forever: out of descriptors, stop the listeners instead.

@@ -177,6 +177,14 @@ async function start(m: Extract<ToWorker, { type: "start" }>): Promise<void> {
         },
         mark: () => gates.mark(),
         whenFreed: (mark, then) => gates.whenFreed(mark, then),
+        waiting: (vs, mine) => {
+          const v = counts.layout.vs[vs];
+          if (v === undefined) return 0;
+          gates.setWaiting(id, v, mine);
+          // Shared between the other workers, so together they close about as many as wait.
+          const e = gates.waitingElsewhere(id, v);
+          return e.waiting === 0 ? 0 : Math.ceil(e.waiting / Math.max(1, e.others));
+        },
       },
     },
     ceilingShares: m.workers,

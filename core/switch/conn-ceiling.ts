@@ -34,10 +34,17 @@ export interface IdleConn {
 export interface GlobalSlots {
   /** Taken before looking at the counts, so a slot freed in between is not missed. */
   mark(): number;
-  /** The shared count is full (or connections accepted over it still wait: parked-conn.ts). */
+  /** The shared count is full. */
   full(rt: VsRuntime): boolean;
+  /** rt's connections accepted over the shared count, waiting for a slot (parked-conn.ts). */
+  parked(rt: VsRuntime): number;
   /** Look again (sync) once a slot frees anywhere after `mark`. */
   wait(mark: number): void;
+  /**
+   * Tell the other workers how many of rt's clients wait in this one's paused queues; returns how many
+   * of rt's idle connections this worker should close for the clients waiting in theirs.
+   */
+  waiting(rt: VsRuntime, mine: number): number;
 }
 
 export interface Listening {
@@ -165,9 +172,13 @@ export class ConnCeiling {
     this.full.flush(now);
     this.sync(now);
     for (const l of this.listening()) {
-      let waiting = 0;
+      let waiting = this.global?.parked(l.rt) ?? 0;
       for (const g of l.gates) if (g?.paused) waiting += Math.max(0, g.backlog());
-      if (waiting > 0) this.reapFor(l.rt, Math.min(waiting, REAP_PER_TICK), now);
+      const elsewhere = this.global?.waiting(l.rt, waiting) ?? 0;
+      // With a count shared by workers, the slot to free is this virtual server's, in any worker.
+      const shared = this.global?.full(l.rt) === true;
+      if (waiting > 0) this.reapFor(l.rt, Math.min(waiting, REAP_PER_TICK), now, shared || undefined);
+      if (elsewhere > 0 && shared) this.reapFor(l.rt, Math.min(elsewhere, REAP_PER_TICK), now, true);
     }
   }
 
@@ -178,7 +189,8 @@ export class ConnCeiling {
     const mark = this.global?.mark() ?? 0;
     let waitGlobal = false;
     for (const l of this.listening()) {
-      const shared = this.global?.full(l.rt) === true;
+      // Parked connections go first: the listener stays paused until they are in.
+      const shared = this.global !== undefined && (this.global.full(l.rt) || this.global.parked(l.rt) > 0);
       if (shared && l.gates.some((g) => g !== undefined)) waitGlobal = true;
       const stop =
         backoff || globalFull || l.rt.draining || l.rt.conns.size >= l.rt.cfg.max_connections || shared;
@@ -200,9 +212,12 @@ export class ConnCeiling {
    * Close up to `n` of the oldest idle connections (idle for REAP_MIN_IDLE_MS at least) that free a
    * slot for `rt`: its own when it is near its max_connections, the oldest anywhere otherwise.
    */
-  private reapFor(rt: VsRuntime, n: number, now: number): void {
-    const vsMax = rt.cfg.max_connections;
-    const ownFirst = rt.conns.size > vsMax - nearMargin(vsMax);
+  private reapFor(
+    rt: VsRuntime,
+    n: number,
+    now: number,
+    ownFirst = rt.conns.size > rt.cfg.max_connections - nearMargin(rt.cfg.max_connections),
+  ): void {
     for (let i = 0; i < n; i++) {
       const c = ownFirst ? first(rt.idle) : this.oldestIdle();
       // Oldest first: when this one is too fresh, so are the rest.

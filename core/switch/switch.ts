@@ -95,6 +95,8 @@ export interface Admission {
   /** See GlobalSlots (conn-ceiling.ts): a mark, and a call once a slot frees after it. */
   mark(): number;
   whenFreed(mark: number, then: () => void): void;
+  /** See GlobalSlots.waiting: publish this worker's waiting clients, learn how many to make room for. */
+  waiting(vs: string, mine: number): number;
 }
 
 interface Bound extends Listening {
@@ -172,9 +174,10 @@ export class Switch implements SwitchServices {
     if (a)
       this.ceiling.global = {
         mark: () => a.mark(),
-        // Parked connections go first: the listener stays paused until they are in.
-        full: (rt) => this.hasParked(rt) || a.full(rt.cfg.name, rt.cfg.max_connections),
+        full: (rt) => a.full(rt.cfg.name, rt.cfg.max_connections),
+        parked: (rt) => this.parkedOf(rt),
         wait: (mark) => a.whenFreed(mark, this.slotFreed),
+        waiting: (rt, mine) => a.waiting(rt.cfg.name, mine),
       };
     this.upOpts = {
       maxIdle: opts.upstreamMaxIdle ?? 128,
@@ -403,9 +406,10 @@ export class Switch implements SwitchServices {
     return b !== undefined && b.rt === rt && b.gates.every((g) => g !== undefined);
   }
 
-  private hasParked(rt: VsRuntime): boolean {
-    for (const p of this.parked) if (p.rt === rt) return true;
-    return false;
+  private parkedOf(rt: VsRuntime): number {
+    let n = 0;
+    for (const p of this.parked) if (p.rt === rt) n++;
+    return n;
   }
 
   /** A slot freed in some worker: admit parked connections first, then reopen paused listeners. */

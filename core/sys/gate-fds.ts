@@ -7,6 +7,8 @@
 // - a generation word, raised each time a virtual server's connection ends in any worker: a worker
 //   whose listeners wait for a global slot (max_connections over every worker) waits on it
 //   (Atomics.waitAsync) to look again.
+// - per worker and virtual server slot, the connections waiting in that worker's paused accept queues:
+//   the idle keep-alive connections that must give way to them may be another worker's.
 
 import { closeFd } from "./libc.ts";
 import type { GateRecord } from "./accept-gate.ts";
@@ -14,18 +16,43 @@ import type { GateRecord } from "./accept-gate.ts";
 /** Descriptors one worker may list: two per gate, so 256 listeners. */
 export const FDS_PER_WORKER = 512;
 
+/** Virtual server slots with a waiting count (shared-counts.ts's maxVs). */
+export const MAX_VS = 256;
+
 export class GateFds {
   readonly buffer: SharedArrayBuffer;
   private readonly words: Int32Array;
+  /** Per worker × virtual server slot: connections waiting in its paused queues. */
+  private readonly waitingBy: Int32Array;
+  private readonly workers: number;
   private watching = false;
 
   constructor(buffer: SharedArrayBuffer) {
     this.buffer = buffer;
-    this.words = new Int32Array(buffer);
+    const [workers] = new Int32Array(buffer, 0, 1);
+    this.workers = workers!;
+    this.words = new Int32Array(buffer, 4, 1 + this.workers * FDS_PER_WORKER);
+    this.waitingBy = new Int32Array(buffer, 4 * (2 + this.workers * FDS_PER_WORKER), this.workers * MAX_VS);
   }
 
   static create(workers: number): GateFds {
-    return new GateFds(new SharedArrayBuffer(4 * (1 + workers * FDS_PER_WORKER)));
+    const buffer = new SharedArrayBuffer(4 * (2 + workers * FDS_PER_WORKER + workers * MAX_VS));
+    new Int32Array(buffer, 0, 1)[0] = workers;
+    return new GateFds(buffer);
+  }
+
+  /** Worker `worker` has `n` connections of virtual server slot `v` waiting in its paused queues. */
+  setWaiting(worker: number, v: number, n: number): void {
+    if (v < MAX_VS) Atomics.store(this.waitingBy, worker * MAX_VS + v, n);
+  }
+
+  /** Connections of slot `v` waiting in the other workers' queues, and how many other workers there are. */
+  waitingElsewhere(worker: number, v: number): { waiting: number; others: number } {
+    let waiting = 0;
+    if (v < MAX_VS)
+      for (let w = 0; w < this.workers; w++)
+        if (w !== worker) waiting += Atomics.load(this.waitingBy, w * MAX_VS + v);
+    return { waiting, others: this.workers - 1 };
   }
 
   /** Worker `worker`'s side: where its gates list their descriptors. */
@@ -50,6 +77,7 @@ export class GateFds {
 
   /** Main thread, once worker `worker` has ended: close every descriptor it listed; how many. */
   closeFor(worker: number): number {
+    for (let v = 0; v < MAX_VS; v++) Atomics.store(this.waitingBy, worker * MAX_VS + v, 0);
     const base = 1 + worker * FDS_PER_WORKER;
     let n = 0;
     for (let i = base; i < base + FDS_PER_WORKER; i++) {

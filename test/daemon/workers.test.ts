@@ -3,6 +3,7 @@
 // decisions reach both; reload, a dead worker and stop are handled for all of them.
 
 import { afterEach, expect, test } from "bun:test";
+import type { Socket } from "bun";
 import { readFileSync, rmSync } from "node:fs";
 import { parseConfig } from "../../core/config/load.ts";
 import type { Daemon } from "../../core/daemon/daemon.ts";
@@ -484,3 +485,58 @@ test("workers = 2: a worker that dies while its gate is paused leaves no orphan 
   );
   expect(after).toEqual(Array(30).fill(200));
 }, 30_000);
+
+/** A keep-alive client that makes one request and stays connected; whether it was answered in time. */
+async function keepAliveClient(
+  port: number,
+  timeoutMs: number,
+): Promise<{ sock: Socket<undefined>; answered: boolean }> {
+  let got = "";
+  const sock = await Bun.connect({
+    hostname: "127.0.0.1",
+    port,
+    socket: {
+      data: (_s, d) => {
+        got += d.toString("latin1");
+      },
+      error: () => {},
+    },
+  });
+  sock.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  const answered = await waitFor(() => /b[12]\n$/.test(got), timeoutMs, "an answer").then(
+    () => true,
+    () => false,
+  );
+  return { sock, answered };
+}
+
+test("workers = 2: idle keep-alive connections on one worker give way to clients waiting in the other's queue", async () => {
+  const s = await serveWorkers({ vsExtra: 'max_connections = 4\nclient_keepalive_timeout = "60s"' });
+  const conns = () => s.pool.workers().map((w) => w.connections);
+  const open: Array<Socket<undefined>> = [];
+  cleanups.push(() => {
+    for (const c of open) c.end();
+  });
+  // Four idle keep-alive clients, all on worker 0: one that connected to worker 1 is closed, tried again.
+  for (let tries = 0; conns()[0]! < 4 && tries < 200; tries++) {
+    const c = await keepAliveClient(s.port, 3000);
+    expect(c.answered).toBe(true);
+    if (conns()[1] === 0) open.push(c.sock);
+    else {
+      c.sock.end();
+      await waitFor(() => conns()[1] === 0, 3000, "worker 1 back to 0");
+    }
+  }
+  expect(conns()).toEqual([4, 0]);
+  // More keep-alive clients, each staying, so every one finds the 4 slots full, until one lands on
+  // worker 1: it waits in worker 1's paused queue, and only worker 0 has idle connections to close.
+  const before = s.pool.workers()[1]!.requests;
+  for (let i = 0; i < 20 && s.pool.workers()[1]!.requests === before; i++) {
+    const c = await keepAliveClient(s.port, 5000);
+    open.push(c.sock);
+    expect(c.answered).toBe(true);
+  }
+  expect(s.pool.workers()[1]!.requests).toBeGreaterThan(before);
+  const st = await statusJson(`unix:${s.control}`);
+  expect(st.counters["close.idle_reaped"] ?? 0).toBeGreaterThan(0);
+}, 60_000);

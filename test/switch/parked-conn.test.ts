@@ -34,6 +34,7 @@ function sharedCount(board: GateFds) {
     full: (_vs, max) => c.n >= max,
     mark: () => board.mark(),
     whenFreed: (m, then) => board.whenFreed(m, then),
+    waiting: () => 0,
   };
   return { c, admission };
 }

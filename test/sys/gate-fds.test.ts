@@ -53,3 +53,16 @@ test("whenFreed: at once when a slot freed since the mark, else on the next free
   await Bun.sleep(20);
   expect(calls).toBe(2);
 });
+
+test("waiting clients: each worker sees the others' count for a virtual server slot, not its own", () => {
+  const board = GateFds.create(3);
+  board.setWaiting(0, 5, 2);
+  board.setWaiting(1, 5, 3);
+  board.setWaiting(2, 6, 7);
+  expect(board.waitingElsewhere(0, 5)).toEqual({ waiting: 3, others: 2 });
+  expect(board.waitingElsewhere(2, 5)).toEqual({ waiting: 5, others: 2 });
+  expect(board.waitingElsewhere(0, 6)).toEqual({ waiting: 7, others: 2 });
+  // A dead worker's counts go with its descriptors.
+  board.closeFor(1);
+  expect(board.waitingElsewhere(0, 5)).toEqual({ waiting: 0, others: 2 });
+});

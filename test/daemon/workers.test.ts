@@ -437,6 +437,7 @@ test("workers = 2: a virtual server's max_connections = 4 over both workers: 12 
   const sampler = setInterval(() => {
     peak = Math.max(peak, Atomics.load(s.pool.counts.vsConns, v));
   }, 2);
+  const split0 = s.pool.workers().map((w) => w.requests);
   const t0 = performance.now();
   const results = await Promise.all(Array.from({ length: 12 }, () => once(s.port, "/slow")));
   const ms = performance.now() - t0;
@@ -448,7 +449,10 @@ test("workers = 2: a virtual server's max_connections = 4 over both workers: 12 
   const st = await statusJson(`unix:${s.control}`);
   expect(st.counters["reject.max_connections"] ?? 0).toBe(0);
   console.log(
-    `12 clients, max_connections 4, 400 ms each, 2 workers: all served in ${ms.toFixed(0)} ms (3 rounds = 1200 ms ideal); backend peak ${c.peak}, shared count peak ${peak}, parked after a lost race ${st.counters["accept.parked"] ?? 0}`,
+    `12 clients, max_connections 4, 400 ms each, 2 workers: all served in ${ms.toFixed(0)} ms (3 rounds = 1200 ms ideal); backend peak ${c.peak}, shared count peak ${peak}, parked after a lost race ${st.counters["accept.parked"] ?? 0}, split over workers ${s.pool
+      .workers()
+      .map((w, i) => w.requests - split0[i]!)
+      .join("/")}`,
   );
 }, 30_000);
 

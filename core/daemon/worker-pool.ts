@@ -264,6 +264,9 @@ export class WorkerPool implements Service {
     const m = await started.catch((e: unknown) => ({ type: "error" as const, message: String(e) }));
     if (m.type === "error") {
       worker.terminate();
+      // Listeners it had bound before failing keep no duplicate behind it.
+      await this.ended(slot);
+      this.gates.closeFor(id);
       throw new Error(`Cannot start data-path worker ${id}: ${m.message}`);
     }
     if (m.type === "started" && id === 0 && Object.keys(this.bound).length === 0) this.bound = m.ports;

@@ -185,9 +185,12 @@ async function start(m: Extract<ToWorker, { type: "start" }>): Promise<void> {
           const e = gates.waitingElsewhere(id, v);
           return e.waiting === 0 ? 0 : Math.ceil(e.waiting / Math.max(1, e.others));
         },
+        live: (mine) => gates.live(id, mine),
       },
     },
     ceilingShares: m.workers,
+    // Open connections are counted over every worker (gate-fds.ts): each switch gets the whole figure.
+    sharedCeiling: true,
     reconciled: () => {
       bindAll();
       if (pendingInputs) applyInputs(pendingInputs);

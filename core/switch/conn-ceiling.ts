@@ -38,6 +38,8 @@ export interface GlobalSlots {
   full(rt: VsRuntime): boolean;
   /** rt's connections accepted over the shared count, waiting for a slot (parked-conn.ts). */
   parked(rt: VsRuntime): number;
+  /** Publish this worker's open connections; returns those of every worker (the ceiling's count). */
+  live(mine: number): number;
   /** Look again (sync) once a slot frees anywhere after `mark`. */
   wait(mark: number): void;
   /**
@@ -135,7 +137,7 @@ export class ConnCeiling {
   /** May this connection stay (false: refuse it; only where its listener cannot pause)? */
   admit(rt: VsRuntime): boolean {
     if (rt.draining) return false;
-    if (this.live >= this.max || rt.conns.size >= rt.cfg.max_connections) {
+    if (this.total() >= this.max || rt.conns.size >= rt.cfg.max_connections) {
       // Only a listener without a gate gets here past a limit.
       this.reapFor(rt, 1, rt.svc.now());
       return false;
@@ -143,12 +145,17 @@ export class ConnCeiling {
     return true;
   }
 
+  /** Connections open now: over every worker when they share the count (GlobalSlots.live). */
+  private total(): number {
+    return this.global ? this.global.live(this.live) : this.live;
+  }
+
   /** A connection was accepted. */
   opened(rt: VsRuntime, now: number): void {
     this.live++;
     // Near a limit, each new connection costs the oldest idle one: the level stays below the top.
     const vsMax = rt.cfg.max_connections;
-    if (this.live > this.max - nearMargin(this.max) || rt.conns.size > vsMax - nearMargin(vsMax))
+    if (this.total() > this.max - nearMargin(this.max) || rt.conns.size > vsMax - nearMargin(vsMax))
       this.reapFor(rt, 1, now);
     this.sync(now);
   }
@@ -175,23 +182,25 @@ export class ConnCeiling {
       let waiting = this.global?.parked(l.rt) ?? 0;
       for (const g of l.gates) if (g?.paused) waiting += Math.max(0, g.backlog());
       const elsewhere = this.global?.waiting(l.rt, waiting) ?? 0;
-      // With a count shared by workers, the slot to free is this virtual server's, in any worker.
+      // With a count shared by workers, the slot to free is this virtual server's, in any worker; at
+      // the shared ceiling, any idle connection of this worker frees one.
       const shared = this.global?.full(l.rt) === true;
       if (waiting > 0) this.reapFor(l.rt, Math.min(waiting, REAP_PER_TICK), now, shared || undefined);
-      if (elsewhere > 0 && shared) this.reapFor(l.rt, Math.min(elsewhere, REAP_PER_TICK), now, true);
+      if (elsewhere > 0 && (shared || this.total() >= this.max))
+        this.reapFor(l.rt, Math.min(elsewhere, REAP_PER_TICK), now, shared || undefined);
     }
   }
 
   /** Pause or resume each listener to match the limits. */
   sync(now: number): void {
     const backoff = now < this.backoffUntil;
-    const globalFull = this.live >= this.max;
+    const globalFull = this.total() >= this.max;
     const mark = this.global?.mark() ?? 0;
     let waitGlobal = false;
     for (const l of this.listening()) {
       // Parked connections go first: the listener stays paused until they are in.
       const shared = this.global !== undefined && (this.global.full(l.rt) || this.global.parked(l.rt) > 0);
-      if (shared && l.gates.some((g) => g !== undefined)) waitGlobal = true;
+      if ((shared || (globalFull && !backoff)) && l.gates.some((g) => g !== undefined)) waitGlobal = true;
       const stop =
         backoff || globalFull || l.rt.draining || l.rt.conns.size >= l.rt.cfg.max_connections || shared;
       for (const g of l.gates) {
@@ -199,7 +208,7 @@ export class ConnCeiling {
         if (stop) {
           g.pause();
           if (!backoff) {
-            this.fullAt = this.live;
+            this.fullAt = this.total();
             this.full.hit(now);
           }
         } else g.resume();

@@ -97,6 +97,8 @@ export interface Admission {
   whenFreed(mark: number, then: () => void): void;
   /** See GlobalSlots.waiting: publish this worker's waiting clients, learn how many to make room for. */
   waiting(vs: string, mine: number): number;
+  /** See GlobalSlots.live: publish this worker's open connections, learn the count over all. */
+  live(mine: number): number;
 }
 
 interface Bound extends Listening {
@@ -178,6 +180,7 @@ export class Switch implements SwitchServices {
         parked: (rt) => this.parkedOf(rt),
         wait: (mark) => a.whenFreed(mark, this.slotFreed),
         waiting: (rt, mine) => a.waiting(rt.cfg.name, mine),
+        live: (mine) => a.live(mine),
       };
     this.upOpts = {
       maxIdle: opts.upstreamMaxIdle ?? 128,
@@ -380,9 +383,8 @@ export class Switch implements SwitchServices {
   private accept(rt: VsRuntime, s: ClientSocket, tcp: boolean): void {
     // With data-path workers, a virtual server's max_connections is one count over all of them.
     const a = this.admission;
-    const local = this.ceiling.admit(rt);
-    const shared = local && (a === undefined || a.acquire(rt.cfg.name, rt.cfg.max_connections));
-    if (local && !shared && this.gated(rt)) {
+    const ok = this.ceiling.admit(rt) && (a === undefined || a.acquire(rt.cfg.name, rt.cfg.max_connections));
+    if (!ok && a !== undefined && !rt.draining && this.gated(rt)) {
       // Another worker took the last slot since this one looked: wait, as in the accept queue.
       this.cluster.count("accept.parked");
       const p = new ParkedConn(rt, s as Socket<unknown>, tcp, (x) => this.parked.delete(x));
@@ -391,7 +393,7 @@ export class Switch implements SwitchServices {
       this.ceiling.sync(Date.now());
       return;
     }
-    if (!shared) {
+    if (!ok) {
       this.cluster.count("reject.max_connections");
       if (!tcp) s.write(errorAnswer(rt.cfg.error_pages, 503, "max_connections"));
       s.end();
@@ -420,6 +422,7 @@ export class Switch implements SwitchServices {
         p.sock.end();
         continue;
       }
+      if (!this.ceiling.admit(p.rt)) continue;
       if (a !== undefined && !a.acquire(p.rt.cfg.name, p.rt.cfg.max_connections)) continue;
       this.parked.delete(p);
       const s = p.sock as ClientSocket;

@@ -9,6 +9,7 @@
 //   (Atomics.waitAsync) to look again.
 // - per worker and virtual server slot, the connections waiting in that worker's paused accept queues:
 //   the idle keep-alive connections that must give way to them may be another worker's.
+// - per worker, its client connections open: the descriptor ceiling counts them over every worker.
 
 import { closeFd } from "./libc.ts";
 import type { GateRecord } from "./accept-gate.ts";
@@ -24,6 +25,8 @@ export class GateFds {
   private readonly words: Int32Array;
   /** Per worker × virtual server slot: connections waiting in its paused queues. */
   private readonly waitingBy: Int32Array;
+  /** Per worker: client connections open. */
+  private readonly liveBy: Int32Array;
   private readonly workers: number;
   private watching = false;
 
@@ -32,11 +35,13 @@ export class GateFds {
     const [workers] = new Int32Array(buffer, 0, 1);
     this.workers = workers!;
     this.words = new Int32Array(buffer, 4, 1 + this.workers * FDS_PER_WORKER);
-    this.waitingBy = new Int32Array(buffer, 4 * (2 + this.workers * FDS_PER_WORKER), this.workers * MAX_VS);
+    const at = 2 + this.workers * FDS_PER_WORKER;
+    this.waitingBy = new Int32Array(buffer, 4 * at, this.workers * MAX_VS);
+    this.liveBy = new Int32Array(buffer, 4 * (at + this.workers * MAX_VS), this.workers);
   }
 
   static create(workers: number): GateFds {
-    const buffer = new SharedArrayBuffer(4 * (2 + workers * FDS_PER_WORKER + workers * MAX_VS));
+    const buffer = new SharedArrayBuffer(4 * (2 + workers * FDS_PER_WORKER + workers * MAX_VS + workers));
     new Int32Array(buffer, 0, 1)[0] = workers;
     return new GateFds(buffer);
   }
@@ -44,6 +49,14 @@ export class GateFds {
   /** Worker `worker` has `n` connections of virtual server slot `v` waiting in its paused queues. */
   setWaiting(worker: number, v: number, n: number): void {
     if (v < MAX_VS) Atomics.store(this.waitingBy, worker * MAX_VS + v, n);
+  }
+
+  /** Worker `worker` has `n` client connections open; returns the count over every worker. */
+  live(worker: number, n: number): number {
+    Atomics.store(this.liveBy, worker, n);
+    let total = 0;
+    for (let w = 0; w < this.workers; w++) total += Atomics.load(this.liveBy, w);
+    return total;
   }
 
   /** Connections of slot `v` waiting in the other workers' queues, and how many other workers there are. */
@@ -78,6 +91,7 @@ export class GateFds {
   /** Main thread, once worker `worker` has ended: close every descriptor it listed; how many. */
   closeFor(worker: number): number {
     for (let v = 0; v < MAX_VS; v++) Atomics.store(this.waitingBy, worker * MAX_VS + v, 0);
+    Atomics.store(this.liveBy, worker, 0);
     const base = 1 + worker * FDS_PER_WORKER;
     let n = 0;
     for (let i = base; i < base + FDS_PER_WORKER; i++) {

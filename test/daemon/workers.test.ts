@@ -53,6 +53,8 @@ interface SetupOptions {
   /** Lines added to every [[pool.app.server]]. */
   serverExtra?: string;
   grace?: string;
+  /** Lines added to [global]. */
+  global?: string;
 }
 
 async function serveWorkers(o: SetupOptions = {}): Promise<Setup> {
@@ -71,6 +73,7 @@ async function serveWorkers(o: SetupOptions = {}): Promise<Setup> {
     grace: o.grace,
   });
   if (o.pool) text = text.replace('scheduler = "rr"', o.pool);
+  if (o.global) text = text.replace("[global]\n", `[global]\n${o.global}\n`);
   if (o.serverExtra) text = text.replace(/(address = "[^"]+"\n)/g, `$1  ${o.serverExtra}\n`);
   const { logger, lines } = memoryLogger("info");
   const d = serveDaemon({
@@ -544,3 +547,54 @@ test("workers = 2: idle keep-alive connections on one worker give way to clients
   const st = await statusJson(`unix:${s.control}`);
   expect(st.counters["close.idle_reaped"] ?? 0).toBeGreaterThan(0);
 }, 60_000);
+
+test("workers = 2: the connection ceiling counts over both workers: one worker may hold most of it, none beyond it", async () => {
+  // [global] max_connections lowers the ceiling to 6 for the whole process.
+  const s = await serveWorkers({ global: "max_connections = 6" });
+  const conns = () => s.pool.workers().map((w) => w.connections);
+  const held: Array<Socket<undefined>> = [];
+  cleanups.push(() => {
+    for (const c of held) c.end();
+  });
+  /** A client mid-request (half a head: never closed to make room); which worker took it, if any did. */
+  const hold = async (): Promise<number | undefined> => {
+    const before = conns();
+    const sock = await Bun.connect({
+      hostname: "127.0.0.1",
+      port: s.port,
+      socket: { data() {}, error() {} },
+    });
+    held.push(sock);
+    sock.write("GET / HTTP/1.1\r\n");
+    const took = await waitFor(() => conns().some((n, i) => n > before[i]!), 1000, "an accept").then(
+      () => conns().findIndex((n, i) => n > before[i]!),
+      () => undefined,
+    );
+    return took;
+  };
+  // Five on worker 0 (more than half the ceiling): one that lands on worker 1 is let go again.
+  for (let tries = 0; conns()[0]! < 5 && tries < 100; tries++) {
+    const w = await hold();
+    expect(w).not.toBeUndefined();
+    if (w === 1) {
+      held.pop()!.end();
+      await waitFor(() => conns()[1] === 0, 3000, "worker 1 back to 0");
+    }
+  }
+  expect(conns()).toEqual([5, 0]);
+  // The sixth fills the ceiling wherever it lands; a seventh waits in a queue, answered once one leaves.
+  expect(await hold()).not.toBeUndefined();
+  expect(conns()[0]! + conns()[1]!).toBe(6);
+  let answered = 0;
+  const late = fetch(`http://127.0.0.1:${s.port}/`, { headers: { connection: "close" } }).then((r) => {
+    answered = r.status;
+  });
+  await Bun.sleep(300);
+  expect(answered).toBe(0);
+  expect(conns()[0]! + conns()[1]!).toBe(6);
+  held.shift()!.end();
+  await late;
+  expect(answered).toBe(200);
+  const st = await statusJson(`unix:${s.control}`);
+  expect(st.counters["reject.max_connections"] ?? 0).toBe(0);
+}, 30_000);

@@ -145,7 +145,15 @@ test("EveryInterval: the first event is written at once, the rest summed per int
 
 /** A count shared with other workers, which the test plays: full or not, their waiting clients. */
 function sharedSlots() {
-  const g = { full: false, parked: 0, elsewhere: 0, published: -1, waits: [] as number[], gen: 7 };
+  const g = {
+    full: false,
+    parked: 0,
+    elsewhere: 0,
+    published: -1,
+    waits: [] as number[],
+    gen: 7,
+    othersLive: 0,
+  };
   const slots: GlobalSlots = {
     mark: () => g.gen,
     full: () => g.full,
@@ -155,6 +163,7 @@ function sharedSlots() {
       g.published = mine;
       return g.elsewhere;
     },
+    live: (mine) => mine + g.othersLive,
   };
   return { g, slots };
 }

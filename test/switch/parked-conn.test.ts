@@ -35,6 +35,7 @@ function sharedCount(board: GateFds) {
     mark: () => board.mark(),
     whenFreed: (m, then) => board.whenFreed(m, then),
     waiting: () => 0,
+    live: (mine) => mine,
   };
   return { c, admission };
 }

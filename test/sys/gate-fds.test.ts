@@ -66,3 +66,12 @@ test("waiting clients: each worker sees the others' count for a virtual server s
   board.closeFor(1);
   expect(board.waitingElsewhere(0, 5)).toEqual({ waiting: 0, others: 2 });
 });
+
+test("open connections: each worker publishes its own and reads the sum; a dead worker's are dropped", () => {
+  const board = GateFds.create(2);
+  expect(board.live(0, 3)).toBe(3);
+  expect(board.live(1, 4)).toBe(7);
+  expect(board.live(0, 2)).toBe(6);
+  board.closeFor(1);
+  expect(board.live(0, 2)).toBe(2);
+});

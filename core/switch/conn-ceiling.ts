@@ -28,8 +28,9 @@ export interface IdleConn {
 }
 
 /**
- * A virtual server's max_connections counted over every data-path worker (switch.ts's Admission): its
- * listeners pause while the count is full and look again as soon as a connection ends anywhere.
+ * The counts data-path workers share (switch.ts's Admission): each virtual server's max_connections and
+ * the ceiling's open connections. Listeners pause while a shared count is full and look again as soon
+ * as a connection ends in any worker.
  */
 export interface GlobalSlots {
   /** Taken before looking at the counts, so a slot freed in between is not missed. */
@@ -137,12 +138,17 @@ export class ConnCeiling {
   /** May this connection stay (false: refuse it; only where its listener cannot pause)? */
   admit(rt: VsRuntime): boolean {
     if (rt.draining) return false;
-    if (this.total() >= this.max || rt.conns.size >= rt.cfg.max_connections) {
-      // Only a listener without a gate gets here past a limit.
+    if (!this.room(rt)) {
+      // Only a listener without a gate (or a worker that lost a race) gets here past a limit.
       this.reapFor(rt, 1, rt.svc.now());
       return false;
     }
     return true;
+  }
+
+  /** Whether rt's next connection fits under the ceiling and rt's own limit (nothing closed to make room). */
+  room(rt: VsRuntime): boolean {
+    return this.total() < this.max && rt.conns.size < rt.cfg.max_connections;
   }
 
   /** Connections open now: over every worker when they share the count (GlobalSlots.live). */

@@ -422,7 +422,8 @@ export class Switch implements SwitchServices {
         p.sock.end();
         continue;
       }
-      if (!this.ceiling.admit(p.rt)) continue;
+      // The sweep closes idle connections for parked ones (they count as waiting): none here.
+      if (!this.ceiling.room(p.rt)) continue;
       if (a !== undefined && !a.acquire(p.rt.cfg.name, p.rt.cfg.max_connections)) continue;
       this.parked.delete(p);
       const s = p.sock as ClientSocket;

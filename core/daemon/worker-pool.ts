@@ -11,7 +11,7 @@ import type { TcpvsConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { MetricsRegistry } from "../metrics/metrics-registry.ts";
 import { SharedCounts, serverKey } from "../sched/shared-counts.ts";
-import { GateFds } from "../sys/gate-fds.ts";
+import { GateFds, MAX_VS } from "../sys/gate-fds.ts";
 import { numberOption } from "../sched/options.ts";
 import { LBLCR_WIDTH } from "../sched/shared-lblcr.ts";
 import { persistenceBuffer } from "../sched/shared-persistence.ts";
@@ -88,7 +88,7 @@ export class WorkerPool implements Service {
     this.o = { maxServers: 4096, reportMs: 250, timeoutMs: 10_000, ...o };
     this.counts = SharedCounts.create({
       maxServers: this.o.maxServers,
-      maxVs: 256,
+      maxVs: MAX_VS,
       maxPools: 256,
       maxWorkers: size,
     });

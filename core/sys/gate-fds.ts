@@ -17,7 +17,7 @@ import type { GateRecord } from "./accept-gate.ts";
 /** Descriptors one worker may list: two per gate, so 256 listeners. */
 export const FDS_PER_WORKER = 512;
 
-/** Virtual server slots with a waiting count (shared-counts.ts's maxVs). */
+/** Virtual server slots: the shared counts' maxVs (worker-pool.ts) and the waiting counts here. */
 export const MAX_VS = 256;
 
 export class GateFds {

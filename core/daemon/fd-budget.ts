@@ -25,17 +25,20 @@ export interface FdBudget {
   capped: boolean;
 }
 
-/** Descriptors reserved for a config: the fixed part, PER_LISTENER per listener, PER_CHECK per server check. */
-export function reserveFor(cfg: TcpvsConfig): number {
+/**
+ * Descriptors reserved for a config: the fixed part, PER_LISTENER per listener, PER_CHECK per server
+ * check. With data-path workers each one has its own socket and gate per listener (`workers` copies).
+ */
+export function reserveFor(cfg: TcpvsConfig, workers = 1): number {
   let listeners = 0;
   for (const vs of cfg.virtual_server) listeners += vs.listen.length;
   let checks = 0;
   for (const p of Object.values(cfg.pool)) checks += p.server.length * p.check.length;
-  return FIXED_RESERVE + PER_LISTENER * listeners + PER_CHECK * checks;
+  return FIXED_RESERVE + PER_LISTENER * listeners * workers + PER_CHECK * checks;
 }
 
-export function fdBudget(nofile: number, cfg: TcpvsConfig): FdBudget {
-  const reserve = reserveFor(cfg);
+export function fdBudget(nofile: number, cfg: TcpvsConfig, workers = 1): FdBudget {
+  const reserve = reserveFor(cfg, workers);
   const fromLimit = Math.max(1, Math.floor((nofile - reserve) / 2));
   const asked = cfg.global.max_connections ?? 0;
   if (asked > 0 && asked <= fromLimit) return { nofile, reserve, fromLimit, ceiling: asked, capped: false };

@@ -26,6 +26,8 @@ export interface SwitchServiceExtras {
   reconciled?(): void;
   /** The process's connection ceiling is shared by this many switches (data-path workers). */
   ceilingShares?: number;
+  /** Those switches count open connections together: each one checks the whole ceiling. */
+  sharedCeiling?: boolean;
 }
 
 export class SwitchService implements Service {
@@ -111,8 +113,9 @@ export class SwitchService implements Service {
   private applyCeiling(announce: boolean): void {
     const lim = this.nofile;
     if (!lim) return;
-    const b = fdBudget(lim.soft, this.config);
-    const mine = Math.max(1, Math.floor(b.ceiling / (this.extra.ceilingShares ?? 1)));
+    const b = fdBudget(lim.soft, this.config, this.extra.ceilingShares ?? 1);
+    const split = this.extra.sharedCeiling ? 1 : (this.extra.ceilingShares ?? 1);
+    const mine = Math.max(1, Math.floor(b.ceiling / split));
     const changed = mine !== this.ceiling;
     this.ceiling = mine;
     // Descriptors are the process's: N workers share its ceiling.
@@ -135,7 +138,12 @@ export class SwitchService implements Service {
         nofile_hard: lim.hard,
         reserve: b.reserve,
         formula: "(nofile - reserve) / 2",
-        ...(this.extra.ceilingShares ? { workers: this.extra.ceilingShares, per_worker: this.ceiling } : {}),
+        ...(this.extra.ceilingShares
+          ? {
+              workers: this.extra.ceilingShares,
+              ...(split > 1 ? { per_worker: this.ceiling } : { counted: "over every worker" }),
+            }
+          : {}),
         ...(lim.error ? { raise_failed: lim.error } : {}),
       });
   }

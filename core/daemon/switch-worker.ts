@@ -1,7 +1,10 @@
 // One data-path worker (a Bun Worker thread): the same SwitchService as `workers = 1`, over a mirror of
 // the cluster whose counters live in shared memory and whose health, weights and drains come from the
 // main thread (worker-pool.ts). Its listeners share each port with the other workers (SO_REUSEPORT);
-// unix-socket listeners, which cannot be shared, are worker 0's alone.
+// unix-socket listeners, which cannot be shared, are worker 0's alone. At a connection limit its
+// listeners pause (accept gates) as with one worker; a virtual server's max_connections is one count
+// over every worker, so its listeners pause while that count is full and reopen when a connection ends
+// in any worker (gate-fds.ts: a shared word and Atomics.waitAsync).
 //
 // Packaging: a second entrypoint of `bun build --compile` (package.json's build script), as the VRRP
 // worker is.
@@ -11,6 +14,7 @@ import { type LogFields, type LogFormat, Logger, type LogLevel } from "../log/lo
 import type { MetricsRegistry } from "../metrics/metrics-registry.ts";
 import { SharedCounts, type SharedLayout, serverKey } from "../sched/shared-counts.ts";
 import { SharedQueueWords } from "../sched/shared-queue.ts";
+import { GateFds } from "../sys/gate-fds.ts";
 import { sharedParts } from "../sched/shared-sched.ts";
 import { sharedLimitStore } from "../switch/shared-limits.ts";
 import type { Cluster, ServerState } from "../state/cluster.ts";
@@ -165,6 +169,7 @@ function observeError(s: ServerState, now: number): void {
 async function start(m: Extract<ToWorker, { type: "start" }>): Promise<void> {
   id = m.id;
   counts = new SharedCounts(m.layout);
+  const gates = new GateFds(m.gates);
   log = new ForwardLogger(m.level, m.format, {});
   cluster = clusterFromConfig(m.config);
   bindAll();
@@ -173,8 +178,10 @@ async function start(m: Extract<ToWorker, { type: "start" }>): Promise<void> {
     parts: (pool) => sharedParts(counts, pool),
     switchOptions: {
       reusePort: true,
-      acceptGates: false,
       limitStore: sharedLimitStore(counts.layout, id),
+      // A listener pauses at a limit as with one worker; the main thread closes what its gates keep
+      // if this worker dies (gate-fds.ts).
+      gateRecord: gates.recordFor(id),
       admission: {
         acquire: (vs, max) => {
           const v = counts.layout.vs[vs];
@@ -182,12 +189,31 @@ async function start(m: Extract<ToWorker, { type: "start" }>): Promise<void> {
         },
         release: (vs) => {
           const v = counts.layout.vs[vs];
-          if (v !== undefined) counts.releaseVs(id, v);
+          if (v === undefined) return;
+          counts.releaseVs(id, v);
+          gates.freed();
         },
+        full: (vs, max) => {
+          const v = counts.layout.vs[vs];
+          return v !== undefined && max > 0 && Atomics.load(counts.vsConns, v) >= max;
+        },
+        mark: () => gates.mark(),
+        whenFreed: (mark, then) => gates.whenFreed(mark, then),
+        waiting: (vs, mine) => {
+          const v = counts.layout.vs[vs];
+          if (v === undefined) return 0;
+          gates.setWaiting(id, v, mine);
+          // Shared between the other workers, so together they close about as many as wait.
+          const e = gates.waitingElsewhere(id, v);
+          return e.waiting === 0 ? 0 : Math.ceil(e.waiting / Math.max(1, e.others));
+        },
+        live: (mine) => gates.live(id, mine),
       },
       ...(m.tickMs ? { tickMs: m.tickMs } : {}),
     },
     ceilingShares: m.workers,
+    // Open connections are counted over every worker (gate-fds.ts): each switch gets the whole figure.
+    sharedCeiling: true,
     reconciled: () => {
       bindAll();
       if (pendingInputs) applyInputs(pendingInputs);

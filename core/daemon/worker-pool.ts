@@ -4,14 +4,16 @@
 // and persistence tables are shared memory (core/sched/shared-counts.ts), so the workers schedule as
 // one load balancer; server health, drains, weights and quorum go to every worker as one snapshot per
 // change; a reload is applied by every worker or, if one refuses, undone on all by the daemon; a worker
-// that dies is logged, its share of the counts taken back, and replaced. Queues wake across workers
-// through shared memory (core/sched/shared-queue.ts); errors on live traffic come here, to the one
-// PassiveHealth, which marks servers down for every worker.
+// that dies is logged, its share of the counts taken back, the descriptors its accept gates kept closed
+// (gate-fds.ts), and replaced. Queues wake across workers through shared memory
+// (core/sched/shared-queue.ts); errors on live traffic come here, to the one PassiveHealth, which marks
+// servers down for every worker.
 
 import type { TcpvsConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { MetricsRegistry } from "../metrics/metrics-registry.ts";
 import { SharedCounts, serverKey } from "../sched/shared-counts.ts";
+import { GateFds, MAX_VS } from "../sys/gate-fds.ts";
 import { numberOption } from "../sched/options.ts";
 import { LBLCR_WIDTH } from "../sched/shared-lblcr.ts";
 import { persistenceBuffer } from "../sched/shared-persistence.ts";
@@ -44,6 +46,8 @@ interface Slot {
   waiters: Array<(m: FromWorker) => boolean>;
   held: WorkerReport["held"];
   spawnedAt: number;
+  /** The thread has ended ("close" event). */
+  closed: boolean;
 }
 
 export function switchWorkerUrl(): string | URL {
@@ -55,6 +59,8 @@ export class WorkerPool implements Service {
   readonly name = "switch";
   readonly size: number;
   readonly counts: SharedCounts;
+  /** What each worker's accept gates keep; closed here when a worker dies. */
+  readonly gates: GateFds;
   private config: TcpvsConfig;
   private readonly cluster: Cluster;
   private readonly metrics: MetricsRegistry | undefined;
@@ -94,13 +100,14 @@ export class WorkerPool implements Service {
     this.o = { maxServers: 4096, reportMs: 250, timeoutMs: 10_000, ...o };
     this.counts = SharedCounts.create({
       maxServers: this.o.maxServers,
-      maxVs: 256,
+      maxVs: MAX_VS,
       maxPools: 256,
       maxWorkers: size,
     });
     this.counts.layout.queues = queueBuffer(this.counts.layout.maxPools, size);
     this.queueWords = new SharedQueueWords(this.counts.layout.queues);
     this.passive = new PassiveHealth(cluster, log.child({ subsystem: "switch" }));
+    this.gates = GateFds.create(size);
     this.assignSlots();
   }
 
@@ -248,7 +255,11 @@ export class WorkerPool implements Service {
       waiters: [],
       held: { used: 0, max: 0, waiting: 0 },
       spawnedAt: Date.now(),
+      closed: false,
     };
+    worker.addEventListener("close", () => {
+      slot.closed = true;
+    });
     this.slots[id] = slot;
     worker.onmessage = (ev: MessageEvent<FromWorker>) => this.onMessage(slot, ev.data);
     worker.onerror = (ev) => {
@@ -263,6 +274,7 @@ export class WorkerPool implements Service {
       workers: this.size,
       config: this.forWorkers(sent),
       layout: this.counts.layout,
+      gates: this.gates.buffer,
       inputs: this.inputs(),
       level: this.log.level,
       format: this.log.format,
@@ -272,6 +284,9 @@ export class WorkerPool implements Service {
     const m = await started.catch((e: unknown) => ({ type: "error" as const, message: String(e) }));
     if (m.type === "error") {
       worker.terminate();
+      // Listeners it had bound before failing keep no duplicate behind it.
+      await this.ended(slot);
+      this.gates.closeFor(id);
       throw new Error(`Cannot start data-path worker ${id}: ${m.message}`);
     }
     if (m.type === "started" && id === 0 && Object.keys(this.bound).length === 0) this.bound = m.ports;
@@ -333,6 +348,8 @@ export class WorkerPool implements Service {
     this.counts.forget(s.id);
     forgetSources(this.counts.layout, s.id);
     this.queueWords.forget(s.id);
+    // Its slots are free now: workers paused at a shared max_connections look again.
+    this.gates.freed();
     for (const w of s.waiters) w({ type: "error", message: `died: ${message}` });
     s.waiters = [];
     if (this.stopping) return;
@@ -340,12 +357,34 @@ export class WorkerPool implements Service {
     this.log.error("data-path worker died: replacing it", { worker: s.id, error: message });
     // One that dies within a second of its start is not restarted in a tight loop.
     const wait = Date.now() - s.spawnedAt < 1000 ? 1000 : 0;
-    setTimeout(() => {
-      if (this.stopping) return;
-      this.spawn(s.id).catch((e: unknown) =>
-        this.log.error("Cannot replace data-path worker", { worker: s.id, error: String(e) }),
-      );
-    }, wait);
+    void this.ended(s).then(() => {
+      // Bun closed the listening sockets it knew with the worker's loop; the duplicates its gates kept
+      // would keep each socket in the port's group, queueing connections no one accepts.
+      const closed = this.gates.closeFor(s.id);
+      if (closed > 0)
+        this.log.info("closed a dead worker's accept-gate descriptors", { worker: s.id, closed });
+      setTimeout(() => {
+        if (this.stopping) return;
+        this.spawn(s.id).catch((e: unknown) =>
+          this.log.error("Cannot replace data-path worker", { worker: s.id, error: String(e) }),
+        );
+      }, wait);
+    });
+  }
+
+  /**
+   * Resolves once a terminated worker's thread has ended (its "close" event), so nothing of it can
+   * still use a descriptor the main thread closes; at most 2 s.
+   */
+  private ended(s: Slot): Promise<void> {
+    return new Promise((resolve) => {
+      if (s.closed) return resolve();
+      const t = setTimeout(resolve, 2000);
+      s.worker.addEventListener("close", () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
   }
 
   /**
@@ -408,6 +447,9 @@ export class WorkerPool implements Service {
       s.ready = false;
       s.worker.terminate();
     }
+    // A worker that stopped restored its gates; one that did not answer leaves them to close here.
+    await Promise.all(live.map((s) => this.ended(s)));
+    for (const s of live) this.gates.closeFor(s.id);
   }
 
   /** `tcpvs status --json` `workers`: each one's client connections now, requests sent and queued. */

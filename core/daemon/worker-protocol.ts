@@ -33,6 +33,8 @@ export type ToWorker =
       workers: number;
       config: TcpvsConfig;
       layout: SharedLayout;
+      /** The descriptors each worker's accept gates keep, and the slot-freed word (gate-fds.ts). */
+      gates: SharedArrayBuffer;
       inputs: ClusterInputs;
       level: LogLevel;
       format: LogFormat;

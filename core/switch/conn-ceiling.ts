@@ -27,6 +27,29 @@ export interface IdleConn {
   reap(): void;
 }
 
+/**
+ * The counts data-path workers share (switch.ts's Admission): each virtual server's max_connections and
+ * the ceiling's open connections. Listeners pause while a shared count is full and look again as soon
+ * as a connection ends in any worker.
+ */
+export interface GlobalSlots {
+  /** Taken before looking at the counts, so a slot freed in between is not missed. */
+  mark(): number;
+  /** The shared count is full. */
+  full(rt: VsRuntime): boolean;
+  /** rt's connections accepted over the shared count, waiting for a slot (parked-conn.ts). */
+  parked(rt: VsRuntime): number;
+  /** Publish this worker's open connections; returns those of every worker (the ceiling's count). */
+  live(mine: number): number;
+  /** Look again (sync) once a slot frees anywhere after `mark`. */
+  wait(mark: number): void;
+  /**
+   * Tell the other workers how many of rt's clients wait in this one's paused queues; returns how many
+   * of rt's idle connections this worker should close for the clients waiting in theirs.
+   */
+  waiting(rt: VsRuntime, mine: number): number;
+}
+
 export interface Listening {
   rt: VsRuntime;
   /** One per listening socket; undefined where pausing is not possible (accept-then-refuse). */
@@ -87,6 +110,8 @@ export class ConnCeiling {
   private fullAt = 0;
   /** Told of each idle connection closed to make room. */
   onReap: () => void = () => {};
+  /** Counts shared by data-path workers, when there are several. */
+  global: GlobalSlots | undefined;
 
   constructor(
     private readonly listening: () => Iterable<Listening>,
@@ -113,12 +138,22 @@ export class ConnCeiling {
   /** May this connection stay (false: refuse it; only where its listener cannot pause)? */
   admit(rt: VsRuntime): boolean {
     if (rt.draining) return false;
-    if (this.live >= this.max || rt.conns.size >= rt.cfg.max_connections) {
-      // Only a listener without a gate gets here past a limit.
+    if (!this.room(rt)) {
+      // Only a listener without a gate (or a worker that lost a race) gets here past a limit.
       this.reapFor(rt, 1, rt.svc.now());
       return false;
     }
     return true;
+  }
+
+  /** Whether rt's next connection fits under the ceiling and rt's own limit (nothing closed to make room). */
+  room(rt: VsRuntime): boolean {
+    return this.total() < this.max && rt.conns.size < rt.cfg.max_connections;
+  }
+
+  /** Connections open now: over every worker when they share the count (GlobalSlots.live). */
+  private total(): number {
+    return this.global ? this.global.live(this.live) : this.live;
   }
 
   /** A connection was accepted. */
@@ -126,7 +161,7 @@ export class ConnCeiling {
     this.live++;
     // Near a limit, each new connection costs the oldest idle one: the level stays below the top.
     const vsMax = rt.cfg.max_connections;
-    if (this.live > this.max - nearMargin(this.max) || rt.conns.size > vsMax - nearMargin(vsMax))
+    if (this.total() > this.max - nearMargin(this.max) || rt.conns.size > vsMax - nearMargin(vsMax))
       this.reapFor(rt, 1, now);
     this.sync(now);
   }
@@ -150,38 +185,54 @@ export class ConnCeiling {
     this.full.flush(now);
     this.sync(now);
     for (const l of this.listening()) {
-      let waiting = 0;
+      let waiting = this.global?.parked(l.rt) ?? 0;
       for (const g of l.gates) if (g?.paused) waiting += Math.max(0, g.backlog());
-      if (waiting > 0) this.reapFor(l.rt, Math.min(waiting, REAP_PER_TICK), now);
+      const elsewhere = this.global?.waiting(l.rt, waiting) ?? 0;
+      // With a count shared by workers, the slot to free is this virtual server's, in any worker; at
+      // the shared ceiling, any idle connection of this worker frees one.
+      const shared = this.global?.full(l.rt) === true;
+      if (waiting > 0) this.reapFor(l.rt, Math.min(waiting, REAP_PER_TICK), now, shared || undefined);
+      if (elsewhere > 0 && (shared || this.total() >= this.max))
+        this.reapFor(l.rt, Math.min(elsewhere, REAP_PER_TICK), now, shared || undefined);
     }
   }
 
   /** Pause or resume each listener to match the limits. */
   sync(now: number): void {
     const backoff = now < this.backoffUntil;
-    const globalFull = this.live >= this.max;
+    const globalFull = this.total() >= this.max;
+    const mark = this.global?.mark() ?? 0;
+    let waitGlobal = false;
     for (const l of this.listening()) {
-      const stop = backoff || globalFull || l.rt.draining || l.rt.conns.size >= l.rt.cfg.max_connections;
+      // Parked connections go first: the listener stays paused until they are in.
+      const shared = this.global !== undefined && (this.global.full(l.rt) || this.global.parked(l.rt) > 0);
+      if ((shared || (globalFull && !backoff)) && l.gates.some((g) => g !== undefined)) waitGlobal = true;
+      const stop =
+        backoff || globalFull || l.rt.draining || l.rt.conns.size >= l.rt.cfg.max_connections || shared;
       for (const g of l.gates) {
         if (!g || g.paused === stop) continue;
         if (stop) {
           g.pause();
           if (!backoff) {
-            this.fullAt = this.live;
+            this.fullAt = this.total();
             this.full.hit(now);
           }
         } else g.resume();
       }
     }
+    if (waitGlobal) this.global?.wait(mark);
   }
 
   /**
    * Close up to `n` of the oldest idle connections (idle for REAP_MIN_IDLE_MS at least) that free a
    * slot for `rt`: its own when it is near its max_connections, the oldest anywhere otherwise.
    */
-  private reapFor(rt: VsRuntime, n: number, now: number): void {
-    const vsMax = rt.cfg.max_connections;
-    const ownFirst = rt.conns.size > vsMax - nearMargin(vsMax);
+  private reapFor(
+    rt: VsRuntime,
+    n: number,
+    now: number,
+    ownFirst = rt.conns.size > rt.cfg.max_connections - nearMargin(rt.cfg.max_connections),
+  ): void {
     for (let i = 0; i < n; i++) {
       const c = ownFirst ? first(rt.idle) : this.oldestIdle();
       // Oldest first: when this one is too fresh, so are the rest.

@@ -3,17 +3,18 @@
 // connections, and a graceful stop.
 
 import { parseEndpoint } from "../config/values.ts";
-import type { SocketListener, TLSOptions } from "bun";
+import type { Socket, SocketListener, TLSOptions } from "bun";
 import { poolTlsOptions } from "../tls/pool-tls.ts";
 import type { Endpoint, PoolConfig, VirtualServerConfig } from "../config/types.ts";
 import { log as defaultLog, type Logger } from "../log/logger.ts";
 import type { CookieInsert } from "../sched/cookie-persistence.ts";
 import type { Scheduler } from "../sched/types.ts";
 import { type Cluster, ServerState } from "../state/cluster.ts";
-import { AcceptGate } from "../sys/accept-gate.ts";
+import { AcceptGate, type GateRecord } from "../sys/accept-gate.ts";
 import { fdShortage } from "../sys/fd-limit.ts";
 import { ConnCeiling, type Gate, type Listening } from "./conn-ceiling.ts";
 import { ClientConn } from "./client-conn.ts";
+import { ParkedConn } from "./parked-conn.ts";
 import { errorAnswer } from "./actions.ts";
 import { type LiveConn, type SwitchServices, VsRuntime } from "./runtime.ts";
 import type { LimitStore } from "./limits.ts";
@@ -75,12 +76,13 @@ export interface SwitchOptions {
   faultLogIntervalMs?: number;
   /** SO_REUSEPORT on TCP listeners: several data-path workers share each port. */
   reusePort?: boolean;
-  /**
-   * Pause listeners at a connection limit (accept-gate.ts; default true). Data-path workers do not: a
-   * gate keeps a duplicate of the listening socket, which a worker that dies could not give back, and
-   * the kernel would go on queueing connections on it for no one.
-   */
+  /** Pause listeners at a connection limit (accept-gate.ts; default true). */
   acceptGates?: boolean;
+  /**
+   * Where a data-path worker lists the descriptors its gates keep: the main thread closes them if the
+   * worker dies, or the kernel would go on queueing connections on the duplicate for no one.
+   */
+  gateRecord?: GateRecord;
   /** Virtual server connection counts kept elsewhere (shared by workers): max_connections is checked there. */
   admission?: Admission;
   /** Rate-limit counters and connections per source kept elsewhere (shared by workers). */
@@ -91,6 +93,15 @@ export interface SwitchOptions {
 export interface Admission {
   acquire(vs: string, max: number): boolean;
   release(vs: string): void;
+  /** Whether `max` connections are open now (0: no limit). */
+  full(vs: string, max: number): boolean;
+  /** See GlobalSlots (conn-ceiling.ts): a mark, and a call once a slot frees after it. */
+  mark(): number;
+  whenFreed(mark: number, then: () => void): void;
+  /** See GlobalSlots.waiting: publish this worker's waiting clients, learn how many to make room for. */
+  waiting(vs: string, mine: number): number;
+  /** See GlobalSlots.live: publish this worker's open connections, learn the count over all. */
+  live(mine: number): number;
 }
 
 interface Bound extends Listening {
@@ -106,6 +117,9 @@ function parseAddress(text: string): Endpoint {
   if (!r.ok) throw new SwitchError("bad_config", `Cannot use server address: ${r.error}`);
   return r.value;
 }
+
+/** A client socket and what it carries. */
+type ClientSocket = Socket<ClientConn | TcpRelay | SniConn | ParkedConn | undefined>;
 
 function listenKey(vs: VirtualServerConfig): string {
   return `${vs.mode}${vs.tls ? "+tls" : ""} ${vs.listen.map((e) => e.text).join(",")}`;
@@ -135,7 +149,9 @@ export class Switch implements SwitchServices {
   /** Passive health (pool `observe`); its `markDown` is the health monitor's, when one runs. */
   readonly passive: PassiveHealth;
   private readonly heldWarn: ThrottledWarn;
-  private readonly listenOpts: Pick<SwitchOptions, "reusePort" | "acceptGates">;
+  private readonly listenOpts: Pick<SwitchOptions, "reusePort" | "acceptGates" | "gateRecord">;
+  /** Accepted over a shared max_connections on a gated listener: admitted first when a slot frees. */
+  private readonly parked = new Set<ParkedConn>();
   readonly admission: Admission | undefined;
   readonly limitStore: LimitStore | undefined;
   /** Client connection limits: the global ceiling, each virtual server's, idle reaping, EMFILE backoff. */
@@ -143,7 +159,11 @@ export class Switch implements SwitchServices {
 
   constructor(opts: SwitchOptions) {
     this.cluster = opts.cluster;
-    this.listenOpts = { reusePort: opts.reusePort, acceptGates: opts.acceptGates };
+    this.listenOpts = {
+      reusePort: opts.reusePort,
+      acceptGates: opts.acceptGates,
+      gateRecord: opts.gateRecord,
+    };
     this.admission = opts.admission;
     this.limitStore = opts.limitStore;
     this.log = (opts.log ?? defaultLog).child({ subsystem: "switch" });
@@ -157,6 +177,16 @@ export class Switch implements SwitchServices {
     this.held.onSpent = () => this.heldSpent();
     this.heldWarn = new ThrottledWarn(this.log, { intervalMs: opts.faultLogIntervalMs ?? 10_000 });
     this.ceiling = new ConnCeiling(() => this.bound.values(), this.log, opts.faultLogIntervalMs);
+    const a = opts.admission;
+    if (a)
+      this.ceiling.global = {
+        mark: () => a.mark(),
+        full: (rt) => a.full(rt.cfg.name, rt.cfg.max_connections),
+        parked: (rt) => this.parkedOf(rt),
+        wait: (mark) => a.whenFreed(mark, this.slotFreed),
+        waiting: (rt, mine) => a.waiting(rt.cfg.name, mine),
+        live: (mine) => a.live(mine),
+      };
     this.upOpts = {
       maxIdle: opts.upstreamMaxIdle ?? 128,
       idleTimeout: opts.upstreamIdleTimeout ?? 30_000,
@@ -251,7 +281,7 @@ export class Switch implements SwitchServices {
         b.listeners.push(l);
         const port = (l as unknown as { port?: number }).port ?? 0;
         b.ports.push(port);
-        b.gates.push(this.gate(ep.kind === "unix" ? { path: ep.path } : { port }, ep.text));
+        b.gates.push(this.gate(l, ep));
       }
     } catch (e) {
       for (const g of b.gates) g?.restore();
@@ -272,38 +302,39 @@ export class Switch implements SwitchServices {
 
   private open(rt: VsRuntime, ep: Endpoint): SocketListener<undefined> {
     const tcp = rt.cfg.mode === "tcp";
-    type Conn = ClientConn | TcpRelay | SniConn | undefined;
     const handlers = {
-      open: (s: import("bun").Socket<Conn>) => {
+      open: (s: ClientSocket) => {
         try {
           this.accept(rt, s, tcp);
         } catch (e) {
           this.bug(e, s);
         }
       },
-      data: (s: import("bun").Socket<Conn>, d: Buffer) => {
+      data: (s: ClientSocket, d: Buffer) => {
         try {
           s.data?.onData(d);
         } catch (e) {
           this.bug(e, s);
         }
       },
-      drain: (s: import("bun").Socket<Conn>) => {
+      drain: (s: ClientSocket) => {
         try {
           s.data?.onDrain();
         } catch (e) {
           this.bug(e, s);
         }
       },
-      end: (s: import("bun").Socket<Conn>) => {
+      end: (s: ClientSocket) => {
         try {
           s.data?.onEof();
         } catch (e) {
           this.bug(e, s);
         }
       },
-      close: (s: import("bun").Socket<Conn>) => {
+      close: (s: ClientSocket) => {
         if (s.data === undefined) return;
+        // Never admitted: no slot to give back.
+        if (s.data instanceof ParkedConn) return s.data.onClose();
         try {
           s.data.onClose();
         } catch (e) {
@@ -317,8 +348,13 @@ export class Switch implements SwitchServices {
     if (tls) Object.assign(handlers, tls.handlers);
     const l =
       ep.kind === "unix"
-        ? Bun.listen<Conn>({ unix: ep.path, socket: handlers, allowHalfOpen: true, tls: tls?.options })
-        : Bun.listen<Conn>({
+        ? Bun.listen<ClientSocket["data"]>({
+            unix: ep.path,
+            socket: handlers,
+            allowHalfOpen: true,
+            tls: tls?.options,
+          })
+        : Bun.listen<ClientSocket["data"]>({
             hostname: ep.host,
             port: ep.port,
             socket: handlers,
@@ -331,14 +367,14 @@ export class Switch implements SwitchServices {
   }
 
   /** The way to pause a listener (see accept-gate.ts); undefined: over a limit, accept and refuse. */
-  private gate(where: { port: number } | { path: string }, text: string): Gate | undefined {
+  private gate(l: SocketListener<undefined>, ep: Endpoint): Gate | undefined {
     if (this.listenOpts.acceptGates === false) return undefined;
-    const held = new Set<number>();
-    for (const b of this.bound.values()) for (const g of b.gates) if (g instanceof AcceptGate) held.add(g.fd);
-    const g = AcceptGate.find(where, held);
+    const fd = (l as unknown as { fd?: number }).fd;
+    const g =
+      fd === undefined ? undefined : AcceptGate.find(fd, ep.kind !== "unix", this.listenOpts.gateRecord);
     if (!g)
       this.log.warn("Cannot pause accepting on this listener: over a connection limit, new ones get 503", {
-        listen: text,
+        listen: ep.text,
       });
     return g;
   }
@@ -349,38 +385,88 @@ export class Switch implements SwitchServices {
     this.ceiling.sync(Date.now());
   }
 
-  private accept(
-    rt: VsRuntime,
-    s: import("bun").Socket<ClientConn | TcpRelay | SniConn | undefined>,
-    tcp: boolean,
-  ): void {
+  private accept(rt: VsRuntime, s: ClientSocket, tcp: boolean): void {
     // With data-path workers, a virtual server's max_connections is one count over all of them.
     const a = this.admission;
-    if (!this.ceiling.admit(rt) || (a !== undefined && !a.acquire(rt.cfg.name, rt.cfg.max_connections))) {
+    const ok = this.ceiling.admit(rt) && (a === undefined || a.acquire(rt.cfg.name, rt.cfg.max_connections));
+    if (!ok && a !== undefined && !rt.draining && this.gated(rt)) {
+      // Another worker took the last slot since this one looked: wait, as in the accept queue.
+      this.cluster.count("accept.parked");
+      const p = new ParkedConn(rt, s as Socket<unknown>, tcp, (x) => this.parked.delete(x));
+      this.parked.add(p);
+      s.data = p;
+      this.ceiling.sync(Date.now());
+      return;
+    }
+    if (!ok) {
       this.cluster.count("reject.max_connections");
       if (!tcp) s.write(errorAnswer(rt.cfg.error_pages, 503, "max_connections"));
       s.end();
       return;
     }
+    this.admitted(rt, s, tcp);
+  }
+
+  /** Whether every listener of `rt` can pause (its connections over a limit can wait unread). */
+  private gated(rt: VsRuntime): boolean {
+    const b = this.bound.get(rt.cfg.name);
+    return b !== undefined && b.rt === rt && b.gates.every((g) => g !== undefined);
+  }
+
+  private parkedOf(rt: VsRuntime): number {
+    let n = 0;
+    for (const p of this.parked) if (p.rt === rt) n++;
+    return n;
+  }
+
+  /** A slot freed in some worker: admit parked connections first, then reopen paused listeners. */
+  private readonly slotFreed = (): void => {
+    const a = this.admission;
+    for (const p of this.parked) {
+      if (p.rt.draining) {
+        p.sock.end();
+        continue;
+      }
+      // The sweep closes idle connections for parked ones (they count as waiting): none here.
+      if (!this.ceiling.room(p.rt)) continue;
+      if (a !== undefined && !a.acquire(p.rt.cfg.name, p.rt.cfg.max_connections)) continue;
+      this.parked.delete(p);
+      const s = p.sock as ClientSocket;
+      s.data = undefined;
+      s.resume();
+      const c = this.admitted(p.rt, s, p.tcp);
+      for (const d of p.chunks) c?.onData(d);
+      if (p.eof) c?.onEof();
+    }
+    this.ceiling.sync(Date.now());
+  };
+
+  /** The rest of accept(), once the connection holds its slots. */
+  private admitted(
+    rt: VsRuntime,
+    s: ClientSocket,
+    tcp: boolean,
+  ): ClientConn | TcpRelay | SniConn | undefined {
     const refused = tcp ? undefined : rt.admit(s.remoteAddress);
     if (refused !== undefined) {
-      // The admission above counted it: it never joins rt.conns, whose delete would give it back.
-      a?.release(rt.cfg.name);
       this.cluster.count(refused);
+      // Not in rt.conns: the shared slot is given back here.
+      this.admission?.release(rt.cfg.name);
       s.terminate();
-      return;
+      return undefined;
     }
     s.setNoDelay(true);
     const c = rt.sni
-      ? new SniConn(rt, s as import("bun").Socket<SniConn | TcpRelay>)
+      ? new SniConn(rt, s as Socket<SniConn | TcpRelay>)
       : tcp
-        ? new TcpRelay(rt, s as import("bun").Socket<TcpRelay>)
-        : new ClientConn(rt, s as import("bun").Socket<ClientConn>);
+        ? new TcpRelay(rt, s as Socket<TcpRelay>)
+        : new ClientConn(rt, s as Socket<ClientConn>);
     s.data = c;
     rt.conns.add(c);
     this.ceiling.opened(rt, this.clock);
     // While the held-bytes budget is spent, a new client waits its turn before its first read.
     if (!tcp) this.held.admit(c as ClientConn);
+    return c;
   }
 
   /** Client connections open now, over every virtual server (and those still draining). */
@@ -496,7 +582,7 @@ export class Switch implements SwitchServices {
       for (const [i, ep] of b.rt.cfg.listen.entries()) {
         const at = ep.kind === "inet" && ep.port === 0 ? { ...ep, port: b.ports[i] ?? 0 } : ep;
         b.listeners.push(this.open(b.rt, at));
-        b.gates.push(this.gate(ep.kind === "unix" ? { path: ep.path } : { port: b.ports[i] ?? 0 }, ep.text));
+        b.gates.push(this.gate(b.listeners[b.listeners.length - 1]!, ep));
       }
     } catch (e) {
       // Something took the port in the moment between: the reload fails and the daemon restores.
@@ -514,6 +600,7 @@ export class Switch implements SwitchServices {
     for (const g of b.gates) g?.restore();
     for (const l of b.listeners) l.stop(false);
     b.rt.draining = true;
+    for (const p of this.parked) if (p.rt === b.rt) p.sock.end();
     for (const c of b.rt.conns) c.drain();
     if (b.rt.conns.size > 0) this.draining.add(b);
     this.log.info("stopped listening", { vs: name });
@@ -567,6 +654,7 @@ export class Switch implements SwitchServices {
     this.slowStart.tick(this.cluster, (p) => this.pools[p]?.slow_start ?? 0, now);
     this.queues.wakeAll();
     this.passive.tick(now);
+    if (this.parked.size > 0) this.slotFreed();
     for (const u of this.upstreams.values()) u.sweep(now);
     for (const s of this.sorries.values()) s.upstream.sweep(now);
     // Bun retries a failed accept() at once, forever: out of descriptors, stop the listeners instead.

@@ -9,6 +9,10 @@
 //   under another number, so an accept loop in progress gets EINVAL at its next accept() and stops.
 // Linux only; when anything is not as expected, find() returns undefined and the caller falls back to
 // accept-then-refuse. restore() must run before Bun closes the listener (it would close the stand-in).
+// In a data-path worker (a thread: the descriptor table is the process's) the gate lists its two
+// descriptors on a shared board (gate-fds.ts): if the worker dies, Bun closes the listener's number
+// with the worker's loop, and the main thread closes these two, or the duplicate would keep the socket
+// in the port's reuseport group, queueing connections for no one.
 
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { AF_INET, closeFd, libc, SOCK_CLOEXEC } from "./libc.ts";
@@ -26,54 +30,6 @@ interface Registration {
   epfd: number;
   events: number;
   data: bigint;
-}
-
-function socketInodes(): Map<number, number> {
-  const byInode = new Map<number, number>();
-  for (const name of readdirSync("/proc/self/fd")) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${name}`));
-      if (m) byInode.set(Number(m[1]), Number(name));
-    } catch {}
-  }
-  return byInode;
-}
-
-/** Inodes of listening TCP sockets on `port` (IPv4 and IPv6), from /proc/net. */
-function listeningInodes(port: number): number[] {
-  const out: number[] = [];
-  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
-  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text = "";
-    try {
-      text = readFileSync(file, "latin1");
-    } catch {
-      continue;
-    }
-    for (const line of text.split("\n").slice(1)) {
-      const f = line.trim().split(/\s+/);
-      // sl local_address rem_address st ... inode (field 9)
-      if (f.length > 9 && f[3] === "0A" && f[1]!.endsWith(`:${hexPort}`)) out.push(Number(f[9]));
-    }
-  }
-  return out;
-}
-
-function unixListeningInodes(path: string): number[] {
-  const out: number[] = [];
-  let text = "";
-  try {
-    text = readFileSync("/proc/net/unix", "latin1");
-  } catch {
-    return out;
-  }
-  for (const line of text.split("\n").slice(1)) {
-    const f = line.trim().split(/\s+/);
-    // Num RefCount Protocol Flags Type St Inode Path; flag 0x10000 = __SO_ACCEPTCON
-    if (f.length >= 8 && f[7] === path && (Number.parseInt(f[3]!, 16) & 0x10000) !== 0)
-      out.push(Number(f[6]));
-  }
-  return out;
 }
 
 function registration(fd: number, inode: number): Registration | undefined {
@@ -102,6 +58,12 @@ function registration(fd: number, inode: number): Registration | undefined {
   return undefined;
 }
 
+/** Where a data-path worker lists the descriptors its gates keep (gate-fds.ts); false: no room. */
+export interface GateRecord {
+  hold(fds: number[]): boolean;
+  drop(fds: number[]): void;
+}
+
 export class AcceptGate {
   /** The descriptor number Bun knows the listening socket by. */
   readonly fd: number;
@@ -112,6 +74,7 @@ export class AcceptGate {
   private readonly reg: Registration;
   private readonly tcp: boolean;
   paused = false;
+  private record: GateRecord | undefined;
 
   private constructor(fd: number, real: number, standIn: number, reg: Registration, tcp: boolean) {
     this.fd = fd;
@@ -122,29 +85,32 @@ export class AcceptGate {
   }
 
   /**
-   * The gate of the listening socket on TCP `port` (or unix `path`) that `exclude` does not already
-   * hold; undefined when it cannot be found unambiguously.
+   * The gate of the listening socket Bun knows as `fd` (SocketListener.fd); undefined when it cannot be
+   * made. `record` (data-path workers) is told of the two descriptors the gate adds, so the main thread
+   * can close them when the worker dies: Bun closes `fd` with the worker's loop, not these.
    */
-  static find(where: { port: number } | { path: string }, exclude: Set<number>): AcceptGate | undefined {
+  static find(fd: number, tcp: boolean, record?: GateRecord): AcceptGate | undefined {
     try {
-      const inodes = "port" in where ? listeningInodes(where.port) : unixListeningInodes(where.path);
-      const fds = socketInodes();
-      const mine = inodes
-        .map((ino) => ({ ino, fd: fds.get(ino) }))
-        .filter((x): x is { ino: number; fd: number } => x.fd !== undefined && !exclude.has(x.fd));
-      if (mine.length !== 1) return undefined;
-      const { ino, fd } = mine[0]!;
-      const reg = registration(fd, ino);
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+      if (!m) return undefined;
+      const reg = registration(fd, Number(m[1]));
       if (!reg) return undefined;
       const c = libc();
       const real = c.dup(fd);
       const standIn = c.socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      if (real < 0 || standIn < 0 || c.ioctl(real, FIOCLEX, null) !== 0) {
+      if (
+        real < 0 ||
+        standIn < 0 ||
+        c.ioctl(real, FIOCLEX, null) !== 0 ||
+        !(record?.hold([real, standIn]) ?? true)
+      ) {
         closeFd(real);
         closeFd(standIn);
         return undefined;
       }
-      return new AcceptGate(fd, real, standIn, reg, "port" in where);
+      const g = new AcceptGate(fd, real, standIn, reg, tcp);
+      g.record = record;
+      return g;
     } catch {
       return undefined;
     }
@@ -181,6 +147,7 @@ export class AcceptGate {
   /** Put the listening socket back for good (before Bun closes it) and free the gate's descriptors. */
   restore(): void {
     this.resume();
+    this.record?.drop([this.real, this.standIn]);
     closeFd(this.real);
     closeFd(this.standIn);
   }

@@ -17,6 +17,8 @@ function cfg(listeners: number, servers: number, checks: number, max?: number): 
 test("the reserve: fixed part, PER_LISTENER per listener, PER_CHECK per server check", () => {
   expect(reserveFor(cfg(1, 0, 0))).toBe(FIXED_RESERVE + PER_LISTENER);
   expect(reserveFor(cfg(2, 3, 2))).toBe(FIXED_RESERVE + 2 * PER_LISTENER + PER_CHECK * 6);
+  // Data-path workers: each has its own socket and gate per listener; checks run once.
+  expect(reserveFor(cfg(2, 3, 2), 4)).toBe(FIXED_RESERVE + 8 * PER_LISTENER + PER_CHECK * 6);
 });
 
 test("the ceiling is half of what the reserve leaves; max_connections lowers it, never raises it", () => {

@@ -63,67 +63,70 @@ function client(port: number, text: string): Client {
   return c;
 }
 
-test("more clients than descriptors: they wait, no spin, the limit logged with a count, nobody blamed, service resumes", async () => {
-  const tmp = tempDir();
-  const b = backend("b1");
-  const port = freePort();
-  const control = `unix:${tmp.dir}/c.sock`;
-  const file = writeConfig(tmp.dir, configText({ port, control, backends: [b], checkInterval: "1s" }));
-  // 160 descriptors: the ceiling is (160 - reserve) / 2, well under the 300 clients below.
-  const p = spawnLines(["bash", "-c", `ulimit -n 160 && exec "${BUN}" "${MAIN}" serve -c "${file}"`]);
-  const holders: Client[] = [];
-  try {
-    await waitLine(p, /tcpvs serving/, 15_000);
-    const pid = p.proc.pid;
+// With workers = 2 each worker pauses its own listener at its share of the ceiling (docs/workers.md).
+for (const workers of [1, 2])
+  test(`workers = ${workers}: more clients than descriptors: they wait, no spin, the limit logged with a count, nobody blamed, service resumes`, async () => {
+    const tmp = tempDir();
+    const b = backend("b1");
+    const port = freePort();
+    const control = `unix:${tmp.dir}/c.sock`;
+    const text = configText({ port, control, backends: [b], checkInterval: "1s" });
+    const file = writeConfig(tmp.dir, text.replace("[global]\n", `[global]\nworkers = ${workers}\n`));
+    // 160 descriptors: the ceiling is (160 - reserve) / 2, well under the 300 clients below.
+    const p = spawnLines(["bash", "-c", `ulimit -n 160 && exec "${BUN}" "${MAIN}" serve -c "${file}"`]);
+    const holders: Client[] = [];
+    try {
+      await waitLine(p, /tcpvs serving/, 15_000);
+      const pid = p.proc.pid;
 
-    // 100 holders send half a head (they are mid-request: never closed to make room) and stay.
-    for (let i = 0; i < 100; i++) holders.push(client(port, "GET / HTTP/1.1\r\n"));
-    // 200 more with whole requests: they wait behind the holders.
-    const waiting: Client[] = [];
-    for (let i = 0; i < 200; i++)
-      waiting.push(client(port, "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
-    await Bun.sleep(1000);
+      // 100 holders send half a head (they are mid-request: never closed to make room) and stay.
+      for (let i = 0; i < 100; i++) holders.push(client(port, "GET / HTTP/1.1\r\n"));
+      // 200 more with whole requests: they wait behind the holders.
+      const waiting: Client[] = [];
+      for (let i = 0; i < 200; i++)
+        waiting.push(client(port, "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+      await Bun.sleep(1000);
 
-    // While they wait: the process must be nearly idle (a spinning accept loop burns a whole core).
-    const c0 = cpuSeconds(pid);
-    await Bun.sleep(2000);
-    const used = cpuSeconds(pid) - c0;
-    expect(used).toBeLessThan(0.6);
+      // While they wait: the process must be nearly idle (a spinning accept loop burns a whole core).
+      const c0 = cpuSeconds(pid);
+      await Bun.sleep(2000);
+      const used = cpuSeconds(pid) - c0;
+      expect(used).toBeLessThan(0.6);
 
-    // The ceiling was sized from the descriptor limit and logged at start; reaching it is logged.
-    const at = p.lines.findIndex((l) => /connection ceiling/.test(l));
-    const ceiling = Number(/max_connections=(\d+)/.exec(p.lines[at] ?? "")?.[1]);
-    expect(ceiling).toBeGreaterThan(10);
-    expect(ceiling).toBeLessThan(80);
-    const limitLine = await waitLine(p, /Connection limit reached/, 5000);
-    expect(p.lines[limitLine]).toMatch(/count=\d+/);
+      // The ceiling was sized from the descriptor limit and logged at start; reaching it is logged.
+      const at = p.lines.findIndex((l) => /connection ceiling/.test(l));
+      const ceiling = Number(/max_connections=(\d+)/.exec(p.lines[at] ?? "")?.[1]);
+      expect(ceiling).toBeGreaterThan(10);
+      expect(ceiling).toBeLessThan(80);
+      const limitLine = await waitLine(p, /Connection limit reached/, 5000);
+      expect(p.lines[limitLine]).toMatch(/count=\d+/);
 
-    // The holders leave: every waiting client is served, none with a 5xx.
-    for (const h of holders) h.sock?.end();
-    const statuses = await Promise.race([
-      Promise.all(waiting.map((w) => w.status)),
-      Bun.sleep(15_000).then(() => [] as number[]),
-    ]);
-    expect(statuses.length).toBe(200);
-    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+      // The holders leave: every waiting client is served, none with a 5xx.
+      for (const h of holders) h.sock?.end();
+      const statuses = await Promise.race([
+        Promise.all(waiting.map((w) => w.status)),
+        Bun.sleep(15_000).then(() => [] as number[]),
+      ]);
+      expect(statuses.length).toBe(200);
+      expect(statuses.filter((s) => s !== 200)).toEqual([]);
 
-    // Nobody blamed: the server has no errors, no connect timeout or local failure was counted.
-    const st = await statusJson(control);
-    expect(st.pools[0]!.servers[0]!.errors_total).toBe(0);
-    expect(Object.keys(st.counters).filter((k) => /server_connect|local_|max_connections/.test(k))).toEqual(
-      [],
-    );
-    // Once per interval: far fewer limit lines than the times the limit was hit.
-    const limitLines = p.lines.filter((l) => /Connection limit reached/.test(l));
-    expect(limitLines.length).toBeGreaterThanOrEqual(1);
-    expect(limitLines.length).toBeLessThanOrEqual(4);
+      // Nobody blamed: the server has no errors, no connect timeout or local failure was counted.
+      const st = await statusJson(control);
+      expect(st.pools[0]!.servers[0]!.errors_total).toBe(0);
+      expect(Object.keys(st.counters).filter((k) => /server_connect|local_|max_connections/.test(k))).toEqual(
+        [],
+      );
+      // Once per interval: far fewer limit lines than the times the limit was hit.
+      const limitLines = p.lines.filter((l) => /Connection limit reached/.test(l));
+      expect(limitLines.length).toBeGreaterThanOrEqual(1);
+      expect(limitLines.length).toBeLessThanOrEqual(4);
 
-    p.proc.kill("SIGTERM");
-    expect(await exitWithin(p, 8000)).toBe(0);
-  } finally {
-    for (const h of holders) h.sock?.end();
-    killIfRunning(p);
-    b.stop();
-    tmp.cleanup();
-  }
-}, 45_000);
+      p.proc.kill("SIGTERM");
+      expect(await exitWithin(p, 8000)).toBe(0);
+    } finally {
+      for (const h of holders) h.sock?.end();
+      killIfRunning(p);
+      b.stop();
+      tmp.cleanup();
+    }
+  }, 45_000);

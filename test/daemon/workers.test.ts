@@ -3,7 +3,8 @@
 // decisions reach both; reload, a dead worker and stop are handled for all of them.
 
 import { afterEach, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import type { Socket } from "bun";
+import { readFileSync, rmSync } from "node:fs";
 import { parseConfig } from "../../core/config/load.ts";
 import type { Daemon } from "../../core/daemon/daemon.ts";
 import { serveDaemon } from "../../core/daemon/serve-role.ts";
@@ -52,6 +53,8 @@ interface SetupOptions {
   /** Lines added to every [[pool.app.server]]. */
   serverExtra?: string;
   grace?: string;
+  /** Lines added to [global]. */
+  global?: string;
 }
 
 async function serveWorkers(o: SetupOptions = {}): Promise<Setup> {
@@ -70,6 +73,7 @@ async function serveWorkers(o: SetupOptions = {}): Promise<Setup> {
     grace: o.grace,
   });
   if (o.pool) text = text.replace('scheduler = "rr"', o.pool);
+  if (o.global) text = text.replace("[global]\n", `[global]\n${o.global}\n`);
   if (o.serverExtra) text = text.replace(/(address = "[^"]+"\n)/g, `$1  ${o.serverExtra}\n`);
   const { logger, lines } = memoryLogger("info");
   const d = serveDaemon({
@@ -506,3 +510,186 @@ test("workers = 2: max_connections_per_source = 2 holds over both workers; a dea
   c2.end();
   b.end();
 }, 60_000);
+
+/** Listening sockets on `port` in this process and any other (/proc/net/tcp, state LISTEN). */
+function listeningSockets(port: number): number {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  return readFileSync("/proc/net/tcp", "latin1")
+    .split("\n")
+    .slice(1)
+    .filter((l) => {
+      const f = l.trim().split(/\s+/);
+      return f[1]?.endsWith(hex) && f[3] === "0A";
+    }).length;
+}
+
+test("workers = 2: a virtual server's max_connections = 4 over both workers: 12 slow clients all served, none refused, never more than 4 in", async () => {
+  const c = countingBackend("b1", 400);
+  const s = await serveWorkers({ backends: [c] as unknown as Backend[], vsExtra: "max_connections = 4" });
+  // Each worker found its listener's gate (accept-gate.ts) and listed its descriptors for the main thread.
+  expect(s.lines.some((l) => l.includes("Cannot pause accepting"))).toBe(false);
+  expect(s.pool.gates.listed(0).length).toBe(2);
+  expect(s.pool.gates.listed(1).length).toBe(2);
+  const v = s.pool.counts.layout.vs.web!;
+  let peak = 0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, Atomics.load(s.pool.counts.vsConns, v));
+  }, 2);
+  const split0 = s.pool.workers().map((w) => w.requests);
+  const t0 = performance.now();
+  const results = await Promise.all(Array.from({ length: 12 }, () => once(s.port, "/slow")));
+  const ms = performance.now() - t0;
+  clearInterval(sampler);
+  expect(results.map((r) => r.status)).toEqual(Array(12).fill(200));
+  expect(c.peak).toBeLessThanOrEqual(4);
+  expect(peak).toBeLessThanOrEqual(4);
+  expect(peak).toBeGreaterThan(0);
+  const st = await statusJson(`unix:${s.control}`);
+  expect(st.counters["reject.max_connections"] ?? 0).toBe(0);
+  console.log(
+    `12 clients, max_connections 4, 400 ms each, 2 workers: all served in ${ms.toFixed(0)} ms (3 rounds = 1200 ms ideal); backend peak ${c.peak}, shared count peak ${peak}, parked after a lost race ${st.counters["accept.parked"] ?? 0}, split over workers ${s.pool
+      .workers()
+      .map((w, i) => w.requests - split0[i]!)
+      .join("/")}`,
+  );
+}, 30_000);
+
+test("workers = 2: a worker that dies while its gate is paused leaves no orphan socket queueing; its replacement serves", async () => {
+  const c = countingBackend("b1", 1500);
+  const s = await serveWorkers({ backends: [c] as unknown as Backend[], vsExtra: "max_connections = 2" });
+  expect(listeningSockets(s.port)).toBe(2);
+  // Connections of the worker that dies are lost with it (reset): only what comes after counts here.
+  const lost = (p: Promise<unknown>) => p.catch(() => undefined);
+  const held = [lost(once(s.port, "/slow")), lost(once(s.port, "/slow"))];
+  await waitFor(() => c.now === 2, 5000, "two slow requests in");
+  // Both workers' gates pause (the count is global); more clients wait in the kernel's queues.
+  const queued = Array.from({ length: 4 }, () => lost(once(s.port, "/q")));
+  await Bun.sleep(100);
+  const before = s.pool.gates.listed(1);
+  expect(before.length).toBe(2);
+  s.pool.injectFault(1);
+  await waitFor(() => s.pool.restarts === 1 && s.pool.allReady, 10_000, "worker 1 replaced");
+  // The dead worker's duplicates were closed: one listening socket per live worker, no third one.
+  expect(listeningSockets(s.port)).toBe(2);
+  expect(s.lines.some((l) => l.includes("closed a dead worker's accept-gate descriptors"))).toBe(true);
+  await Promise.allSettled([...held, ...queued]);
+  // Every connection made now reaches a live worker: an orphan would hold about a third of them.
+  // (The backend answers /health at once; 30 at a time still wait their turn for the 2 slots.)
+  const after = await Promise.all(
+    Array.from({ length: 30 }, () =>
+      fetch(`http://127.0.0.1:${s.port}/health`, {
+        headers: { connection: "close" },
+        signal: AbortSignal.timeout(5000),
+      })
+        .then((r) => r.status)
+        .catch((e: unknown) => String(e)),
+    ),
+  );
+  expect(after).toEqual(Array(30).fill(200));
+}, 30_000);
+
+/** A keep-alive client that makes one request and stays connected; whether it was answered in time. */
+async function keepAliveClient(
+  port: number,
+  timeoutMs: number,
+): Promise<{ sock: Socket<undefined>; answered: boolean }> {
+  let got = "";
+  const sock = await Bun.connect({
+    hostname: "127.0.0.1",
+    port,
+    socket: {
+      data: (_s, d) => {
+        got += d.toString("latin1");
+      },
+      error: () => {},
+    },
+  });
+  sock.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  const answered = await waitFor(() => /b[12]\n$/.test(got), timeoutMs, "an answer").then(
+    () => true,
+    () => false,
+  );
+  return { sock, answered };
+}
+
+test("workers = 2: idle keep-alive connections on one worker give way to clients waiting in the other's queue", async () => {
+  const s = await serveWorkers({ vsExtra: 'max_connections = 4\nclient_keepalive_timeout = "60s"' });
+  const conns = () => s.pool.workers().map((w) => w.connections);
+  const open: Array<Socket<undefined>> = [];
+  cleanups.push(() => {
+    for (const c of open) c.end();
+  });
+  // Four idle keep-alive clients, all on worker 0: one that connected to worker 1 is closed, tried again.
+  for (let tries = 0; conns()[0]! < 4 && tries < 200; tries++) {
+    const c = await keepAliveClient(s.port, 3000);
+    expect(c.answered).toBe(true);
+    if (conns()[1] === 0) open.push(c.sock);
+    else {
+      c.sock.end();
+      await waitFor(() => conns()[1] === 0, 3000, "worker 1 back to 0");
+    }
+  }
+  expect(conns()).toEqual([4, 0]);
+  // More keep-alive clients, each staying, so every one finds the 4 slots full, until one lands on
+  // worker 1: it waits in worker 1's paused queue, and only worker 0 has idle connections to close.
+  const before = s.pool.workers()[1]!.requests;
+  for (let i = 0; i < 20 && s.pool.workers()[1]!.requests === before; i++) {
+    const c = await keepAliveClient(s.port, 5000);
+    open.push(c.sock);
+    expect(c.answered).toBe(true);
+  }
+  expect(s.pool.workers()[1]!.requests).toBeGreaterThan(before);
+  const st = await statusJson(`unix:${s.control}`);
+  expect(st.counters["close.idle_reaped"] ?? 0).toBeGreaterThan(0);
+}, 60_000);
+
+test("workers = 2: the connection ceiling counts over both workers: one worker may hold most of it, none beyond it", async () => {
+  // [global] max_connections lowers the ceiling to 6 for the whole process.
+  const s = await serveWorkers({ global: "max_connections = 6" });
+  const conns = () => s.pool.workers().map((w) => w.connections);
+  const held: Array<Socket<undefined>> = [];
+  cleanups.push(() => {
+    for (const c of held) c.end();
+  });
+  /** A client mid-request (half a head: never closed to make room); which worker took it, if any did. */
+  const hold = async (): Promise<number | undefined> => {
+    const before = conns();
+    const sock = await Bun.connect({
+      hostname: "127.0.0.1",
+      port: s.port,
+      socket: { data() {}, error() {} },
+    });
+    held.push(sock);
+    sock.write("GET / HTTP/1.1\r\n");
+    const took = await waitFor(() => conns().some((n, i) => n > before[i]!), 1000, "an accept").then(
+      () => conns().findIndex((n, i) => n > before[i]!),
+      () => undefined,
+    );
+    return took;
+  };
+  // Five on worker 0 (more than half the ceiling): one that lands on worker 1 is let go again.
+  for (let tries = 0; conns()[0]! < 5 && tries < 100; tries++) {
+    const w = await hold();
+    expect(w).not.toBeUndefined();
+    if (w === 1) {
+      held.pop()!.end();
+      await waitFor(() => conns()[1] === 0, 3000, "worker 1 back to 0");
+    }
+  }
+  expect(conns()).toEqual([5, 0]);
+  // The sixth fills the ceiling wherever it lands; a seventh waits in a queue, answered once one leaves.
+  expect(await hold()).not.toBeUndefined();
+  expect(conns()[0]! + conns()[1]!).toBe(6);
+  let answered = 0;
+  const late = fetch(`http://127.0.0.1:${s.port}/`, { headers: { connection: "close" } }).then((r) => {
+    answered = r.status;
+  });
+  await Bun.sleep(300);
+  expect(answered).toBe(0);
+  expect(conns()[0]! + conns()[1]!).toBe(6);
+  held.shift()!.end();
+  await late;
+  expect(answered).toBe(200);
+  const st = await statusJson(`unix:${s.control}`);
+  expect(st.counters["reject.max_connections"] ?? 0).toBe(0);
+}, 30_000);

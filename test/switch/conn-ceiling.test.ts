@@ -8,6 +8,7 @@ import {
   BACKOFF_MS,
   ConnCeiling,
   EveryInterval,
+  type GlobalSlots,
   type Gate,
   type IdleConn,
   type Listening,
@@ -140,4 +141,73 @@ test("EveryInterval: the first event is written at once, the rest summed per int
   expect(out).toEqual([1, 2]);
   e.flush(5000);
   expect(out).toEqual([1, 2]);
+});
+
+/** A count shared with other workers, which the test plays: full or not, their waiting clients. */
+function sharedSlots() {
+  const g = {
+    full: false,
+    parked: 0,
+    elsewhere: 0,
+    published: -1,
+    waits: [] as number[],
+    gen: 7,
+    othersLive: 0,
+  };
+  const slots: GlobalSlots = {
+    mark: () => g.gen,
+    full: () => g.full,
+    parked: () => g.parked,
+    wait: (mark) => void g.waits.push(mark),
+    waiting: (_rt, mine) => {
+      g.published = mine;
+      return g.elsewhere;
+    },
+    live: (mine) => mine + g.othersLive,
+  };
+  return { g, slots };
+}
+
+test("workers: the listener pauses while the shared count is full, waits for a slot from the mark, resumes", () => {
+  const t = setup(4);
+  const { g, slots } = sharedSlots();
+  t.c.global = slots;
+  g.full = true;
+  t.c.sync(0);
+  expect(t.gate.paused).toBe(true);
+  // The wait starts from the generation read before the look, so a slot freed since is not missed.
+  expect(g.waits).toEqual([7]);
+  g.full = false;
+  t.c.sync(10);
+  expect(t.gate.paused).toBe(false);
+  // A parked connection goes first: the listener stays paused until it is in.
+  g.parked = 1;
+  t.c.sync(20);
+  expect(t.gate.paused).toBe(true);
+});
+
+test("workers: clients waiting in another worker's queue make this one close its own oldest idle", () => {
+  const t = setup(4);
+  const { g, slots } = sharedSlots();
+  t.c.global = slots;
+  const a = t.open(0);
+  t.idle(a, 0);
+  t.gate.queue = 0;
+  g.full = true;
+  g.elsewhere = 1;
+  t.c.tick(REAP_MIN_IDLE_MS + 10);
+  expect(t.reaped).toEqual([a]);
+  // This worker's own waiting clients (queued and parked) are published for the others.
+  g.parked = 2;
+  t.gate.queue = 3;
+  t.c.tick(REAP_MIN_IDLE_MS + 20);
+  expect(g.published).toBe(5);
+  // Not full: nothing is closed for the others.
+  const b = t.open(0);
+  t.idle(b, 0);
+  g.full = false;
+  g.parked = 0;
+  t.gate.queue = 0;
+  t.c.tick(REAP_MIN_IDLE_MS + 30);
+  expect(t.reaped).toEqual([a]);
 });

@@ -49,6 +49,9 @@ pool = "other"
     hash: "old",
     log: logger,
     version: "test",
+    // One data path, on this thread: the test breaks the SwitchService's own reload half-way. With
+    // workers, a worker refusing a reload is covered by test/daemon/workers.test.ts.
+    workers: 1,
     reloadSource: () => ({ config: parseConfig(newText, "test.toml"), hash: "new" }),
   });
   await d.start();

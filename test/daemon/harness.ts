@@ -238,6 +238,7 @@ export interface StatusLite {
   vrrp: Array<{ name: string; state: string; priority: number; master: string | null; held: boolean }>;
   counters: Record<string, number>;
   virtual_servers: Array<{ name: string; listen: string[] }>;
+  workers: Array<{ id: number; connections: number; requests: number }>;
 }
 
 /** GET through curl-less fetch with keep-alive off; returns status and body. */

@@ -38,7 +38,7 @@ const SECONDS = Number(process.env.TCPVS_LOAD_SECONDS ?? 15);
 const FORCED = process.env.TCPVS_LOAD_WORKERS;
 const WORKERS = FORCED && FORCED !== "auto" ? Number(FORCED) : usableCpus();
 // Every core busy: a wrk thread per core the data path may use, next to serve's workers.
-const WRK_THREADS = Math.max(2, usableCpus());
+const WRK_THREADS = Math.min(16, Math.max(2, usableCpus())); // wrk needs a connection per thread
 if (!ROOT) console.log("skipping VRRP-under-load test: it needs root for network namespaces");
 else if (!WRK) console.log("skipping VRRP-under-load test: wrk is not installed (apt-get install wrk)");
 else if (!KA)

@@ -226,7 +226,7 @@ export const limitKeys = {
   }),
   burst: k.int({ doc: "requests allowed at once above the rate's even spacing", def: 0, min: 0 }),
   max_keys: k.int({
-    doc: "counters kept; the least recently used is dropped past this. About 110 bytes each with an IPv4 key (100 000 keys: 11 MB, measured)",
+    doc: "counters kept; the least recently used is dropped past this. One process: about 110 bytes each with an IPv4 key (100 000 keys: 11 MB, measured). Workers: a shared table of 24 bytes per entry, the power of two ≥ 2 × max_keys entries, allocated at start (100 000 keys: 6 MiB)",
     def: 100_000,
     min: 1,
   }),

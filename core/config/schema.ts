@@ -222,7 +222,7 @@ export const poolSection = section(
       def: false,
     }),
     queue_timeout: k.duration({
-      doc: "when every usable server is at its `max_connections`, a request waits in order this long for a slot (HAProxy `timeout queue`), then gets 503; 0: 503 at once",
+      doc: "when every usable server is at its `max_connections`, a request waits in order this long for a slot (HAProxy `timeout queue`), then gets 503; 0: 503 at once. With `workers` it is one queue: arrival order over every worker, and a slot freed in any worker serves it",
       // No `def`: absent reads as off, and a PoolConfig built in code needs no entry.
       defaultText: "`0` (off)",
     }),
@@ -231,7 +231,7 @@ export const poolSection = section(
       defaultText: "`0` (off)",
     }),
     observe: k.custom({
-      doc: 'passive health: `{ errors = 5, within = "10s" }` connection failures and 5xx answers on live traffic mark a server down as if a check had failed: its checks bring it back after `rise` passes; a server without checks comes back after `within` (HAProxy `observe layer7` with `error-limit`)',
+      doc: 'passive health: `{ errors = 5, within = "10s" }` connection failures and 5xx answers on live traffic (counted over every worker) mark a server down as if a check had failed: its checks bring it back after `rise` passes; a server without checks comes back after `within` (HAProxy `observe layer7` with `error-limit`)',
       type: "table",
       read: (f, v, p) => readSection(f, observeSection, v, p),
       write: (v: unknown) => writeSection(observeSection, v),

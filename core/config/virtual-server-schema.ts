@@ -164,7 +164,7 @@ export const virtualServerSection = section(
     error_pages: errorPagesKey,
     limit: k.tables(limitSection, { doc: "rate limits, each checked on every request it matches (below)" }),
     max_connections_per_source: k.int({
-      doc: "HTTP mode: client connections from one address (after PROXY); more are closed at once. 0 = unlimited",
+      doc: "HTTP mode: client connections from one address (after PROXY), counted over all workers; more are closed at once. 0 = unlimited",
       def: 0,
       min: 0,
     }),

@@ -39,7 +39,7 @@ export interface DaemonDescription {
   vrrp?: Record<string, VrrpConfig>;
   /** Settings changed in the file that apply only at restart ("control", "vrrp.VI_1"). */
   pendingRestart?: string[];
-  /** Data-path workers ([global] workers): each one's client connections now and requests sent. */
+  /** Data-path workers ([global] workers): each one's client connections now, requests sent, queued. */
   workers?: WorkerInfo[];
 }
 
@@ -47,6 +47,8 @@ export interface WorkerInfo {
   id: number;
   connections: number;
   requests: number;
+  /** Requests it queued for a server slot (queue_timeout), ever. */
+  queued: number;
 }
 
 export type ServerStateName = "up" | "down" | "drained" | "disabled" | "inhibited";

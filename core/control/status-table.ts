@@ -96,7 +96,7 @@ export function headerLines(s: StatusSnapshot, p: Paint): string[] {
   const workers = s.workers ?? [];
   if (workers.length > 1)
     out.push(
-      `workers ${workers.length}  ${workers.map((w) => `#${w.id} ${w.connections} conns ${w.requests} reqs`).join(", ")}`,
+      `workers ${workers.length}  ${workers.map((w) => `#${w.id} ${w.connections} conns ${w.requests} reqs${w.queued ? ` ${w.queued} queued` : ""}`).join(", ")}`,
     );
   return out;
 }

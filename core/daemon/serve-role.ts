@@ -47,10 +47,10 @@ export function serveDaemon(o: ServeOptions): Daemon {
       ? new WorkerPool(o.config, cluster, metrics, o.log, workers, o.workerOptions)
       : new SwitchService(o.config, cluster, metrics, o.log);
   const monitor = new MonitorService(cluster, o.config.pool);
-  // Passive health marks servers down through their checks, which then bring them back. Not yet with
-  // data-path workers: their switches would have to report the marks to this thread (README limits).
-  if (sw instanceof SwitchService)
-    sw.switch.passive.markDown = (pool, server, reason) => monitor.monitor.markDown(pool, server, reason);
+  // Passive health marks servers down through their checks, which then bring them back. With data-path
+  // workers their errors come to the pool's one PassiveHealth on this thread.
+  const passive = sw instanceof WorkerPool ? sw.passive : sw.switch.passive;
+  passive.markDown = (pool, server, reason) => monitor.monitor.markDown(pool, server, reason);
   const vrrp = new VrrpBridge(o.config, cluster, o.log);
   const global = o.controlPath
     ? {
@@ -121,8 +121,9 @@ export function serveDaemon(o: ServeOptions): Daemon {
 function singleWorker(
   cluster: Cluster,
   sw: SwitchService,
-): { id: number; connections: number; requests: number } {
+): { id: number; connections: number; requests: number; queued: number } {
   let requests = 0;
   for (const p of cluster.pools.values()) for (const s of p.servers) requests += s.requests;
-  return { id: 0, connections: sw.switch.connectionCount(), requests };
+  const queued = cluster.counters.get("queue.wait") ?? 0;
+  return { id: 0, connections: sw.switch.connectionCount(), requests, queued };
 }

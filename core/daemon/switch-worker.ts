@@ -10,10 +10,13 @@ import type { TcpvsConfig } from "../config/types.ts";
 import { type LogFields, type LogFormat, Logger, type LogLevel } from "../log/logger.ts";
 import type { MetricsRegistry } from "../metrics/metrics-registry.ts";
 import { SharedCounts, type SharedLayout, serverKey } from "../sched/shared-counts.ts";
+import { SharedQueueWords } from "../sched/shared-queue.ts";
 import { sharedParts } from "../sched/shared-sched.ts";
-import type { Cluster } from "../state/cluster.ts";
+import { sharedLimitStore } from "../switch/shared-limits.ts";
+import type { Cluster, ServerState } from "../state/cluster.ts";
 import { clusterFromConfig } from "../state/from-config.ts";
 import { bindWorkerServer } from "../state/shared-server.ts";
+import { SharedQueueLink } from "../switch/shared-queue-link.ts";
 import { setThreadNice } from "../sys/libc.ts";
 import { SwitchService } from "./switch-service.ts";
 import type { ClusterInputs, FromWorker, ToWorker, WorkerReport } from "./worker-protocol.ts";
@@ -71,6 +74,9 @@ function adoptLayout(layout: SharedLayout): void {
   Object.assign(counts.layout.pools, layout.pools);
   Object.assign(counts.layout.persistence, layout.persistence);
   Object.assign(counts.layout.locality, layout.locality);
+  // Replaced, not merged: a changed limit's old table is dropped (shared-limits.ts).
+  counts.layout.limits = layout.limits;
+  counts.layout.sources = layout.sources;
 }
 
 function bindAll(): void {
@@ -149,6 +155,21 @@ function report(): void {
   post({ type: "report", report: r });
 }
 
+// Errors on live traffic go to the main thread's one PassiveHealth, batched per turn of the event loop.
+let observed: Array<[string, string, number]> = [];
+/** A burst beyond this within one turn adds nothing: the count marks the server down long before. */
+const MAX_OBSERVED = 1024;
+
+function observeError(s: ServerState, now: number): void {
+  if (observed.length === 0)
+    setTimeout(() => {
+      const errors = observed;
+      observed = [];
+      post({ type: "observe-error", errors });
+    }, 0);
+  if (observed.length < MAX_OBSERVED) observed.push([s.pool, s.id, now]);
+}
+
 async function start(m: Extract<ToWorker, { type: "start" }>): Promise<void> {
   id = m.id;
   counts = new SharedCounts(m.layout);
@@ -168,6 +189,7 @@ async function start(m: Extract<ToWorker, { type: "start" }>): Promise<void> {
     switchOptions: {
       reusePort: true,
       acceptGates: false,
+      limitStore: sharedLimitStore(counts.layout, id),
       admission: {
         acquire: (vs, max) => {
           const v = counts.layout.vs[vs];
@@ -178,6 +200,7 @@ async function start(m: Extract<ToWorker, { type: "start" }>): Promise<void> {
           if (v !== undefined) counts.releaseVs(id, v);
         },
       },
+      ...(m.tickMs ? { tickMs: m.tickMs } : {}),
     },
     ceilingShares: m.workers,
     reconciled: () => {
@@ -185,6 +208,15 @@ async function start(m: Extract<ToWorker, { type: "start" }>): Promise<void> {
       if (pendingInputs) applyInputs(pendingInputs);
     },
   });
+  const queues = sw.switch.queues;
+  if (m.layout.queues)
+    queues.link = new SharedQueueLink(
+      new SharedQueueWords(m.layout.queues),
+      id,
+      (pool) => counts.layout.pools[pool],
+      (pool) => queues.wake(pool),
+    );
+  sw.switch.passive.forward = observeError;
   await sw.start();
   const ports: Record<string, number[]> = {};
   for (const vs of m.config.virtual_server) ports[vs.name] = sw.ports(vs.name);

@@ -4,7 +4,9 @@
 // and persistence tables are shared memory (core/sched/shared-counts.ts), so the workers schedule as
 // one load balancer; server health, drains, weights and quorum go to every worker as one snapshot per
 // change; a reload is applied by every worker or, if one refuses, undone on all by the daemon; a worker
-// that dies is logged, its share of the counts taken back, and replaced.
+// that dies is logged, its share of the counts taken back, and replaced. Queues wake across workers
+// through shared memory (core/sched/shared-queue.ts); errors on live traffic come here, to the one
+// PassiveHealth, which marks servers down for every worker.
 
 import type { TcpvsConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
@@ -13,9 +15,12 @@ import { SharedCounts, serverKey } from "../sched/shared-counts.ts";
 import { numberOption } from "../sched/options.ts";
 import { LBLCR_WIDTH } from "../sched/shared-lblcr.ts";
 import { persistenceBuffer } from "../sched/shared-persistence.ts";
+import { forgetSources, layoutLimits } from "../switch/shared-limits.ts";
+import { queueBuffer, SharedQueueWords } from "../sched/shared-queue.ts";
 import type { Cluster } from "../state/cluster.ts";
 import { reconcileCluster } from "../state/from-config.ts";
 import { bindTotalsServer } from "../state/shared-server.ts";
+import { PassiveHealth } from "../switch/passive-health.ts";
 import type { LoadedConfig, Service } from "./service.ts";
 import type { ClusterInputs, FromWorker, ToWorker, WorkerReport } from "./worker-protocol.ts";
 
@@ -28,6 +33,8 @@ export interface WorkerPoolOptions {
   timeoutMs?: number;
   /** Override where the worker module lives (tests). */
   workerUrl?: string | URL;
+  /** The workers' sweep tick (ms, default the switch's 100; tests). */
+  tickMs?: number;
 }
 
 interface Slot {
@@ -54,7 +61,8 @@ export class WorkerPool implements Service {
   private readonly log: Logger;
   /** The daemon's own logger: workers' lines carry their own subsystem. */
   private readonly baseLog: Logger;
-  private readonly o: Required<Omit<WorkerPoolOptions, "workerUrl">> & Pick<WorkerPoolOptions, "workerUrl">;
+  private readonly o: Required<Omit<WorkerPoolOptions, "workerUrl" | "tickMs">> &
+    Pick<WorkerPoolOptions, "workerUrl" | "tickMs">;
   private readonly slots: Slot[] = [];
   private seq = 0;
   private stopping = false;
@@ -64,6 +72,10 @@ export class WorkerPool implements Service {
   private bound: Record<string, number[]> = {};
   /** Workers replaced after dying, for tests and the log. */
   restarts = 0;
+  readonly queueWords: SharedQueueWords;
+  /** Passive health over every worker's errors; its `markDown` is the health monitor's. */
+  readonly passive: PassiveHealth;
+  private passiveTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     config: TcpvsConfig,
@@ -86,6 +98,9 @@ export class WorkerPool implements Service {
       maxPools: 256,
       maxWorkers: size,
     });
+    this.counts.layout.queues = queueBuffer(this.counts.layout.maxPools, size);
+    this.queueWords = new SharedQueueWords(this.counts.layout.queues);
+    this.passive = new PassiveHealth(cluster, log.child({ subsystem: "switch" }));
     this.assignSlots();
   }
 
@@ -106,6 +121,7 @@ export class WorkerPool implements Service {
           numberOption(pool.scheduler_options, "persistence_table_size", 65536),
         );
     }
+    layoutLimits(c.layout, this.config.virtual_server);
     for (const [name, pool] of this.cluster.pools) {
       for (const s of pool.servers) {
         const i = c.assign("servers", serverKey(name, s.id));
@@ -174,6 +190,9 @@ export class WorkerPool implements Service {
         this.broadcast().catch(() => {});
       });
     });
+    // Servers without checks that passive health marked down come back after their window.
+    this.passiveTimer = setInterval(() => this.passive.tick(Date.now()), 100);
+    this.passiveTimer.unref?.();
     await this.spawn(0);
     await Promise.all(Array.from({ length: this.size - 1 }, (_, i) => this.spawn(i + 1)));
     this.log.info("data-path workers started", { workers: this.size });
@@ -248,6 +267,7 @@ export class WorkerPool implements Service {
       level: this.log.level,
       format: this.log.format,
       reportMs: this.o.reportMs,
+      tickMs: this.o.tickMs,
     });
     const m = await started.catch((e: unknown) => ({ type: "error" as const, message: String(e) }));
     if (m.type === "error") {
@@ -275,6 +295,10 @@ export class WorkerPool implements Service {
       return;
     }
     if (m.type === "report") this.absorb(s, m.report);
+    if (m.type === "observe-error") {
+      this.observed(m.errors);
+      return;
+    }
     s.waiters = s.waiters.filter((w) => !w(m));
   }
 
@@ -294,12 +318,23 @@ export class WorkerPool implements Service {
     }
   }
 
+  /** Errors a worker saw on live traffic, counted as if this thread had seen them. */
+  private observed(errors: Array<[pool: string, server: string, at: number]>): void {
+    for (const [pool, id, at] of errors) {
+      const o = this.config.pool[pool]?.observe;
+      const s = this.cluster.pools.get(pool)?.server(id);
+      if (o !== undefined && s !== undefined) this.passive.error(s, o, at);
+    }
+  }
+
   /** A worker ended by an uncaught error: log it, take its counts back, start another in its place. */
   private died(s: Slot, message: string): void {
     if (this.slots[s.id] !== s) return;
     s.ready = false;
     s.worker.terminate();
     this.counts.forget(s.id);
+    forgetSources(this.counts.layout, s.id);
+    this.queueWords.forget(s.id);
     for (const w of s.waiters) w({ type: "error", message: `died: ${message}` });
     s.waiters = [];
     if (this.stopping) return;
@@ -362,6 +397,7 @@ export class WorkerPool implements Service {
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     this.unsubscribe?.();
+    clearInterval(this.passiveTimer);
     const live = this.slots.filter((s) => s.ready);
     const done = live.map((s) =>
       this.expect(s, (m) => m.type === "stopped" || m.type === "error", graceMs + this.o.timeoutMs).catch(
@@ -376,9 +412,13 @@ export class WorkerPool implements Service {
     }
   }
 
-  /** `tcpvs status --json` `workers`: each one's client connections now and requests sent. */
-  workers(): Array<{ id: number; connections: number; requests: number }> {
-    return this.slots.map((s) => ({ id: s.id, ...this.counts.workerTotals(s.id) }));
+  /** `tcpvs status --json` `workers`: each one's client connections now, requests sent and queued. */
+  workers(): Array<{ id: number; connections: number; requests: number; queued: number }> {
+    return this.slots.map((s) => ({
+      id: s.id,
+      ...this.counts.workerTotals(s.id),
+      queued: this.queueWords.queued(s.id),
+    }));
   }
 
   /** Held bytes over every worker, as of their last reports. */

@@ -37,6 +37,8 @@ export type ToWorker =
       level: LogLevel;
       format: LogFormat;
       reportMs: number;
+      /** The switch's sweep tick (ms; tests lengthen it to show nothing waits for it). */
+      tickMs?: number;
     }
   | { type: "inputs"; inputs: ClusterInputs }
   | { type: "reload"; seq: number; config: TcpvsConfig; layout: SharedLayout; inputs: ClusterInputs }
@@ -61,4 +63,6 @@ export type FromWorker =
   | { type: "reloaded"; seq: number; error?: string }
   | { type: "stopped" }
   | { type: "log"; level: LogLevel; msg: string; fields?: LogFields }
-  | { type: "report"; report: WorkerReport };
+  | { type: "report"; report: WorkerReport }
+  /** Errors on live traffic (passive health), counted by the main thread over every worker. */
+  | { type: "observe-error"; errors: Array<[pool: string, server: string, at: number]> };

@@ -24,6 +24,12 @@ export interface SharedLayout {
   persistence: Record<string, SharedArrayBuffer>;
   /** lblc and lblcr key tables by "pool:scheduler". */
   locality: Record<string, SharedArrayBuffer>;
+  /** Rate-limit tables by virtual server and limit (core/switch/shared-limits.ts). */
+  limits: Record<string, SharedArrayBuffer>;
+  /** Connections per source by virtual server (core/switch/shared-source-counts.ts). */
+  sources: Record<string, SharedArrayBuffer>;
+  /** Every worker's queue waiters and "slot freed" words (see shared-queue.ts), by pool slot. */
+  queues?: SharedArrayBuffer;
   maxServers: number;
   maxVs: number;
   maxPools: number;
@@ -91,7 +97,17 @@ export class SharedCounts {
     maxWorkers: number;
   }): SharedCounts {
     const buffer = new SharedArrayBuffer(SharedCounts.bytes(o.maxServers, o.maxVs, o.maxPools, o.maxWorkers));
-    return new SharedCounts({ buffer, servers: {}, vs: {}, pools: {}, persistence: {}, locality: {}, ...o });
+    return new SharedCounts({
+      buffer,
+      servers: {},
+      vs: {},
+      pools: {},
+      persistence: {},
+      locality: {},
+      limits: {},
+      sources: {},
+      ...o,
+    });
   }
 
   /** The slot of a server, vs or pool, assigned on first sight (main thread only); -1 when full. */

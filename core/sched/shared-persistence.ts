@@ -10,8 +10,15 @@ import type { PickContext, SchedServer, Scheduler, SchedulerEnv } from "./types.
 import { slotOf } from "./shared-counts.ts";
 
 const PROBE = 8;
-/** Clock unit of the table: 10 ms, so an int32 spans 248 days and wraps harmlessly (unsigned ages). */
+/** Clock unit of the table: 10 ms, so an int32 spans 248 days and wraps harmlessly (signed ages). */
 const TICK_MS = 10;
+
+/**
+ * Ticks since `then` (int32 ticks wrap: signed, so ±248 days). A little negative when another thread
+ * stored a later time than this one read (clocks read before the lock, or a coarse clock a tick behind):
+ * that entry is fresh, not expired.
+ */
+const age = (now: number, then: number): number => (now - then) | 0;
 
 /** The buffer for a table remembering about `maxEntries` clients: [lock, size, ...entries × 3]. */
 export function persistenceBuffer(maxEntries: number, width = 3): SharedArrayBuffer {
@@ -44,7 +51,12 @@ export class SharedKeyTable {
 
   /** The table's clock, in ticks (the same on every thread: wall time, not performance.now()). */
   static now(): number {
-    return (Date.now() / TICK_MS) | 0;
+    return SharedKeyTable.tick(Date.now());
+  }
+
+  /** A time in ms (wall time, the same on every thread) on the table's clock. */
+  static tick(ms: number): number {
+    return (ms / TICK_MS) | 0;
   }
 
   /** The live slot for `key` (and its use time refreshed), or -1. */
@@ -85,23 +97,57 @@ export class SharedKeyTable {
 
   /**
    * Run `fn` under the lock with the entry for `key`: its index in `words` and whether it was found live
-   * (else a free, expired or least recently used entry the caller may overwrite, key included).
+   * (else a free, expired or least recently used entry the caller may overwrite, key included). With
+   * `hi`, a key is two words, the second at entry word 3 (the caller writes it with the first).
    */
-  withEntry<T>(key: number, now: number, fn: (words: Int32Array, at: number, found: boolean) => T): T {
+  withEntry<T>(
+    key: number,
+    now: number,
+    fn: (words: Int32Array, at: number, found: boolean) => T,
+    hi?: number,
+  ): T {
     this.lock();
     try {
-      const at = this.find(key, now);
+      const at = this.find(key, now, hi);
       return at >= 0 ? fn(this.w, at, true) : fn(this.w, this.victim(key, now), false);
     } finally {
       this.unlock();
     }
   }
 
-  private find(key: number, now: number): number {
+  /** Run `fn` on every entry in use (live or expired), holding the lock throughout. */
+  scan(fn: (words: Int32Array, at: number) => void): void {
+    this.lock();
+    try {
+      for (let h = 0; h <= this.mask; h++) {
+        const at = 2 + h * this.width;
+        if (this.w[at + 1] !== 0) fn(this.w, at);
+      }
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /** Entries in use and not expired at `now`. */
+  live(now: number): number {
+    let n = 0;
+    this.scan((w, at) => {
+      if (age(now, w[at + 2]!) <= this.timeoutTicks) n++;
+    });
+    return n;
+  }
+
+  private find(key: number, now: number, hi?: number): number {
     const w = this.w;
     for (let k = 0, h = key & this.mask; k < PROBE; k++, h = (h + 1) & this.mask) {
       const at = 2 + h * this.width;
-      if (w[at + 1] !== 0 && w[at] === key && (now - w[at + 2]!) >>> 0 <= this.timeoutTicks) return at;
+      if (
+        w[at + 1] !== 0 &&
+        w[at] === key &&
+        (hi === undefined || w[at + 3] === hi) &&
+        age(now, w[at + 2]!) <= this.timeoutTicks
+      )
+        return at;
     }
     return -1;
   }
@@ -110,14 +156,14 @@ export class SharedKeyTable {
   private victim(key: number, now: number): number {
     const w = this.w;
     let best = -1;
-    let bestAge = -1;
+    let bestAge = Number.NEGATIVE_INFINITY;
     for (let k = 0, h = key & this.mask; k < PROBE; k++, h = (h + 1) & this.mask) {
       const at = 2 + h * this.width;
       if (w[at + 1] === 0) return at;
-      const age = (now - w[at + 2]!) >>> 0;
-      if (age > bestAge) {
+      const a = age(now, w[at + 2]!);
+      if (a > bestAge) {
         best = at;
-        bestAge = age;
+        bestAge = a;
       }
     }
     return best;

@@ -63,6 +63,7 @@ import { GIVE_UP, RETRY_FREE, retryDecision } from "./retry.ts";
 import { splitTarget } from "./rules.ts";
 import type { IdleConn } from "./conn-ceiling.ts";
 import type { LiveConn, VsRuntime } from "./runtime.ts";
+import type { SourceCounter } from "./source-counts.ts";
 import type { ServerConn, UpFailure, UpstreamOwner } from "./upstream.ts";
 import { serverNameOf } from "../tls/listener-tls.ts";
 
@@ -106,7 +107,8 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
   /** accept_proxy: the bytes of a PROXY header still being read; undefined once read (or not expected). */
   private proxyPending: Buffer | undefined = undefined;
   /** Counted in the virtual server's connections per source (left on close). */
-  private counted: boolean;
+  /** Where this connection counts for max_connections_per_source (it leaves there). */
+  private counted: SourceCounter | undefined;
   /**
    * The current request's access record, made when the virtual server first logs one (an idle
    * connection without an access log holds none); filled only while `stamps`.
@@ -164,7 +166,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
     this.choice = new ServerChoice(rt.svc, this.ip, this.port, rt.cfg.name);
     this.fwd = new Forwarding(sock, this.ip, this.port);
     // With accept_proxy the client is known from the PROXY header; Switch.accept counted the others.
-    this.counted = rt.proxyFrom === undefined;
+    this.counted = rt.proxyFrom === undefined ? rt.perSource : undefined;
     if (!this.counted) this.proxyPending = EMPTY;
     this.setDeadline(D_HEADER);
   }
@@ -230,7 +232,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
     this.out.dead = true;
     this.rt.conns.delete(this);
     if (this.idleSince !== 0) this.notIdle();
-    if (this.counted) this.rt.perSource.leave(this.ip);
+    this.counted?.leave(this.ip);
     this.leaveQueue();
     const held = this.heldBytes;
     this.heldBytes = 0;
@@ -843,7 +845,7 @@ export class ClientConn implements UpstreamOwner, LiveConn, IdleConn, OutOwner, 
       this.terminate();
       return undefined;
     }
-    this.counted = true;
+    this.counted = rt.perSource;
     return all.length > r.used ? all.subarray(r.used) : undefined;
   }
 

@@ -5,6 +5,7 @@
 import type { VirtualServerConfig } from "../config/types.ts";
 import { LocalRateLimiter, type RateLimiter } from "./rate-limiter.ts";
 import { cookieValue, compileMatchers, headerOf, type Matcher, type RouteInput } from "./rules.ts";
+import type { SourceCounter } from "./source-counts.ts";
 
 /** Longer keys are kept as a hash. */
 const MAX_KEY = 64;
@@ -15,9 +16,20 @@ interface Limit {
   limiter: RateLimiter;
 }
 
-export type LimiterFactory = (count: number, ms: number, burst: number, maxKeys: number) => RateLimiter;
+export type LimitConfig = VirtualServerConfig["limit"][number];
 
-const local: LimiterFactory = (c, ms, b, n) => new LocalRateLimiter(c, ms, b, n);
+/** The limiter of a virtual server's limit number `index` (from 0). */
+export type LimiterFactory = (limit: LimitConfig, index: number) => RateLimiter;
+
+const local: LimiterFactory = (l) => new LocalRateLimiter(l.rate.count, l.rate.ms, l.burst, l.max_keys);
+
+/** Counters kept for more than this process's event loop (shared-limits.ts: by all data-path workers). */
+export interface LimitStore {
+  /** The limiters of virtual server `vs`'s limits. */
+  limiters(vs: string): LimiterFactory;
+  /** The connection counts per source of `vs`, when they are kept there. */
+  sources(vs: string): SourceCounter | undefined;
+}
 
 function keyOf(spec: string): (x: RouteInput) => string | undefined {
   if (spec === "source") return (x) => x.sourceIp;
@@ -36,7 +48,7 @@ export class Limits {
     this.list = limits.map((l, i) => ({
       matchers: compileMatchers(l, `limit ${i + 1}`).m,
       key: keyOf(l.key),
-      limiter: make(l.rate.count, l.rate.ms, l.burst, l.max_keys),
+      limiter: make(l, i),
     }));
   }
 

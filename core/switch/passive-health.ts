@@ -3,6 +3,9 @@
 // `within`, mark a server down as if a check had failed. Its checks then bring it back (the health
 // monitor makes them earn `rise` passes again, through `markDown`); a server without checks comes
 // back after `within`. Memory: at most `errors` times per server.
+//
+// With data-path workers each worker's PassiveHealth forwards its errors (`forward`) to the main
+// thread's one instance, so errors seen by any worker add up to one count per server.
 
 import type { Logger } from "../log/logger.ts";
 import type { Cluster, ServerState } from "../state/cluster.ts";
@@ -22,6 +25,8 @@ export class PassiveHealth {
   /** Servers without checks, marked down, and when they come back. */
   private readonly revive = new Map<ServerState, number>();
   markDown: MarkDown | undefined = undefined;
+  /** Set in a data-path worker: errors are counted by the main thread, not here. */
+  forward: ((s: ServerState, now: number) => void) | undefined = undefined;
 
   constructor(cluster: Cluster, log: Logger) {
     this.cluster = cluster;
@@ -31,6 +36,10 @@ export class PassiveHealth {
   /** One error of `s` at `now`. */
   error(s: ServerState, o: ObserveConfig, now: number): void {
     if (!s.up) return;
+    if (this.forward !== undefined) {
+      this.forward(s, now);
+      return;
+    }
     let times = this.recent.get(s);
     if (times === undefined) {
       times = [];

@@ -10,9 +10,9 @@ import type { Scheduler } from "../sched/types.ts";
 import type { IdleConn } from "./conn-ceiling.ts";
 import type { HeldBudget } from "./held-budget.ts";
 import { accessLogger } from "./access-log.ts";
-import { Limits } from "./limits.ts";
+import { Limits, type LimitStore } from "./limits.ts";
 import type { Queues } from "./queue.ts";
-import { SourceCounts } from "./source-counts.ts";
+import { type SourceCounter, SourceCounts } from "./source-counts.ts";
 import { cidrMatcher, readCidr } from "../net/cidr.ts";
 import { Router } from "./rules.ts";
 import { ListenerTls } from "../tls/listener-tls.ts";
@@ -49,6 +49,8 @@ export interface SwitchServices {
   serverFault?(vs: string, server: ServerState, reason: string): void;
   /** Connection counts shared with other workers: a connection leaving `conns` is given back there. */
   readonly admission?: { release(vs: string): void };
+  /** Rate-limit counters and connections per source shared with other workers. */
+  readonly limitStore?: LimitStore;
 }
 
 /** The live connections of a virtual server whose count is also kept by an admission (switch.ts). */
@@ -83,8 +85,8 @@ export class VsRuntime {
   readonly conns: Set<LiveConn>;
   /** The rate limits; undefined when there are none (the request pays nothing). */
   limits: Limits | undefined;
-  /** Connections per client address, for max_connections_per_source. */
-  readonly perSource = new SourceCounts();
+  /** Connections per client address, for max_connections_per_source (a connection leaves where it entered). */
+  perSource: SourceCounter;
   /** Where access lines go; undefined when access_log is off. */
   accessLogger: Logger | undefined;
   /** accept_proxy's sources; undefined when the virtual server takes no PROXY header. */
@@ -105,11 +107,16 @@ export class VsRuntime {
     this.router = new Router(cfg);
     this.tls = cfg.tls ? new ListenerTls(cfg.tls) : undefined;
     this.sni = VsRuntime.sniRouter(cfg);
-    this.limits = cfg.limit.length > 0 ? new Limits(cfg.limit) : undefined;
+    this.limits = VsRuntime.limits(cfg, svc);
+    this.perSource = svc.limitStore?.sources(cfg.name) ?? new SourceCounts();
     this.proxyFrom = VsRuntime.proxySources(cfg);
     this.accessLogger = accessLogger(cfg, this.svc.log);
     this.parserOpts = VsRuntime.parserOptions(cfg);
     this.upgradeProtocols = cfg.upgrade_protocols.map((p) => p.toLowerCase());
+  }
+
+  private static limits(cfg: VirtualServerConfig, svc: SwitchServices): Limits | undefined {
+    return cfg.limit.length > 0 ? new Limits(cfg.limit, svc.limitStore?.limiters(cfg.name)) : undefined;
   }
 
   static parserOptions(cfg: VirtualServerConfig): ParserOptions {
@@ -131,8 +138,9 @@ export class VsRuntime {
   update(cfg: VirtualServerConfig): void {
     const router = new Router(cfg);
     const tls = cfg.tls ? new ListenerTls(cfg.tls) : undefined;
-    // Counters restart with a new config (a shared limiter would keep them).
-    this.limits = cfg.limit.length > 0 ? new Limits(cfg.limit) : undefined;
+    // A process's own counters restart with a new config; shared ones are kept for an unchanged limit.
+    this.limits = VsRuntime.limits(cfg, this.svc);
+    this.perSource = this.svc.limitStore?.sources(cfg.name) ?? this.perSource;
     this.cfg = cfg;
     this.router = router;
     this.tls = tls;

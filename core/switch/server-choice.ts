@@ -115,8 +115,7 @@ export class ServerChoice implements PickContext {
     if (!s) return;
     s.active--;
     s.inflight--;
-    const q = this.svc.queues;
-    if (q !== undefined && q.waiting > 0) q.wake(s.pool);
+    this.svc.queues?.released(s.pool);
     if (!ok) {
       s.errors++;
       if (fault !== undefined) {
@@ -136,6 +135,7 @@ export class ServerChoice implements PickContext {
     s.active--;
     s.inflight--;
     s.requests--;
+    this.svc.queues?.released(s.pool);
     this.server = undefined;
   }
 

@@ -1,10 +1,18 @@
 // Open client connections per address, for max_connections_per_source: an entry exists only while
-// its address has a connection open, so the map is bounded by max_connections.
+// its address has a connection open, so the map is bounded by max_connections. One process's (or one
+// worker's) counts; shared-source-counts.ts keeps them for every worker at once.
 
-export class SourceCounts {
+export interface SourceCounter {
+  /** Count a connection from `ip`, unless `max` (> 0) are open already: false then. */
+  enter(ip: string, max: number): boolean;
+  leave(ip: string): void;
+  /** Addresses with a connection open. */
+  readonly size: number;
+}
+
+export class SourceCounts implements SourceCounter {
   private readonly n = new Map<string, number>();
 
-  /** Count a connection from `ip`, unless `max` (> 0) are open already: false then. */
   enter(ip: string, max: number): boolean {
     const now = this.n.get(ip) ?? 0;
     if (max > 0 && now >= max) return false;

@@ -16,6 +16,7 @@ import { ConnCeiling, type Gate, type Listening } from "./conn-ceiling.ts";
 import { ClientConn } from "./client-conn.ts";
 import { errorAnswer } from "./actions.ts";
 import { type LiveConn, type SwitchServices, VsRuntime } from "./runtime.ts";
+import type { LimitStore } from "./limits.ts";
 import { ServerFaults } from "./server-fault.ts";
 import { DEFAULT_MAX_HELD, HeldBudget } from "./held-budget.ts";
 import { ThrottledWarn } from "../log/throttled-warn.ts";
@@ -82,6 +83,8 @@ export interface SwitchOptions {
   acceptGates?: boolean;
   /** Virtual server connection counts kept elsewhere (shared by workers): max_connections is checked there. */
   admission?: Admission;
+  /** Rate-limit counters and connections per source kept elsewhere (shared by workers). */
+  limitStore?: LimitStore;
 }
 
 /** Who counts a virtual server's connections against its max_connections when the switch does not. */
@@ -134,6 +137,7 @@ export class Switch implements SwitchServices {
   private readonly heldWarn: ThrottledWarn;
   private readonly listenOpts: Pick<SwitchOptions, "reusePort" | "acceptGates">;
   readonly admission: Admission | undefined;
+  readonly limitStore: LimitStore | undefined;
   /** Client connection limits: the global ceiling, each virtual server's, idle reaping, EMFILE backoff. */
   readonly ceiling: ConnCeiling;
 
@@ -141,6 +145,7 @@ export class Switch implements SwitchServices {
     this.cluster = opts.cluster;
     this.listenOpts = { reusePort: opts.reusePort, acceptGates: opts.acceptGates };
     this.admission = opts.admission;
+    this.limitStore = opts.limitStore;
     this.log = (opts.log ?? defaultLog).child({ subsystem: "switch" });
     this.schedFor = opts.schedulerFor;
     this.observe = opts.observe;
@@ -359,6 +364,8 @@ export class Switch implements SwitchServices {
     }
     const refused = tcp ? undefined : rt.admit(s.remoteAddress);
     if (refused !== undefined) {
+      // The admission above counted it: it never joins rt.conns, whose delete would give it back.
+      a?.release(rt.cfg.name);
       this.cluster.count(refused);
       s.terminate();
       return;

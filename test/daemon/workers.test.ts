@@ -438,3 +438,98 @@ test.skipIf(missingTools("the TLS test with workers", "openssl") !== undefined)(
   },
   30_000,
 );
+
+test("workers = 2: a rate limit counts one bucket per client over both workers (10 × 200, 20 × 429)", async () => {
+  // 10 per 100 s: one request is worth 10 s, so none comes back during the test however slow the machine.
+  const s = await serveWorkers({
+    vsExtra: 'access_log = true\n[[virtual_server.limit]]\nkey = "source"\nrate = "10/100s"\n',
+  });
+  const statuses: number[] = [];
+  const retry: string[] = [];
+  for (let i = 0; i < 30; i++) {
+    const r = await fetch(`http://127.0.0.1:${s.port}/`, { headers: { connection: "close" } });
+    await r.text();
+    statuses.push(r.status);
+    if (r.status === 429) retry.push(r.headers.get("retry-after") ?? "");
+  }
+  expect(statuses.filter((x) => x === 200).length).toBe(10);
+  expect(statuses.filter((x) => x === 429).length).toBe(20);
+  // The next request is 10 s away, seen from a worker whose clock (advanced every 100 ms) may lag.
+  expect(retry.filter((x) => !(Number(x) >= 5 && Number(x) <= 11))).toEqual([]);
+  // The servers saw exactly the 10 allowed.
+  expect(s.backends.reduce((n, b) => n + b.hits, 0)).toBe(10);
+  // Both workers answered some of the 30 (the kernel spreads new connections): with a bucket per worker
+  // each would have allowed 10.
+  await waitFor(
+    () => s.lines.filter((l) => l.includes('"term":"limited"')).length === 20,
+    5000,
+    "20 access lines term=limited",
+  );
+  const by = (w: number) =>
+    s.lines.filter((l) => l.includes('"uri":"/"') && l.includes(`"worker":${w}`)).length;
+  expect(by(0)).toBeGreaterThan(0);
+  expect(by(1)).toBeGreaterThan(0);
+  expect(by(0) + by(1)).toBe(30);
+  // A reload that keeps the limit keeps its counters; one that changes it starts it afresh.
+  const text = (limit: string, grace = "5s") =>
+    configText({
+      grace,
+      port: s.port,
+      control: `unix:${s.control}`,
+      backends: s.backends,
+      checkInterval: "5s",
+      vsExtra: `access_log = true\n[[virtual_server.limit]]\nkey = "source"\n${limit}\n`,
+    });
+  s.setText(text('rate = "10/100s"', "4s"));
+  expect((await s.d.reload()).ok).toBe(true);
+  for (let i = 0; i < 4; i++) expect((await once(s.port)).status).toBe(429);
+  s.setText(text('rate = "10/100s"\nburst = 1'));
+  expect((await s.d.reload()).ok).toBe(true);
+  const again: number[] = [];
+  for (let i = 0; i < 13; i++) again.push((await once(s.port)).status);
+  expect(again.filter((x) => x === 200).length).toBe(11);
+  expect(s.backends.reduce((n, b) => n + b.hits, 0)).toBe(21);
+}, 30_000);
+
+test("workers = 2: max_connections_per_source = 2 holds over both workers; a dead worker's share is taken back", async () => {
+  const s = await serveWorkers({ vsExtra: "max_connections_per_source = 2\n" });
+  const open = () => Bun.connect({ hostname: "127.0.0.1", port: s.port, socket: { data() {}, close() {} } });
+  const conns = () => s.pool.workers().map((w) => w.connections);
+  const held = (n: number) => waitFor(() => conns()[0]! + conns()[1]! === n, 5000, `${n} connections held`);
+  // One held connection on each worker: per-worker counts would each be 1 and admit a third anywhere.
+  const a = await open();
+  await held(1);
+  const first = conns()[0] === 1 ? 0 : 1;
+  let b = await open();
+  for (let i = 0; i < 50; i++) {
+    await held(2);
+    if (conns()[1 - first] === 1) break;
+    b.end();
+    await held(1);
+    b = await open();
+  }
+  expect(conns()).toEqual([1, 1]);
+  // Every further connection is closed unanswered, whichever worker accepts it.
+  for (let i = 0; i < 10; i++) {
+    const r = await fetch(`http://127.0.0.1:${s.port}/`, { headers: { connection: "close" } }).catch(
+      () => undefined,
+    );
+    expect(r).toBeUndefined();
+  }
+  await s.pool.flush();
+  expect(s.d.cluster.counters.get("reject.max_connections_per_source")).toBe(10);
+  // One held connection goes: the address may connect again.
+  a.end();
+  await held(1);
+  expect((await once(s.port)).status).toBe(200);
+  // The worker holding `b` dies: its connection is taken out of the address's count with it.
+  const holder = conns()[0] === 1 ? 0 : 1;
+  s.pool.injectFault(holder);
+  await waitFor(() => s.pool.allReady && s.pool.restarts === 1, 10_000, "worker replaced");
+  const c1 = await open();
+  const c2 = await open();
+  await held(2);
+  c1.end();
+  c2.end();
+  b.end();
+}, 60_000);

@@ -94,15 +94,7 @@ describe("max_connections_per_source", () => {
 });
 
 describe("LocalRateLimiter", () => {
-  test("count per period plus burst, then one per step; Retry-After is the time to the next", () => {
-    const l = new LocalRateLimiter(2, 1000, 1, 10);
-    expect([l.take("k", 0), l.take("k", 0), l.take("k", 0)]).toEqual([0, 0, 0]);
-    expect(l.take("k", 0)).toBe(500);
-    expect(l.take("k", 499)).toBe(1);
-    expect(l.take("k", 500)).toBe(0);
-    expect(l.take("k", 500)).toBe(500);
-  });
-
+  // Its arithmetic: the conformance suite in shared-limits.test.ts, shared with SharedRateLimiter.
   test("keys are bounded: the least recently used goes first", () => {
     const l = new LocalRateLimiter(1, 60_000, 0, 2);
     l.take("a", 0);

@@ -98,11 +98,11 @@ export const globalSection = section(
       min: 64 * 1024,
     }),
     workers: k.custom({
-      doc: 'data-path event loops, each a Worker thread with its own SO_REUSEPORT listeners, sharing one set of connection counts, rr positions and persistence tables; `"auto"`: the CPUs this process may run on (affinity and cgroup quota). 1 runs the data path on the main thread, as before. Applies at restart. See [workers](workers.md)',
+      doc: 'data-path event loops, each a Worker thread with its own SO_REUSEPORT listeners, sharing one set of connection counts, rr positions and persistence tables; `"auto"`: the CPUs this process may run on (affinity and cgroup quota), the default. 1 runs the data path on the main thread. Applies at restart. See [workers](workers.md)',
       type: '`"auto"` or an integer 1-256',
-      def: 1,
+      def: "auto",
       read: (f, v, p): number | "auto" => {
-        if (v === undefined) return 1;
+        if (v === undefined) return "auto";
         if (v === "auto") return "auto";
         if (typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= 256) return v;
         f.error(p, `expected "auto" or an integer from 1 to 256, got ${JSON.stringify(v)}`);

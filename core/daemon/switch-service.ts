@@ -82,13 +82,7 @@ export class SwitchService implements Service {
       byPool.set(pool, h);
     }
     h.responses.inc(status, cut !== undefined);
-    let t = this.cluster.virtualServers.get(vs);
-    if (!t) {
-      t = { requests: 0, responses5xx: 0 };
-      this.cluster.virtualServers.set(vs, t);
-    }
-    t.requests++;
-    if (status >= 500 && status < 600) t.responses5xx++;
+    this.cluster.countResponses(vs, status);
     h.latency.observe(seconds);
   }
 

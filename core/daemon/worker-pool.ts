@@ -320,6 +320,8 @@ export class WorkerPool implements Service {
   private absorb(s: Slot, r: WorkerReport): void {
     s.held = r.held;
     for (const [name, d] of r.counters) this.cluster.count(name, d);
+    // A worker's own cluster counted these for its virtual servers: the totals are kept here.
+    for (const [vs, , status, , n] of r.responses) this.cluster.countResponses(vs, status, n);
     if (!this.metrics) return;
     for (const [vs, pool, status, cut, n] of r.responses) {
       const c = this.metrics.responses(vs, pool);
@@ -461,14 +463,20 @@ export class WorkerPool implements Service {
     }));
   }
 
-  /** Held bytes over every worker (the metrics' gauges). */
-  gauges(): Array<{ name: string; help: string; value: number }> {
+  /** Held bytes over every worker, as of their last reports. */
+  private heldTotals(): { used: number; waiting: number } {
     let used = 0;
     let waiting = 0;
     for (const s of this.slots) {
       used += s.held.used;
       waiting += s.held.waiting;
     }
+    return { used, waiting };
+  }
+
+  /** Held bytes over every worker (the metrics' gauges). */
+  gauges(): Array<{ name: string; help: string; value: number }> {
+    const { used, waiting } = this.heldTotals();
     return [
       {
         name: "tcpvs_held_bytes",
@@ -500,5 +508,13 @@ export class WorkerPool implements Service {
       }
     }
     for (const w of this.workers()) this.log.info("state worker", { ...w });
+    // As with one worker: the process's budget; each worker holds within its share of it.
+    const { used, waiting } = this.heldTotals();
+    this.log.info("state held", {
+      held_bytes: used,
+      max_held_bytes: this.config.global.max_held_bytes,
+      waiting,
+      per_worker: this.forWorkers(this.config).global.max_held_bytes,
+    });
   }
 }

@@ -171,6 +171,17 @@ export class Cluster {
     this.counters.set(name, (this.counters.get(name) ?? 0) + by);
   }
 
+  /** `n` responses with `status` answered by virtual server `vs`. */
+  countResponses(vs: string, status: number, n = 1): void {
+    let t = this.virtualServers.get(vs);
+    if (!t) {
+      t = { requests: 0, responses5xx: 0 };
+      this.virtualServers.set(vs, t);
+    }
+    t.requests += n;
+    if (status >= 500 && status < 600) t.responses5xx += n;
+  }
+
   /** Apply a change to a server, recompute, tell the scheduler and the watchers. */
   updateServer(
     pool: string,

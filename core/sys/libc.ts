@@ -33,6 +33,8 @@ function open() {
     getsockopt: { args: [i32, i32, i32, P, P], returns: i32 },
     epoll_ctl: { args: [i32, i32, i32, P], returns: i32 },
     sched_getaffinity: { args: [i32, u64, P], returns: i32 },
+    gettid: { args: [], returns: i32 },
+    setpriority: { args: [i32, u32, i32], returns: i32 },
   });
 }
 
@@ -194,4 +196,14 @@ export function affinityCpuCount(): number {
   let n = 0;
   for (const byte of mask) for (let b = byte; b !== 0; b &= b - 1) n++;
   return n;
+}
+
+const PRIO_PROCESS = 0;
+
+/**
+ * Set the calling thread's nice value (Linux: setpriority on a thread id applies to that thread alone).
+ * Raising it needs no privilege; lowering it below the current value needs CAP_SYS_NICE.
+ */
+export function setThreadNice(nice: number): void {
+  check(libc().setpriority(PRIO_PROCESS, libc().gettid(), nice), `setpriority(${nice})`);
 }

@@ -1,13 +1,20 @@
 // The compiled binary as operators run it: built once here into a temp dir, run with an empty PATH
 // (no bun, no node), exit codes checked the way a shell script or Nagios reads them.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const ROOT = join(import.meta.dir, "../..");
 const dir = mkdtempSync(join(tmpdir(), "tcpvs-bin-"));
 const BIN = join(dir, "tcpvs");
+// The entry points of `bun run build`: the Worker modules (VRRP, the data-path workers of the default
+// `workers = "auto"`) must be in the binary as in the release.
+const ENTRY_POINTS = (
+  JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: { build: string } }
+).scripts.build
+  .split(/\s+/)
+  .filter((a) => a.endsWith(".ts"));
 
 function run(...args: string[]): { code: number; out: string; err: string } {
   const p = Bun.spawnSync([BIN, ...args], {
@@ -28,7 +35,7 @@ beforeAll(() => {
       "build",
       "--compile",
       "--target=bun-linux-x64",
-      join(ROOT, "cmd/main.ts"),
+      ...ENTRY_POINTS.map((f) => join(ROOT, f)),
       "--outfile",
       BIN,
     ],

@@ -175,6 +175,8 @@ export interface ConfigOptions {
   extra?: string;
   /** Extra lines inside the first [[virtual_server]] (rules). */
   vsExtra?: string;
+  /** `[global] workers`; unset: the default ("auto"). Pin 1 only where a test needs one data path. */
+  workers?: number;
 }
 
 export function configText(o: ConfigOptions): string {
@@ -184,7 +186,7 @@ export function configText(o: ConfigOptions): string {
   return `[global]
 control = "${o.control}"
 ${o.tokenFile ? `control_token_file = "${o.tokenFile}"\n` : ""}${o.metricsPort ? `metrics = "127.0.0.1:${o.metricsPort}"\n` : ""}grace = "${o.grace ?? "5s"}"
-
+${o.workers ? `workers = ${o.workers}\n` : ""}
 [[virtual_server]]
 name = "web"
 listen = ["127.0.0.1:${o.port}"]
@@ -236,6 +238,7 @@ export interface StatusLite {
   vrrp: Array<{ name: string; state: string; priority: number; master: string | null; held: boolean }>;
   counters: Record<string, number>;
   virtual_servers: Array<{ name: string; listen: string[] }>;
+  workers: Array<{ id: number; connections: number; requests: number }>;
 }
 
 /** GET through curl-less fetch with keep-alive off; returns status and body. */

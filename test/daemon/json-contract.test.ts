@@ -16,7 +16,9 @@ import {
   runTcpvs,
   spawnTcpvs,
   startServe,
+  statusJson,
   tempDir,
+  waitFor,
   waitLine,
   writeConfig,
 } from "./harness.ts";
@@ -38,6 +40,13 @@ beforeAll(async () => {
   control = `unix:${tmp.dir}/control.sock`;
   file = writeConfig(tmp.dir, configText({ port, control, backends, checkInterval: "300ms" }));
   p = await startServe(file);
+  // The outputs below are taken with both servers up: a first check may time out (200 ms) while the
+  // data-path workers start on a busy machine, and the next one brings the server back.
+  await waitFor(
+    async () => (await statusJson(control)).pools[0]!.servers.every((s) => s.up),
+    10_000,
+    "both servers up",
+  );
   await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: "close" } });
 });
 

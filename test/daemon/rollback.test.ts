@@ -49,6 +49,9 @@ pool = "other"
     hash: "old",
     log: logger,
     version: "test",
+    // One data path, on this thread: the test breaks the SwitchService's own reload half-way. A worker
+    // that refuses a reload (workers > 1) takes the same daemon rollback; no test breaks a worker there.
+    workers: 1,
     reloadSource: () => ({ config: parseConfig(newText, "test.toml"), hash: "new" }),
   });
   await d.start();

@@ -4,7 +4,7 @@
 
 import { afterEach, expect, test } from "bun:test";
 import type { Socket } from "bun";
-import { readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { parseConfig } from "../../core/config/load.ts";
 import type { Daemon } from "../../core/daemon/daemon.ts";
 import { serveDaemon } from "../../core/daemon/serve-role.ts";
@@ -125,8 +125,35 @@ test("workers = 2: the servers' 5xx responses are summed over workers in status"
   const servers = st.pools[0]!.servers;
   expect(servers.reduce((n, x) => n + x.responses_5xx_total, 0)).toBe(30);
   expect(servers.map((x) => x.responses_5xx_total)).toEqual([15, 15]);
+  // The virtual server's totals (status --watch's rates) are the workers' too, not the main thread's 0.
+  const vs = (
+    st as unknown as { virtual_servers: Array<{ requests_total: number; responses_5xx_total: number }> }
+  ).virtual_servers[0]!;
+  expect([vs.requests_total, vs.responses_5xx_total]).toEqual([30, 30]);
   // Both workers took some of the 30: the sum is over shares, not one worker's.
   expect(s.pool.workers().every((w) => w.requests > 0)).toBe(true);
+}, 30_000);
+
+/** The nice value of each thread of this process, by thread id (field 19 of /proc/PID/task/TID/stat). */
+function threadNice(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync("/proc/self/task")) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "latin1");
+      out.set(Number(tid), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+test("workers = 2: the data-path threads run at nice 5, below the main thread (VRRP, checks, control)", async () => {
+  await serveWorkers();
+  const nice = threadNice();
+  // Each worker's thread, and any helper thread it starts afterwards (they inherit its nice value).
+  expect([...nice.values()].filter((n) => n === 5).length).toBeGreaterThanOrEqual(2);
+  expect(nice.get(process.pid)).toBe(0);
 }, 30_000);
 
 test("workers = 2: 40 new connections with persistence_timeout all reach one server", async () => {

@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { StatusSnapshot } from "../../core/control/snapshot.ts";
+import { usableCpus } from "../../core/sys/cpu-count.ts";
 import type { Lab, Proc } from "../vrrp/lab.ts";
 
 const ROOT_DIR = join(import.meta.dir, "../..");
@@ -46,10 +47,17 @@ export function labConfig(example: "node-a.toml" | "node-b.toml", addr: Addresse
   text = swap(text, 'advert_int = "1s"', `advert_int = ${ms(t.advertMs)}`, f);
   text = swap(text, 'interval = "1s"', `interval = ${ms(t.checkIntervalMs)}`, f);
   text = swap(text, 'timeout = "500ms"', `timeout = ${ms(t.checkTimeoutMs)}`, f);
-  // TCPVS_E2E_WORKERS=auto (or N): both directors run their data path on every core (issue 17).
+  // The examples set no `workers`: the directors run the default, "auto" (every usable core).
+  // TCPVS_E2E_WORKERS=N (or auto) forces a number, e.g. 1 to compare with the main-thread data path.
   const w = process.env.TCPVS_E2E_WORKERS;
   if (w) text = swap(text, "[global]\n", `[global]\nworkers = ${w === "auto" ? '"auto"' : Number(w)}\n`, f);
   return text;
+}
+
+/** How many data-path workers each director should report: TCPVS_E2E_WORKERS, else "auto"'s. */
+export function expectedWorkers(): number {
+  const w = process.env.TCPVS_E2E_WORKERS;
+  return w && w !== "auto" ? Number(w) : usableCpus();
 }
 
 export function writeLabConfig(dir: string, name: string, text: string): string {

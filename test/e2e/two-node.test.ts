@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { haveTool, isRoot, Lab, type Proc, waitLine } from "../vrrp/lab.ts";
 import {
   clientGap,
+  expectedWorkers,
   labConfig,
   type Sample,
   samples,
@@ -185,10 +186,10 @@ describe.skipIf(!ROOT || !TOOLS)("two-node appliance", () => {
         "both applications up at node A",
       );
       expect(vrrpState(sA)).toBe("master");
-      // TCPVS_E2E_WORKERS=auto: the directors really run that many data-path workers.
+      // The directors run the default `workers = "auto"` (or TCPVS_E2E_WORKERS): really that many.
       const workers = (sA as unknown as { workers?: unknown[] }).workers?.length ?? 1;
       console.log(`node A data-path workers: ${workers}`);
-      if (process.env.TCPVS_E2E_WORKERS === "auto") expect(workers).toBe(navigator.hardwareConcurrency);
+      expect(workers).toBe(expectedWorkers());
       expect(vrrpState((await status(sockB)).json)).toBe("backup");
       expect(l.hasAddr(1, VIP)).toBe(true);
       expect(l.hasAddr(2, VIP)).toBe(false);

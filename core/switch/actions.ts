@@ -292,7 +292,8 @@ export interface OwnAnswer {
 export function ownAnswer(rt: VsRuntime, x: RouteInput, a: Action, mayKeep: boolean): OwnAnswer | undefined {
   const pages = rt.cfg.error_pages;
   if (rt.limits !== undefined) {
-    const wait = rt.limits.check(x, rt.svc.now());
+    // The exact clock, not the coarse one: every worker then judges a shared bucket by the same time.
+    const wait = rt.limits.check(x, Date.now());
     if (wait > 0) {
       rt.svc.cluster.count("reject.limited");
       const retry = `retry-after: ${Math.max(1, Math.ceil(wait / 1000))}\r\n`;

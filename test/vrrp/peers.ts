@@ -86,9 +86,19 @@ export function killPid(pid: number | undefined): void {
 }
 
 /** Signal a process we started (unless it already exited) and wait for it. */
-export async function stopProc(p: Proc, sig: 9 | 15): Promise<void> {
+/**
+ * Signal `p` and wait for it to exit, at most `ms`: then it is killed and the test fails with its last
+ * lines (a stop that hangs is a bug to see, not a test timeout with nothing printed).
+ */
+export async function stopProc(p: Proc, sig: 9 | 15, ms = 15_000): Promise<void> {
   if (p.proc.exitCode === null) p.proc.kill(sig);
+  const exited = await Promise.race([p.done.then(() => true), Bun.sleep(ms).then(() => false)]);
+  if (exited) return;
+  p.proc.kill(9);
   await p.done;
+  throw new Error(
+    `Process did not exit within ${ms} ms of signal ${sig}; killed. Its last lines:\n${p.lines.slice(-30).join("\n")}`,
+  );
 }
 
 /** Which of `res` matched last in `lines`. */

@@ -61,7 +61,10 @@ describe.skipIf(!ROOT)("VRRP in a Worker", () => {
       await waitLine(hosted, /"event":"ready"/, 5000);
       await waitFor(() => state(hosted) === "MASTER", 5000, "the hosted instance to become MASTER");
       await waitFor(() => state(plain) === "BACKUP", 5000, "the plain instance to be BACKUP");
-      const report = JSON.parse(hosted.lines.find((l) => l.includes('"state":"MASTER"'))!);
+      // The log line "entering MASTER state" may come out before the worker's state report: wait for it.
+      const isReport = (l: string) => l.includes('"event":"state"') && l.includes('"state":"MASTER"');
+      await waitFor(() => hosted.lines.some(isReport), 5000, "the hosted instance's MASTER report");
+      const report = JSON.parse(hosted.lines.find(isReport)!);
       expect(report).toMatchObject({ instance: "VI", priority: 150, master: lab.ip(1) });
       // State-change log lines from the worker come out through the main logger.
       expect(hosted.lines.some((l) => l.includes('"msg":"entering MASTER state"'))).toBe(true);

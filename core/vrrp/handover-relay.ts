@@ -10,9 +10,11 @@
 // Tracking starts when the table is installed, so every connection this node accepts afterwards is
 // seen from its SYN and never relayed.
 //
-// Hide, on the old master: its ARP packets for the VIPs are dropped, so it stops answering and
-// announcing them but keeps the addresses: its kernel still delivers the relayed segments to the
-// connections it has, and answers the client directly.
+// Hide, on the old master: its ARP replies for the VIPs are dropped, so it stops answering for them
+// but keeps the addresses: its kernel still delivers the relayed segments to the connections it has,
+// and answers the client directly. Its own ARP requests (it must still resolve its clients) would name
+// the VIP as their sender when they solicit for a reply sent from it, and pull the client's entry back:
+// they name the node's own address instead.
 
 export interface RelaySpec {
   table: string;
@@ -81,11 +83,12 @@ export function relayRuleset(s: RelaySpec): string {
   ]);
 }
 
-/** The old master's silence about the VIPs it keeps for its drain. */
-export function hideRuleset(table: string, vips: string[]): string {
+/** The old master's silence about the VIPs it keeps for its drain; `own` is its own IPv4 address. */
+export function hideRuleset(table: string, vips: string[], own: string): string {
   return replace("arp", table, [
     "\tchain output {",
     "\t\ttype filter hook output priority 0; policy accept;",
+    `\t\tarp operation request arp saddr ip ${set(vips)} arp saddr ip set ${own}`,
     `\t\tarp saddr ip ${set(vips)} drop`,
     "\t}",
   ]);

@@ -46,6 +46,8 @@ export function labConfig(example: "node-a.toml" | "node-b.toml", addr: Addresse
   text = swap(text, 'advert_int = "1s"', `advert_int = ${ms(t.advertMs)}`, f);
   text = swap(text, 'interval = "1s"', `interval = ${ms(t.checkIntervalMs)}`, f);
   text = swap(text, 'timeout = "500ms"', `timeout = ${ms(t.checkTimeoutMs)}`, f);
+  // A short drain, so a held node's hidden VIP goes soon (handover relay).
+  text = swap(text, "[global]\n", '[global]\ngrace = "2s"\n', f);
   // TCPVS_E2E_WORKERS=auto (or N): both directors run their data path on every core (issue 17).
   const w = process.env.TCPVS_E2E_WORKERS;
   if (w) text = swap(text, "[global]\n", `[global]\nworkers = ${w === "auto" ? '"auto"' : Number(w)}\n`, f);

@@ -84,8 +84,10 @@ describe.skipIf(!!SKIP)("handover relay in namespaces", () => {
       relayRuleset({ table: t.relay, vips: [VIP], peer: lab.ip(A), iface: "eth0", mark: relayMark(51) }),
     );
     lab.run(["ip", "-n", lab.ns(B), "addr", "add", `${VIP}/24`, "dev", "eth0"]);
-    nft(A, hideRuleset(t.hide, [VIP]));
+    nft(A, hideRuleset(t.hide, [VIP], lab.ip(A)));
     arpTo(B);
+    // A forgets C's MAC: its ARP request, sent from the hidden VIP, must still get through.
+    lab.run(["ip", "-n", lab.ns(A), "neigh", "flush", "dev", "eth0"]);
     expect(await send(client, "c1", "two")).toMatchObject({ event: "data", text: "A:two" });
     expect(await send(client, "c1", "three")).toMatchObject({ event: "data", text: "A:three" });
 

@@ -41,13 +41,18 @@ describe("handover relay rulesets", () => {
     expect(r.endsWith("}\n")).toBe(true);
   });
 
-  test("the hide drops the old master's ARP for its VIPs only", () => {
-    const lines = hideRuleset("h", ["10.0.0.100"])
+  test("the hide drops the old master's ARP replies for its VIPs; its own requests name its address", () => {
+    const lines = hideRuleset("h", ["10.0.0.100"], "10.0.0.11")
       .split("\n")
       .map((l) => l.trim());
     expect(lines.slice(0, 3)).toEqual(["table arp h {}", "delete table arp h", "table arp h {"]);
     expect(lines).toContain("type filter hook output priority 0; policy accept;");
-    expect(lines).toContain("arp saddr ip { 10.0.0.100 } drop");
+    const rewrite = lines.indexOf(
+      "arp operation request arp saddr ip { 10.0.0.100 } arp saddr ip set 10.0.0.11",
+    );
+    const drop = lines.indexOf("arp saddr ip { 10.0.0.100 } drop");
+    expect(rewrite).toBeGreaterThan(0);
+    expect(drop).toBeGreaterThan(rewrite); // a rewritten request no longer matches the drop
   });
 
   test("dropping a table succeeds whether it exists or not", () => {

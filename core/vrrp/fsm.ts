@@ -13,7 +13,7 @@ export type FsmAction =
   | { type: "remove_vips" }
   | { type: "garp" }
   /**
-   * Before the VIPs are added: the peer resigned (priority 0), so its open connections may still send
+   * Before the VIPs are added (after the advert): the peer resigned (priority 0), so its open connections may still send
    * segments here once clients' ARP entries move: relay them to it (handover-relay.ts).
    */
   | { type: "relay_in"; peer: string }
@@ -317,8 +317,10 @@ export class VrrpFsm {
     this.masterAddr = undefined;
     this.peerResigned = undefined;
     return this.transition("MASTER", reason, [
-      ...(from ? [{ type: "relay_in", peer: from } as const] : []),
       { type: "send_advert", priority: this.priority },
+      // After the advert (a slow nft must not make the resigning peer give up waiting for it and drop
+      // its VIPs unhidden), before the VIPs and their gratuitous ARP (which bring the peer's clients).
+      ...(from ? [{ type: "relay_in", peer: from } as const] : []),
       { type: "add_vips" },
       { type: "garp" },
       this.arm(now + this.o.advertIntMs),

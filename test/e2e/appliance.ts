@@ -207,7 +207,10 @@ export function lineIndex(p: Proc, re: RegExp, from: number): number {
 }
 
 /** SIGKILL every process in `procs` still running (each one this test started) and wait for it. */
-export async function stopAll(procs: Proc[]): Promise<void> {
+/** $TCPVS_E2E_LOGS=DIR: every process's output lines are kept there (`TAG-N.log`), to read a failure. */
+export async function stopAll(procs: Proc[], tag = "e2e"): Promise<void> {
   for (const p of procs) if (p.proc.exitCode === null) p.proc.kill(9);
   await Promise.all(procs.map((p) => p.done));
+  const dir = process.env.TCPVS_E2E_LOGS;
+  if (dir) procs.forEach((p, i) => writeFileSync(join(dir, `${tag}-${i}.log`), `${p.lines.join("\n")}\n`));
 }

@@ -321,7 +321,7 @@ describe.skipIf(!ROOT || !TOOLS)("two-node appliance", () => {
     } finally {
       if (client && client.proc.exitCode === null) client.proc.kill(15);
       await client?.done;
-      await stopAll(started);
+      await stopAll(started, "s");
       console.log(
         `\n=== two-node appliance (advert ${T.advertMs} ms, check ${T.checkIntervalMs} ms × fall ${FALL}, ` +
           `${RATE} req/s, ${REQ_TIMEOUT} ms request timeout) ===\n${report.join("\n")}\n` +
@@ -456,7 +456,7 @@ describe.skipIf(!ROOT || !TOOLS)("two-node appliance", () => {
     } finally {
       if (client && client.proc.exitCode === null) client.proc.kill(15);
       await client?.done;
-      await stopAll(started);
+      await stopAll(started, "m");
       console.log(`\n=== two-node maintenance (${RATE} req/s) ===\n${report.join("\n")}\n===`);
     }
   }, 120_000);

@@ -96,8 +96,8 @@ describe("BACKUP", () => {
     expect(f.timerAt).toBe(1000 + 609);
     const acts = f.tick(1609);
     expect(states(acts)).toEqual(["MASTER"]);
-    expect(types(acts).slice(0, 4)).toEqual(["state", "relay_in", "send_advert", "add_vips"]);
-    expect(acts[1]).toEqual({ type: "relay_in", peer: "10.0.0.9" });
+    expect(types(acts).slice(0, 5)).toEqual(["state", "send_advert", "relay_in", "add_vips", "garp"]);
+    expect(acts[2]).toEqual({ type: "relay_in", peer: "10.0.0.9" });
     expect(f.peerResigned).toBeUndefined();
   });
   test("a master that failed (no priority 0) or advertised again after resigning is not relayed to", () => {

@@ -212,5 +212,7 @@ export async function stopAll(procs: Proc[], tag = "e2e"): Promise<void> {
   for (const p of procs) if (p.proc.exitCode === null) p.proc.kill(9);
   await Promise.all(procs.map((p) => p.done));
   const dir = process.env.TCPVS_E2E_LOGS;
-  if (dir) procs.forEach((p, i) => writeFileSync(join(dir, `${tag}-${i}.log`), `${p.lines.join("\n")}\n`));
+  if (!dir) return;
+  for (const [i, p] of procs.entries())
+    writeFileSync(join(dir, `${tag}-${i}.log`), `${p.lines.join("\n")}\n`);
 }

@@ -4,22 +4,31 @@
 // (no nft, an old kernel) is logged once and the handover goes on as before: VIPs removed at once, no
 // relay. IPv6 instances never relay (NDP would need its own filter).
 
+import { readFileSync } from "node:fs";
 import type { VrrpConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { dropTableRuleset, handoverTables, hideRuleset, relayMark, relayRuleset } from "./handover-relay.ts";
 import { applyNft } from "./nft.ts";
+import { connectionsTo } from "./vip-connections.ts";
 import type { VipSet } from "./vip.ts";
 
 /** The relay outlives the peer's drain (its grace) by this much: the peer's stop starts a little later. */
 export const RELAY_MARGIN_MS = 2000;
 /** Hidden VIPs are kept at most grace plus this, should nobody say the drain is over. */
 export const HIDE_MARGIN_MS = 1000;
+/**
+ * ... and at least this long unless the drain's owner says it is over: a client whose ARP entry changed
+ * less than a second before the new master's gratuitous ARP ignores it (neighbour locktime).
+ */
+export const HIDE_FLOOR_MS = 1000;
+const CONNECTION_POLL_MS = 200;
 
 export class Handover {
   private relayTimer: ReturnType<typeof setTimeout> | undefined;
   private relaying = false;
   private hidden: VipSet | undefined;
   private hideTimer: ReturnType<typeof setTimeout> | undefined;
+  private pollTimer: ReturnType<typeof setInterval> | undefined;
   private waiters: Array<() => void> = [];
   /** nft failed once: the handovers of this instance go on without relay. */
   private off = false;
@@ -105,6 +114,20 @@ export class Handover {
     const bound = this.graceMs() + HIDE_MARGIN_MS;
     this.log.info("VIPs hidden from ARP, kept while their connections drain", { bound_ms: bound });
     this.hideTimer = setTimeout(() => this.release("drain bound reached"), bound);
+    const since = performance.now();
+    this.pollTimer = setInterval(() => {
+      if (performance.now() - since >= HIDE_FLOOR_MS && this.openConnections() === 0)
+        this.release("no connection left on them");
+    }, CONNECTION_POLL_MS);
+  }
+
+  /** Connections still using a VIP (unknown: counted as one, so the bound decides). */
+  private openConnections(): number {
+    try {
+      return connectionsTo(readFileSync("/proc/net/tcp", "utf8"), this.vips);
+    } catch {
+      return 1;
+    }
   }
 
   /** MASTER again during the drain: the addresses stay, the hide goes. */
@@ -131,6 +154,7 @@ export class Handover {
   private unhide(): void {
     this.hidden = undefined;
     clearTimeout(this.hideTimer);
+    clearInterval(this.pollTimer);
     this.nft(dropTableRuleset("arp", this.tables.hide), "unhiding the VIPs");
     for (const w of this.waiters.splice(0)) w();
   }

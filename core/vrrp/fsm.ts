@@ -162,8 +162,14 @@ export class VrrpFsm {
         if (this.o.version === 3) this.masterAdverIntervalMs = a.intervalMs;
         return this.becomeBackup(now, `higher priority ${a.priority} from ${a.src}`);
       }
-      // A lower-priority master is out there (split brain healing): re-advertise at once so it yields.
-      return [{ type: "send_advert", priority: this.priority }, this.arm(now + this.o.advertIntMs)];
+      // A lower-priority master is out there (split brain healing): re-advertise at once so it yields,
+      // and pull back the clients its gratuitous ARP took (keepalived: "refresh remote ARP cache"), or
+      // they stay with a node that drops the VIP as soon as it sees this advert.
+      return [
+        { type: "send_advert", priority: this.priority },
+        { type: "garp" },
+        this.arm(now + this.o.advertIntMs),
+      ];
     }
     if (this.state !== "BACKUP") return [];
     this.masterAddr = a.src;

@@ -215,12 +215,13 @@ describe("MASTER", () => {
     spelled.advert(5000, { priority: 100, intervalMs: 1000, src: "fe80::2" });
     expect(spelled.state).toBe("BACKUP");
   });
-  test("lower priority: hold and re-advertise at once", () => {
+  test("lower priority: hold, re-advertise and pull the clients back by gratuitous ARP at once", () => {
     const f = master();
     const acts = f.advert(5000, { priority: 50, intervalMs: 1000, src: "10.0.0.9" });
     expect(f.state).toBe("MASTER");
     expect(acts).toEqual([
       { type: "send_advert", priority: 100 },
+      { type: "garp" },
       { type: "set_timer", at: 6000 },
     ]);
   });

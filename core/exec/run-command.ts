@@ -131,6 +131,8 @@ export interface SyncRunResult {
   code: number | null;
   timedOut: boolean;
   stderr: string;
+  /** Up to STDERR_MAX bytes of stdout. */
+  stdout: string;
 }
 
 /**
@@ -143,7 +145,7 @@ export function runSync(argv: string[], o: { timeoutMs: number; input?: string }
   try {
     const r = Bun.spawnSync(argv, {
       stdin: o.input === undefined ? "ignore" : Buffer.from(o.input),
-      stdout: "ignore",
+      stdout: "pipe",
       stderr: "pipe",
       timeout: o.timeoutMs,
     });
@@ -151,6 +153,7 @@ export function runSync(argv: string[], o: { timeoutMs: number; input?: string }
       code: r.exitCode,
       timedOut: r.exitedDueToTimeout === true,
       stderr: r.stderr.toString("utf8").slice(0, STDERR_MAX),
+      stdout: r.stdout.toString("utf8").slice(0, STDERR_MAX),
     };
   } catch (e) {
     throw new SpawnError(`Cannot start ${JSON.stringify(argv.join(" "))}: ${(e as Error).message}`, e);

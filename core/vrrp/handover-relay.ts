@@ -77,10 +77,18 @@ export function relayRuleset(s: RelaySpec): string {
     `\t\t${to} tcp flags & syn == 0 tcp flags & (fin | rst) != 0 ct state invalid goto relay`,
     "\t}",
     "\tchain relay {",
+    // Counted, so the log says how much the handover relayed.
+    "\t\tcounter",
     `\t\tdup to ${s.peer} device "${s.iface}"`,
     "\t\tmeta pkttype set other",
     "\t}",
   ]);
+}
+
+/** The packets the relay chain counted, from `nft list chain ip TABLE relay`. */
+export function relayedPackets(listing: string): number | undefined {
+  const m = /counter packets (\d+)/.exec(listing);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** The old master's silence about the VIPs it keeps for its drain; `own` is its own IPv4 address. */

@@ -7,8 +7,15 @@
 import { readFileSync } from "node:fs";
 import type { VrrpConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
-import { dropTableRuleset, handoverTables, hideRuleset, relayMark, relayRuleset } from "./handover-relay.ts";
-import { applyNft } from "./nft.ts";
+import {
+  dropTableRuleset,
+  handoverTables,
+  hideRuleset,
+  relayedPackets,
+  relayMark,
+  relayRuleset,
+} from "./handover-relay.ts";
+import { applyNft, listNft } from "./nft.ts";
 import { connectionsTo } from "./vip-connections.ts";
 import type { VipSet } from "./vip.ts";
 
@@ -97,8 +104,11 @@ export class Handover {
     if (!this.relaying) return;
     this.relaying = false;
     clearTimeout(this.relayTimer);
-    if (this.nft(dropTableRuleset("ip", this.tables.relay), "removing the handover relay"))
-      this.log.info("handover relay removed", { why });
+    const table = this.tables.relay;
+    const listing = listNft(["chain", "ip", table, "relay"]);
+    const relayed = listing === undefined ? undefined : relayedPackets(listing);
+    if (this.nft(dropTableRuleset("ip", table), "removing the handover relay"))
+      this.log.info("handover relay removed", { why, relayed_packets: relayed });
   }
 
   /** Old master, the peer now MASTER: hide the VIPs and keep them for the drain, or remove them. */

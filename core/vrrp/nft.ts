@@ -7,12 +7,23 @@ const NFT_TIMEOUT_MS = 2000;
 
 /** Apply `ruleset`; returns why it failed (nft missing, refused, too slow), or undefined. */
 export function applyNft(ruleset: string): string | undefined {
+  const r = nft(["-f", "-"], ruleset);
+  return "error" in r ? r.error : undefined;
+}
+
+/** `nft list chain ...` and the like: the listing, or undefined when nft cannot give it. */
+export function listNft(args: string[]): string | undefined {
+  const r = nft(["list", ...args]);
+  return "out" in r ? r.out : undefined;
+}
+
+function nft(args: string[], input?: string): { out: string } | { error: string } {
   try {
-    const r = runSync(["nft", "-f", "-"], { timeoutMs: NFT_TIMEOUT_MS, input: ruleset });
-    if (r.timedOut) return `nft took longer than ${NFT_TIMEOUT_MS} ms`;
-    if (r.code !== 0) return `nft exited with ${r.code}: ${r.stderr.trim().split("\n")[0] ?? ""}`;
-    return undefined;
+    const r = runSync(["nft", ...args], { timeoutMs: NFT_TIMEOUT_MS, input });
+    if (r.timedOut) return { error: `nft took longer than ${NFT_TIMEOUT_MS} ms` };
+    if (r.code !== 0) return { error: `nft exited with ${r.code}: ${r.stderr.trim().split("\n")[0] ?? ""}` };
+    return { out: r.stdout };
   } catch (e) {
-    return e instanceof Error ? e.message : String(e);
+    return { error: e instanceof Error ? e.message : String(e) };
   }
 }

@@ -6,7 +6,13 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { handoverTables, hideRuleset, relayMark, relayRuleset } from "../../core/vrrp/handover-relay.ts";
+import {
+  handoverTables,
+  hideRuleset,
+  relayedPackets,
+  relayMark,
+  relayRuleset,
+} from "../../core/vrrp/handover-relay.ts";
 import { missingTools } from "../tools.ts";
 import { isRoot, Lab, type Proc, tell, waitLine } from "./lab.ts";
 
@@ -90,6 +96,8 @@ describe.skipIf(!!SKIP)("handover relay in namespaces", () => {
     lab.run(["ip", "-n", lab.ns(A), "neigh", "flush", "dev", "eth0"]);
     expect(await send(client, "c1", "two")).toMatchObject({ event: "data", text: "A:two" });
     expect(await send(client, "c1", "three")).toMatchObject({ event: "data", text: "A:three" });
+    const listing = lab.sh(B, `nft list chain ip ${t.relay} relay`).out;
+    expect(relayedPackets(listing)).toBeGreaterThanOrEqual(2);
 
     // A new connection is B's own: seen from its SYN, never relayed.
     await open(client, "c2");

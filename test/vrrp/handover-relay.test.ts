@@ -3,6 +3,7 @@ import {
   dropTableRuleset,
   handoverTables,
   hideRuleset,
+  relayedPackets,
   relayMark,
   relayRuleset,
 } from "../../core/vrrp/handover-relay.ts";
@@ -37,7 +38,11 @@ describe("handover relay rulesets", () => {
       `${to} tcp flags & syn == 0 tcp flags & (fin | rst) != 0 ct state invalid goto relay`,
     );
     const relay = lines.slice(lines.indexOf("chain relay {"));
-    expect(relay.slice(1, 3)).toEqual(['dup to 10.0.0.11 device "eth0"', "meta pkttype set other"]);
+    expect(relay.slice(1, 4)).toEqual([
+      "counter",
+      'dup to 10.0.0.11 device "eth0"',
+      "meta pkttype set other",
+    ]);
     expect(r.endsWith("}\n")).toBe(true);
   });
 
@@ -53,6 +58,13 @@ describe("handover relay rulesets", () => {
     const drop = lines.indexOf("arp saddr ip { 10.0.0.100 } drop");
     expect(rewrite).toBeGreaterThan(0);
     expect(drop).toBeGreaterThan(rewrite); // a rewritten request no longer matches the drop
+  });
+
+  test("the relay's packet count is read from nft's listing", () => {
+    const listing =
+      "table ip t {\n\tchain relay {\n\t\tcounter packets 12 bytes 840\n\t\tdup to 10.0.0.11\n\t}\n}\n";
+    expect(relayedPackets(listing)).toBe(12);
+    expect(relayedPackets("table ip t {}\n")).toBeUndefined();
   });
 
   test("dropping a table succeeds whether it exists or not", () => {

@@ -431,6 +431,11 @@ describe.skipIf(!ROOT || !TOOLS)("two-node appliance", () => {
       report.push(
         `\`status vrrp VI_1 normal\` on A: A MASTER after ${aMaster - tBack} ms; ${fmt(wBack)}; ${outage(all2, tBack)}`,
       );
+      // B's relay from the hold's handover ended when B left MASTER: how much of A's traffic it carried.
+      const relayEnd = tcpvsB.lines.slice(bFrom).find((x) => x.includes('"msg":"handover relay removed"'));
+      report.push(
+        `B's handover relay: ${relayEnd ? relayEnd.slice(relayEnd.indexOf('"why"')) : "(no removal logged)"}`,
+      );
       expect(l.hasAddr(1, VIP)).toBe(true);
       expect(l.hasAddr(2, VIP)).toBe(false);
       expect(failuresAfter(all2, aMaster + SETTLE, Date.now())).toBe(0);

@@ -8,7 +8,9 @@
 // the mark follows the connection's FIN and RST, which conntrack would not pick up on their own. A
 // FIN or RST that is the first segment seen of such a connection is conntrack-invalid: relayed too.
 // Tracking starts when the table is installed, so every connection this node accepts afterwards is
-// seen from its SYN and never relayed.
+// seen from its SYN and never relayed; a new SYN on the tuple of a relayed connection whose entry
+// lingers (conntrack saw only the client's half of its close) is this node's again: its mark is
+// cleared.
 //
 // Hide, on the old master: its ARP replies for the VIPs are dropped, so it stops answering for them
 // but keeps the addresses: its kernel still delivers the relayed segments to the connections it has,
@@ -72,6 +74,7 @@ export function relayRuleset(s: RelaySpec): string {
     "\tchain prerouting {",
     // After conntrack (-200): the rules read the state it has just decided.
     "\t\ttype filter hook prerouting priority -150; policy accept;",
+    `\t\t${to} tcp flags & (syn | ack) == syn ct mark ${m} ct mark set 0`,
     `\t\t${to} ct mark ${m} goto relay`,
     `\t\t${to} tcp flags & (syn | rst) == 0 ct state new ct mark set ${m} goto relay`,
     `\t\t${to} tcp flags & syn == 0 tcp flags & (fin | rst) != 0 ct state invalid goto relay`,

@@ -30,7 +30,10 @@ describe("handover relay rulesets", () => {
     expect(lines.slice(0, 3)).toEqual(["table ip t {}", "delete table ip t", "table ip t {"]);
     expect(lines).toContain("type filter hook prerouting priority -150; policy accept;");
     const to = "ip daddr { 10.0.0.100, 10.0.0.101 }";
-    expect(lines).toContain(`${to} ct mark 0x74760033 goto relay`);
+    // A new SYN on a relayed connection's lingering tuple is this node's: unmarked before the relay.
+    const unmark = lines.indexOf(`${to} tcp flags & (syn | ack) == syn ct mark 0x74760033 ct mark set 0`);
+    expect(unmark).toBeGreaterThan(0);
+    expect(lines.indexOf(`${to} ct mark 0x74760033 goto relay`)).toBe(unmark + 1);
     expect(lines).toContain(
       `${to} tcp flags & (syn | rst) == 0 ct state new ct mark set 0x74760033 goto relay`,
     );

@@ -57,9 +57,9 @@ async function send(client: Proc, id: string, text: string): Promise<Record<stri
   return next(client, id, from);
 }
 
-async function open(client: Proc, id: string): Promise<void> {
+async function open(client: Proc, id: string, localPort = ""): Promise<void> {
   const from = client.lines.length;
-  tell(client, `open ${id} ${VIP} ${PORT}`);
+  tell(client, `open ${id} ${VIP} ${PORT} ${localPort}`);
   await waitLine(client, new RegExp(`"id":"${id}","event":"open"`), 5000, from);
 }
 
@@ -85,6 +85,8 @@ describe.skipIf(!!SKIP)("handover relay in namespaces", () => {
     // With it: B relays the connection it never saw open to A, which answers C directly.
     await open(client, "c1");
     expect(await send(client, "c1", "one")).toMatchObject({ event: "data", text: "A:one" });
+    await open(client, "c3", "40001");
+    expect(await send(client, "c3", "one")).toMatchObject({ event: "data", text: "A:one" });
     nft(
       B,
       relayRuleset({ table: t.relay, vips: [VIP], peer: lab.ip(A), iface: "eth0", mark: relayMark(51) }),
@@ -112,6 +114,13 @@ describe.skipIf(!!SKIP)("handover relay in namespaces", () => {
     expect(serverB.lines.some((l) => l.includes('"end"'))).toBe(false);
 
     // A keeps the VIP but no longer answers ARP for it: only B's MAC comes back.
+    // A connection B relayed and A closed first: B's conntrack saw only C's half of the close, so its
+    // marked entry lingers. A new connection from the same port is B's own, not relayed to A.
+    expect(await send(client, "c3", "bye")).toMatchObject({ event: "data", text: "A:bye" });
+    await waitLine(client, /"id":"c3","event":"close"/, 5000);
+    await open(client, "c4", "40001");
+    expect(await send(client, "c4", "x")).toMatchObject({ event: "data", text: "B:x" });
+
     expect(lab.hasAddr(A, VIP)).toBe(true);
     const arp = lab.sh(C, `arping -c 2 -w 3 -i eth0 ${VIP}`).out.toLowerCase();
     expect(arp).toContain(lab.mac(B).toLowerCase());

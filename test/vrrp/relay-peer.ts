@@ -1,7 +1,8 @@
 // A TCP peer for the handover relay test, run inside a lab namespace.
-//   server NAME HOST PORT: answers each chunk with "NAME:chunk", prints "listening", "end" per peer FIN.
-//   client: reads "open ID HOST PORT", "send ID TEXT", "end ID" lines on stdin; prints one JSON line per
-//   event: {id, event: "open" | "data" | "error" | "close", text?, code?}.
+//   server NAME HOST PORT: answers each chunk with "NAME:chunk" ("bye": answers and closes first),
+//   prints "listening", and "end" per peer FIN.
+//   client: reads "open ID HOST PORT [LOCALPORT]", "send ID TEXT", "end ID" lines on stdin; prints one
+//   JSON line per event: {id, event: "open" | "data" | "error" | "close", text?, code?}.
 
 import { connect, createServer, type Socket } from "node:net";
 
@@ -11,7 +12,11 @@ const out = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
 if (mode === "server") {
   const [name, host, port] = args;
   createServer((s) => {
-    s.on("data", (d) => s.write(`${name}:${d.toString()}`));
+    s.on("data", (d) => {
+      const text = d.toString();
+      if (text === "bye") s.end(`${name}:bye`);
+      else s.write(`${name}:${text}`);
+    });
     s.on("end", () => {
       out({ event: "end" });
       s.end();
@@ -26,9 +31,10 @@ if (mode === "server") {
     const lines = rest.split("\n");
     rest = lines.pop()!;
     for (const line of lines) {
-      const [cmd, id = "", a = "", b = ""] = line.trim().split(" ");
+      const [cmd, id = "", a = "", b = "", c = ""] = line.trim().split(" ");
       if (cmd === "open") {
-        const s = connect(Number(b), a, () => out({ id, event: "open" }));
+        const local = c ? { localPort: Number(c) } : {};
+        const s = connect({ port: Number(b), host: a, ...local }, () => out({ id, event: "open" }));
         s.on("data", (d) => out({ id, event: "data", text: d.toString() }));
         s.on("error", (e: NodeJS.ErrnoException) => out({ id, event: "error", code: e.code }));
         s.on("close", () => out({ id, event: "close" }));

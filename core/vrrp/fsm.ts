@@ -86,6 +86,8 @@ export class VrrpFsm {
    * advertising priority 0 until a peer's MASTER advert is seen (`peerSeen`) or `until` passes.
    */
   resigning: { end: "stop" | "hold"; until: number; peerSeen?: string } | undefined;
+  /** A lower-priority master was heard: announce the VIPs once more with the next advert. */
+  private regarp = false;
   /** The master resigned (its last advert had priority 0): taking over from it is a planned handover. */
   peerResigned: string | undefined;
   private o: FsmOptions;
@@ -133,8 +135,11 @@ export class VrrpFsm {
       // Re-send the resignation each interval: one lost packet must not cost a master-down interval.
       return [{ type: "send_advert", priority: 0 }, this.arm(Math.min(r.until, now + this.o.advertIntMs))];
     }
-    if (this.state === "MASTER")
-      return [{ type: "send_advert", priority: this.priority }, this.arm(now + this.o.advertIntMs)];
+    if (this.state === "MASTER") {
+      const again: FsmAction[] = this.regarp ? [{ type: "garp" }] : [];
+      this.regarp = false;
+      return [{ type: "send_advert", priority: this.priority }, ...again, this.arm(now + this.o.advertIntMs)];
+    }
     if (this.state === "BACKUP") {
       if (this.held) return [this.arm(now + this.masterDownMs())];
       return this.becomeMaster(now, "master down timer expired");
@@ -164,7 +169,9 @@ export class VrrpFsm {
       }
       // A lower-priority master is out there (split brain healing): re-advertise at once so it yields,
       // and pull back the clients its gratuitous ARP took (keepalived: "refresh remote ARP cache"), or
-      // they stay with a node that drops the VIP as soon as it sees this advert.
+      // they stay with a node that drops the VIP as soon as it sees this advert. Once more with the
+      // next advert: its own gratuitous ARP, sent right after the advert we answer, may land after ours.
+      this.regarp = true;
       return [
         { type: "send_advert", priority: this.priority },
         { type: "garp" },

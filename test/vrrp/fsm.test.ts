@@ -224,6 +224,9 @@ describe("MASTER", () => {
       { type: "garp" },
       { type: "set_timer", at: 6000 },
     ]);
+    // Once more with the next advert (the other node's own burst may have landed after ours); then not.
+    expect(types(f.tick(6000))).toEqual(["send_advert", "garp", "set_timer"]);
+    expect(types(f.tick(7000))).toEqual(["send_advert", "set_timer"]);
   });
   test("priority 0 from another master: answer with an advert", () => {
     const f = master();

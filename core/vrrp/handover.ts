@@ -24,8 +24,8 @@ export const RELAY_MARGIN_MS = 2000;
 /** Hidden VIPs are kept at most grace plus this, should nobody say the drain is over. */
 export const HIDE_MARGIN_MS = 1000;
 /**
- * ... and at least this long unless the drain's owner says it is over: a client whose ARP entry changed
- * less than a second before the new master's gratuitous ARP ignores it (neighbour locktime).
+ * ... and at least this long unless the drain's owner says it is over: a client that missed the new
+ * master's gratuitous ARP still sends here for a while, and is served rather than dropped.
  */
 export const HIDE_FLOOR_MS = 1000;
 const CONNECTION_POLL_MS = 200;

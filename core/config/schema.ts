@@ -71,7 +71,10 @@ export const globalSection = section(
       def: "info",
     }),
     log_format: k.string({ doc: "the `--log-format` flag wins", oneOf: ["text", "json"], def: "text" }),
-    grace: k.duration({ doc: "how long SIGTERM waits for requests in flight", def: "10s" }),
+    grace: k.duration({
+      doc: "how long SIGTERM waits for requests in flight; also bounds a planned VRRP handover's connection relay (`handover_relay`)",
+      def: "10s",
+    }),
     router_id: k.string({
       doc: "names this node in logs and notify lines",
       def: () => hostname(),

@@ -191,6 +191,10 @@ export const vrrpSection = section(
       doc: "for routers whose v3 checksum leaves out the IP pseudo-header",
       def: false,
     }),
+    handover_relay: k.bool({
+      doc: "IPv4, both nodes tcpvs with nftables: in a planned handover the new master relays the old master's open TCP connections to it (nft `dup`), and the old master keeps its VIPs hidden from ARP until its drain ends (at most `[global] grace` + 1 s; the relay lasts `grace` + 2 s), so no exchange in flight is reset",
+      def: true,
+    }),
     garp_master_delay: k.duration({
       doc: "gratuitous ARP (IPv6: unsolicited NA) again this long after becoming master",
       def: "5s",

@@ -229,6 +229,10 @@ export class Daemon {
         .catch((e: unknown) => this.log.error(`Cannot stop ${s.name} cleanly`, { error: String(e) }));
     }
     this.draining = undefined;
+    for (const s of order)
+      await s
+        .settle?.()
+        .catch((e: unknown) => this.log.error(`Cannot settle ${s.name}`, { error: String(e) }));
     this.running = false;
   }
 }

@@ -28,6 +28,11 @@ export interface Service {
    * it short (a second Ctrl-C): it must then resolve no later than the first call.
    */
   stop(graceMs: number): Promise<void>;
+  /**
+   * Called once every service has stopped (the switch's drain is over): undo what this service's stop
+   * kept for the others' drain (VRRP keeps the VIPs a peer took over, hidden, for it).
+   */
+  settle?(): Promise<void>;
   /** SIGUSR1: the service's state to the log, one line per item. */
   dump(): void;
   /**

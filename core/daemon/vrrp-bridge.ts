@@ -15,6 +15,9 @@ export class VrrpBridge implements Service {
   private host: VrrpHost | undefined;
   private instances: Record<string, VrrpConfig>;
   private scriptUser: string | undefined;
+  private graceMs: number;
+  /** Stopped with VIPs kept hidden for the switch's drain (settle ends it). */
+  private drainingHost: VrrpHost | undefined;
   private unsubscribe: (() => void) | undefined;
   private stopping: Promise<void> | undefined;
   private readonly cluster: Cluster;
@@ -23,6 +26,7 @@ export class VrrpBridge implements Service {
   constructor(config: TcpvsConfig, cluster: Cluster, log: Logger) {
     this.instances = config.vrrp;
     this.scriptUser = config.global.script_user;
+    this.graceMs = config.global.grace;
     this.cluster = cluster;
     this.log = log.child({ subsystem: "vrrp" });
   }
@@ -34,6 +38,7 @@ export class VrrpBridge implements Service {
       onState: (r) => recordVrrpState(this.cluster, r),
       onDrop: (_instance, reason) => this.cluster.count(`vrrp.drop.${reason}`),
       scriptUser: this.scriptUser,
+      graceMs: this.graceMs,
     });
     // Tell the worker every tracked pool's quorum now and whenever it changes.
     for (const [name, pool] of this.cluster.pools) this.host.setPoolQuorum(name, pool.quorumUp);
@@ -49,8 +54,15 @@ export class VrrpBridge implements Service {
   async reload(next: LoadedConfig): Promise<void> {
     const vrrp = next.config.vrrp;
     const scriptUser = next.config.global.script_user;
-    if (JSON.stringify(vrrp) === JSON.stringify(this.instances) && scriptUser === this.scriptUser) return;
+    const graceMs = next.config.global.grace;
+    if (
+      JSON.stringify(vrrp) === JSON.stringify(this.instances) &&
+      scriptUser === this.scriptUser &&
+      graceMs === this.graceMs
+    )
+      return;
     this.scriptUser = scriptUser;
+    this.graceMs = graceMs;
     if (!this.host) {
       this.instances = vrrp;
       return this.start();
@@ -65,7 +77,7 @@ export class VrrpBridge implements Service {
       return;
     }
     // A restarted or removed instance hands over first: wait for the longest of the old ones.
-    await this.host.reload(vrrp, handoverBoundMs(Object.values(this.instances)), scriptUser);
+    await this.host.reload(vrrp, handoverBoundMs(Object.values(this.instances)), scriptUser, graceMs);
     this.instances = vrrp;
     for (const [name, pool] of this.cluster.pools) this.host.setPoolQuorum(name, pool.quorumUp);
   }
@@ -80,21 +92,31 @@ export class VrrpBridge implements Service {
 
   /**
    * Hand over, then resign: a master advertises priority 0 and keeps its VIPs until the peer's first
-   * MASTER advert (RESIGN_INTERVALS intervals at most), then removes them and runs notify_stop. The
-   * switch stops after this, so its listeners serve the VIP to the end. No grace applies; a second
-   * call waits too.
+   * MASTER advert (RESIGN_INTERVALS intervals at most), then hides them (handover relay; without it
+   * removes them) and runs notify_stop. The switch stops after this, so its listeners serve the VIP to
+   * the end, and the peer relays this node's connections to it while they drain; settle() removes the
+   * hidden VIPs once the drain is over. No grace applies to the handover; a second call waits too.
    */
-  stop(): Promise<void> {
-    this.stopping ??= this.resign();
+  stop(graceMs: number): Promise<void> {
+    this.stopping ??= this.resign(graceMs);
     return this.stopping;
   }
 
-  private async resign(): Promise<void> {
+  private async resign(graceMs: number): Promise<void> {
     this.unsubscribe?.();
     if (!this.host) return;
-    const drops = await this.host.stop(handoverBoundMs(Object.values(this.instances)));
-    this.log.info("vrrp stopped", { drops });
+    const host = this.host;
     this.host = undefined;
+    const drain = graceMs > 0;
+    const drops = await host.stop(handoverBoundMs(Object.values(this.instances)), { drain });
+    this.log.info("vrrp stopped", { drops });
+    if (drain) this.drainingHost = host;
+  }
+
+  async settle(): Promise<void> {
+    const host = this.drainingHost;
+    this.drainingHost = undefined;
+    await host?.release();
   }
 
   dump(): void {

@@ -28,7 +28,7 @@ export function vrrpDaemon(o: VrrpRoleOptions): Daemon {
     );
   const cluster = new Cluster();
   const d = new Daemon({ ...o, role: "vrrp", cluster });
-  const vrrp = new VrrpService(o.config.vrrp, cluster, o.log);
+  const vrrp = new VrrpService(o.config.vrrp, cluster, o.log, o.config.global.grace);
   const services: Service[] = [];
   let control: ControlService | undefined;
   if (o.control) {

@@ -13,11 +13,14 @@ export class VrrpService implements Service {
   private mgr: VrrpManager | undefined;
   private stopping: Promise<void> | undefined;
   private instances: Record<string, VrrpConfig>;
+  /** [global] grace: bounds the handover relay and the hidden VIPs' drain. */
+  private graceMs: number;
   private readonly cluster: Cluster;
   private readonly log: Logger;
 
-  constructor(instances: Record<string, VrrpConfig>, cluster: Cluster, log: Logger) {
+  constructor(instances: Record<string, VrrpConfig>, cluster: Cluster, log: Logger, graceMs = 10_000) {
     this.instances = instances;
+    this.graceMs = graceMs;
     this.cluster = cluster;
     this.log = log;
   }
@@ -27,6 +30,7 @@ export class VrrpService implements Service {
       log: this.log,
       onState: (r) => recordVrrpState(this.cluster, r),
       onDrop: (_instance, reason) => this.cluster.count(`vrrp.drop.${reason}`),
+      graceMs: this.graceMs,
     });
     this.mgr.start();
   }
@@ -38,6 +42,8 @@ export class VrrpService implements Service {
       throw new Error(
         `Keep a [vrrp.NAME] section in "${next.config.file}": tcpvs vrrp runs VRRP instances only`,
       );
+    this.graceMs = next.config.global.grace;
+    this.mgr?.setGrace(this.graceMs);
     await this.mgr?.reload(vrrp);
     this.instances = vrrp;
   }
@@ -51,13 +57,23 @@ export class VrrpService implements Service {
     return steerVrrp(this.mgr, this.instances, instance, action, priority);
   }
 
-  /** Resign: priority 0 sent, VIPs removed, notify_stop run. The drop counters are logged first. */
-  stop(): Promise<void> {
+  /**
+   * Resign: priority 0 sent, notify_stop run, VIPs removed, or, when the peer took over with the
+   * handover relay, kept hidden until the instances' own drain bound (grace) for the connections of
+   * the service behind them; a second call (stop(0), the operator's second Ctrl-C) removes them now.
+   * The drop counters are logged first.
+   */
+  stop(graceMs: number): Promise<void> {
     const mgr = this.mgr;
     if (!mgr) return Promise.resolve();
-    this.stopping ??= (async () => {
+    if (this.stopping) {
+      if (graceMs === 0) mgr.release();
+      return this.stopping;
+    }
+    this.stopping = (async () => {
       this.log.info("vrrp stopping", { drops: mgr.drops() });
-      await mgr.stop();
+      await mgr.stop({ drain: graceMs > 0 });
+      await mgr.drained();
     })();
     return this.stopping;
   }

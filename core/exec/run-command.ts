@@ -125,3 +125,37 @@ export async function runCommand(argv: string[], o: RunOptions): Promise<RunResu
   const signal = proc.signalCode ? String(proc.signalCode) : null;
   return { code: signal ? null : proc.exitCode, signal, timedOut: false, stderr: await stderr };
 }
+
+export interface SyncRunResult {
+  /** The exit code; null when a signal or the timeout ended the command. */
+  code: number | null;
+  timedOut: boolean;
+  stderr: string;
+  /** Up to STDERR_MAX bytes of stdout. */
+  stdout: string;
+}
+
+/**
+ * Run one of tcpvs's own system commands (not an operator's: it keeps the daemon's privileges, no
+ * script_user) to completion, feeding it `input`. Synchronous, for a step that must be done before the
+ * next one starts (the VRRP worker installs a firewall table before it adds a VIP); so only for short
+ * commands, bounded by timeoutMs.
+ */
+export function runSync(argv: string[], o: { timeoutMs: number; input?: string }): SyncRunResult {
+  try {
+    const r = Bun.spawnSync(argv, {
+      stdin: o.input === undefined ? "ignore" : Buffer.from(o.input),
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: o.timeoutMs,
+    });
+    return {
+      code: r.exitCode,
+      timedOut: r.exitedDueToTimeout === true,
+      stderr: r.stderr.toString("utf8").slice(0, STDERR_MAX),
+      stdout: r.stdout.toString("utf8").slice(0, STDERR_MAX),
+    };
+  } catch (e) {
+    throw new SpawnError(`Cannot start ${JSON.stringify(argv.join(" "))}: ${(e as Error).message}`, e);
+  }
+}

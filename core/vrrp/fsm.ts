@@ -12,6 +12,16 @@ export type FsmAction =
   | { type: "add_vips" }
   | { type: "remove_vips" }
   | { type: "garp" }
+  /**
+   * Before the VIPs are added (after the advert): the peer resigned (priority 0), so its open connections may still send
+   * segments here once clients' ARP entries move: relay them to it (handover-relay.ts).
+   */
+  | { type: "relay_in"; peer: string }
+  /**
+   * A planned handover is done (the peer's MASTER advert was seen): the VIPs go, but the instance may
+   * keep them hidden from ARP while the connections it still has drain (instead of remove_vips).
+   */
+  | { type: "retire_vips" }
   /** Stop the gratuitous ARP schedule (a resigning master must not pull clients back from its peer). */
   | { type: "stop_garp" }
   | { type: "notify"; state: NotifyState }
@@ -76,6 +86,10 @@ export class VrrpFsm {
    * advertising priority 0 until a peer's MASTER advert is seen (`peerSeen`) or `until` passes.
    */
   resigning: { end: "stop" | "hold"; until: number; peerSeen?: string } | undefined;
+  /** A lower-priority master was heard: announce the VIPs once more with the next advert. */
+  private regarp = false;
+  /** The master resigned (its last advert had priority 0): taking over from it is a planned handover. */
+  peerResigned: string | undefined;
   private o: FsmOptions;
   /** Our primary address, canonical (IPv4 or IPv6; the peer's is the same family). */
   private primary: string;
@@ -121,8 +135,11 @@ export class VrrpFsm {
       // Re-send the resignation each interval: one lost packet must not cost a master-down interval.
       return [{ type: "send_advert", priority: 0 }, this.arm(Math.min(r.until, now + this.o.advertIntMs))];
     }
-    if (this.state === "MASTER")
-      return [{ type: "send_advert", priority: this.priority }, this.arm(now + this.o.advertIntMs)];
+    if (this.state === "MASTER") {
+      const again: FsmAction[] = this.regarp ? [{ type: "garp" }] : [];
+      this.regarp = false;
+      return [{ type: "send_advert", priority: this.priority }, ...again, this.arm(now + this.o.advertIntMs)];
+    }
     if (this.state === "BACKUP") {
       if (this.held) return [this.arm(now + this.masterDownMs())];
       return this.becomeMaster(now, "master down timer expired");
@@ -150,11 +167,20 @@ export class VrrpFsm {
         if (this.o.version === 3) this.masterAdverIntervalMs = a.intervalMs;
         return this.becomeBackup(now, `higher priority ${a.priority} from ${a.src}`);
       }
-      // A lower-priority master is out there (split brain healing): re-advertise at once so it yields.
-      return [{ type: "send_advert", priority: this.priority }, this.arm(now + this.o.advertIntMs)];
+      // A lower-priority master is out there (split brain healing): re-advertise at once so it yields,
+      // and pull back the clients its gratuitous ARP took (keepalived: "refresh remote ARP cache"), or
+      // they stay with a node that drops the VIP as soon as it sees this advert. Once more with the
+      // next advert: its own gratuitous ARP, sent right after the advert we answer, may land after ours.
+      this.regarp = true;
+      return [
+        { type: "send_advert", priority: this.priority },
+        { type: "garp" },
+        this.arm(now + this.o.advertIntMs),
+      ];
     }
     if (this.state !== "BACKUP") return [];
     this.masterAddr = a.src;
+    this.peerResigned = a.priority === 0 ? a.src : undefined;
     if (a.priority === 0) return [this.arm(now + this.skewMs())];
     if (!this.o.preempt || a.priority >= this.priority || this.preemptDelayed(now)) {
       if (a.priority >= this.priority) this.lowerSince = undefined;
@@ -236,12 +262,13 @@ export class VrrpFsm {
   }
 
   private finishResign(now: number, why: string): FsmAction[] {
+    const tookOver = !!this.resigning?.peerSeen;
     if (this.resigning?.end === "hold") {
       this.resigning = undefined;
-      return this.becomeBackup(now, `held in backup: ${why}`);
+      return retire(this.becomeBackup(now, `held in backup: ${why}`), tookOver);
     }
     // Still resigning here, so shutdown does not send priority 0 once more.
-    const acts = this.shutdown(now);
+    const acts = retire(this.shutdown(now), tookOver);
     const first = acts[0];
     if (first?.type === "state") first.reason = `shutdown: ${why}`;
     return acts;
@@ -286,6 +313,7 @@ export class VrrpFsm {
   }
 
   private enterFromIdle(now: number, reason: string): FsmAction[] {
+    this.peerResigned = undefined;
     this.lowerSince = this.o.preemptDelayMs > 0 ? now : undefined;
     if (this.priority === 255 && !this.held) return this.becomeMaster(now, `${reason}: address owner`);
     if (reason === "start" && this.o.initialState === "MASTER" && !this.held)
@@ -298,9 +326,14 @@ export class VrrpFsm {
   }
 
   private becomeMaster(now: number, reason: string): FsmAction[] {
+    const from = this.peerResigned;
     this.masterAddr = undefined;
+    this.peerResigned = undefined;
     return this.transition("MASTER", reason, [
       { type: "send_advert", priority: this.priority },
+      // After the advert (a slow nft must not make the resigning peer give up waiting for it and drop
+      // its VIPs unhidden), before the VIPs and their gratuitous ARP (which bring the peer's clients).
+      ...(from ? [{ type: "relay_in", peer: from } as const] : []),
       { type: "add_vips" },
       { type: "garp" },
       this.arm(now + this.o.advertIntMs),
@@ -328,4 +361,10 @@ export class VrrpFsm {
     this.state = to;
     return [{ type: "state", from, to, reason }, ...acts];
   }
+}
+
+/** A peer took over from our resignation: the VIPs are retired, not simply removed. */
+function retire(acts: FsmAction[], tookOver: boolean): FsmAction[] {
+  if (!tookOver) return acts;
+  return acts.map((a) => (a.type === "remove_vips" ? { type: "retire_vips" } : a));
 }

@@ -12,12 +12,20 @@ import type { DropReason } from "./packet.ts";
 import { TcpvsError, type TcpvsErrorCode } from "../errors/tcpvs-error.ts";
 
 export type HostToWorker =
-  | { type: "start"; vrrp: Record<string, VrrpConfig>; level: LogLevel; scriptUser?: string }
+  | {
+      type: "start";
+      vrrp: Record<string, VrrpConfig>;
+      level: LogLevel;
+      scriptUser?: string;
+      graceMs?: number;
+    }
   | { type: "pool_quorum"; pool: string; ok: boolean }
   | { type: "hold"; instance: string; on: boolean }
   | { type: "adjust_priority"; instance: string; delta: number }
-  | { type: "reload"; vrrp: Record<string, VrrpConfig>; scriptUser?: string }
-  | { type: "stop" };
+  | { type: "reload"; vrrp: Record<string, VrrpConfig>; scriptUser?: string; graceMs?: number }
+  /** With `drain`, VIPs a peer took over stay hidden until "release" (VrrpManager.stop). */
+  | { type: "stop"; drain?: boolean }
+  | { type: "release" };
 
 export type WorkerToHost =
   | { type: "started" }
@@ -26,7 +34,8 @@ export type WorkerToHost =
   | { type: "state"; report: VrrpStateReport }
   | { type: "drop"; instance: string; reason: DropReason }
   | { type: "log"; line: string }
-  | { type: "stopped"; drops: Record<string, Record<string, number>> };
+  | { type: "stopped"; drops: Record<string, Record<string, number>> }
+  | { type: "released" };
 
 export class VrrpWorkerError extends TcpvsError {
   /** The code of the error the worker threw, or vrrp_worker_failed/vrrp_worker_timeout. */
@@ -46,6 +55,8 @@ export interface VrrpHostOptions {
   scriptUser?: string;
   /** How long start() and stop() may take. */
   timeoutMs?: number;
+  /** [global] grace: bounds the handover relay and a drain's hidden VIPs. */
+  graceMs?: number;
 }
 
 export class VrrpHost {
@@ -68,7 +79,7 @@ export class VrrpHost {
   static async start(vrrp: Record<string, VrrpConfig>, o: VrrpHostOptions): Promise<VrrpHost> {
     const h = new VrrpHost(o);
     const reply = h.expect((m) => m.type === "started" || m.type === "error");
-    h.send({ type: "start", vrrp, level: o.log.level, scriptUser: o.scriptUser });
+    h.send({ type: "start", vrrp, level: o.log.level, scriptUser: o.scriptUser, graceMs: o.graceMs });
     const m = await reply;
     if (m.type === "error") {
       h.worker.terminate();
@@ -95,23 +106,37 @@ export class VrrpHost {
    * A reload's instances, applied in place by the worker (VrrpManager.reload); rejects with the error
    * that refused them. `waitMs` covers instances that restart (each hands over first).
    */
-  async reload(vrrp: Record<string, VrrpConfig>, waitMs: number, scriptUser?: string): Promise<void> {
+  async reload(
+    vrrp: Record<string, VrrpConfig>,
+    waitMs: number,
+    scriptUser?: string,
+    graceMs?: number,
+  ): Promise<void> {
     const reply = this.expect((m) => m.type === "reloaded" || m.type === "error", waitMs);
-    this.send({ type: "reload", vrrp, scriptUser });
+    this.send({ type: "reload", vrrp, scriptUser, graceMs });
     const m = await reply;
     if (m.type === "error") throw new VrrpWorkerError(m.message, m.code);
   }
 
   /**
    * Hand over (masters advertise priority 0 and keep their VIPs until a peer is master, at most
-   * `handoverMs`), then end the worker. Returns drops by reason.
+   * `handoverMs`), then end the worker. Returns drops by reason. With `drain` the worker lives on with
+   * the VIPs a peer took over hidden, for the caller's connections on them, until release().
    */
-  async stop(handoverMs = 0): Promise<Record<string, Record<string, number>>> {
+  async stop(handoverMs = 0, o: { drain?: boolean } = {}): Promise<Record<string, Record<string, number>>> {
     const reply = this.expect((m) => m.type === "stopped" || m.type === "error", handoverMs);
-    this.send({ type: "stop" });
+    this.send({ type: "stop", drain: o.drain });
     const m = await reply.catch((e: unknown) => ({ type: "error", message: String(e) }) as WorkerToHost);
-    this.worker.terminate();
+    if (!o.drain || m.type !== "stopped") this.worker.terminate();
     return m.type === "stopped" ? m.drops : {};
+  }
+
+  /** After stop({ drain: true }): the drain is over; hidden VIPs go, then the worker ends. */
+  async release(): Promise<void> {
+    const reply = this.expect((m) => m.type === "released" || m.type === "error");
+    this.send({ type: "release" });
+    await reply.catch(() => undefined);
+    this.worker.terminate();
   }
 
   private send(m: HostToWorker): void {

@@ -7,6 +7,7 @@ import type { VrrpConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Received } from "./socket4.ts";
 import { AdvertCheck } from "./advert-check.ts";
+import { Handover } from "./handover.ts";
 import { VrrpEndpoint } from "./endpoint.ts";
 import { type FsmAction, RESIGN_INTERVALS, type VrrpState, VrrpFsm } from "./fsm.ts";
 import { NotifyQueue } from "./notify.ts";
@@ -30,7 +31,12 @@ export interface InstanceDeps {
   notify?: NotifyQueue;
   /** Monotonic ms. */
   now?: () => number;
+  /** [global] grace: how long an old master's connections drain (bounds the handover relay). */
+  graceMs?: number;
 }
+
+/** [global] grace's default, for callers that run instances without a daemon. */
+const DEFAULT_GRACE_MS = 10_000;
 
 export class VrrpInstance {
   readonly name: string;
@@ -58,6 +64,7 @@ export class VrrpInstance {
   private linkTimer: ReturnType<typeof setInterval> | undefined;
   private running = false;
   private readonly reporter: StateReporter;
+  private readonly handover: Handover;
 
   constructor(cfg: VrrpConfig, deps: InstanceDeps) {
     validateVrrpConfig(cfg);
@@ -81,6 +88,12 @@ export class VrrpInstance {
       primary: this.endpoint.src ?? "::",
       initialState: cfg.state,
     });
+    this.handover = new Handover(
+      () => this.cfg,
+      this.log,
+      () => this.deps.graceMs ?? DEFAULT_GRACE_MS,
+      () => this.src,
+    );
     this.reporter = new StateReporter(
       cfg.name,
       this.fsm,
@@ -109,6 +122,7 @@ export class VrrpInstance {
     const c = this.cfg;
     this.vips = new VipSet(c, this.log);
     this.vips.removeLeftovers();
+    this.handover.clearLeftovers();
     if (!this.endpoint.open()) this.tracks.waitLinkLocal();
     this.running = true;
     this.tracks.build(c);
@@ -197,9 +211,9 @@ export class VrrpInstance {
   /**
    * Clean stop: a master hands over first (fsm.resign: priority 0, VIPs kept until the peer's first
    * MASTER advert, RESIGN_INTERVALS intervals at most), then the VIPs go, notify_stop runs, the sockets
-   * close.
+   * close. With `keepHidden` VIPs a peer took over stay hidden for the caller's drain, until release().
    */
-  async stop(): Promise<void> {
+  async stop(keepHidden = false): Promise<void> {
     if (!this.running) return;
     if (this.fsm.state === "MASTER") {
       const bound = RESIGN_INTERVALS * this.cfg.advert_int;
@@ -223,7 +237,18 @@ export class VrrpInstance {
     this.tracks.stop();
     this.endpoint.close();
     this.vips?.close();
+    if (!keepHidden) this.release("stopped");
     await this.notify.idle();
+  }
+
+  /** Resolves once no VIPs are kept hidden for a drain (their bound is grace plus a second). */
+  drained(): Promise<void> {
+    return this.handover.drained();
+  }
+
+  /** The drain after a handover is over: VIPs kept hidden for it go now. */
+  release(why: string): void {
+    this.handover.release(why);
   }
 
   setPoolQuorum(pool: string, ok: boolean): void {
@@ -300,8 +325,15 @@ export class VrrpInstance {
       case "send_advert":
         this.endpoint.sendAdvert(a.priority);
         return;
+      case "relay_in":
+        this.handover.relayIn(a.peer);
+        return;
       case "add_vips":
+        this.handover.reclaim();
         this.vips?.add();
+        return;
+      case "retire_vips":
+        if (this.vips) this.handover.retire(this.vips);
         return;
       case "remove_vips":
         this.vips?.remove();
@@ -319,6 +351,7 @@ export class VrrpInstance {
         this.runNotify(a.state);
         return;
       case "state": {
+        if (a.from === "MASTER") this.handover.endRelay(`left MASTER for ${a.to}`);
         transitions.push([a.from, a.to]);
         this.reporter.transition(a.from, a.to, a.reason);
         return;

@@ -15,6 +15,8 @@ export interface ManagerDeps {
   onState?: (r: VrrpStateReport) => void;
   onDrop?: (instance: string, reason: DropReason) => void;
   now?: () => number;
+  /** [global] grace (InstanceDeps.graceMs). */
+  graceMs?: number;
 }
 
 export class VrrpManager {
@@ -107,8 +109,27 @@ export class VrrpManager {
     }
   }
 
-  async stop(): Promise<void> {
-    await Promise.all([...this.instances.values()].map((i) => i.stop()));
+  /**
+   * Every instance stops (masters hand over first). With `drain`, VIPs a peer took over stay hidden
+   * (Handover) until release(): the caller's connections on them drain meanwhile.
+   */
+  async stop(o: { drain?: boolean } = {}): Promise<void> {
+    await Promise.all([...this.instances.values()].map((i) => i.stop(o.drain)));
+  }
+
+  /** Resolves once no instance keeps VIPs hidden for a drain. */
+  async drained(): Promise<void> {
+    await Promise.all([...this.instances.values()].map((i) => i.drained()));
+  }
+
+  /** The drain after stop({ drain: true }) is over. */
+  release(): void {
+    for (const i of this.instances.values()) i.release("drain over");
+  }
+
+  /** [global] grace, which bounds the handover relay; a reload may change it. */
+  setGrace(ms: number): void {
+    this.instDeps.graceMs = ms;
   }
 
   setPoolQuorum(pool: string, ok: boolean): void {

@@ -40,6 +40,7 @@ const PLAIN_KEYS = [
   "garp_master_delay",
   "garp_master_repeat",
   "garp_master_refresh",
+  "handover_relay",
   "notify_master",
   "notify_backup",
   "notify_fault",

@@ -60,6 +60,15 @@ export class VipSet {
     for (const v of this.vips) dropAddress(v);
   }
 
+  /**
+   * Handed over, the addresses kept for the connections still draining (Handover.retire has hidden
+   * them from ARP): no longer held, no more announcements.
+   */
+  hide(): void {
+    this.held = false;
+    this.stopAnnouncing();
+  }
+
   /** Whether the addresses are up (MASTER). */
   get isHeld(): boolean {
     return this.held;

@@ -17,7 +17,12 @@ function post(m: WorkerToHost): void {
   self.postMessage(m);
 }
 
-function start(vrrp: Record<string, VrrpConfig>, level: LogLevel, scriptUser: string | undefined): void {
+function start(
+  vrrp: Record<string, VrrpConfig>,
+  level: LogLevel,
+  scriptUser: string | undefined,
+  graceMs: number | undefined,
+): void {
   // Lines go to the host as JSON; it re-emits them through the process logger.
   const log = new Logger({
     level,
@@ -32,6 +37,7 @@ function start(vrrp: Record<string, VrrpConfig>, level: LogLevel, scriptUser: st
       log,
       onState: (report) => post({ type: "state", report }),
       onDrop: (instance, reason) => post({ type: "drop", instance, reason }),
+      graceMs,
     });
     mgr.start();
     post({ type: "started" });
@@ -49,7 +55,7 @@ self.onmessage = async (ev: MessageEvent<HostToWorker>) => {
   const m = ev.data;
   switch (m.type) {
     case "start":
-      start(m.vrrp, m.level, m.scriptUser);
+      start(m.vrrp, m.level, m.scriptUser, m.graceMs);
       return;
     case "pool_quorum":
       mgr?.setPoolQuorum(m.pool, m.ok);
@@ -63,6 +69,7 @@ self.onmessage = async (ev: MessageEvent<HostToWorker>) => {
     case "reload":
       try {
         setScriptUser(m.scriptUser);
+        if (m.graceMs !== undefined) mgr?.setGrace(m.graceMs);
         await mgr?.reload(m.vrrp);
         post({ type: "reloaded" });
       } catch (e) {
@@ -71,10 +78,15 @@ self.onmessage = async (ev: MessageEvent<HostToWorker>) => {
       return;
     case "stop": {
       const drops = mgr?.drops() ?? {};
-      await mgr?.stop();
-      mgr = undefined;
+      await mgr?.stop({ drain: m.drain });
+      if (!m.drain) mgr = undefined;
       post({ type: "stopped", drops });
       return;
     }
+    case "release":
+      mgr?.release();
+      mgr = undefined;
+      post({ type: "released" });
+      return;
   }
 };

@@ -47,6 +47,8 @@ export function labConfig(example: "node-a.toml" | "node-b.toml", addr: Addresse
   text = swap(text, 'advert_int = "1s"', `advert_int = ${ms(t.advertMs)}`, f);
   text = swap(text, 'interval = "1s"', `interval = ${ms(t.checkIntervalMs)}`, f);
   text = swap(text, 'timeout = "500ms"', `timeout = ${ms(t.checkTimeoutMs)}`, f);
+  // A short drain, so a held node's hidden VIP goes soon (handover relay).
+  text = swap(text, "[global]\n", '[global]\ngrace = "2s"\n', f);
   // The examples set no `workers`: the directors run the default, "auto" (every usable core).
   // TCPVS_E2E_WORKERS=N (or auto) forces a number, e.g. 1 to compare with the main-thread data path.
   const w = process.env.TCPVS_E2E_WORKERS;
@@ -213,7 +215,12 @@ export function lineIndex(p: Proc, re: RegExp, from: number): number {
 }
 
 /** SIGKILL every process in `procs` still running (each one this test started) and wait for it. */
-export async function stopAll(procs: Proc[]): Promise<void> {
+/** $TCPVS_E2E_LOGS=DIR: every process's output lines are kept there (`TAG-N.log`), to read a failure. */
+export async function stopAll(procs: Proc[], tag = "e2e"): Promise<void> {
   for (const p of procs) if (p.proc.exitCode === null) p.proc.kill(9);
   await Promise.all(procs.map((p) => p.done));
+  const dir = process.env.TCPVS_E2E_LOGS;
+  if (!dir) return;
+  for (const [i, p] of procs.entries())
+    writeFileSync(join(dir, `${tag}-${i}.log`), `${p.lines.join("\n")}\n`);
 }

@@ -19,6 +19,7 @@ export function vrrpDefaults(v: Partial<VrrpConfig> & Pick<VrrpConfig, "name">):
     garp_master_delay: 5000,
     garp_master_repeat: 1,
     garp_master_refresh: 0,
+    handover_relay: true,
     track_interface: [],
     track_script: [],
     track_pool: [],

@@ -89,12 +89,27 @@ describe("BACKUP", () => {
     f.advert(100, { priority: 200, intervalMs: 2000, src: "10.0.0.9" });
     expect(f.masterAdverIntervalMs).toBe(1000);
   });
-  test("priority 0 from the master: wait only skew", () => {
+  test("priority 0 from the master: wait only skew, then relay its connections before the VIPs", () => {
     const f = new VrrpFsm(base);
     f.start(0);
     f.advert(1000, { priority: 0, intervalMs: 1000, src: "10.0.0.9" });
     expect(f.timerAt).toBe(1000 + 609);
-    expect(states(f.tick(1609))).toEqual(["MASTER"]);
+    const acts = f.tick(1609);
+    expect(states(acts)).toEqual(["MASTER"]);
+    expect(types(acts).slice(0, 5)).toEqual(["state", "send_advert", "relay_in", "add_vips", "garp"]);
+    expect(acts[2]).toEqual({ type: "relay_in", peer: "10.0.0.9" });
+    expect(f.peerResigned).toBeUndefined();
+  });
+  test("a master that failed (no priority 0) or advertised again after resigning is not relayed to", () => {
+    const f = new VrrpFsm(base);
+    f.start(0);
+    f.advert(100, { priority: 200, intervalMs: 1000, src: "10.0.0.9" });
+    expect(types(f.tick(f.timerAt!))).not.toContain("relay_in");
+    const g = new VrrpFsm(base);
+    g.start(0);
+    g.advert(100, { priority: 0, intervalMs: 1000, src: "10.0.0.9" });
+    g.advert(200, { priority: 200, intervalMs: 1000, src: "10.0.0.9" });
+    expect(types(g.tick(g.timerAt!))).not.toContain("relay_in");
   });
   test("preempt: a lower-priority master is ignored, so the timer runs out", () => {
     const f = new VrrpFsm(base);
@@ -200,14 +215,18 @@ describe("MASTER", () => {
     spelled.advert(5000, { priority: 100, intervalMs: 1000, src: "fe80::2" });
     expect(spelled.state).toBe("BACKUP");
   });
-  test("lower priority: hold and re-advertise at once", () => {
+  test("lower priority: hold, re-advertise and pull the clients back by gratuitous ARP at once", () => {
     const f = master();
     const acts = f.advert(5000, { priority: 50, intervalMs: 1000, src: "10.0.0.9" });
     expect(f.state).toBe("MASTER");
     expect(acts).toEqual([
       { type: "send_advert", priority: 100 },
+      { type: "garp" },
       { type: "set_timer", at: 6000 },
     ]);
+    // Once more with the next advert (the other node's own burst may have landed after ours); then not.
+    expect(types(f.tick(6000))).toEqual(["send_advert", "garp", "set_timer"]);
+    expect(types(f.tick(7000))).toEqual(["send_advert", "set_timer"]);
   });
   test("priority 0 from another master: answer with an advert", () => {
     const f = master();
@@ -242,7 +261,9 @@ describe("MASTER", () => {
     expect(f.tick(200 + HANDOVER_MARGIN_MS - 1)).toEqual([]);
     const end = f.tick(200 + HANDOVER_MARGIN_MS);
     expect(states(end)).toEqual(["BACKUP"]);
-    expect(types(end)).toContain("remove_vips");
+    // Retired, not removed: the instance may keep them hidden while its connections drain.
+    expect(types(end)).toContain("retire_vips");
+    expect(types(end)).not.toContain("remove_vips");
     expect(sent(end)).toEqual([]);
     expect(f.held).toBe(true);
   });
@@ -265,7 +286,8 @@ describe("planned handover (resign)", () => {
     f.advert(t0 + 1200, { priority: 100, intervalMs: 1000, src: "10.0.0.9" });
     const end = f.tick(t0 + 1200 + HANDOVER_MARGIN_MS);
     expect(states(end)).toEqual(["INIT"]);
-    expect(types(end)).toEqual(["state", "remove_vips", "set_timer", "notify"]);
+    // The peer took over: the VIPs are retired (the instance may keep them hidden for the drain).
+    expect(types(end)).toEqual(["state", "retire_vips", "set_timer", "notify"]);
     expect(end[0]).toMatchObject({ reason: "shutdown: 10.0.0.9 took over" });
     expect(f.resigning).toBeUndefined();
     expect(f.shutdown(t0 + 2000)).toEqual([]); // already stopped
@@ -302,6 +324,7 @@ describe("planned handover (resign)", () => {
     g.hold(g.timerAt!, true);
     const rel = g.hold(g.timerAt!, false);
     expect(states(rel)).toEqual(["BACKUP"]);
+    expect(types(rel)).toContain("remove_vips"); // no peer took over: nothing to drain
     expect(g.held).toBe(false);
   });
   test("a fault during the handover ends it in FAULT", () => {

@@ -1,7 +1,10 @@
 // A planned handover on the wire (SIGTERM of the master): the master advertises priority 0, keeps its
 // VIP until the backup's first MASTER advert, and sends no gratuitous ARP after the backup's: a refresh
 // burst of the old master would pull the clients' caches back to an address that is about to vanish.
-// A third node captures ARP and VRRP. Root only; the namespaces are always removed.
+// With the connection relay (IPv4, nft on both), the old master then keeps the VIP hidden from ARP
+// while its connections drain, and the new master relays them to it; without nft both fall back to
+// removing the VIP at once. A third node captures ARP and VRRP. Root only; the namespaces are always
+// removed.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -12,9 +15,9 @@ import { tcpvsConfig, vrrpDefaults } from "./config.ts";
 import { haveTool, isRoot, Lab, type Proc, waitLine } from "./lab.ts";
 
 const ROOT = isRoot();
-const TOOLS = haveTool("tcpdump");
+const TOOLS = haveTool("tcpdump") && haveTool("nft") && haveTool("arping");
 if (!ROOT) console.log("skipping VRRP handover test: it needs root (ip netns, raw sockets)");
-else if (!TOOLS) console.log("skipping VRRP handover test: it needs tcpdump");
+else if (!TOOLS) console.log("skipping VRRP handover test: it needs tcpdump, nft (nftables) and arping");
 
 const VIP = "10.77.0.100";
 const MASTER = /"msg":"entering MASTER state"/;
@@ -32,7 +35,7 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function start(node: number, v: Partial<VrrpConfig>): Proc {
+function start(node: number, v: Partial<VrrpConfig>, env: string[] = []): Proc {
   const cfg = vrrpDefaults({
     name: "VI",
     advert_int: 200,
@@ -43,7 +46,7 @@ function start(node: number, v: Partial<VrrpConfig>): Proc {
   });
   const file = join(dir!, `n${node}-${Date.now()}.json`);
   writeFileSync(file, JSON.stringify(tcpvsConfig([cfg])));
-  return lab!.spawn(node, [process.execPath, `${import.meta.dir}/run-instance.ts`, file]);
+  return lab!.spawn(node, ["env", ...env, process.execPath, `${import.meta.dir}/run-instance.ts`, file]);
 }
 
 /** tcpdump -e -tt lines: [time, source MAC, rest]. */
@@ -69,7 +72,20 @@ describe.skipIf(!ROOT || !TOOLS)("planned handover on the wire", () => {
       const bFrom = b.lines.length;
       a.proc.kill("SIGTERM");
       await waitLine(b, MASTER, 5000, bFrom);
+      await waitLine(
+        b,
+        /"msg":"relaying the old master's connections to it".*"peer":"10\.77\.0\.1"/,
+        2000,
+        bFrom,
+      );
+      // A hides the VIP (at least 1 s with no connection on it): it keeps the address, but only B
+      // answers a client's ARP request for it.
+      await waitLine(a, /"msg":"VIPs hidden from ARP/, 2000);
+      expect(l.hasAddr(1, VIP)).toBe(true);
+      l.sh(3, `arping -c 1 -w 1 -i eth0 ${VIP}`);
       expect(await a.done).toBe(0);
+      expect(a.lines.some((x) => /"msg":"hidden VIPs removed"/.test(x))).toBe(true);
+      expect(l.hasAddr(1, VIP)).toBe(false);
       await Bun.sleep(300);
     } finally {
       dump.proc.kill(15);
@@ -95,5 +111,33 @@ describe.skipIf(!ROOT || !TOOLS)("planned handover on the wire", () => {
     ).toBe(true);
     // B took over after the resignation (its skew), not after a master-down interval.
     expect(firstB!.t - resign!.t).toBeLessThan(0.5);
+    // The client's ARP request for the VIP during A's hide was answered by B alone.
+    const reply = (mac: string) => (p: (typeof pkts)[number]) =>
+      p.mac === mac && p.text.includes(`${VIP} is-at`);
+    expect(pkts.filter(reply(macB)).length).toBeGreaterThan(0);
+    expect(pkts.filter((p) => reply(macA)(p) && p.t >= firstB!.t)).toEqual([]);
+  }, 40_000);
+
+  test("without nft the old master says so once and removes its VIP at once, as before the relay", async () => {
+    const l = lab!;
+    const a = start(1, { priority: 150, virtual_router_id: 72 }, ["PATH=/nonexistent"]);
+    await waitLine(a, MASTER, 10_000);
+    await waitLine(a, /"level":"warn".*planned handovers go on without the connection relay/, 2000);
+    const b = start(2, { priority: 100, virtual_router_id: 72 });
+    try {
+      await waitLine(b, BACKUP, 10_000);
+      await Bun.sleep(300);
+      const bFrom = b.lines.length;
+      a.proc.kill("SIGTERM");
+      await waitLine(b, MASTER, 5000, bFrom);
+      expect(await a.done).toBe(0);
+      expect(a.lines.some((x) => /"shutdown: 10\.77\.0\.2 took over"/.test(x))).toBe(true);
+      expect(a.lines.some((x) => /VIPs hidden/.test(x))).toBe(false);
+      expect(a.lines.filter((x) => /"level":"warn"/.test(x)).length).toBe(1);
+      expect(l.hasAddr(1, VIP)).toBe(false);
+    } finally {
+      for (const p of [a, b]) if (p.proc.exitCode === null) p.proc.kill("SIGTERM");
+      await Promise.all([a.done, b.done]);
+    }
   }, 40_000);
 });

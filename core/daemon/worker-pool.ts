@@ -8,6 +8,7 @@
 
 import type { TcpvsConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
+import { addMetricsDelta } from "../metrics/metrics-batch.ts";
 import type { MetricsRegistry } from "../metrics/metrics-registry.ts";
 import { SharedCounts, serverKey } from "../sched/shared-counts.ts";
 import { numberOption } from "../sched/options.ts";
@@ -281,15 +282,7 @@ export class WorkerPool implements Service {
   private absorb(s: Slot, r: WorkerReport): void {
     s.held = r.held;
     for (const [name, d] of r.counters) this.cluster.count(name, d);
-    if (!this.metrics) return;
-    for (const [vs, pool, status, cut, n] of r.responses) {
-      const c = this.metrics.responses(vs, pool);
-      for (let k = 0; k < n; k++) c.inc(status, cut);
-    }
-    for (const [pool, seconds] of r.latency) {
-      const h = this.metrics.poolLatency(pool);
-      for (const x of seconds) h.observe(x);
-    }
+    if (this.metrics) addMetricsDelta(this.metrics, r);
   }
 
   /** A worker ended by an uncaught error: log it, take its counts back, start another in its place. */

@@ -47,7 +47,7 @@ export type ToWorker =
   /** Tests only (WorkerPool.injectFault): throw an uncaught error on the worker's event loop. */
   | { type: "fault" };
 
-/** Responses by (vs, pool, status, cut) and latencies by pool since the last report. */
+/** Since the last report: responses by class and latency buckets (MetricsDelta), named counters; held bytes now. */
 export interface WorkerReport extends MetricsDelta {
   counters: Array<[name: string, delta: number]>;
   held: { used: number; max: number; waiting: number };

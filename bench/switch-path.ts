@@ -3,11 +3,19 @@
 // everything; each round feeds a wrk-style request and an nginx-style response through the real
 // parser, router, scheduler, rewrite and relay code. What `tcpvs serve` spends per request beyond this
 // is Bun's socket layer and the kernel (bench/switch.ts prints the user/kernel split).
+// The last case runs the path as a data-path worker does (`workers` > 1: counters in shared memory,
+// rr under the pool lock, responses and latencies into a MetricsBatch); its difference from the
+// second (the defaults) is what a worker pays per request that `workers = 1` does not.
 // Usage: bun bench/switch-path.ts [requests per round=200000] [case index: one case in this process]
 
 import { poolConfig, vsConfig } from "../test/switch/helpers.ts";
 import { memoryLogger } from "../core/log/logger.ts";
+import { MetricsBatch } from "../core/metrics/metrics-batch.ts";
+import { MetricsRegistry } from "../core/metrics/metrics-registry.ts";
 import { createPoolScheduling } from "../core/sched/registry.ts";
+import { SharedCounts, serverKey } from "../core/sched/shared-counts.ts";
+import { sharedParts } from "../core/sched/shared-sched.ts";
+import { bindWorkerServer } from "../core/state/shared-server.ts";
 import { Cluster, PoolState, ServerState } from "../core/state/cluster.ts";
 import { ClientConn } from "../core/switch/client-conn.ts";
 import { VsRuntime } from "../core/switch/runtime.ts";
@@ -42,7 +50,7 @@ const RULES_50 = {
   set_response_header: [["Strict-Transport-Security", "max-age=31536000"]] as Array<[string, string]>,
 };
 
-function setup(xff: boolean, rules = false): { one: () => void; answered: () => number } {
+function setup(xff: boolean, rules = false, worker = false): { one: () => void; answered: () => number } {
   const cluster = new Cluster();
   const servers = [1, 2].map((i) => new ServerState("web", `n${i}`, `127.0.0.1:${i}`, 1));
   const pool = new PoolState("web", servers);
@@ -51,15 +59,28 @@ function setup(xff: boolean, rules = false): { one: () => void; answered: () => 
     { id: "n1", port: 1 },
     { id: "n2", port: 2 },
   ]);
-  const sched = createPoolScheduling(pc, pool.servers);
+  let parts: ReturnType<typeof sharedParts> | undefined;
+  if (worker) {
+    const c = SharedCounts.create({ maxServers: 4096, maxVs: 256, maxPools: 256, maxWorkers: 2 });
+    c.assign("pools", "web");
+    for (const s of servers) bindWorkerServer(c, 1, s, c.assign("servers", serverKey("web", s.id)));
+    parts = sharedParts(c, "web");
+  }
+  const sched = createPoolScheduling(pc, pool.servers, undefined, parts);
+  // What SwitchService.observe does: the registry with one worker, a batch in a data-path worker.
+  const metrics = worker ? new MetricsBatch() : new MetricsRegistry({ cluster });
+  const responses = metrics.responses("vs", "web");
+  const latency = metrics.poolLatency("web");
   let answered = 0;
   const sw = new Switch({
     cluster,
     schedulerFor: () => sched.scheduler,
     log: memoryLogger("warn").logger,
     pools: { web: pc },
-    observe: () => {
+    observe: (_vs, _pool, status, seconds, cut) => {
       answered++;
+      responses.inc(status, cut !== undefined);
+      latency.observe(seconds);
     },
   });
   const cfg = vsConfig(
@@ -93,14 +114,15 @@ function setup(xff: boolean, rules = false): { one: () => void; answered: () => 
   };
 }
 
-const cases: Array<[boolean, boolean, string]> = [
+const cases: Array<[boolean, boolean, string, boolean?]> = [
   [false, false, "X-Forwarded-Proto only"],
   [true, false, "X-Forwarded-For and -Proto added (the defaults)"],
   [true, true, "the defaults + 50 rules, a limit and a response header"],
+  [true, false, "the defaults, as a data-path worker (workers > 1)", true],
 ];
 
-function measure(xff: boolean, rules: boolean, label: string): void {
-  const { one, answered } = setup(xff, rules);
+function measure(xff: boolean, rules: boolean, label: string, worker = false): void {
+  const { one, answered } = setup(xff, rules, worker);
   for (let i = 0; i < perRound; i++) one();
   let best = Number.POSITIVE_INFINITY;
   for (let r = 0; r < 7; r++) {

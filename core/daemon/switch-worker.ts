@@ -11,7 +11,7 @@
 
 import type { TcpvsConfig } from "../config/types.ts";
 import { type LogFields, type LogFormat, Logger, type LogLevel } from "../log/logger.ts";
-import type { MetricsRegistry } from "../metrics/metrics-registry.ts";
+import { MetricsBatch } from "../metrics/metrics-batch.ts";
 import { SharedCounts, type SharedLayout, serverKey } from "../sched/shared-counts.ts";
 import { SharedQueueWords } from "../sched/shared-queue.ts";
 import { GateFds } from "../sys/gate-fds.ts";
@@ -114,31 +114,9 @@ function applyInputs(inputs: ClusterInputs): void {
   post({ type: "applied", seq: inputs.seq });
 }
 
-// Responses and latencies are batched here and added to the one registry on the main thread.
-const responses = new Map<string, [string, string, number, boolean, number]>();
-const latency = new Map<string, number[]>();
+// Responses and latencies are counted here and added to the one registry on the main thread.
+const metrics = new MetricsBatch();
 const sentCounters = new Map<string, number>();
-const MAX_SAMPLES = 20_000;
-const metrics = {
-  responses: (vs: string, pool: string) => ({
-    inc(status: number, cut = false) {
-      const k = `${vs}\0${pool}\0${status}\0${cut ? 1 : 0}`;
-      const e = responses.get(k);
-      if (e) e[4]++;
-      else responses.set(k, [vs, pool, status, cut, 1]);
-    },
-  }),
-  poolLatency: (pool: string) => ({
-    observe(seconds: number) {
-      let a = latency.get(pool);
-      if (!a) {
-        a = [];
-        latency.set(pool, a);
-      }
-      if (a.length < MAX_SAMPLES) a.push(seconds);
-    },
-  }),
-} as unknown as Pick<MetricsRegistry, "responses" | "poolLatency">;
 
 function report(): void {
   const counters: Array<[string, number]> = [];
@@ -149,13 +127,10 @@ function report(): void {
   }
   const held = sw?.switch.held;
   const r: WorkerReport = {
-    responses: [...responses.values()],
-    latency: [...latency],
+    ...metrics.take(),
     counters,
     held: { used: held?.used ?? 0, max: held?.max ?? 0, waiting: held?.waitingCount ?? 0 },
   };
-  responses.clear();
-  latency.clear();
   post({ type: "report", report: r });
 }
 

@@ -11,6 +11,7 @@
 
 import type { TcpvsConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
+import { addMetricsDelta } from "../metrics/metrics-batch.ts";
 import type { MetricsRegistry } from "../metrics/metrics-registry.ts";
 import { SharedCounts, serverKey } from "../sched/shared-counts.ts";
 import { GateFds, MAX_VS } from "../sys/gate-fds.ts";
@@ -320,17 +321,16 @@ export class WorkerPool implements Service {
   private absorb(s: Slot, r: WorkerReport): void {
     s.held = r.held;
     for (const [name, d] of r.counters) this.cluster.count(name, d);
-    // A worker's own cluster counted these for its virtual servers: the totals are kept here.
-    for (const [vs, , status, , n] of r.responses) this.cluster.countResponses(vs, status, n);
-    if (!this.metrics) return;
-    for (const [vs, pool, status, cut, n] of r.responses) {
-      const c = this.metrics.responses(vs, pool);
-      for (let k = 0; k < n; k++) c.inc(status, cut);
+    // A worker's own cluster counted these for its virtual servers: the totals are kept here. A cut
+    // response counts as a request, not by its status (as in the metrics).
+    for (const [vs, , byClass] of r.responses) {
+      let n = 0;
+      for (const x of byClass) n += x;
+      const fives = byClass[5] ?? 0;
+      if (n > fives) this.cluster.countResponses(vs, 200, n - fives);
+      if (fives > 0) this.cluster.countResponses(vs, 500, fives);
     }
-    for (const [pool, seconds] of r.latency) {
-      const h = this.metrics.poolLatency(pool);
-      for (const x of seconds) h.observe(x);
-    }
+    if (this.metrics) addMetricsDelta(this.metrics, r);
   }
 
   /** Errors a worker saw on live traffic, counted as if this thread had seen them. */

@@ -5,6 +5,7 @@
 
 import type { TcpvsConfig } from "../config/types.ts";
 import type { LogFields, LogFormat, LogLevel } from "../log/logger.ts";
+import type { MetricsDelta } from "../metrics/metrics-batch.ts";
 import type { SharedLayout } from "../sched/shared-counts.ts";
 
 /** What the control plane decides about one server (health, operator actions, quorum inhibition). */
@@ -50,10 +51,8 @@ export type ToWorker =
   /** Tests only (WorkerPool.injectFault): throw an uncaught error on the worker's event loop. */
   | { type: "fault" };
 
-/** Responses by (vs, pool, status, cut) and latencies by pool since the last report. */
-export interface WorkerReport {
-  responses: Array<[vs: string, pool: string, status: number, cut: boolean, count: number]>;
-  latency: Array<[pool: string, seconds: number[]]>;
+/** Since the last report: responses by class and latency buckets (MetricsDelta), named counters; held bytes now. */
+export interface WorkerReport extends MetricsDelta {
   counters: Array<[name: string, delta: number]>;
   held: { used: number; max: number; waiting: number };
 }

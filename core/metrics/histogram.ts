@@ -32,6 +32,15 @@ export class Histogram {
     this.count++;
   }
 
+  /** Add another histogram's counts over the same bounds (a data-path worker's, core/metrics/metrics-batch.ts). */
+  add(counts: ArrayLike<number>, sum: number, count: number): void {
+    if (counts.length !== this.counts.length)
+      throw new RangeError(`Give counts over the same ${this.counts.length} buckets, not ${counts.length}`);
+    for (let i = 0; i < counts.length; i++) this.counts[i]! += counts[i]!;
+    this.sum += sum;
+    this.count += count;
+  }
+
   /** Cumulative counts per bound, then +Inf; what the exposition format wants. */
   cumulative(): number[] {
     const out: number[] = [];

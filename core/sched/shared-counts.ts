@@ -183,17 +183,26 @@ export class SharedCounts {
 
   /** Run `fn` holding pool slot `p`'s lock (a few hundred ns: the rr/wrr cursor update). */
   locked<T>(p: number, fn: () => T): T {
+    this.lock(p);
+    try {
+      return fn();
+    } finally {
+      this.unlock(p);
+    }
+  }
+
+  /** Take pool slot `p`'s lock; give it back with unlock(p) in a finally. No closure: the rr path. */
+  lock(p: number): void {
     const w = this.poolWords;
     const at = p * 4;
     for (let spins = 0; Atomics.compareExchange(w, at, 0, 1) !== 0; spins++) {
       // The holder runs plain synchronous code; waiting this long means it died holding it.
       if (spins > 10_000_000) break;
     }
-    try {
-      return fn();
-    } finally {
-      Atomics.store(w, at, 0);
-    }
+  }
+
+  unlock(p: number): void {
+    Atomics.store(this.poolWords, p * 4, 0);
   }
 }
 

@@ -30,12 +30,15 @@ class SharedRoundRobin extends RoundRobin {
   override pick(ctx: PickContext): SchedServer | undefined {
     const w = this.c.poolWords;
     const at = this.p * 4 + 1;
-    return this.c.locked(this.p, () => {
+    this.c.lock(this.p);
+    try {
       this.next = Atomics.load(w, at);
       const s = super.pick(ctx);
       Atomics.store(w, at, this.next);
       return s;
-    });
+    } finally {
+      this.c.unlock(this.p);
+    }
   }
 }
 
@@ -52,7 +55,8 @@ class SharedWeightedRoundRobin extends WeightedRoundRobin {
   override pick(ctx: PickContext): SchedServer | undefined {
     const w = this.c.poolWords;
     const at = this.p * 4 + 1;
-    return this.c.locked(this.p, () => {
+    this.c.lock(this.p);
+    try {
       this.cl = Atomics.load(w, at) - 1;
       const cw = Atomics.load(w, at + 1);
       // Another worker may have stored a position from before a weight change this one applied.
@@ -61,7 +65,9 @@ class SharedWeightedRoundRobin extends WeightedRoundRobin {
       Atomics.store(w, at, this.cl + 1);
       Atomics.store(w, at + 1, this.cw);
       return s;
-    });
+    } finally {
+      this.c.unlock(this.p);
+    }
   }
 }
 

@@ -1,7 +1,8 @@
 // ServerState objects whose counters live in SharedCounts: in a worker, `s.active++` becomes an atomic
 // add to the one count every worker's scheduler reads; on the main thread the same fields read the sum
 // over workers, so status, metrics and the state dump need no change. See shared-counts.ts for the
-// ++/-- contract.
+// ++/-- contract. A worker's own share (activeBy, inflightBy) has one writer, that worker: a plain add,
+// no lock prefix; only the global count every worker adds to needs Atomics.
 
 import { reservation, type SharedCounts, slotOf } from "../sched/shared-counts.ts";
 import { ServerState } from "./cluster.ts";
@@ -62,7 +63,7 @@ function workerProto(c: SharedCounts, w: number): object {
         // The pick already counted this one globally (SharedLimit's reservation): count it as ours only.
         if (d === 1 && reservation.slot === this._slot) reservation.slot = -1;
         else Atomics.add(active, this._slot, d);
-        Atomics.add(activeBy, this._at, d);
+        activeBy[this._at]! += d;
       },
     },
     inflight: {
@@ -75,7 +76,7 @@ function workerProto(c: SharedCounts, w: number): object {
         this._seenInflight = v;
         if (d === 0) return;
         Atomics.add(inflight, this._slot, d);
-        Atomics.add(inflightBy, this._at, d);
+        inflightBy[this._at]! += d;
       },
     },
     requests: counter(requestsBy),

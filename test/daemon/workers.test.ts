@@ -10,6 +10,7 @@ import type { Daemon } from "../../core/daemon/daemon.ts";
 import { serveDaemon } from "../../core/daemon/serve-role.ts";
 import type { WorkerPool } from "../../core/daemon/worker-pool.ts";
 import { memoryLogger } from "../../core/log/logger.ts";
+import type { MetricsRegistry } from "../../core/metrics/metrics-registry.ts";
 import {
   BUN,
   MAIN,
@@ -116,6 +117,12 @@ test("workers = 2: both workers accept connections on the one port", async () =>
   expect(servers.reduce((n, x) => n + x.requests, 0)).toBe(60);
   // rr is one sequence across workers: 60 requests split 30/30 whatever worker took each.
   expect(s.backends.map((b) => b.hits)).toEqual([30, 30]);
+  // Responses and latencies counted in the workers reach the one registry (a scrape flushes first).
+  const metrics = (s.pool as unknown as { metrics: MetricsRegistry }).metrics;
+  await metrics.sync();
+  const text = metrics.render();
+  expect(text).toContain('tcpvs_http_responses_total{virtual_server="web",pool="app",code="2xx"} 60\n');
+  expect(text).toContain('tcpvs_pool_response_time_seconds_count{pool="app"} 60\n');
 }, 30_000);
 
 test("workers = 2: the servers' 5xx responses are summed over workers in status", async () => {

@@ -10,6 +10,7 @@ import {
   exitWithin,
   freePort,
   killIfRunning,
+  runTcpvs,
   startServe,
   statusJson,
   tempDir,
@@ -55,6 +56,8 @@ for (const workers of [1, 2])
       expect(
         new SchemaSet(join(import.meta.dir, "..", "..", "docs", "schema")).validate("status.schema.json", st),
       ).toEqual([]);
+      const table = (await runTcpvs(["status", "--control", control])).out;
+      expect(table).toMatch(new RegExp(`sorry_server +${sorry.address} +serving +- +0 +\\d+ +2 +0 `));
       // b2 back on its address: quorum regained, the pool serves again.
       b2again = Bun.serve({ hostname: "127.0.0.1", port: b2port, fetch: () => new Response("b2\n") });
       await waitFor(

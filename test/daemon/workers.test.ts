@@ -166,6 +166,9 @@ test("workers = 2: a sorry server's requests are summed over workers in status",
   // Each worker keeps its own keep-alive connections to it: at least one each, summed.
   expect(p.sorry_server!.connections_total).toBeGreaterThanOrEqual(2);
   expect(p.servers.reduce((n, x) => n + x.requests_total, 0)).toBe(0);
+  const metrics = (s.pool as unknown as { metrics: MetricsRegistry }).metrics;
+  await metrics.sync();
+  expect(metrics.render()).toContain('tcpvs_sorry_server_requests_total{pool="app"} 40\n');
 }, 30_000);
 
 /** The nice value of each thread of this process, by thread id (field 19 of /proc/PID/task/TID/stat). */

@@ -91,10 +91,22 @@ export interface ServerSnapshot {
   changed_at_ms: number;
 }
 
+/** The pool's sorry_server: what it answered while quorum was lost (summed over workers). */
+export interface SorrySnapshot {
+  address: string;
+  active_connections: number;
+  connections_total: number;
+  requests_total: number;
+  errors_total: number;
+  responses_5xx_total: number;
+}
+
 export interface PoolSnapshot {
   name: string;
   quorum_up: boolean;
   servers: ServerSnapshot[];
+  /** null when the pool has no sorry_server. */
+  sorry_server: SorrySnapshot | null;
 }
 
 export interface VirtualServerSnapshot {
@@ -165,6 +177,18 @@ function round3(n: number): number {
   return Math.round(n * 1000) / 1000;
 }
 
+function sorrySnapshot(s: ServerState | undefined): SorrySnapshot | null {
+  if (!s) return null;
+  return {
+    address: s.address,
+    active_connections: s.active,
+    connections_total: s.totalConnections,
+    requests_total: s.requests,
+    errors_total: s.errors,
+    responses_5xx_total: s.responses5xx,
+  };
+}
+
 export function serverSnapshot(s: ServerState): ServerSnapshot {
   return {
     name: s.id,
@@ -208,7 +232,12 @@ export function buildSnapshot(
 ): StatusSnapshot {
   const pools: PoolSnapshot[] = [];
   for (const p of cluster.pools.values()) {
-    pools.push({ name: p.name, quorum_up: p.quorumUp, servers: p.servers.map(serverSnapshot) });
+    pools.push({
+      name: p.name,
+      quorum_up: p.quorumUp,
+      servers: p.servers.map(serverSnapshot),
+      sorry_server: sorrySnapshot(p.sorry),
+    });
   }
   const virtual_servers = d.listeners.map((l): VirtualServerSnapshot => {
     const t = cluster.virtualServers.get(l.virtual_server);
@@ -218,7 +247,7 @@ export function buildSnapshot(
       listen: l.listen,
       mode: l.mode,
       pool: l.pool,
-      active_connections: pool ? pool.servers.reduce((n, s) => n + s.active, 0) : 0,
+      active_connections: pool ? pool.servers.reduce((n, s) => n + s.active, pool.sorry?.active ?? 0) : 0,
       requests_total: t?.requests ?? 0,
       responses_5xx_total: t?.responses5xx ?? 0,
       tls: l.tls ?? null,

@@ -149,6 +149,20 @@ export function formatStatus(s: StatusSnapshot, color: boolean): string {
         check,
       ]);
     }
+    const sorry = pool.sorry_server;
+    if (sorry)
+      rows.push([
+        "  sorry_server",
+        sorry.address,
+        pool.quorum_up ? "standby" : "serving",
+        "-",
+        String(sorry.active_connections),
+        String(sorry.connections_total),
+        String(sorry.requests_total),
+        String(sorry.errors_total),
+        "-",
+        "-",
+      ]);
     out.push(
       ...table(rows, (r, c, cell) =>
         r > 0 && c === 2 ? p(stateColor(cell.trim().split(" ")[0]!), cell) : cell,

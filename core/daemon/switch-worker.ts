@@ -17,7 +17,7 @@ import { SharedQueueWords } from "../sched/shared-queue.ts";
 import { GateFds } from "../sys/gate-fds.ts";
 import { sharedParts } from "../sched/shared-sched.ts";
 import { sharedLimitStore } from "../switch/shared-limits.ts";
-import type { Cluster, ServerState } from "../state/cluster.ts";
+import { type Cluster, SORRY_ID, type ServerState } from "../state/cluster.ts";
 import { clusterFromConfig } from "../state/from-config.ts";
 import { bindWorkerServer } from "../state/shared-server.ts";
 import { SharedQueueLink } from "../switch/shared-queue-link.ts";
@@ -89,6 +89,8 @@ function bindAll(): void {
       const slot = counts.layout.servers[serverKey(name, s.id)];
       if (slot !== undefined) bindWorkerServer(counts, id, s, slot);
     }
+    const slot = counts.layout.servers[serverKey(name, SORRY_ID)];
+    if (pool.sorry && slot !== undefined) bindWorkerServer(counts, id, pool.sorry, slot);
   }
 }
 

@@ -20,7 +20,7 @@ import { LBLCR_WIDTH } from "../sched/shared-lblcr.ts";
 import { persistenceBuffer } from "../sched/shared-persistence.ts";
 import { forgetSources, layoutLimits } from "../switch/shared-limits.ts";
 import { queueBuffer, SharedQueueWords } from "../sched/shared-queue.ts";
-import type { Cluster } from "../state/cluster.ts";
+import { type Cluster, SORRY_ID, type ServerState } from "../state/cluster.ts";
 import { reconcileCluster } from "../state/from-config.ts";
 import { bindTotalsServer } from "../state/shared-server.ts";
 import { PassiveHealth } from "../switch/passive-health.ts";
@@ -131,16 +131,19 @@ export class WorkerPool implements Service {
     }
     layoutLimits(c.layout, this.config.virtual_server);
     for (const [name, pool] of this.cluster.pools) {
-      for (const s of pool.servers) {
-        const i = c.assign("servers", serverKey(name, s.id));
-        if (i < 0)
-          this.log.warn("no room in shared memory for this server: its counts are not shared", {
-            pool: name,
-            server: s.id,
-          });
-        else bindTotalsServer(c, s, i);
-      }
+      for (const s of pool.servers) this.bindTotals(name, s.id, s);
+      if (pool.sorry) this.bindTotals(name, SORRY_ID, pool.sorry);
     }
+  }
+
+  private bindTotals(pool: string, id: string, s: ServerState): void {
+    const i = this.counts.assign("servers", serverKey(pool, id));
+    if (i < 0)
+      this.log.warn("no room in shared memory for this server: its counts are not shared", {
+        pool,
+        server: s.id,
+      });
+    else bindTotalsServer(this.counts, s, i);
   }
 
   private inputs(): ClusterInputs {

@@ -3,7 +3,7 @@
 // class, latency per pool) through handles it looks up once. Names follow HAProxy's exporter where
 // there is an equivalent.
 
-import type { Cluster } from "../state/cluster.ts";
+import type { Cluster, ServerState } from "../state/cluster.ts";
 import { Histogram, LATENCY_BUCKETS } from "./histogram.ts";
 import { renderTlsMetrics, type TlsCertificates } from "../tls/tls-metrics.ts";
 
@@ -201,6 +201,33 @@ export class MetricsRegistry {
         p.servers.filter((s) => s.up && s.weight > 0).length,
       );
     }
+    const sorry = (
+      name: string,
+      type: "gauge" | "counter",
+      help: string,
+      get: (s: ServerState) => number,
+    ) => {
+      o.family(name, type, help);
+      for (const p of cluster.pools.values()) if (p.sorry) o.sample(name, { pool: p.name }, get(p.sorry));
+    };
+    sorry(
+      "tcpvs_sorry_server_current_sessions",
+      "gauge",
+      "The sorry server's active connections.",
+      (s) => s.active,
+    );
+    sorry(
+      "tcpvs_sorry_server_requests_total",
+      "counter",
+      "Requests sent to the sorry server.",
+      (s) => s.requests,
+    );
+    sorry(
+      "tcpvs_sorry_server_errors_total",
+      "counter",
+      "Failed exchanges with the sorry server.",
+      (s) => s.errors,
+    );
     o.family(
       "tcpvs_http_responses_total",
       "counter",

@@ -115,6 +115,12 @@ export interface VrrpOperatorState {
 
 export type ClusterListener = (e: ClusterEvent) => void;
 
+/**
+ * The id a sorry server counts under in shared memory (serverKey(pool, SORRY_ID)). Its NUL keeps it off
+ * the slot of a server the config names "sorry_server" (names are not checked for NULs, none has one).
+ */
+export const SORRY_ID = "\0sorry_server";
+
 export class PoolState {
   readonly name: string;
   servers: ServerState[];
@@ -122,6 +128,11 @@ export class PoolState {
   quorumUp = true;
   /** Called after any server's up/weight changed so the scheduler can rebuild what it must. */
   onChange: (() => void) | undefined = undefined;
+  /**
+   * The pool's sorry_server while one is configured: not scheduled, but its counters are kept here like
+   * a server's so status and the shared per-worker counts (SORRY_ID's slot) see it.
+   */
+  sorry: ServerState | undefined = undefined;
 
   constructor(name: string, servers: ServerState[]) {
     this.name = name;

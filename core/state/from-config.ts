@@ -17,17 +17,26 @@ function newServer(pool: PoolConfig, i: number, now: number): ServerState {
   });
 }
 
+function newPool(pool: PoolConfig, now: number): PoolState {
+  const p = new PoolState(
+    pool.name,
+    pool.server.map((_, i) => newServer(pool, i, now)),
+  );
+  p.sorry = sorryServer(pool, undefined, now);
+  return p;
+}
+
+/** The pool's sorry server: the one it had while the address is the same (its counters go on). */
+function sorryServer(pool: PoolConfig, old: ServerState | undefined, now: number): ServerState | undefined {
+  const ep = pool.sorry_server;
+  if (!ep) return undefined;
+  if (old?.address === ep.text) return old;
+  return new ServerState(pool.name, "sorry_server", ep.text, 1, { now });
+}
+
 export function clusterFromConfig(config: TcpvsConfig, now = Date.now()): Cluster {
   const cluster = new Cluster();
-  for (const pool of Object.values(config.pool)) {
-    cluster.pools.set(
-      pool.name,
-      new PoolState(
-        pool.name,
-        pool.server.map((_, i) => newServer(pool, i, now)),
-      ),
-    );
-  }
+  for (const pool of Object.values(config.pool)) cluster.pools.set(pool.name, newPool(pool, now));
   return cluster;
 }
 
@@ -46,16 +55,11 @@ export function reconcileCluster(cluster: Cluster, config: TcpvsConfig, now = Da
   for (const pool of Object.values(config.pool)) {
     const existing = cluster.pools.get(pool.name);
     if (!existing) {
-      cluster.pools.set(
-        pool.name,
-        new PoolState(
-          pool.name,
-          pool.server.map((_, i) => newServer(pool, i, now)),
-        ),
-      );
+      cluster.pools.set(pool.name, newPool(pool, now));
       changed.add(pool.name);
       continue;
     }
+    existing.sorry = sorryServer(pool, existing.sorry, now);
     const next = pool.server.map((sc, i) => {
       const old = existing.server(sc.name);
       if (!old || old.address !== sc.address.text) return newServer(pool, i, now);

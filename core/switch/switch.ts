@@ -259,8 +259,12 @@ export class Switch implements SwitchServices {
     const ep = this.pools[pool]?.sorry_server;
     if (!ep) return undefined;
     let s = this.sorries.get(pool);
-    if (!s || s.upstream.endpoint.text !== ep.text) {
-      const server = new ServerState(pool, "sorry_server", ep.text, 1);
+    // The cluster's sorry server holds the counters (shared over workers); a cluster built without it
+    // (unit tests) gets one of the switch's own.
+    const kept = this.cluster.pools.get(pool)?.sorry;
+    const own = kept?.address === ep.text ? kept : undefined;
+    if (!s || s.upstream.endpoint.text !== ep.text || (own && s.server !== own)) {
+      const server = own ?? new ServerState(pool, "sorry_server", ep.text, 1);
       s = { server, upstream: new Upstream(server, ep, this.upOpts) };
       this.sorries.set(pool, s);
     }

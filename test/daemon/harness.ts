@@ -234,6 +234,13 @@ export interface StatusLite {
       responses_5xx_total: number;
       active_connections: number;
     }>;
+    sorry_server: {
+      address: string;
+      requests_total: number;
+      connections_total: number;
+      errors_total: number;
+      active_connections: number;
+    } | null;
   }>;
   vrrp: Array<{ name: string; state: string; priority: number; master: string | null; held: boolean }>;
   counters: Record<string, number>;

@@ -103,7 +103,7 @@ describe("real outputs against docs/schema", () => {
     expect(
       schemas.validate("status.schema.json", {
         ...(s as object),
-        pools: [{ name: "app", quorum_up: true, servers: [sv] }],
+        pools: [{ name: "app", quorum_up: true, servers: [sv], sorry_server: null }],
       }),
     ).toEqual([]);
     const nf = await valid("error.schema.json", ["status", "vrrp", "VI_9", "--json", ...ctl()], 1);

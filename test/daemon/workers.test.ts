@@ -141,6 +141,36 @@ test("workers = 2: the servers' 5xx responses are summed over workers in status"
   expect(s.pool.workers().every((w) => w.requests > 0)).toBe(true);
 }, 30_000);
 
+test("workers = 2: a sorry server's requests are summed over workers in status", async () => {
+  const sorry = backend("sorry");
+  cleanups.push(() => sorry.stop());
+  // A quorum no weight can reach: the pool is below it from the first checks on.
+  const s = await serveWorkers({
+    pool: `scheduler = "rr"\nquorum = 1000\nsorry_server = "${sorry.address}"`,
+  });
+  await waitFor(async () => (await statusJson(s.control)).pools[0]!.quorum_up === false, 5000, "quorum lost");
+  for (let i = 0; i < 40; i++) expect(await once(s.port)).toEqual({ status: 200, body: "sorry\n" });
+  expect(sorry.hits).toBe(40);
+  // Both workers answered some of the 40 (their totals count the sorry server's slot too).
+  const w = s.pool.workers();
+  expect(w.every((x) => x.requests > 0)).toBe(true);
+  expect(w[0]!.requests + w[1]!.requests).toBe(40);
+  const st = await statusJson(s.control);
+  const p = st.pools[0]!;
+  expect(p.sorry_server).toMatchObject({
+    address: sorry.address,
+    requests_total: 40,
+    errors_total: 0,
+    active_connections: 0,
+  });
+  // Each worker keeps its own keep-alive connections to it: at least one each, summed.
+  expect(p.sorry_server!.connections_total).toBeGreaterThanOrEqual(2);
+  expect(p.servers.reduce((n, x) => n + x.requests_total, 0)).toBe(0);
+  const metrics = (s.pool as unknown as { metrics: MetricsRegistry }).metrics;
+  await metrics.sync();
+  expect(metrics.render()).toContain('tcpvs_sorry_server_requests_total{pool="app"} 40\n');
+}, 30_000);
+
 /** The nice value of each thread of this process, by thread id (field 19 of /proc/PID/task/TID/stat). */
 function threadNice(): Map<number, number> {
   const out = new Map<number, number>();

@@ -90,3 +90,18 @@ test("a reload keeps surviving servers' state and rebuilds only changed pools", 
   expect([kept.requests, kept.configWeight, kept.weight]).toEqual([42, 7, 0]);
   expect(pool.servers.map((s) => s.id)).toEqual(["127.0.0.1:9001", "127.0.0.1:9003"]);
 });
+
+test("a pool's sorry server keeps its counters over a reload while its address stays", () => {
+  const cfg = (sorry: string) => parseConfig(CFG(`${sorry}\n${TWO}`), "t.toml");
+  const c = clusterFromConfig(cfg('sorry_server = "127.0.0.1:9100"'));
+  const first = c.pools.get("app")!.sorry!;
+  expect([first.id, first.address]).toEqual(["sorry_server", "127.0.0.1:9100"]);
+  first.requests = 5;
+  reconcileCluster(c, cfg('sorry_server = "127.0.0.1:9100"'));
+  expect(c.pools.get("app")!.sorry).toBe(first);
+  reconcileCluster(c, cfg('sorry_server = "127.0.0.1:9101"'));
+  const moved = c.pools.get("app")!.sorry!;
+  expect([moved === first, moved.address, moved.requests]).toEqual([false, "127.0.0.1:9101", 0]);
+  reconcileCluster(c, cfg(""));
+  expect(c.pools.get("app")!.sorry).toBeUndefined();
+});

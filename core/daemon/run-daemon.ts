@@ -5,6 +5,7 @@
 
 import type { Logger } from "../log/logger.ts";
 import type { Daemon } from "./daemon.ts";
+import { raiseControlPlane } from "../sys/cpu-priority.ts";
 
 export interface RunHooks {
   /** After every service started (the demo prints how to try it). */
@@ -49,6 +50,12 @@ export async function runDaemon(daemon: Daemon, log: Logger, hooks: RunHooks = {
     ],
   ];
   for (const [sig, fn] of handlers) process.on(sig, fn);
+  // Before any Worker starts: the data path takes its nice value from whether this worked.
+  const unraised = raiseControlPlane();
+  if (unraised !== undefined)
+    log.info("Cannot raise the control plane's CPU priority: the data path runs at nice 5 below it instead", {
+      error: unraised,
+    });
   try {
     await daemon.start();
   } catch (e) {

@@ -21,20 +21,13 @@ import { type Cluster, SORRY_ID, type ServerState } from "../state/cluster.ts";
 import { clusterFromConfig } from "../state/from-config.ts";
 import { bindWorkerServer } from "../state/shared-server.ts";
 import { SharedQueueLink } from "../switch/shared-queue-link.ts";
-import { setThreadNice } from "../sys/libc.ts";
+import { trySetThreadNice } from "../sys/cpu-priority.ts";
 import { SwitchService } from "./switch-service.ts";
 import type { ClusterInputs, FromWorker, ToWorker, WorkerReport } from "./worker-protocol.ts";
 
 declare const self: Worker;
 
 const post = (m: FromWorker) => self.postMessage(m);
-
-/**
- * The data path yields to the control plane: with every core saturated, VRRP's Worker and the main
- * thread (health checks, control) still run when they wake, so no advert or check is late because of
- * our own load. Raising a thread's nice value needs no privilege.
- */
-const DATA_PATH_NICE = 5;
 
 let id = 0;
 let counts: SharedCounts;
@@ -156,13 +149,14 @@ async function start(m: Extract<ToWorker, { type: "start" }>): Promise<void> {
   counts = new SharedCounts(m.layout);
   const gates = new GateFds(m.gates);
   log = new ForwardLogger(m.level, m.format, {});
-  try {
-    setThreadNice(DATA_PATH_NICE);
-  } catch (e) {
-    log.warn("Cannot lower the data-path worker's CPU priority: VRRP and checks compete with it", {
-      error: String(e),
+  // Below the control plane (cpu-priority.ts): nice 0 under a raised main thread, whose value a new
+  // thread inherits, else 5. Raising a thread's own nice value needs no privilege.
+  const why = trySetThreadNice(m.nice);
+  if (why !== undefined)
+    log.warn("Cannot set the data-path worker's CPU priority: VRRP and checks compete with it", {
+      error: why,
+      nice: m.nice,
     });
-  }
   cluster = clusterFromConfig(m.config);
   bindAll();
   applyInputs(m.inputs);

@@ -26,6 +26,7 @@ import { bindTotalsServer } from "../state/shared-server.ts";
 import { PassiveHealth } from "../switch/passive-health.ts";
 import type { LoadedConfig, Service } from "./service.ts";
 import type { ClusterInputs, FromWorker, ToWorker, WorkerReport } from "./worker-protocol.ts";
+import { dataPathNice } from "../sys/cpu-priority.ts";
 
 export interface WorkerPoolOptions {
   /** Room in shared memory: servers over every reload (default 4096), virtual servers, pools (256). */
@@ -284,6 +285,7 @@ export class WorkerPool implements Service {
       format: this.log.format,
       reportMs: this.o.reportMs,
       tickMs: this.o.tickMs,
+      nice: dataPathNice(),
     });
     const m = await started.catch((e: unknown) => ({ type: "error" as const, message: String(e) }));
     if (m.type === "error") {

@@ -42,6 +42,8 @@ export type ToWorker =
       reportMs: number;
       /** The switch's sweep tick (ms; tests lengthen it to show nothing waits for it). */
       tickMs?: number;
+      /** The nice value the worker's thread takes (core/sys/cpu-priority.ts). */
+      nice: number;
     }
   | { type: "inputs"; inputs: ClusterInputs }
   | { type: "reload"; seq: number; config: TcpvsConfig; layout: SharedLayout; inputs: ClusterInputs }

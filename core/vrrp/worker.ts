@@ -8,6 +8,7 @@ import { Logger, type LogLevel } from "../log/logger.ts";
 import type { HostToWorker, WorkerToHost } from "./host.ts";
 import { VrrpManager } from "./manager.ts";
 import { setScriptUser } from "../exec/script-user.ts";
+import { trySetThreadNice, VRRP_NICE } from "../sys/cpu-priority.ts";
 
 declare const self: Worker;
 
@@ -30,6 +31,10 @@ function start(
     journald: false,
     sink: { write: (line) => post({ type: "log", line }) },
   });
+  // Adverts first when the CPUs are contended (cpu-priority.ts); without CAP_SYS_NICE the data path
+  // yields instead.
+  const unraised = trySetThreadNice(VRRP_NICE);
+  if (unraised !== undefined) log.debug("Cannot raise the VRRP thread's CPU priority", { error: unraised });
   try {
     // A Worker has its own module state: the main thread's setting does not reach it.
     setScriptUser(scriptUser);

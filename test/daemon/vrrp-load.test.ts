@@ -7,6 +7,7 @@
 // the load (default 15 s), TCPVS_LOAD_WORKERS forces serve's worker count.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { usableCpus } from "../../core/sys/cpu-count.ts";
 import { haveTool, isRoot, Lab } from "../vrrp/lab.ts";
@@ -30,6 +31,20 @@ import {
   waitLine,
   writeConfig,
 } from "./harness.ts";
+
+/** The nice value of each thread of `pid`, by thread id (field 19 of /proc/PID/task/TID/stat). */
+function threadNice(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "latin1");
+      out.set(Number(tid), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
 
 const ROOT = isRoot();
 const WRK = haveTool("wrk");
@@ -121,6 +136,13 @@ describe.skipIf(!ROOT || !WRK || !KA)("VRRP under full HTTP load, keepalived as 
     async () => {
       const before = await statusJson(control);
       expect(before.workers.length).toBe(WORKERS);
+      // Who wins the CPU (core/sys/cpu-priority.ts): VRRP's thread at -10, the main thread (checks,
+      // control) at -5, the data path at 0.
+      const nice = threadNice(master.proc.pid);
+      expect(nice.get(master.proc.pid)).toBe(-5);
+      expect([...nice.values()]).toContain(-10);
+      if (WORKERS > 1)
+        expect([...nice.values()].filter((n) => n === 0).length).toBeGreaterThanOrEqual(WORKERS);
       const peerFrom = peer.lines.length;
       const masterFrom = master.lines.length;
       const w = lab.spawn(1, ["wrk", `-t${WRK_THREADS}`, "-c50", `-d${SECONDS}s`, "http://127.0.0.1:8080/"]);

@@ -18,11 +18,14 @@ import {
   backend,
   configText,
   freePort,
+  killIfRunning,
   runTcpvs,
+  spawnLines,
   statusJson,
   steadyLoad,
   tempDir,
   waitFor,
+  waitLine,
   writeConfig,
 } from "./harness.ts";
 import { CertDir } from "../tls/certs.ts";
@@ -171,12 +174,12 @@ test("workers = 2: a sorry server's requests are summed over workers in status",
   expect(metrics.render()).toContain('tcpvs_sorry_server_requests_total{pool="app"} 40\n');
 }, 30_000);
 
-/** The nice value of each thread of this process, by thread id (field 19 of /proc/PID/task/TID/stat). */
-function threadNice(): Map<number, number> {
+/** The nice value of each thread of a process, by thread id (field 19 of /proc/PID/task/TID/stat). */
+function threadNice(pid: number | "self" = "self"): Map<number, number> {
   const out = new Map<number, number>();
-  for (const tid of readdirSync("/proc/self/task")) {
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "latin1");
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "latin1");
       out.set(Number(tid), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]));
     } catch {
       // the thread ended meanwhile
@@ -185,13 +188,39 @@ function threadNice(): Map<number, number> {
   return out;
 }
 
-test("workers = 2: the data-path threads run at nice 5, below the main thread (VRRP, checks, control)", async () => {
+test("workers = 2, control plane not raised (no runDaemon here): the data-path threads yield at nice 5", async () => {
   await serveWorkers();
   const nice = threadNice();
   // Each worker's thread, and any helper thread it starts afterwards (they inherit its nice value).
   expect([...nice.values()].filter((n) => n === 5).length).toBeGreaterThanOrEqual(2);
   expect(nice.get(process.pid)).toBe(0);
 }, 30_000);
+
+test.skipIf(process.getuid?.() !== 0)(
+  "tcpvs serve as root: the main thread (checks, control) at nice -5, the data-path threads at 0",
+  async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const b = backend("b1");
+    cleanups.push(() => b.stop());
+    const port = freePort();
+    const text = configText({ port, control: `unix:${tmp.dir}/c.sock`, backends: [b], checkInterval: "5s" });
+    const file = writeConfig(tmp.dir, text.replace("[global]\n", "[global]\nworkers = 2\n"));
+    const p = spawnLines([BUN, MAIN, "serve", "-c", file]);
+    try {
+      await waitLine(p, /tcpvs serving/, 15_000);
+      const nice = threadNice(p.proc.pid);
+      expect(nice.get(p.proc.pid)).toBe(-5);
+      // The two data-path Worker threads (and helper threads they started) at 0; nothing at 5.
+      expect([...nice.values()].filter((n) => n === 0).length).toBeGreaterThanOrEqual(2);
+      expect([...nice.values()].filter((n) => n === 5)).toEqual([]);
+      expect(p.lines.some((l) => l.includes("Cannot raise the control plane"))).toBe(false);
+    } finally {
+      killIfRunning(p);
+    }
+  },
+  30_000,
+);
 
 test("workers = 2: 40 new connections with persistence_timeout all reach one server", async () => {
   const s = await serveWorkers({ pool: 'scheduler = "rr"\npersistence_timeout = "60s"' });

@@ -4,7 +4,7 @@
 // per request, and the main thread adds a few arrays per report instead of replaying every request.
 
 import { Histogram, LATENCY_BUCKETS } from "./histogram.ts";
-import { type MetricsRegistry, ResponseCounter } from "./metrics-registry.ts";
+import { type MetricsRegistry, type ResponseCounter, ResponseCounters } from "./metrics-registry.ts";
 
 export interface MetricsDelta {
   responses: Array<[vs: string, pool: string, byClass: number[]]>;
@@ -14,17 +14,11 @@ export interface MetricsDelta {
 
 /** The worker side: the same handles as MetricsRegistry.responses / poolLatency. */
 export class MetricsBatch {
-  private readonly responsesByKey = new Map<string, { vs: string; pool: string; c: ResponseCounter }>();
+  private readonly responsesByKey = new ResponseCounters();
   private readonly latency = new Map<string, Histogram>();
 
   responses(vs: string, pool: string): ResponseCounter {
-    const key = `${vs}\u0000${pool}`;
-    let e = this.responsesByKey.get(key);
-    if (!e) {
-      e = { vs, pool, c: new ResponseCounter() };
-      this.responsesByKey.set(key, e);
-    }
-    return e.c;
+    return this.responsesByKey.get(vs, pool);
   }
 
   poolLatency(pool: string): Histogram {
@@ -39,7 +33,7 @@ export class MetricsBatch {
   /** What was counted since the last take; the handles stay valid and start again from zero. */
   take(): MetricsDelta {
     const out: MetricsDelta = { responses: [], latency: [] };
-    for (const { vs, pool, c } of this.responsesByKey.values()) {
+    for (const { vs, pool, c } of this.responsesByKey.all()) {
       if (c.byClass.every((n) => n === 0)) continue;
       out.responses.push([vs, pool, Array.from(c.byClass)]);
       c.byClass.fill(0);

@@ -16,6 +16,25 @@ const CUT = 6;
 export const VRRP_STATE_VALUES: Record<string, number> = { init: 0, backup: 1, master: 2, fault: 3, stop: 4 };
 
 /** Responses of one virtual server from one pool, counted by status class. */
+/** Response counters by (virtual server, pool), made on first use. */
+export class ResponseCounters {
+  private readonly byKey = new Map<string, { vs: string; pool: string; c: ResponseCounter }>();
+
+  get(vs: string, pool: string): ResponseCounter {
+    const key = `${vs}\u0000${pool}`;
+    let e = this.byKey.get(key);
+    if (!e) {
+      e = { vs, pool, c: new ResponseCounter() };
+      this.byKey.set(key, e);
+    }
+    return e.c;
+  }
+
+  all(): IterableIterator<{ vs: string; pool: string; c: ResponseCounter }> {
+    return this.byKey.values();
+  }
+}
+
 export class ResponseCounter {
   readonly byClass = new Float64Array(CODE_CLASSES.length);
   /** One response; `cut` when it ended short (then it counts as cut, not by its status). */
@@ -75,7 +94,7 @@ class Out {
 
 export class MetricsRegistry {
   private readonly src: MetricsSource;
-  private readonly responsesByKey = new Map<string, { vs: string; pool: string; c: ResponseCounter }>();
+  private readonly responsesByKey = new ResponseCounters();
   private readonly latency = new Map<string, Histogram>();
   private readonly buckets: readonly number[];
 
@@ -91,13 +110,7 @@ export class MetricsRegistry {
 
   /** The counter for (virtual server, pool); keep it and call inc(status) per response. */
   responses(vs: string, pool: string): ResponseCounter {
-    const key = `${vs}\u0000${pool}`;
-    let e = this.responsesByKey.get(key);
-    if (!e) {
-      e = { vs, pool, c: new ResponseCounter() };
-      this.responsesByKey.set(key, e);
-    }
-    return e.c;
+    return this.responsesByKey.get(vs, pool);
   }
 
   /** Convenience for callers that do not keep the handle (one map lookup). */
@@ -233,7 +246,7 @@ export class MetricsRegistry {
       "counter",
       "HTTP responses by virtual server, pool and status class.",
     );
-    for (const { vs, pool, c } of this.responsesByKey.values()) {
+    for (const { vs, pool, c } of this.responsesByKey.all()) {
       for (let i = 0; i < CODE_CLASSES.length; i++) {
         o.sample(
           "tcpvs_http_responses_total",

@@ -1,7 +1,7 @@
 // What the daemon integration tests share: a real `tcpvs` child process (Bun on cmd/main.ts) with its
 // output collected, real backends on 127.0.0.1, free ports, temp dirs, and config text builders.
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Server, Subprocess } from "bun";
@@ -351,4 +351,18 @@ export function steadyLoad(url: string, everyMs = 10) {
     await loop;
   };
   return r;
+}
+
+/** The nice value of each thread of a process, by thread id (field 19 of /proc/PID/task/TID/stat). */
+export function threadNice(pid: number | "self" = "self"): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "latin1");
+      out.set(Number(tid), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
 }

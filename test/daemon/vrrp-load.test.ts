@@ -7,7 +7,6 @@
 // the load (default 15 s), TCPVS_LOAD_WORKERS forces serve's worker count.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { usableCpus } from "../../core/sys/cpu-count.ts";
 import { haveTool, isRoot, Lab } from "../vrrp/lab.ts";
@@ -27,24 +26,11 @@ import {
   runTcpvs,
   statusJson,
   tempDir,
+  threadNice,
   waitFor,
   waitLine,
   writeConfig,
 } from "./harness.ts";
-
-/** The nice value of each thread of `pid`, by thread id (field 19 of /proc/PID/task/TID/stat). */
-function threadNice(pid: number): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "latin1");
-      out.set(Number(tid), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]));
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return out;
-}
 
 const ROOT = isRoot();
 const WRK = haveTool("wrk");

@@ -4,7 +4,7 @@
 
 import { afterEach, expect, test } from "bun:test";
 import type { Socket } from "bun";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { parseConfig } from "../../core/config/load.ts";
 import type { Daemon } from "../../core/daemon/daemon.ts";
 import { serveDaemon } from "../../core/daemon/serve-role.ts";
@@ -24,6 +24,7 @@ import {
   statusJson,
   steadyLoad,
   tempDir,
+  threadNice,
   waitFor,
   waitLine,
   writeConfig,
@@ -173,20 +174,6 @@ test("workers = 2: a sorry server's requests are summed over workers in status",
   await metrics.sync();
   expect(metrics.render()).toContain('tcpvs_sorry_server_requests_total{pool="app"} 40\n');
 }, 30_000);
-
-/** The nice value of each thread of a process, by thread id (field 19 of /proc/PID/task/TID/stat). */
-function threadNice(pid: number | "self" = "self"): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "latin1");
-      out.set(Number(tid), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]));
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return out;
-}
 
 test("workers = 2, control plane not raised (no runDaemon here): the data-path threads yield at nice 5", async () => {
   await serveWorkers();

@@ -180,20 +180,7 @@ export class SwitchService implements Service {
 
   /** Each server's state and counters, as keepalived dumps its data. */
   dump(): void {
-    for (const [name, pool] of this.cluster.pools) {
-      for (const s of pool.servers) {
-        this.log.info("state server", {
-          pool: name,
-          server: s.id,
-          up: s.up,
-          weight: s.weight,
-          active: s.active,
-          requests: s.requests,
-          errors: s.errors,
-          last_check: s.lastCheck?.reason,
-        });
-      }
-    }
+    dumpServers(this.cluster, this.log);
     const held = this.switch.held;
     this.log.info("state held", {
       held_bytes: held.used,
@@ -207,4 +194,22 @@ export class SwitchService implements Service {
 /** What a pool's scheduler is built from: when it differs, the scheduler is rebuilt on reload. */
 function schedulingKey(p: PoolConfig): string {
   return JSON.stringify([p.scheduler, p.scheduler_options, p.persistence_timeout, p.persistence_granularity]);
+}
+
+/** Each server's state and counters, a line each (SIGUSR1), whichever runs the data path. */
+export function dumpServers(cluster: Cluster, log: Logger): void {
+  for (const [name, pool] of cluster.pools) {
+    for (const s of pool.servers) {
+      log.info("state server", {
+        pool: name,
+        server: s.id,
+        up: s.up,
+        weight: s.weight,
+        active: s.active,
+        requests: s.requests,
+        errors: s.errors,
+        last_check: s.lastCheck?.reason,
+      });
+    }
+  }
 }

@@ -25,6 +25,7 @@ import { reconcileCluster } from "../state/from-config.ts";
 import { bindTotalsServer } from "../state/shared-server.ts";
 import { PassiveHealth } from "../switch/passive-health.ts";
 import type { LoadedConfig, Service } from "./service.ts";
+import { dumpServers } from "./switch-service.ts";
 import type { ClusterInputs, FromWorker, ToWorker, WorkerReport } from "./worker-protocol.ts";
 import { dataPathNice } from "../sys/cpu-priority.ts";
 
@@ -498,20 +499,7 @@ export class WorkerPool implements Service {
   }
 
   dump(): void {
-    for (const [name, pool] of this.cluster.pools) {
-      for (const s of pool.servers) {
-        this.log.info("state server", {
-          pool: name,
-          server: s.id,
-          up: s.up,
-          weight: s.weight,
-          active: s.active,
-          requests: s.requests,
-          errors: s.errors,
-          last_check: s.lastCheck?.reason,
-        });
-      }
-    }
+    dumpServers(this.cluster, this.log);
     for (const w of this.workers()) this.log.info("state worker", { ...w });
     // As with one worker: the process's budget; each worker holds within its share of it.
     const { used, waiting } = this.heldTotals();

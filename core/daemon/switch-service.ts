@@ -24,10 +24,12 @@ export interface SwitchServiceExtras {
   switchOptions?: Partial<SwitchOptions>;
   /** After a reload reconciled the cluster's servers, before the schedulers are rebuilt over them. */
   reconciled?(): void;
-  /** The process's connection ceiling is shared by this many switches (data-path workers). */
+  /**
+   * This many switches (data-path workers) share the process's descriptors: the reserve counts each
+   * listener once per worker, and they count open connections together, so each checks the whole
+   * ceiling.
+   */
   ceilingShares?: number;
-  /** Those switches count open connections together: each one checks the whole ceiling. */
-  sharedCeiling?: boolean;
 }
 
 export class SwitchService implements Service {
@@ -108,12 +110,9 @@ export class SwitchService implements Service {
     const lim = this.nofile;
     if (!lim) return;
     const b = fdBudget(lim.soft, this.config, this.extra.ceilingShares ?? 1);
-    const split = this.extra.sharedCeiling ? 1 : (this.extra.ceilingShares ?? 1);
-    const mine = Math.max(1, Math.floor(b.ceiling / split));
-    const changed = mine !== this.ceiling;
-    this.ceiling = mine;
-    // Descriptors are the process's: N workers share its ceiling.
-    this.switch.setCeiling(mine);
+    const changed = b.ceiling !== this.ceiling;
+    this.ceiling = b.ceiling;
+    this.switch.setCeiling(b.ceiling);
     if (b.capped)
       this.log.warn(
         "[global] max_connections is more than the descriptor limit allows: using the lower figure",
@@ -133,10 +132,7 @@ export class SwitchService implements Service {
         reserve: b.reserve,
         formula: "(nofile - reserve) / 2",
         ...(this.extra.ceilingShares
-          ? {
-              workers: this.extra.ceilingShares,
-              ...(split > 1 ? { per_worker: this.ceiling } : { counted: "over every worker" }),
-            }
+          ? { workers: this.extra.ceilingShares, counted: "over every worker" }
           : {}),
         ...(lim.error ? { raise_failed: lim.error } : {}),
       });

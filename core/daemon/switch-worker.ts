@@ -197,9 +197,8 @@ async function start(m: Extract<ToWorker, { type: "start" }>): Promise<void> {
       },
       ...(m.tickMs ? { tickMs: m.tickMs } : {}),
     },
-    ceilingShares: m.workers,
     // Open connections are counted over every worker (gate-fds.ts): each switch gets the whole figure.
-    sharedCeiling: true,
+    ceilingShares: m.workers,
     reconciled: () => {
       bindAll();
       if (pendingInputs) applyInputs(pendingInputs);

@@ -5,6 +5,7 @@
 // so a pool whose last waiter left stops being watched.
 
 import type { SharedQueueWords } from "../sched/shared-queue.ts";
+import { onWordChange } from "../sys/on-word-change.ts";
 import type { QueueLink } from "./queue.ts";
 
 /** How long one sleep lasts before the watcher looks whether it is still needed (ms). */
@@ -68,10 +69,7 @@ export class SharedQueueLink implements QueueLink {
         this.watching.delete(pool);
         return;
       }
-      const r = Atomics.waitAsync(gen, p, Atomics.load(gen, p), SLEEP_MS);
-      // Not async: the word moved between the load and the wait, a slot freed meanwhile.
-      if (r.async) r.value.then(after);
-      else queueMicrotask(after);
+      onWordChange(gen, p, Atomics.load(gen, p), SLEEP_MS, after);
     };
     const after = (): void => {
       if (this.local.has(pool)) this.wake(pool);

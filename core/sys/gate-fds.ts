@@ -12,6 +12,7 @@
 // - per worker, its client connections open: the descriptor ceiling counts them over every worker.
 
 import { closeFd } from "./libc.ts";
+import { onWordChange } from "./on-word-change.ts";
 import type { GateRecord } from "./accept-gate.ts";
 
 /** Descriptors one worker may list: two per gate, so 256 listeners. */
@@ -140,9 +141,7 @@ export class GateFds {
       this.pending.clear();
       for (const f of fs) f();
     };
-    const r = Atomics.waitAsync(this.words, 0, mark, maxMs);
-    if (r.async) void r.value.then(fire);
-    else queueMicrotask(fire);
+    onWordChange(this.words, 0, mark, maxMs, fire);
   }
 
   private readonly pending = new Set<() => void>();

@@ -6,6 +6,7 @@
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { CONTROL_NICE, VRRP_NICE } from "../../core/sys/cpu-priority.ts";
 import { missingTools } from "../tools.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
@@ -62,4 +63,12 @@ test("config check runs quiet before start and reload; exit 2 is not restarted; 
   expect(lines.slice(Math.max(0, i - 8), i).join("\n")).toContain(
     "CAP_KILL stays in the bounding set for scripts",
   );
+});
+
+test("LimitNICE lets the process raise its highest thread (VRRP's) without CAP_SYS_NICE", () => {
+  // The unit's figure and cpu-priority.ts's must agree: a lower limit makes the VRRP thread's raise fail
+  // (and the data path yield at nice 5 instead); the capability is not in the bounding set.
+  expect(unit).toMatch(new RegExp(`^LimitNICE=${VRRP_NICE}$`, "m"));
+  expect(Math.min(VRRP_NICE, CONTROL_NICE)).toBe(VRRP_NICE);
+  expect(/^CapabilityBoundingSet=.*$/m.exec(unit)?.[0]).not.toContain("CAP_SYS_NICE");
 });

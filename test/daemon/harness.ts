@@ -5,6 +5,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Server, Subprocess } from "bun";
+import { parseConfig } from "../../core/config/load.ts";
+import type { Daemon } from "../../core/daemon/daemon.ts";
+import { serveDaemon } from "../../core/daemon/serve-role.ts";
+import type { WorkerPool } from "../../core/daemon/worker-pool.ts";
+import { memoryLogger } from "../../core/log/logger.ts";
 
 export const BUN = process.execPath;
 export const MAIN = join(import.meta.dir, "../../cmd/main.ts");
@@ -365,4 +370,28 @@ export function threadNice(pid: number | "self" = "self"): Map<number, number> {
     }
   }
   return out;
+}
+
+/**
+ * `tcpvs serve` in this process over the config `text()` gives (read again at each SIGHUP-style reload),
+ * with data-path workers whose reports come only on demand, so a status query must fetch what they
+ * counted. The caller stops it.
+ */
+export async function serveInProcess(
+  text: () => string,
+  o: { workers?: number; tickMs?: number } = {},
+): Promise<{ d: Daemon; pool: WorkerPool; lines: string[] }> {
+  const { logger, lines } = memoryLogger("info");
+  const d = serveDaemon({
+    file: "test.toml",
+    config: parseConfig(text(), "test.toml"),
+    hash: "h",
+    log: logger,
+    version: "test",
+    workers: o.workers ?? 2,
+    workerOptions: { reportMs: 60_000, ...(o.tickMs ? { tickMs: o.tickMs } : {}) },
+    reloadSource: () => ({ config: parseConfig(text(), "test.toml"), hash: "h2" }),
+  });
+  await d.start();
+  return { d, pool: d.service<WorkerPool>("switch")!, lines };
 }

@@ -4,12 +4,9 @@
 
 import { afterEach, expect, test } from "bun:test";
 import type { Server } from "bun";
-import { parseConfig } from "../../core/config/load.ts";
 import type { Daemon } from "../../core/daemon/daemon.ts";
-import { serveDaemon } from "../../core/daemon/serve-role.ts";
 import type { WorkerPool } from "../../core/daemon/worker-pool.ts";
-import { memoryLogger } from "../../core/log/logger.ts";
-import { freePort, KeepAlive, statusJson, tempDir, waitFor } from "./harness.ts";
+import { freePort, KeepAlive, serveInProcess, statusJson, tempDir, waitFor } from "./harness.ts";
 
 const cleanups: Array<() => void | Promise<void>> = [];
 afterEach(async () => {
@@ -76,19 +73,9 @@ pool = "app"
 scheduler = "rr"
 ${pool}
 ${servers}`;
-  const { logger } = memoryLogger("info");
-  const d = serveDaemon({
-    file: "test.toml",
-    config: parseConfig(text, "test.toml"),
-    hash: "h",
-    log: logger,
-    version: "test",
-    workers: 2,
-    workerOptions: { reportMs: 60_000, ...(tickMs ? { tickMs } : {}) },
-  });
-  await d.start();
-  cleanups.push(() => d.stop(0));
-  return { d, pool: d.service<WorkerPool>("switch")!, port, control };
+  const started = await serveInProcess(() => text, { tickMs });
+  cleanups.push(() => started.d.stop(0));
+  return { d: started.d, pool: started.pool, port, control };
 }
 
 /**

@@ -5,11 +5,8 @@
 import { afterEach, expect, test } from "bun:test";
 import type { Socket } from "bun";
 import { readFileSync, rmSync } from "node:fs";
-import { parseConfig } from "../../core/config/load.ts";
 import type { Daemon } from "../../core/daemon/daemon.ts";
-import { serveDaemon } from "../../core/daemon/serve-role.ts";
 import type { WorkerPool } from "../../core/daemon/worker-pool.ts";
-import { memoryLogger } from "../../core/log/logger.ts";
 import type { MetricsRegistry } from "../../core/metrics/metrics-registry.ts";
 import {
   BUN,
@@ -20,6 +17,7 @@ import {
   freePort,
   killIfRunning,
   runTcpvs,
+  serveInProcess,
   spawnLines,
   statusJson,
   steadyLoad,
@@ -80,21 +78,8 @@ async function serveWorkers(o: SetupOptions = {}): Promise<Setup> {
   if (o.pool) text = text.replace('scheduler = "rr"', o.pool);
   if (o.global) text = text.replace("[global]\n", `[global]\n${o.global}\n`);
   if (o.serverExtra) text = text.replace(/(address = "[^"]+"\n)/g, `$1  ${o.serverExtra}\n`);
-  const { logger, lines } = memoryLogger("info");
-  const d = serveDaemon({
-    file: "test.toml",
-    config: parseConfig(text, "test.toml"),
-    hash: "h",
-    log: logger,
-    version: "test",
-    workers: 2,
-    // Reports only on demand: a status query must fetch what the workers counted (flush).
-    workerOptions: { reportMs: 60_000 },
-    reloadSource: () => ({ config: parseConfig(text, "test.toml"), hash: "h2" }),
-  });
-  await d.start();
+  const { d, pool, lines } = await serveInProcess(() => text);
   cleanups.push(() => d.stop(0));
-  const pool = d.service<WorkerPool>("switch")!;
   return { d, pool, port, backends, lines, control, setText: (t) => (text = t) };
 }
 

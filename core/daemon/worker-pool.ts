@@ -16,7 +16,7 @@ import type { MetricsRegistry } from "../metrics/metrics-registry.ts";
 import { SharedCounts, serverKey } from "../sched/shared-counts.ts";
 import { GateFds, MAX_VS } from "../sys/gate-fds.ts";
 import { numberOption } from "../sched/options.ts";
-import { LBLCR_WIDTH } from "../sched/shared-lblcr.ts";
+import { lblcrWidth, tableWidth } from "../sched/shared-lblcr.ts";
 import { persistenceBuffer } from "../sched/shared-persistence.ts";
 import { forgetSources, layoutLimits } from "../switch/shared-limits.ts";
 import { queueBuffer, SharedQueueWords } from "../sched/shared-queue.ts";
@@ -121,10 +121,14 @@ export class WorkerPool implements Service {
     for (const pool of Object.values(this.config.pool)) {
       c.assign("pools", pool.name);
       const lk = `${pool.name}:${pool.scheduler}`;
-      if ((pool.scheduler === "lblc" || pool.scheduler === "lblcr") && !c.layout.locality[lk])
+      // An lblcr entry holds a bit per server: a reload that grows the pool past the words it has
+      // gets a wider table (its sets start afresh, as a new table's do).
+      const width = pool.scheduler === "lblcr" ? lblcrWidth(pool.server.length) : 3;
+      const have = c.layout.locality[lk];
+      if ((pool.scheduler === "lblc" || pool.scheduler === "lblcr") && (!have || tableWidth(have) < width))
         c.layout.locality[lk] = persistenceBuffer(
           numberOption(pool.scheduler_options, "table_size", 65536),
-          pool.scheduler === "lblcr" ? LBLCR_WIDTH : 3,
+          width,
         );
       if (pool.persistence_timeout > 0 && !c.layout.persistence[pool.name])
         c.layout.persistence[pool.name] = persistenceBuffer(

@@ -1,8 +1,9 @@
 // lblcr as a data-path worker runs it: each key's server set in shared memory, so a key's replicas are
-// the same whichever worker accepts. The rules are lblcr.ts's; an entry is [key, set, last use, last
-// change], the set a bit mask over the pool's servers in config order (the same order in every
-// worker), and the whole decision, set update included, is made under the table's lock: it only reads
-// counts, never waits. Pools of more than 31 servers keep per-worker sets (lblcr.ts).
+// the same whichever worker accepts. The rules are lblcr.ts's; an entry is [key, in use, last use, last
+// change, set...], the set a bit mask over the pool's servers in config order (the same order in every
+// worker), one 32-bit word per 32 servers, and the whole decision, set update included, is made under
+// the table's lock: it only reads counts, never waits. The main thread sizes the table for the pool
+// (lblcrWidth) and makes a wider one when a reload grows the pool past its words.
 
 import { keyId, type KeySpec, keyOption } from "./key.ts";
 import { isOverloaded } from "./locality.ts";
@@ -12,8 +13,18 @@ import { available, Tier } from "./tier.ts";
 import type { PickContext, SchedServer, Scheduler } from "./types.ts";
 import { leastWeighted } from "./wlc.ts";
 
-/** Entry words: [key, set mask, last use, last change]. */
-export const LBLCR_WIDTH = 4;
+/** Words before an entry's set: [key, in use (1), last use, last change]. */
+const HEAD = 4;
+
+/** Words per entry for a pool of `servers` servers. */
+export function lblcrWidth(servers: number): number {
+  return HEAD + Math.max(1, Math.ceil(servers / 32));
+}
+
+/** The words per entry of a table built by persistenceBuffer (header [lock, entries]). */
+export function tableWidth(buffer: SharedArrayBuffer): number {
+  return (buffer.byteLength / 4 - 2) / new Int32Array(buffer, 0, 2)[1]!;
+}
 
 export class SharedLocalityReplicated implements Scheduler {
   readonly name = "lblcr";
@@ -24,37 +35,41 @@ export class SharedLocalityReplicated implements Scheduler {
   private readonly expirationTicks: number;
   private members = new Set<SchedServer>();
   private readonly scratch: SchedServer[] = [];
+  /** Mask words per entry. */
+  private readonly words: number;
 
   constructor(servers: readonly SchedServer[], buffer: SharedArrayBuffer, options: Record<string, unknown>) {
     this.servers = servers;
     this.tier = new Tier(servers);
     this.key = keyOption(options, "host_path");
     const expiration = numberOption(options, "expiration", 86400000);
-    this.table = new SharedKeyTable(buffer, expiration, LBLCR_WIDTH);
+    const width = tableWidth(buffer);
+    if (width < lblcrWidth(servers.length))
+      throw new RangeError(`Cannot keep lblcr sets of ${servers.length} servers in ${width - HEAD} words`);
+    this.words = width - HEAD;
+    this.table = new SharedKeyTable(buffer, expiration, width);
     this.expirationTicks = Math.ceil(expiration / 10);
     this.update();
   }
 
-  private bit(s: SchedServer): number {
-    const i = this.servers.indexOf(s);
-    return i >= 0 && i < 31 ? 1 << i : 0;
-  }
-
   /** The set's members still in the serving tier (others are forgotten, as lblcr's dropStale). */
-  private members_(mask: number): SchedServer[] {
+  private members_(w: Int32Array, at: number): SchedServer[] {
     const set = this.scratch;
     set.length = 0;
-    for (let i = 0; i < this.servers.length && i < 31; i++) {
+    for (let i = 0; i < this.servers.length; i++) {
       const s = this.servers[i]!;
-      if (mask & (1 << i) && this.members.has(s)) set.push(s);
+      if (w[at + HEAD + (i >> 5)]! & (1 << (i & 31)) && this.members.has(s)) set.push(s);
     }
     return set;
   }
 
-  private maskOf(set: readonly SchedServer[]): number {
-    let m = 0;
-    for (const s of set) m |= this.bit(s);
-    return m;
+  /** Store `set` as the entry's mask. */
+  private store(w: Int32Array, at: number, set: readonly SchedServer[]): void {
+    w.fill(0, at + HEAD, at + HEAD + this.words);
+    for (const s of set) {
+      const i = this.servers.indexOf(s);
+      if (i >= 0) w[at + HEAD + (i >> 5)]! |= 1 << (i & 31);
+    }
   }
 
   pick(ctx: PickContext): SchedServer | undefined {
@@ -63,14 +78,16 @@ export class SharedLocalityReplicated implements Scheduler {
     const k = (id ^ Math.floor(id / 4294967296)) | 0;
     const list = this.tier.list;
     return this.table.withEntry(k, now, (w, at, found) => {
-      const set = found ? this.members_(w[at + 1]!) : [];
+      const set = found ? this.members_(w, at) : [];
       if (set.length === 0) {
         const s = leastWeighted(list);
-        if (s !== undefined && this.bit(s) !== 0) {
+        if (s !== undefined) {
           w[at] = k;
-          w[at + 1] = this.bit(s);
+          w[at + 1] = 1;
           w[at + 2] = now;
           w[at + 3] = now;
+          set.push(s);
+          this.store(w, at, set);
         }
         return s;
       }
@@ -95,7 +112,7 @@ export class SharedLocalityReplicated implements Scheduler {
           pick = s;
         }
       }
-      w[at + 1] = this.maskOf(set);
+      this.store(w, at, set);
       w[at + 3] = lastMod;
       return pick;
     });

@@ -9,7 +9,7 @@ import type { SharedCounts } from "./shared-counts.ts";
 import { keyId, type KeySpec, keyOption } from "./key.ts";
 import { isOverloaded } from "./locality.ts";
 import { numberOption } from "./options.ts";
-import { SharedLocalityReplicated } from "./shared-lblcr.ts";
+import { lblcrWidth, SharedLocalityReplicated, tableWidth } from "./shared-lblcr.ts";
 import { bySlot, SharedKeyTable, SharedPersistence } from "./shared-persistence.ts";
 import { available, Tier } from "./tier.ts";
 import { leastWeighted } from "./wlc.ts";
@@ -168,10 +168,10 @@ export function sharedParts(c: SharedCounts, pool: string): SchedulingParts {
       if (p === undefined) return undefined;
       if (name === "rr") return new SharedRoundRobin(servers, c, p);
       if (name === "wrr") return new SharedWeightedRoundRobin(servers, c, p);
-      // Keyed by scheduler too: an lblc table (3 words an entry) is no lblcr table (4).
+      // Keyed by scheduler too: an lblc table (3 words an entry) is no lblcr table (4 + a word per 32 servers).
       const lt = c.layout.locality[`${pool}:${name}`];
       if (name === "lblc" && lt) return new SharedLocality(servers, lt, options);
-      if (name === "lblcr" && lt && servers.length <= 31)
+      if (name === "lblcr" && lt && tableWidth(lt) >= lblcrWidth(servers.length))
         return new SharedLocalityReplicated(servers, lt, options);
       return undefined;
     },

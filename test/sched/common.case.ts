@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { createPoolScheduling, createScheduler, type SchedulingParts } from "../../core/sched/registry.ts";
 import { SharedCounts, serverKey } from "../../core/sched/shared-counts.ts";
-import { LBLCR_WIDTH } from "../../core/sched/shared-lblcr.ts";
+import { lblcrWidth } from "../../core/sched/shared-lblcr.ts";
 import { persistenceBuffer } from "../../core/sched/shared-persistence.ts";
 import { sharedParts } from "../../core/sched/shared-sched.ts";
 import type { ServerState } from "../../core/state/cluster.ts";
@@ -62,7 +62,7 @@ function sharedFor(list: SchedServer[]): SchedulingParts {
   c.assign("pools", "p");
   c.layout.persistence.p = persistenceBuffer(65536);
   c.layout.locality["p:lblc"] = persistenceBuffer(65536);
-  c.layout.locality["p:lblcr"] = persistenceBuffer(65536, LBLCR_WIDTH);
+  c.layout.locality["p:lblcr"] = persistenceBuffer(65536, lblcrWidth(64));
   for (const s of list) bindWorkerServer(c, 0, s as ServerState, c.assign("servers", serverKey("p", s.id)));
   const { outer: _, ...parts } = sharedParts(c, "p");
   return parts;

@@ -5,7 +5,7 @@
 import { expect, test } from "bun:test";
 import { createPoolScheduling, type PoolSchedulingConfig } from "../../core/sched/registry.ts";
 import { SharedCounts, serverKey } from "../../core/sched/shared-counts.ts";
-import { LBLCR_WIDTH } from "../../core/sched/shared-lblcr.ts";
+import { lblcrWidth } from "../../core/sched/shared-lblcr.ts";
 import { persistenceBuffer } from "../../core/sched/shared-persistence.ts";
 import { sharedParts } from "../../core/sched/shared-sched.ts";
 import type { Scheduler } from "../../core/sched/types.ts";
@@ -20,14 +20,14 @@ interface Spec {
 }
 
 function layout(specs: Spec[], persistence = false, locality = false): SharedCounts {
-  const c = SharedCounts.create({ maxServers: 16, maxVs: 4, maxPools: 4, maxWorkers: 2 });
+  const c = SharedCounts.create({ maxServers: 64, maxVs: 4, maxPools: 4, maxWorkers: 2 });
   c.assign("pools", "p");
   c.assign("vs", "web");
   for (const s of specs) c.assign("servers", serverKey("p", s.id));
   if (persistence) c.layout.persistence.p = persistenceBuffer(1024);
   if (locality) {
     c.layout.locality["p:lblc"] = persistenceBuffer(1024);
-    c.layout.locality["p:lblcr"] = persistenceBuffer(1024, LBLCR_WIDTH);
+    c.layout.locality["p:lblcr"] = persistenceBuffer(1024, lblcrWidth(specs.length));
   }
   return c;
 }
@@ -223,4 +223,37 @@ test("lblcr: a key's server set is one set for both workers, grown when its memb
   (second as ServerState).active++;
   // Worker 0 now sees a set of two: it goes to the less loaded member, the one worker 1 added.
   expect(w0.sched.pick(req)!.id).toBe(second.id);
+});
+
+test("lblcr: a pool of 40 servers keeps one set for both workers, members past bit 31 included", () => {
+  const specs = Array.from({ length: 40 }, (_, i) => ({ id: `s${i}` }));
+  const c = layout(specs, false, true);
+  const [w0, w1] = [worker(c, 0, specs, { scheduler: "lblcr" }), worker(c, 1, specs, { scheduler: "lblcr" })];
+  const req = {
+    sourceIp: "192.0.2.1",
+    sourcePort: 1,
+    http: {
+      method: "GET",
+      host: "example.org",
+      uri: "/big",
+      header: () => undefined,
+      cookie: () => undefined,
+    },
+  };
+  // Every server but the last two busy: the key's first member is s38 or s39 (word 1 of the mask).
+  for (const s of w0.servers.slice(0, 38)) s.active++;
+  const first = w0.sched.pick(req)! as ServerState;
+  expect(["s38", "s39"]).toContain(first.id);
+  first.active++;
+  for (const s of w0.servers.slice(0, 38)) s.active--;
+  // Now the others are idler, but the set is shared: worker 1 keeps the key on its member.
+  expect(w1.sched.pick(req)!.id).toBe(first.id);
+  // Overloaded (active > weight while others idle): the set grows, and worker 0 sees the new member.
+  first.active++;
+  const second = w1.sched.pick(req)! as ServerState;
+  expect(second.id).not.toBe(first.id);
+  second.active++;
+  expect(w0.sched.pick(req)!.id).toBe(second.id);
+  first.active -= 2;
+  second.active--;
 });

@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cpuTicksOf, rssKiB, waitPort } from "./proc-stats.ts";
+import { cpuTicksOf, rssKiB, threadsOf, waitPort } from "./proc-stats.ts";
 
 const seconds = Number(process.argv[2] ?? 5);
 const rounds = Number(process.argv[3] ?? 3);
@@ -144,6 +144,22 @@ async function main(): Promise<void> {
   for (const p of Object.values(ports)) await waitPort(p);
   const idle = { tv1: rssKiB(c.tv1.pid), tvN: rssKiB(c.tvN.pid) };
   for (const k of ["tvN", "tv1"] as const) await wrk(ports[k], c[k].pid, "/", 50, 2); // JIT warm-up
+  // Like for like: HAProxy's threads at the nice of tcpvs's data path at the same thread count, read
+  // once the workers have set theirs (after the warm-up). At workers = 1 that is the main thread, which
+  // tcpvs raises to -5 for its control plane; the workers of workers = N run at 0, as HAProxy does.
+  for (const [t, h] of [
+    ["tv1", "hap1"],
+    ["tvN", "hapN"],
+  ] as const) {
+    const dp = threadsOf(c[t].pid).filter((x) => (t === "tv1" ? x.tid === c[t].pid : x.comm === "Worker"));
+    const nice = Math.max(...dp.map((x) => x.nice));
+    if (!Number.isFinite(nice) || nice === 0) continue;
+    for (const x of threadsOf(c[h].pid))
+      await Bun.spawn(["renice", "-n", String(nice), "-p", String(x.tid)], { stdout: "ignore" }).exited;
+    console.log(
+      `${h === "hap1" ? "haproxy nbthread 1" : `haproxy nbthread ${N}`} runs at nice ${nice}, as tcpvs's data path at the same thread count`,
+    );
+  }
   const pairs = [
     ["hapN", "tvN"],
     ["hap1", "tv1"],

@@ -1,6 +1,6 @@
 // What every bench reads of a contender process, and how it waits for one to listen: written once.
 
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** User and system CPU ticks of a process (fields 14 and 15 of /proc/PID/stat), USER_HZ units. */
 export function cpuTicksOf(pid: number): [user: number, system: number] {
@@ -37,4 +37,17 @@ export async function waitPort(port: number, p?: ReturnType<typeof Bun.spawn>, t
     }
   }
   throw new Error(`Cannot reach 127.0.0.1:${port}: the contender did not start`);
+}
+
+/** Each thread of a process: its id, name and nice value (field 19 of /proc/PID/task/TID/stat). */
+export function threadsOf(pid: number): Array<{ tid: number; comm: string; nice: number }> {
+  return readdirSync(`/proc/${pid}/task`).map((t) => {
+    const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, "latin1");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return {
+      tid: Number(t),
+      comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")),
+      nice: Number(f[16]),
+    };
+  });
 }

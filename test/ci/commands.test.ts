@@ -11,13 +11,13 @@ import { guardedCommands, rootGated, shellCommands, spawnedCommands } from "./co
 
 const ROOT = join(import.meta.dir, "..", "..");
 
-/** Commands of Debian's Essential and required packages (coreutils, bash, dash, util-linux, findutils,
+/** Commands of Debian's Essential and required packages (coreutils, bash, dash, util-linux, bsdutils, findutils,
  * grep, sed, mawk, procps is not among them): on every Debian machine. */
 const BASE = new Set(
   (
     "sh bash env kill sleep cat echo printf rm mkdir rmdir true false test id ls cp mv chmod chown head " +
     "tail grep sed awk timeout tee touch sort wc mktemp dd stat ln readlink seq yes nohup setsid uname " +
-    "date whoami sync xargs find tr cut basename dirname pwd wait exit trap kill ulimit"
+    "date whoami sync xargs find tr cut basename dirname pwd wait exit trap kill ulimit renice"
   ).split(" "),
 );
 

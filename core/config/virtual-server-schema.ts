@@ -168,6 +168,10 @@ export const virtualServerSection = section(
       def: 0,
       min: 0,
     }),
+    worker_by_source: k.bool({
+      doc: "with more than one worker (`[global] workers`): all connections from one client address go to one worker (the port's SO_REUSEPORT group hashes the source address instead of the 4-tuple), so a TLS session resumes on any of them; a few client addresses (a front tier, a NAT) then load only a few workers",
+      def: false,
+    }),
     accept_proxy: k.strings({
       doc: "HTTP mode: connections from these sources must begin with a PROXY v1 or v2 header, whose address becomes the client's (X-Forwarded-For, `source` rules, persistence, limits, logs); connections from elsewhere are refused, a missing or malformed header closes the connection (`reject.proxy_source`, `reject.proxy_header`)",
       type: "CIDR or array",

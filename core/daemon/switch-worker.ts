@@ -164,6 +164,7 @@ async function start(m: Extract<ToWorker, { type: "start" }>): Promise<void> {
     parts: (pool) => sharedParts(counts, pool),
     switchOptions: {
       reusePort: true,
+      reusePortGroup: m.workers,
       limitStore: sharedLimitStore(counts.layout, id),
       // A listener pauses at a limit as with one worker; the main thread closes what its gates keep
       // if this worker dies (gate-fds.ts).

@@ -12,6 +12,7 @@ import type { Scheduler } from "../sched/types.ts";
 import { type Cluster, ServerState } from "../state/cluster.ts";
 import { AcceptGate, type GateRecord } from "../sys/accept-gate.ts";
 import { fdShortage } from "../sys/fd-limit.ts";
+import { steerBySource, unsteer } from "../sys/reuseport-steer.ts";
 import { ConnCeiling, type Gate, type Listening } from "./conn-ceiling.ts";
 import { ClientConn } from "./client-conn.ts";
 import { ParkedConn } from "./parked-conn.ts";
@@ -76,6 +77,8 @@ export interface SwitchOptions {
   faultLogIntervalMs?: number;
   /** SO_REUSEPORT on TCP listeners: several data-path workers share each port. */
   reusePort?: boolean;
+  /** How many listeners share each port (the workers): what `worker_by_source` divides by. */
+  reusePortGroup?: number;
   /** Pause listeners at a connection limit (accept-gate.ts; default true). */
   acceptGates?: boolean;
   /**
@@ -149,7 +152,10 @@ export class Switch implements SwitchServices {
   /** Passive health (pool `observe`); its `markDown` is the health monitor's, when one runs. */
   readonly passive: PassiveHealth;
   private readonly heldWarn: ThrottledWarn;
-  private readonly listenOpts: Pick<SwitchOptions, "reusePort" | "acceptGates" | "gateRecord">;
+  private readonly listenOpts: Pick<
+    SwitchOptions,
+    "reusePort" | "reusePortGroup" | "acceptGates" | "gateRecord"
+  >;
   /** Accepted over a shared max_connections on a gated listener: admitted first when a slot frees. */
   private readonly parked = new Set<ParkedConn>();
   readonly admission: Admission | undefined;
@@ -161,6 +167,7 @@ export class Switch implements SwitchServices {
     this.cluster = opts.cluster;
     this.listenOpts = {
       reusePort: opts.reusePort,
+      reusePortGroup: opts.reusePortGroup,
       acceptGates: opts.acceptGates,
       gateRecord: opts.gateRecord,
     };
@@ -297,6 +304,7 @@ export class Switch implements SwitchServices {
       );
     }
     this.bound.set(vs.name, b);
+    this.steer(b);
     this.log.info("listening", {
       vs: vs.name,
       mode: vs.mode,
@@ -567,11 +575,36 @@ export class Switch implements SwitchServices {
         // Bun.listen keeps its first certificate (the one for clients without SNI): a new one
         // means new listeners; the connections of the old ones go on.
         if (tlsBefore && b.rt.tls && !tlsBefore.sameListener(b.rt.tls)) this.reopen(b);
+        this.steer(b);
         continue;
       }
       this.retire(name, b);
     }
     for (const v of wanted.values()) await this.listen(v);
+  }
+
+  /**
+   * worker_by_source: set or clear the source-address program on each TCP port's reuseport group. It
+   * is the group's, so every worker doing it agrees, and a reload that changes the key applies it.
+   */
+  private steer(b: Bound): void {
+    const n = this.listenOpts.reusePortGroup ?? 1;
+    if (this.listenOpts.reusePort !== true || n < 2) return;
+    const on = b.rt.cfg.worker_by_source;
+    for (const [i, l] of b.listeners.entries()) {
+      const ep = b.rt.cfg.listen[i];
+      const fd = (l as unknown as { fd?: number }).fd;
+      if (ep?.kind !== "inet" || fd === undefined) continue;
+      const why = on ? steerBySource(fd, n) : unsteer(fd);
+      if (why !== undefined && on)
+        this.log.warn(
+          "Cannot steer connections to workers by source address: the kernel's hash spreads them",
+          {
+            listen: ep.text,
+            error: why,
+          },
+        );
+    }
   }
 
   private reopen(b: Bound): void {

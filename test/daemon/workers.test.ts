@@ -45,6 +45,7 @@ interface Setup {
   lines: string[];
   control: string;
   setText(t: string): void;
+  getText(): string;
 }
 
 interface SetupOptions {
@@ -80,7 +81,7 @@ async function serveWorkers(o: SetupOptions = {}): Promise<Setup> {
   if (o.serverExtra) text = text.replace(/(address = "[^"]+"\n)/g, `$1  ${o.serverExtra}\n`);
   const { d, pool, lines } = await serveInProcess(() => text);
   cleanups.push(() => d.stop(0));
-  return { d, pool, port, backends, lines, control, setText: (t) => (text = t) };
+  return { d, pool, port, backends, lines, control, setText: (t) => (text = t), getText: () => text };
 }
 
 /** One request on its own connection. */
@@ -479,6 +480,56 @@ test.skipIf(missingTools("the TLS test with workers", "openssl") !== undefined)(
     expect(w[1]!.requests).toBeGreaterThan(0);
   },
   30_000,
+);
+
+test("workers = 2, worker_by_source: one client's connections all reach one worker; a reload clears it", async () => {
+  const s = await serveWorkers({ vsExtra: "worker_by_source = true\n" });
+  const served = () => s.pool.workers().map((w) => w.requests);
+  for (let i = 0; i < 40; i++) expect((await once(s.port)).status).toBe(200);
+  // The kernel's 4-tuple hash would put all 40 on one worker with odds of 2^-39.
+  expect(served().toSorted((a, b) => a - b)).toEqual([0, 40]);
+  s.setText(s.getText().replace("worker_by_source = true\n", ""));
+  expect((await s.d.reload()).ok).toBe(true);
+  const before = served();
+  for (let i = 0; i < 40; i++) expect((await once(s.port)).status).toBe(200);
+  const after = served().map((n, i) => n - before[i]!);
+  expect(Math.min(...after)).toBeGreaterThan(0);
+  expect(s.lines.filter((l) => l.includes("Cannot steer"))).toEqual([]);
+}, 30_000);
+
+test.skipIf(missingTools("the TLS resumption test with workers", "openssl") !== undefined)(
+  "workers = 2, worker_by_source: a TLS session resumes on every connection (1.2 and 1.3)",
+  async () => {
+    const certs = new CertDir();
+    cleanups.push(() => rmSync(certs.dir, { recursive: true, force: true }));
+    certs.ca("ca");
+    const pem = certs.leaf("a", ["a.test"], "ca");
+    const s = await serveWorkers({
+      vsExtra: `worker_by_source = true\n  [virtual_server.tls]\n  certificates = ["${pem}"]\n`,
+    });
+    const sClient = async (args: string[]) => {
+      const p = Bun.spawn(
+        ["openssl", "s_client", "-connect", `127.0.0.1:${s.port}`, "-servername", "a.test", ...args],
+        { stdin: "pipe", stdout: "pipe", stderr: "pipe" },
+      );
+      p.stdin.write("GET / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n");
+      await Bun.sleep(300);
+      p.stdin.end();
+      const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
+      await p.exited;
+      return out + err;
+    };
+    for (const v of ["-tls1_2", "-tls1_3"]) {
+      const sess = `${certs.dir}/sess${v}`;
+      expect(await sClient([v, "-sess_out", sess])).toContain("New, TLS");
+      // Each on a new connection: without the steering, half would reach the other worker's key.
+      let reused = 0;
+      for (let i = 0; i < 6; i++)
+        if ((await sClient([v, "-sess_in", sess])).includes("Reused, TLS")) reused++;
+      expect(`${v}: ${reused} of 6 resumed`).toBe(`${v}: 6 of 6 resumed`);
+    }
+  },
+  40_000,
 );
 
 test("workers = 2: a rate limit counts one bucket per client over both workers (10 × 200, 20 × 429)", async () => {

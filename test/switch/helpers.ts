@@ -170,6 +170,7 @@ export function vsConfig(over: Partial<VirtualServerConfig> = {}): VirtualServer
     error_pages: {},
     limit: [],
     max_connections_per_source: 0,
+    worker_by_source: false,
     accept_proxy: [],
     ...over,
   };

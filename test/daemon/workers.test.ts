@@ -28,6 +28,7 @@ import {
   writeConfig,
 } from "./harness.ts";
 import { CertDir } from "../tls/certs.ts";
+import { lblcrWidth, tableWidth } from "../../core/sched/shared-lblcr.ts";
 import { missingTools } from "../tools.ts";
 
 const NO_TASKSET = missingTools("the config check test of workers = auto", "taskset");
@@ -481,6 +482,25 @@ test.skipIf(missingTools("the TLS test with workers", "openssl") !== undefined)(
   },
   30_000,
 );
+
+test("workers = 2: lblcr's shared table grows when a reload takes the pool past 32 servers; one set for both workers", async () => {
+  const s = await serveWorkers({ pool: 'scheduler = "lblcr"' });
+  const width = () => tableWidth(s.pool.counts.layout.locality["app:lblcr"]!);
+  expect(width()).toBe(lblcrWidth(2));
+  // 38 more servers at weight 0: never picked, but each needs a bit in a key's set.
+  const more = Array.from(
+    { length: 38 },
+    (_, i) => `  [[pool.app.server]]\n  name = "x${i}"\n  address = "127.0.0.1:${1 + i}"\n  weight = 0\n`,
+  ).join("\n");
+  s.setText(s.getText().replace("  [pool.app.check]", `${more}\n  [pool.app.check]`));
+  expect((await s.d.reload()).ok).toBe(true);
+  expect(width()).toBe(lblcrWidth(40));
+  // One key (host and path): each request on a connection of its own, whichever worker takes it.
+  const bodies = new Set<string>();
+  for (let i = 0; i < 20; i++) bodies.add((await once(s.port, "/same")).body);
+  expect(bodies.size).toBe(1);
+  expect(s.pool.workers().every((w) => w.requests > 0)).toBe(true);
+}, 30_000);
 
 test("workers = 2, worker_by_source: one client's connections all reach one worker; a reload clears it", async () => {
   const s = await serveWorkers({ vsExtra: "worker_by_source = true\n" });

@@ -51,6 +51,12 @@ function worker(c: SharedCounts, w: number, specs: Spec[], cfg: Partial<PoolSche
 
 const ctx = (ip = "192.0.2.1") => ({ sourceIp: ip, sourcePort: 1 });
 
+/** A request to example.org `uri` from one client: what lblc and lblcr key on (host and path). */
+const httpCtx = (uri: string) => ({
+  ...ctx(),
+  http: { method: "GET", host: "example.org", uri, header: () => undefined, cookie: () => undefined },
+});
+
 test("rr: picks alternating between two workers follow one sequence", () => {
   const specs = [{ id: "a" }, { id: "b" }, { id: "c" }];
   const c = layout(specs);
@@ -170,11 +176,7 @@ test("lblc: a key placed by one worker is found by the other, and moves when its
   ];
   const c = layout(specs, false, true);
   const [w0, w1] = [worker(c, 0, specs, { scheduler: "lblc" }), worker(c, 1, specs, { scheduler: "lblc" })];
-  const req = (uri: string) => ({
-    sourceIp: "192.0.2.1",
-    sourcePort: 1,
-    http: { method: "GET", host: "example.org", uri, header: () => undefined, cookie: () => undefined },
-  });
+  const req = httpCtx;
   const placed = new Map<string, string>();
   for (let i = 0; i < 6; i++) {
     // Each key is placed by worker 0 with a connection open there, so the least-loaded choice moves on.
@@ -203,17 +205,7 @@ test("lblcr: a key's server set is one set for both workers, grown when its memb
   ];
   const c = layout(specs, false, true);
   const [w0, w1] = [worker(c, 0, specs, { scheduler: "lblcr" }), worker(c, 1, specs, { scheduler: "lblcr" })];
-  const req = {
-    sourceIp: "192.0.2.1",
-    sourcePort: 1,
-    http: {
-      method: "GET",
-      host: "example.org",
-      uri: "/hot",
-      header: () => undefined,
-      cookie: () => undefined,
-    },
-  };
+  const req = httpCtx("/hot");
   const first = w0.sched.pick(req)! as ServerState;
   expect(w1.sched.pick(req)!.id).toBe(first.id);
   // Overload the member (active > weight while others are idle): the key's set grows, for both.
@@ -229,17 +221,7 @@ test("lblcr: a pool of 40 servers keeps one set for both workers, members past b
   const specs = Array.from({ length: 40 }, (_, i) => ({ id: `s${i}` }));
   const c = layout(specs, false, true);
   const [w0, w1] = [worker(c, 0, specs, { scheduler: "lblcr" }), worker(c, 1, specs, { scheduler: "lblcr" })];
-  const req = {
-    sourceIp: "192.0.2.1",
-    sourcePort: 1,
-    http: {
-      method: "GET",
-      host: "example.org",
-      uri: "/big",
-      header: () => undefined,
-      cookie: () => undefined,
-    },
-  };
+  const req = httpCtx("/big");
   // Every server but the last two busy: the key's first member is s38 or s39 (word 1 of the mask).
   for (const s of w0.servers.slice(0, 38)) s.active++;
   const first = w0.sched.pick(req)! as ServerState;

@@ -37,6 +37,8 @@ export class SharedLocalityReplicated implements Scheduler {
   private readonly scratch: SchedServer[] = [];
   /** Mask words per entry. */
   private readonly words: number;
+  /** Each server's bit: its place in config order. */
+  private readonly index: Map<SchedServer, number>;
 
   constructor(servers: readonly SchedServer[], buffer: SharedArrayBuffer, options: Record<string, unknown>) {
     this.servers = servers;
@@ -47,6 +49,7 @@ export class SharedLocalityReplicated implements Scheduler {
     if (width < lblcrWidth(servers.length))
       throw new RangeError(`Cannot keep lblcr sets of ${servers.length} servers in ${width - HEAD} words`);
     this.words = width - HEAD;
+    this.index = new Map(servers.map((s, i) => [s, i]));
     this.table = new SharedKeyTable(buffer, expiration, width);
     this.expirationTicks = Math.ceil(expiration / 10);
     this.update();
@@ -56,9 +59,12 @@ export class SharedLocalityReplicated implements Scheduler {
   private members_(w: Int32Array, at: number): SchedServer[] {
     const set = this.scratch;
     set.length = 0;
-    for (let i = 0; i < this.servers.length; i++) {
-      const s = this.servers[i]!;
-      if (w[at + HEAD + (i >> 5)]! & (1 << (i & 31)) && this.members.has(s)) set.push(s);
+    // Only the set bits: a pick costs the set's size, not the pool's.
+    for (let j = 0; j < this.words; j++) {
+      for (let m = w[at + HEAD + j]!; m !== 0; m &= m - 1) {
+        const s = this.servers[j * 32 + 31 - Math.clz32(m & -m)];
+        if (s !== undefined && this.members.has(s)) set.push(s);
+      }
     }
     return set;
   }
@@ -67,8 +73,8 @@ export class SharedLocalityReplicated implements Scheduler {
   private store(w: Int32Array, at: number, set: readonly SchedServer[]): void {
     w.fill(0, at + HEAD, at + HEAD + this.words);
     for (const s of set) {
-      const i = this.servers.indexOf(s);
-      if (i >= 0) w[at + HEAD + (i >> 5)]! |= 1 << (i & 31);
+      const i = this.index.get(s);
+      if (i !== undefined) w[at + HEAD + (i >> 5)]! |= 1 << (i & 31);
     }
   }
 

@@ -217,25 +217,35 @@ test("lblcr: a key's server set is one set for both workers, grown when its memb
   expect(w0.sched.pick(req)!.id).toBe(second.id);
 });
 
-test("lblcr: a pool of 40 servers keeps one set for both workers, members past bit 31 included", () => {
-  const specs = Array.from({ length: 40 }, (_, i) => ({ id: `s${i}` }));
-  const c = layout(specs, false, true);
-  const [w0, w1] = [worker(c, 0, specs, { scheduler: "lblcr" }), worker(c, 1, specs, { scheduler: "lblcr" })];
-  const req = httpCtx("/big");
-  // Every server but the last two busy: the key's first member is s38 or s39 (word 1 of the mask).
-  for (const s of w0.servers.slice(0, 38)) s.active++;
-  const first = w0.sched.pick(req)! as ServerState;
-  expect(["s38", "s39"]).toContain(first.id);
-  first.active++;
-  for (const s of w0.servers.slice(0, 38)) s.active--;
-  // Now the others are idler, but the set is shared: worker 1 keeps the key on its member.
-  expect(w1.sched.pick(req)!.id).toBe(first.id);
-  // Overloaded (active > weight while others idle): the set grows, and worker 0 sees the new member.
-  first.active++;
-  const second = w1.sched.pick(req)! as ServerState;
-  expect(second.id).not.toBe(first.id);
-  second.active++;
-  expect(w0.sched.pick(req)!.id).toBe(second.id);
-  first.active -= 2;
-  second.active--;
-});
+for (const [n, idle] of [
+  [40, 38],
+  [64, 31],
+  [64, 63],
+] as const) {
+  test(`lblcr: a pool of ${n} servers keeps one set for both workers, with s${idle} (bit ${idle % 32} of word ${idle >> 5})`, () => {
+    const specs = Array.from({ length: n }, (_, i) => ({ id: `s${i}` }));
+    const c = layout(specs, false, true);
+    const [w0, w1] = [
+      worker(c, 0, specs, { scheduler: "lblcr" }),
+      worker(c, 1, specs, { scheduler: "lblcr" }),
+    ];
+    const req = httpCtx("/big");
+    // Every server but one busy: the key's first member is that one.
+    const others = w0.servers.filter((s) => s.id !== `s${idle}`);
+    for (const s of others) s.active++;
+    const first = w0.sched.pick(req)! as ServerState;
+    expect(first.id).toBe(`s${idle}`);
+    first.active++;
+    for (const s of others) s.active--;
+    // Now the others are idler, but the set is shared: worker 1 keeps the key on its member.
+    expect(w1.sched.pick(req)!.id).toBe(first.id);
+    // Overloaded (active > weight while others idle): the set grows, and worker 0 sees the new member.
+    first.active++;
+    const second = w1.sched.pick(req)! as ServerState;
+    expect(second.id).not.toBe(first.id);
+    second.active++;
+    expect(w0.sched.pick(req)!.id).toBe(second.id);
+    first.active -= 2;
+    second.active--;
+  });
+}

@@ -28,6 +28,7 @@ import {
   writeConfig,
 } from "./harness.ts";
 import { CertDir } from "../tls/certs.ts";
+import { sClient } from "../tls/s-client.ts";
 import { lblcrWidth, tableWidth } from "../../core/sched/shared-lblcr.ts";
 import { missingTools } from "../tools.ts";
 
@@ -83,6 +84,14 @@ async function serveWorkers(o: SetupOptions = {}): Promise<Setup> {
   const { d, pool, lines } = await serveInProcess(() => text);
   cleanups.push(() => d.stop(0));
   return { d, pool, port, backends, lines, control, setText: (t) => (text = t), getText: () => text };
+}
+
+/** A CA and a leaf for a.test and 127.0.0.1 in a directory removed after the test. */
+function certificate(): { ca: string; pem: string; dir: string } {
+  const certs = new CertDir();
+  cleanups.push(() => rmSync(certs.dir, { recursive: true, force: true }));
+  const ca = certs.ca("ca").pem;
+  return { ca, pem: certs.leaf("a", ["a.test", "IP:127.0.0.1"], "ca"), dir: certs.dir };
 }
 
 /** One request on its own connection. */
@@ -463,10 +472,7 @@ test("workers = 2: a second stop request (hurry) cuts what every worker still dr
 test.skipIf(missingTools("the TLS test with workers", "openssl") !== undefined)(
   "workers = 2: a TLS listener is shared too, both workers terminate",
   async () => {
-    const certs = new CertDir();
-    cleanups.push(() => rmSync(certs.dir, { recursive: true, force: true }));
-    const ca = certs.ca("ca").pem;
-    const pem = certs.leaf("a", ["a.test", "IP:127.0.0.1"], "ca");
+    const { ca, pem } = certificate();
     const s = await serveWorkers({ vsExtra: `  [virtual_server.tls]\n  certificates = ["${pem}"]\n` });
     for (let i = 0; i < 40; i++) {
       const r = await fetch(`https://127.0.0.1:${s.port}/`, {
@@ -520,32 +526,18 @@ test("workers = 2, worker_by_source: one client's connections all reach one work
 test.skipIf(missingTools("the TLS resumption test with workers", "openssl") !== undefined)(
   "workers = 2, worker_by_source: a TLS session resumes on every connection (1.2 and 1.3)",
   async () => {
-    const certs = new CertDir();
-    cleanups.push(() => rmSync(certs.dir, { recursive: true, force: true }));
-    certs.ca("ca");
-    const pem = certs.leaf("a", ["a.test"], "ca");
+    const { dir, pem } = certificate();
     const s = await serveWorkers({
       vsExtra: `worker_by_source = true\n  [virtual_server.tls]\n  certificates = ["${pem}"]\n`,
     });
-    const sClient = async (args: string[]) => {
-      const p = Bun.spawn(
-        ["openssl", "s_client", "-connect", `127.0.0.1:${s.port}`, "-servername", "a.test", ...args],
-        { stdin: "pipe", stdout: "pipe", stderr: "pipe" },
-      );
-      p.stdin.write("GET / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n");
-      await Bun.sleep(300);
-      p.stdin.end();
-      const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
-      await p.exited;
-      return out + err;
-    };
+    const get = "GET / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n";
+    const resume = (args: string[]) => sClient(s.port, args, get, { waitMs: 300 });
     for (const v of ["-tls1_2", "-tls1_3"]) {
-      const sess = `${certs.dir}/sess${v}`;
-      expect(await sClient([v, "-sess_out", sess])).toContain("New, TLS");
+      const sess = `${dir}/sess${v}`;
+      expect(await resume([v, "-sess_out", sess])).toContain("New, TLS");
       // Each on a new connection: without the steering, half would reach the other worker's key.
       let reused = 0;
-      for (let i = 0; i < 6; i++)
-        if ((await sClient([v, "-sess_in", sess])).includes("Reused, TLS")) reused++;
+      for (let i = 0; i < 6; i++) if ((await resume([v, "-sess_in", sess])).includes("Reused, TLS")) reused++;
       expect(`${v}: ${reused} of 6 resumed`).toBe(`${v}: 6 of 6 resumed`);
     }
   },

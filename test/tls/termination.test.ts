@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { exchange, type Rig, rig, TestBackend } from "../switch/helpers.ts";
 import { missingTools } from "../tools.ts";
 import { CertDir } from "./certs.ts";
+import { sClient } from "./s-client.ts";
 import { req, TlsClient } from "./tls-client.ts";
 
 const skip = missingTools("TLS termination tests", "openssl");
@@ -202,31 +203,16 @@ describe.skipIf(skip !== undefined)("safe defaults", () => {
       { web: [new TestBackend("web")] },
       { tls: { certificates: [a], min_version: "1.2", alpn: ["http/1.1"] } },
     );
-    const sClient = async (args: string[], input: string) => {
-      const p = Bun.spawn(
-        ["openssl", "s_client", "-connect", `127.0.0.1:${r.port}`, "-servername", "a.test", ...args],
-        {
-          stdin: "pipe",
-          stdout: "pipe",
-          stderr: "pipe",
-        },
-      );
-      p.stdin.write(input);
-      await Bun.sleep(400);
-      p.stdin.end();
-      const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
-      await p.exited;
-      return out + err;
-    };
+    const sClientTo = (args: string[], input: string) => sClient(r.port, args, input);
     try {
       for (const v of ["-tls1_2", "-tls1_3"]) {
         const sess = certs.path(`sess${v}`);
-        const first = await sClient([v, "-sess_out", sess], "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n");
+        const first = await sClientTo([v, "-sess_out", sess], "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n");
         expect(first).toContain("New, TLS");
-        const again = await sClient([v, "-sess_in", sess], "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n");
+        const again = await sClientTo([v, "-sess_in", sess], "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n");
         expect(again).toContain("Reused, TLS");
       }
-      const reneg = await sClient(["-tls1_2"], "R\n");
+      const reneg = await sClientTo(["-tls1_2"], "R\n");
       expect(reneg).toContain("RENEGOTIATING");
       expect(reneg).toContain("no renegotiation");
     } finally {

@@ -596,9 +596,11 @@ export class Switch implements SwitchServices {
       const fd = (l as unknown as { fd?: number }).fd;
       if (ep?.kind !== "inet" || fd === undefined) continue;
       const why = on ? steerBySource(fd, n) : unsteer(fd);
-      if (why !== undefined && on)
+      if (why !== undefined)
         this.log.warn(
-          "Cannot steer connections to workers by source address: the kernel's hash spreads them",
+          on
+            ? "Cannot steer connections to workers by source address: the kernel's hash spreads them"
+            : "Cannot stop steering connections to workers by source address: a reload asked for the kernel's hash",
           {
             listen: ep.text,
             error: why,

@@ -417,6 +417,52 @@ export function scanHead(
   return r;
 }
 
+/**
+ * A head equal to `h` with lists of its own, for a caller that edits what it is given; `size` is the
+ * new message's (empty lines before a request count). Fields in scanHead's order keep one shape.
+ */
+export function copyHead<H extends RequestHead | ResponseHead>(h: H, size: number): H {
+  if ("status" in h) {
+    const r: ResponseHead = {
+      versionMinor: h.versionMinor,
+      names: h.names.slice(),
+      values: h.values.slice(),
+      contentLength: h.contentLength,
+      chunked: h.chunked,
+      teNotChunked: h.teNotChunked,
+      keepAlive: h.keepAlive,
+      connection: h.connection,
+      upgrade: h.upgrade,
+      ascii: h.ascii,
+      normalised: h.normalised,
+      size,
+      status: h.status,
+      reason: h.reason,
+    };
+    return r as H;
+  }
+  const q = h as RequestHead;
+  const r: RequestHead = {
+    versionMinor: q.versionMinor,
+    names: q.names.slice(),
+    values: q.values.slice(),
+    contentLength: q.contentLength,
+    chunked: q.chunked,
+    teNotChunked: q.teNotChunked,
+    keepAlive: q.keepAlive,
+    connection: q.connection,
+    upgrade: q.upgrade,
+    ascii: q.ascii,
+    normalised: q.normalised,
+    size,
+    method: q.method,
+    target: q.target,
+    host: q.host,
+    expectContinue: q.expectContinue,
+  };
+  return r as H;
+}
+
 /** The minor version of "HTTP/1.x" at s[a, b), checked in place; anything else throws. */
 function versionAt(
   s: string,

@@ -104,11 +104,12 @@ export class HttpParser<H extends RequestHead | ResponseHead = RequestHead | Res
   /** Messages completed so far. */
   messages = 0;
   /**
-   * The last head read and what it decoded to (kept unedited: callers get a copy). A keep-alive peer
-   * often repeats its head byte for byte (a client's next request, a server's next answer within the
-   * same second), and decoding is a fifth of the switch's own time per request: one comparison of
-   * the text saves it. The parse is a function of the text, so a repeat gets exactly what a fresh
-   * decode would give.
+   * The last head's text and, once it came twice in a row, what it decodes to (kept unedited: callers
+   * get a copy). A keep-alive peer often repeats its head byte for byte (a client's next request, a
+   * server's next answer within the same second), and decoding was a fifth of the switch's own time
+   * per request: one comparison of the text saves it. The decode is a function of the text, so a
+   * repeat gets exactly what a fresh decode would give; heads that never repeat cost the comparison
+   * and no copy.
    */
   private seenText = "";
   private seenHead: H | undefined = undefined;
@@ -349,17 +350,17 @@ export class HttpParser<H extends RequestHead | ResponseHead = RequestHead | Res
     if (e >= 0 && e + 4 - pos <= max) {
       const text = buf.toString("latin1", p, e + 2);
       const seen = this.seenHead;
-      if (seen !== undefined && text === this.seenText) head = copyHead(seen, e + 4 - pos);
-      else {
+      if (text !== this.seenText) {
         head = scanHead(text, true, this.kind, this.limits, e + 4 - pos);
         this.decodes++;
-        if (text.length <= SEEN_MAX) {
-          this.seenText = text;
-          this.seenHead = copyHead(head!, head!.size) as H;
-        } else if (seen !== undefined) {
-          this.seenText = "";
-          this.seenHead = undefined;
-        }
+        this.seenText = text.length <= SEEN_MAX ? text : "";
+        this.seenHead = undefined;
+      } else if (seen !== undefined) head = copyHead(seen, e + 4 - pos);
+      else {
+        // The first repeat: from here on the head is worth keeping decoded.
+        head = scanHead(text, true, this.kind, this.limits, e + 4 - pos);
+        this.decodes++;
+        this.seenHead = copyHead(head!, head!.size) as H;
       }
     } else {
       if (scan)

@@ -72,6 +72,36 @@ describe("a repeated head", () => {
     expect(p.decodes).toBe(6);
   });
 
+  test("is recognised when it arrives in pieces, and a longer head with its bytes as a prefix is not", () => {
+    const { p, heads } = requests();
+    expect(p.execute(Buffer.from(GET + GET))).toBeUndefined();
+    const b = Buffer.from(GET);
+    for (const cut of [1, 20, b.length - 3, b.length - 1]) {
+      expect(p.execute(b.subarray(0, cut))).toBeUndefined();
+      expect(p.execute(b.subarray(cut))).toBeUndefined();
+    }
+    expect(p.decodes).toBe(2);
+    // The remembered bytes end in the empty line; here a field follows where it was.
+    const longer = GET.replace("\r\n\r\n", "\r\nX-More: 1\r\n\r\n");
+    expect(p.execute(Buffer.from(longer))).toBeUndefined();
+    expect(p.decodes).toBe(3);
+    expect(heads).toHaveLength(7);
+    for (const h of heads.slice(1, 6)) expect(h).toEqual(heads[0]!);
+    expect(heads[6]!.names).toEqual(["host", "connection", "x-id", "x-more"]);
+  });
+
+  test("still counts against the head size limit with the empty lines before it", () => {
+    const heads: RequestHead[] = [];
+    const p = new HttpParser<RequestHead>(
+      "request",
+      { onHead: (h) => heads.push(h), onEnd: () => {} },
+      { maxHeaderSize: GET.length + 4 },
+    );
+    expect(p.execute(Buffer.from(GET + GET + GET))).toBeUndefined();
+    expect(p.execute(Buffer.from(`\r\n\r\n\r\n${GET}`))?.code).toBe("headers_too_large");
+    expect(heads).toHaveLength(3);
+  });
+
   test("a broken head after a good one is still refused", () => {
     const { p, heads } = requests();
     const bad = GET.replace("X-Id: 7", "X-Id: 7\x01");

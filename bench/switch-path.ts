@@ -2,8 +2,9 @@
 // One client connection and two pooled server connections on stand-in sockets whose write() takes
 // everything; each round feeds a wrk-style request and an nginx-style response through the real
 // parser, router, scheduler, rewrite and relay code. What `tcpvs serve` spends per request beyond this
-// is Bun's socket layer and the kernel (bench/switch.ts prints the user/kernel split).
-// The last case runs the path as a data-path worker does (`workers` > 1: counters in shared memory,
+// is Bun's socket layer and the kernel (bench/switch.ts prints the user/kernel split). The heads repeat,
+// as wrk's and nginx's do, so the parser decodes each once, except in the last case, where none does.
+// The fourth case runs the path as a data-path worker does (`workers` > 1: counters in shared memory,
 // rr under the pool lock, responses and latencies into a MetricsBatch); its difference from the
 // second (the defaults) is what a worker pays per request that `workers = 1` does not.
 // Usage: bun bench/switch-path.ts [requests per round=200000] [case index: one case in this process]
@@ -50,7 +51,12 @@ const RULES_50 = {
   set_response_header: [["Strict-Transport-Security", "max-age=31536000"]] as Array<[string, string]>,
 };
 
-function setup(xff: boolean, rules = false, worker = false): { one: () => void; answered: () => number } {
+function setup(
+  xff: boolean,
+  rules = false,
+  worker = false,
+  varied = false,
+): { one: () => void; answered: () => number } {
   const cluster = new Cluster();
   const servers = [1, 2].map((i) => new ServerState("web", `n${i}`, `127.0.0.1:${i}`, 1));
   const pool = new PoolState("web", servers);
@@ -98,31 +104,40 @@ function setup(xff: boolean, rules = false, worker = false): { one: () => void; 
     return c;
   });
   const client = new ClientConn(rt, standInSocket() as never);
-  const req = Buffer.from("GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n");
-  const res = Buffer.from(
-    "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Wed, 25 Nov 2026 18:00:00 GMT\r\n" +
-      "Content-Type: application/octet-stream\r\nContent-Length: 6\r\nConnection: keep-alive\r\n\r\nhello\n",
+  // The same exchange again and again, as wrk and nginx send it (the parser then decodes each head
+  // once); or, varied, 1,024 numbered ones in turn, so that no head repeats the one before.
+  const n = varied ? 1024 : 1;
+  const reqs = Array.from({ length: n }, (_, i) =>
+    Buffer.from(`GET /${varied ? `?n=${i}` : ""} HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n`),
+  );
+  const ress = Array.from({ length: n }, (_, i) =>
+    Buffer.from(
+      "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Wed, 25 Nov 2026 18:00:00 GMT\r\n" +
+        `Content-Type: application/octet-stream\r\nContent-Length: 6\r\nConnection: keep-alive\r\n${varied ? `X-N: ${i}\r\n` : ""}\r\nhello\n`,
+    ),
   );
   let k = 0;
   return {
     // Fresh buffers each time, as Bun hands them to the data handlers. rr alternates the servers.
     one: () => {
-      client.onData(Buffer.from(req));
-      conns[k++ & 1]!.onData(Buffer.from(res));
+      const i = k++;
+      client.onData(Buffer.from(reqs[i % n]!));
+      conns[i & 1]!.onData(Buffer.from(ress[i % n]!));
     },
     answered: () => answered,
   };
 }
 
-const cases: Array<[boolean, boolean, string, boolean?]> = [
+const cases: Array<[boolean, boolean, string, boolean?, boolean?]> = [
   [false, false, "X-Forwarded-Proto only"],
   [true, false, "X-Forwarded-For and -Proto added (the defaults)"],
   [true, true, "the defaults + 50 rules, a limit and a response header"],
   [true, false, "the defaults, as a data-path worker (workers > 1)", true],
+  [true, false, "the defaults, every head new (each one decoded)", false, true],
 ];
 
-function measure(xff: boolean, rules: boolean, label: string, worker = false): void {
-  const { one, answered } = setup(xff, rules, worker);
+function measure(xff: boolean, rules: boolean, label: string, worker = false, varied = false): void {
+  const { one, answered } = setup(xff, rules, worker, varied);
   for (let i = 0; i < perRound; i++) one();
   let best = Number.POSITIVE_INFINITY;
   for (let r = 0; r < 7; r++) {

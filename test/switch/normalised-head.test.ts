@@ -288,3 +288,45 @@ describe("Upgrade only to the protocols upgrade_protocols allows", () => {
     expect(refused.raw).toStartWith("HTTP/1.1 502 ");
   });
 });
+
+describe("a head repeated on one connection (decoded once by the parser)", () => {
+  test("reaches the server each time as the first did: edits, raw bytes and bodies where they belong", async () => {
+    const a = new RawBackend("a");
+    r = await rig(
+      { web: [asTest(a)] },
+      {
+        rule: [
+          {
+            path_prefix: "/api/",
+            pool: "web",
+            rewrite_path: { regex: "^/api(/.*)$", replace: "$1" },
+            set_header: [["X-Api", "1"]],
+            del_header: ["cookie"],
+          },
+        ],
+      },
+    );
+    const edited = "GET /api/u?id=7 HTTP/1.1\r\nHost: t.example\r\nCookie: sid=1\r\nX-Api: client\r\n\r\n";
+    // Not edited: forwarded from the received bytes, so the parser's offsets must be this head's own.
+    const post = "POST /raw HTTP/1.1\r\nHost: t.example\r\nContent-Length: 3\r\n\r\n";
+    const absolute = "GET http://a.test/x HTTP/1.1\r\nHost: b.test\r\n\r\n";
+    const wire = [edited, edited, edited, `${post}abc`, `${post}def`, `\r\n${post}ghi`, absolute, absolute];
+    const x = await exchange(r.port, wire.join(""), { count: wire.length });
+    expect(x.responses.map((s) => s.status)).toEqual(wire.map(() => 200));
+    const heads = a.raw.split(/(?=GET |POST )/);
+    expect(heads).toHaveLength(wire.length);
+    for (const h of heads.slice(0, 3)) {
+      expect(h).toStartWith("GET /u?id=7 HTTP/1.1\r\n");
+      expect(h.toLowerCase()).not.toContain("cookie");
+      expect(h.toLowerCase().match(/\r\nx-api: /g)).toHaveLength(1);
+      expect(h.toLowerCase()).toContain("\r\nx-api: 1\r\n");
+    }
+    expect(heads.slice(3, 6).map((h) => h.slice(h.indexOf("\r\n\r\n") + 4))).toEqual(["abc", "def", "ghi"]);
+    for (const h of heads.slice(3, 6)) expect(h).toStartWith("POST /raw HTTP/1.1\r\nHost: t.example\r\n");
+    for (const h of heads.slice(6)) {
+      expect(h).toStartWith("GET /x HTTP/1.1\r\n");
+      expect(h.toLowerCase().match(/\r\nhost: /g)).toHaveLength(1);
+      expect(h).not.toContain("b.test");
+    }
+  });
+});

@@ -4,6 +4,19 @@
 // one piece ends with the same verdict.
 
 import { HttpError, quote } from "./errors.ts";
+import {
+  CONNECTION,
+  CONTENT_LENGTH,
+  EXPECT,
+  FIELD_NAMES,
+  HOST,
+  hashStep,
+  knownName,
+  LAST_ACTED_ON,
+  lowerName,
+  TRANSFER_ENCODING,
+  UPGRADE,
+} from "./field-names.ts";
 
 export interface HeadLimits {
   /** Whole head, start line and final empty line included. */
@@ -523,82 +536,6 @@ function nameError(s: string, ls: number, le: number): never {
   throw new HttpError("bad_header_name", `Reject the field name ${quote(s.slice(ls, le))}`);
 }
 
-// Common field names, found by a hash of their lower-cased bytes computed while the name is scanned:
-// the usual header costs no new string and no toLowerCase.
-const KNOWN = new Map<number, string>();
-function nameHash(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
-  return h;
-}
-for (const n of [
-  "host",
-  "content-length",
-  "content-type",
-  "transfer-encoding",
-  "connection",
-  "keep-alive",
-  "upgrade",
-  "expect",
-  "te",
-  "trailer",
-  "proxy-connection",
-  "date",
-  "server",
-  "user-agent",
-  "accept",
-  "accept-encoding",
-  "accept-language",
-  "accept-ranges",
-  "cache-control",
-  "pragma",
-  "cookie",
-  "set-cookie",
-  "x-forwarded-for",
-  "x-forwarded-proto",
-  "x-forwarded-host",
-  "x-real-ip",
-  "forwarded",
-  "referer",
-  "origin",
-  "authorization",
-  "last-modified",
-  "etag",
-  "vary",
-  "location",
-  "content-encoding",
-  "expires",
-  "age",
-  "via",
-  "if-modified-since",
-  "if-none-match",
-  "range",
-  "x-request-id",
-  "sec-websocket-key",
-  "sec-websocket-version",
-  "sec-websocket-accept",
-]) {
-  if (!KNOWN.has(nameHash(n))) KNOWN.set(nameHash(n), n);
-}
-
-/** The lower-cased name of s[ls, end), given the hash of its lower-cased bytes. */
-function fieldName(s: string, ls: number, end: number, h: number, upper: boolean): string {
-  const k = KNOWN.get(h);
-  if (k !== undefined && k.length === end - ls) {
-    let same = true;
-    for (let i = 0; i < k.length; i++) {
-      let c = s.charCodeAt(ls + i);
-      if (c >= 65 && c <= 90) c += 32;
-      if (c !== k.charCodeAt(i)) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return k;
-  }
-  return upper ? s.slice(ls, end).toLowerCase() : s.slice(ls, end);
-}
-
 function fieldLine(s: string, ls: number, le: number, fs: FieldState, limits: HeadLimits): void {
   const c0 = s.charCodeAt(ls);
   if (c0 === 32 || c0 === 9)
@@ -614,7 +551,7 @@ function fieldLine(s: string, ls: number, le: number, fs: FieldState, limits: He
       upper = true;
       c += 32;
     }
-    h = (Math.imul(h, 31) + c) | 0;
+    h = hashStep(h, c);
   }
   if (colon === ls || colon === le || s.charCodeAt(colon) !== 58) nameError(s, ls, le);
   let vs = colon + 1;
@@ -631,15 +568,17 @@ function fieldLine(s: string, ls: number, le: number, fs: FieldState, limits: He
   }
   if (fs.names.length >= limits.maxHeaders)
     throw new HttpError("too_many_headers", `Send at most ${limits.maxHeaders} header fields`);
-  const name = fieldName(s, ls, colon, h, upper);
+  const known = knownName(s, ls, colon, h);
+  const name = known >= 0 ? FIELD_NAMES[known]! : lowerName(s, ls, colon, upper);
   const value = s.slice(vs, ve);
   fs.names.push(name);
   fs.values.push(value);
-  switch (name) {
-    case "content-length":
-      contentLength(value, fs);
+  if (known > LAST_ACTED_ON) return;
+  switch (known) {
+    case CONTENT_LENGTH:
+      contentLength(s, vs, ve, value, fs);
       break;
-    case "transfer-encoding":
+    case TRANSFER_ENCODING:
       for (const t of value.split(",")) {
         const tok = t.trim().toLowerCase();
         if (tok === "") continue;
@@ -651,7 +590,7 @@ function fieldLine(s: string, ls: number, le: number, fs: FieldState, limits: He
       if (fs.te.length === 0)
         throw new HttpError("bad_transfer_encoding", "Reject an empty Transfer-Encoding");
       break;
-    case "connection":
+    case CONNECTION:
       // The usual single token, compared in place (no substring is materialised).
       if (ve - vs === 10 && sameAt(s, vs, "keep-alive")) {
         if (fs.connection === NONE) fs.connection = [];
@@ -675,7 +614,7 @@ function fieldLine(s: string, ls: number, le: number, fs: FieldState, limits: He
         else if (tok === "upgrade") fs.connUpgrade = true;
       }
       break;
-    case "host": {
+    case HOST: {
       fs.hosts++;
       const k = hostKind(s, vs, ve);
       if (k === HOST_BAD) throw new HttpError("bad_host", `Reject the Host ${quote(value)}`);
@@ -683,11 +622,11 @@ function fieldLine(s: string, ls: number, le: number, fs: FieldState, limits: He
       fs.hostUpper = k === HOST_UPPER;
       break;
     }
-    case "upgrade":
+    case UPGRADE:
       // Repeated fields are one list (RFC 9110 5.3): a second must not hide behind the first.
       fs.upgradeValue = fs.upgradeValue === undefined ? value : `${fs.upgradeValue}, ${value}`;
       break;
-    case "expect":
+    case EXPECT:
       fs.expect = value;
       break;
   }
@@ -699,17 +638,18 @@ function sameAt(s: string, at: number, lit: string): boolean {
   return true;
 }
 
-function contentLength(value: string, fs: FieldState): void {
-  // Fast path: a plain number.
-  if (value.length > 0 && value.length <= 15) {
+/** Content-Length's value, at s[vs, ve) and as `value`. */
+function contentLength(s: string, vs: number, ve: number, value: string, fs: FieldState): void {
+  // Fast path: a plain number, read in the head (the first look inside a substring copies it).
+  if (ve > vs && ve - vs <= 15) {
     let n = 0;
-    let i = 0;
-    for (; i < value.length; i++) {
-      const c = value.charCodeAt(i) - 48;
+    let i = vs;
+    for (; i < ve; i++) {
+      const c = s.charCodeAt(i) - 48;
       if (c < 0 || c > 9) break;
       n = n * 10 + c;
     }
-    if (i === value.length) {
+    if (i === ve) {
       if (fs.contentLength >= 0) {
         if (fs.contentLength !== n)
           throw new HttpError(
